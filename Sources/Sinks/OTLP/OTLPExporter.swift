@@ -1,0 +1,53 @@
+import AsyncHTTPClient
+import CompressNIO
+import Logging
+import NIOCore
+import NIOHTTP1
+import Telemetry
+
+/// Sends finished requests as OTLP/HTTP protobuf (`ExportTraceServiceRequest`), gzip-compressed,
+/// in batches assembled by the pipeline.
+public final class OTLPExporter: SpanExporter {
+    public let name: String
+    private let configuration: OTLPConfiguration
+    private let encoder: OTLPEncoder
+    private let delivery: HTTPDelivery
+    private let logger: Logger
+
+    public init(
+        name: String = "otlp", configuration: OTLPConfiguration, client: HTTPClient = .shared,
+        serviceVersion: String, logger: Logger
+    ) {
+        self.name = name
+        self.configuration = configuration
+        self.encoder = OTLPEncoder(
+            resource: configuration.resource, scopeName: "spanway", scopeVersion: serviceVersion)
+        self.delivery = HTTPDelivery(
+            sink: name, client: client, backoff: configuration.backoff, timeout: configuration.timeout,
+            logger: logger)
+        self.logger = logger
+    }
+
+    public func export(_ batch: [FinishedSpan]) async -> ExportOutcome {
+        var body: ByteBuffer
+        do {
+            body = ByteBuffer(bytes: try encoder.encode(batch))
+        } catch {
+            logger.error("cannot encode spans for OTLP", metadata: ["error": "\(error)"])
+            return ExportOutcome(delivered: false, failedAttempts: 1)
+        }
+        var headers = HTTPHeaders()
+        headers.add(name: "content-type", value: "application/x-protobuf")
+        headers.add(name: "user-agent", value: "spanway-otlp-exporter/\(encoder.scopeVersion)")
+        for (key, value) in configuration.headers { headers.add(name: key, value: value) }
+        if configuration.gzip, let compressed = try? body.compress(with: .gzip()) {
+            body = compressed
+            headers.add(name: "content-encoding", value: "gzip")
+        }
+        return await delivery.post(url: configuration.endpoint, headers: headers, body: body)
+    }
+
+    public func beginShutdown() {
+        delivery.stopRetrying()
+    }
+}

@@ -1,0 +1,168 @@
+import Prometheus
+import Synchronization
+import Telemetry
+
+/// Prometheus metrics, updated in place for each finished request and rendered by `GET /metrics`.
+/// Every label comes from a bounded set (configured groups, providers, teams, key aliases, status
+/// codes); request ids, user ids and prompts never become labels.
+public final class PrometheusSink: SpanObserver, Sendable {
+    /// OpenTelemetry GenAI semantic-convention buckets (v1.41), used exactly.
+    public static let durationBuckets: [Double] = [
+        0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92,
+    ]
+    public static let tokenBuckets: [Double] = [
+        1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1_048_576, 4_194_304, 16_777_216, 67_108_864,
+    ]
+    /// The gateway's own overhead is sub-millisecond, so it needs finer buckets than the semconv set.
+    public static let overheadBuckets: [Double] = [
+        0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
+    ]
+
+    public let registry: PrometheusCollectorRegistry
+    /// Serialises scrapes, which rewrite the sink-delivery counters from the pipeline's totals.
+    private let scrapeLock = Mutex(())
+
+    public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
+        self.registry = registry
+    }
+
+    public func observe(_ span: FinishedSpan) {
+        let s = span.summary
+        let modelGroup = s.modelGroup ?? ""
+        let provider = s.provider ?? ""
+        let team = s.caller.teamAlias ?? s.caller.teamID ?? ""
+        let keyAlias = s.caller.keyAlias ?? ""
+        let owner = [("model_group", modelGroup), ("provider", provider), ("team", team), ("key_alias", keyAlias)]
+
+        registry.makeCounter(
+            descriptor: Self.requests, labels: owner + [("status_code", String(s.statusCode))]
+        ).increment()
+        registry.makeValueHistogram(
+            descriptor: Self.requestDuration, labels: [("model_group", modelGroup), ("provider", provider)],
+            buckets: Self.durationBuckets
+        ).record(s.durationSeconds)
+        registry.makeValueHistogram(descriptor: Self.overhead, labels: [], buckets: Self.overheadBuckets)
+            .record(s.overheadSeconds)
+
+        // The GenAI client metrics describe upstream calls; a request refused before routing has none.
+        guard s.provider != nil else { return }
+        let genAI = [
+            ("gen_ai_operation_name", s.operation), ("gen_ai_provider_name", provider),
+            ("gen_ai_request_model", modelGroup),
+        ]
+        registry.makeValueHistogram(
+            descriptor: Self.operationDuration, labels: genAI + [("error_type", s.errorType ?? "")],
+            buckets: Self.durationBuckets
+        ).record(s.durationSeconds)
+        if let ttfc = s.timeToFirstChunkSeconds {
+            registry.makeValueHistogram(
+                descriptor: Self.timeToFirstChunk, labels: genAI, buckets: Self.durationBuckets
+            ).record(ttfc)
+        }
+        if let usage = s.usage {
+            for (type, count) in [("input", usage.inputTokens), ("output", usage.outputTokens)] {
+                registry.makeValueHistogram(
+                    descriptor: Self.tokenUsage, labels: genAI + [("gen_ai_token_type", type)],
+                    buckets: Self.tokenBuckets
+                ).record(Double(count))
+            }
+            let byType = [
+                ("input", usage.inputTokens), ("output", usage.outputTokens),
+                ("cache_read", usage.cacheReadTokens), ("cache_creation", usage.cacheCreationTokens),
+                ("reasoning", usage.reasoningTokens),
+            ]
+            for (type, count) in byType where count > 0 {
+                registry.makeCounter(descriptor: Self.tokens, labels: owner + [("type", type)])
+                    .increment(by: Int64(count))
+            }
+        }
+        if let cost = s.costUSD, cost > 0 {
+            registry.makeCounter(descriptor: Self.spend, labels: owner).increment(by: cost)
+        }
+    }
+
+    /// The text exposition (format 0.0.4), with the sink-delivery figures taken from `sinks`.
+    public func render(sinks: [SinkStats]) -> [UInt8] {
+        scrapeLock.withLock { _ in
+            for stats in sinks {
+                let labels = [("sink", stats.sink)]
+                Self.set(registry.makeCounter(descriptor: Self.sinkExported, labels: labels), to: stats.exported)
+                Self.set(registry.makeCounter(descriptor: Self.sinkFailed, labels: labels), to: stats.failedAttempts)
+                Self.set(registry.makeCounter(descriptor: Self.sinkDropped, labels: labels), to: stats.dropped)
+                registry.makeGauge(descriptor: Self.sinkQueueDepth, labels: labels).set(Double(stats.queueDepth))
+            }
+            var out: [UInt8] = []
+            out.reserveCapacity(16 * 1024)
+            registry.emit(into: &out)
+            return out
+        }
+    }
+
+    public static let contentType = "text/plain; version=0.0.4; charset=utf-8"
+
+    // MetricNameDescriptor is not Sendable, so the descriptors are computed, not stored.
+    private static func set(_ counter: Prometheus.Counter, to value: Int) {
+        counter.reset()
+        counter.increment(by: Int64(value))
+    }
+
+    static var requests: MetricNameDescriptor {
+        MetricNameDescriptor(
+        namespace: "spanway", metricName: "requests", unitName: "total",
+        helpText: "Requests answered by the gateway, by model group, provider, team, key alias and status.")
+    }
+    static var tokens: MetricNameDescriptor {
+        MetricNameDescriptor(
+        namespace: "spanway", metricName: "tokens", unitName: "total",
+        helpText: "Tokens used, by type (input, output, cache_read, cache_creation, reasoning).")
+    }
+    static var spend: MetricNameDescriptor {
+        MetricNameDescriptor(
+        namespace: "spanway", metricName: "spend_usd", unitName: "total", helpText: "Spend in US dollars.")
+    }
+    static var requestDuration: MetricNameDescriptor {
+        MetricNameDescriptor(
+        namespace: "spanway", metricName: "request_duration", unitName: "seconds",
+        helpText: "Whole-request latency as the client saw it.")
+    }
+    static var overhead: MetricNameDescriptor {
+        MetricNameDescriptor(
+        namespace: "spanway", metricName: "overhead", unitName: "seconds",
+        helpText: "Time the gateway itself added: request time minus time waiting on upstreams.")
+    }
+    static var operationDuration: MetricNameDescriptor {
+        MetricNameDescriptor(
+        metricName: "gen_ai_client_operation_duration", unitName: "seconds",
+        helpText: "GenAI operation duration (OpenTelemetry gen_ai.client.operation.duration).")
+    }
+    static var timeToFirstChunk: MetricNameDescriptor {
+        MetricNameDescriptor(
+        metricName: "gen_ai_client_operation_time_to_first_chunk", unitName: "seconds",
+        helpText: "Time to the first streamed chunk (gen_ai.client.operation.time_to_first_chunk).")
+    }
+    static var tokenUsage: MetricNameDescriptor {
+        MetricNameDescriptor(
+        metricName: "gen_ai_client_token_usage", unitName: "",
+        helpText: "Tokens per operation by gen_ai_token_type (gen_ai.client.token.usage).")
+    }
+    static var sinkExported: MetricNameDescriptor {
+        MetricNameDescriptor(
+        namespace: "spanway", metricName: "sink_exported", unitName: "total",
+        helpText: "Requests delivered to a telemetry sink.")
+    }
+    static var sinkFailed: MetricNameDescriptor {
+        MetricNameDescriptor(
+        namespace: "spanway", metricName: "sink_failed", unitName: "total",
+        helpText: "Failed delivery attempts to a telemetry sink (each retry counts).")
+    }
+    static var sinkDropped: MetricNameDescriptor {
+        MetricNameDescriptor(
+        namespace: "spanway", metricName: "sink_dropped", unitName: "total",
+        helpText: "Requests a telemetry sink lost: its queue was full or delivery was given up.")
+    }
+    static var sinkQueueDepth: MetricNameDescriptor {
+        MetricNameDescriptor(
+        namespace: "spanway", metricName: "sink_queue_depth", unitName: "",
+        helpText: "Requests waiting in a telemetry sink's queue.")
+    }
+}

@@ -1,0 +1,94 @@
+import Foundation
+
+/// Model prices read from LiteLLM's `model_prices_and_context_window.json` format.
+///
+/// The project ships a copy of LiteLLM's table (MIT licence, see `Resources/LICENSE.litellm`);
+/// a user can point at a newer file of the same format.
+public struct PriceBook: Sendable {
+    public private(set) var prices: [String: ModelPrice]
+
+    public init(prices: [String: ModelPrice] = [:]) {
+        self.prices = prices
+    }
+
+    public enum LoadError: Error, CustomStringConvertible {
+        case unreadable(path: String)
+        case malformed(String)
+
+        public var description: String {
+            switch self {
+            case .unreadable(let path): "cannot read price table at \(path)"
+            case .malformed(let reason): "price table is not valid: \(reason)"
+            }
+        }
+    }
+
+    public init(json bytes: some Collection<UInt8>) throws(LoadError) {
+        let root: JSONValue
+        do {
+            root = try JSONParser.parse(bytes)
+        } catch {
+            throw .malformed(error.description)
+        }
+        guard let object = root.objectValue else { throw .malformed("top level is not an object") }
+        var prices: [String: ModelPrice] = [:]
+        prices.reserveCapacity(object.members.count)
+        for (name, entry) in object.members where name != "sample_spec" {
+            guard let row = entry.objectValue,
+                let input = row["input_cost_per_token"]?.doubleValue
+                    ?? (row["output_cost_per_token"] != nil ? 0 : nil)
+            else { continue }
+            prices[name] = ModelPrice(
+                inputCostPerToken: input,
+                outputCostPerToken: row["output_cost_per_token"]?.doubleValue ?? 0,
+                cacheReadInputTokenCost: row["cache_read_input_token_cost"]?.doubleValue,
+                cacheCreationInputTokenCost: row["cache_creation_input_token_cost"]?.doubleValue,
+                outputCostPerReasoningToken: row["output_cost_per_reasoning_token"]?.doubleValue,
+                maxInputTokens: row["max_input_tokens"]?.intValue,
+                maxOutputTokens: row["max_output_tokens"]?.intValue ?? row["max_tokens"]?.intValue,
+                mode: row["mode"]?.stringValue)
+        }
+        self.prices = prices
+    }
+
+    public init(contentsOfFile path: String) throws(LoadError) {
+        guard let data = FileManager.default.contents(atPath: path) else { throw .unreadable(path: path) }
+        try self.init(json: data)
+    }
+
+    /// The table shipped with Spanway, or nil when its resource folder is not beside the binary.
+    public static let bundled: PriceBook? = bundledPath.flatMap { try? PriceBook(contentsOfFile: $0) }
+
+    /// Looked up next to the executable (where SwiftPM puts resource bundles), without
+    /// `Bundle.module`, whose accessor stops the process when the folder is missing.
+    public static var bundledPath: String? {
+        let file = "model_prices_and_context_window.json"
+        var directories: [URL] = []
+        if let exe = Bundle.main.executableURL?.resolvingSymlinksInPath().deletingLastPathComponent() {
+            directories.append(exe)
+            directories.append(exe.deletingLastPathComponent())
+        }
+        for directory in directories {
+            for bundle in ["spanway_Telemetry.resources", "spanway_Telemetry.bundle/Contents/Resources"] {
+                let path = directory.appendingPathComponent(bundle).appendingPathComponent(file).path
+                if FileManager.default.fileExists(atPath: path) { return path }
+            }
+        }
+        return nil
+    }
+
+    /// The price of `model` as served by `provider`: LiteLLM keys some rows `provider/model`
+    /// and others by the bare model name, so both are tried, most specific first.
+    public func price(model: String, provider: String?) -> ModelPrice? {
+        if let provider, let price = prices["\(provider)/\(model)"] { return price }
+        if let price = prices[model] { return price }
+        if let slash = model.lastIndex(of: "/") {
+            return prices[String(model[model.index(after: slash)...])]
+        }
+        return nil
+    }
+
+    public mutating func set(_ price: ModelPrice, for model: String) {
+        prices[model] = price
+    }
+}

@@ -1,0 +1,158 @@
+import ServiceLifecycle
+import Synchronization
+
+/// A sink that does I/O: fed through its own bounded queue, in batches, off the request path.
+public protocol SpanExporter: Sendable {
+    var name: String { get }
+    /// Trace sinks see only sampled requests; the ledger sees every one.
+    var exportsUnsampled: Bool { get }
+    /// Delivers a batch, retrying as the destination allows.
+    func export(_ batch: [FinishedSpan]) async -> ExportOutcome
+    /// Called when the pipeline stops accepting spans: finish quickly, retry no more.
+    func beginShutdown()
+    /// Called after the last batch.
+    func shutdown() async
+}
+
+extension SpanExporter {
+    public var exportsUnsampled: Bool { false }
+    public func beginShutdown() {}
+    public func shutdown() async {}
+}
+
+public struct ExportOutcome: Sendable, Equatable {
+    public var delivered: Bool
+    /// Attempts that failed on the way, including the last one when the batch was given up.
+    public var failedAttempts: Int
+
+    public init(delivered: Bool, failedAttempts: Int) {
+        self.delivered = delivered
+        self.failedAttempts = failedAttempts
+    }
+}
+
+/// A sink that updates in-memory state in place (Prometheus). It must never block.
+public protocol SpanObserver: Sendable {
+    func observe(_ span: FinishedSpan)
+}
+
+public struct PipelineConfiguration: Sendable {
+    public var queueCapacity: Int
+    public var maxBatchSize: Int
+    /// How long a partial batch waits for company before it is sent.
+    public var scheduleDelay: Duration
+
+    public init(queueCapacity: Int = 2048, maxBatchSize: Int = 512, scheduleDelay: Duration = .seconds(1)) {
+        self.queueCapacity = queueCapacity
+        self.maxBatchSize = maxBatchSize
+        self.scheduleDelay = scheduleDelay
+    }
+}
+
+/// Delivery counters of one exporter, for `/metrics`.
+public struct SinkStats: Sendable, Equatable {
+    public var sink: String
+    /// Requests delivered.
+    public var exported: Int
+    /// Delivery attempts that failed (a retried batch counts once per failed attempt).
+    public var failedAttempts: Int
+    /// Requests lost: refused by a full queue, or given up on after retries.
+    public var dropped: Int
+    public var queueDepth: Int
+}
+
+/// Fans each finished request out to every sink. `emit` never waits: observers update in place,
+/// exporters get the span through their own bounded queue, and a full queue drops and counts.
+public final class Pipeline: Service, Sendable {
+    private let observers: [any SpanObserver]
+    private let lanes: [Lane]
+    private let configuration: PipelineConfiguration
+
+    public init(
+        observers: [any SpanObserver] = [], exporters: [any SpanExporter] = [],
+        configuration: PipelineConfiguration = PipelineConfiguration()
+    ) {
+        self.observers = observers
+        self.configuration = configuration
+        self.lanes = exporters.map { Lane(exporter: $0, capacity: configuration.queueCapacity) }
+    }
+
+    public func emit(_ span: FinishedSpan) {
+        for observer in observers { observer.observe(span) }
+        for lane in lanes where span.isSampled || lane.exporter.exportsUnsampled {
+            lane.offer(span)
+        }
+    }
+
+    public func stats() -> [SinkStats] {
+        lanes.map { $0.stats }
+    }
+
+    /// Runs every exporter until graceful shutdown, then drains each queue and shuts exporters down.
+    public func run() async throws {
+        await withGracefulShutdownHandler {
+            await withTaskCancellationHandler {
+                await withTaskGroup(of: Void.self) { group in
+                    for lane in lanes {
+                        group.addTask { await lane.run(configuration: self.configuration) }
+                    }
+                }
+            } onCancel: {
+                self.close()
+            }
+        } onGracefulShutdown: {
+            self.close()
+        }
+    }
+
+    /// Stops accepting spans; queued ones are still delivered.
+    public func close() {
+        for lane in lanes {
+            lane.queue.close()
+            lane.exporter.beginShutdown()
+        }
+    }
+}
+
+final class Lane: Sendable {
+    let exporter: any SpanExporter
+    let queue: BoundedQueue<FinishedSpan>
+    private let exported = Atomic<Int>(0)
+    private let failedAttempts = Atomic<Int>(0)
+    private let dropped = Atomic<Int>(0)
+
+    init(exporter: any SpanExporter, capacity: Int) {
+        self.exporter = exporter
+        self.queue = BoundedQueue(capacity: capacity)
+    }
+
+    func offer(_ span: FinishedSpan) {
+        if !queue.push(span) {
+            dropped.add(1, ordering: .relaxed)
+        }
+    }
+
+    var stats: SinkStats {
+        SinkStats(
+            sink: exporter.name, exported: exported.load(ordering: .relaxed),
+            failedAttempts: failedAttempts.load(ordering: .relaxed), dropped: dropped.load(ordering: .relaxed),
+            queueDepth: queue.count)
+    }
+
+    func run(configuration: PipelineConfiguration) async {
+        while var batch = await queue.next(upTo: configuration.maxBatchSize) {
+            if batch.count < configuration.maxBatchSize, !queue.isClosed {
+                try? await Task.sleep(for: configuration.scheduleDelay)
+                batch += queue.drain(upTo: configuration.maxBatchSize - batch.count)
+            }
+            let outcome = await exporter.export(batch)
+            failedAttempts.add(outcome.failedAttempts, ordering: .relaxed)
+            if outcome.delivered {
+                exported.add(batch.count, ordering: .relaxed)
+            } else {
+                dropped.add(batch.count, ordering: .relaxed)
+            }
+        }
+        await exporter.shutdown()
+    }
+}

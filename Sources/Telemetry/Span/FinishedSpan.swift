@@ -1,0 +1,78 @@
+/// Who made a request, as telemetry may show it: hashes and names, never a key.
+public struct Caller: Sendable, Equatable {
+    public var keyHash: String?
+    public var keyAlias: String?
+    public var teamID: String?
+    public var teamAlias: String?
+    public var userID: String?
+    public var orgID: String?
+
+    public init(
+        keyHash: String? = nil, keyAlias: String? = nil, teamID: String? = nil, teamAlias: String? = nil,
+        userID: String? = nil, orgID: String? = nil
+    ) {
+        self.keyHash = keyHash
+        self.keyAlias = keyAlias
+        self.teamID = teamID
+        self.teamAlias = teamAlias
+        self.userID = userID
+        self.orgID = orgID
+    }
+}
+
+/// The normalised facts of one request, each computed once by the stage that knows it.
+/// Every sink reads these; none re-derives them.
+public struct RequestSummary: Sendable {
+    public var requestID: String
+    public var operation: String
+    /// The model name the client asked for.
+    public var requestModel: String?
+    /// The configured group that served it; nil when the request never reached routing.
+    public var modelGroup: String?
+    public var deploymentID: String?
+    public var provider: String?
+    public var responseModel: String?
+    public var caller: Caller
+    public var statusCode: Int
+    public var errorType: String?
+    public var stream: Bool
+    public var usage: Usage?
+    public var costUSD: Double?
+    public var attempts: Int
+    public var durationSeconds: Double
+    public var timeToFirstChunkSeconds: Double?
+    /// Time the gateway itself added: the whole request minus the time spent waiting on upstreams.
+    public var overheadSeconds: Double
+    public var clientDisconnected: Bool
+
+    public init(requestID: String, operation: String) {
+        self.requestID = requestID
+        self.operation = operation
+        self.caller = Caller()
+        self.statusCode = 0
+        self.stream = false
+        self.attempts = 0
+        self.durationSeconds = 0
+        self.overheadSeconds = 0
+        self.clientDisconnected = false
+    }
+
+    public var succeeded: Bool { statusCode >= 200 && statusCode < 300 }
+}
+
+/// One request as the sinks see it: its SERVER span, the CLIENT span of every upstream attempt,
+/// and the normalised summary. Immutable once built.
+public struct FinishedSpan: Sendable {
+    public let server: SpanData
+    public let attempts: [SpanData]
+    public let summary: RequestSummary
+
+    public init(server: SpanData, attempts: [SpanData], summary: RequestSummary) {
+        self.server = server
+        self.attempts = attempts
+        self.summary = summary
+    }
+
+    public var spans: [SpanData] { [server] + attempts }
+    public var isSampled: Bool { server.traceFlags & 0x01 != 0 }
+}
