@@ -90,6 +90,11 @@ public final class Pipeline: Service, Sendable {
 
     /// Runs every exporter until graceful shutdown, then drains each queue and shuts exporters down.
     public func run() async throws {
+        if lanes.isEmpty {
+            // Nothing to drain, but a service that returns early would stop the whole group.
+            try? await gracefulShutdown()
+            return
+        }
         await withGracefulShutdownHandler {
             await withTaskCancellationHandler {
                 await withTaskGroup(of: Void.self) { group in

@@ -1,0 +1,190 @@
+import Crypto
+import Foundation
+import Yams
+
+/// Reads LiteLLM's `config.yaml`. Every problem is collected with its YAML path rather than
+/// stopping at the first: missing env vars, wrong types and unknown providers are errors; unknown
+/// keys are warnings, so a LiteLLM config with settings Spanway does not use still loads.
+public struct ConfigLoader: Sendable {
+    public var environment: [String: String]
+    public var knownProviders: Set<String>
+
+    public init(environment: [String: String], knownProviders: Set<String>) {
+        self.environment = environment
+        self.knownProviders = knownProviders
+    }
+
+    public func load(contentsOfFile path: String) throws(ConfigError) -> GatewayConfig {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigError(issues: [ConfigIssue(.error, "", "cannot read config file \(path)")])
+        }
+        return try load(yaml: String(decoding: data, as: UTF8.self))
+    }
+
+    /// The config, or every error found; warnings ride along in `GatewayConfig.warnings`.
+    public func load(yaml: String) throws(ConfigError) -> GatewayConfig {
+        let (config, issues) = check(yaml: yaml)
+        guard let config, !issues.contains(where: { $0.severity == .error }) else {
+            throw ConfigError(issues: issues)
+        }
+        return config
+    }
+
+    /// Every issue, errors and warnings, and the config when it could be built.
+    public func check(yaml: String) -> (GatewayConfig?, [ConfigIssue]) {
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: yaml)
+        } catch {
+            return (nil, [ConfigIssue(.error, "", "not valid YAML: \(error)")])
+        }
+        var reader = YAMLReader(environment: environment)
+        guard let root else { return (GatewayConfig(), [ConfigIssue(.warning, "", "config is empty")]) }
+        let config = read(root, &reader)
+        var result = config
+        result?.warnings = reader.issues.filter { $0.severity == .warning }
+        return (result, reader.issues)
+    }
+
+    private func read(_ root: Node, _ reader: inout YAMLReader) -> GatewayConfig? {
+        guard let top = reader.mapping(root, at: "") else { return nil }
+        reader.warnUnknown(
+            top, known: ["model_list", "general_settings", "litellm_settings", "router_settings", "spanway_settings",
+                "environment_variables"], at: "")
+        var config = GatewayConfig()
+
+        let general = top["general_settings"].flatMap { reader.mapping($0, at: "general_settings") } ?? [:]
+        reader.warnUnknown(general, known: ["master_key", "max_request_size_mb"], at: "general_settings")
+        config.masterKey = general["master_key"].flatMap { reader.string($0, at: "general_settings.master_key") }
+        if let node = general["max_request_size_mb"],
+            let mb = reader.double(node, at: "general_settings.max_request_size_mb")
+        {
+            if mb > 0 {
+                config.maxRequestBodyBytes = Int(mb * 1024 * 1024)
+            } else {
+                reader.error("general_settings.max_request_size_mb", "must be greater than 0")
+            }
+        }
+
+        let litellm = top["litellm_settings"].flatMap { reader.mapping($0, at: "litellm_settings") } ?? [:]
+        reader.warnUnknown(litellm, known: ["callbacks", "success_callback", "failure_callback"], at: "litellm_settings")
+        for key in ["callbacks", "success_callback", "failure_callback"] {
+            for name in litellm[key].flatMap({ reader.stringList($0, at: "litellm_settings.\(key)") }) ?? []
+            where !config.callbacks.contains(name) {
+                config.callbacks.append(name)
+            }
+        }
+
+        let router = top["router_settings"].flatMap { reader.mapping($0, at: "router_settings") } ?? [:]
+        reader.warnUnknown(router, known: ["num_retries"], at: "router_settings")
+        if let node = router["num_retries"], let retries = reader.int(node, at: "router_settings.num_retries") {
+            if retries >= 0 { config.numRetries = retries } else { reader.error("router_settings.num_retries", "must not be negative") }
+        }
+
+        let spanway = top["spanway_settings"].flatMap { reader.mapping($0, at: "spanway_settings") } ?? [:]
+        reader.warnUnknown(spanway, known: ["pricing_file"], at: "spanway_settings")
+        config.pricingFile = spanway["pricing_file"].flatMap { reader.string($0, at: "spanway_settings.pricing_file") }
+
+        if let list = top["model_list"] {
+            guard let items = reader.sequence(list, at: "model_list") else { return config }
+            var ids = Set<String>()
+            for (index, item) in items.enumerated() {
+                let path = "model_list[\(index)]"
+                guard let deployment = readDeployment(item, at: path, &reader) else { continue }
+                if !ids.insert(deployment.id).inserted {
+                    reader.error("\(path).model_info.id", "duplicate deployment id '\(deployment.id)'")
+                }
+                config.deployments.append(deployment)
+            }
+        } else {
+            reader.warning("model_list", "no models configured; every request will be answered 404")
+        }
+        return config
+    }
+
+    private func readDeployment(_ node: Node, at path: String, _ reader: inout YAMLReader) -> DeploymentConfig? {
+        guard let entry = reader.mapping(node, at: path) else { return nil }
+        reader.warnUnknown(entry, known: ["model_name", "litellm_params", "model_info"], at: path)
+        guard let nameNode = entry["model_name"] else {
+            reader.error("\(path).model_name", "required")
+            return nil
+        }
+        guard let params = entry["litellm_params"] else {
+            reader.error("\(path).litellm_params", "required")
+            return nil
+        }
+        let name = reader.string(nameNode, at: "\(path).model_name")
+        let paramsPath = "\(path).litellm_params"
+        guard let litellm = reader.mapping(params, at: paramsPath) else { return nil }
+        reader.warnUnknown(
+            litellm,
+            known: ["model", "api_base", "api_key", "api_version", "timeout", "rpm", "tpm", "input_cost_per_token",
+                "output_cost_per_token"], at: paramsPath)
+        guard let modelNode = litellm["model"] else {
+            reader.error("\(paramsPath).model", "required (provider/model, e.g. openai/gpt-4o)")
+            return nil
+        }
+        guard let name, let qualified = reader.string(modelNode, at: "\(paramsPath).model") else { return nil }
+        let provider: String
+        let model: String
+        if let slash = qualified.firstIndex(of: "/") {
+            provider = String(qualified[..<slash])
+            model = String(qualified[qualified.index(after: slash)...])
+        } else {
+            // LiteLLM treats a bare name as an OpenAI model.
+            provider = "openai"
+            model = qualified
+            reader.warning("\(paramsPath).model", "no provider prefix; assuming openai/\(qualified)")
+        }
+        guard knownProviders.contains(provider) else {
+            let known = knownProviders.sorted().joined(separator: ", ")
+            reader.error("\(paramsPath).model", "unknown provider '\(provider)' (known: \(known))")
+            return nil
+        }
+        guard !model.isEmpty else {
+            reader.error("\(paramsPath).model", "model name after '\(provider)/' is empty")
+            return nil
+        }
+
+        var deployment = DeploymentConfig(modelName: name, provider: provider, model: model, id: "")
+        if let node = litellm["api_base"], let base = reader.string(node, at: "\(paramsPath).api_base") {
+            if let url = URL(string: base), ["http", "https"].contains(url.scheme?.lowercased()), url.host != nil {
+                deployment.apiBase = base
+            } else {
+                reader.error("\(paramsPath).api_base", "not an http(s) URL")
+            }
+        }
+        deployment.apiKey = litellm["api_key"].flatMap { reader.string($0, at: "\(paramsPath).api_key") }
+        deployment.apiVersion = litellm["api_version"].flatMap { reader.string($0, at: "\(paramsPath).api_version") }
+        if let node = litellm["timeout"], let seconds = reader.double(node, at: "\(paramsPath).timeout") {
+            if seconds > 0 {
+                deployment.timeout = .milliseconds(Int64(seconds * 1000))
+            } else {
+                reader.error("\(paramsPath).timeout", "must be greater than 0 seconds")
+            }
+        }
+        deployment.rpm = litellm["rpm"].flatMap { reader.int($0, at: "\(paramsPath).rpm") }
+        deployment.tpm = litellm["tpm"].flatMap { reader.int($0, at: "\(paramsPath).tpm") }
+        deployment.inputCostPerToken = litellm["input_cost_per_token"].flatMap {
+            reader.double($0, at: "\(paramsPath).input_cost_per_token")
+        }
+        deployment.outputCostPerToken = litellm["output_cost_per_token"].flatMap {
+            reader.double($0, at: "\(paramsPath).output_cost_per_token")
+        }
+
+        var id: String?
+        if let infoNode = entry["model_info"], let info = reader.mapping(infoNode, at: "\(path).model_info") {
+            reader.warnUnknown(info, known: ["id"], at: "\(path).model_info")
+            id = info["id"].flatMap { reader.string($0, at: "\(path).model_info.id") }
+        }
+        deployment.id = id ?? Self.stableID(deployment)
+        return deployment
+    }
+
+    /// A deployment id that survives restarts and reordering: a hash of what makes it distinct.
+    static func stableID(_ d: DeploymentConfig) -> String {
+        let identity = [d.modelName, d.provider, d.model, d.apiBase ?? "", d.apiVersion ?? ""].joined(separator: "\u{1F}")
+        let digest = SHA256.hash(data: Array(identity.utf8))
+        return digest.prefix(8).map { String(format: "%02x", $0) }.joined()
+    }
+}

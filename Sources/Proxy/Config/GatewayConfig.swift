@@ -1,0 +1,76 @@
+import Telemetry
+
+/// The gateway's configuration, read from LiteLLM's `config.yaml` format.
+public struct GatewayConfig: Sendable {
+    public var deployments: [DeploymentConfig]
+    public var masterKey: String?
+    /// `litellm_settings.callbacks` (with `success_callback` and `failure_callback`), LiteLLM's names.
+    public var callbacks: [String]
+    /// `router_settings.num_retries`: further attempts after a retryable upstream failure.
+    public var numRetries: Int
+    /// `general_settings.max_request_size_mb`, in bytes.
+    public var maxRequestBodyBytes: Int
+    /// `spanway_settings.pricing_file`: a price table in LiteLLM's format replacing the shipped one.
+    public var pricingFile: String?
+    /// Warnings found while loading (unknown keys and the like); errors make loading fail instead.
+    public var warnings: [ConfigIssue]
+
+    public init(
+        deployments: [DeploymentConfig] = [], masterKey: String? = nil, callbacks: [String] = [],
+        numRetries: Int = 0, maxRequestBodyBytes: Int = 32 * 1024 * 1024, pricingFile: String? = nil,
+        warnings: [ConfigIssue] = []
+    ) {
+        self.deployments = deployments
+        self.masterKey = masterKey
+        self.callbacks = callbacks
+        self.numRetries = numRetries
+        self.maxRequestBodyBytes = maxRequestBodyBytes
+        self.pricingFile = pricingFile
+        self.warnings = warnings
+    }
+
+    /// Model group names in config order, each once.
+    public var modelGroups: [String] {
+        var seen = Set<String>()
+        return deployments.map(\.modelName).filter { seen.insert($0).inserted }
+    }
+}
+
+/// One `model_list` entry: a deployment of a model group on one provider.
+public struct DeploymentConfig: Sendable, Equatable {
+    /// The group name clients ask for (`model_name`).
+    public var modelName: String
+    /// The provider prefix of `litellm_params.model` (`openai`, `mock`).
+    public var provider: String
+    /// The model name the provider knows (`litellm_params.model` without the prefix).
+    public var model: String
+    /// `model_info.id`, or a stable hash of the entry when absent.
+    public var id: String
+    public var apiBase: String?
+    public var apiKey: String?
+    public var apiVersion: String?
+    public var timeout: Duration?
+    public var rpm: Int?
+    public var tpm: Int?
+    public var inputCostPerToken: Double?
+    public var outputCostPerToken: Double?
+
+    public init(
+        modelName: String, provider: String, model: String, id: String, apiBase: String? = nil,
+        apiKey: String? = nil, apiVersion: String? = nil, timeout: Duration? = nil, rpm: Int? = nil,
+        tpm: Int? = nil, inputCostPerToken: Double? = nil, outputCostPerToken: Double? = nil
+    ) {
+        self.modelName = modelName
+        self.provider = provider
+        self.model = model
+        self.id = id
+        self.apiBase = apiBase
+        self.apiKey = apiKey
+        self.apiVersion = apiVersion
+        self.timeout = timeout
+        self.rpm = rpm
+        self.tpm = tpm
+        self.inputCostPerToken = inputCostPerToken
+        self.outputCostPerToken = outputCostPerToken
+    }
+}

@@ -1,0 +1,124 @@
+import Yams
+
+/// Typed access to YAML nodes that records a located issue instead of throwing, and resolves
+/// LiteLLM's `os.environ/NAME` references wherever a scalar is read.
+struct YAMLReader {
+    static let environmentPrefix = "os.environ/"
+
+    let environment: [String: String]
+    private(set) var issues: [ConfigIssue] = []
+
+    init(environment: [String: String]) {
+        self.environment = environment
+    }
+
+    mutating func error(_ path: String, _ message: String) {
+        issues.append(ConfigIssue(.error, path, message))
+    }
+
+    mutating func warning(_ path: String, _ message: String) {
+        issues.append(ConfigIssue(.warning, path, message))
+    }
+
+    static func join(_ path: String, _ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
+
+    /// A mapping with string keys; nil (and an error) for anything else. A YAML null reads as empty.
+    mutating func mapping(_ node: Node, at path: String) -> [String: Node]? {
+        if isNull(node) { return [:] }
+        guard let mapping = node.mapping else {
+            error(path, "expected a mapping, found \(kind(node))")
+            return nil
+        }
+        var result: [String: Node] = [:]
+        for (key, value) in mapping {
+            guard let name = key.scalar?.string else {
+                error(path, "keys must be strings")
+                continue
+            }
+            result[name] = value
+        }
+        return result
+    }
+
+    mutating func sequence(_ node: Node, at path: String) -> [Node]? {
+        if isNull(node) { return [] }
+        guard let sequence = node.sequence else {
+            error(path, "expected a list, found \(kind(node))")
+            return nil
+        }
+        return Array(sequence)
+    }
+
+    mutating func warnUnknown(_ mapping: [String: Node], known: Set<String>, at path: String) {
+        for key in mapping.keys.sorted() where !known.contains(key) {
+            warning(Self.join(path, key), "unknown key, ignored")
+        }
+    }
+
+    /// The scalar's text after `os.environ/` resolution; nil for YAML null (absent) or on error.
+    private mutating func scalarText(_ node: Node, at path: String, expected: String) -> (text: String, quoted: Bool)? {
+        if isNull(node) { return nil }
+        guard let scalar = node.scalar else {
+            error(path, "expected \(expected), found \(kind(node))")
+            return nil
+        }
+        if scalar.string.hasPrefix(Self.environmentPrefix) {
+            let name = String(scalar.string.dropFirst(Self.environmentPrefix.count))
+            guard let value = environment[name] else {
+                error(path, "environment variable \(name) is not set")
+                return nil
+            }
+            // A value from the environment is text; numbers in it are parsed, not type-checked.
+            return (value, false)
+        }
+        let quoted = scalar.style == .singleQuoted || scalar.style == .doubleQuoted
+        return (scalar.string, quoted)
+    }
+
+    mutating func string(_ node: Node, at path: String) -> String? {
+        scalarText(node, at: path, expected: "a string")?.text
+    }
+
+    mutating func int(_ node: Node, at path: String) -> Int? {
+        guard let (text, quoted) = scalarText(node, at: path, expected: "an integer") else { return nil }
+        guard !quoted, let value = Int(text.replacingUnderscores) else {
+            error(path, "expected an integer, found \(quoted ? "a string" : "'\(text)'")")
+            return nil
+        }
+        return value
+    }
+
+    mutating func double(_ node: Node, at path: String) -> Double? {
+        guard let (text, quoted) = scalarText(node, at: path, expected: "a number") else { return nil }
+        guard !quoted, let value = Double(text.replacingUnderscores), value.isFinite else {
+            error(path, "expected a number, found \(quoted ? "a string" : "'\(text)'")")
+            return nil
+        }
+        return value
+    }
+
+    /// A list of strings; a single string is accepted as a list of one.
+    mutating func stringList(_ node: Node, at path: String) -> [String]? {
+        if node.scalar != nil { return string(node, at: path).map { [$0] } }
+        guard let items = sequence(node, at: path) else { return nil }
+        return items.enumerated().compactMap { string($1, at: "\(path)[\($0)]") }
+    }
+
+    private func isNull(_ node: Node) -> Bool {
+        guard let scalar = node.scalar, scalar.style == .plain else { return false }
+        return ["", "~", "null", "Null", "NULL"].contains(scalar.string)
+    }
+
+    private func kind(_ node: Node) -> String {
+        switch node {
+        case .scalar: "a scalar"
+        case .mapping: "a mapping"
+        case .sequence: "a list"
+        case .alias: "an alias"
+        }
+    }
+}
+
+extension String {
+    fileprivate var replacingUnderscores: String { replacingOccurrences(of: "_", with: "") }
+}

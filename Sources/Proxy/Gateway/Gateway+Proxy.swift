@@ -1,0 +1,125 @@
+import Foundation
+import HTTPTypes
+import NIOCore
+import NIOHTTP1
+import Sinks
+import Telemetry
+
+extension Gateway {
+    /// Proxies a chat completion or embeddings request. Never throws: every failure is an
+    /// OpenAI-shaped reply, and every request, answered or refused, is emitted as one span.
+    public func proxy(
+        _ operation: OpenAIRequest.Operation, body: ByteBuffer, headers: HTTPFields, route: String
+    ) async -> GatewayReply {
+        let exchange = Exchange(
+            method: "POST", route: route, operation: operation.rawValue, headers: headers, pipeline: pipeline)
+        do throws(GatewayError) {
+            exchange.authenticated(try authenticator.authenticate(headers))
+            let request = try OpenAIRequest(operation: operation, bytes: body.readableBytesView)
+            let group = router.hasGroup(request.model) ? request.model : nil
+            exchange.requested(request, modelGroup: group)
+            guard let group, let plan = router.attempts(for: group) else { throw GatewayError.modelNotFound(request.model) }
+            return try await call(plan, request: request, exchange: exchange)
+        } catch {
+            exchange.finish(status: error.status, error: error)
+            return Self.reply(error, headers: responseHeaders(exchange, cost: 0))
+        }
+    }
+
+    /// Tries each planned deployment until one answers; retryable failures move to the next.
+    private func call(_ plan: [Deployment], request: OpenAIRequest, exchange: Exchange) async throws(GatewayError)
+        -> GatewayReply
+    {
+        var lastError = GatewayError.internal("No deployment was tried.")
+        for (index, deployment) in plan.enumerated() {
+            if index > 0 {
+                let sameDeployment = plan[index - 1].config.id == deployment.config.id
+                let retryAfter = lastError.headers["retry-after"].flatMap { RetryAfter.parse($0) }
+                if sameDeployment || retryAfter != nil {
+                    try? await Task.sleep(for: retryBackoff.delay(beforeRetry: index, retryAfter: retryAfter))
+                }
+            }
+            let attempt = exchange.beginAttempt(deployment, number: index + 1, request: request)
+            do {
+                return try await send(request, to: deployment, attempt: attempt, exchange: exchange)
+            } catch {
+                attempt.failed(error)
+                lastError = error
+                guard error.isRetryable else { break }
+            }
+        }
+        throw lastError
+    }
+
+    private func send(_ request: OpenAIRequest, to deployment: Deployment, attempt: Attempt, exchange: Exchange)
+        async throws(GatewayError) -> GatewayReply
+    {
+        var upstreamRequest = try deployment.adapter.request(for: request, deployment: deployment.config)
+        upstreamRequest.headers.replaceOrAdd(name: "traceparent", value: attempt.traceParent.header)
+        if let state = exchange.server.traceState { upstreamRequest.headers.replaceOrAdd(name: "tracestate", value: state) }
+
+        let response: UpstreamResponse
+        do {
+            response = try await deployment.transport.send(upstreamRequest, timeout: deployment.timeout)
+        } catch {
+            throw Self.transportError(error, deployment: deployment)
+        }
+        guard (200..<300).contains(response.status) else {
+            let body = (try? await response.collect(upTo: 1024 * 1024)) ?? []
+            throw deployment.adapter.mapError(
+                status: response.status, headers: response.headers, body: body, deployment: deployment.config)
+        }
+        if request.stream && request.operation == .chat {
+            return streamReply(response, request: request, deployment: deployment, attempt: attempt, exchange: exchange)
+        }
+        let body: [UInt8]
+        do {
+            body = try await response.collect(upTo: maxUpstreamBody)
+        } catch {
+            throw Self.transportError(error, deployment: deployment)
+        }
+        let reply = try deployment.adapter.parseResponse(body, for: request)
+        let cost = reply.usage.flatMap { usage in deployment.price?.cost(of: usage) }
+        attempt.succeeded(reply, cost: cost)
+        exchange.finish(status: 200)
+        return GatewayReply(
+            status: 200, headers: responseHeaders(exchange, cost: cost ?? 0) + [("content-type", "application/json")],
+            body: .bytes(reply.body))
+    }
+
+    static func transportError(_ error: any Error, deployment: Deployment) -> GatewayError {
+        let name = deployment.config.modelName
+        switch error {
+        case TransportError.timeout:
+            return .timeout("The upstream for '\(name)' did not answer within \(deployment.timeout).")
+        case TransportError.responseTooLarge:
+            return .badUpstreamResponse("The upstream for '\(name)' sent a larger answer than the gateway accepts.")
+        case TransportError.invalidURL:
+            return .upstreamUnavailable("The api_base configured for '\(name)' is not a usable URL.", errorType: "invalid_url")
+        case is CancellationError:
+            return GatewayError(status: 499, type: "api_error", message: "The request was cancelled.",
+                errorType: "cancelled")
+        default:
+            return .upstreamUnavailable("Could not reach the upstream for '\(name)'.", errorType: "connection_error")
+        }
+    }
+
+    func responseHeaders(_ exchange: Exchange, cost: Double?) -> [(String, String)] {
+        var headers: [(String, String)] = [
+            ("x-spanway-trace-id", exchange.traceID.hex), ("x-spanway-request-id", exchange.requestID),
+        ]
+        if let cost { headers.append(("x-spanway-response-cost", Self.formatCost(cost))) }
+        if let group = exchange.modelGroup { headers.append(("x-spanway-model-group", group)) }
+        if let deployment = exchange.deploymentID { headers.append(("x-spanway-deployment", deployment)) }
+        return headers
+    }
+
+    /// USD with enough significant digits for sub-cent request costs, never in exponent form.
+    static func formatCost(_ cost: Double) -> String {
+        guard cost > 0, cost.isFinite else { return "0" }
+        var text = String(format: "%.12f", cost)
+        while text.hasSuffix("0") { text.removeLast() }
+        if text.hasSuffix(".") { text.removeLast() }
+        return text
+    }
+}

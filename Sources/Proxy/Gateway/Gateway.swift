@@ -1,0 +1,61 @@
+import HTTPTypes
+import Logging
+import NIOCore
+import Sinks
+import Telemetry
+
+/// Spanway in-process: authenticate, route, translate, call, normalise, price, and emit one
+/// `FinishedSpan` per request. The HTTP server is a thin face over this type, and Swift programs
+/// can embed it without one.
+public final class Gateway: Sendable {
+    public let config: GatewayConfig
+    public let router: ModelRouter
+    public let pipeline: Pipeline
+    public let prometheus: PrometheusSink
+    let authenticator: Authenticator
+    let logger: Logger
+    let startedAt: Int
+    /// Wait between retries of one request; short, because a client is waiting.
+    let retryBackoff = Backoff(initial: .milliseconds(100), maximum: .seconds(5), maxRetries: .max)
+    /// Largest upstream answer read whole (non-streaming).
+    let maxUpstreamBody = 64 * 1024 * 1024
+
+    public init(
+        config: GatewayConfig, deployments: [Deployment], pipeline: Pipeline, prometheus: PrometheusSink,
+        logger: Logger
+    ) {
+        self.config = config
+        self.router = ModelRouter(deployments: deployments, numRetries: config.numRetries)
+        self.pipeline = pipeline
+        self.prometheus = prometheus
+        self.authenticator = Authenticator(masterKey: config.masterKey)
+        self.logger = logger
+        self.startedAt = Int(WallClock.nowNanos() / 1_000_000_000)
+    }
+
+    /// `GET /metrics`: the Prometheus text, with sink-delivery figures as of now.
+    public func metricsText() -> [UInt8] {
+        prometheus.render(sinks: pipeline.stats())
+    }
+
+    /// `GET /v1/models`: the configured model groups.
+    public func models(headers: HTTPFields) -> GatewayReply {
+        do {
+            _ = try authenticator.authenticate(headers)
+        } catch {
+            return Self.reply(error, headers: [])
+        }
+        let data = config.modelGroups.map { name -> JSONValue in
+            .object(["id": .string(name), "object": "model", "created": .int(startedAt), "owned_by": "spanway"])
+        }
+        return GatewayReply(
+            status: 200, headers: [("content-type", "application/json")],
+            body: .bytes(JSONValue.object(["object": "list", "data": .array(data)]).encoded()))
+    }
+
+    static func reply(_ error: GatewayError, headers: [(String, String)]) -> GatewayReply {
+        var all = headers + [("content-type", "application/json")]
+        all += error.headers.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+        return GatewayReply(status: error.status, headers: all, body: .bytes(error.body.encoded()))
+    }
+}

@@ -1,0 +1,112 @@
+import AsyncHTTPClient
+import Logging
+import Sinks
+import Telemetry
+
+/// Builds a running gateway from a config: prices, deployments, and the sinks the config and
+/// the `OTEL_*` environment ask for.
+public struct GatewayBootstrap: Sendable {
+    public static let version = "0.1.0"
+
+    public var config: GatewayConfig
+    public var environment: [String: String]
+    public var httpClient: HTTPClient
+    public var mockUpstream: MockUpstream
+    public var pipelineConfiguration: PipelineConfiguration
+    public var logger: Logger
+
+    public init(
+        config: GatewayConfig, environment: [String: String], httpClient: HTTPClient = .shared,
+        mockUpstream: MockUpstream = MockUpstream(), pipelineConfiguration: PipelineConfiguration? = nil,
+        logger: Logger
+    ) {
+        self.config = config
+        self.environment = environment
+        self.httpClient = httpClient
+        self.mockUpstream = mockUpstream
+        self.pipelineConfiguration = pipelineConfiguration ?? Self.pipelineConfiguration(environment)
+        self.logger = logger
+    }
+
+    public enum BootstrapError: Error, CustomStringConvertible {
+        case priceTable(String)
+        public var description: String {
+            switch self {
+            case .priceTable(let reason): reason
+            }
+        }
+    }
+
+    public func makeGateway() throws(BootstrapError) -> Gateway {
+        let priceBook = try loadPriceBook()
+        let network = HTTPTransport(client: httpClient)
+        let mock = MockTransport(upstream: mockUpstream)
+        var deployments: [Deployment] = []
+        for entry in config.deployments {
+            guard let adapter = ProviderCatalogue.adapters[entry.provider] else { continue }
+            let transport: any Transport = ProviderCatalogue.inProcess.contains(entry.provider) ? mock : network
+            let price = Self.price(for: entry, in: priceBook)
+            if price == nil {
+                logger.warning(
+                    "no price known for this deployment; its cost will be reported as 0",
+                    metadata: ["model_group": "\(entry.modelName)", "model": "\(entry.provider)/\(entry.model)"])
+            }
+            deployments.append(Deployment(config: entry, adapter: adapter, transport: transport, price: price))
+        }
+
+        let prometheus = PrometheusSink()
+        var exporters: [any SpanExporter] = []
+        let wantsOTLP = config.callbacks.contains { ["otel", "opentelemetry", "otlp"].contains($0.lowercased()) }
+        if let otlp = OTLPConfiguration.fromEnvironment(environment, enabled: wantsOTLP, serviceVersion: Self.version) {
+            exporters.append(
+                OTLPExporter(configuration: otlp, client: httpClient, serviceVersion: Self.version, logger: logger))
+            logger.info("exporting traces over OTLP/HTTP", metadata: ["gzip": "\(otlp.gzip)"])
+        }
+        let pipeline = Pipeline(observers: [prometheus], exporters: exporters, configuration: pipelineConfiguration)
+        if config.masterKey == nil {
+            logger.warning(
+                "NO MASTER KEY IS CONFIGURED: the gateway accepts every request without authentication. Set general_settings.master_key or SPANWAY_MASTER_KEY."
+            )
+        }
+        return Gateway(config: config, deployments: deployments, pipeline: pipeline, prometheus: prometheus, logger: logger)
+    }
+
+    func loadPriceBook() throws(BootstrapError) -> PriceBook {
+        if let path = config.pricingFile {
+            do {
+                return try PriceBook(contentsOfFile: path)
+            } catch {
+                throw .priceTable(error.description)
+            }
+        }
+        guard let bundled = PriceBook.bundled else {
+            logger.warning("the shipped price table was not found beside the binary; costs are 0 unless configured")
+            return PriceBook()
+        }
+        return bundled
+    }
+
+    /// The table's price for the deployment's model, with the deployment's own prices on top.
+    static func price(for entry: DeploymentConfig, in book: PriceBook) -> ModelPrice? {
+        let provider = ProviderCatalogue.inProcess.contains(entry.provider) ? nil : entry.provider
+        if let base = book.price(model: entry.model, provider: provider) {
+            return base.overridden(input: entry.inputCostPerToken, output: entry.outputCostPerToken)
+        }
+        guard entry.inputCostPerToken != nil || entry.outputCostPerToken != nil else { return nil }
+        return ModelPrice(
+            inputCostPerToken: entry.inputCostPerToken ?? 0, outputCostPerToken: entry.outputCostPerToken ?? 0)
+    }
+
+    /// `OTEL_BSP_*` batch settings; the schedule delay defaults to 1 s (the SDK's 5 s is long for a gateway).
+    static func pipelineConfiguration(_ env: [String: String]) -> PipelineConfiguration {
+        var configuration = PipelineConfiguration()
+        if let size = env["OTEL_BSP_MAX_QUEUE_SIZE"].flatMap(Int.init), size > 0 { configuration.queueCapacity = size }
+        if let batch = env["OTEL_BSP_MAX_EXPORT_BATCH_SIZE"].flatMap(Int.init), batch > 0 {
+            configuration.maxBatchSize = batch
+        }
+        if let delay = env["OTEL_BSP_SCHEDULE_DELAY"].flatMap(Int.init), delay >= 0 {
+            configuration.scheduleDelay = .milliseconds(delay)
+        }
+        return configuration
+    }
+}

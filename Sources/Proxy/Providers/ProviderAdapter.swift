@@ -1,0 +1,58 @@
+import NIOCore
+import NIOHTTP1
+import Telemetry
+
+/// What a provider answered, normalised: an OpenAI-shaped body for the client plus the facts the
+/// span needs.
+public struct ProviderReply: Sendable {
+    public var body: [UInt8]
+    public var usage: Usage?
+    public var responseID: String?
+    public var responseModel: String?
+    public var finishReasons: [String]
+
+    public init(body: [UInt8], usage: Usage?, responseID: String?, responseModel: String?, finishReasons: [String]) {
+        self.body = body
+        self.usage = usage
+        self.responseID = responseID
+        self.responseModel = responseModel
+        self.finishReasons = finishReasons
+    }
+}
+
+/// One streamed event, already in OpenAI's chunk shape.
+public enum StreamChunk: Sendable {
+    /// A `chat.completion.chunk` (or an in-stream `error` object). `raw` is its exact JSON text,
+    /// forwarded as is when the gateway has nothing to change.
+    case chunk(JSONObject, raw: [UInt8])
+    /// The end-of-stream marker (`data: [DONE]`).
+    case done
+}
+
+/// Decodes a provider's stream into OpenAI chunks, across arbitrary network read boundaries.
+public protocol ChatStreamDecoder: Sendable {
+    mutating func feed(_ buffer: ByteBuffer) throws(GatewayError) -> [StreamChunk]
+    mutating func finish() throws(GatewayError) -> [StreamChunk]
+}
+
+/// A provider: how to build its native request, parse its response, decode its stream and map its
+/// errors. Adding a provider is one adapter plus one line in `ProviderCatalogue`.
+public protocol ProviderAdapter: Sendable {
+    /// `gen_ai.provider.name` (OpenTelemetry's well-known value where there is one).
+    var genAIProviderName: String { get }
+    var defaultAPIBase: String { get }
+
+    func request(for request: OpenAIRequest, deployment: DeploymentConfig) throws(GatewayError) -> UpstreamRequest
+    func parseResponse(_ body: [UInt8], for request: OpenAIRequest) throws(GatewayError) -> ProviderReply
+    func makeStreamDecoder() -> any ChatStreamDecoder
+    func mapError(status: Int, headers: HTTPHeaders, body: [UInt8], deployment: DeploymentConfig) -> GatewayError
+}
+
+extension ProviderAdapter {
+    /// `api_base` (or the provider's default) with `path` appended, one slash between.
+    func url(_ deployment: DeploymentConfig, _ path: String) -> String {
+        var base = deployment.apiBase ?? defaultAPIBase
+        while base.hasSuffix("/") { base.removeLast() }
+        return base + path
+    }
+}

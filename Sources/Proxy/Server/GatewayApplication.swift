@@ -1,0 +1,32 @@
+import Hummingbird
+import Logging
+import NIOCore
+import ServiceLifecycle
+
+/// The gateway as services: the HTTP server, then the telemetry pipeline. Services stop in reverse
+/// order, so on SIGTERM the server stops accepting and finishes in-flight requests first, and the
+/// pipeline then flushes every sink.
+public enum GatewayApplication {
+    public static func services(
+        gateway: Gateway, host: String, port: Int, logger: Logger,
+        onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) -> [any Service] {
+        let app = Application(
+            router: GatewayServer.makeRouter(gateway: gateway),
+            configuration: .init(address: .hostname(host, port: port), serverName: "spanway"),
+            onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? port) },
+            logger: logger)
+        return [gateway.pipeline, app]
+    }
+
+    public static func run(
+        gateway: Gateway, host: String, port: Int, logger: Logger,
+        onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) async throws {
+        let group = ServiceGroup(
+            configuration: .init(
+                services: services(gateway: gateway, host: host, port: port, logger: logger, onServerRunning: onServerRunning),
+                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+}

@@ -1,0 +1,118 @@
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import Telemetry
+
+/// The HTTP face of the gateway: OpenAI paths with and without `/v1`, health, and metrics.
+public enum GatewayServer {
+    public static func makeRouter(gateway: Gateway) -> Router<BasicRequestContext> {
+        let router = Router(context: BasicRequestContext.self)
+        router.add(middleware: OpenAIErrorMiddleware())
+        let limit = gateway.config.maxRequestBodyBytes
+        for prefix in ["", "/v1"] {
+            for (path, operation) in [("/chat/completions", OpenAIRequest.Operation.chat), ("/embeddings", .embeddings)] {
+                let route = prefix + path
+                router.post(RouterPath(route)) { request, _ -> Response in
+                    let body = try await collectBody(request, limit: limit)
+                    let reply = await gateway.proxy(operation, body: body, headers: request.headers, route: route)
+                    return response(reply)
+                }
+            }
+            router.get(RouterPath(prefix + "/models")) { request, _ -> Response in
+                response(gateway.models(headers: request.headers))
+            }
+        }
+        router.get("/health/liveliness") { _, _ in plainJSON(#"{"status":"healthy"}"#) }
+        router.get("/health/readiness") { _, _ in plainJSON(#"{"status":"ready"}"#) }
+        router.get("/metrics") { _, _ -> Response in
+            Response(
+                status: .ok, headers: [.contentType: PrometheusContentType.value],
+                body: ResponseBody(byteBuffer: ByteBuffer(bytes: gateway.metricsText())))
+        }
+        return router
+    }
+
+    /// The body, refused with 413 past `limit` (early when `content-length` says so).
+    static func collectBody(_ request: Request, limit: Int) async throws -> ByteBuffer {
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
+            throw GatewayError.payloadTooLarge(limit: limit)
+        }
+        do {
+            return try await request.body.collect(upTo: limit)
+        } catch is NIOTooManyBytesError {
+            throw GatewayError.payloadTooLarge(limit: limit)
+        }
+    }
+
+    static func response(_ reply: GatewayReply) -> Response {
+        var headers = HTTPFields()
+        for (name, value) in reply.headers {
+            if let field = HTTPField.Name(name) { headers.append(HTTPField(name: field, value: value)) }
+        }
+        let status = HTTPResponse.Status(code: reply.status)
+        switch reply.body {
+        case .bytes(let bytes):
+            return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+        case .stream(let stream):
+            return Response(
+                status: status, headers: headers,
+                body: ResponseBody { writer in
+                    let trailers = await stream.run { buffer in try await writer.write(buffer) }
+                    var fields = HTTPFields()
+                    for (name, value) in trailers {
+                        if let field = HTTPField.Name(name) { fields.append(HTTPField(name: field, value: value)) }
+                    }
+                    try await writer.finish(fields.isEmpty ? nil : fields)
+                })
+        }
+    }
+
+    static func plainJSON(_ text: String) -> Response {
+        Response(
+            status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+    }
+}
+
+enum PrometheusContentType {
+    static let value = "text/plain; version=0.0.4; charset=utf-8"
+}
+
+/// Every error leaves as OpenAI's error shape with the matching status, including the router's
+/// own (unknown path, wrong method) and anything unexpected, which is logged and answered 500.
+struct OpenAIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
+        do {
+            return try await next(request, context)
+        } catch let error as GatewayError {
+            return Self.render(error)
+        } catch let error as HTTPError {
+            let status = Int(error.status.code)
+            let message = error.body ?? (status == 404 ? "No route for \(request.method) \(request.uri.path)." : "\(error.status.reasonPhrase)")
+            let type =
+                switch status {
+                case 404: "not_found_error"
+                case 405: "invalid_request_error"
+                case 413: "invalid_request_error"
+                case 400..<500: "invalid_request_error"
+                default: "api_error"
+                }
+            return Self.render(GatewayError(status: status, type: type, message: message))
+        } catch {
+            context.logger.error("unhandled error", metadata: ["error": "\(type(of: error))"])
+            return Self.render(.internal("The gateway failed to handle the request."))
+        }
+    }
+
+    static func render(_ error: GatewayError) -> Response {
+        var headers: HTTPFields = [.contentType: "application/json"]
+        for (name, value) in error.headers {
+            if let field = HTTPField.Name(name) { headers[field] = value }
+        }
+        return Response(
+            status: HTTPResponse.Status(code: error.status), headers: headers,
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: error.body.encoded())))
+    }
+}

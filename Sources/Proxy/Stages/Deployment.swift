@@ -1,0 +1,66 @@
+import Telemetry
+
+/// A configured deployment made ready to call: its adapter, transport and price.
+public struct Deployment: Sendable {
+    public let config: DeploymentConfig
+    public let adapter: any ProviderAdapter
+    public let transport: any Transport
+    public let price: ModelPrice?
+    /// `server.address` and `server.port` of the upstream, for spans.
+    public let serverAddress: String?
+    public let serverPort: Int?
+
+    public init(config: DeploymentConfig, adapter: any ProviderAdapter, transport: any Transport, price: ModelPrice?) {
+        self.config = config
+        self.adapter = adapter
+        self.transport = transport
+        self.price = price
+        let base = config.apiBase ?? adapter.defaultAPIBase
+        let (host, port) = Self.hostAndPort(base)
+        self.serverAddress = host
+        self.serverPort = port
+    }
+
+    public var timeout: Duration { config.timeout ?? .seconds(600) }
+
+    static func hostAndPort(_ url: String) -> (String?, Int?) {
+        guard let schemeEnd = url.range(of: "://") else { return (nil, nil) }
+        let scheme = url[..<schemeEnd.lowerBound].lowercased()
+        let rest = url[schemeEnd.upperBound...]
+        var authority = rest.prefix { $0 != "/" && $0 != "?" }
+        if let at = authority.lastIndex(of: "@") { authority = authority[authority.index(after: at)...] }
+        let defaultPort = scheme == "https" ? 443 : scheme == "http" ? 80 : nil
+        if authority.hasPrefix("["), let close = authority.firstIndex(of: "]") {
+            let host = String(authority[authority.index(after: authority.startIndex)..<close])
+            let port = authority[authority.index(after: close)...].dropFirst().isEmpty
+                ? defaultPort : Int(authority[authority.index(after: close)...].dropFirst())
+            return (host, port)
+        }
+        let parts = authority.split(separator: ":", maxSplits: 1)
+        guard let host = parts.first else { return (nil, nil) }
+        return (String(host), parts.count == 2 ? Int(parts[1]) : defaultPort)
+    }
+}
+
+/// Stage 3 (first version): model name to deployment group, and the order to try them in.
+/// Deployments of a group are shuffled per request; retries move to the next one.
+public struct ModelRouter: Sendable {
+    let groups: [String: [Deployment]]
+    public let numRetries: Int
+
+    public init(deployments: [Deployment], numRetries: Int) {
+        var groups: [String: [Deployment]] = [:]
+        for deployment in deployments { groups[deployment.config.modelName, default: []].append(deployment) }
+        self.groups = groups
+        self.numRetries = numRetries
+    }
+
+    public func hasGroup(_ name: String) -> Bool { groups[name] != nil }
+
+    /// The deployments to try, first choice first, one entry per attempt allowed.
+    public func attempts(for modelGroup: String) -> [Deployment]? {
+        guard let group = groups[modelGroup], !group.isEmpty else { return nil }
+        let order = group.shuffled()
+        return (0...numRetries).map { order[$0 % order.count] }
+    }
+}

@@ -1,0 +1,209 @@
+import HTTPTypes
+import Synchronization
+import Telemetry
+
+/// One request on its way through the stages: the SERVER span, the CLIENT span of each upstream
+/// attempt, and the normalised summary. Each fact is recorded once, by the stage that knows it;
+/// `finish` freezes everything into a `FinishedSpan` and hands it to the pipeline.
+public final class Exchange: Sendable {
+    public let server: Span
+    let pipeline: Pipeline
+
+    private struct State {
+        var summary: RequestSummary
+        var attempts: [SpanData] = []
+        var upstreamTime: Duration = .zero
+        var finished = false
+    }
+
+    private let state: Mutex<State>
+
+    public init(method: String, route: String, operation: String, headers: HTTPFields, pipeline: Pipeline) {
+        let parent = headers[HTTPField.Name("traceparent")!].flatMap(TraceParent.init(header:))
+        let traceState = headers[HTTPField.Name("tracestate")!]
+        server = Span(name: "\(method) \(route)", kind: .server, parent: parent, traceState: traceState)
+        server.setAttributes([
+            (AttributeName.httpRequestMethod, .string(method)), (AttributeName.httpRoute, .string(route)),
+        ])
+        self.pipeline = pipeline
+        let requestID = "req_" + server.spanID.hex + String(server.traceID.hex.suffix(8))
+        state = Mutex(State(summary: RequestSummary(requestID: requestID, operation: operation)))
+    }
+
+    public var traceID: TraceID { server.traceID }
+    public var requestID: String { state.withLock { $0.summary.requestID } }
+
+    public func authenticated(_ principal: Principal) {
+        let caller = principal.caller
+        server.setAttributes(Self.callerAttributes(caller))
+        state.withLock { $0.summary.caller = caller }
+    }
+
+    public func requested(_ request: OpenAIRequest, modelGroup: String?) {
+        if let modelGroup { server[attribute: AttributeName.modelGroup] = .string(modelGroup) }
+        state.withLock {
+            $0.summary.requestModel = request.model
+            $0.summary.modelGroup = modelGroup
+            $0.summary.stream = request.stream
+        }
+    }
+
+    /// Opens the CLIENT span for one upstream call.
+    func beginAttempt(_ deployment: Deployment, number: Int, request: OpenAIRequest) -> Attempt {
+        let operation = request.operation.rawValue
+        let span = server.child(name: "\(operation) \(deployment.config.model)", kind: .client)
+        let caller = state.withLock { $0.summary.caller }
+        var attributes: [(String, AttributeValue?)] = [
+            (AttributeName.operationName, .string(operation)),
+            (AttributeName.providerName, .string(deployment.adapter.genAIProviderName)),
+            (AttributeName.requestModel, .string(deployment.config.model)),
+            (AttributeName.serverAddress, deployment.serverAddress.map(AttributeValue.string)),
+            (AttributeName.serverPort, deployment.serverPort.map { .int(Int64($0)) }),
+            (AttributeName.modelGroup, .string(deployment.config.modelName)),
+            (AttributeName.deploymentID, .string(deployment.config.id)),
+            (AttributeName.attempt, .int(Int64(number))),
+            (AttributeName.fallbackDepth, .int(0)),
+        ]
+        attributes += request.spanAttributes
+        attributes += Self.callerAttributes(caller)
+        span.setAttributes(attributes)
+        state.withLock {
+            $0.summary.attempts = number
+            $0.summary.deploymentID = deployment.config.id
+            $0.summary.provider = deployment.adapter.genAIProviderName
+        }
+        return Attempt(span: span, exchange: self)
+    }
+
+    fileprivate func attemptEnded(_ data: SpanData, upstreamTime: Duration, outcome: Attempt.Outcome?) {
+        state.withLock { state in
+            state.attempts.append(data)
+            state.upstreamTime += upstreamTime
+            if let outcome {
+                state.summary.usage = outcome.usage
+                state.summary.costUSD = outcome.cost
+                state.summary.responseModel = outcome.responseModel
+                state.summary.timeToFirstChunkSeconds = outcome.timeToFirstChunk?.seconds
+            }
+        }
+    }
+
+    /// The answer's cost so far (nil before an attempt succeeded).
+    public var cost: Double? { state.withLock { $0.summary.costUSD } }
+    public var deploymentID: String? { state.withLock { $0.summary.deploymentID } }
+    public var modelGroup: String? { state.withLock { $0.summary.modelGroup } }
+
+    /// Ends the request (first call wins) and emits it to every sink.
+    public func finish(status: Int, error: GatewayError? = nil, clientDisconnected: Bool = false) {
+        let end = ContinuousClock.now
+        let proceed = state.withLock { state -> Bool in
+            defer { state.finished = true }
+            return !state.finished
+        }
+        guard proceed else { return }
+        let errorType = clientDisconnected ? "client_disconnected" : error?.errorType
+        var attributes: [(String, AttributeValue?)] = [
+            (AttributeName.httpResponseStatusCode, .int(Int64(status))),
+            (AttributeName.errorType, errorType.map(AttributeValue.string)),
+        ]
+        if clientDisconnected { attributes.append((AttributeName.clientDisconnected, .bool(true))) }
+        let summaryAttempts = state.withLock { $0.summary.attempts }
+        if summaryAttempts > 0 { attributes.append((AttributeName.attempts, .int(Int64(summaryAttempts)))) }
+        server.setAttributes(attributes)
+        if let errorType { server.setStatus(.error(message: error?.message ?? errorType)) }
+        let serverData = server.end(at: end)
+        let duration = end - server.startInstant
+        let finished = state.withLock { state -> FinishedSpan in
+            state.summary.statusCode = status
+            state.summary.errorType = errorType
+            state.summary.clientDisconnected = clientDisconnected
+            state.summary.durationSeconds = duration.seconds
+            state.summary.overheadSeconds = max(0, (duration - state.upstreamTime).seconds)
+            return FinishedSpan(server: serverData, attempts: state.attempts, summary: state.summary)
+        }
+        pipeline.emit(finished)
+    }
+
+    static func callerAttributes(_ caller: Caller) -> [(String, AttributeValue?)] {
+        [
+            (AttributeName.keyHash, caller.keyHash.map(AttributeValue.string)),
+            (AttributeName.keyAlias, caller.keyAlias.map(AttributeValue.string)),
+            (AttributeName.teamID, caller.teamID.map(AttributeValue.string)),
+            (AttributeName.teamAlias, caller.teamAlias.map(AttributeValue.string)),
+            (AttributeName.userID, caller.userID.map(AttributeValue.string)),
+            (AttributeName.orgID, caller.orgID.map(AttributeValue.string)),
+        ].filter { $0.1 != nil }
+    }
+}
+
+/// One upstream call: a CLIENT span that ends exactly once, with success or failure.
+final class Attempt: Sendable {
+    struct Outcome: Sendable {
+        var usage: Usage?
+        var cost: Double?
+        var responseModel: String?
+        var timeToFirstChunk: Duration?
+    }
+
+    let span: Span
+    private let exchange: Exchange
+    private let firstChunkAt = Mutex<ContinuousClock.Instant?>(nil)
+
+    fileprivate init(span: Span, exchange: Exchange) {
+        self.span = span
+        self.exchange = exchange
+    }
+
+    var traceParent: TraceParent { span.traceParent }
+
+    /// Marks the first streamed chunk (later calls are ignored).
+    func firstChunk() {
+        let now = ContinuousClock.now
+        let first = firstChunkAt.withLock { at -> Bool in
+            defer { if at == nil { at = now } }
+            return at == nil
+        }
+        if first {
+            span[attribute: AttributeName.responseTimeToFirstChunk] = .double((now - span.startInstant).seconds)
+        }
+    }
+
+    func succeeded(_ reply: ProviderReply, cost: Double?) {
+        var attributes: [(String, AttributeValue?)] = [
+            (AttributeName.responseID, reply.responseID.map(AttributeValue.string)),
+            (AttributeName.responseModel, reply.responseModel.map(AttributeValue.string)),
+            (AttributeName.responseFinishReasons, reply.finishReasons.isEmpty ? nil : .stringArray(reply.finishReasons)),
+            (AttributeName.usageCost, cost.map(AttributeValue.double)),
+        ]
+        if let usage = reply.usage {
+            attributes += [
+                (AttributeName.usageInputTokens, .int(Int64(usage.inputTokens))),
+                (AttributeName.usageOutputTokens, .int(Int64(usage.outputTokens))),
+                (AttributeName.usageCacheReadInputTokens, usage.cacheReadTokens > 0 ? .int(Int64(usage.cacheReadTokens)) : nil),
+                (AttributeName.usageCacheCreationInputTokens,
+                    usage.cacheCreationTokens > 0 ? .int(Int64(usage.cacheCreationTokens)) : nil),
+                (AttributeName.usageReasoningOutputTokens, usage.reasoningTokens > 0 ? .int(Int64(usage.reasoningTokens)) : nil),
+            ]
+        }
+        span.setAttributes(attributes)
+        span.setStatus(.ok)
+        end(Outcome(
+            usage: reply.usage, cost: cost, responseModel: reply.responseModel,
+            timeToFirstChunk: firstChunkAt.withLock { $0 }.map { $0 - span.startInstant }))
+    }
+
+    func failed(_ error: GatewayError) {
+        span.setAttributes([
+            (AttributeName.errorType, .string(error.errorType)),
+            (AttributeName.httpResponseStatusCode, .int(Int64(error.status))),
+        ])
+        span.setStatus(.error(message: error.message))
+        end(nil)
+    }
+
+    private func end(_ outcome: Outcome?) {
+        let now = ContinuousClock.now
+        let data = span.end(at: now)
+        exchange.attemptEnded(data, upstreamTime: now - span.startInstant, outcome: outcome)
+    }
+}

@@ -1,0 +1,85 @@
+/// One server-sent event.
+public struct SSEEvent: Sendable, Equatable {
+    public var event: String?
+    /// The `data` lines joined with `\n`, as raw UTF-8 bytes.
+    public var data: [UInt8]
+}
+
+/// Incremental decoder for `text/event-stream` (WHATWG HTML, "event stream interpretation").
+/// Works on bytes, so a frame or a multi-byte character split across network reads is reassembled
+/// before anything is decoded; a CR at the end of one read and LF at the start of the next are one
+/// line ending, not two.
+public struct SSEDecoder: Sendable {
+    /// A single line longer than this is refused, so a hostile upstream cannot grow memory forever.
+    public static let maxLineLength = 16 * 1024 * 1024
+
+    private var line: [UInt8] = []
+    private var data: [UInt8] = []
+    private var hasData = false
+    private var event: String?
+    private var skipLeadingLF = false
+
+    public struct LineTooLong: Error {}
+
+    public init() {}
+
+    /// Feeds bytes; returns the events completed by them.
+    public mutating func feed(_ bytes: some Sequence<UInt8>) throws -> [SSEEvent] {
+        var events: [SSEEvent] = []
+        for byte in bytes {
+            if skipLeadingLF {
+                skipLeadingLF = false
+                if byte == 0x0A { continue }
+            }
+            switch byte {
+            case 0x0A:
+                if let e = endLine() { events.append(e) }
+            case 0x0D:
+                skipLeadingLF = true
+                if let e = endLine() { events.append(e) }
+            default:
+                guard line.count < Self.maxLineLength else { throw LineTooLong() }
+                line.append(byte)
+            }
+        }
+        return events
+    }
+
+    /// At end of stream: an event not terminated by a blank line is dispatched anyway, because
+    /// some upstreams close the connection right after their last `data:` line.
+    public mutating func finish() -> SSEEvent? {
+        if !line.isEmpty { _ = endLine() }
+        return dispatch()
+    }
+
+    private mutating func endLine() -> SSEEvent? {
+        defer { line.removeAll(keepingCapacity: true) }
+        if line.isEmpty { return dispatch() }
+        if line.first == UInt8(ascii: ":") { return nil }
+        let colon = line.firstIndex(of: UInt8(ascii: ":"))
+        let field = colon.map { Array(line[..<$0]) } ?? line
+        var value = colon.map { Array(line[line.index(after: $0)...]) } ?? []
+        if value.first == UInt8(ascii: " ") { value.removeFirst() }
+        switch field {
+        case Array("data".utf8):
+            if hasData { data.append(0x0A) }
+            data.append(contentsOf: value)
+            hasData = true
+        case Array("event".utf8):
+            event = String(decoding: value, as: UTF8.self)
+        default:
+            break
+        }
+        return nil
+    }
+
+    private mutating func dispatch() -> SSEEvent? {
+        defer {
+            data.removeAll(keepingCapacity: true)
+            hasData = false
+            event = nil
+        }
+        guard hasData else { return nil }
+        return SSEEvent(event: event, data: data)
+    }
+}

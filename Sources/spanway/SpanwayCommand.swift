@@ -1,0 +1,91 @@
+import ArgumentParser
+import Foundation
+import Hummingbird
+import Logging
+import Proxy
+
+@main
+struct SpanwayCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "spanway",
+        abstract: "An OpenTelemetry-first LLM gateway with an OpenAI-compatible API.",
+        version: GatewayBootstrap.version,
+        subcommands: [Serve.self, Check.self, MockUpstreamCommand.self])
+}
+
+func makeLogger(_ label: String) -> Logger {
+    var logger = Logger(label: label)
+    let level = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0.lowercased()) }
+    logger.logLevel = level ?? .info
+    return logger
+}
+
+func loadConfig(_ path: String, environment: [String: String]) throws -> GatewayConfig {
+    let loader = ConfigLoader(environment: environment, knownProviders: ProviderCatalogue.names)
+    do {
+        return try loader.load(contentsOfFile: path)
+    } catch {
+        printError(error.description)
+        throw ExitCode.failure
+    }
+}
+
+func printError(_ text: String) {
+    FileHandle.standardError.write(Data((text + "\n").utf8))
+}
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the gateway.")
+
+    @Option(help: "Path to a LiteLLM-format config.yaml.") var config: String
+    @Option(help: "Address to listen on.") var host = "0.0.0.0"
+    @Option(help: "Port to listen on.") var port = 4000
+
+    func run() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        let logger = makeLogger("spanway")
+        var gatewayConfig = try loadConfig(config, environment: environment)
+        for warning in gatewayConfig.warnings { logger.warning("config: \(warning)") }
+        if let master = environment["SPANWAY_MASTER_KEY"], !master.isEmpty { gatewayConfig.masterKey = master }
+        let gateway = try GatewayBootstrap(config: gatewayConfig, environment: environment, logger: logger).makeGateway()
+        let groups = gatewayConfig.modelGroups.count
+        try await GatewayApplication.run(gateway: gateway, host: host, port: port, logger: logger) { [host] port in
+            logger.info("spanway listening", metadata: ["address": "\(host):\(port)", "model_groups": "\(groups)"])
+        }
+    }
+}
+
+struct Check: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Validate a config: print every problem with its YAML path; exit 1 on any error.")
+
+    @Option(help: "Path to a LiteLLM-format config.yaml.") var config: String
+
+    func run() throws {
+        guard let data = FileManager.default.contents(atPath: config) else {
+            printError("error: cannot read \(config)")
+            throw ExitCode.failure
+        }
+        let loader = ConfigLoader(environment: ProcessInfo.processInfo.environment, knownProviders: ProviderCatalogue.names)
+        let (parsed, issues) = loader.check(yaml: String(decoding: data, as: UTF8.self))
+        for issue in issues { print(issue) }
+        if issues.contains(where: { $0.severity == .error }) { throw ExitCode.failure }
+        print("ok: \(parsed?.deployments.count ?? 0) deployments in \(parsed?.modelGroups.count ?? 0) model groups")
+    }
+}
+
+struct MockUpstreamCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mock-upstream", abstract: "Serve the deterministic mock provider as an OpenAI-compatible HTTP API.")
+
+    @Option(help: "Address to listen on.") var host = "127.0.0.1"
+    @Option(help: "Port to listen on.") var port = 4010
+
+    func run() async throws {
+        let logger = makeLogger("spanway-mock-upstream")
+        let app = Application(
+            router: MockUpstreamServer.makeRouter(upstream: MockUpstream()),
+            configuration: .init(address: .hostname(host, port: port), serverName: "spanway-mock"), logger: logger)
+        try await app.runService()
+    }
+}
