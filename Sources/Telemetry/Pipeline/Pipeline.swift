@@ -146,8 +146,8 @@ final class Lane: Sendable {
 
     func run(configuration: PipelineConfiguration) async {
         while var batch = await queue.next(upTo: configuration.maxBatchSize) {
-            if batch.count < configuration.maxBatchSize, !queue.isClosed {
-                try? await Task.sleep(for: configuration.scheduleDelay)
+            if batch.count < configuration.maxBatchSize {
+                await linger(until: configuration.maxBatchSize - batch.count, atMost: configuration.scheduleDelay)
                 batch += queue.drain(upTo: configuration.maxBatchSize - batch.count)
             }
             let outcome = await exporter.export(batch)
@@ -159,5 +159,15 @@ final class Lane: Sendable {
             }
         }
         await exporter.shutdown()
+    }
+
+    /// Gives a partial batch time to fill, ending early when it is full or the queue closes, so
+    /// shutdown never waits out a whole schedule delay. Polled: this runs once per batch, off the
+    /// request path.
+    private func linger(until count: Int, atMost delay: Duration) async {
+        let deadline = ContinuousClock.now + delay
+        while !queue.isClosed, queue.count < count, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: min(.milliseconds(20), deadline - ContinuousClock.now))
+        }
     }
 }

@@ -1,0 +1,115 @@
+import Synchronization
+import Testing
+
+@testable import Telemetry
+
+func makeFinishedSpan(sampled: Bool = true, group: String = "g") -> FinishedSpan {
+    let parent = TraceParent(traceID: TraceID.random(), spanID: SpanID.random(), flags: sampled ? 1 : 0)
+    let server = Span(name: "POST /v1/chat/completions", kind: .server, parent: parent).end()
+    var summary = RequestSummary(requestID: "r", operation: "chat")
+    summary.modelGroup = group
+    summary.statusCode = 200
+    return FinishedSpan(server: server, attempts: [], summary: summary)
+}
+
+final class RecordingExporter: SpanExporter {
+    let name = "recording"
+    let batches = Mutex<[[FinishedSpan]]>([])
+    let gate: AsyncStream<Void>?
+    let delivered: Bool
+
+    init(gate: AsyncStream<Void>? = nil, delivered: Bool = true) {
+        self.gate = gate
+        self.delivered = delivered
+    }
+
+    func export(_ batch: [FinishedSpan]) async -> ExportOutcome {
+        if let gate { for await _ in gate { break } }
+        batches.withLock { $0.append(batch) }
+        return ExportOutcome(delivered: delivered, failedAttempts: delivered ? 0 : 2)
+    }
+
+    var count: Int { batches.withLock { $0.reduce(0) { $0 + $1.count } } }
+}
+
+@Suite struct PipelineTests {
+    @Test func boundedQueueRefusesWhenFullAndDrainsAfterClose() async {
+        let queue = BoundedQueue<Int>(capacity: 2)
+        #expect(queue.push(1) && queue.push(2))
+        #expect(!queue.push(3))
+        queue.close()
+        #expect(!queue.push(4))
+        #expect(await queue.next(upTo: 10) == [1, 2])
+        #expect(await queue.next(upTo: 10) == nil)
+    }
+
+    @Test func emitNeverWaitsAndCountsDropsWhenTheQueueIsFull() async throws {
+        let (gate, open) = AsyncStream<Void>.makeStream()
+        let exporter = RecordingExporter(gate: gate)
+        let pipeline = Pipeline(
+            exporters: [exporter], configuration: PipelineConfiguration(queueCapacity: 3, maxBatchSize: 1, scheduleDelay: .zero))
+        let run = Task { try await pipeline.run() }
+        // The exporter is blocked on its first batch; the queue holds 3; the rest are dropped.
+        for _ in 0..<10 { pipeline.emit(makeFinishedSpan()) }
+        try await Task.sleep(for: .milliseconds(50))
+        let stats = try #require(pipeline.stats().first)
+        #expect(stats.dropped >= 6 && stats.queueDepth <= 3)
+        for _ in 0..<10 { open.yield() }
+        pipeline.close()
+        try await run.value
+        let final = try #require(pipeline.stats().first)
+        #expect(final.exported + final.dropped == 10)
+        #expect(exporter.count == final.exported)
+    }
+
+    @Test func closeDeliversWhatIsQueued() async throws {
+        let exporter = RecordingExporter()
+        let pipeline = Pipeline(exporters: [exporter], configuration: PipelineConfiguration(scheduleDelay: .seconds(30)))
+        let run = Task { try await pipeline.run() }
+        for _ in 0..<5 { pipeline.emit(makeFinishedSpan()) }
+        try await Task.sleep(for: .milliseconds(20))
+        pipeline.close()
+        try await run.value
+        #expect(exporter.count == 5)
+        #expect(pipeline.stats().first?.exported == 5)
+    }
+
+    @Test func failedDeliveryIsCountedAsDroppedWithItsAttempts() async throws {
+        let exporter = RecordingExporter(delivered: false)
+        let pipeline = Pipeline(exporters: [exporter], configuration: PipelineConfiguration(scheduleDelay: .zero))
+        let run = Task { try await pipeline.run() }
+        pipeline.emit(makeFinishedSpan())
+        try await Task.sleep(for: .milliseconds(20))
+        pipeline.close()
+        try await run.value
+        let stats = try #require(pipeline.stats().first)
+        #expect(stats.dropped == 1 && stats.exported == 0 && stats.failedAttempts == 2)
+    }
+
+    @Test func unsampledRequestsSkipTraceExportersButReachObservers() async throws {
+        final class Counter: SpanObserver {
+            let seen = Atomic<Int>(0)
+            func observe(_ span: FinishedSpan) { seen.add(1, ordering: .relaxed) }
+        }
+        let observer = Counter()
+        let exporter = RecordingExporter()
+        let pipeline = Pipeline(observers: [observer], exporters: [exporter], configuration: PipelineConfiguration(scheduleDelay: .zero))
+        let run = Task { try await pipeline.run() }
+        pipeline.emit(makeFinishedSpan(sampled: false))
+        pipeline.emit(makeFinishedSpan(sampled: true))
+        try await Task.sleep(for: .milliseconds(20))
+        pipeline.close()
+        try await run.value
+        #expect(observer.seen.load(ordering: .relaxed) == 2)
+        #expect(exporter.count == 1)
+    }
+}
+
+@Suite struct SecretRedactorTests {
+    @Test func scrubsKnownSecretsAndKeyShapes() {
+        let text = "Incorrect API key provided: sk-proj-abc123XYZ. Also my-secret-value and Bearer tok_123456 and sk-"
+        let scrubbed = SecretRedactor.scrub(text, secrets: ["my-secret-value"])
+        #expect(!scrubbed.contains("abc123XYZ") && !scrubbed.contains("my-secret-value") && !scrubbed.contains("tok_123456"))
+        #expect(scrubbed.contains("sk-[redacted]") && scrubbed.hasSuffix("sk-"))
+    }
+}
