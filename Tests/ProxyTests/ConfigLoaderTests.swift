@@ -1,0 +1,122 @@
+import Testing
+
+@testable import Proxy
+
+@Suite struct ConfigLoaderTests {
+    let loader = ConfigLoader(environment: ["UPSTREAM_KEY": "sk-up", "RPM": "60"], knownProviders: ["openai", "mock"])
+
+    @Test func readsLiteLLMConfig() throws {
+        let config = try loader.load(yaml: """
+            model_list:
+              - model_name: gpt-4o-mini
+                litellm_params:
+                  model: openai/gpt-4o-mini
+                  api_base: http://127.0.0.1:9999/v1
+                  api_key: os.environ/UPSTREAM_KEY
+                  api_version: "2024-10-21"
+                  timeout: 2.5
+                  rpm: os.environ/RPM
+                  tpm: 100000
+                  input_cost_per_token: 0.000001
+                  output_cost_per_token: 2e-6
+                model_info:
+                  id: primary
+              - model_name: gpt-4o-mini
+                litellm_params:
+                  model: mock/gpt-4o-mini
+            general_settings:
+              master_key: sk-master
+              max_request_size_mb: 1
+            litellm_settings:
+              callbacks: ["otel", "prometheus"]
+              success_callback: langfuse
+            router_settings:
+              num_retries: 2
+            """)
+        #expect(config.deployments.count == 2)
+        let first = config.deployments[0]
+        #expect(first.modelName == "gpt-4o-mini" && first.provider == "openai" && first.model == "gpt-4o-mini")
+        #expect(first.apiKey == "sk-up" && first.apiVersion == "2024-10-21" && first.id == "primary")
+        #expect(first.timeout == .milliseconds(2500) && first.rpm == 60 && first.tpm == 100000)
+        #expect(first.inputCostPerToken == 1e-6 && first.outputCostPerToken == 2e-6)
+        #expect(config.deployments[1].id.count == 16)
+        #expect(config.masterKey == "sk-master" && config.numRetries == 2)
+        #expect(config.maxRequestBodyBytes == 1024 * 1024)
+        #expect(config.callbacks == ["otel", "prometheus", "langfuse"])
+        #expect(config.modelGroups == ["gpt-4o-mini"])
+        #expect(config.warnings.isEmpty)
+    }
+
+    @Test func everyErrorIsReportedWithItsYAMLPath() {
+        let (_, issues) = loader.check(yaml: """
+            model_list:
+              - model_name: a
+                litellm_params: {model: openai/a}
+              - model_name: b
+                litellm_params: {model: nope/b}
+              - model_name: c
+                litellm_params:
+                  model: openai/c
+                  api_key: os.environ/MISSING_KEY
+                  rpm: "ten"
+                  timeout: soon
+                  api_base: ftp://x
+              - litellm_params: {model: openai/d}
+              - model_name: e
+                litellm_params: {model: openai/e}
+                model_info: {id: dup}
+              - model_name: f
+                litellm_params: {model: openai/f}
+                model_info: {id: dup}
+            router_settings:
+              num_retries: [1]
+            """)
+        let errors = issues.filter { $0.severity == .error }.map { "\($0.path): \($0.message)" }
+        let expected = [
+            "model_list[1].litellm_params.model: unknown provider 'nope' (known: mock, openai)",
+            "model_list[2].litellm_params.api_base: not an http(s) URL",
+            "model_list[2].litellm_params.api_key: environment variable MISSING_KEY is not set",
+            "model_list[2].litellm_params.timeout: expected a number, found 'soon'",
+            "model_list[2].litellm_params.rpm: expected an integer, found a string",
+            "model_list[3].model_name: required",
+            "model_list[5].model_info.id: duplicate deployment id 'dup'",
+            "router_settings.num_retries: expected an integer, found a list",
+        ]
+        #expect(Set(errors) == Set(expected), "\(errors)")
+    }
+
+    @Test func unknownKeysAreWarningsNotFailures() throws {
+        let config = try loader.load(yaml: """
+            model_list:
+              - model_name: a
+                litellm_params: {model: openai/a, weight: 3}
+            litellm_settings: {drop_params: true}
+            something_new: 1
+            """)
+        #expect(config.deployments.count == 1)
+        #expect(Set(config.warnings.map(\.path)) == ["model_list[0].litellm_params.weight", "litellm_settings.drop_params", "something_new"])
+    }
+
+    @Test func brokenYAMLAndWrongShapes() {
+        #expect(throws: ConfigError.self) { try loader.load(yaml: "model_list: [") }
+        let (_, issues) = loader.check(yaml: "model_list: {a: 1}")
+        #expect(issues.contains { $0.path == "model_list" && $0.message == "expected a list, found a mapping" })
+    }
+
+    @Test func bareModelNameIsOpenAIWithAWarning() throws {
+        let config = try loader.load(yaml: "model_list: [{model_name: x, litellm_params: {model: gpt-4o}}]")
+        #expect(config.deployments.first?.provider == "openai" && config.deployments.first?.model == "gpt-4o")
+        #expect(config.warnings.first?.path == "model_list[0].litellm_params.model")
+    }
+
+    @Test func stableIDsDependOnTheDeploymentNotItsPosition() throws {
+        let a = try loader.load(yaml: "model_list: [{model_name: x, litellm_params: {model: openai/a}}, {model_name: x, litellm_params: {model: openai/b}}]")
+        let b = try loader.load(yaml: "model_list: [{model_name: x, litellm_params: {model: openai/b}}, {model_name: x, litellm_params: {model: openai/a}}]")
+        #expect(a.deployments[0].id == b.deployments[1].id && a.deployments[0].id != a.deployments[1].id)
+    }
+
+    @Test func issuesPrintWithSeverityAndPath() {
+        #expect(ConfigIssue(.error, "model_list[2].litellm_params.api_key", "x").description
+            == "error: model_list[2].litellm_params.api_key: x")
+    }
+}
