@@ -90,6 +90,11 @@ let package = Package(
             name: "EndToEndTests",
             dependencies: [
                 "Proxy",
+                "Sinks",
+                "Telemetry",
+                .product(name: "CompressNIO", package: "compress-nio"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]

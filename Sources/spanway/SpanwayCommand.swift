@@ -47,11 +47,20 @@ struct Serve: AsyncParsableCommand {
         var gatewayConfig = try loadConfig(config, environment: environment)
         for warning in gatewayConfig.warnings { logger.warning("config: \(warning)") }
         if let master = environment["SPANWAY_MASTER_KEY"], !master.isEmpty { gatewayConfig.masterKey = master }
-        let gateway = try GatewayBootstrap(config: gatewayConfig, environment: environment, logger: logger).makeGateway()
+        let client = GatewayBootstrap.makeHTTPClient()
         let groups = gatewayConfig.modelGroups.count
-        try await GatewayApplication.run(gateway: gateway, host: host, port: port, logger: logger) { [host] port in
-            logger.info("spanway listening", metadata: ["address": "\(host):\(port)", "model_groups": "\(groups)"])
+        do {
+            let gateway = try GatewayBootstrap(
+                config: gatewayConfig, environment: environment, httpClient: client, logger: logger
+            ).makeGateway()
+            try await GatewayApplication.run(gateway: gateway, host: host, port: port, logger: logger) { [host] port in
+                logger.info("spanway listening", metadata: ["address": "\(host):\(port)", "model_groups": "\(groups)"])
+            }
+        } catch {
+            try? await client.shutdown()
+            throw error
         }
+        try await client.shutdown()
     }
 }
 

@@ -15,8 +15,21 @@ public struct GatewayBootstrap: Sendable {
     public var pipelineConfiguration: PipelineConfiguration
     public var logger: Logger
 
+    /// The upstream client a gateway should own: a refused connection fails at once (the router,
+    /// not the pool, decides what to try next), and the per-host pool is sized for a gateway,
+    /// not AsyncHTTPClient's default of 8 connections.
+    public static func makeHTTPClient() -> HTTPClient {
+        var configuration = HTTPClient.Configuration()
+        configuration.timeout.connect = .seconds(5)
+        configuration.connectionPool.retryConnectionEstablishment = false
+        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 512
+        configuration.connectionPool.idleTimeout = .seconds(60)
+        configuration.decompression = .disabled
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }
+
     public init(
-        config: GatewayConfig, environment: [String: String], httpClient: HTTPClient = .shared,
+        config: GatewayConfig, environment: [String: String], httpClient: HTTPClient,
         mockUpstream: MockUpstream = MockUpstream(), pipelineConfiguration: PipelineConfiguration? = nil,
         logger: Logger
     ) {

@@ -47,8 +47,10 @@ public struct GatewayError: Error, Sendable, Equatable {
     }
 
     public static func payloadTooLarge(limit: Int) -> GatewayError {
+        // The rest of the body is never read, so the connection cannot be reused.
         GatewayError(status: 413, type: "invalid_request_error",
-            message: "Request body is larger than the gateway's limit of \(limit) bytes.", code: "request_too_large")
+            message: "Request body is larger than the gateway's limit of \(limit) bytes.", code: "request_too_large",
+            headers: ["connection": "close"])
     }
 
     public static func timeout(_ message: String) -> GatewayError {

@@ -17,6 +17,10 @@ public final class HTTPDelivery: Sendable {
     let timeout: Duration
     let logger: Logger
     private let draining = Atomic<Bool>(false)
+    private let failures = Atomic<Int>(0)
+
+    /// Failed attempts so far, over the delivery's lifetime.
+    public var failedAttempts: Int { failures.load(ordering: .relaxed) }
 
     public init(sink: String, client: HTTPClient, backoff: Backoff, timeout: Duration, logger: Logger) {
         self.sink = sink
@@ -31,8 +35,9 @@ public final class HTTPDelivery: Sendable {
         draining.store(true, ordering: .relaxed)
     }
 
-    public func post(url: String, headers: HTTPHeaders, body: ByteBuffer) async -> ExportOutcome {
-        var failures = 0
+    /// True when the destination took the payload.
+    public func post(url: String, headers: HTTPHeaders, body: ByteBuffer) async -> Bool {
+        var attempt = 0
         while true {
             var request = HTTPClientRequest(url: url)
             request.method = .POST
@@ -43,29 +48,38 @@ public final class HTTPDelivery: Sendable {
                 let response = try await client.execute(request, timeout: .nanoseconds(timeout.nanoseconds))
                 // Read (and bound) the body so the connection can be reused.
                 _ = try? await response.body.collect(upTo: 4 * 1024 * 1024)
-                if (200..<300).contains(response.status.code) {
-                    return ExportOutcome(delivered: true, failedAttempts: failures)
-                }
-                failures += 1
+                if (200..<300).contains(response.status.code) { return true }
+                failures.add(1, ordering: .relaxed)
                 guard Self.retryableStatuses.contains(response.status.code) else {
                     logger.warning(
                         "sink rejected a batch", metadata: ["sink": "\(sink)", "status": "\(response.status.code)"])
-                    return ExportOutcome(delivered: false, failedAttempts: failures)
+                    return false
                 }
                 retryAfter = response.headers.first(name: "retry-after").flatMap { RetryAfter.parse($0) }
             } catch {
-                failures += 1
+                failures.add(1, ordering: .relaxed)
                 logger.debug("sink delivery failed", metadata: ["sink": "\(sink)", "error": "\(type(of: error))"])
             }
-            guard failures <= backoff.maxRetries, !draining.load(ordering: .relaxed) else {
-                logger.warning("sink gave up on a batch", metadata: ["sink": "\(sink)", "attempts": "\(failures)"])
-                return ExportOutcome(delivered: false, failedAttempts: failures)
+            attempt += 1
+            guard attempt <= backoff.maxRetries, !draining.load(ordering: .relaxed) else {
+                logger.warning("sink gave up on a batch", metadata: ["sink": "\(sink)", "attempts": "\(attempt)"])
+                return false
             }
+            guard await pause(backoff.delay(beforeRetry: attempt, retryAfter: retryAfter)) else { return false }
+        }
+    }
+
+    /// Sleeps, but wakes early (returning false) when shutdown begins or the task is cancelled.
+    private func pause(_ duration: Duration) async -> Bool {
+        let deadline = ContinuousClock.now + duration
+        while ContinuousClock.now < deadline {
+            if draining.load(ordering: .relaxed) { return false }
             do {
-                try await Task.sleep(for: backoff.delay(beforeRetry: failures, retryAfter: retryAfter))
+                try await Task.sleep(for: min(.milliseconds(50), deadline - ContinuousClock.now))
             } catch {
-                return ExportOutcome(delivered: false, failedAttempts: failures)
+                return false
             }
         }
+        return true
     }
 }

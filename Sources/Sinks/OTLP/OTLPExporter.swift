@@ -28,13 +28,15 @@ public final class OTLPExporter: SpanExporter {
         self.logger = logger
     }
 
-    public func export(_ batch: [FinishedSpan]) async -> ExportOutcome {
+    public var failedAttempts: Int { delivery.failedAttempts }
+
+    public func export(_ batch: [FinishedSpan]) async -> Bool {
         var body: ByteBuffer
         do {
             body = ByteBuffer(bytes: try encoder.encode(batch))
         } catch {
             logger.error("cannot encode spans for OTLP", metadata: ["error": "\(error)"])
-            return ExportOutcome(delivered: false, failedAttempts: 1)
+            return false
         }
         var headers = HTTPHeaders()
         headers.add(name: "content-type", value: "application/x-protobuf")

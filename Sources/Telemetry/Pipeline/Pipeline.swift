@@ -6,8 +6,10 @@ public protocol SpanExporter: Sendable {
     var name: String { get }
     /// Trace sinks see only sampled requests; the ledger sees every one.
     var exportsUnsampled: Bool { get }
-    /// Delivers a batch, retrying as the destination allows.
-    func export(_ batch: [FinishedSpan]) async -> ExportOutcome
+    /// Delivers a batch, retrying as the destination allows; false when it was given up on.
+    func export(_ batch: [FinishedSpan]) async -> Bool
+    /// Delivery attempts that have failed so far (each retry counts), read live for `/metrics`.
+    var failedAttempts: Int { get }
     /// Called when the pipeline stops accepting spans: finish quickly, retry no more.
     func beginShutdown()
     /// Called after the last batch.
@@ -16,20 +18,11 @@ public protocol SpanExporter: Sendable {
 
 extension SpanExporter {
     public var exportsUnsampled: Bool { false }
+    public var failedAttempts: Int { 0 }
     public func beginShutdown() {}
     public func shutdown() async {}
 }
 
-public struct ExportOutcome: Sendable, Equatable {
-    public var delivered: Bool
-    /// Attempts that failed on the way, including the last one when the batch was given up.
-    public var failedAttempts: Int
-
-    public init(delivered: Bool, failedAttempts: Int) {
-        self.delivered = delivered
-        self.failedAttempts = failedAttempts
-    }
-}
 
 /// A sink that updates in-memory state in place (Prometheus). It must never block.
 public protocol SpanObserver: Sendable {
@@ -123,7 +116,6 @@ final class Lane: Sendable {
     let exporter: any SpanExporter
     let queue: BoundedQueue<FinishedSpan>
     private let exported = Atomic<Int>(0)
-    private let failedAttempts = Atomic<Int>(0)
     private let dropped = Atomic<Int>(0)
 
     init(exporter: any SpanExporter, capacity: Int) {
@@ -140,7 +132,7 @@ final class Lane: Sendable {
     var stats: SinkStats {
         SinkStats(
             sink: exporter.name, exported: exported.load(ordering: .relaxed),
-            failedAttempts: failedAttempts.load(ordering: .relaxed), dropped: dropped.load(ordering: .relaxed),
+            failedAttempts: exporter.failedAttempts, dropped: dropped.load(ordering: .relaxed),
             queueDepth: queue.count)
     }
 
@@ -150,9 +142,7 @@ final class Lane: Sendable {
                 await linger(until: configuration.maxBatchSize - batch.count, atMost: configuration.scheduleDelay)
                 batch += queue.drain(upTo: configuration.maxBatchSize - batch.count)
             }
-            let outcome = await exporter.export(batch)
-            failedAttempts.add(outcome.failedAttempts, ordering: .relaxed)
-            if outcome.delivered {
+            if await exporter.export(batch) {
                 exported.add(batch.count, ordering: .relaxed)
             } else {
                 dropped.add(batch.count, ordering: .relaxed)
