@@ -74,3 +74,12 @@ public struct DeploymentConfig: Sendable, Equatable {
         self.outputCostPerToken = outputCostPerToken
     }
 }
+
+extension DeploymentConfig: CustomStringConvertible, CustomDebugStringConvertible {
+    /// Never shows the key, nor `api_base` (which may carry credentials): configs end up in logs.
+    public var description: String {
+        "\(modelName) → \(provider)/\(model) [\(id)]\(apiKey == nil ? "" : " (key set)")"
+    }
+
+    public var debugDescription: String { description }
+}

@@ -45,6 +45,13 @@ extension Gateway {
             } catch {
                 attempt.failed(error)
                 lastError = error
+                // Upstream messages were scrubbed of keys by the adapter; the log names no secret.
+                logger.warning(
+                    "upstream call failed",
+                    metadata: [
+                        "model_group": "\(deployment.config.modelName)", "deployment": "\(deployment.config.id)",
+                        "attempt": "\(index + 1)", "status": "\(error.status)", "error_type": "\(error.errorType)",
+                    ])
                 guard error.isRetryable else { break }
             }
         }

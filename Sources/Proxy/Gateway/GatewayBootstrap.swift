@@ -21,6 +21,9 @@ public struct GatewayBootstrap: Sendable {
     public static func makeHTTPClient() -> HTTPClient {
         var configuration = HTTPClient.Configuration()
         configuration.timeout.connect = .seconds(5)
+        // A deployment's `timeout` bounds the wait for the response head; this bounds a stall
+        // between bytes after it (a stream that stops mid-answer), so nothing hangs forever.
+        configuration.timeout.read = .seconds(600)
         configuration.connectionPool.retryConnectionEstablishment = false
         configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 512
         configuration.connectionPool.idleTimeout = .seconds(60)

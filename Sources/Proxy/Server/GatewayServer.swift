@@ -2,6 +2,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
+import Sinks
 import Telemetry
 
 /// The HTTP face of the gateway: OpenAI paths with and without `/v1`, health, and metrics.
@@ -27,7 +28,7 @@ public enum GatewayServer {
         router.get("/health/readiness") { _, _ in plainJSON(#"{"status":"ready"}"#) }
         router.get("/metrics") { _, _ -> Response in
             Response(
-                status: .ok, headers: [.contentType: PrometheusContentType.value],
+                status: .ok, headers: [.contentType: PrometheusSink.contentType],
                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: gateway.metricsText())))
         }
         return router
@@ -72,10 +73,6 @@ public enum GatewayServer {
         Response(
             status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
     }
-}
-
-enum PrometheusContentType {
-    static let value = "text/plain; version=0.0.4; charset=utf-8"
 }
 
 /// Every error leaves as OpenAI's error shape with the matching status, including the router's

@@ -19,8 +19,10 @@ public final class Exchange: Sendable {
     private let state: Mutex<State>
 
     public init(method: String, route: String, operation: String, headers: HTTPFields, pipeline: Pipeline) {
-        let parent = headers[HTTPField.Name("traceparent")!].flatMap(TraceParent.init(header:))
-        let traceState = headers[HTTPField.Name("tracestate")!]
+        let parent = headers.first { $0.name.canonicalName == "traceparent" }.flatMap { TraceParent(header: $0.value) }
+        // Several tracestate fields combine into one list (RFC 9110).
+        let states = headers.filter { $0.name.canonicalName == "tracestate" }.map(\.value)
+        let traceState = states.isEmpty ? nil : states.joined(separator: ",")
         server = Span(name: "\(method) \(route)", kind: .server, parent: parent, traceState: traceState)
         server.setAttributes([
             (AttributeName.httpRequestMethod, .string(method)), (AttributeName.httpRoute, .string(route)),
@@ -159,11 +161,12 @@ final class Attempt: Sendable {
     /// Marks the first streamed chunk (later calls are ignored).
     func firstChunk() {
         let now = ContinuousClock.now
-        let first = firstChunkAt.withLock { at -> Bool in
-            defer { if at == nil { at = now } }
-            return at == nil
+        let isFirst = firstChunkAt.withLock { at -> Bool in
+            guard at == nil else { return false }
+            at = now
+            return true
         }
-        if first {
+        if isFirst {
             span[attribute: AttributeName.responseTimeToFirstChunk] = .double((now - span.startInstant).seconds)
         }
     }
