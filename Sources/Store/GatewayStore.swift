@@ -1,0 +1,41 @@
+/// What the ledger and the admin API ask of persistence. SQLite implements it today; a
+/// PostgreSQL store will implement the same protocol.
+public protocol GatewayStore: Sendable {
+    func insertKey(_ key: VirtualKey) async throws
+    func key(token: String) async throws -> VirtualKey?
+    func updateKey(_ key: VirtualKey) async throws
+    /// Deletes the keys with these tokens; returns how many existed.
+    func deleteKeys(tokens: [String]) async throws -> Int
+    func keys(teamID: String?, limit: Int, offset: Int) async throws -> (keys: [VirtualKey], total: Int)
+    /// Writes the rows, adds their spend to their keys and to the daily rollups, in one transaction.
+    /// Writing a request id again changes nothing (a retried commit cannot double-charge).
+    func recordSpend(_ rows: [SpendRow]) async throws
+    func spendLogs(_ query: SpendQuery) async throws -> [SpendRow]
+}
+
+public struct SpendQuery: Sendable, Equatable {
+    public var keyHash: String?
+    public var teamID: String?
+    public var userID: String?
+    public var modelGroup: String?
+    /// Milliseconds since the epoch, inclusive.
+    public var since: Int64?
+    /// Milliseconds since the epoch, exclusive.
+    public var until: Int64?
+    public var limit: Int
+    public var offset: Int
+
+    public init(
+        keyHash: String? = nil, teamID: String? = nil, userID: String? = nil, modelGroup: String? = nil,
+        since: Int64? = nil, until: Int64? = nil, limit: Int = 100, offset: Int = 0
+    ) {
+        self.keyHash = keyHash
+        self.teamID = teamID
+        self.userID = userID
+        self.modelGroup = modelGroup
+        self.since = since
+        self.until = until
+        self.limit = limit
+        self.offset = offset
+    }
+}

@@ -1,0 +1,156 @@
+import Foundation
+import GRDB
+
+/// The embedded store: one SQLite file in WAL mode. A commit is in the WAL (and so survives a
+/// `kill -9` of the gateway) when it returns; `synchronous=NORMAL` trades only power-loss
+/// durability of the last commits for not syncing on every one.
+public final class SQLiteStore: GatewayStore {
+    let pool: DatabasePool
+
+    public init(path: String) throws {
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(5)
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+        }
+        pool = try DatabasePool(path: path, configuration: configuration)
+        try Self.migrator.migrate(pool)
+    }
+
+    /// Versioned schema: migrations are append-only, never edited once released.
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1: keys, spend logs, daily rollups") { db in
+            try db.create(table: "keys") { t in
+                t.primaryKey("token", .text)
+                t.column("key_name", .text).notNull()
+                t.column("key_alias", .text).indexed()
+                t.column("team_id", .text).indexed()
+                t.column("user_id", .text).indexed()
+                t.column("models", .text).notNull()
+                t.column("aliases", .text).notNull()
+                t.column("max_budget", .double)
+                t.column("budget_duration", .text)
+                t.column("spend", .double).notNull().defaults(to: 0)
+                t.column("tpm_limit", .integer)
+                t.column("rpm_limit", .integer)
+                t.column("max_parallel_requests", .integer)
+                t.column("metadata", .text).notNull()
+                t.column("expires_at", .double)
+                t.column("blocked", .boolean).notNull().defaults(to: false)
+                t.column("created_at", .double).notNull()
+            }
+            try db.create(table: "spend_logs") { t in
+                t.primaryKey("request_id", .text)
+                t.column("trace_id", .text).notNull()
+                t.column("start_time", .integer).notNull().indexed()
+                t.column("end_time", .integer).notNull()
+                t.column("key_hash", .text).indexed()
+                t.column("key_alias", .text)
+                t.column("team_id", .text).indexed()
+                t.column("user_id", .text)
+                t.column("org_id", .text)
+                t.column("operation", .text).notNull()
+                t.column("model", .text)
+                t.column("model_group", .text)
+                t.column("deployment_id", .text)
+                t.column("provider", .text)
+                t.column("input_tokens", .integer).notNull()
+                t.column("output_tokens", .integer).notNull()
+                t.column("cache_read_tokens", .integer).notNull()
+                t.column("cache_creation_tokens", .integer).notNull()
+                t.column("reasoning_tokens", .integer).notNull()
+                t.column("spend", .double).notNull()
+                t.column("status_code", .integer).notNull()
+                t.column("error_type", .text)
+            }
+            // Empty strings rather than NULL in the key columns, so the primary key groups them.
+            try db.create(table: "daily_spend") { t in
+                t.column("day", .text).notNull()
+                t.column("key_hash", .text).notNull()
+                t.column("team_id", .text).notNull()
+                t.column("model_group", .text).notNull()
+                t.column("provider", .text).notNull()
+                t.column("requests", .integer).notNull()
+                t.column("input_tokens", .integer).notNull()
+                t.column("output_tokens", .integer).notNull()
+                t.column("spend", .double).notNull()
+                t.primaryKey(["day", "key_hash", "team_id", "model_group", "provider"])
+            }
+        }
+        return migrator
+    }
+
+    public func insertKey(_ key: VirtualKey) async throws {
+        try await pool.write { db in try key.insert(db) }
+    }
+
+    public func key(token: String) async throws -> VirtualKey? {
+        try await pool.read { db in try VirtualKey.fetchOne(db, key: token) }
+    }
+
+    public func updateKey(_ key: VirtualKey) async throws {
+        try await pool.write { db in try key.update(db) }
+    }
+
+    public func deleteKeys(tokens: [String]) async throws -> Int {
+        try await pool.write { db in try VirtualKey.deleteAll(db, keys: tokens) }
+    }
+
+    public func keys(teamID: String?, limit: Int, offset: Int) async throws -> (keys: [VirtualKey], total: Int) {
+        try await pool.read { db in
+            var request = VirtualKey.all()
+            if let teamID { request = request.filter(Column("team_id") == teamID) }
+            let total = try request.fetchCount(db)
+            let keys = try request.order(Column("created_at"), Column("token")).limit(limit, offset: offset).fetchAll(db)
+            return (keys, total)
+        }
+    }
+
+    public func recordSpend(_ rows: [SpendRow]) async throws {
+        guard !rows.isEmpty else { return }
+        try await pool.write { db in
+            for row in rows {
+                try row.insert(db, onConflict: .ignore)
+                guard db.changesCount > 0 else { continue }
+                if let keyHash = row.keyHash, row.spend > 0 {
+                    try db.execute(sql: "UPDATE keys SET spend = spend + ? WHERE token = ?", arguments: [row.spend, keyHash])
+                }
+                try db.execute(
+                    sql: """
+                        INSERT INTO daily_spend (day, key_hash, team_id, model_group, provider, requests, input_tokens, output_tokens, spend)
+                        VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?)
+                        ON CONFLICT (day, key_hash, team_id, model_group, provider) DO UPDATE SET
+                          requests = requests + 1, input_tokens = input_tokens + excluded.input_tokens,
+                          output_tokens = output_tokens + excluded.output_tokens, spend = spend + excluded.spend
+                        """,
+                    arguments: [
+                        Self.day(ofMillis: row.startTime), row.keyHash ?? "", row.teamID ?? "", row.modelGroup ?? "",
+                        row.provider ?? "", row.inputTokens, row.outputTokens, row.spend,
+                    ])
+            }
+        }
+    }
+
+    public func spendLogs(_ query: SpendQuery) async throws -> [SpendRow] {
+        try await pool.read { db in
+            var request = SpendRow.all()
+            if let v = query.keyHash { request = request.filter(Column("key_hash") == v) }
+            if let v = query.teamID { request = request.filter(Column("team_id") == v) }
+            if let v = query.userID { request = request.filter(Column("user_id") == v) }
+            if let v = query.modelGroup { request = request.filter(Column("model_group") == v) }
+            if let v = query.since { request = request.filter(Column("start_time") >= v) }
+            if let v = query.until { request = request.filter(Column("start_time") < v) }
+            return try request.order(Column("start_time").desc, Column("request_id"))
+                .limit(query.limit, offset: query.offset).fetchAll(db)
+        }
+    }
+
+    /// `YYYY-MM-DD` in UTC.
+    static func day(ofMillis millis: Int64) -> String {
+        var seconds = time_t(millis / 1000)
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        return String(format: "%04d-%02d-%02d", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1, Int(parts.tm_mday))
+    }
+}

@@ -1,0 +1,135 @@
+import Foundation
+import GRDB
+import Synchronization
+import Testing
+
+@testable import Store
+
+func temporaryDatabasePath() -> String {
+    FileManager.default.temporaryDirectory.appendingPathComponent("spanway-test-\(UUID().uuidString).db").path
+}
+
+func spendRow(_ id: String, key: String? = "k1", team: String? = "t1", spend: Double = 0.5, at millis: Int64 = 1_700_000_000_000)
+    -> SpendRow
+{
+    SpendRow(
+        requestID: id, traceID: "trace-\(id)", startTime: millis, endTime: millis + 120, keyHash: key, teamID: team,
+        operation: "chat", model: "gpt-4o-mini", modelGroup: "gpt-4o-mini", provider: "openai", inputTokens: 10,
+        outputTokens: 5, spend: spend, statusCode: 200)
+}
+
+@Suite struct SQLiteStoreTests {
+    @Test func keysRoundTripAndOnlyTheDigestIsStored() async throws {
+        let path = temporaryDatabasePath()
+        let store = try SQLiteStore(path: path)
+        let raw = "sk-raw-secret-key-123456"
+        let key = VirtualKey(
+            token: KeyDigest(key: raw).hex, keyName: VirtualKey.displayName(of: raw), keyAlias: "app",
+            models: ["gpt-4o-mini"], aliases: ["gpt-4": "gpt-4o-mini"], maxBudget: 10, metadata: #"{"env":"prod"}"#,
+            createdAt: 1)
+        try await store.insertKey(key)
+        #expect(try await store.key(token: key.token) == key)
+        var changed = key
+        changed.blocked = true
+        try await store.updateKey(changed)
+        #expect(try await store.key(token: key.token)?.blocked == true)
+        #expect(key.keyName == "sk-...3456")
+        // Nothing on disk contains the raw key.
+        for suffix in ["", "-wal", "-shm"] {
+            let bytes = FileManager.default.contents(atPath: path + suffix) ?? Data()
+            #expect(bytes.range(of: Data(raw.utf8)) == nil, "raw key found in \(path + suffix)")
+        }
+        #expect(try await store.deleteKeys(tokens: [key.token, "missing"]) == 1)
+        #expect(try await store.key(token: key.token) == nil)
+    }
+
+    @Test func listingIsPagedAndFiltered() async throws {
+        let store = try SQLiteStore(path: temporaryDatabasePath())
+        for i in 0..<5 {
+            try await store.insertKey(VirtualKey(token: "tok\(i)", keyName: "sk-...000\(i)", teamID: i < 3 ? "a" : "b", createdAt: Double(i)))
+        }
+        let page = try await store.keys(teamID: "a", limit: 2, offset: 1)
+        #expect(page.total == 3 && page.keys.map(\.token) == ["tok1", "tok2"])
+        #expect(try await store.keys(teamID: nil, limit: 10, offset: 0).total == 5)
+    }
+
+    @Test func spendIsIdempotentAndRolledUp() async throws {
+        let store = try SQLiteStore(path: temporaryDatabasePath())
+        try await store.insertKey(VirtualKey(token: "k1", keyName: "sk-...k1", createdAt: 0))
+        try await store.recordSpend([spendRow("r1"), spendRow("r2")])
+        try await store.recordSpend([spendRow("r1")])  // a retried commit
+        #expect(try await store.key(token: "k1")?.spend == 1.0)
+        #expect(try await store.spendLogs(SpendQuery()).count == 2)
+        let daily = try await store.pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT day, requests, input_tokens, spend FROM daily_spend")
+        }
+        #expect(daily?["day"] == "2023-11-14")
+        #expect(daily?["requests"] == 2 && daily?["input_tokens"] == 20)
+    }
+
+    @Test func spendLogFilters() async throws {
+        let store = try SQLiteStore(path: temporaryDatabasePath())
+        try await store.recordSpend([
+            spendRow("a", key: "k1", team: "t1", at: 1000), spendRow("b", key: "k2", team: "t1", at: 2000),
+            spendRow("c", key: "k2", team: "t2", at: 3000),
+        ])
+        #expect(try await store.spendLogs(SpendQuery(keyHash: "k2")).map(\.requestID) == ["c", "b"])
+        #expect(try await store.spendLogs(SpendQuery(teamID: "t1")).count == 2)
+        #expect(try await store.spendLogs(SpendQuery(since: 2000, until: 3000)).map(\.requestID) == ["b"])
+        #expect(try await store.spendLogs(SpendQuery(limit: 1, offset: 1)).map(\.requestID) == ["b"])
+    }
+
+    @Test func reopeningKeepsDataAndDoesNotRemigrate() async throws {
+        let path = temporaryDatabasePath()
+        try await SQLiteStore(path: path).recordSpend([spendRow("x")])
+        #expect(try await SQLiteStore(path: path).spendLogs(SpendQuery()).count == 1)
+    }
+}
+
+/// Counts transactions, to show that concurrent commits share them.
+final class CountingStore: GatewayStore {
+    let inner: SQLiteStore
+    let transactions = Atomic<Int>(0)
+    init(_ inner: SQLiteStore) { self.inner = inner }
+    func insertKey(_ key: VirtualKey) async throws { try await inner.insertKey(key) }
+    func key(token: String) async throws -> VirtualKey? { try await inner.key(token: token) }
+    func updateKey(_ key: VirtualKey) async throws { try await inner.updateKey(key) }
+    func deleteKeys(tokens: [String]) async throws -> Int { try await inner.deleteKeys(tokens: tokens) }
+    func keys(teamID: String?, limit: Int, offset: Int) async throws -> (keys: [VirtualKey], total: Int) {
+        try await inner.keys(teamID: teamID, limit: limit, offset: offset)
+    }
+    func recordSpend(_ rows: [SpendRow]) async throws {
+        transactions.add(1, ordering: .relaxed)
+        try await inner.recordSpend(rows)
+    }
+    func spendLogs(_ query: SpendQuery) async throws -> [SpendRow] { try await inner.spendLogs(query) }
+}
+
+@Suite struct SpendLedgerTests {
+    @Test func concurrentCommitsAllLandInSharedTransactions() async throws {
+        let store = CountingStore(try SQLiteStore(path: temporaryDatabasePath()))
+        let ledger = SpendLedger(store: store)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for i in 0..<200 { group.addTask { try await ledger.commit(spendRow("r\(i)")) } }
+            try await group.waitForAll()
+        }
+        #expect(try await store.spendLogs(SpendQuery(limit: 1000)).count == 200)
+        let transactions = store.transactions.load(ordering: .relaxed)
+        #expect(transactions >= 1 && transactions < 200, "\(transactions) transactions for 200 rows")
+    }
+
+    @Test func aFailedWriteIsReportedToEveryWaiter() async throws {
+        struct Broken: GatewayStore {
+            struct Failure: Error {}
+            func insertKey(_ key: VirtualKey) async throws {}
+            func key(token: String) async throws -> VirtualKey? { nil }
+            func updateKey(_ key: VirtualKey) async throws {}
+            func deleteKeys(tokens: [String]) async throws -> Int { 0 }
+            func keys(teamID: String?, limit: Int, offset: Int) async throws -> (keys: [VirtualKey], total: Int) { ([], 0) }
+            func recordSpend(_ rows: [SpendRow]) async throws { throw Failure() }
+            func spendLogs(_ query: SpendQuery) async throws -> [SpendRow] { [] }
+        }
+        let ledger = SpendLedger(store: Broken())
+        await #expect(throws: Broken.Failure.self) { try await ledger.commit(spendRow("x")) }
+    }
+}
