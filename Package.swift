@@ -93,6 +93,7 @@ let package = Package(
             dependencies: [
                 "Proxy",
                 "Sinks",
+                "Store",
                 "Telemetry",
                 .product(name: "CompressNIO", package: "compress-nio"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),

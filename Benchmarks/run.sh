@@ -33,7 +33,7 @@ general_settings:
 litellm_settings:
   callbacks: ["otel", "prometheus"]
 YAML
-OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$sink_port" LOG_LEVEL=warning \
+DATABASE_URL="sqlite:$work/spanway.db" OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$sink_port" LOG_LEVEL=warning \
   "$bin" serve --config "$work/config.yaml" --host 127.0.0.1 --port "$gateway_port" >"$work/gateway.log" 2>&1 & pids+=($!)
 wait_up "http://127.0.0.1:$upstream_port/v1/models"
 wait_up "http://127.0.0.1:$gateway_port/health/liveliness"

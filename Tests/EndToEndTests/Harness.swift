@@ -8,6 +8,7 @@ import NIOCore
 import NIOHTTP1
 import ServiceLifecycle
 import Synchronization
+import Store
 import Telemetry
 import Testing
 
@@ -65,6 +66,7 @@ struct Harness {
     let upstream: UpstreamLog
     let receiver: OTLPReceiver
     let gateway: Gateway
+    let store: SQLiteStore
     let client: HTTPClient
 
     static let master = "sk-e2e-master"
@@ -110,8 +112,10 @@ struct Harness {
                 environment: ["E2E_UPSTREAM_KEY": upstreamKey], knownProviders: ProviderCatalogue.names)
             let gatewayConfig = try loader.load(yaml: yaml)
             let upstreamClient = GatewayBootstrap.makeHTTPClient()
+            let store = try SQLiteStore(path: FileManager.default.temporaryDirectory.appendingPathComponent("spanway-e2e-\(UUID().uuidString).db").path)
             let gateway = try GatewayBootstrap(
-                config: gatewayConfig, environment: env, httpClient: upstreamClient, mockUpstream: mock, logger: logger
+                config: gatewayConfig, environment: env, httpClient: upstreamClient, mockUpstream: mock, store: store,
+                logger: logger
             ).makeGateway()
             let (gatewayPorts, gatewayPortSink) = AsyncStream<Int>.makeStream()
             let services = GatewayApplication.services(gateway: gateway, host: "127.0.0.1", port: 0, logger: logger) {
@@ -126,7 +130,7 @@ struct Harness {
             }
             let harness = Harness(
                 gatewayURL: "http://127.0.0.1:\(gatewayPort)", upstreamPort: upstreamPort, upstream: upstreamLog,
-                receiver: receiver, gateway: gateway, client: client)
+                receiver: receiver, gateway: gateway, store: store, client: client)
             // The gateway stops first, so its last spans still reach a running receiver.
             func stop() async throws {
                 await gatewayGroup.triggerGracefulShutdown()

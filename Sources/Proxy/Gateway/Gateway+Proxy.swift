@@ -11,8 +11,7 @@ extension Gateway {
     public func proxy(
         _ operation: OpenAIRequest.Operation, body: ByteBuffer, headers: HTTPFields, route: String
     ) async -> GatewayReply {
-        let exchange = Exchange(
-            method: "POST", route: route, operation: operation.rawValue, headers: headers, pipeline: pipeline)
+        let exchange = Exchange(method: "POST", route: route, operation: operation.rawValue, headers: headers)
         do throws(GatewayError) {
             exchange.authenticated(try authenticator.authenticate(headers))
             let request = try OpenAIRequest(operation: operation, bytes: body.readableBytesView)
@@ -21,7 +20,7 @@ extension Gateway {
             guard let group, let plan = router.attempts(for: group) else { throw GatewayError.modelNotFound(request.model) }
             return try await call(plan, request: request, exchange: exchange)
         } catch {
-            exchange.finish(status: error.status, error: error)
+            await settle(exchange, status: error.status, error: error)
             return Self.reply(error, headers: responseHeaders(exchange, cost: 0))
         }
     }
@@ -88,7 +87,7 @@ extension Gateway {
         let reply = try deployment.adapter.parseResponse(body, for: request)
         let cost = reply.usage.flatMap { usage in deployment.price?.cost(of: usage) }
         attempt.succeeded(reply, cost: cost)
-        exchange.finish(status: 200)
+        await settle(exchange, status: 200)
         return GatewayReply(
             status: 200, headers: responseHeaders(exchange, cost: cost ?? 0) + [("content-type", "application/json")],
             body: .bytes(reply.body))

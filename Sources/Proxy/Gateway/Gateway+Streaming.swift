@@ -4,6 +4,7 @@ import Telemetry
 extension Gateway {
     /// Relays a provider stream to the client chunk by chunk as it arrives. Usage is always asked
     /// of the upstream and read here; the client sees the usage chunk only if it asked for it.
+    /// `[DONE]` is sent last, after the ledger has the request.
     /// A client that goes away cancels the upstream request, and the span says so.
     func streamReply(
         _ response: UpstreamResponse, request: OpenAIRequest, deployment: Deployment, attempt: Attempt,
@@ -19,24 +20,25 @@ extension Gateway {
                 decoder: deployment.adapter.makeStreamDecoder(), forwardUsage: request.clientWantsStreamUsage)
             let ending = await relay.run(response.body, attempt: attempt, write: write)
             let reply = relay.reply
+            var cost = 0.0
             switch ending {
             case .completed:
-                let cost = reply.usage.flatMap { deployment.price?.cost(of: $0) }
+                cost = reply.usage.flatMap { deployment.price?.cost(of: $0) } ?? 0
                 attempt.succeeded(reply, cost: cost)
-                exchange.finish(status: 200)
-                return [("x-spanway-response-cost", Self.formatCost(cost ?? 0))]
+                await self.settle(exchange, status: 200)
             case .upstreamFailed(let error):
                 attempt.failed(error)
-                exchange.finish(status: 200, error: error)
-                return [("x-spanway-response-cost", "0")]
+                await self.settle(exchange, status: 200, error: error)
             case .clientGone:
-                let error = GatewayError(
+                attempt.failed(GatewayError(
                     status: 499, type: "api_error", message: "The client closed the connection mid-stream.",
-                    errorType: "client_disconnected")
-                attempt.failed(error)
-                exchange.finish(status: 499, clientDisconnected: true)
+                    errorType: "client_disconnected"))
+                await self.settle(exchange, status: 499, clientDisconnected: true)
                 return []
             }
+            // The last chunk goes out only after the ledger row is committed.
+            try? await write(ByteBuffer(bytes: Array("data: [DONE]\n\n".utf8)))
+            return [("x-spanway-response-cost", Self.formatCost(cost))]
         }
         return GatewayReply(status: 200, headers: headers, body: .stream(stream))
     }
@@ -56,7 +58,6 @@ struct StreamRelay {
     let forwardUsage: Bool
     private(set) var reply = ProviderReply(body: [], usage: nil, responseID: nil, responseModel: nil, finishReasons: [])
     private var finishReasons: [Int: String] = [:]
-    private var sentDone = false
     private var midStreamError: GatewayError?
 
     init(decoder: any ChatStreamDecoder, forwardUsage: Bool) {
@@ -76,7 +77,6 @@ struct StreamRelay {
                 }
             }
             try await send(try decoder.finish(), write)
-            if !sentDone { try await Self.write(Array("data: [DONE]\n\n".utf8), write) }
         } catch is ClientGone {
             return .clientGone
         } catch let error as GatewayError {
@@ -100,8 +100,8 @@ struct StreamRelay {
         for chunk in chunks {
             switch chunk {
             case .done:
-                out += Array("data: [DONE]\n\n".utf8)
-                sentDone = true
+                // Held back: the gateway sends `[DONE]` once the request is settled.
+                break
             case .chunk(let object, let raw):
                 guard let payload = observe(object, raw: raw) else { continue }
                 out += Array("data: ".utf8)
@@ -140,7 +140,7 @@ struct StreamRelay {
     }
 
     private func sendError(_ error: GatewayError, _ write: (ByteBuffer) async throws -> Void) async {
-        let frame = Array("data: ".utf8) + error.body.encoded() + Array("\n\ndata: [DONE]\n\n".utf8)
+        let frame = Array("data: ".utf8) + error.body.encoded() + Array("\n\n".utf8)
         try? await Self.write(frame, write)
     }
 

@@ -2,6 +2,7 @@ import HTTPTypes
 import Logging
 import NIOCore
 import Sinks
+import Store
 import Telemetry
 
 /// Spanway in-process: authenticate, route, translate, call, normalise, price, and emit one
@@ -12,6 +13,8 @@ public final class Gateway: Sendable {
     public let router: ModelRouter
     public let pipeline: Pipeline
     public let prometheus: PrometheusSink
+    /// The spend ledger; nil only for an embedded gateway that keeps no books.
+    public let ledger: SpendLedger?
     let authenticator: Authenticator
     let logger: Logger
     let startedAt: Int
@@ -22,8 +25,9 @@ public final class Gateway: Sendable {
 
     public init(
         config: GatewayConfig, deployments: [Deployment], pipeline: Pipeline, prometheus: PrometheusSink,
-        logger: Logger
+        ledger: SpendLedger?, logger: Logger
     ) {
+        self.ledger = ledger
         self.config = config
         self.router = ModelRouter(deployments: deployments, numRetries: config.numRetries)
         self.pipeline = pipeline
@@ -31,6 +35,27 @@ public final class Gateway: Sendable {
         self.authenticator = Authenticator(masterKey: config.masterKey)
         self.logger = logger
         self.startedAt = Int(WallClock.nowNanos() / 1_000_000_000)
+    }
+
+    /// Ends a request: emits its span to the sinks (never waiting) and commits its ledger row
+    /// (waiting: spend is money). Called before the response, or a stream's last chunk, is released.
+    func settle(_ exchange: Exchange, status: Int, error: GatewayError? = nil, clientDisconnected: Bool = false) async {
+        guard let finished = exchange.finish(status: status, error: error, clientDisconnected: clientDisconnected) else {
+            return
+        }
+        pipeline.emit(finished)
+        guard let ledger, exchange.isAuthenticated else { return }
+        do {
+            try await ledger.commit(SpendRow(finished))
+        } catch {
+            // The answer still goes out; the row's facts are in the span and this log line.
+            logger.error(
+                "ledger write failed",
+                metadata: [
+                    "request_id": "\(finished.summary.requestID)", "spend": "\(finished.summary.costUSD ?? 0)",
+                    "error": "\(type(of: error))",
+                ])
+        }
     }
 
     /// `GET /metrics`: the Prometheus text, with sink-delivery figures as of now.

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Logging
 import Sinks
+import Store
 import Telemetry
 
 /// Builds a running gateway from a config: prices, deployments, and the sinks the config and
@@ -12,6 +13,8 @@ public struct GatewayBootstrap: Sendable {
     public var environment: [String: String]
     public var httpClient: HTTPClient
     public var mockUpstream: MockUpstream
+    /// The store for keys and spend; opened from `DATABASE_URL` when not given.
+    public var store: (any GatewayStore)?
     public var pipelineConfiguration: PipelineConfiguration
     public var logger: Logger
 
@@ -33,9 +36,10 @@ public struct GatewayBootstrap: Sendable {
 
     public init(
         config: GatewayConfig, environment: [String: String], httpClient: HTTPClient,
-        mockUpstream: MockUpstream = MockUpstream(), pipelineConfiguration: PipelineConfiguration? = nil,
-        logger: Logger
+        mockUpstream: MockUpstream = MockUpstream(), store: (any GatewayStore)? = nil,
+        pipelineConfiguration: PipelineConfiguration? = nil, logger: Logger
     ) {
+        self.store = store
         self.config = config
         self.environment = environment
         self.httpClient = httpClient
@@ -46,10 +50,35 @@ public struct GatewayBootstrap: Sendable {
 
     public enum BootstrapError: Error, CustomStringConvertible {
         case priceTable(String)
+        case store(String)
         public var description: String {
             switch self {
-            case .priceTable(let reason): reason
+            case .priceTable(let reason), .store(let reason): reason
             }
+        }
+    }
+
+    /// `DATABASE_URL`: unset means SQLite at `./spanway.db`; `sqlite:PATH` names the file.
+    /// Messages never repeat the URL, which may carry a password.
+    public static func openStore(environment: [String: String]) throws(BootstrapError) -> any GatewayStore {
+        let url = environment["DATABASE_URL"] ?? ""
+        let path: String
+        if url.isEmpty {
+            path = "spanway.db"
+        } else if url.hasPrefix("sqlite:") {
+            // `sqlite:PATH`, or URL-style `sqlite://PATH` (so `sqlite:///abs/file.db` is absolute).
+            var rest = url.dropFirst("sqlite:".count)
+            if rest.hasPrefix("//") { rest = rest.dropFirst(2) }
+            path = String(rest)
+        } else if url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") {
+            throw .store("DATABASE_URL names PostgreSQL, which this version does not support yet; unset it to use SQLite.")
+        } else {
+            throw .store("DATABASE_URL must be sqlite:PATH (or unset for ./spanway.db).")
+        }
+        do {
+            return try SQLiteStore(path: path)
+        } catch {
+            throw .store("cannot open the SQLite database at \(path): \(error)")
         }
     }
 
@@ -84,7 +113,15 @@ public struct GatewayBootstrap: Sendable {
                 "NO MASTER KEY IS CONFIGURED: the gateway accepts every request without authentication. Set general_settings.master_key or SPANWAY_MASTER_KEY."
             )
         }
-        return Gateway(config: config, deployments: deployments, pipeline: pipeline, prometheus: prometheus, logger: logger)
+        let store: any GatewayStore
+        if let given = self.store {
+            store = given
+        } else {
+            store = try Self.openStore(environment: environment)
+        }
+        return Gateway(
+            config: config, deployments: deployments, pipeline: pipeline, prometheus: prometheus,
+            ledger: SpendLedger(store: store), logger: logger)
     }
 
     func loadPriceBook() throws(BootstrapError) -> PriceBook {

@@ -4,21 +4,21 @@ import Telemetry
 
 /// One request on its way through the stages: the SERVER span, the CLIENT span of each upstream
 /// attempt, and the normalised summary. Each fact is recorded once, by the stage that knows it;
-/// `finish` freezes everything into a `FinishedSpan` and hands it to the pipeline.
+/// `finish` freezes everything into a `FinishedSpan` exactly once.
 public final class Exchange: Sendable {
     public let server: Span
-    let pipeline: Pipeline
 
     private struct State {
         var summary: RequestSummary
         var attempts: [SpanData] = []
         var upstreamTime: Duration = .zero
         var finished = false
+        var authenticated = false
     }
 
     private let state: Mutex<State>
 
-    public init(method: String, route: String, operation: String, headers: HTTPFields, pipeline: Pipeline) {
+    public init(method: String, route: String, operation: String, headers: HTTPFields) {
         let parent = headers.first { $0.name.canonicalName == "traceparent" }.flatMap { TraceParent(header: $0.value) }
         // Several tracestate fields combine into one list (RFC 9110).
         let states = headers.filter { $0.name.canonicalName == "tracestate" }.map(\.value)
@@ -27,7 +27,6 @@ public final class Exchange: Sendable {
         server.setAttributes([
             (AttributeName.httpRequestMethod, .string(method)), (AttributeName.httpRoute, .string(route)),
         ])
-        self.pipeline = pipeline
         let requestID = "req_" + server.spanID.hex + String(server.traceID.hex.suffix(8))
         state = Mutex(State(summary: RequestSummary(requestID: requestID, operation: operation)))
     }
@@ -38,8 +37,15 @@ public final class Exchange: Sendable {
     public func authenticated(_ principal: Principal) {
         let caller = principal.caller
         server.setAttributes(Self.callerAttributes(caller))
-        state.withLock { $0.summary.caller = caller }
+        state.withLock {
+            $0.summary.caller = caller
+            $0.authenticated = true
+        }
     }
+
+    /// Only authenticated requests reach the ledger: an unauthenticated caller must not be able to
+    /// write rows.
+    public var isAuthenticated: Bool { state.withLock { $0.authenticated } }
 
     public func requested(_ request: OpenAIRequest, modelGroup: String?) {
         if let modelGroup { server[attribute: AttributeName.modelGroup] = .string(modelGroup) }
@@ -95,14 +101,14 @@ public final class Exchange: Sendable {
     public var deploymentID: String? { state.withLock { $0.summary.deploymentID } }
     public var modelGroup: String? { state.withLock { $0.summary.modelGroup } }
 
-    /// Ends the request (first call wins) and emits it to every sink.
-    public func finish(status: Int, error: GatewayError? = nil, clientDisconnected: Bool = false) {
+    /// Ends the request; the first call returns the finished span, later calls nil.
+    public func finish(status: Int, error: GatewayError? = nil, clientDisconnected: Bool = false) -> FinishedSpan? {
         let end = ContinuousClock.now
         let proceed = state.withLock { state -> Bool in
             defer { state.finished = true }
             return !state.finished
         }
-        guard proceed else { return }
+        guard proceed else { return nil }
         let errorType = clientDisconnected ? "client_disconnected" : error?.errorType
         var attributes: [(String, AttributeValue?)] = [
             (AttributeName.httpResponseStatusCode, .int(Int64(status))),
@@ -115,7 +121,7 @@ public final class Exchange: Sendable {
         if let errorType { server.setStatus(.error(message: error?.message ?? errorType)) }
         let serverData = server.end(at: end)
         let duration = end - server.startInstant
-        let finished = state.withLock { state -> FinishedSpan in
+        return state.withLock { state -> FinishedSpan in
             state.summary.statusCode = status
             state.summary.errorType = errorType
             state.summary.clientDisconnected = clientDisconnected
@@ -123,7 +129,6 @@ public final class Exchange: Sendable {
             state.summary.overheadSeconds = max(0, (duration - state.upstreamTime).seconds)
             return FinishedSpan(server: serverData, attempts: state.attempts, summary: state.summary)
         }
-        pipeline.emit(finished)
     }
 
     static func callerAttributes(_ caller: Caller) -> [(String, AttributeValue?)] {

@@ -1,0 +1,55 @@
+import Foundation
+import Store
+import Telemetry
+import Testing
+
+@testable import Proxy
+
+@Suite(.serialized) struct LedgerEndToEndTests {
+    @Test func everyAnsweredRequestHasItsRowBeforeTheAnswerArrives() async throws {
+        try await Harness.with(config: e2eConfig) { h in
+            let plain = try await h.chat("gpt-4o-mini")
+            // No waiting: the row was committed before the response was released.
+            let id = try #require(plain.headers.first(name: "x-spanway-request-id"))
+            var rows = try await h.store.spendLogs(SpendQuery())
+            let row = try #require(rows.first { $0.requestID == id })
+            let cost = try #require(plain.headers.first(name: "x-spanway-response-cost").flatMap(Double.init))
+            #expect(abs(row.spend - cost) < 1e-12)
+            #expect(row.modelGroup == "gpt-4o-mini" && row.provider == "openai" && row.statusCode == 200)
+            #expect(row.inputTokens == plain.json?["usage"]?["prompt_tokens"]?.intValue)
+            #expect(row.keyHash == KeyDigest(key: Harness.master).hex)
+            #expect(row.traceID == plain.headers.first(name: "x-spanway-trace-id"))
+
+            let streamed = try await h.chat("gpt-4o-mini", stream: true)
+            #expect(ssePayloads(streamed.text).last == "[DONE]")
+            let streamID = try #require(streamed.headers.first(name: "x-spanway-request-id"))
+            rows = try await h.store.spendLogs(SpendQuery())
+            let streamRow = try #require(rows.first { $0.requestID == streamID })
+            #expect(streamRow.outputTokens > 0 && streamRow.spend > 0)
+
+            let failed = try await h.chat("e500")
+            let failedID = try #require(failed.headers.first(name: "x-spanway-request-id"))
+            rows = try await h.store.spendLogs(SpendQuery())
+            #expect(rows.first { $0.requestID == failedID }.map { $0.statusCode == 500 && $0.spend == 0 } == true)
+
+            // Callers who could not authenticate cannot write rows.
+            let before = try await h.store.spendLogs(SpendQuery(limit: 1000)).count
+            #expect(try await h.send("/v1/chat/completions", json: "{}", key: "sk-intruder").status == 401)
+            #expect(try await h.store.spendLogs(SpendQuery(limit: 1000)).count == before)
+        }
+    }
+
+    @Test func concurrentRequestsEachGetExactlyOneRow() async throws {
+        try await Harness.with(config: e2eConfig) { h in
+            let ids = try await withThrowingTaskGroup(of: String?.self) { group in
+                for i in 0..<100 {
+                    group.addTask { try await h.chat("local", stream: i % 2 == 0).headers.first(name: "x-spanway-request-id") }
+                }
+                return try await group.reduce(into: [String]()) { if let id = $1 { $0.append(id) } }
+            }
+            #expect(ids.count == 100)
+            let rows = try await h.store.spendLogs(SpendQuery(limit: 1000))
+            #expect(Set(rows.map(\.requestID)) == Set(ids))
+        }
+    }
+}
