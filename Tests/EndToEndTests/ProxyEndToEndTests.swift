@@ -99,7 +99,7 @@ let e2eConfig = """
 
             // Both streams were priced from the usage the upstream reported.
             try await h.eventually("spend counted for both streams") {
-                try await h.metrics().contains(#"spanway_requests_total{model_group="gpt-4o-mini",provider="openai",team="",key_alias="",status_code="200"} 2"#)
+                try await h.metrics().contains(#"spanway_requests_total{model_group="gpt-4o-mini",provider="openai",team="",key_alias="master",status_code="200"} 2"#)
             }
             try await h.eventually("client spans with usage") {
                 h.receiver.spans.filter { $0.kind == .client && $0[attribute: "gen_ai.usage.output_tokens"] != nil }.count == 2

@@ -13,11 +13,13 @@ extension Gateway {
     ) async -> GatewayReply {
         let exchange = Exchange(method: "POST", route: route, operation: operation.rawValue, headers: headers)
         do throws(GatewayError) {
-            exchange.authenticated(try authenticator.authenticate(headers))
+            let principal = try await authenticator.authenticate(headers)
+            exchange.authenticated(principal)
             let request = try OpenAIRequest(operation: operation, bytes: body.readableBytesView)
-            let group = router.hasGroup(request.model) ? request.model : nil
+            let name = try principal.admit(model: request.model)
+            let group = router.hasGroup(name) ? name : nil
             exchange.requested(request, modelGroup: group)
-            guard let group, let plan = router.attempts(for: group) else { throw GatewayError.modelNotFound(request.model) }
+            guard let group, let plan = router.attempts(for: group) else { throw GatewayError.modelNotFound(name) }
             return try await call(plan, request: request, exchange: exchange)
         } catch {
             await settle(exchange, status: error.status, error: error)

@@ -16,6 +16,8 @@ public final class Gateway: Sendable {
     /// The spend ledger; nil only for an embedded gateway that keeps no books.
     public let ledger: SpendLedger?
     let authenticator: Authenticator
+    /// `/key/*`, when there is a store to keep keys in.
+    public let keyManagement: KeyManagement?
     let logger: Logger
     let startedAt: Int
     /// Wait between retries of one request; short, because a client is waiting.
@@ -32,7 +34,9 @@ public final class Gateway: Sendable {
         self.router = ModelRouter(deployments: deployments, numRetries: config.numRetries)
         self.pipeline = pipeline
         self.prometheus = prometheus
-        self.authenticator = Authenticator(masterKey: config.masterKey)
+        let authenticator = Authenticator(masterKey: config.masterKey, store: ledger?.store)
+        self.authenticator = authenticator
+        self.keyManagement = ledger.map { KeyManagement(store: $0.store, authenticator: authenticator) }
         self.logger = logger
         self.startedAt = Int(WallClock.nowNanos() / 1_000_000_000)
     }
@@ -64,13 +68,15 @@ public final class Gateway: Sendable {
     }
 
     /// `GET /v1/models`: the configured model groups.
-    public func models(headers: HTTPFields) -> GatewayReply {
+    public func models(headers: HTTPFields) async -> GatewayReply {
+        let principal: Principal
         do {
-            _ = try authenticator.authenticate(headers)
+            principal = try await authenticator.authenticate(headers)
         } catch {
             return Self.reply(error, headers: [])
         }
-        let data = config.modelGroups.map { name -> JSONValue in
+        let allowed = principal.key.map { $0.models.isEmpty ? nil : Set($0.models) } ?? nil
+        let data = config.modelGroups.filter { allowed?.contains($0) ?? true }.map { name -> JSONValue in
             .object(["id": .string(name), "object": "model", "created": .int(startedAt), "owned_by": "spanway"])
         }
         return GatewayReply(

@@ -21,8 +21,21 @@ public enum GatewayServer {
                 }
             }
             router.get(RouterPath(prefix + "/models")) { request, _ -> Response in
-                response(gateway.models(headers: request.headers))
+                response(await gateway.models(headers: request.headers))
             }
+        }
+        if let keys = gateway.keyManagement {
+            router.post("/key/generate") { request, _ in
+                response(await keys.generate(try await collectBody(request, limit: limit), headers: request.headers))
+            }
+            router.post("/key/update") { request, _ in
+                response(await keys.update(try await collectBody(request, limit: limit), headers: request.headers))
+            }
+            router.post("/key/delete") { request, _ in
+                response(await keys.delete(try await collectBody(request, limit: limit), headers: request.headers))
+            }
+            router.get("/key/info") { request, _ in response(await keys.info(request.uri.description, headers: request.headers)) }
+            router.get("/key/list") { request, _ in response(await keys.list(request.uri.description, headers: request.headers)) }
         }
         router.get("/health/liveliness") { _, _ in plainJSON(#"{"status":"healthy"}"#) }
         router.get("/health/readiness") { _, _ in plainJSON(#"{"status":"ready"}"#) }

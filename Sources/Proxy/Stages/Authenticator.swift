@@ -7,34 +7,68 @@ import Telemetry
 public struct Principal: Sendable {
     public var caller: Caller
     public var isMaster: Bool
+    /// The virtual key, for per-key rules; nil for the master key.
+    public var key: VirtualKey?
 }
 
-/// Stage 1: the bearer key (or `x-api-key`) to a principal. Only the master key exists in this
-/// version; virtual keys will be looked up by digest in the store.
+/// Stage 1: the bearer key (or `x-api-key`) to a principal: the master key, or a virtual key
+/// looked up by its SHA-256 (keys are never stored or compared in the clear).
 public struct Authenticator: Sendable {
     let masterDigest: KeyDigest?
+    let store: (any GatewayStore)?
 
-    public init(masterKey: String?) {
+    public init(masterKey: String?, store: (any GatewayStore)?) {
         masterDigest = masterKey.flatMap { $0.isEmpty ? nil : KeyDigest(key: $0) }
+        self.store = store
     }
 
     public var isOpen: Bool { masterDigest == nil }
 
-    public func authenticate(_ headers: HTTPFields) throws(GatewayError) -> Principal {
-        let presented = Self.presentedKey(headers)
-        let digest = presented.map(KeyDigest.init(key:))
+    public func authenticate(_ headers: HTTPFields, now: Double = Date().timeIntervalSince1970) async throws(GatewayError)
+        -> Principal
+    {
+        let digest = Self.presentedKey(headers).map(KeyDigest.init(key:))
         guard let masterDigest else {
             // No master key configured: the gateway is open (a warning was logged at start-up).
             return Principal(caller: Caller(keyHash: digest?.hex), isMaster: true)
         }
         guard let digest else {
-            throw .authentication(
-                "No API key provided. Send 'Authorization: Bearer <key>' or an 'x-api-key' header.")
+            throw .authentication("No API key provided. Send 'Authorization: Bearer <key>' or an 'x-api-key' header.")
         }
-        guard digest.matches(masterDigest) else {
-            throw .authentication("Invalid API key.")
+        if digest.matches(masterDigest) {
+            return Principal(caller: Caller(keyHash: digest.hex, keyAlias: "master"), isMaster: true)
         }
-        return Principal(caller: Caller(keyHash: digest.hex), isMaster: true)
+        guard let key = try await lookUp(digest.hex) else { throw .authentication("Invalid API key.") }
+        if key.blocked { throw .authentication("This API key is blocked.") }
+        if key.isExpired(now: now) { throw .authentication("This API key has expired.") }
+        return Principal(
+            caller: Caller(keyHash: key.token, keyAlias: key.keyAlias, teamID: key.teamID, userID: key.userID),
+            isMaster: false, key: key)
+    }
+
+    /// Admin endpoints take the master key only; with none configured they are closed.
+    public func authenticateAdmin(_ headers: HTTPFields) async throws(GatewayError) -> Principal {
+        guard masterDigest != nil else {
+            throw GatewayError(status: 403, type: "permission_denied",
+                message: "The admin API needs a master key; set general_settings.master_key or SPANWAY_MASTER_KEY.",
+                errorType: "permission_denied")
+        }
+        let principal = try await authenticate(headers)
+        guard principal.isMaster else {
+            throw GatewayError(status: 403, type: "permission_denied", message: "This endpoint needs the master key.",
+                errorType: "permission_denied")
+        }
+        return principal
+    }
+
+    private func lookUp(_ token: String) async throws(GatewayError) -> VirtualKey? {
+        guard let store else { return nil }
+        do {
+            return try await store.key(token: token)
+        } catch {
+            throw GatewayError(status: 503, type: "api_error", message: "The key store is unavailable.",
+                errorType: "store_unavailable")
+        }
     }
 
     static func presentedKey(_ headers: HTTPFields) -> String? {
@@ -45,9 +79,28 @@ public struct Authenticator: Sendable {
                 return key.isEmpty ? nil : key
             }
         }
-        if let name = HTTPField.Name("x-api-key"), let key = headers[name], !key.isEmpty {
+        if let key = headers.first(where: { $0.name.canonicalName == "x-api-key" })?.value, !key.isEmpty {
             return key
         }
         return nil
+    }
+}
+
+extension Principal {
+    /// Stage 2 (per-key part): the model group this key asks for after its aliases, if it may.
+    func admit(model: String) throws(GatewayError) -> String {
+        guard let key else { return model }
+        let group = key.aliases[model] ?? model
+        if !key.models.isEmpty, !key.models.contains(group), !key.models.contains(model) {
+            throw GatewayError(status: 403, type: "permission_denied",
+                message: "This key may not use the model '\(model)'.", param: "model", code: "model_not_allowed",
+                errorType: "model_not_allowed")
+        }
+        if let budget = key.maxBudget, key.spend >= budget {
+            throw GatewayError(status: 400, type: "budget_exceeded",
+                message: "This key has spent its budget (\(key.spend) of \(budget) USD).", code: "budget_exceeded",
+                errorType: "budget_exceeded")
+        }
+        return group
     }
 }

@@ -6,8 +6,10 @@ import GRDB
 /// durability of the last commits for not syncing on every one.
 public final class SQLiteStore: GatewayStore {
     let pool: DatabasePool
+    public let path: String
 
     public init(path: String) throws {
+        self.path = path
         var configuration = Configuration()
         configuration.busyMode = .timeout(5)
         configuration.prepareDatabase { db in
