@@ -4,6 +4,9 @@ public protocol GatewayStore: Sendable {
     func insertKey(_ key: VirtualKey) async throws
     func key(token: String) async throws -> VirtualKey?
     func updateKey(_ key: VirtualKey) async throws
+    /// Sets the key's spend to 0 and its next reset to `next`, if its reset was due by `now`.
+    /// Returns false when another caller reset it first (so a reset happens once).
+    func resetBudget(token: String, dueBy now: Double, next: Double) async throws -> Bool
     /// Deletes the keys with these tokens; returns how many existed.
     func deleteKeys(tokens: [String]) async throws -> Int
     func keys(teamID: String?, limit: Int, offset: Int) async throws -> (keys: [VirtualKey], total: Int)

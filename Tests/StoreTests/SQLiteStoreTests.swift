@@ -79,6 +79,17 @@ func spendRow(_ id: String, key: String? = "k1", team: String? = "t1", spend: Do
         #expect(try await store.spendLogs(SpendQuery(limit: 1, offset: 1)).map(\.requestID) == ["b"])
     }
 
+    @Test func budgetResetHappensOnceWhenDue() async throws {
+        let store = try SQLiteStore(path: temporaryDatabasePath())
+        try await store.insertKey(VirtualKey(token: "k1", keyName: "sk-...k1", budgetDuration: "30s", budgetResetAt: 100, createdAt: 0))
+        try await store.recordSpend([spendRow("r1")])
+        #expect(try await !store.resetBudget(token: "k1", dueBy: 99, next: 129))
+        #expect(try await store.resetBudget(token: "k1", dueBy: 100, next: 130))
+        #expect(try await !store.resetBudget(token: "k1", dueBy: 100, next: 130))
+        let key = try await store.key(token: "k1")
+        #expect(key?.spend == 0 && key?.budgetResetAt == 130)
+    }
+
     @Test func reopeningKeepsDataAndDoesNotRemigrate() async throws {
         let path = temporaryDatabasePath()
         try await SQLiteStore(path: path).recordSpend([spendRow("x")])
@@ -97,6 +108,9 @@ final class CountingStore: GatewayStore {
     func deleteKeys(tokens: [String]) async throws -> Int { try await inner.deleteKeys(tokens: tokens) }
     func keys(teamID: String?, limit: Int, offset: Int) async throws -> (keys: [VirtualKey], total: Int) {
         try await inner.keys(teamID: teamID, limit: limit, offset: offset)
+    }
+    func resetBudget(token: String, dueBy now: Double, next: Double) async throws -> Bool {
+        try await inner.resetBudget(token: token, dueBy: now, next: next)
     }
     func recordSpend(_ rows: [SpendRow]) async throws {
         transactions.add(1, ordering: .relaxed)
@@ -126,6 +140,7 @@ final class CountingStore: GatewayStore {
             func updateKey(_ key: VirtualKey) async throws {}
             func deleteKeys(tokens: [String]) async throws -> Int { 0 }
             func keys(teamID: String?, limit: Int, offset: Int) async throws -> (keys: [VirtualKey], total: Int) { ([], 0) }
+            func resetBudget(token: String, dueBy now: Double, next: Double) async throws -> Bool { false }
             func recordSpend(_ rows: [SpendRow]) async throws { throw Failure() }
             func spendLogs(_ query: SpendQuery) async throws -> [SpendRow] { [] }
         }

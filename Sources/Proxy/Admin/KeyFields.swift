@@ -70,7 +70,9 @@ struct KeyFields {
             case "metadata": key.metadata = value.objectValue.map { JSONValue.object($0).encodedString() } ?? "{}"
             case "blocked": key.blocked = value.boolValue ?? false
             case "max_budget": key.maxBudget = value.doubleValue
-            case "budget_duration": key.budgetDuration = value.stringValue
+            case "budget_duration":
+                key.budgetDuration = value.stringValue
+                key.budgetResetAt = value.stringValue.flatMap(DurationText.seconds).map { now + $0 }
             case "tpm_limit": key.tpmLimit = value.intValue
             case "rpm_limit": key.rpmLimit = value.intValue
             case "max_parallel_requests": key.maxParallelRequests = value.intValue

@@ -20,6 +20,11 @@ extension Gateway {
             let group = router.hasGroup(name) ? name : nil
             exchange.requested(request, modelGroup: group)
             guard let group, let plan = router.attempts(for: group) else { throw GatewayError.modelNotFound(name) }
+            if let key = principal.key {
+                let estimate = BudgetGuard.estimate(
+                    request, bodyBytes: body.readableBytes, prices: plan.compactMap(\.price))
+                exchange.hold(try budgets.reserve(key, estimate: estimate))
+            }
             return try await call(plan, request: request, exchange: exchange)
         } catch {
             await settle(exchange, status: error.status, error: error)

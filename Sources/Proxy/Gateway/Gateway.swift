@@ -16,6 +16,7 @@ public final class Gateway: Sendable {
     /// The spend ledger; nil only for an embedded gateway that keeps no books.
     public let ledger: SpendLedger?
     let authenticator: Authenticator
+    let budgets = BudgetGuard()
     /// `/key/*`, when there is a store to keep keys in.
     public let keyManagement: KeyManagement?
     let logger: Logger
@@ -48,6 +49,9 @@ public final class Gateway: Sendable {
             return
         }
         pipeline.emit(finished)
+        // The reservation is released only after the real cost is in the ledger, so at every
+        // moment the budget counts the request one way or the other.
+        defer { exchange.reservation.map(budgets.release) }
         guard let ledger, exchange.isAuthenticated else { return }
         do {
             try await ledger.commit(SpendRow(finished))

@@ -38,9 +38,10 @@ public struct Authenticator: Sendable {
         if digest.matches(masterDigest) {
             return Principal(caller: Caller(keyHash: digest.hex, keyAlias: "master"), isMaster: true)
         }
-        guard let key = try await lookUp(digest.hex) else { throw .authentication("Invalid API key.") }
+        guard var key = try await lookUp(digest.hex) else { throw .authentication("Invalid API key.") }
         if key.blocked { throw .authentication("This API key is blocked.") }
         if key.isExpired(now: now) { throw .authentication("This API key has expired.") }
+        try await resetBudgetIfDue(&key, now: now)
         return Principal(
             caller: Caller(keyHash: key.token, keyAlias: key.keyAlias, teamID: key.teamID, userID: key.userID),
             isMaster: false, key: key)
@@ -59,6 +60,21 @@ public struct Authenticator: Sendable {
                 errorType: "permission_denied")
         }
         return principal
+    }
+
+    /// Budgets reset lazily, when a key is next used after its period ended; the store makes the
+    /// reset happen once even when several requests notice it together.
+    private func resetBudgetIfDue(_ key: inout VirtualKey, now: Double) async throws(GatewayError) {
+        guard let store, let due = key.budgetResetAt, due <= now,
+            let period = key.budgetDuration.flatMap(DurationText.seconds)
+        else { return }
+        do {
+            _ = try await store.resetBudget(token: key.token, dueBy: now, next: now + period)
+            if let fresh = try await store.key(token: key.token) { key = fresh }
+        } catch {
+            throw GatewayError(status: 503, type: "api_error", message: "The key store is unavailable.",
+                errorType: "store_unavailable")
+        }
     }
 
     private func lookUp(_ token: String) async throws(GatewayError) -> VirtualKey? {
@@ -87,7 +103,7 @@ public struct Authenticator: Sendable {
 }
 
 extension Principal {
-    /// Stage 2 (per-key part): the model group this key asks for after its aliases, if it may.
+    /// Stage 2 (per-key part): the model group this key asks for after its aliases, if it may use it.
     func admit(model: String) throws(GatewayError) -> String {
         guard let key else { return model }
         let group = key.aliases[model] ?? model
@@ -95,11 +111,6 @@ extension Principal {
             throw GatewayError(status: 403, type: "permission_denied",
                 message: "This key may not use the model '\(model)'.", param: "model", code: "model_not_allowed",
                 errorType: "model_not_allowed")
-        }
-        if let budget = key.maxBudget, key.spend >= budget {
-            throw GatewayError(status: 400, type: "budget_exceeded",
-                message: "This key has spent its budget (\(key.spend) of \(budget) USD).", code: "budget_exceeded",
-                errorType: "budget_exceeded")
         }
         return group
     }

@@ -14,6 +14,7 @@ public final class Exchange: Sendable {
         var upstreamTime: Duration = .zero
         var finished = false
         var authenticated = false
+        var reservation: BudgetGuard.Reservation?
     }
 
     private let state: Mutex<State>
@@ -95,6 +96,13 @@ public final class Exchange: Sendable {
             }
         }
     }
+
+    /// Holds the budget reservation until the request settles.
+    func hold(_ reservation: BudgetGuard.Reservation?) {
+        state.withLock { $0.reservation = reservation }
+    }
+
+    var reservation: BudgetGuard.Reservation? { state.withLock { $0.reservation } }
 
     /// The answer's cost so far (nil before an attempt succeeded).
     public var cost: Double? { state.withLock { $0.summary.costUSD } }

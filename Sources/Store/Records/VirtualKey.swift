@@ -18,6 +18,8 @@ public struct VirtualKey: Sendable, Equatable, Codable, FetchableRecord, Persist
     public var aliases: [String: String]
     public var maxBudget: Double?
     public var budgetDuration: String?
+    /// When `spend` next returns to 0 (seconds since the epoch), for keys with a `budgetDuration`.
+    public var budgetResetAt: Double?
     public var spend: Double
     public var tpmLimit: Int?
     public var rpmLimit: Int?
@@ -32,6 +34,7 @@ public struct VirtualKey: Sendable, Equatable, Codable, FetchableRecord, Persist
     public init(
         token: String, keyName: String, keyAlias: String? = nil, teamID: String? = nil, userID: String? = nil,
         models: [String] = [], aliases: [String: String] = [:], maxBudget: Double? = nil, budgetDuration: String? = nil,
+        budgetResetAt: Double? = nil,
         spend: Double = 0, tpmLimit: Int? = nil, rpmLimit: Int? = nil, maxParallelRequests: Int? = nil,
         metadata: String = "{}", expiresAt: Double? = nil, blocked: Bool = false, createdAt: Double
     ) {
@@ -44,6 +47,7 @@ public struct VirtualKey: Sendable, Equatable, Codable, FetchableRecord, Persist
         self.aliases = aliases
         self.maxBudget = maxBudget
         self.budgetDuration = budgetDuration
+        self.budgetResetAt = budgetResetAt
         self.spend = spend
         self.tpmLimit = tpmLimit
         self.rpmLimit = rpmLimit
@@ -63,6 +67,7 @@ public struct VirtualKey: Sendable, Equatable, Codable, FetchableRecord, Persist
         case models, aliases
         case maxBudget = "max_budget"
         case budgetDuration = "budget_duration"
+        case budgetResetAt = "budget_reset_at"
         case spend
         case tpmLimit = "tpm_limit"
         case rpmLimit = "rpm_limit"

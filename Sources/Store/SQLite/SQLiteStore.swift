@@ -80,6 +80,9 @@ public final class SQLiteStore: GatewayStore {
                 t.primaryKey(["day", "key_hash", "team_id", "model_group", "provider"])
             }
         }
+        migrator.registerMigration("v2: budget reset time on keys") { db in
+            try db.alter(table: "keys") { t in t.add(column: "budget_reset_at", .double) }
+        }
         return migrator
     }
 
@@ -93,6 +96,15 @@ public final class SQLiteStore: GatewayStore {
 
     public func updateKey(_ key: VirtualKey) async throws {
         try await pool.write { db in try key.update(db) }
+    }
+
+    public func resetBudget(token: String, dueBy now: Double, next: Double) async throws -> Bool {
+        try await pool.write { db in
+            try db.execute(
+                sql: "UPDATE keys SET spend = 0, budget_reset_at = ? WHERE token = ? AND budget_reset_at <= ?",
+                arguments: [next, token, now])
+            return db.changesCount > 0
+        }
     }
 
     public func deleteKeys(tokens: [String]) async throws -> Int {

@@ -1,0 +1,50 @@
+import Foundation
+import Store
+import Telemetry
+import Testing
+
+@testable import Proxy
+
+@Suite(.serialized) struct BudgetTests {
+    static let body = #"{"model":"local","max_tokens":10,"messages":[{"role":"user","content":"Say hello"}]}"#
+
+    @Test func budgetResetsOnSchedule() async throws {
+        try await Harness.with(config: e2eConfig) { h in
+            let key = try #require(try await h.send("/key/generate", json: #"{"max_budget":0.0000001,"budget_duration":"1s"}"#).json?["key"]?.stringValue)
+            #expect(try await h.send("/v1/chat/completions", json: Self.body, key: key).status == 200)
+            #expect(try await h.send("/v1/chat/completions", json: Self.body, key: key).status == 400)
+            try await Task.sleep(for: .milliseconds(1100))
+            #expect(try await h.send("/v1/chat/completions", json: Self.body, key: key).status == 200)
+            let info = try await h.send("/key/info?key=\(key)").json?["info"]
+            #expect(info?["spend"]?.doubleValue ?? 0 > 0 && info?["budget_reset_at"]?.stringValue != nil)
+        }
+    }
+
+    /// 200 requests at once against a small budget: recorded spend exceeds the budget by less than
+    /// one request's estimate, and every answered request has its row.
+    @Test func concurrentRequestsCannotOverspend() async throws {
+        try await Harness.with(config: e2eConfig) { h in
+            let budget = 0.0001
+            let key = try #require(try await h.send("/key/generate", json: #"{"max_budget":\#(budget)}"#).json?["key"]?.stringValue)
+            let statuses = try await withThrowingTaskGroup(of: (Int, String?).self) { group in
+                for _ in 0..<200 {
+                    group.addTask {
+                        let reply = try await h.send("/v1/chat/completions", json: Self.body, key: key)
+                        return (reply.status, reply.headers.first(name: "x-spanway-request-id"))
+                    }
+                }
+                return try await group.reduce(into: [(Int, String?)]()) { $0.append($1) }
+            }
+            let answered = statuses.filter { $0.0 == 200 }.compactMap(\.1)
+            #expect(!answered.isEmpty)
+            #expect(statuses.allSatisfy { $0.0 == 200 || $0.0 == 400 })
+            let rows = try await h.store.spendLogs(SpendQuery(keyHash: KeyDigest(key: key).hex, limit: 1000))
+            let spent = rows.reduce(0) { $0 + $1.spend }
+            // gpt-4o-mini prices; the estimate is the body as input tokens plus max_tokens as output.
+            let estimate = Double(Self.body.utf8.count) / 4 * 1.5e-7 + 10 * 6e-7
+            #expect(spent <= budget + estimate, "spent \(spent) of \(budget)")
+            #expect(Set(answered).isSubset(of: Set(rows.map(\.requestID))))
+            #expect(rows.filter { $0.statusCode == 200 }.count == answered.count)
+        }
+    }
+}
