@@ -14,6 +14,28 @@ public protocol GatewayStore: Sendable {
     /// Writing a request id again changes nothing (a retried commit cannot double-charge).
     func recordSpend(_ rows: [SpendRow]) async throws
     func spendLogs(_ query: SpendQuery) async throws -> [SpendRow]
+    /// Totals over `spend_logs` grouped by one dimension, largest spend first.
+    func spendReport(by grouping: SpendGrouping, since: Int64?, until: Int64?) async throws -> [SpendTotal]
+}
+
+public enum SpendGrouping: String, Sendable, CaseIterable {
+    case team, key, user, model, provider, day
+}
+
+public struct SpendTotal: Sendable, Equatable {
+    public var group: String
+    public var requests: Int
+    public var inputTokens: Int
+    public var outputTokens: Int
+    public var spend: Double
+
+    public init(group: String, requests: Int, inputTokens: Int, outputTokens: Int, spend: Double) {
+        self.group = group
+        self.requests = requests
+        self.inputTokens = inputTokens
+        self.outputTokens = outputTokens
+        self.spend = spend
+    }
 }
 
 public struct SpendQuery: Sendable, Equatable {

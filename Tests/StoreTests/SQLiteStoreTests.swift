@@ -79,6 +79,22 @@ func spendRow(_ id: String, key: String? = "k1", team: String? = "t1", spend: Do
         #expect(try await store.spendLogs(SpendQuery(limit: 1, offset: 1)).map(\.requestID) == ["b"])
     }
 
+    @Test func reportsGroupAndFilterByTime() async throws {
+        let store = try SQLiteStore(path: temporaryDatabasePath())
+        try await store.recordSpend([
+            spendRow("a", team: "t1", spend: 1, at: 86_400_000), spendRow("b", team: "t1", spend: 2, at: 86_400_000 * 2),
+            spendRow("c", team: "t2", spend: 5, at: 86_400_000 * 2), spendRow("d", team: nil, spend: 0.5, at: 86_400_000 * 3),
+        ])
+        let byTeam = try await store.spendReport(by: .team, since: nil, until: nil)
+        #expect(byTeam == [
+            SpendTotal(group: "t2", requests: 1, inputTokens: 10, outputTokens: 5, spend: 5),
+            SpendTotal(group: "t1", requests: 2, inputTokens: 20, outputTokens: 10, spend: 3),
+            SpendTotal(group: "", requests: 1, inputTokens: 10, outputTokens: 5, spend: 0.5),
+        ])
+        let byDay = try await store.spendReport(by: .day, since: 86_400_000 * 2, until: 86_400_000 * 3)
+        #expect(byDay.map(\.group) == ["1970-01-03"] && byDay.first?.spend == 7)
+    }
+
     @Test func budgetResetHappensOnceWhenDue() async throws {
         let store = try SQLiteStore(path: temporaryDatabasePath())
         try await store.insertKey(VirtualKey(token: "k1", keyName: "sk-...k1", budgetDuration: "30s", budgetResetAt: 100, createdAt: 0))
@@ -117,6 +133,9 @@ final class CountingStore: GatewayStore {
         try await inner.recordSpend(rows)
     }
     func spendLogs(_ query: SpendQuery) async throws -> [SpendRow] { try await inner.spendLogs(query) }
+    func spendReport(by grouping: SpendGrouping, since: Int64?, until: Int64?) async throws -> [SpendTotal] {
+        try await inner.spendReport(by: grouping, since: since, until: until)
+    }
 }
 
 @Suite struct SpendLedgerTests {
@@ -143,6 +162,7 @@ final class CountingStore: GatewayStore {
             func resetBudget(token: String, dueBy now: Double, next: Double) async throws -> Bool { false }
             func recordSpend(_ rows: [SpendRow]) async throws { throw Failure() }
             func spendLogs(_ query: SpendQuery) async throws -> [SpendRow] { [] }
+            func spendReport(by grouping: SpendGrouping, since: Int64?, until: Int64?) async throws -> [SpendTotal] { [] }
         }
         let ledger = SpendLedger(store: Broken())
         await #expect(throws: Broken.Failure.self) { try await ledger.commit(spendRow("x")) }

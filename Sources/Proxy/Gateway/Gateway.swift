@@ -19,6 +19,8 @@ public final class Gateway: Sendable {
     let budgets = BudgetGuard()
     /// `/key/*`, when there is a store to keep keys in.
     public let keyManagement: KeyManagement?
+    /// `/spend/logs` and `/global/spend/report`, when there is a ledger.
+    public let spendReports: SpendReports?
     let logger: Logger
     let startedAt: Int
     /// Wait between retries of one request; short, because a client is waiting.
@@ -38,6 +40,7 @@ public final class Gateway: Sendable {
         let authenticator = Authenticator(masterKey: config.masterKey, store: ledger?.store)
         self.authenticator = authenticator
         self.keyManagement = ledger.map { KeyManagement(store: $0.store, authenticator: authenticator) }
+        self.spendReports = ledger.map { SpendReports(store: $0.store, authenticator: authenticator) }
         self.logger = logger
         self.startedAt = Int(WallClock.nowNanos() / 1_000_000_000)
     }

@@ -37,6 +37,12 @@ public enum GatewayServer {
             router.get("/key/info") { request, _ in response(await keys.info(request.uri.description, headers: request.headers)) }
             router.get("/key/list") { request, _ in response(await keys.list(request.uri.description, headers: request.headers)) }
         }
+        if let reports = gateway.spendReports {
+            router.get("/spend/logs") { request, _ in response(await reports.logs(request.uri.description, headers: request.headers)) }
+            router.get("/global/spend/report") { request, _ in
+                response(await reports.report(request.uri.description, headers: request.headers))
+            }
+        }
         router.get("/health/liveliness") { _, _ in plainJSON(#"{"status":"healthy"}"#) }
         router.get("/health/readiness") { _, _ in plainJSON(#"{"status":"ready"}"#) }
         router.get("/metrics") { _, _ -> Response in

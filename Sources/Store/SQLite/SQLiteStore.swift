@@ -160,6 +160,35 @@ public final class SQLiteStore: GatewayStore {
         }
     }
 
+    public func spendReport(by grouping: SpendGrouping, since: Int64?, until: Int64?) async throws -> [SpendTotal] {
+        // The grouping expression comes from this closed list, never from the caller's text.
+        let expression =
+            switch grouping {
+            case .team: "COALESCE(team_id, '')"
+            case .key: "COALESCE(key_alias, key_hash, '')"
+            case .user: "COALESCE(user_id, '')"
+            case .model: "COALESCE(model_group, '')"
+            case .provider: "COALESCE(provider, '')"
+            case .day: "date(start_time / 1000, 'unixepoch')"
+            }
+        return try await pool.read { db in
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT \(expression) AS grp, COUNT(*) AS requests, SUM(input_tokens) AS input_tokens,
+                           SUM(output_tokens) AS output_tokens, SUM(spend) AS spend
+                    FROM spend_logs WHERE start_time >= ? AND start_time < ?
+                    GROUP BY grp ORDER BY spend DESC, grp
+                    """,
+                arguments: [since ?? Int64.min, until ?? Int64.max])
+            return rows.map { row in
+                SpendTotal(
+                    group: row["grp"], requests: row["requests"], inputTokens: row["input_tokens"],
+                    outputTokens: row["output_tokens"], spend: row["spend"])
+            }
+        }
+    }
+
     /// `YYYY-MM-DD` in UTC.
     static func day(ofMillis millis: Int64) -> String {
         var seconds = time_t(millis / 1000)
