@@ -21,6 +21,7 @@ extension Gateway {
             exchange.requested(request, modelGroup: group)
             guard let group, let plan = router.attempts(for: group) else { throw GatewayError.modelNotFound(name) }
             if let key = principal.key {
+                exchange.hold(try rateLimiter.acquire(key, now: Double(WallClock.nowNanos()) / 1e9))
                 let estimate = BudgetGuard.estimate(
                     request, bodyBytes: body.readableBytes, prices: plan.compactMap(\.price))
                 exchange.hold(try budgets.reserve(key, estimate: estimate))
@@ -124,7 +125,7 @@ extension Gateway {
         if let cost { headers.append(("x-spanway-response-cost", Self.formatCost(cost))) }
         if let group = exchange.modelGroup { headers.append(("x-spanway-model-group", group)) }
         if let deployment = exchange.deploymentID { headers.append(("x-spanway-deployment", deployment)) }
-        return headers
+        return headers + (exchange.ticket?.headers ?? [])
     }
 
     /// USD with enough significant digits for sub-cent request costs, never in exponent form.

@@ -17,6 +17,7 @@ public final class Gateway: Sendable {
     public let ledger: SpendLedger?
     let authenticator: Authenticator
     let budgets = BudgetGuard()
+    let rateLimiter = RateLimiter()
     /// `/key/*`, when there is a store to keep keys in.
     public let keyManagement: KeyManagement?
     /// `/spend/logs` and `/global/spend/report`, when there is a ledger.
@@ -54,7 +55,13 @@ public final class Gateway: Sendable {
         pipeline.emit(finished)
         // The reservation is released only after the real cost is in the ledger, so at every
         // moment the budget counts the request one way or the other.
-        defer { exchange.reservation.map(budgets.release) }
+        defer {
+            exchange.reservation.map(budgets.release)
+            if let ticket = exchange.ticket {
+                let tokens = finished.summary.usage?.totalTokens ?? 0
+                rateLimiter.release(ticket, tokens: tokens, now: Double(WallClock.nowNanos()) / 1e9)
+            }
+        }
         guard let ledger, exchange.isAuthenticated else { return }
         do {
             try await ledger.commit(SpendRow(finished))

@@ -15,6 +15,7 @@ public final class Exchange: Sendable {
         var finished = false
         var authenticated = false
         var reservation: BudgetGuard.Reservation?
+        var ticket: RateLimiter.Ticket?
     }
 
     private let state: Mutex<State>
@@ -103,6 +104,13 @@ public final class Exchange: Sendable {
     }
 
     var reservation: BudgetGuard.Reservation? { state.withLock { $0.reservation } }
+
+    /// Holds the rate-limit ticket (a parallel slot) until the request settles.
+    func hold(_ ticket: RateLimiter.Ticket?) {
+        state.withLock { $0.ticket = ticket }
+    }
+
+    var ticket: RateLimiter.Ticket? { state.withLock { $0.ticket } }
 
     /// The answer's cost so far (nil before an attempt succeeded).
     public var cost: Double? { state.withLock { $0.summary.costUSD } }
