@@ -9,7 +9,7 @@ public final class SpendLedger: Sendable {
         var writing = false
     }
 
-    public let store: any GatewayStore
+    private let store: any GatewayStore
     private let state = Mutex(State())
 
     public init(store: any GatewayStore) {

@@ -27,6 +27,7 @@ import Testing
             general_settings:
               master_key: sk-master
               max_request_size_mb: 1
+              disable_spend_logs: true
             litellm_settings:
               callbacks: ["otel", "prometheus"]
               success_callback: langfuse
@@ -41,7 +42,7 @@ import Testing
         #expect(first.inputCostPerToken == 1e-6 && first.outputCostPerToken == 2e-6)
         #expect(config.deployments[1].id.count == 16)
         #expect(config.masterKey == "sk-master" && config.numRetries == 2)
-        #expect(config.maxRequestBodyBytes == 1024 * 1024)
+        #expect(config.maxRequestBodyBytes == 1024 * 1024 && config.disableSpendLogs)
         #expect(config.callbacks == ["otel", "prometheus", "langfuse"])
         #expect(config.modelGroups == ["gpt-4o-mini"])
         #expect(config.warnings.isEmpty)

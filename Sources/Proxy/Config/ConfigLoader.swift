@@ -54,7 +54,10 @@ public struct ConfigLoader: Sendable {
         var config = GatewayConfig()
 
         let general = top["general_settings"].flatMap { reader.mapping($0, at: "general_settings") } ?? [:]
-        reader.warnUnknown(general, known: ["master_key", "max_request_size_mb"], at: "general_settings")
+        reader.warnUnknown(general, known: ["master_key", "max_request_size_mb", "disable_spend_logs"], at: "general_settings")
+        if let node = general["disable_spend_logs"] {
+            config.disableSpendLogs = reader.bool(node, at: "general_settings.disable_spend_logs") ?? false
+        }
         config.masterKey = general["master_key"].flatMap { reader.string($0, at: "general_settings.master_key") }
         if let node = general["max_request_size_mb"],
             let mb = reader.double(node, at: "general_settings.max_request_size_mb")

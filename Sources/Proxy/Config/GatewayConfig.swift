@@ -10,6 +10,9 @@ public struct GatewayConfig: Sendable {
     public var numRetries: Int
     /// `general_settings.max_request_size_mb`, in bytes.
     public var maxRequestBodyBytes: Int
+    /// `general_settings.disable_spend_logs`: keep no ledger rows (keys and budgets still work,
+    /// but spend is then not recorded, so budgets never fill).
+    public var disableSpendLogs: Bool = false
     /// `spanway_settings.pricing_file`: a price table in LiteLLM's format replacing the shipped one.
     public var pricingFile: String?
     /// Warnings found while loading (unknown keys and the like); errors make loading fail instead.

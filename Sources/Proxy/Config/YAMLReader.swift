@@ -97,6 +97,17 @@ struct YAMLReader {
         return value
     }
 
+    mutating func bool(_ node: Node, at path: String) -> Bool? {
+        guard let (text, quoted) = scalarText(node, at: path, expected: "a boolean") else { return nil }
+        switch (text.lowercased(), quoted) {
+        case ("true", false), ("yes", false): return true
+        case ("false", false), ("no", false): return false
+        default:
+            error(path, "expected a boolean, found \(quoted ? "a string" : "'\(text)'")")
+            return nil
+        }
+    }
+
     /// A list of strings; a single string is accepted as a list of one.
     mutating func stringList(_ node: Node, at path: String) -> [String]? {
         if node.scalar != nil { return string(node, at: path).map { [$0] } }

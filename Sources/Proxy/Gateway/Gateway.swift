@@ -13,14 +13,14 @@ public final class Gateway: Sendable {
     public let router: ModelRouter
     public let pipeline: Pipeline
     public let prometheus: PrometheusSink
-    /// The spend ledger; nil only for an embedded gateway that keeps no books.
+    /// The spend ledger; nil without a store or with `disable_spend_logs`.
     public let ledger: SpendLedger?
     let authenticator: Authenticator
     let budgets = BudgetGuard()
     let rateLimiter = RateLimiter()
     /// `/key/*`, when there is a store to keep keys in.
     public let keyManagement: KeyManagement?
-    /// `/spend/logs` and `/global/spend/report`, when there is a ledger.
+    /// `/spend/logs` and `/global/spend/report`, when there is a store.
     public let spendReports: SpendReports?
     let logger: Logger
     let startedAt: Int
@@ -31,17 +31,17 @@ public final class Gateway: Sendable {
 
     public init(
         config: GatewayConfig, deployments: [Deployment], pipeline: Pipeline, prometheus: PrometheusSink,
-        ledger: SpendLedger?, logger: Logger
+        store: (any GatewayStore)?, logger: Logger
     ) {
-        self.ledger = ledger
+        self.ledger = config.disableSpendLogs ? nil : store.map(SpendLedger.init(store:))
         self.config = config
         self.router = ModelRouter(deployments: deployments, numRetries: config.numRetries)
         self.pipeline = pipeline
         self.prometheus = prometheus
-        let authenticator = Authenticator(masterKey: config.masterKey, store: ledger?.store)
+        let authenticator = Authenticator(masterKey: config.masterKey, store: store)
         self.authenticator = authenticator
-        self.keyManagement = ledger.map { KeyManagement(store: $0.store, authenticator: authenticator) }
-        self.spendReports = ledger.map { SpendReports(store: $0.store, authenticator: authenticator) }
+        self.keyManagement = store.map { KeyManagement(store: $0, authenticator: authenticator) }
+        self.spendReports = store.map { SpendReports(store: $0, authenticator: authenticator) }
         self.logger = logger
         self.startedAt = Int(WallClock.nowNanos() / 1_000_000_000)
     }

@@ -121,7 +121,7 @@ public struct GatewayBootstrap: Sendable {
         }
         return Gateway(
             config: config, deployments: deployments, pipeline: pipeline, prometheus: prometheus,
-            ledger: SpendLedger(store: store), logger: logger)
+            store: store, logger: logger)
     }
 
     func loadPriceBook() throws(BootstrapError) -> PriceBook {
