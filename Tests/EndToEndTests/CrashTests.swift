@@ -116,6 +116,13 @@ import Testing
         #expect(answered.isSubset(of: rows), "\(answered.subtracting(rows).count) answered requests have no row")
         // Rows beyond the answers are requests committed while the process died before answering.
         #expect(rows.count - answered.count <= 16)
+        // Neither run's log ever printed the key.
+        let logs = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasSuffix(".log") }
+        #expect(logs.count == 2)
+        for name in logs {
+            let text = try String(contentsOf: directory.appendingPathComponent(name), encoding: .utf8)
+            #expect(text.contains("spanway listening") && !text.contains("sk-crash"), "\(name)")
+        }
         print("crash test: \(answered.count) answers received, \(rows.count) ledger rows after kill -9 and restart")
     }
 }
