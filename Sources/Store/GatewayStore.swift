@@ -10,10 +10,17 @@ public protocol GatewayStore: Sendable {
     /// Deletes the keys with these tokens; returns how many existed.
     func deleteKeys(tokens: [String]) async throws -> Int
     func keys(teamID: String?, limit: Int, offset: Int) async throws -> (keys: [VirtualKey], total: Int)
-    /// Writes the rows, adds their spend to their keys and to the daily rollups, in one transaction.
+    /// Writes the rows, adds their spend to their keys, teams and the daily rollups, in one transaction.
     /// Writing a request id again changes nothing (a retried commit cannot double-charge).
     func recordSpend(_ rows: [SpendRow]) async throws
     func spendLogs(_ query: SpendQuery) async throws -> [SpendRow]
+    func insertTeam(_ team: Team) async throws
+    func team(id: String) async throws -> Team?
+    func updateTeam(_ team: Team) async throws
+    /// Deletes the teams and their keys; returns how many teams existed.
+    func deleteTeams(ids: [String]) async throws -> Int
+    func teams() async throws -> [Team]
+    func resetTeamBudget(id: String, dueBy now: Double, next: Double) async throws -> Bool
     /// Totals over `spend_logs` grouped by one dimension, largest spend first.
     func spendReport(by grouping: SpendGrouping, since: Int64?, until: Int64?) async throws -> [SpendTotal]
 }

@@ -17,6 +17,7 @@ import Testing
 
     @Test func generatedKeysWorkAndAreKeptOnlyAsDigests() async throws {
         try await Harness.with(config: e2eConfig) { h in
+            #expect(try await h.send("/team/new", json: #"{"team_id":"team-a"}"#).status == 200)
             let reply = try await h.send(
                 "/key/generate",
                 json: #"{"key_alias":"billing-app","team_id":"team-a","user_id":"u1","models":["gpt-4o-mini","local"],"metadata":{"env":"prod"},"max_budget":5}"#)
@@ -112,6 +113,7 @@ import Testing
 
     @Test func adminNeedsTheMasterKeyAndListsPages() async throws {
         try await Harness.with(config: e2eConfig) { h in
+            for team in ["t0", "t1"] { #expect(try await h.send("/team/new", json: #"{"team_id":"\#(team)"}"#).status == 200) }
             var tokens: [String] = []
             for i in 0..<3 { tokens.append(try await generate(h, #"{"team_id":"t\#(i % 2)"}"#).token) }
             let (key, _) = try await generate(h, "{}")

@@ -8,6 +8,7 @@ import Testing
 @Suite(.serialized) struct SpendReportTests {
     @Test func logsAndReportsFilterGroupAndRefuseBadInput() async throws {
         try await Harness.with(config: e2eConfig) { h in
+            #expect(try await h.send("/team/new", json: #"{"team_id":"research"}"#).status == 200)
             let key = try #require(try await h.send("/key/generate", json: #"{"team_id":"research","key_alias":"nb"}"#).json?["key"]?.stringValue)
             let body = #"{"model":"local","messages":[{"role":"user","content":"x"}]}"#
             for _ in 0..<2 { #expect(try await h.send("/v1/chat/completions", json: body, key: key).status == 200) }

@@ -106,6 +106,21 @@ func spendRow(_ id: String, key: String? = "k1", team: String? = "t1", spend: Do
         #expect(key?.spend == 0 && key?.budgetResetAt == 130)
     }
 
+    @Test func teamsRoundTripCarrySpendAndTakeTheirKeysWithThem() async throws {
+        let store = try SQLiteStore(path: temporaryDatabasePath())
+        var team = Team(teamID: "t1", createdAt: 1)
+        team.members = [Team.Member(userID: "u1", role: "admin")]
+        team.models = ["gpt-4o-mini"]
+        try await store.insertTeam(team)
+        #expect(try await store.team(id: "t1") == team)
+        try await store.insertKey(VirtualKey(token: "k1", keyName: "sk-...k1", teamID: "t1", createdAt: 0))
+        try await store.recordSpend([spendRow("r1", key: "k1", team: "t1", spend: 2)])
+        #expect(try await store.team(id: "t1")?.spend == 2)
+        #expect(try await store.deleteTeams(ids: ["t1", "nope"]) == 1)
+        #expect(try await store.key(token: "k1") == nil)
+        #expect(try await store.teams().isEmpty)
+    }
+
     @Test func reopeningKeepsDataAndDoesNotRemigrate() async throws {
         let path = temporaryDatabasePath()
         try await SQLiteStore(path: path).recordSpend([spendRow("x")])
@@ -136,6 +151,14 @@ final class CountingStore: GatewayStore {
     func spendReport(by grouping: SpendGrouping, since: Int64?, until: Int64?) async throws -> [SpendTotal] {
         try await inner.spendReport(by: grouping, since: since, until: until)
     }
+    func insertTeam(_ team: Team) async throws { try await inner.insertTeam(team) }
+    func team(id: String) async throws -> Team? { try await inner.team(id: id) }
+    func updateTeam(_ team: Team) async throws { try await inner.updateTeam(team) }
+    func deleteTeams(ids: [String]) async throws -> Int { try await inner.deleteTeams(ids: ids) }
+    func teams() async throws -> [Team] { try await inner.teams() }
+    func resetTeamBudget(id: String, dueBy now: Double, next: Double) async throws -> Bool {
+        try await inner.resetTeamBudget(id: id, dueBy: now, next: next)
+    }
 }
 
 @Suite struct SpendLedgerTests {
@@ -163,6 +186,12 @@ final class CountingStore: GatewayStore {
             func recordSpend(_ rows: [SpendRow]) async throws { throw Failure() }
             func spendLogs(_ query: SpendQuery) async throws -> [SpendRow] { [] }
             func spendReport(by grouping: SpendGrouping, since: Int64?, until: Int64?) async throws -> [SpendTotal] { [] }
+            func insertTeam(_ team: Team) async throws {}
+            func team(id: String) async throws -> Team? { nil }
+            func updateTeam(_ team: Team) async throws {}
+            func deleteTeams(ids: [String]) async throws -> Int { 0 }
+            func teams() async throws -> [Team] { [] }
+            func resetTeamBudget(id: String, dueBy now: Double, next: Double) async throws -> Bool { false }
         }
         let ledger = SpendLedger(store: Broken())
         await #expect(throws: Broken.Failure.self) { try await ledger.commit(spendRow("x")) }

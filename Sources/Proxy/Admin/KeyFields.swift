@@ -27,7 +27,7 @@ struct KeyFields {
             .invalidRequest("'\(field)' must be \(expected), found \(value.typeName).", param: field)
         }
         switch field {
-        case "key_alias", "team_id", "user_id":
+        case "key_alias", "team_id", "user_id", "team_alias", "organization_id":
             guard value.stringValue != nil else { throw fail("a string") }
         case "models":
             guard value.arrayValue?.allSatisfy({ $0.stringValue != nil }) == true else { throw fail("an array of strings") }

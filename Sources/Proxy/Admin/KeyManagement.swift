@@ -13,7 +13,7 @@ public struct KeyManagement: Sendable {
 
     public func generate(_ body: ByteBuffer, headers: HTTPFields) async -> GatewayReply {
         await answer(headers) { () async throws(GatewayError) -> JSONValue in
-            let object = try Self.object(body)
+            let object = try AdminInput.object(body)
             let fields = try KeyFields(object, extra: ["key"])
             let raw: String
             if let custom = object["key"] {
@@ -24,6 +24,7 @@ public struct KeyManagement: Sendable {
             } else {
                 raw = Self.newKey()
             }
+            try await requireTeam(object)
             let now = Date().timeIntervalSince1970
             var key = VirtualKey(token: KeyDigest(key: raw).hex, keyName: VirtualKey.displayName(of: raw), createdAt: now)
             fields.apply(to: &key, now: now)
@@ -34,7 +35,7 @@ public struct KeyManagement: Sendable {
                     throw GatewayError(status: 409, type: "invalid_request_error", message: "This key already exists.",
                         param: "key", code: "key_exists")
                 }
-                throw Self.storeError
+                throw AdminInput.storeError
             }
             var info = Self.info(key)
             info["key"] = .string(raw)
@@ -44,7 +45,7 @@ public struct KeyManagement: Sendable {
 
     public func info(_ uri: String, headers: HTTPFields) async -> GatewayReply {
         await answer(headers) { () async throws(GatewayError) -> JSONValue in
-            guard let param = Self.query(uri)["key"] else { throw .invalidRequest("'key' is required.", param: "key") }
+            guard let param = AdminInput.query(uri)["key"] else { throw .invalidRequest("'key' is required.", param: "key") }
             let key = try await existing(Self.token(of: param))
             return .object(["key": .string(key.token), "info": .object(Self.info(key))])
         }
@@ -52,15 +53,12 @@ public struct KeyManagement: Sendable {
 
     public func list(_ uri: String, headers: HTTPFields) async -> GatewayReply {
         await answer(headers) { () async throws(GatewayError) -> JSONValue in
-            let query = Self.query(uri)
-            let page = try Self.positive(query["page"], "page", default: 1)
-            let size = try Self.positive(query["size"], "size", default: 10)
+            let query = AdminInput.query(uri)
+            let page = try AdminInput.positive(query["page"], "page", default: 1)
+            let size = try AdminInput.positive(query["size"], "size", default: 10)
             guard size <= 1000 else { throw .invalidRequest("'size' must be at most 1000.", param: "size") }
-            let result: (keys: [VirtualKey], total: Int)
-            do {
-                result = try await store.keys(teamID: query["team_id"], limit: size, offset: (page - 1) * size)
-            } catch {
-                throw Self.storeError
+            let result = try await AdminInput.store {
+                try await store.keys(teamID: query["team_id"], limit: size, offset: (page - 1) * size)
             }
             let full = query["return_full_object"] == "true"
             return .object([
@@ -73,40 +71,23 @@ public struct KeyManagement: Sendable {
 
     public func update(_ body: ByteBuffer, headers: HTTPFields) async -> GatewayReply {
         await answer(headers) { () async throws(GatewayError) -> JSONValue in
-            let object = try Self.object(body)
-            guard let name = object["key"]?.stringValue else {
-                throw .invalidRequest("'key' is required and must be a string.", param: "key")
-            }
+            let object = try AdminInput.object(body)
+            let name = try AdminInput.requiredString(object, "key")
             let fields = try KeyFields(object, extra: ["key"])
+            try await requireTeam(object)
             var key = try await existing(Self.token(of: name))
             fields.apply(to: &key, now: Date().timeIntervalSince1970)
-            do {
-                try await store.updateKey(key)
-            } catch {
-                throw Self.storeError
-            }
+            try await AdminInput.store { try await store.updateKey(key) }
             return .object(Self.info(key))
         }
     }
 
     public func delete(_ body: ByteBuffer, headers: HTTPFields) async -> GatewayReply {
         await answer(headers) { () async throws(GatewayError) -> JSONValue in
-            let object = try Self.object(body)
-            for field in object.keys where field != "keys" {
-                throw .invalidRequest("Unknown field '\(field)'.", param: field)
-            }
-            guard let names = object["keys"]?.arrayValue?.compactMap(\.stringValue), !names.isEmpty,
-                names.count == object["keys"]?.arrayValue?.count
-            else {
-                throw .invalidRequest("'keys' must be a non-empty array of keys or tokens.", param: "keys")
-            }
-            let tokens = names.map(Self.token(of:))
-            let deleted: Int
-            do {
-                deleted = try await store.deleteKeys(tokens: tokens)
-            } catch {
-                throw Self.storeError
-            }
+            let object = try AdminInput.object(body)
+            try AdminInput.onlyKnown(object.keys, ["keys"])
+            let tokens = try AdminInput.stringList(object, "keys").map(Self.token(of:))
+            let deleted = try await AdminInput.store { try await store.deleteKeys(tokens: tokens) }
             guard deleted > 0 else { throw .notFound("None of these keys exists.") }
             return .object(["deleted_keys": .array(tokens.map(JSONValue.string))])
         }
@@ -115,28 +96,23 @@ public struct KeyManagement: Sendable {
     // MARK: - Helpers
 
     private func answer(_ headers: HTTPFields, _ work: () async throws(GatewayError) -> JSONValue) async -> GatewayReply {
-        do {
-            _ = try await authenticator.authenticateAdmin(headers)
-            let value = try await work()
-            return GatewayReply(status: 200, headers: [("content-type", "application/json")], body: .bytes(value.encoded()))
-        } catch {
-            return Gateway.reply(error, headers: [])
+        await AdminInput.answer(authenticator, headers, work)
+    }
+
+    /// A key can only join a team that exists.
+    private func requireTeam(_ object: JSONObject) async throws(GatewayError) {
+        guard let id = object["team_id"]?.stringValue else { return }
+        guard try await AdminInput.store({ try await store.team(id: id) }) != nil else {
+            throw .invalidRequest("Unknown team '\(id)'.", param: "team_id", code: "team_not_found")
         }
     }
 
     private func existing(_ token: String) async throws(GatewayError) -> VirtualKey {
-        let key: VirtualKey?
-        do {
-            key = try await store.key(token: token)
-        } catch {
-            throw Self.storeError
+        guard let key = try await AdminInput.store({ try await store.key(token: token) }) else {
+            throw .notFound("No such key.")
         }
-        guard let key else { throw .notFound("No such key.") }
         return key
     }
-
-    static let storeError = GatewayError(
-        status: 503, type: "api_error", message: "The key store is unavailable.", errorType: "store_unavailable")
 
     /// A raw key (`sk-…`) is hashed; anything else is taken to be a token already.
     static func token(of name: String) -> String {
@@ -150,38 +126,7 @@ public struct KeyManagement: Sendable {
         return "sk-" + String((0..<32).map { _ in alphabet[Int.random(in: 0..<alphabet.count, using: &generator)] })
     }
 
-    static func object(_ body: ByteBuffer) throws(GatewayError) -> JSONObject {
-        let value: JSONValue
-        do {
-            value = try JSONParser.parse(body.readableBytesView)
-        } catch {
-            throw .invalidRequest("Request body is not valid JSON: \(error.description).", code: "invalid_json")
-        }
-        guard let object = value.objectValue else {
-            throw .invalidRequest("Request body must be a JSON object, found \(value.typeName).")
-        }
-        return object
-    }
-
-    static func query(_ uri: String) -> [String: String] {
-        guard let components = URLComponents(string: uri) else { return [:] }
-        var result: [String: String] = [:]
-        for item in components.queryItems ?? [] { result[item.name] = item.value ?? "" }
-        return result
-    }
-
-    static func positive(_ text: String?, _ name: String, default value: Int) throws(GatewayError) -> Int {
-        guard let text else { return value }
-        guard let number = Int(text), number >= 1 else {
-            throw .invalidRequest("'\(name)' must be a whole number of at least 1.", param: name)
-        }
-        return number
-    }
-
     static func info(_ key: VirtualKey) -> JSONObject {
-        func date(_ seconds: Double?) -> JSONValue {
-            seconds.map { .string(ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: $0))) } ?? .null
-        }
         let metadata = (try? JSONParser.parse(key.metadata)) ?? .object([:])
         return [
             "token": .string(key.token), "key_name": .string(key.keyName),
@@ -191,10 +136,10 @@ public struct KeyManagement: Sendable {
             "aliases": .object(JSONObject(key.aliases.sorted { $0.key < $1.key }.map { (key: $0.key, value: .string($0.value)) })),
             "max_budget": key.maxBudget.map(JSONValue.double) ?? .null,
             "budget_duration": key.budgetDuration.map(JSONValue.string) ?? .null,
-            "budget_reset_at": date(key.budgetResetAt), "spend": .double(key.spend),
+            "budget_reset_at": AdminInput.date(key.budgetResetAt), "spend": .double(key.spend),
             "tpm_limit": key.tpmLimit.map(JSONValue.int) ?? .null, "rpm_limit": key.rpmLimit.map(JSONValue.int) ?? .null,
             "max_parallel_requests": key.maxParallelRequests.map(JSONValue.int) ?? .null, "metadata": metadata,
-            "expires": date(key.expiresAt), "blocked": .bool(key.blocked), "created_at": date(key.createdAt),
+            "expires": AdminInput.date(key.expiresAt), "blocked": .bool(key.blocked), "created_at": AdminInput.date(key.createdAt),
         ]
     }
 }

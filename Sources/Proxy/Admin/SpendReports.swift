@@ -10,20 +10,17 @@ public struct SpendReports: Sendable {
 
     public func logs(_ uri: String, headers: HTTPFields) async -> GatewayReply {
         await answer(headers) { () async throws(GatewayError) -> JSONValue in
-            let query = KeyManagement.query(uri)
-            try Self.onlyKnown(query, ["api_key", "team_id", "user_id", "model", "start_date", "end_date", "page", "page_size"])
-            let page = try KeyManagement.positive(query["page"], "page", default: 1)
-            let size = try KeyManagement.positive(query["page_size"], "page_size", default: 100)
+            let query = AdminInput.query(uri)
+            try AdminInput.onlyKnown(query.keys, ["api_key", "team_id", "user_id", "model", "start_date", "end_date", "page", "page_size"], what: "query parameter")
+            let page = try AdminInput.positive(query["page"], "page", default: 1)
+            let size = try AdminInput.positive(query["page_size"], "page_size", default: 100)
             guard size <= 1000 else { throw .invalidRequest("'page_size' must be at most 1000.", param: "page_size") }
             let (since, until) = try Self.range(query)
-            let rows: [SpendRow]
-            do {
-                rows = try await store.spendLogs(SpendQuery(
+            let rows = try await AdminInput.store {
+                try await store.spendLogs(SpendQuery(
                     keyHash: query["api_key"].map(KeyManagement.token(of:)), teamID: query["team_id"],
                     userID: query["user_id"], modelGroup: query["model"], since: since, until: until, limit: size,
                     offset: (page - 1) * size))
-            } catch {
-                throw KeyManagement.storeError
             }
             return .array(rows.map(Self.json))
         }
@@ -31,20 +28,15 @@ public struct SpendReports: Sendable {
 
     public func report(_ uri: String, headers: HTTPFields) async -> GatewayReply {
         await answer(headers) { () async throws(GatewayError) -> JSONValue in
-            let query = KeyManagement.query(uri)
-            try Self.onlyKnown(query, ["group_by", "start_date", "end_date"])
+            let query = AdminInput.query(uri)
+            try AdminInput.onlyKnown(query.keys, ["group_by", "start_date", "end_date"], what: "query parameter")
             let name = query["group_by"] ?? "team"
             guard let grouping = SpendGrouping(rawValue: name) else {
                 let names = SpendGrouping.allCases.map(\.rawValue).joined(separator: ", ")
                 throw .invalidRequest("'group_by' must be one of \(names).", param: "group_by")
             }
             let (since, until) = try Self.range(query)
-            let totals: [SpendTotal]
-            do {
-                totals = try await store.spendReport(by: grouping, since: since, until: until)
-            } catch {
-                throw KeyManagement.storeError
-            }
+            let totals = try await AdminInput.store { try await store.spendReport(by: grouping, since: since, until: until) }
             return .array(totals.map { total in
                 .object([
                     "group_by": .string(grouping.rawValue), "group": .string(total.group), "spend": .double(total.spend),
@@ -56,19 +48,7 @@ public struct SpendReports: Sendable {
     }
 
     private func answer(_ headers: HTTPFields, _ work: () async throws(GatewayError) -> JSONValue) async -> GatewayReply {
-        do {
-            _ = try await authenticator.authenticateAdmin(headers)
-            return GatewayReply(
-                status: 200, headers: [("content-type", "application/json")], body: .bytes(try await work().encoded()))
-        } catch {
-            return Gateway.reply(error, headers: [])
-        }
-    }
-
-    static func onlyKnown(_ query: [String: String], _ known: Set<String>) throws(GatewayError) {
-        for name in query.keys.sorted() where !known.contains(name) {
-            throw .invalidRequest("Unknown query parameter '\(name)'.", param: name)
-        }
+        await AdminInput.answer(authenticator, headers, work)
     }
 
     /// `start_date` and `end_date` in milliseconds; a bare date covers its whole UTC day.

@@ -20,11 +20,11 @@ extension Gateway {
             let group = router.hasGroup(name) ? name : nil
             exchange.requested(request, modelGroup: group)
             guard let group, let plan = router.attempts(for: group) else { throw GatewayError.modelNotFound(name) }
-            if let key = principal.key {
-                exchange.hold(try rateLimiter.acquire(key, now: Double(WallClock.nowNanos()) / 1e9))
-                let estimate = BudgetGuard.estimate(
-                    request, bodyBytes: body.readableBytes, prices: plan.compactMap(\.price))
-                exchange.hold(try budgets.reserve(key, estimate: estimate))
+            let subjects = principal.limitSubjects
+            if !subjects.isEmpty {
+                exchange.hold(try rateLimiter.acquire(subjects, now: Double(WallClock.nowNanos()) / 1e9))
+                let estimate = BudgetGuard.estimate(request, bodyBytes: body.readableBytes, prices: plan.compactMap(\.price))
+                exchange.hold(try budgets.reserve(subjects, estimate: estimate))
             }
             return try await call(plan, request: request, exchange: exchange)
         } catch {

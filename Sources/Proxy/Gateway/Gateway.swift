@@ -20,6 +20,8 @@ public final class Gateway: Sendable {
     let rateLimiter = RateLimiter()
     /// `/key/*`, when there is a store to keep keys in.
     public let keyManagement: KeyManagement?
+    /// `/team/*`, when there is a store.
+    public let teamManagement: TeamManagement?
     /// `/spend/logs` and `/global/spend/report`, when there is a store.
     public let spendReports: SpendReports?
     let logger: Logger
@@ -42,6 +44,7 @@ public final class Gateway: Sendable {
         self.authenticator = authenticator
         self.keyManagement = store.map { KeyManagement(store: $0, authenticator: authenticator) }
         self.spendReports = store.map { SpendReports(store: $0, authenticator: authenticator) }
+        self.teamManagement = store.map { TeamManagement(store: $0, authenticator: authenticator) }
         self.logger = logger
         self.startedAt = Int(WallClock.nowNanos() / 1_000_000_000)
     }

@@ -37,6 +37,25 @@ public enum GatewayServer {
             router.get("/key/info") { request, _ in response(await keys.info(request.uri.description, headers: request.headers)) }
             router.get("/key/list") { request, _ in response(await keys.list(request.uri.description, headers: request.headers)) }
         }
+        if let teams = gateway.teamManagement {
+            router.post("/team/new") { request, _ in
+                response(await teams.create(try await collectBody(request, limit: limit), headers: request.headers))
+            }
+            router.post("/team/update") { request, _ in
+                response(await teams.update(try await collectBody(request, limit: limit), headers: request.headers))
+            }
+            router.post("/team/delete") { request, _ in
+                response(await teams.delete(try await collectBody(request, limit: limit), headers: request.headers))
+            }
+            router.post("/team/member_add") { request, _ in
+                response(await teams.addMember(try await collectBody(request, limit: limit), headers: request.headers))
+            }
+            router.post("/team/member_delete") { request, _ in
+                response(await teams.deleteMember(try await collectBody(request, limit: limit), headers: request.headers))
+            }
+            router.get("/team/info") { request, _ in response(await teams.info(request.uri.description, headers: request.headers)) }
+            router.get("/team/list") { request, _ in response(await teams.list(headers: request.headers)) }
+        }
         if let reports = gateway.spendReports {
             router.get("/spend/logs") { request, _ in response(await reports.logs(request.uri.description, headers: request.headers)) }
             router.get("/global/spend/report") { request, _ in

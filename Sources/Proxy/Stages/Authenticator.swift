@@ -9,6 +9,13 @@ public struct Principal: Sendable {
     public var isMaster: Bool
     /// The virtual key, for per-key rules; nil for the master key.
     public var key: VirtualKey?
+    /// The key's team, whose rules bind the key too.
+    public var team: Team?
+
+    /// Every subject whose limits bind this caller, key first.
+    var limitSubjects: [LimitSubject] {
+        [key?.limits, team?.limits].compactMap { $0 }
+    }
 }
 
 /// Stage 1: the bearer key (or `x-api-key`) to a principal: the master key, or a virtual key
@@ -42,9 +49,16 @@ public struct Authenticator: Sendable {
         if key.blocked { throw .authentication("This API key is blocked.") }
         if key.isExpired(now: now) { throw .authentication("This API key has expired.") }
         try await resetBudgetIfDue(&key, now: now)
+        var team: Team?
+        if let teamID = key.teamID {
+            team = try await lookUpTeam(teamID, now: now)
+            if team?.blocked == true { throw .authentication("This API key's team is blocked.") }
+        }
         return Principal(
-            caller: Caller(keyHash: key.token, keyAlias: key.keyAlias, teamID: key.teamID, userID: key.userID),
-            isMaster: false, key: key)
+            caller: Caller(
+                keyHash: key.token, keyAlias: key.keyAlias, teamID: key.teamID, teamAlias: team?.teamAlias,
+                userID: key.userID),
+            isMaster: false, key: key, team: team)
     }
 
     /// Admin endpoints take the master key only; with none configured they are closed.
@@ -71,6 +85,21 @@ public struct Authenticator: Sendable {
         do {
             _ = try await store.resetBudget(token: key.token, dueBy: now, next: now + period)
             if let fresh = try await store.key(token: key.token) { key = fresh }
+        } catch {
+            throw GatewayError(status: 503, type: "api_error", message: "The key store is unavailable.",
+                errorType: "store_unavailable")
+        }
+    }
+
+    private func lookUpTeam(_ id: String, now: Double) async throws(GatewayError) -> Team? {
+        guard let store else { return nil }
+        do {
+            guard let team = try await store.team(id: id) else { return nil }
+            if let due = team.budgetResetAt, due <= now, let period = team.budgetDuration.flatMap(DurationText.seconds) {
+                _ = try await store.resetTeamBudget(id: id, dueBy: now, next: now + period)
+                return try await store.team(id: id)
+            }
+            return team
         } catch {
             throw GatewayError(status: 503, type: "api_error", message: "The key store is unavailable.",
                 errorType: "store_unavailable")
@@ -107,9 +136,10 @@ extension Principal {
     func admit(model: String) throws(GatewayError) -> String {
         guard let key else { return model }
         let group = key.aliases[model] ?? model
-        if !key.models.isEmpty, !key.models.contains(group), !key.models.contains(model) {
+        for (kind, models) in [("key", key.models), ("team", team?.models ?? [])]
+        where !models.isEmpty && !models.contains(group) && !models.contains(model) {
             throw GatewayError(status: 403, type: "permission_denied",
-                message: "This key may not use the model '\(model)'.", param: "model", code: "model_not_allowed",
+                message: "This \(kind) may not use the model '\(model)'.", param: "model", code: "model_not_allowed",
                 errorType: "model_not_allowed")
         }
         return group

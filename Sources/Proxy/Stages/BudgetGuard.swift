@@ -2,14 +2,14 @@ import Store
 import Synchronization
 import Telemetry
 
-/// Stage 2 (budgets): a key is refused once its committed spend plus the estimates reserved by
-/// its requests in flight reaches its budget. Each admitted request reserves an estimate and
+/// Stage 2 (budgets): a request is refused once its key's (or team's) committed spend plus the
+/// estimates reserved by requests in flight reaches that budget. Each admitted request reserves an estimate and
 /// releases it when it settles (its real cost is in the ledger by then), so concurrent requests
 /// can overspend by at most what was in flight when the budget ran out, and by nothing when the
 /// estimates hold.
 public final class BudgetGuard: Sendable {
     public struct Reservation: Sendable {
-        let token: String
+        let subjects: [String]
         let amount: Double
     }
 
@@ -20,28 +20,33 @@ public final class BudgetGuard: Sendable {
 
     public init() {}
 
-    /// Reserves `estimate` against the key's budget, or refuses with 400 `budget_exceeded`.
-    func reserve(_ key: VirtualKey, estimate: Double) throws(GatewayError) -> Reservation? {
-        guard let budget = key.maxBudget else { return nil }
-        let admitted = reserved.withLock { reserved -> Bool in
-            let inFlight = reserved[key.token, default: 0]
-            guard key.spend + inFlight < budget else { return false }
-            reserved[key.token] = inFlight + estimate
-            return true
+    /// Reserves `estimate` against every subject's budget, or refuses with 400 `budget_exceeded`
+    /// naming the first subject that has none left.
+    func reserve(_ subjects: [LimitSubject], estimate: Double) throws(GatewayError) -> Reservation? {
+        let budgeted = subjects.filter { $0.maxBudget != nil }
+        guard !budgeted.isEmpty else { return nil }
+        let exhausted = reserved.withLock { reserved -> LimitSubject? in
+            if let spent = budgeted.first(where: { $0.spend + reserved[$0.id, default: 0] >= $0.maxBudget ?? .infinity }) {
+                return spent
+            }
+            for subject in budgeted { reserved[subject.id, default: 0] += estimate }
+            return nil
         }
-        guard admitted else {
+        if let exhausted {
             throw GatewayError(
                 status: 400, type: "budget_exceeded",
-                message: "This key has reached its budget of \(budget) USD.", code: "budget_exceeded",
-                errorType: "budget_exceeded")
+                message: "This \(exhausted.kind) has reached its budget of \(exhausted.maxBudget ?? 0) USD.",
+                code: "budget_exceeded", errorType: "budget_exceeded")
         }
-        return Reservation(token: key.token, amount: estimate)
+        return Reservation(subjects: budgeted.map(\.id), amount: estimate)
     }
 
     func release(_ reservation: Reservation) {
         reserved.withLock { reserved in
-            let left = reserved[reservation.token, default: 0] - reservation.amount
-            reserved[reservation.token] = left > 1e-15 ? left : nil
+            for id in reservation.subjects {
+                let left = reserved[id, default: 0] - reservation.amount
+                reserved[id] = left > 1e-15 ? left : nil
+            }
         }
     }
 

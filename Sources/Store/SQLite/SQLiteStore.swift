@@ -83,7 +83,58 @@ public final class SQLiteStore: GatewayStore {
         migrator.registerMigration("v2: budget reset time on keys") { db in
             try db.alter(table: "keys") { t in t.add(column: "budget_reset_at", .double) }
         }
+        migrator.registerMigration("v3: teams") { db in
+            try db.create(table: "teams") { t in
+                t.primaryKey("team_id", .text)
+                t.column("team_alias", .text)
+                t.column("organization_id", .text)
+                t.column("models", .text).notNull()
+                t.column("max_budget", .double)
+                t.column("budget_duration", .text)
+                t.column("budget_reset_at", .double)
+                t.column("spend", .double).notNull().defaults(to: 0)
+                t.column("tpm_limit", .integer)
+                t.column("rpm_limit", .integer)
+                t.column("max_parallel_requests", .integer)
+                t.column("metadata", .text).notNull()
+                t.column("blocked", .boolean).notNull().defaults(to: false)
+                t.column("members", .text).notNull()
+                t.column("created_at", .double).notNull()
+            }
+        }
         return migrator
+    }
+
+    public func insertTeam(_ team: Team) async throws {
+        try await pool.write { db in try team.insert(db) }
+    }
+
+    public func team(id: String) async throws -> Team? {
+        try await pool.read { db in try Team.fetchOne(db, key: id) }
+    }
+
+    public func updateTeam(_ team: Team) async throws {
+        try await pool.write { db in try team.update(db) }
+    }
+
+    public func deleteTeams(ids: [String]) async throws -> Int {
+        try await pool.write { db in
+            try VirtualKey.filter(ids.contains(Column("team_id"))).deleteAll(db)
+            return try Team.deleteAll(db, keys: ids)
+        }
+    }
+
+    public func teams() async throws -> [Team] {
+        try await pool.read { db in try Team.order(Column("created_at"), Column("team_id")).fetchAll(db) }
+    }
+
+    public func resetTeamBudget(id: String, dueBy now: Double, next: Double) async throws -> Bool {
+        try await pool.write { db in
+            try db.execute(
+                sql: "UPDATE teams SET spend = 0, budget_reset_at = ? WHERE team_id = ? AND budget_reset_at <= ?",
+                arguments: [next, id, now])
+            return db.changesCount > 0
+        }
     }
 
     public func insertKey(_ key: VirtualKey) async throws {
@@ -129,6 +180,9 @@ public final class SQLiteStore: GatewayStore {
                 guard db.changesCount > 0 else { continue }
                 if let keyHash = row.keyHash, row.spend > 0 {
                     try db.execute(sql: "UPDATE keys SET spend = spend + ? WHERE token = ?", arguments: [row.spend, keyHash])
+                }
+                if let teamID = row.teamID, row.spend > 0 {
+                    try db.execute(sql: "UPDATE teams SET spend = spend + ? WHERE team_id = ?", arguments: [row.spend, teamID])
                 }
                 try db.execute(
                     sql: """

@@ -1,0 +1,171 @@
+import Foundation
+import HTTPTypes
+import NIOCore
+import Store
+import Telemetry
+
+/// `/team/*` with LiteLLM's field names. Master key only. A team's limits bind all its keys.
+public struct TeamManagement: Sendable {
+    let store: any GatewayStore
+    let authenticator: Authenticator
+
+    static let settable: Set<String> = [
+        "team_alias", "organization_id", "models", "max_budget", "budget_duration", "tpm_limit", "rpm_limit",
+        "max_parallel_requests", "metadata", "blocked", "members_with_roles",
+    ]
+
+    public func create(_ body: ByteBuffer, headers: HTTPFields) async -> GatewayReply {
+        await AdminInput.answer(authenticator, headers) { () async throws(GatewayError) -> JSONValue in
+            let object = try AdminInput.object(body)
+            try AdminInput.onlyKnown(object.keys, Self.settable.union(["team_id"]))
+            let id = object["team_id"] == nil ? UUID().uuidString.lowercased() : try AdminInput.requiredString(object, "team_id")
+            let now = Date().timeIntervalSince1970
+            var team = Team(teamID: id, createdAt: now)
+            try Self.apply(object, to: &team, now: now)
+            guard try await AdminInput.store({ try await store.team(id: id) }) == nil else {
+                throw .invalidRequest("A team with team_id '\(id)' already exists.", param: "team_id", code: "team_exists")
+            }
+            try await AdminInput.store { try await store.insertTeam(team) }
+            return .object(Self.json(team))
+        }
+    }
+
+    public func info(_ uri: String, headers: HTTPFields) async -> GatewayReply {
+        await AdminInput.answer(authenticator, headers) { () async throws(GatewayError) -> JSONValue in
+            guard let id = AdminInput.query(uri)["team_id"] else {
+                throw .invalidRequest("'team_id' is required.", param: "team_id")
+            }
+            let team = try await existing(id)
+            let keys = try await AdminInput.store { try await store.keys(teamID: id, limit: 1000, offset: 0) }
+            return .object([
+                "team_id": .string(id), "team_info": .object(Self.json(team)),
+                "keys": .array(keys.keys.map { .string($0.token) }),
+            ])
+        }
+    }
+
+    public func update(_ body: ByteBuffer, headers: HTTPFields) async -> GatewayReply {
+        await AdminInput.answer(authenticator, headers) { () async throws(GatewayError) -> JSONValue in
+            let object = try AdminInput.object(body)
+            try AdminInput.onlyKnown(object.keys, Self.settable.union(["team_id"]))
+            var team = try await existing(try AdminInput.requiredString(object, "team_id"))
+            try Self.apply(object, to: &team, now: Date().timeIntervalSince1970)
+            try await AdminInput.store { try await store.updateTeam(team) }
+            return .object(["team_id": .string(team.teamID), "data": .object(Self.json(team))])
+        }
+    }
+
+    public func delete(_ body: ByteBuffer, headers: HTTPFields) async -> GatewayReply {
+        await AdminInput.answer(authenticator, headers) { () async throws(GatewayError) -> JSONValue in
+            let object = try AdminInput.object(body)
+            try AdminInput.onlyKnown(object.keys, ["team_ids"])
+            let ids = try AdminInput.stringList(object, "team_ids")
+            guard try await AdminInput.store({ try await store.deleteTeams(ids: ids) }) > 0 else {
+                throw .notFound("None of these teams exists.")
+            }
+            return .object(["deleted_teams": .array(ids.map(JSONValue.string))])
+        }
+    }
+
+    public func list(headers: HTTPFields) async -> GatewayReply {
+        await AdminInput.answer(authenticator, headers) { () async throws(GatewayError) -> JSONValue in
+            .array(try await AdminInput.store { try await store.teams() }.map { .object(Self.json($0)) })
+        }
+    }
+
+    public func addMember(_ body: ByteBuffer, headers: HTTPFields) async -> GatewayReply {
+        await AdminInput.answer(authenticator, headers) { () async throws(GatewayError) -> JSONValue in
+            let object = try AdminInput.object(body)
+            try AdminInput.onlyKnown(object.keys, ["team_id", "member"])
+            var team = try await existing(try AdminInput.requiredString(object, "team_id"))
+            guard let member = object["member"] else { throw .invalidRequest("'member' is required.", param: "member") }
+            for added in try Self.members(member.arrayValue ?? [member], field: "member") {
+                guard !team.members.contains(where: { $0.userID == added.userID }) else {
+                    throw .invalidRequest("User '\(added.userID)' is already a member of this team.", param: "member")
+                }
+                team.members.append(added)
+            }
+            try await AdminInput.store { try await store.updateTeam(team) }
+            return .object(Self.json(team))
+        }
+    }
+
+    public func deleteMember(_ body: ByteBuffer, headers: HTTPFields) async -> GatewayReply {
+        await AdminInput.answer(authenticator, headers) { () async throws(GatewayError) -> JSONValue in
+            let object = try AdminInput.object(body)
+            try AdminInput.onlyKnown(object.keys, ["team_id", "user_id"])
+            var team = try await existing(try AdminInput.requiredString(object, "team_id"))
+            let user = try AdminInput.requiredString(object, "user_id")
+            guard team.members.contains(where: { $0.userID == user }) else {
+                throw .notFound("User '\(user)' is not a member of this team.")
+            }
+            team.members.removeAll { $0.userID == user }
+            try await AdminInput.store { try await store.updateTeam(team) }
+            return .object(Self.json(team))
+        }
+    }
+
+    private func existing(_ id: String) async throws(GatewayError) -> Team {
+        guard let team = try await AdminInput.store({ try await store.team(id: id) }) else {
+            throw .notFound("No team with team_id '\(id)'.")
+        }
+        return team
+    }
+
+    /// Checks each field like the key endpoints do, then applies it; `null` clears.
+    static func apply(_ object: JSONObject, to team: inout Team, now: Double) throws(GatewayError) {
+        for (field, value) in object.members where settable.contains(field) {
+            if field == "members_with_roles" {
+                team.members = try members(value.arrayValue ?? [], field: field)
+                continue
+            }
+            try KeyFields.check(field, value)
+            switch field {
+            case "team_alias": team.teamAlias = value.stringValue
+            case "organization_id": team.organizationID = value.stringValue
+            case "models": team.models = value.arrayValue?.compactMap(\.stringValue) ?? []
+            case "max_budget": team.maxBudget = value.doubleValue
+            case "budget_duration":
+                team.budgetDuration = value.stringValue
+                team.budgetResetAt = value.stringValue.flatMap(DurationText.seconds).map { now + $0 }
+            case "tpm_limit": team.tpmLimit = value.intValue
+            case "rpm_limit": team.rpmLimit = value.intValue
+            case "max_parallel_requests": team.maxParallelRequests = value.intValue
+            case "metadata": team.metadata = value.objectValue.map { JSONValue.object($0).encodedString() } ?? "{}"
+            case "blocked": team.blocked = value.boolValue ?? false
+            default: break
+            }
+        }
+    }
+
+    /// `{"user_id": …, "role": "admin" | "user"}` items.
+    static func members(_ items: [JSONValue], field: String) throws(GatewayError) -> [Team.Member] {
+        var members: [Team.Member] = []
+        for item in items {
+            guard let user = item["user_id"]?.stringValue, !user.isEmpty else {
+                throw .invalidRequest("Each of '\(field)' needs a 'user_id' string.", param: field)
+            }
+            let role = item["role"]?.stringValue ?? "user"
+            guard ["admin", "user"].contains(role) else {
+                throw .invalidRequest("A member's 'role' must be 'admin' or 'user'.", param: field)
+            }
+            members.append(Team.Member(userID: user, role: role))
+        }
+        return members
+    }
+
+    static func json(_ team: Team) -> JSONObject {
+        func text(_ value: String?) -> JSONValue { value.map(JSONValue.string) ?? .null }
+        return [
+            "team_id": .string(team.teamID), "team_alias": text(team.teamAlias), "organization_id": text(team.organizationID),
+            "models": .array(team.models.map(JSONValue.string)), "max_budget": team.maxBudget.map(JSONValue.double) ?? .null,
+            "budget_duration": text(team.budgetDuration), "budget_reset_at": AdminInput.date(team.budgetResetAt),
+            "spend": .double(team.spend), "tpm_limit": team.tpmLimit.map(JSONValue.int) ?? .null,
+            "rpm_limit": team.rpmLimit.map(JSONValue.int) ?? .null,
+            "max_parallel_requests": team.maxParallelRequests.map(JSONValue.int) ?? .null,
+            "metadata": (try? JSONParser.parse(team.metadata)) ?? .object([:]), "blocked": .bool(team.blocked),
+            "members_with_roles": .array(team.members.map { .object(["user_id": .string($0.userID), "role": .string($0.role)]) }),
+            "created_at": AdminInput.date(team.createdAt),
+        ]
+    }
+}

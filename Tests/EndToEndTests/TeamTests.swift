@@ -1,0 +1,91 @@
+import Foundation
+import Store
+import Telemetry
+import Testing
+
+@testable import Proxy
+@testable import Sinks
+
+@Suite(.serialized) struct TeamTests {
+    static let body = #"{"model":"local","messages":[{"role":"user","content":"x"}]}"#
+
+    func newKey(_ h: Harness, _ fields: String) async throws -> String {
+        let reply = try await h.send("/key/generate", json: fields)
+        return try #require(reply.json?["key"]?.stringValue, "\(reply.text)")
+    }
+
+    @Test func aTeamsLimitsBindAllItsKeys() async throws {
+        try await Harness.with(config: e2eConfig) { h in
+            let created = try await h.send("/team/new", json: #"{"team_id":"research","team_alias":"Research","models":["local"],"rpm_limit":3}"#)
+            #expect(created.status == 200 && created.json?["team_alias"] == "Research")
+            let a = try await newKey(h, #"{"team_id":"research","rpm_limit":100}"#)
+            let b = try await newKey(h, #"{"team_id":"research"}"#)
+            // The team's model list binds its keys.
+            let denied = try await h.send("/v1/chat/completions", json: #"{"model":"gpt-4o-mini","messages":[{"role":"user","content":"x"}]}"#, key: a)
+            #expect(denied.status == 403 && denied.json?["error"]?["message"] == "This team may not use the model 'gpt-4o-mini'.")
+            // The team's rpm is shared by its keys and is tighter than key a's own.
+            let first = try await h.send("/v1/chat/completions", json: Self.body, key: a)
+            #expect(first.status == 200 && first.headers.first(name: "x-ratelimit-remaining-requests") == "2")
+            #expect(try await h.send("/v1/chat/completions", json: Self.body, key: b).status == 200)
+            #expect(try await h.send("/v1/chat/completions", json: Self.body, key: a).status == 200)
+            let limited = try await h.send("/v1/chat/completions", json: Self.body, key: b)
+            #expect(limited.status == 429 && limited.json?["error"]?["message"] == "This team is limited to 3 requests per minute.")
+
+            let rows = try await h.store.spendLogs(SpendQuery(teamID: "research"))
+            #expect(rows.count >= 3 && rows.allSatisfy { $0.teamID == "research" })
+            let info = try await h.send("/team/info?team_id=research").json
+            #expect(info?["keys"]?.arrayValue?.count == 2)
+            #expect(info?["team_info"]?["spend"]?.doubleValue ?? 0 > 0)
+            try await h.eventually("spans carry the team alias") {
+                h.receiver.spans.contains { $0[attribute: "spanway.team.alias"]?.stringValue == "Research" }
+            }
+        }
+    }
+
+    @Test func teamBudgetAndBlockApplyToItsKeys() async throws {
+        try await Harness.with(config: e2eConfig) { h in
+            #expect(try await h.send("/team/new", json: #"{"team_id":"t","max_budget":0.0000001}"#).status == 200)
+            let key = try await newKey(h, #"{"team_id":"t"}"#)
+            #expect(try await h.send("/v1/chat/completions", json: Self.body, key: key).status == 200)
+            let over = try await h.send("/v1/chat/completions", json: Self.body, key: key)
+            #expect(over.status == 400 && over.json?["error"]?["message"] == "This team has reached its budget of 1e-07 USD.")
+            #expect(try await h.send("/team/update", json: #"{"team_id":"t","max_budget":null,"blocked":true}"#).json?["data"]?["blocked"] == true)
+            let blocked = try await h.send("/v1/chat/completions", json: Self.body, key: key)
+            #expect(blocked.status == 401 && blocked.json?["error"]?["message"] == "This API key's team is blocked.")
+        }
+    }
+
+    @Test func membersListsAndDeletion() async throws {
+        try await Harness.with(config: e2eConfig) { h in
+            _ = try await h.send("/team/new", json: #"{"team_id":"t1","members_with_roles":[{"user_id":"u1","role":"admin"}]}"#)
+            let added = try await h.send("/team/member_add", json: #"{"team_id":"t1","member":[{"user_id":"u2"}]}"#)
+            #expect(added.json?["members_with_roles"]?.arrayValue?.count == 2)
+            #expect(try await h.send("/team/member_add", json: #"{"team_id":"t1","member":{"user_id":"u2"}}"#).status == 400)
+            #expect(try await h.send("/team/member_delete", json: #"{"team_id":"t1","user_id":"u1"}"#).status == 200)
+            #expect(try await h.send("/team/member_delete", json: #"{"team_id":"t1","user_id":"u1"}"#).status == 404)
+            #expect(try await h.send("/team/list").json?.arrayValue?.count == 1)
+            let key = try await newKey(h, #"{"team_id":"t1"}"#)
+            let deleted = try await h.send("/team/delete", json: #"{"team_ids":["t1"]}"#)
+            #expect(deleted.json?["deleted_teams"] == .array(["t1"]))
+            // Deleting a team deletes its keys.
+            #expect(try await h.send("/v1/chat/completions", json: Self.body, key: key).status == 401)
+            #expect(try await h.send("/team/info?team_id=t1").status == 404)
+        }
+    }
+
+    @Test(arguments: [
+        ("/team/new", #"{"team_id":"x","colour":"red"}"#, "colour"),
+        ("/team/new", #"{"max_budget":-5}"#, "max_budget"),
+        ("/team/new", #"{"budget_duration":"forever"}"#, "budget_duration"),
+        ("/team/new", #"{"members_with_roles":[{"role":"admin"}]}"#, "members_with_roles"),
+        ("/team/update", #"{"max_budget":1}"#, "team_id"),
+        ("/team/delete", #"{"team_ids":"x"}"#, "team_ids"),
+        ("/key/generate", #"{"team_id":"no-such-team"}"#, "team_id"),
+    ])
+    func badTeamInputIsNamed(path: String, body: String, param: String) async throws {
+        try await Harness.with(config: e2eConfig) { h in
+            let reply = try await h.send(path, json: body)
+            #expect(reply.status == 400 && reply.json?["error"]?["param"]?.stringValue == param, "\(reply.text)")
+        }
+    }
+}
