@@ -24,43 +24,34 @@ public enum GatewayServer {
                 response(await gateway.models(headers: request.headers))
             }
         }
+        // Admin endpoints: POSTs take the (size-limited) body, GETs the query string.
+        func post(_ path: String, _ handle: @escaping @Sendable (ByteBuffer, HTTPFields) async -> GatewayReply) {
+            router.post(RouterPath(path)) { request, _ in
+                response(await handle(try await collectBody(request, limit: limit), request.headers))
+            }
+        }
+        func get(_ path: String, _ handle: @escaping @Sendable (String, HTTPFields) async -> GatewayReply) {
+            router.get(RouterPath(path)) { request, _ in response(await handle(request.uri.description, request.headers)) }
+        }
         if let keys = gateway.keyManagement {
-            router.post("/key/generate") { request, _ in
-                response(await keys.generate(try await collectBody(request, limit: limit), headers: request.headers))
-            }
-            router.post("/key/update") { request, _ in
-                response(await keys.update(try await collectBody(request, limit: limit), headers: request.headers))
-            }
-            router.post("/key/delete") { request, _ in
-                response(await keys.delete(try await collectBody(request, limit: limit), headers: request.headers))
-            }
-            router.get("/key/info") { request, _ in response(await keys.info(request.uri.description, headers: request.headers)) }
-            router.get("/key/list") { request, _ in response(await keys.list(request.uri.description, headers: request.headers)) }
+            post("/key/generate", keys.generate)
+            post("/key/update", keys.update)
+            post("/key/delete", keys.delete)
+            get("/key/info", keys.info)
+            get("/key/list", keys.list)
         }
         if let teams = gateway.teamManagement {
-            router.post("/team/new") { request, _ in
-                response(await teams.create(try await collectBody(request, limit: limit), headers: request.headers))
-            }
-            router.post("/team/update") { request, _ in
-                response(await teams.update(try await collectBody(request, limit: limit), headers: request.headers))
-            }
-            router.post("/team/delete") { request, _ in
-                response(await teams.delete(try await collectBody(request, limit: limit), headers: request.headers))
-            }
-            router.post("/team/member_add") { request, _ in
-                response(await teams.addMember(try await collectBody(request, limit: limit), headers: request.headers))
-            }
-            router.post("/team/member_delete") { request, _ in
-                response(await teams.deleteMember(try await collectBody(request, limit: limit), headers: request.headers))
-            }
-            router.get("/team/info") { request, _ in response(await teams.info(request.uri.description, headers: request.headers)) }
-            router.get("/team/list") { request, _ in response(await teams.list(headers: request.headers)) }
+            post("/team/new", teams.create)
+            post("/team/update", teams.update)
+            post("/team/delete", teams.delete)
+            post("/team/member_add", teams.addMember)
+            post("/team/member_delete", teams.deleteMember)
+            get("/team/info", teams.info)
+            get("/team/list") { _, headers in await teams.list(headers: headers) }
         }
         if let reports = gateway.spendReports {
-            router.get("/spend/logs") { request, _ in response(await reports.logs(request.uri.description, headers: request.headers)) }
-            router.get("/global/spend/report") { request, _ in
-                response(await reports.report(request.uri.description, headers: request.headers))
-            }
+            get("/spend/logs", reports.logs)
+            get("/global/spend/report", reports.report)
         }
         router.get("/health/liveliness") { _, _ in plainJSON(#"{"status":"healthy"}"#) }
         router.get("/health/readiness") { _, _ in plainJSON(#"{"status":"ready"}"#) }
