@@ -17,6 +17,8 @@ import Testing
             #expect(try await h.send("/v1/chat/completions", json: Self.body, key: key).status == 200)
             let info = try await h.send("/key/info?key=\(key)").json?["info"]
             #expect(info?["spend"]?.doubleValue ?? 0 > 0 && info?["budget_reset_at"]?.stringValue != nil)
+            let metrics = try await h.metrics()
+            #expect(metrics.contains(#"spanway_budget_max_usd{kind="key",name="sk-...\#(key.suffix(4))"} 1e-07"#), "\(metrics)")
         }
     }
 

@@ -134,6 +134,21 @@ import Foundation
         #expect(try Exposition(text).value("spanway_sink_exported_total", ["sink": "otlp"]) == 9)
     }
 
+    @Test func budgetGaugesFollowTheFiguresAndForgetDeletedOnes() throws {
+        let sink = PrometheusSink()
+        let figures = [
+            PrometheusSink.BudgetFigure(kind: "key", name: "app", spend: 1.5, limit: 10),
+            PrometheusSink.BudgetFigure(kind: "team", name: "research", spend: 3, limit: 100),
+        ]
+        var exposition = try Exposition(String(decoding: sink.render(sinks: [], budgets: figures), as: UTF8.self))
+        #expect(exposition.types["spanway_budget_spend_usd"] == "gauge")
+        #expect(exposition.value("spanway_budget_spend_usd", ["kind": "key", "name": "app"]) == 1.5)
+        #expect(exposition.value("spanway_budget_max_usd", ["kind": "team", "name": "research"]) == 100)
+        exposition = try Exposition(String(decoding: sink.render(sinks: [], budgets: [figures[1]]), as: UTF8.self))
+        #expect(exposition.value("spanway_budget_spend_usd", ["kind": "key", "name": "app"]) == nil)
+        #expect(exposition.value("spanway_budget_spend_usd", ["kind": "team", "name": "research"]) == 3)
+    }
+
     @Test func refusedBeforeRoutingCountsTheRequestButNoGenAIOperation() throws {
         var summary = RequestSummary(requestID: "r", operation: "chat")
         summary.statusCode = 401

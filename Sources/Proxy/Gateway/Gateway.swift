@@ -79,9 +79,27 @@ public final class Gateway: Sendable {
         }
     }
 
-    /// `GET /metrics`: the Prometheus text, with sink-delivery figures as of now.
-    public func metricsText() -> [UInt8] {
-        prometheus.render(sinks: pipeline.stats())
+    /// `GET /metrics`: the Prometheus text, with sink-delivery and budget figures as of now.
+    public func metricsText() async -> [UInt8] {
+        prometheus.render(sinks: pipeline.stats(), budgets: await budgetFigures())
+    }
+
+    /// Budgeted keys (named by alias, else display name) and teams (by alias, else id); at most
+    /// 1000 keys, so a scrape stays cheap and label sets bounded.
+    func budgetFigures() async -> [PrometheusSink.BudgetFigure] {
+        guard let store = keyManagement?.store else { return [] }
+        do {
+            let keys = try await store.keys(teamID: nil, limit: 1000, offset: 0).keys
+            let teams = try await store.teams()
+            return keys.compactMap { key in
+                key.maxBudget.map { .init(kind: "key", name: key.keyAlias ?? key.keyName, spend: key.spend, limit: $0) }
+            } + teams.compactMap { team in
+                team.maxBudget.map { .init(kind: "team", name: team.teamAlias ?? team.teamID, spend: team.spend, limit: $0) }
+            }
+        } catch {
+            logger.warning("budget figures unavailable for /metrics", metadata: ["error": "\(type(of: error))"])
+            return []
+        }
     }
 
     /// `GET /v1/models`: the configured model groups.

@@ -58,7 +58,7 @@ public enum GatewayServer {
         router.get("/metrics") { _, _ -> Response in
             Response(
                 status: .ok, headers: [.contentType: PrometheusSink.contentType],
-                body: ResponseBody(byteBuffer: ByteBuffer(bytes: gateway.metricsText())))
+                body: ResponseBody(byteBuffer: ByteBuffer(bytes: await gateway.metricsText())))
         }
         return router
     }

@@ -18,9 +18,25 @@ public final class PrometheusSink: SpanObserver, Sendable {
         0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
     ]
 
+    /// A budget's state at scrape time: the key (by alias or display name) or team it belongs to.
+    public struct BudgetFigure: Sendable, Hashable {
+        public var kind: String
+        public var name: String
+        public var spend: Double
+        public var limit: Double
+
+        public init(kind: String, name: String, spend: Double, limit: Double) {
+            self.kind = kind
+            self.name = name
+            self.spend = spend
+            self.limit = limit
+        }
+    }
+
     public let registry: PrometheusCollectorRegistry
-    /// Serialises scrapes, which rewrite the sink-delivery counters from the pipeline's totals.
-    private let scrapeLock = Mutex(())
+    /// Serialises scrapes, which rewrite the sink-delivery counters from the pipeline's totals and
+    /// remember which budget series exist, so those of deleted keys and teams go away.
+    private let scrapeLock = Mutex<[[(String, String)]]>([])
 
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
@@ -82,8 +98,18 @@ public final class PrometheusSink: SpanObserver, Sendable {
     }
 
     /// The text exposition (format 0.0.4), with the sink-delivery figures taken from `sinks`.
-    public func render(sinks: [SinkStats]) -> [UInt8] {
-        scrapeLock.withLock { _ in
+    public func render(sinks: [SinkStats], budgets: [BudgetFigure] = []) -> [UInt8] {
+        scrapeLock.withLock { previousBudgets in
+            let current = budgets.map { [("kind", $0.kind), ("name", $0.name)] }
+            for labels in previousBudgets where !current.contains(where: { $0.elementsEqual(labels, by: ==) }) {
+                registry.unregisterGauge(registry.makeGauge(descriptor: Self.budgetSpend, labels: labels))
+                registry.unregisterGauge(registry.makeGauge(descriptor: Self.budgetLimit, labels: labels))
+            }
+            for (figure, labels) in zip(budgets, current) {
+                registry.makeGauge(descriptor: Self.budgetSpend, labels: labels).set(figure.spend)
+                registry.makeGauge(descriptor: Self.budgetLimit, labels: labels).set(figure.limit)
+            }
+            previousBudgets = current
             for stats in sinks {
                 let labels = [("sink", stats.sink)]
                 Self.set(registry.makeCounter(descriptor: Self.sinkExported, labels: labels), to: stats.exported)
@@ -144,6 +170,16 @@ public final class PrometheusSink: SpanObserver, Sendable {
         MetricNameDescriptor(
         metricName: "gen_ai_client_token_usage", unitName: "",
         helpText: "Tokens per operation by gen_ai_token_type (gen_ai.client.token.usage).")
+    }
+    static var budgetSpend: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "spanway", metricName: "budget_spend_usd", unitName: "",
+            helpText: "Spend in the current budget period, per budgeted key or team.")
+    }
+    static var budgetLimit: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "spanway", metricName: "budget_max_usd", unitName: "",
+            helpText: "The budget (max_budget), per budgeted key or team.")
     }
     static var sinkExported: MetricNameDescriptor {
         MetricNameDescriptor(
