@@ -85,6 +85,27 @@ import Testing
         }
     }
 
+    @Test func regenerateWithAndWithoutGracePeriod() async throws {
+        try await Harness.with(config: e2eConfig) { h in
+            let body = #"{"model":"local","messages":[{"role":"user","content":"x"}]}"#
+            let (old, oldToken) = try await generate(h, #"{"key_alias":"svc","models":["local"]}"#)
+            let graced = try await h.send("/key/regenerate", json: #"{"key":"\#(old)","grace_period":"1h"}"#)
+            let new = try #require(graced.json?["key"]?.stringValue)
+            #expect(new != old && graced.json?["key_alias"] == "svc" && graced.json?["replaced_token"]?.stringValue == oldToken)
+            #expect(graced.json?["models"] == .array(["local"]))
+            // Both work during the grace period.
+            #expect(try await h.send("/v1/chat/completions", json: body, key: old).status == 200)
+            #expect(try await h.send("/v1/chat/completions", json: body, key: new).status == 200)
+            // Without one, the replaced key stops at once.
+            let immediate = try await h.send("/key/regenerate", json: #"{"key":"\#(new)"}"#)
+            let newest = try #require(immediate.json?["key"]?.stringValue)
+            #expect(try await h.send("/v1/chat/completions", json: body, key: new).status == 401)
+            #expect(try await h.send("/v1/chat/completions", json: body, key: newest).status == 200)
+            #expect(try await h.send("/key/regenerate", json: #"{"key":"\#(newest)","grace_period":"later"}"#).json?["error"]?["param"] == "grace_period")
+            #expect(try await h.send("/key/regenerate", json: #"{"key":"sk-never-existed-000000"}"#).status == 404)
+        }
+    }
+
     @Test func aliasesRouteThisKeysNamesToOtherGroups() async throws {
         try await Harness.with(config: e2eConfig) { h in
             let (key, _) = try await generate(h, #"{"aliases":{"gpt-4":"local"},"models":["local"]}"#)

@@ -43,6 +43,52 @@ public struct KeyManagement: Sendable {
         }
     }
 
+    /// A new key with the old one's settings (and spend). With `grace_period` the old key keeps
+    /// working until then; without, it stops at once.
+    public func regenerate(_ body: ByteBuffer, headers: HTTPFields) async -> GatewayReply {
+        await answer(headers) { () async throws(GatewayError) -> JSONValue in
+            let object = try AdminInput.object(body)
+            try AdminInput.onlyKnown(object.keys, ["key", "grace_period", "new_key"])
+            var old = try await existing(Self.token(of: try AdminInput.requiredString(object, "key")))
+            let now = Date().timeIntervalSince1970
+            var grace: Double?
+            if let value = object["grace_period"], !value.isNull {
+                guard let text = value.stringValue, let seconds = DurationText.seconds(text) else {
+                    throw .invalidRequest("'grace_period' must be a duration like 30m, 24h or 2d.", param: "grace_period")
+                }
+                grace = seconds
+            }
+            let raw: String
+            if let custom = object["new_key"] {
+                guard let text = custom.stringValue, text.hasPrefix("sk-"), text.count >= 20 else {
+                    throw .invalidRequest("'new_key' must be a string starting with 'sk-', at least 20 characters.",
+                        param: "new_key")
+                }
+                raw = text
+            } else {
+                raw = Self.newKey()
+            }
+            var new = old
+            new.token = KeyDigest(key: raw).hex
+            new.keyName = VirtualKey.displayName(of: raw)
+            new.createdAt = now
+            let replaced = old.token
+            try await AdminInput.store {
+                try await store.insertKey(new)
+                if let grace {
+                    old.expiresAt = min(old.expiresAt ?? .infinity, now + grace)
+                    try await store.updateKey(old)
+                } else {
+                    _ = try await store.deleteKeys(tokens: [replaced])
+                }
+            }
+            var info = Self.info(new)
+            info["key"] = .string(raw)
+            info["replaced_token"] = .string(replaced)
+            return .object(info)
+        }
+    }
+
     public func info(_ uri: String, headers: HTTPFields) async -> GatewayReply {
         await answer(headers) { () async throws(GatewayError) -> JSONValue in
             guard let param = AdminInput.query(uri)["key"] else { throw .invalidRequest("'key' is required.", param: "key") }

@@ -37,6 +37,7 @@ public enum GatewayServer {
             post("/key/generate", keys.generate)
             post("/key/update", keys.update)
             post("/key/delete", keys.delete)
+            post("/key/regenerate", keys.regenerate)
             get("/key/info", keys.info)
             get("/key/list", keys.list)
         }
