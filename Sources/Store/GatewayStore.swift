@@ -4,12 +4,9 @@ public protocol GatewayStore: Sendable {
     func insertKey(_ key: VirtualKey) async throws
     func key(token: String) async throws -> VirtualKey?
     func updateKey(_ key: VirtualKey) async throws
-    /// Sets the key's spend to 0 and its next reset to `next`, if its reset was due by `now`.
-    /// Returns false when another caller reset it first (so a reset happens once).
-    func resetBudget(token: String, dueBy now: Double, next: Double) async throws -> Bool
     /// Deletes the keys with these tokens; returns how many existed.
     func deleteKeys(tokens: [String]) async throws -> Int
-    func keys(teamID: String?, limit: Int, offset: Int) async throws -> (keys: [VirtualKey], total: Int)
+    func keys(teamID: String?, userID: String?, limit: Int, offset: Int) async throws -> (keys: [VirtualKey], total: Int)
     /// Writes the rows, adds their spend to their keys, teams and the daily rollups, in one transaction.
     /// Writing a request id again changes nothing (a retried commit cannot double-charge).
     func recordSpend(_ rows: [SpendRow]) async throws
@@ -20,9 +17,22 @@ public protocol GatewayStore: Sendable {
     /// Deletes the teams and their keys; returns how many teams existed.
     func deleteTeams(ids: [String]) async throws -> Int
     func teams() async throws -> [Team]
-    func resetTeamBudget(id: String, dueBy now: Double, next: Double) async throws -> Bool
+    func insertUser(_ user: User) async throws
+    func user(id: String) async throws -> User?
+    func updateUser(_ user: User) async throws
+    /// Deletes the users and their keys; returns how many users existed.
+    func deleteUsers(ids: [String]) async throws -> Int
+    func users(limit: Int, offset: Int) async throws -> (users: [User], total: Int)
+    /// Sets the owner's spend to 0 and its next reset to `next`, if its reset was due by `now`.
+    /// Returns false when another caller reset it first (so a reset happens once).
+    func resetBudget(of owner: BudgetOwner, id: String, dueBy now: Double, next: Double) async throws -> Bool
     /// Totals over `spend_logs` grouped by one dimension, largest spend first.
     func spendReport(by grouping: SpendGrouping, since: Int64?, until: Int64?) async throws -> [SpendTotal]
+}
+
+/// Who a budget belongs to.
+public enum BudgetOwner: Sendable {
+    case key, team, user
 }
 
 public enum SpendGrouping: String, Sendable, CaseIterable {

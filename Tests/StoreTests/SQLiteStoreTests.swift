@@ -48,9 +48,9 @@ func spendRow(_ id: String, key: String? = "k1", team: String? = "t1", spend: Do
         for i in 0..<5 {
             try await store.insertKey(VirtualKey(token: "tok\(i)", keyName: "sk-...000\(i)", teamID: i < 3 ? "a" : "b", createdAt: Double(i)))
         }
-        let page = try await store.keys(teamID: "a", limit: 2, offset: 1)
+        let page = try await store.keys(teamID: "a", userID: nil, limit: 2, offset: 1)
         #expect(page.total == 3 && page.keys.map(\.token) == ["tok1", "tok2"])
-        #expect(try await store.keys(teamID: nil, limit: 10, offset: 0).total == 5)
+        #expect(try await store.keys(teamID: nil, userID: nil, limit: 10, offset: 0).total == 5)
     }
 
     @Test func spendIsIdempotentAndRolledUp() async throws {
@@ -99,9 +99,9 @@ func spendRow(_ id: String, key: String? = "k1", team: String? = "t1", spend: Do
         let store = try SQLiteStore(path: temporaryDatabasePath())
         try await store.insertKey(VirtualKey(token: "k1", keyName: "sk-...k1", budgetDuration: "30s", budgetResetAt: 100, createdAt: 0))
         try await store.recordSpend([spendRow("r1")])
-        #expect(try await !store.resetBudget(token: "k1", dueBy: 99, next: 129))
-        #expect(try await store.resetBudget(token: "k1", dueBy: 100, next: 130))
-        #expect(try await !store.resetBudget(token: "k1", dueBy: 100, next: 130))
+        #expect(try await !store.resetBudget(of: .key, id: "k1", dueBy: 99, next: 129))
+        #expect(try await store.resetBudget(of: .key, id: "k1", dueBy: 100, next: 130))
+        #expect(try await !store.resetBudget(of: .key, id: "k1", dueBy: 100, next: 130))
         let key = try await store.key(token: "k1")
         #expect(key?.spend == 0 && key?.budgetResetAt == 130)
     }
@@ -121,6 +121,25 @@ func spendRow(_ id: String, key: String? = "k1", team: String? = "t1", spend: Do
         #expect(try await store.teams().isEmpty)
     }
 
+    @Test func usersCarrySpendAndTakeTheirKeysWithThem() async throws {
+        let store = try SQLiteStore(path: temporaryDatabasePath())
+        var user = User(userID: "u1", createdAt: 1)
+        user.userEmail = "ada@example.com"
+        try await store.insertUser(user)
+        #expect(try await store.user(id: "u1") == user)
+        try await store.insertKey(VirtualKey(token: "k1", keyName: "sk-...k1", userID: "u1", createdAt: 0))
+        try await store.recordSpend([spendRow("r1", key: "k1", team: nil, spend: 3)].map { row in
+            var row = row
+            row.userID = "u1"
+            return row
+        })
+        #expect(try await store.user(id: "u1")?.spend == 3)
+        #expect(try await store.keys(teamID: nil, userID: "u1", limit: 10, offset: 0).total == 1)
+        #expect(try await store.users(limit: 10, offset: 0).total == 1)
+        #expect(try await store.deleteUsers(ids: ["u1"]) == 1)
+        #expect(try await store.key(token: "k1") == nil)
+    }
+
     @Test func reopeningKeepsDataAndDoesNotRemigrate() async throws {
         let path = temporaryDatabasePath()
         try await SQLiteStore(path: path).recordSpend([spendRow("x")])
@@ -128,24 +147,27 @@ func spendRow(_ id: String, key: String? = "k1", team: String? = "t1", spend: Do
     }
 }
 
-/// Counts transactions, to show that concurrent commits share them.
+/// Counts transactions, to show that concurrent commits share them, and can fail every write.
 final class CountingStore: GatewayStore {
+    struct WriteFailure: Error {}
     let inner: SQLiteStore
+    let failWrites: Bool
     let transactions = Atomic<Int>(0)
-    init(_ inner: SQLiteStore) { self.inner = inner }
+    init(_ inner: SQLiteStore, failWrites: Bool = false) {
+        self.inner = inner
+        self.failWrites = failWrites
+    }
+    func recordSpend(_ rows: [SpendRow]) async throws {
+        transactions.add(1, ordering: .relaxed)
+        if failWrites { throw WriteFailure() }
+        try await inner.recordSpend(rows)
+    }
     func insertKey(_ key: VirtualKey) async throws { try await inner.insertKey(key) }
     func key(token: String) async throws -> VirtualKey? { try await inner.key(token: token) }
     func updateKey(_ key: VirtualKey) async throws { try await inner.updateKey(key) }
     func deleteKeys(tokens: [String]) async throws -> Int { try await inner.deleteKeys(tokens: tokens) }
-    func keys(teamID: String?, limit: Int, offset: Int) async throws -> (keys: [VirtualKey], total: Int) {
-        try await inner.keys(teamID: teamID, limit: limit, offset: offset)
-    }
-    func resetBudget(token: String, dueBy now: Double, next: Double) async throws -> Bool {
-        try await inner.resetBudget(token: token, dueBy: now, next: next)
-    }
-    func recordSpend(_ rows: [SpendRow]) async throws {
-        transactions.add(1, ordering: .relaxed)
-        try await inner.recordSpend(rows)
+    func keys(teamID: String?, userID: String?, limit: Int, offset: Int) async throws -> (keys: [VirtualKey], total: Int) {
+        try await inner.keys(teamID: teamID, userID: userID, limit: limit, offset: offset)
     }
     func spendLogs(_ query: SpendQuery) async throws -> [SpendRow] { try await inner.spendLogs(query) }
     func spendReport(by grouping: SpendGrouping, since: Int64?, until: Int64?) async throws -> [SpendTotal] {
@@ -156,8 +178,13 @@ final class CountingStore: GatewayStore {
     func updateTeam(_ team: Team) async throws { try await inner.updateTeam(team) }
     func deleteTeams(ids: [String]) async throws -> Int { try await inner.deleteTeams(ids: ids) }
     func teams() async throws -> [Team] { try await inner.teams() }
-    func resetTeamBudget(id: String, dueBy now: Double, next: Double) async throws -> Bool {
-        try await inner.resetTeamBudget(id: id, dueBy: now, next: next)
+    func insertUser(_ user: User) async throws { try await inner.insertUser(user) }
+    func user(id: String) async throws -> User? { try await inner.user(id: id) }
+    func updateUser(_ user: User) async throws { try await inner.updateUser(user) }
+    func deleteUsers(ids: [String]) async throws -> Int { try await inner.deleteUsers(ids: ids) }
+    func users(limit: Int, offset: Int) async throws -> (users: [User], total: Int) { try await inner.users(limit: limit, offset: offset) }
+    func resetBudget(of owner: BudgetOwner, id: String, dueBy now: Double, next: Double) async throws -> Bool {
+        try await inner.resetBudget(of: owner, id: id, dueBy: now, next: next)
     }
 }
 
@@ -175,25 +202,7 @@ final class CountingStore: GatewayStore {
     }
 
     @Test func aFailedWriteIsReportedToEveryWaiter() async throws {
-        struct Broken: GatewayStore {
-            struct Failure: Error {}
-            func insertKey(_ key: VirtualKey) async throws {}
-            func key(token: String) async throws -> VirtualKey? { nil }
-            func updateKey(_ key: VirtualKey) async throws {}
-            func deleteKeys(tokens: [String]) async throws -> Int { 0 }
-            func keys(teamID: String?, limit: Int, offset: Int) async throws -> (keys: [VirtualKey], total: Int) { ([], 0) }
-            func resetBudget(token: String, dueBy now: Double, next: Double) async throws -> Bool { false }
-            func recordSpend(_ rows: [SpendRow]) async throws { throw Failure() }
-            func spendLogs(_ query: SpendQuery) async throws -> [SpendRow] { [] }
-            func spendReport(by grouping: SpendGrouping, since: Int64?, until: Int64?) async throws -> [SpendTotal] { [] }
-            func insertTeam(_ team: Team) async throws {}
-            func team(id: String) async throws -> Team? { nil }
-            func updateTeam(_ team: Team) async throws {}
-            func deleteTeams(ids: [String]) async throws -> Int { 0 }
-            func teams() async throws -> [Team] { [] }
-            func resetTeamBudget(id: String, dueBy now: Double, next: Double) async throws -> Bool { false }
-        }
-        let ledger = SpendLedger(store: Broken())
-        await #expect(throws: Broken.Failure.self) { try await ledger.commit(spendRow("x")) }
+        let ledger = SpendLedger(store: CountingStore(try SQLiteStore(path: temporaryDatabasePath()), failWrites: true))
+        await #expect(throws: CountingStore.WriteFailure.self) { try await ledger.commit(spendRow("x")) }
     }
 }

@@ -4,10 +4,7 @@ import Telemetry
 /// The fields of `/key/generate` and `/key/update` (LiteLLM's names), checked one by one:
 /// unknown fields and wrong types are refused with the field named.
 struct KeyFields {
-    static let settable: Set<String> = [
-        "key_alias", "models", "aliases", "max_budget", "budget_duration", "tpm_limit", "rpm_limit",
-        "max_parallel_requests", "team_id", "user_id", "metadata", "duration", "blocked",
-    ]
+    static let settable = VirtualKey.limitFields.union(["key_alias", "aliases", "team_id", "user_id", "duration", "blocked"])
 
     var values: [String: JSONValue] = [:]
 
@@ -27,7 +24,7 @@ struct KeyFields {
             .invalidRequest("'\(field)' must be \(expected), found \(value.typeName).", param: field)
         }
         switch field {
-        case "key_alias", "team_id", "user_id", "team_alias", "organization_id":
+        case "key_alias", "team_id", "user_id", "team_alias", "organization_id", "user_alias", "user_email":
             guard value.stringValue != nil else { throw fail("a string") }
         case "models":
             guard value.arrayValue?.allSatisfy({ $0.stringValue != nil }) == true else { throw fail("an array of strings") }
@@ -57,25 +54,16 @@ struct KeyFields {
 
     /// Applies every given field to `key`; `null` clears an optional field.
     func apply(to key: inout VirtualKey, now: Double) {
-        for (field, value) in values {
+        for (field, value) in values where !key.applyLimitField(field, value, now: now) {
             switch field {
             case "key_alias": key.keyAlias = value.stringValue
             case "team_id": key.teamID = value.stringValue
             case "user_id": key.userID = value.stringValue
-            case "models": key.models = value.arrayValue?.compactMap(\.stringValue) ?? []
             case "aliases":
                 key.aliases = Dictionary(
                     (value.objectValue?.members ?? []).compactMap { m in m.value.stringValue.map { (m.key, $0) } },
                     uniquingKeysWith: { $1 })
-            case "metadata": key.metadata = value.objectValue.map { JSONValue.object($0).encodedString() } ?? "{}"
             case "blocked": key.blocked = value.boolValue ?? false
-            case "max_budget": key.maxBudget = value.doubleValue
-            case "budget_duration":
-                key.budgetDuration = value.stringValue
-                key.budgetResetAt = value.stringValue.flatMap(DurationText.seconds).map { now + $0 }
-            case "tpm_limit": key.tpmLimit = value.intValue
-            case "rpm_limit": key.rpmLimit = value.intValue
-            case "max_parallel_requests": key.maxParallelRequests = value.intValue
             case "duration": key.expiresAt = value.stringValue.flatMap(DurationText.seconds).map { now + $0 }
             default: break
             }

@@ -104,7 +104,7 @@ public struct KeyManagement: Sendable {
             let size = try AdminInput.positive(query["size"], "size", default: 10)
             guard size <= 1000 else { throw .invalidRequest("'size' must be at most 1000.", param: "size") }
             let result = try await AdminInput.store {
-                try await store.keys(teamID: query["team_id"], limit: size, offset: (page - 1) * size)
+                try await store.keys(teamID: query["team_id"], userID: query["user_id"], limit: size, offset: (page - 1) * size)
             }
             let full = query["return_full_object"] == "true"
             return .object([
@@ -173,19 +173,13 @@ public struct KeyManagement: Sendable {
     }
 
     static func info(_ key: VirtualKey) -> JSONObject {
-        let metadata = (try? JSONParser.parse(key.metadata)) ?? .object([:])
-        return [
-            "token": .string(key.token), "key_name": .string(key.keyName),
-            "key_alias": key.keyAlias.map(JSONValue.string) ?? .null,
-            "team_id": key.teamID.map(JSONValue.string) ?? .null, "user_id": key.userID.map(JSONValue.string) ?? .null,
-            "models": .array(key.models.map(JSONValue.string)),
+        func text(_ value: String?) -> JSONValue { value.map(JSONValue.string) ?? .null }
+        let own: JSONObject = [
+            "token": .string(key.token), "key_name": .string(key.keyName), "key_alias": text(key.keyAlias),
+            "team_id": text(key.teamID), "user_id": text(key.userID),
             "aliases": .object(JSONObject(key.aliases.sorted { $0.key < $1.key }.map { (key: $0.key, value: .string($0.value)) })),
-            "max_budget": key.maxBudget.map(JSONValue.double) ?? .null,
-            "budget_duration": key.budgetDuration.map(JSONValue.string) ?? .null,
-            "budget_reset_at": AdminInput.date(key.budgetResetAt), "spend": .double(key.spend),
-            "tpm_limit": key.tpmLimit.map(JSONValue.int) ?? .null, "rpm_limit": key.rpmLimit.map(JSONValue.int) ?? .null,
-            "max_parallel_requests": key.maxParallelRequests.map(JSONValue.int) ?? .null, "metadata": metadata,
             "expires": AdminInput.date(key.expiresAt), "blocked": .bool(key.blocked), "created_at": AdminInput.date(key.createdAt),
         ]
+        return own.merging(key.limitJSON)
     }
 }

@@ -9,10 +9,7 @@ public struct TeamManagement: Sendable {
     let store: any GatewayStore
     let authenticator: Authenticator
 
-    static let settable: Set<String> = [
-        "team_alias", "organization_id", "models", "max_budget", "budget_duration", "tpm_limit", "rpm_limit",
-        "max_parallel_requests", "metadata", "blocked", "members_with_roles",
-    ]
+    static let settable = Team.limitFields.union(["team_alias", "organization_id", "blocked", "members_with_roles"])
 
     public func create(_ body: ByteBuffer, headers: HTTPFields) async -> GatewayReply {
         await AdminInput.answer(authenticator, headers) { () async throws(GatewayError) -> JSONValue in
@@ -36,7 +33,7 @@ public struct TeamManagement: Sendable {
                 throw .invalidRequest("'team_id' is required.", param: "team_id")
             }
             let team = try await existing(id)
-            let keys = try await AdminInput.store { try await store.keys(teamID: id, limit: 1000, offset: 0) }
+            let keys = try await AdminInput.store { try await store.keys(teamID: id, userID: nil, limit: 1000, offset: 0) }
             return .object([
                 "team_id": .string(id), "team_info": .object(Self.json(team)),
                 "keys": .array(keys.keys.map { .string($0.token) }),
@@ -120,18 +117,10 @@ public struct TeamManagement: Sendable {
                 continue
             }
             try KeyFields.check(field, value)
+            guard !team.applyLimitField(field, value, now: now) else { continue }
             switch field {
             case "team_alias": team.teamAlias = value.stringValue
             case "organization_id": team.organizationID = value.stringValue
-            case "models": team.models = value.arrayValue?.compactMap(\.stringValue) ?? []
-            case "max_budget": team.maxBudget = value.doubleValue
-            case "budget_duration":
-                team.budgetDuration = value.stringValue
-                team.budgetResetAt = value.stringValue.flatMap(DurationText.seconds).map { now + $0 }
-            case "tpm_limit": team.tpmLimit = value.intValue
-            case "rpm_limit": team.rpmLimit = value.intValue
-            case "max_parallel_requests": team.maxParallelRequests = value.intValue
-            case "metadata": team.metadata = value.objectValue.map { JSONValue.object($0).encodedString() } ?? "{}"
             case "blocked": team.blocked = value.boolValue ?? false
             default: break
             }
@@ -156,16 +145,12 @@ public struct TeamManagement: Sendable {
 
     static func json(_ team: Team) -> JSONObject {
         func text(_ value: String?) -> JSONValue { value.map(JSONValue.string) ?? .null }
-        return [
+        let own: JSONObject = [
             "team_id": .string(team.teamID), "team_alias": text(team.teamAlias), "organization_id": text(team.organizationID),
-            "models": .array(team.models.map(JSONValue.string)), "max_budget": team.maxBudget.map(JSONValue.double) ?? .null,
-            "budget_duration": text(team.budgetDuration), "budget_reset_at": AdminInput.date(team.budgetResetAt),
-            "spend": .double(team.spend), "tpm_limit": team.tpmLimit.map(JSONValue.int) ?? .null,
-            "rpm_limit": team.rpmLimit.map(JSONValue.int) ?? .null,
-            "max_parallel_requests": team.maxParallelRequests.map(JSONValue.int) ?? .null,
-            "metadata": (try? JSONParser.parse(team.metadata)) ?? .object([:]), "blocked": .bool(team.blocked),
+            "blocked": .bool(team.blocked),
             "members_with_roles": .array(team.members.map { .object(["user_id": .string($0.userID), "role": .string($0.role)]) }),
             "created_at": AdminInput.date(team.createdAt),
         ]
+        return own.merging(team.limitJSON)
     }
 }

@@ -20,6 +20,8 @@ public final class Gateway: Sendable {
     let rateLimiter = RateLimiter()
     /// `/key/*`, when there is a store to keep keys in.
     public let keyManagement: KeyManagement?
+    /// `/user/*`, when there is a store.
+    public let userManagement: UserManagement?
     /// `/team/*`, when there is a store.
     public let teamManagement: TeamManagement?
     /// `/spend/logs` and `/global/spend/report`, when there is a store.
@@ -45,6 +47,7 @@ public final class Gateway: Sendable {
         self.keyManagement = store.map { KeyManagement(store: $0, authenticator: authenticator) }
         self.spendReports = store.map { SpendReports(store: $0, authenticator: authenticator) }
         self.teamManagement = store.map { TeamManagement(store: $0, authenticator: authenticator) }
+        self.userManagement = store.map { UserManagement(store: $0, authenticator: authenticator) }
         self.logger = logger
         self.startedAt = Int(WallClock.nowNanos() / 1_000_000_000)
     }
@@ -89,7 +92,7 @@ public final class Gateway: Sendable {
     func budgetFigures() async -> [PrometheusSink.BudgetFigure] {
         guard let store = keyManagement?.store else { return [] }
         do {
-            let keys = try await store.keys(teamID: nil, limit: 1000, offset: 0).keys
+            let keys = try await store.keys(teamID: nil, userID: nil, limit: 1000, offset: 0).keys
             let teams = try await store.teams()
             return keys.compactMap { key in
                 key.maxBudget.map { .init(kind: "key", name: key.keyAlias ?? key.keyName, spend: key.spend, limit: $0) }

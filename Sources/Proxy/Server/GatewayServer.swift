@@ -50,6 +50,13 @@ public enum GatewayServer {
             get("/team/info", teams.info)
             get("/team/list") { _, headers in await teams.list(headers: headers) }
         }
+        if let users = gateway.userManagement {
+            post("/user/new", users.create)
+            post("/user/update", users.update)
+            post("/user/delete", users.delete)
+            get("/user/info", users.info)
+            get("/user/list", users.list)
+        }
         if let reports = gateway.spendReports {
             get("/spend/logs", reports.logs)
             get("/global/spend/report", reports.report)

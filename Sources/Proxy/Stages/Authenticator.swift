@@ -9,17 +9,32 @@ public struct Principal: Sendable {
     public var isMaster: Bool
     /// The virtual key, for per-key rules; nil for the master key.
     public var key: VirtualKey?
-    /// The key's team, whose rules bind the key too.
+    /// The key's team and user, whose rules bind the key too.
     public var team: Team?
+    public var user: User?
 
     /// Every subject whose limits bind this caller, key first.
     var limitSubjects: [LimitSubject] {
-        [key?.limits, team?.limits].compactMap { $0 }
+        [key?.limits, team?.limits, user?.limits].compactMap { $0 }
+    }
+
+    /// Stage 2 (per-key part): the model group this key asks for after its aliases, if its key,
+    /// team and user all allow it.
+    func admit(model: String) throws(GatewayError) -> String {
+        guard let key else { return model }
+        let group = key.aliases[model] ?? model
+        for subject in limitSubjects
+        where !subject.models.isEmpty && !subject.models.contains(group) && !subject.models.contains(model) {
+            throw GatewayError(status: 403, type: "permission_denied",
+                message: "This \(subject.kind) may not use the model '\(model)'.", param: "model", code: "model_not_allowed",
+                errorType: "model_not_allowed")
+        }
+        return group
     }
 }
 
 /// Stage 1: the bearer key (or `x-api-key`) to a principal: the master key, or a virtual key
-/// looked up by its SHA-256 (keys are never stored or compared in the clear).
+/// looked up by its SHA-256 (keys are never stored or compared in the clear), with its team and user.
 public struct Authenticator: Sendable {
     let masterDigest: KeyDigest?
     let store: (any GatewayStore)?
@@ -45,20 +60,21 @@ public struct Authenticator: Sendable {
         if digest.matches(masterDigest) {
             return Principal(caller: Caller(keyHash: digest.hex, keyAlias: "master"), isMaster: true)
         }
-        guard var key = try await lookUp(digest.hex) else { throw .authentication("Invalid API key.") }
+        guard let store, let key = try await fresh(.key, id: digest.hex, now: now, { try await store.key(token: $0) })
+        else { throw .authentication("Invalid API key.") }
         if key.blocked { throw .authentication("This API key is blocked.") }
         if key.isExpired(now: now) { throw .authentication("This API key has expired.") }
-        try await resetBudgetIfDue(&key, now: now)
         var team: Team?
-        if let teamID = key.teamID {
-            team = try await lookUpTeam(teamID, now: now)
-            if team?.blocked == true { throw .authentication("This API key's team is blocked.") }
-        }
+        if let id = key.teamID { team = try await fresh(.team, id: id, now: now) { try await store.team(id: $0) } }
+        if team?.blocked == true { throw .authentication("This API key's team is blocked.") }
+        // A key may name a user the gateway does not manage (attribution only); limits apply when it does.
+        var user: User?
+        if let id = key.userID { user = try await fresh(.user, id: id, now: now) { try await store.user(id: $0) } }
         return Principal(
             caller: Caller(
                 keyHash: key.token, keyAlias: key.keyAlias, teamID: key.teamID, teamAlias: team?.teamAlias,
                 userID: key.userID),
-            isMaster: false, key: key, team: team)
+            isMaster: false, key: key, team: team, user: user)
     }
 
     /// Admin endpoints take the master key only; with none configured they are closed.
@@ -76,43 +92,21 @@ public struct Authenticator: Sendable {
         return principal
     }
 
-    /// Budgets reset lazily, when a key is next used after its period ended; the store makes the
-    /// reset happen once even when several requests notice it together.
-    private func resetBudgetIfDue(_ key: inout VirtualKey, now: Double) async throws(GatewayError) {
-        guard let store, let due = key.budgetResetAt, due <= now,
-            let period = key.budgetDuration.flatMap(DurationText.seconds)
-        else { return }
-        do {
-            _ = try await store.resetBudget(token: key.token, dueBy: now, next: now + period)
-            if let fresh = try await store.key(token: key.token) { key = fresh }
-        } catch {
-            throw GatewayError(status: 503, type: "api_error", message: "The key store is unavailable.",
-                errorType: "store_unavailable")
-        }
-    }
-
-    private func lookUpTeam(_ id: String, now: Double) async throws(GatewayError) -> Team? {
+    /// The record, with its budget reset first when its period has ended. Budgets reset lazily, on
+    /// first use after the period; the store makes a reset happen once even when requests race.
+    private func fresh<Record: LimitedRecord & Sendable>(
+        _ owner: BudgetOwner, id: String, now: Double, _ fetch: (String) async throws -> Record?
+    ) async throws(GatewayError) -> Record? {
         guard let store else { return nil }
         do {
-            guard let team = try await store.team(id: id) else { return nil }
-            if let due = team.budgetResetAt, due <= now, let period = team.budgetDuration.flatMap(DurationText.seconds) {
-                _ = try await store.resetTeamBudget(id: id, dueBy: now, next: now + period)
-                return try await store.team(id: id)
-            }
-            return team
+            guard let record = try await fetch(id) else { return nil }
+            guard let due = record.budgetResetAt, due <= now,
+                let period = record.budgetDuration.flatMap(DurationText.seconds)
+            else { return record }
+            _ = try await store.resetBudget(of: owner, id: id, dueBy: now, next: now + period)
+            return try await fetch(id)
         } catch {
-            throw GatewayError(status: 503, type: "api_error", message: "The key store is unavailable.",
-                errorType: "store_unavailable")
-        }
-    }
-
-    private func lookUp(_ token: String) async throws(GatewayError) -> VirtualKey? {
-        guard let store else { return nil }
-        do {
-            return try await store.key(token: token)
-        } catch {
-            throw GatewayError(status: 503, type: "api_error", message: "The key store is unavailable.",
-                errorType: "store_unavailable")
+            throw AdminInput.storeError
         }
     }
 
@@ -128,20 +122,5 @@ public struct Authenticator: Sendable {
             return key
         }
         return nil
-    }
-}
-
-extension Principal {
-    /// Stage 2 (per-key part): the model group this key asks for after its aliases, if it may use it.
-    func admit(model: String) throws(GatewayError) -> String {
-        guard let key else { return model }
-        let group = key.aliases[model] ?? model
-        for (kind, models) in [("key", key.models), ("team", team?.models ?? [])]
-        where !models.isEmpty && !models.contains(group) && !models.contains(model) {
-            throw GatewayError(status: 403, type: "permission_denied",
-                message: "This \(kind) may not use the model '\(model)'.", param: "model", code: "model_not_allowed",
-                errorType: "model_not_allowed")
-        }
-        return group
     }
 }

@@ -102,7 +102,51 @@ public final class SQLiteStore: GatewayStore {
                 t.column("created_at", .double).notNull()
             }
         }
+        migrator.registerMigration("v4: users") { db in
+            try db.create(table: "users") { t in
+                t.primaryKey("user_id", .text)
+                t.column("user_alias", .text)
+                t.column("user_email", .text)
+                t.column("user_role", .text).notNull()
+                t.column("models", .text).notNull()
+                t.column("max_budget", .double)
+                t.column("budget_duration", .text)
+                t.column("budget_reset_at", .double)
+                t.column("spend", .double).notNull().defaults(to: 0)
+                t.column("tpm_limit", .integer)
+                t.column("rpm_limit", .integer)
+                t.column("max_parallel_requests", .integer)
+                t.column("metadata", .text).notNull()
+                t.column("created_at", .double).notNull()
+            }
+        }
         return migrator
+    }
+
+    public func insertUser(_ user: User) async throws {
+        try await pool.write { db in try user.insert(db) }
+    }
+
+    public func user(id: String) async throws -> User? {
+        try await pool.read { db in try User.fetchOne(db, key: id) }
+    }
+
+    public func updateUser(_ user: User) async throws {
+        try await pool.write { db in try user.update(db) }
+    }
+
+    public func deleteUsers(ids: [String]) async throws -> Int {
+        try await pool.write { db in
+            try VirtualKey.filter(ids.contains(Column("user_id"))).deleteAll(db)
+            return try User.deleteAll(db, keys: ids)
+        }
+    }
+
+    public func users(limit: Int, offset: Int) async throws -> (users: [User], total: Int) {
+        try await pool.read { db in
+            let total = try User.fetchCount(db)
+            return (try User.order(Column("created_at"), Column("user_id")).limit(limit, offset: offset).fetchAll(db), total)
+        }
     }
 
     public func insertTeam(_ team: Team) async throws {
@@ -128,10 +172,17 @@ public final class SQLiteStore: GatewayStore {
         try await pool.read { db in try Team.order(Column("created_at"), Column("team_id")).fetchAll(db) }
     }
 
-    public func resetTeamBudget(id: String, dueBy now: Double, next: Double) async throws -> Bool {
-        try await pool.write { db in
+    public func resetBudget(of owner: BudgetOwner, id: String, dueBy now: Double, next: Double) async throws -> Bool {
+        // Table and column come from the closed BudgetOwner list, never from input.
+        let (table, column) =
+            switch owner {
+            case .key: ("keys", "token")
+            case .team: ("teams", "team_id")
+            case .user: ("users", "user_id")
+            }
+        return try await pool.write { db in
             try db.execute(
-                sql: "UPDATE teams SET spend = 0, budget_reset_at = ? WHERE team_id = ? AND budget_reset_at <= ?",
+                sql: "UPDATE \(table) SET spend = 0, budget_reset_at = ? WHERE \(column) = ? AND budget_reset_at <= ?",
                 arguments: [next, id, now])
             return db.changesCount > 0
         }
@@ -149,23 +200,15 @@ public final class SQLiteStore: GatewayStore {
         try await pool.write { db in try key.update(db) }
     }
 
-    public func resetBudget(token: String, dueBy now: Double, next: Double) async throws -> Bool {
-        try await pool.write { db in
-            try db.execute(
-                sql: "UPDATE keys SET spend = 0, budget_reset_at = ? WHERE token = ? AND budget_reset_at <= ?",
-                arguments: [next, token, now])
-            return db.changesCount > 0
-        }
-    }
-
     public func deleteKeys(tokens: [String]) async throws -> Int {
         try await pool.write { db in try VirtualKey.deleteAll(db, keys: tokens) }
     }
 
-    public func keys(teamID: String?, limit: Int, offset: Int) async throws -> (keys: [VirtualKey], total: Int) {
+    public func keys(teamID: String?, userID: String?, limit: Int, offset: Int) async throws -> (keys: [VirtualKey], total: Int) {
         try await pool.read { db in
             var request = VirtualKey.all()
             if let teamID { request = request.filter(Column("team_id") == teamID) }
+            if let userID { request = request.filter(Column("user_id") == userID) }
             let total = try request.fetchCount(db)
             let keys = try request.order(Column("created_at"), Column("token")).limit(limit, offset: offset).fetchAll(db)
             return (keys, total)
@@ -183,6 +226,9 @@ public final class SQLiteStore: GatewayStore {
                 }
                 if let teamID = row.teamID, row.spend > 0 {
                     try db.execute(sql: "UPDATE teams SET spend = spend + ? WHERE team_id = ?", arguments: [row.spend, teamID])
+                }
+                if let userID = row.userID, row.spend > 0 {
+                    try db.execute(sql: "UPDATE users SET spend = spend + ? WHERE user_id = ?", arguments: [row.spend, userID])
                 }
                 try db.execute(
                     sql: """
