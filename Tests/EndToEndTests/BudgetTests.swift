@@ -18,7 +18,9 @@ import Testing
             let info = try await h.send("/key/info?key=\(key)").json?["info"]
             #expect(info?["spend"]?.doubleValue ?? 0 > 0 && info?["budget_reset_at"]?.stringValue != nil)
             let metrics = try await h.metrics()
-            #expect(metrics.contains(#"spanway_budget_max_usd{kind="key",name="sk-...\#(key.suffix(4))"} 1e-07"#), "\(metrics)")
+            let token = KeyDigest(key: key).hex
+            #expect(metrics.contains(#"spanway_budget_remaining_usd{scope="key",id="\#(token)"} -"#), "\(metrics)")
+            #expect(!metrics.contains(key))
         }
     }
 

@@ -87,18 +87,18 @@ public final class Gateway: Sendable {
         prometheus.render(sinks: pipeline.stats(), budgets: await budgetFigures())
     }
 
-    /// Budgeted keys (named by alias, else display name) and teams (by alias, else id); at most
-    /// 1000 keys, so a scrape stays cheap and label sets bounded.
+    /// Budgeted keys (by token: their digest, never the key), teams and users; at most 1000 of
+    /// each, so a scrape stays cheap and the label sets bounded.
     func budgetFigures() async -> [PrometheusSink.BudgetFigure] {
         guard let store = keyManagement?.store else { return [] }
+        func figure(_ record: some LimitedRecord) -> PrometheusSink.BudgetFigure? {
+            record.maxBudget.map { .init(scope: type(of: record).kind, id: record.limitID, remaining: $0 - record.spend) }
+        }
         do {
             let keys = try await store.keys(teamID: nil, userID: nil, limit: 1000, offset: 0).keys
+            let users = try await store.users(limit: 1000, offset: 0).users
             let teams = try await store.teams()
-            return keys.compactMap { key in
-                key.maxBudget.map { .init(kind: "key", name: key.keyAlias ?? key.keyName, spend: key.spend, limit: $0) }
-            } + teams.compactMap { team in
-                team.maxBudget.map { .init(kind: "team", name: team.teamAlias ?? team.teamID, spend: team.spend, limit: $0) }
-            }
+            return keys.compactMap(figure) + teams.compactMap(figure) + users.compactMap(figure)
         } catch {
             logger.warning("budget figures unavailable for /metrics", metadata: ["error": "\(type(of: error))"])
             return []

@@ -18,18 +18,17 @@ public final class PrometheusSink: SpanObserver, Sendable {
         0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
     ]
 
-    /// A budget's state at scrape time: the key (by alias or display name) or team it belongs to.
+    /// A budget at scrape time: its scope (`key`, `team`, `user`), the id within it (a key's
+    /// token, a team's or user's id) and what is left of it this period.
     public struct BudgetFigure: Sendable, Hashable {
-        public var kind: String
-        public var name: String
-        public var spend: Double
-        public var limit: Double
+        public var scope: String
+        public var id: String
+        public var remaining: Double
 
-        public init(kind: String, name: String, spend: Double, limit: Double) {
-            self.kind = kind
-            self.name = name
-            self.spend = spend
-            self.limit = limit
+        public init(scope: String, id: String, remaining: Double) {
+            self.scope = scope
+            self.id = id
+            self.remaining = remaining
         }
     }
 
@@ -100,14 +99,12 @@ public final class PrometheusSink: SpanObserver, Sendable {
     /// The text exposition (format 0.0.4), with the sink-delivery figures taken from `sinks`.
     public func render(sinks: [SinkStats], budgets: [BudgetFigure] = []) -> [UInt8] {
         scrapeLock.withLock { previousBudgets in
-            let current = budgets.map { [("kind", $0.kind), ("name", $0.name)] }
+            let current = budgets.map { [("scope", $0.scope), ("id", $0.id)] }
             for labels in previousBudgets where !current.contains(where: { $0.elementsEqual(labels, by: ==) }) {
-                registry.unregisterGauge(registry.makeGauge(descriptor: Self.budgetSpend, labels: labels))
-                registry.unregisterGauge(registry.makeGauge(descriptor: Self.budgetLimit, labels: labels))
+                registry.unregisterGauge(registry.makeGauge(descriptor: Self.budgetRemaining, labels: labels))
             }
             for (figure, labels) in zip(budgets, current) {
-                registry.makeGauge(descriptor: Self.budgetSpend, labels: labels).set(figure.spend)
-                registry.makeGauge(descriptor: Self.budgetLimit, labels: labels).set(figure.limit)
+                registry.makeGauge(descriptor: Self.budgetRemaining, labels: labels).set(figure.remaining)
             }
             previousBudgets = current
             for stats in sinks {
@@ -171,15 +168,10 @@ public final class PrometheusSink: SpanObserver, Sendable {
         metricName: "gen_ai_client_token_usage", unitName: "",
         helpText: "Tokens per operation by gen_ai_token_type (gen_ai.client.token.usage).")
     }
-    static var budgetSpend: MetricNameDescriptor {
+    static var budgetRemaining: MetricNameDescriptor {
         MetricNameDescriptor(
-            namespace: "spanway", metricName: "budget_spend_usd", unitName: "",
-            helpText: "Spend in the current budget period, per budgeted key or team.")
-    }
-    static var budgetLimit: MetricNameDescriptor {
-        MetricNameDescriptor(
-            namespace: "spanway", metricName: "budget_max_usd", unitName: "",
-            helpText: "The budget (max_budget), per budgeted key or team.")
+            namespace: "spanway", metricName: "budget_remaining_usd", unitName: "",
+            helpText: "Budget left this period (max_budget minus spend; negative when overspent), per budgeted key, team or user.")
     }
     static var sinkExported: MetricNameDescriptor {
         MetricNameDescriptor(
