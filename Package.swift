@@ -80,6 +80,8 @@ let package = Package(
             name: "spanway",
             dependencies: [
                 "Proxy",
+                "Store",
+                "Telemetry",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -11,36 +11,47 @@ public struct KeyManagement: Sendable {
     let store: any GatewayStore
     let authenticator: Authenticator
 
+    public init(store: any GatewayStore, authenticator: Authenticator) {
+        self.store = store
+        self.authenticator = authenticator
+    }
+
     public func generate(_ body: ByteBuffer, headers: HTTPFields) async -> GatewayReply {
         await answer(headers) { () async throws(GatewayError) -> JSONValue in
-            let object = try AdminInput.object(body)
-            let fields = try KeyFields(object, extra: ["key"])
-            let raw: String
-            if let custom = object["key"] {
-                guard let text = custom.stringValue, text.hasPrefix("sk-"), text.count >= 20 else {
-                    throw .invalidRequest("'key' must be a string starting with 'sk-', at least 20 characters.", param: "key")
-                }
-                raw = text
-            } else {
-                raw = Self.newKey()
-            }
-            try await requireTeam(object)
-            let now = Date().timeIntervalSince1970
-            var key = VirtualKey(token: KeyDigest(key: raw).hex, keyName: VirtualKey.displayName(of: raw), createdAt: now)
-            fields.apply(to: &key, now: now)
-            do {
-                try await store.insertKey(key)
-            } catch {
-                if (try? await store.key(token: key.token)) != nil {
-                    throw GatewayError(status: 409, type: "invalid_request_error", message: "This key already exists.",
-                        param: "key", code: "key_exists")
-                }
-                throw AdminInput.storeError
-            }
+            let (raw, key) = try await create(try AdminInput.object(body))
             var info = Self.info(key)
             info["key"] = .string(raw)
             return .object(info)
         }
+    }
+
+    /// Makes a key from `/key/generate` fields (also what `spanway keys create` sends); returns
+    /// the raw key, which exists nowhere else afterwards.
+    public func create(_ object: JSONObject) async throws(GatewayError) -> (raw: String, key: VirtualKey) {
+        let fields = try KeyFields(object, extra: ["key"])
+        let raw: String
+        if let custom = object["key"] {
+            guard let text = custom.stringValue, text.hasPrefix("sk-"), text.count >= 20 else {
+                throw .invalidRequest("'key' must be a string starting with 'sk-', at least 20 characters.", param: "key")
+            }
+            raw = text
+        } else {
+            raw = Self.newKey()
+        }
+        try await requireTeam(object)
+        let now = Date().timeIntervalSince1970
+        var key = VirtualKey(token: KeyDigest(key: raw).hex, keyName: VirtualKey.displayName(of: raw), createdAt: now)
+        fields.apply(to: &key, now: now)
+        do {
+            try await store.insertKey(key)
+        } catch {
+            if (try? await store.key(token: key.token)) != nil {
+                throw GatewayError(status: 409, type: "invalid_request_error", message: "This key already exists.",
+                    param: "key", code: "key_exists")
+            }
+            throw AdminInput.storeError
+        }
+        return (raw, key)
     }
 
     /// A new key with the old one's settings (and spend). With `grace_period` the old key keeps
