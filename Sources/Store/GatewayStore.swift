@@ -7,7 +7,8 @@ public protocol GatewayStore: Sendable {
     /// Deletes the keys with these tokens; returns how many existed.
     func deleteKeys(tokens: [String]) async throws -> Int
     func keys(teamID: String?, userID: String?, limit: Int, offset: Int) async throws -> (keys: [VirtualKey], total: Int)
-    /// Writes the rows, adds their spend to their keys, teams and the daily rollups, in one transaction.
+    /// Writes the rows, adds their spend to their keys, teams, users, organisations and the daily
+    /// rollups, in one transaction.
     /// Writing a request id again changes nothing (a retried commit cannot double-charge).
     func recordSpend(_ rows: [SpendRow]) async throws
     func spendLogs(_ query: SpendQuery) async throws -> [SpendRow]
@@ -23,6 +24,12 @@ public protocol GatewayStore: Sendable {
     /// Deletes the users and their keys; returns how many users existed.
     func deleteUsers(ids: [String]) async throws -> Int
     func users(limit: Int, offset: Int) async throws -> (users: [User], total: Int)
+    func insertOrganization(_ organization: Organization) async throws
+    func organization(id: String) async throws -> Organization?
+    func updateOrganization(_ organization: Organization) async throws
+    /// Deletes the organisations, their teams and those teams' keys; returns how many organisations existed.
+    func deleteOrganizations(ids: [String]) async throws -> Int
+    func organizations() async throws -> [Organization]
     /// Sets the owner's spend to 0 and its next reset to `next`, if its reset was due by `now`.
     /// Returns false when another caller reset it first (so a reset happens once).
     func resetBudget(of owner: BudgetOwner, id: String, dueBy now: Double, next: Double) async throws -> Bool
@@ -32,7 +39,7 @@ public protocol GatewayStore: Sendable {
 
 /// Who a budget belongs to.
 public enum BudgetOwner: Sendable {
-    case key, team, user
+    case key, team, user, organization
 }
 
 public enum SpendGrouping: String, Sendable, CaseIterable {

@@ -140,6 +140,24 @@ func spendRow(_ id: String, key: String? = "k1", team: String? = "t1", spend: Do
         #expect(try await store.key(token: "k1") == nil)
     }
 
+    @Test func deletingAnOrganizationTakesItsTeamsAndTheirKeys() async throws {
+        let store = try SQLiteStore(path: temporaryDatabasePath())
+        try await store.insertOrganization(Organization(organizationID: "o1", organizationAlias: "Acme", createdAt: 0))
+        var team = Team(teamID: "t1", createdAt: 0)
+        team.organizationID = "o1"
+        try await store.insertTeam(team)
+        try await store.insertTeam(Team(teamID: "t2", createdAt: 0))
+        try await store.insertKey(VirtualKey(token: "k1", keyName: "sk-...k1", teamID: "t1", createdAt: 0))
+        var row = spendRow("r1", key: "k1", team: "t1", spend: 4)
+        row.orgID = "o1"
+        try await store.recordSpend([row])
+        #expect(try await store.organization(id: "o1")?.spend == 4)
+        #expect(try await store.deleteOrganizations(ids: ["o1"]) == 1)
+        #expect(try await store.team(id: "t1") == nil)
+        #expect(try await store.team(id: "t2") != nil)
+        #expect(try await store.key(token: "k1") == nil)
+    }
+
     @Test func reopeningKeepsDataAndDoesNotRemigrate() async throws {
         let path = temporaryDatabasePath()
         try await SQLiteStore(path: path).recordSpend([spendRow("x")])
@@ -186,6 +204,11 @@ final class CountingStore: GatewayStore {
     func resetBudget(of owner: BudgetOwner, id: String, dueBy now: Double, next: Double) async throws -> Bool {
         try await inner.resetBudget(of: owner, id: id, dueBy: now, next: next)
     }
+    func insertOrganization(_ organization: Organization) async throws { try await inner.insertOrganization(organization) }
+    func organization(id: String) async throws -> Organization? { try await inner.organization(id: id) }
+    func updateOrganization(_ organization: Organization) async throws { try await inner.updateOrganization(organization) }
+    func deleteOrganizations(ids: [String]) async throws -> Int { try await inner.deleteOrganizations(ids: ids) }
+    func organizations() async throws -> [Organization] { try await inner.organizations() }
 }
 
 @Suite struct SpendLedgerTests {

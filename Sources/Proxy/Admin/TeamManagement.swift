@@ -19,6 +19,7 @@ public struct TeamManagement: Sendable {
             let now = Date().timeIntervalSince1970
             var team = Team(teamID: id, createdAt: now)
             try Self.apply(object, to: &team, now: now)
+            try await requireOrganization(team)
             guard try await AdminInput.store({ try await store.team(id: id) }) == nil else {
                 throw .invalidRequest("A team with team_id '\(id)' already exists.", param: "team_id", code: "team_exists")
             }
@@ -47,6 +48,7 @@ public struct TeamManagement: Sendable {
             try AdminInput.onlyKnown(object.keys, Self.settable.union(["team_id"]))
             var team = try await existing(try AdminInput.requiredString(object, "team_id"))
             try Self.apply(object, to: &team, now: Date().timeIntervalSince1970)
+            try await requireOrganization(team)
             try await AdminInput.store { try await store.updateTeam(team) }
             return .object(["team_id": .string(team.teamID), "data": .object(Self.json(team))])
         }
@@ -99,6 +101,14 @@ public struct TeamManagement: Sendable {
             team.members.removeAll { $0.userID == user }
             try await AdminInput.store { try await store.updateTeam(team) }
             return .object(Self.json(team))
+        }
+    }
+
+    /// A team can only belong to an organization that exists.
+    private func requireOrganization(_ team: Team) async throws(GatewayError) {
+        guard let id = team.organizationID else { return }
+        guard try await AdminInput.store({ try await store.organization(id: id) }) != nil else {
+            throw .invalidRequest("Unknown organization '\(id)'.", param: "organization_id", code: "organization_not_found")
         }
     }
 

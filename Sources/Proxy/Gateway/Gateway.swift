@@ -20,6 +20,8 @@ public final class Gateway: Sendable {
     let rateLimiter = RateLimiter()
     /// `/key/*`, when there is a store to keep keys in.
     public let keyManagement: KeyManagement?
+    /// `/organization/*`, when there is a store.
+    public let organizationManagement: OrganizationManagement?
     /// `/user/*`, when there is a store.
     public let userManagement: UserManagement?
     /// `/team/*`, when there is a store.
@@ -48,6 +50,7 @@ public final class Gateway: Sendable {
         self.spendReports = store.map { SpendReports(store: $0, authenticator: authenticator) }
         self.teamManagement = store.map { TeamManagement(store: $0, authenticator: authenticator) }
         self.userManagement = store.map { UserManagement(store: $0, authenticator: authenticator) }
+        self.organizationManagement = store.map { OrganizationManagement(store: $0, authenticator: authenticator) }
         self.logger = logger
         self.startedAt = Int(WallClock.nowNanos() / 1_000_000_000)
     }
@@ -98,7 +101,9 @@ public final class Gateway: Sendable {
             let keys = try await store.keys(teamID: nil, userID: nil, limit: 1000, offset: 0).keys
             let users = try await store.users(limit: 1000, offset: 0).users
             let teams = try await store.teams()
+            let organizations = try await store.organizations()
             return keys.compactMap(figure) + teams.compactMap(figure) + users.compactMap(figure)
+                + organizations.compactMap(figure)
         } catch {
             logger.warning("budget figures unavailable for /metrics", metadata: ["error": "\(type(of: error))"])
             return []

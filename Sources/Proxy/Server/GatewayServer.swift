@@ -57,6 +57,20 @@ public enum GatewayServer {
             get("/user/info", users.info)
             get("/user/list", users.list)
         }
+        if let organizations = gateway.organizationManagement {
+            post("/organization/new", organizations.create)
+            post("/organization/update", organizations.update)
+            post("/organization/delete", organizations.delete)
+            // LiteLLM serves these two as PATCH and DELETE.
+            router.patch("/organization/update") { request, _ in
+                response(await organizations.update(try await collectBody(request, limit: limit), headers: request.headers))
+            }
+            router.delete("/organization/delete") { request, _ in
+                response(await organizations.delete(try await collectBody(request, limit: limit), headers: request.headers))
+            }
+            get("/organization/info", organizations.info)
+            get("/organization/list") { _, headers in await organizations.list(headers: headers) }
+        }
         if let reports = gateway.spendReports {
             get("/spend/logs", reports.logs)
             get("/global/spend/report", reports.report)

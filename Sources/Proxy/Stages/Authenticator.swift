@@ -12,10 +12,12 @@ public struct Principal: Sendable {
     /// The key's team and user, whose rules bind the key too.
     public var team: Team?
     public var user: User?
+    /// The team's organisation, whose rules bind the team's keys.
+    public var organization: Organization?
 
     /// Every subject whose limits bind this caller, key first.
     var limitSubjects: [LimitSubject] {
-        [key?.limits, team?.limits, user?.limits].compactMap { $0 }
+        [key?.limits, team?.limits, user?.limits, organization?.limits].compactMap { $0 }
     }
 
     /// Stage 2 (per-key part): the model group this key asks for after its aliases, if its key,
@@ -70,11 +72,15 @@ public struct Authenticator: Sendable {
         // A key may name a user the gateway does not manage (attribution only); limits apply when it does.
         var user: User?
         if let id = key.userID { user = try await fresh(.user, id: id, now: now) { try await store.user(id: $0) } }
+        var organization: Organization?
+        if let id = team?.organizationID {
+            organization = try await fresh(.organization, id: id, now: now) { try await store.organization(id: $0) }
+        }
         return Principal(
             caller: Caller(
                 keyHash: key.token, keyAlias: key.keyAlias, teamID: key.teamID, teamAlias: team?.teamAlias,
-                userID: key.userID),
-            isMaster: false, key: key, team: team, user: user)
+                userID: key.userID, orgID: organization?.organizationID),
+            isMaster: false, key: key, team: team, user: user, organization: organization)
     }
 
     /// Admin endpoints take the master key only; with none configured they are closed.

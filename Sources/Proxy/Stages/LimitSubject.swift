@@ -89,6 +89,11 @@ extension User: LimitedRecord {
     var limitID: String { userID }
 }
 
+extension Organization: LimitedRecord {
+    static var kind: String { "organization" }
+    var limitID: String { organizationID }
+}
+
 extension JSONObject {
     /// These members added to (or replacing) ours.
     func merging(_ other: JSONObject) -> JSONObject {

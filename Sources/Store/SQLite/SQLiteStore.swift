@@ -120,7 +120,49 @@ public final class SQLiteStore: GatewayStore {
                 t.column("created_at", .double).notNull()
             }
         }
+        migrator.registerMigration("v5: organizations") { db in
+            try db.create(table: "organizations") { t in
+                t.primaryKey("organization_id", .text)
+                t.column("organization_alias", .text).notNull()
+                t.column("models", .text).notNull()
+                t.column("max_budget", .double)
+                t.column("budget_duration", .text)
+                t.column("budget_reset_at", .double)
+                t.column("spend", .double).notNull().defaults(to: 0)
+                t.column("tpm_limit", .integer)
+                t.column("rpm_limit", .integer)
+                t.column("max_parallel_requests", .integer)
+                t.column("metadata", .text).notNull()
+                t.column("created_at", .double).notNull()
+            }
+        }
         return migrator
+    }
+
+    public func insertOrganization(_ organization: Organization) async throws {
+        try await pool.write { db in try organization.insert(db) }
+    }
+
+    public func organization(id: String) async throws -> Organization? {
+        try await pool.read { db in try Organization.fetchOne(db, key: id) }
+    }
+
+    public func updateOrganization(_ organization: Organization) async throws {
+        try await pool.write { db in try organization.update(db) }
+    }
+
+    public func deleteOrganizations(ids: [String]) async throws -> Int {
+        try await pool.write { db in
+            let teams = try String.fetchAll(
+                db, Team.select(Column("team_id")).filter(ids.contains(Column("organization_id"))))
+            try VirtualKey.filter(teams.contains(Column("team_id"))).deleteAll(db)
+            try Team.deleteAll(db, keys: teams)
+            return try Organization.deleteAll(db, keys: ids)
+        }
+    }
+
+    public func organizations() async throws -> [Organization] {
+        try await pool.read { db in try Organization.order(Column("created_at"), Column("organization_id")).fetchAll(db) }
     }
 
     public func insertUser(_ user: User) async throws {
@@ -179,6 +221,7 @@ public final class SQLiteStore: GatewayStore {
             case .key: ("keys", "token")
             case .team: ("teams", "team_id")
             case .user: ("users", "user_id")
+            case .organization: ("organizations", "organization_id")
             }
         return try await pool.write { db in
             try db.execute(
@@ -226,6 +269,10 @@ public final class SQLiteStore: GatewayStore {
                 }
                 if let teamID = row.teamID, row.spend > 0 {
                     try db.execute(sql: "UPDATE teams SET spend = spend + ? WHERE team_id = ?", arguments: [row.spend, teamID])
+                }
+                if let orgID = row.orgID, row.spend > 0 {
+                    try db.execute(
+                        sql: "UPDATE organizations SET spend = spend + ? WHERE organization_id = ?", arguments: [row.spend, orgID])
                 }
                 if let userID = row.userID, row.spend > 0 {
                     try db.execute(sql: "UPDATE users SET spend = spend + ? WHERE user_id = ?", arguments: [row.spend, userID])
