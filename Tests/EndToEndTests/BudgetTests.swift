@@ -52,3 +52,22 @@ import Testing
         }
     }
 }
+
+@Suite(.serialized) struct SoftBudgetTests {
+    @Test func crossingTheSoftBudgetRaisesOneAlertAndRefusesNothing() async throws {
+        try await Harness.with(config: e2eConfig) { h in
+            let key = try #require(try await h.send("/key/generate", json: #"{"key_alias":"watched","soft_budget":0.00001}"#).json?["key"]?.stringValue)
+            let body = #"{"model":"local","messages":[{"role":"user","content":"x"}]}"#
+            // About 6.6e-6 USD a request: the second crosses 1e-5.
+            #expect(try await h.send("/v1/chat/completions", json: body, key: key).status == 200)
+            #expect(h.gateway.budgetAlerts.raisedCount == 0)
+            for _ in 0..<3 { #expect(try await h.send("/v1/chat/completions", json: body, key: key).status == 200) }
+            #expect(h.gateway.budgetAlerts.raisedCount == 1)
+            let alert = try #require(h.gateway.budgetAlerts.queue.drain(upTo: 10).first)
+            #expect(alert.keyAlias == "watched" && alert.softBudget == 0.00001 && alert.spend >= 0.00001)
+            #expect(try await h.send("/key/info?key=\(key)").json?["info"]?["soft_budget"]?.doubleValue == 0.00001)
+            #expect(try await h.metrics().contains(#"spanway_sink_queue_depth{sink="budget_alerts"} 0"#))
+            #expect(try await h.send("/key/generate", json: #"{"soft_budget":-1}"#).json?["error"]?["param"] == "soft_budget")
+        }
+    }
+}

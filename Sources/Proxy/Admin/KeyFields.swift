@@ -4,7 +4,9 @@ import Telemetry
 /// The fields of `/key/generate` and `/key/update` (LiteLLM's names), checked one by one:
 /// unknown fields and wrong types are refused with the field named.
 struct KeyFields {
-    static let settable = VirtualKey.limitFields.union(["key_alias", "aliases", "team_id", "user_id", "duration", "blocked"])
+    static let settable = VirtualKey.limitFields.union([
+        "key_alias", "aliases", "team_id", "user_id", "duration", "blocked", "soft_budget",
+    ])
 
     var values: [String: JSONValue] = [:]
 
@@ -36,9 +38,9 @@ struct KeyFields {
             guard value.objectValue != nil else { throw fail("an object") }
         case "blocked":
             guard value.boolValue != nil else { throw fail("a boolean") }
-        case "max_budget":
+        case "max_budget", "soft_budget":
             guard let budget = value.doubleValue else { throw fail("a number") }
-            guard budget >= 0 else { throw .invalidRequest("'max_budget' must not be negative.", param: field) }
+            guard budget >= 0 else { throw .invalidRequest("'\(field)' must not be negative.", param: field) }
         case "tpm_limit", "rpm_limit", "max_parallel_requests":
             guard let limit = value.intValue else { throw fail("an integer") }
             guard limit >= 0 else { throw .invalidRequest("'\(field)' must not be negative.", param: field) }
@@ -64,6 +66,7 @@ struct KeyFields {
                     (value.objectValue?.members ?? []).compactMap { m in m.value.stringValue.map { (m.key, $0) } },
                     uniquingKeysWith: { $1 })
             case "blocked": key.blocked = value.boolValue ?? false
+            case "soft_budget": key.softBudget = value.doubleValue
             case "duration": key.expiresAt = value.stringValue.flatMap(DurationText.seconds).map { now + $0 }
             default: break
             }

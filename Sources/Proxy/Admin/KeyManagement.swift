@@ -189,7 +189,7 @@ public struct KeyManagement: Sendable {
             "token": .string(key.token), "key_name": .string(key.keyName), "key_alias": text(key.keyAlias),
             "team_id": text(key.teamID), "user_id": text(key.userID),
             "aliases": .object(JSONObject(key.aliases.sorted { $0.key < $1.key }.map { (key: $0.key, value: .string($0.value)) })),
-            "expires": AdminInput.date(key.expiresAt), "blocked": .bool(key.blocked), "created_at": AdminInput.date(key.createdAt),
+            "soft_budget": key.softBudget.map(JSONValue.double) ?? .null, "expires": AdminInput.date(key.expiresAt), "blocked": .bool(key.blocked), "created_at": AdminInput.date(key.createdAt),
         ]
         return own.merging(key.limitJSON)
     }

@@ -18,6 +18,8 @@ public final class Gateway: Sendable {
     let authenticator: Authenticator
     let budgets = BudgetGuard()
     let rateLimiter = RateLimiter()
+    /// Soft-budget crossings, queued for the alert sinks.
+    public let budgetAlerts: BudgetAlerts
     /// `/key/*`, when there is a store to keep keys in.
     public let keyManagement: KeyManagement?
     /// `/organization/*`, when there is a store.
@@ -39,6 +41,7 @@ public final class Gateway: Sendable {
         config: GatewayConfig, deployments: [Deployment], pipeline: Pipeline, prometheus: PrometheusSink,
         store: (any GatewayStore)?, logger: Logger
     ) {
+        self.budgetAlerts = BudgetAlerts(logger: logger)
         self.ledger = config.disableSpendLogs ? nil : store.map(SpendLedger.init(store:))
         self.config = config
         self.router = ModelRouter(deployments: deployments, numRetries: config.numRetries)
@@ -71,6 +74,9 @@ public final class Gateway: Sendable {
                 rateLimiter.release(ticket, tokens: tokens, now: Double(WallClock.nowNanos()) / 1e9)
             }
         }
+        if let principal = exchange.principal {
+            budgetAlerts.settled(principal, cost: finished.summary.costUSD ?? 0)
+        }
         guard let ledger, exchange.isAuthenticated else { return }
         do {
             try await ledger.commit(SpendRow(finished))
@@ -87,7 +93,7 @@ public final class Gateway: Sendable {
 
     /// `GET /metrics`: the Prometheus text, with sink-delivery and budget figures as of now.
     public func metricsText() async -> [UInt8] {
-        prometheus.render(sinks: pipeline.stats(), budgets: await budgetFigures())
+        prometheus.render(sinks: pipeline.stats() + [budgetAlerts.stats], budgets: await budgetFigures())
     }
 
     /// Budgeted keys (by token: their digest, never the key), teams and users; at most 1000 of

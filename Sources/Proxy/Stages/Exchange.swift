@@ -16,6 +16,7 @@ public final class Exchange: Sendable {
         var authenticated = false
         var reservation: BudgetGuard.Reservation?
         var ticket: RateLimiter.Ticket?
+        var principal: Principal?
     }
 
     private let state: Mutex<State>
@@ -42,6 +43,7 @@ public final class Exchange: Sendable {
         state.withLock {
             $0.summary.caller = caller
             $0.authenticated = true
+            $0.principal = principal
         }
     }
 
@@ -111,6 +113,8 @@ public final class Exchange: Sendable {
     }
 
     var ticket: RateLimiter.Ticket? { state.withLock { $0.ticket } }
+
+    var principal: Principal? { state.withLock { $0.principal } }
 
     /// The answer's cost so far (nil before an attempt succeeded).
     public var cost: Double? { state.withLock { $0.summary.costUSD } }

@@ -17,6 +17,8 @@ public struct VirtualKey: Sendable, Equatable, Codable, FetchableRecord, Persist
     /// Per-key model aliases (`gpt-4` → `gpt-4o-mini`).
     public var aliases: [String: String]
     public var maxBudget: Double?
+    /// Crossing this raises an alert; it refuses nothing.
+    public var softBudget: Double?
     public var budgetDuration: String?
     /// When `spend` next returns to 0 (seconds since the epoch), for keys with a `budgetDuration`.
     public var budgetResetAt: Double?
@@ -46,6 +48,7 @@ public struct VirtualKey: Sendable, Equatable, Codable, FetchableRecord, Persist
         self.models = models
         self.aliases = aliases
         self.maxBudget = maxBudget
+        self.softBudget = nil
         self.budgetDuration = budgetDuration
         self.budgetResetAt = budgetResetAt
         self.spend = spend
@@ -66,6 +69,7 @@ public struct VirtualKey: Sendable, Equatable, Codable, FetchableRecord, Persist
         case userID = "user_id"
         case models, aliases
         case maxBudget = "max_budget"
+        case softBudget = "soft_budget"
         case budgetDuration = "budget_duration"
         case budgetResetAt = "budget_reset_at"
         case spend

@@ -136,6 +136,9 @@ public final class SQLiteStore: GatewayStore {
                 t.column("created_at", .double).notNull()
             }
         }
+        migrator.registerMigration("v6: soft budget on keys") { db in
+            try db.alter(table: "keys") { t in t.add(column: "soft_budget", .double) }
+        }
         return migrator
     }
 

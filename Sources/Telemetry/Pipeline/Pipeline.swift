@@ -52,6 +52,14 @@ public struct SinkStats: Sendable, Equatable {
     /// Requests lost: refused by a full queue, or given up on after retries.
     public var dropped: Int
     public var queueDepth: Int
+
+    public init(sink: String, exported: Int, failedAttempts: Int, dropped: Int, queueDepth: Int) {
+        self.sink = sink
+        self.exported = exported
+        self.failedAttempts = failedAttempts
+        self.dropped = dropped
+        self.queueDepth = queueDepth
+    }
 }
 
 /// Fans each finished request out to every sink. `emit` never waits: observers update in place,
