@@ -73,6 +73,21 @@ import Testing
         }
     }
 
+    @Test func aKeyCannotManageAnotherTeamsKeysOrTeam() async throws {
+        try await Harness.with(config: e2eConfig) { h in
+            for team in ["a", "b"] { #expect(try await h.send("/team/new", json: #"{"team_id":"\#(team)"}"#).status == 200) }
+            let mine = try await newKey(h, #"{"team_id":"a"}"#)
+            let theirs = try await newKey(h, #"{"team_id":"b"}"#)
+            let info = try await h.send("/key/info?key=\(theirs)", key: mine)
+            #expect(info.status == 403 && info.json?["error"]?["type"] == "permission_denied")
+            #expect(try await h.send("/key/update", json: #"{"key":"\#(theirs)","team_id":"a"}"#, key: mine).status == 403)
+            #expect(try await h.send("/key/delete", json: #"{"keys":["\#(theirs)"]}"#, key: mine).status == 403)
+            #expect(try await h.send("/team/info?team_id=b", key: mine).status == 403)
+            #expect(try await h.send("/team/update", json: #"{"team_id":"b","blocked":true}"#, key: mine).status == 403)
+            #expect(try await h.send("/v1/chat/completions", json: Self.body, key: theirs).status == 200)
+        }
+    }
+
     @Test(arguments: [
         ("/team/new", #"{"team_id":"x","colour":"red"}"#, "colour"),
         ("/team/new", #"{"max_budget":-5}"#, "max_budget"),
