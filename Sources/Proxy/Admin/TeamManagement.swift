@@ -8,67 +8,48 @@ import Telemetry
 public struct TeamManagement: Sendable {
     let store: any GatewayStore
     let authenticator: Authenticator
+    let entity: EntityAdmin<Team>
 
-    static let settable = Team.limitFields.union(["team_alias", "organization_id", "blocked", "members_with_roles"])
+    init(store: any GatewayStore, authenticator: Authenticator) {
+        self.store = store
+        self.authenticator = authenticator
+        self.entity = EntityAdmin(
+            authenticator: authenticator, fetch: { try await store.team(id: $0) }, insert: { try await store.insertTeam($0) },
+            save: { try await store.updateTeam($0) }, remove: { try await store.deleteTeams(ids: $0) },
+            // A team can only belong to an organization that exists.
+            validate: { team throws(GatewayError) in
+                guard let id = team.organizationID else { return }
+                guard try await AdminInput.store({ try await store.organization(id: id) }) != nil else {
+                    throw .invalidRequest("Unknown organization '\(id)'.", param: "organization_id", code: "organization_not_found")
+                }
+            })
+    }
 
     public func create(_ body: ByteBuffer, headers: HTTPFields) async -> GatewayReply {
-        await AdminInput.answer(authenticator, headers) { () async throws(GatewayError) -> JSONValue in
-            let object = try AdminInput.object(body)
-            try AdminInput.onlyKnown(object.keys, Self.settable.union(["team_id"]))
-            let id = object["team_id"] == nil ? UUID().uuidString.lowercased() : try AdminInput.requiredString(object, "team_id")
-            let now = Date().timeIntervalSince1970
-            var team = Team(teamID: id, createdAt: now)
-            try Self.apply(object, to: &team, now: now)
-            try await requireOrganization(team)
-            guard try await AdminInput.store({ try await store.team(id: id) }) == nil else {
-                throw .invalidRequest("A team with team_id '\(id)' already exists.", param: "team_id", code: "team_exists")
-            }
-            try await AdminInput.store { try await store.insertTeam(team) }
-            return .object(Self.json(team))
-        }
+        await entity.create(body, headers: headers)
+    }
+
+    public func update(_ body: ByteBuffer, headers: HTTPFields) async -> GatewayReply {
+        await entity.update(body, headers: headers) { .object(["team_id": .string($0.teamID), "data": .object($0.json)]) }
+    }
+
+    public func delete(_ body: ByteBuffer, headers: HTTPFields) async -> GatewayReply {
+        await entity.delete(body, headers: headers)
     }
 
     public func info(_ uri: String, headers: HTTPFields) async -> GatewayReply {
         await AdminInput.answer(authenticator, headers) { () async throws(GatewayError) -> JSONValue in
-            guard let id = AdminInput.query(uri)["team_id"] else {
-                throw .invalidRequest("'team_id' is required.", param: "team_id")
-            }
-            let team = try await existing(id)
-            let keys = try await AdminInput.store { try await store.keys(teamID: id, userID: nil, limit: 1000, offset: 0) }
+            let team = try await entity.existing(try EntityAdmin<Team>.id(in: uri))
+            let keys = try await AdminInput.store { try await store.keys(teamID: team.teamID, userID: nil, limit: 1000, offset: 0) }
             return .object([
-                "team_id": .string(id), "team_info": .object(Self.json(team)),
-                "keys": .array(keys.keys.map { .string($0.token) }),
+                "team_id": .string(team.teamID), "team_info": .object(team.json), "keys": .array(keys.keys.map { .string($0.token) }),
             ])
-        }
-    }
-
-    public func update(_ body: ByteBuffer, headers: HTTPFields) async -> GatewayReply {
-        await AdminInput.answer(authenticator, headers) { () async throws(GatewayError) -> JSONValue in
-            let object = try AdminInput.object(body)
-            try AdminInput.onlyKnown(object.keys, Self.settable.union(["team_id"]))
-            var team = try await existing(try AdminInput.requiredString(object, "team_id"))
-            try Self.apply(object, to: &team, now: Date().timeIntervalSince1970)
-            try await requireOrganization(team)
-            try await AdminInput.store { try await store.updateTeam(team) }
-            return .object(["team_id": .string(team.teamID), "data": .object(Self.json(team))])
-        }
-    }
-
-    public func delete(_ body: ByteBuffer, headers: HTTPFields) async -> GatewayReply {
-        await AdminInput.answer(authenticator, headers) { () async throws(GatewayError) -> JSONValue in
-            let object = try AdminInput.object(body)
-            try AdminInput.onlyKnown(object.keys, ["team_ids"])
-            let ids = try AdminInput.stringList(object, "team_ids")
-            guard try await AdminInput.store({ try await store.deleteTeams(ids: ids) }) > 0 else {
-                throw .notFound("None of these teams exists.")
-            }
-            return .object(["deleted_teams": .array(ids.map(JSONValue.string))])
         }
     }
 
     public func list(headers: HTTPFields) async -> GatewayReply {
         await AdminInput.answer(authenticator, headers) { () async throws(GatewayError) -> JSONValue in
-            .array(try await AdminInput.store { try await store.teams() }.map { .object(Self.json($0)) })
+            .array(try await AdminInput.store { try await store.teams() }.map { .object($0.json) })
         }
     }
 
@@ -76,16 +57,16 @@ public struct TeamManagement: Sendable {
         await AdminInput.answer(authenticator, headers) { () async throws(GatewayError) -> JSONValue in
             let object = try AdminInput.object(body)
             try AdminInput.onlyKnown(object.keys, ["team_id", "member"])
-            var team = try await existing(try AdminInput.requiredString(object, "team_id"))
+            var team = try await entity.existing(try AdminInput.requiredString(object, "team_id"))
             guard let member = object["member"] else { throw .invalidRequest("'member' is required.", param: "member") }
-            for added in try Self.members(member.arrayValue ?? [member], field: "member") {
+            for added in try Team.members(member.arrayValue ?? [member], field: "member") {
                 guard !team.members.contains(where: { $0.userID == added.userID }) else {
                     throw .invalidRequest("User '\(added.userID)' is already a member of this team.", param: "member")
                 }
                 team.members.append(added)
             }
             try await AdminInput.store { try await store.updateTeam(team) }
-            return .object(Self.json(team))
+            return .object(team.json)
         }
     }
 
@@ -93,53 +74,47 @@ public struct TeamManagement: Sendable {
         await AdminInput.answer(authenticator, headers) { () async throws(GatewayError) -> JSONValue in
             let object = try AdminInput.object(body)
             try AdminInput.onlyKnown(object.keys, ["team_id", "user_id"])
-            var team = try await existing(try AdminInput.requiredString(object, "team_id"))
+            var team = try await entity.existing(try AdminInput.requiredString(object, "team_id"))
             let user = try AdminInput.requiredString(object, "user_id")
             guard team.members.contains(where: { $0.userID == user }) else {
                 throw .notFound("User '\(user)' is not a member of this team.")
             }
             team.members.removeAll { $0.userID == user }
             try await AdminInput.store { try await store.updateTeam(team) }
-            return .object(Self.json(team))
+            return .object(team.json)
         }
     }
+}
 
-    /// A team can only belong to an organization that exists.
-    private func requireOrganization(_ team: Team) async throws(GatewayError) {
-        guard let id = team.organizationID else { return }
-        guard try await AdminInput.store({ try await store.organization(id: id) }) != nil else {
-            throw .invalidRequest("Unknown organization '\(id)'.", param: "organization_id", code: "organization_not_found")
-        }
-    }
+extension Team: AdminEntity {
+    static var settable: Set<String> { limitFields.union(["team_alias", "organization_id", "blocked", "members_with_roles"]) }
 
-    private func existing(_ id: String) async throws(GatewayError) -> Team {
-        guard let team = try await AdminInput.store({ try await store.team(id: id) }) else {
-            throw .notFound("No team with team_id '\(id)'.")
-        }
+    static func make(id: String, fields: JSONObject, now: Double) throws(GatewayError) -> Team {
+        var team = Team(teamID: id, createdAt: now)
+        try team.apply(fields, now: now)
         return team
     }
 
-    /// Checks each field like the key endpoints do, then applies it; `null` clears.
-    static func apply(_ object: JSONObject, to team: inout Team, now: Double) throws(GatewayError) {
-        for (field, value) in object.members where settable.contains(field) {
+    mutating func apply(_ fields: JSONObject, now: Double) throws(GatewayError) {
+        for (field, value) in fields.members where Self.settable.contains(field) {
             if field == "members_with_roles" {
-                team.members = try members(value.arrayValue ?? [], field: field)
+                members = try Self.members(value.arrayValue ?? [], field: field)
                 continue
             }
             try KeyFields.check(field, value)
-            guard !team.applyLimitField(field, value, now: now) else { continue }
+            guard !applyLimitField(field, value, now: now) else { continue }
             switch field {
-            case "team_alias": team.teamAlias = value.stringValue
-            case "organization_id": team.organizationID = value.stringValue
-            case "blocked": team.blocked = value.boolValue ?? false
+            case "team_alias": teamAlias = value.stringValue
+            case "organization_id": organizationID = value.stringValue
+            case "blocked": blocked = value.boolValue ?? false
             default: break
             }
         }
     }
 
     /// `{"user_id": …, "role": "admin" | "user"}` items.
-    static func members(_ items: [JSONValue], field: String) throws(GatewayError) -> [Team.Member] {
-        var members: [Team.Member] = []
+    static func members(_ items: [JSONValue], field: String) throws(GatewayError) -> [Member] {
+        var members: [Member] = []
         for item in items {
             guard let user = item["user_id"]?.stringValue, !user.isEmpty else {
                 throw .invalidRequest("Each of '\(field)' needs a 'user_id' string.", param: field)
@@ -148,19 +123,18 @@ public struct TeamManagement: Sendable {
             guard ["admin", "user"].contains(role) else {
                 throw .invalidRequest("A member's 'role' must be 'admin' or 'user'.", param: field)
             }
-            members.append(Team.Member(userID: user, role: role))
+            members.append(Member(userID: user, role: role))
         }
         return members
     }
 
-    static func json(_ team: Team) -> JSONObject {
-        func text(_ value: String?) -> JSONValue { value.map(JSONValue.string) ?? .null }
+    var json: JSONObject {
         let own: JSONObject = [
-            "team_id": .string(team.teamID), "team_alias": text(team.teamAlias), "organization_id": text(team.organizationID),
-            "blocked": .bool(team.blocked),
-            "members_with_roles": .array(team.members.map { .object(["user_id": .string($0.userID), "role": .string($0.role)]) }),
-            "created_at": AdminInput.date(team.createdAt),
+            "team_id": .string(teamID), "team_alias": teamAlias.map(JSONValue.string) ?? .null,
+            "organization_id": organizationID.map(JSONValue.string) ?? .null, "blocked": .bool(blocked),
+            "members_with_roles": .array(members.map { .object(["user_id": .string($0.userID), "role": .string($0.role)]) }),
+            "created_at": AdminInput.date(createdAt),
         ]
-        return own.merging(team.limitJSON)
+        return own.merging(limitJSON)
     }
 }

@@ -8,61 +8,35 @@ import Telemetry
 public struct UserManagement: Sendable {
     let store: any GatewayStore
     let authenticator: Authenticator
+    let entity: EntityAdmin<User>
 
-    static let settable = User.limitFields.union(["user_alias", "user_email", "user_role"])
-    static let roles: Set<String> = ["proxy_admin", "proxy_admin_viewer", "internal_user", "internal_user_viewer"]
+    init(store: any GatewayStore, authenticator: Authenticator) {
+        self.store = store
+        self.authenticator = authenticator
+        self.entity = EntityAdmin(
+            authenticator: authenticator, fetch: { try await store.user(id: $0) }, insert: { try await store.insertUser($0) },
+            save: { try await store.updateUser($0) }, remove: { try await store.deleteUsers(ids: $0) }, duplicateStatus: 409)
+    }
 
     public func create(_ body: ByteBuffer, headers: HTTPFields) async -> GatewayReply {
-        await AdminInput.answer(authenticator, headers) { () async throws(GatewayError) -> JSONValue in
-            let object = try AdminInput.object(body)
-            try AdminInput.onlyKnown(object.keys, Self.settable.union(["user_id"]))
-            let id = object["user_id"] == nil ? UUID().uuidString.lowercased() : try AdminInput.requiredString(object, "user_id")
-            let now = Date().timeIntervalSince1970
-            var user = User(userID: id, createdAt: now)
-            try Self.apply(object, to: &user, now: now)
-            guard try await AdminInput.store({ try await store.user(id: id) }) == nil else {
-                throw GatewayError(status: 409, type: "invalid_request_error", message: "A user with user_id '\(id)' already exists.",
-                    param: "user_id", code: "user_exists")
-            }
-            try await AdminInput.store { try await store.insertUser(user) }
-            return .object(Self.json(user))
-        }
+        await entity.create(body, headers: headers)
+    }
+
+    public func update(_ body: ByteBuffer, headers: HTTPFields) async -> GatewayReply {
+        await entity.update(body, headers: headers) { .object(["user_id": .string($0.userID), "data": .object($0.json)]) }
+    }
+
+    public func delete(_ body: ByteBuffer, headers: HTTPFields) async -> GatewayReply {
+        await entity.delete(body, headers: headers)
     }
 
     public func info(_ uri: String, headers: HTTPFields) async -> GatewayReply {
         await AdminInput.answer(authenticator, headers) { () async throws(GatewayError) -> JSONValue in
-            guard let id = AdminInput.query(uri)["user_id"] else {
-                throw .invalidRequest("'user_id' is required.", param: "user_id")
-            }
-            let user = try await existing(id)
-            let keys = try await AdminInput.store { try await store.keys(teamID: nil, userID: id, limit: 1000, offset: 0) }
+            let user = try await entity.existing(try EntityAdmin<User>.id(in: uri))
+            let keys = try await AdminInput.store { try await store.keys(teamID: nil, userID: user.userID, limit: 1000, offset: 0) }
             return .object([
-                "user_id": .string(id), "user_info": .object(Self.json(user)),
-                "keys": .array(keys.keys.map { .string($0.token) }),
+                "user_id": .string(user.userID), "user_info": .object(user.json), "keys": .array(keys.keys.map { .string($0.token) }),
             ])
-        }
-    }
-
-    public func update(_ body: ByteBuffer, headers: HTTPFields) async -> GatewayReply {
-        await AdminInput.answer(authenticator, headers) { () async throws(GatewayError) -> JSONValue in
-            let object = try AdminInput.object(body)
-            try AdminInput.onlyKnown(object.keys, Self.settable.union(["user_id"]))
-            var user = try await existing(try AdminInput.requiredString(object, "user_id"))
-            try Self.apply(object, to: &user, now: Date().timeIntervalSince1970)
-            try await AdminInput.store { try await store.updateUser(user) }
-            return .object(["user_id": .string(user.userID), "data": .object(Self.json(user))])
-        }
-    }
-
-    public func delete(_ body: ByteBuffer, headers: HTTPFields) async -> GatewayReply {
-        await AdminInput.answer(authenticator, headers) { () async throws(GatewayError) -> JSONValue in
-            let object = try AdminInput.object(body)
-            try AdminInput.onlyKnown(object.keys, ["user_ids"])
-            let ids = try AdminInput.stringList(object, "user_ids")
-            guard try await AdminInput.store({ try await store.deleteUsers(ids: ids) }) > 0 else {
-                throw .notFound("None of these users exists.")
-            }
-            return .object(["deleted_users": .array(ids.map(JSONValue.string))])
         }
     }
 
@@ -75,44 +49,48 @@ public struct UserManagement: Sendable {
             guard size <= 1000 else { throw .invalidRequest("'page_size' must be at most 1000.", param: "page_size") }
             let result = try await AdminInput.store { try await store.users(limit: size, offset: (page - 1) * size) }
             return .object([
-                "users": .array(result.users.map { .object(Self.json($0)) }), "total": .int(result.total),
+                "users": .array(result.users.map { .object($0.json) }), "total": .int(result.total),
                 "page": .int(page), "page_size": .int(size), "total_pages": .int((result.total + size - 1) / size),
             ])
         }
     }
+}
 
-    private func existing(_ id: String) async throws(GatewayError) -> User {
-        guard let user = try await AdminInput.store({ try await store.user(id: id) }) else {
-            throw .notFound("No user with user_id '\(id)'.")
-        }
+extension User: AdminEntity {
+    static let roles: Set<String> = ["proxy_admin", "proxy_admin_viewer", "internal_user", "internal_user_viewer"]
+    static var settable: Set<String> { limitFields.union(["user_alias", "user_email", "user_role"]) }
+
+    static func make(id: String, fields: JSONObject, now: Double) throws(GatewayError) -> User {
+        var user = User(userID: id, createdAt: now)
+        try user.apply(fields, now: now)
         return user
     }
 
-    static func apply(_ object: JSONObject, to user: inout User, now: Double) throws(GatewayError) {
-        for (field, value) in object.members where settable.contains(field) {
+    mutating func apply(_ fields: JSONObject, now: Double) throws(GatewayError) {
+        for (field, value) in fields.members where Self.settable.contains(field) {
             if field == "user_role" {
-                guard let role = value.stringValue, roles.contains(role) else {
-                    throw .invalidRequest("'user_role' must be one of \(roles.sorted().joined(separator: ", ")).", param: field)
+                guard let role = value.stringValue, Self.roles.contains(role) else {
+                    throw .invalidRequest("'user_role' must be one of \(Self.roles.sorted().joined(separator: ", ")).", param: field)
                 }
-                user.userRole = role
+                userRole = role
                 continue
             }
             try KeyFields.check(field, value)
-            guard !user.applyLimitField(field, value, now: now) else { continue }
+            guard !applyLimitField(field, value, now: now) else { continue }
             switch field {
-            case "user_alias": user.userAlias = value.stringValue
-            case "user_email": user.userEmail = value.stringValue
+            case "user_alias": userAlias = value.stringValue
+            case "user_email": userEmail = value.stringValue
             default: break
             }
         }
     }
 
-    static func json(_ user: User) -> JSONObject {
-        func text(_ value: String?) -> JSONValue { value.map(JSONValue.string) ?? .null }
+    var json: JSONObject {
         let own: JSONObject = [
-            "user_id": .string(user.userID), "user_alias": text(user.userAlias), "user_email": text(user.userEmail),
-            "user_role": .string(user.userRole), "created_at": AdminInput.date(user.createdAt),
+            "user_id": .string(userID), "user_alias": userAlias.map(JSONValue.string) ?? .null,
+            "user_email": userEmail.map(JSONValue.string) ?? .null, "user_role": .string(userRole),
+            "created_at": AdminInput.date(createdAt),
         ]
-        return own.merging(user.limitJSON)
+        return own.merging(limitJSON)
     }
 }
