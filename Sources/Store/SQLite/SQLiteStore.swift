@@ -264,34 +264,35 @@ public final class SQLiteStore: GatewayStore {
     public func recordSpend(_ rows: [SpendRow]) async throws {
         guard !rows.isEmpty else { return }
         try await pool.write { db in
+            // Cached statements: this runs for every answered request, so SQL is compiled once.
+            let addSpend = [
+                "keys": try db.cachedStatement(sql: "UPDATE keys SET spend = spend + ? WHERE token = ?"),
+                "teams": try db.cachedStatement(sql: "UPDATE teams SET spend = spend + ? WHERE team_id = ?"),
+                "users": try db.cachedStatement(sql: "UPDATE users SET spend = spend + ? WHERE user_id = ?"),
+                "organizations": try db.cachedStatement(
+                    sql: "UPDATE organizations SET spend = spend + ? WHERE organization_id = ?"),
+            ]
+            let rollUp = try db.cachedStatement(
+                sql: """
+                    INSERT INTO daily_spend (day, key_hash, team_id, model_group, provider, requests, input_tokens, output_tokens, spend)
+                    VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?)
+                    ON CONFLICT (day, key_hash, team_id, model_group, provider) DO UPDATE SET
+                      requests = requests + 1, input_tokens = input_tokens + excluded.input_tokens,
+                      output_tokens = output_tokens + excluded.output_tokens, spend = spend + excluded.spend
+                    """)
             for row in rows {
                 try row.insert(db, onConflict: .ignore)
                 guard db.changesCount > 0 else { continue }
-                if let keyHash = row.keyHash, row.spend > 0 {
-                    try db.execute(sql: "UPDATE keys SET spend = spend + ? WHERE token = ?", arguments: [row.spend, keyHash])
+                if row.spend > 0 {
+                    let owners = [("keys", row.keyHash), ("teams", row.teamID), ("users", row.userID), ("organizations", row.orgID)]
+                    for (table, id) in owners {
+                        if let id, let statement = addSpend[table] { try statement.execute(arguments: [row.spend, id]) }
+                    }
                 }
-                if let teamID = row.teamID, row.spend > 0 {
-                    try db.execute(sql: "UPDATE teams SET spend = spend + ? WHERE team_id = ?", arguments: [row.spend, teamID])
-                }
-                if let orgID = row.orgID, row.spend > 0 {
-                    try db.execute(
-                        sql: "UPDATE organizations SET spend = spend + ? WHERE organization_id = ?", arguments: [row.spend, orgID])
-                }
-                if let userID = row.userID, row.spend > 0 {
-                    try db.execute(sql: "UPDATE users SET spend = spend + ? WHERE user_id = ?", arguments: [row.spend, userID])
-                }
-                try db.execute(
-                    sql: """
-                        INSERT INTO daily_spend (day, key_hash, team_id, model_group, provider, requests, input_tokens, output_tokens, spend)
-                        VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?)
-                        ON CONFLICT (day, key_hash, team_id, model_group, provider) DO UPDATE SET
-                          requests = requests + 1, input_tokens = input_tokens + excluded.input_tokens,
-                          output_tokens = output_tokens + excluded.output_tokens, spend = spend + excluded.spend
-                        """,
-                    arguments: [
-                        Self.day(ofMillis: row.startTime), row.keyHash ?? "", row.teamID ?? "", row.modelGroup ?? "",
-                        row.provider ?? "", row.inputTokens, row.outputTokens, row.spend,
-                    ])
+                try rollUp.execute(arguments: [
+                    Self.day(ofMillis: row.startTime), row.keyHash ?? "", row.teamID ?? "", row.modelGroup ?? "",
+                    row.provider ?? "", row.inputTokens, row.outputTokens, row.spend,
+                ])
             }
         }
     }
