@@ -2,6 +2,7 @@
 public enum ProviderCatalogue {
     public static let adapters: [String: any ProviderAdapter] = [
         "openai": OpenAIAdapter(),
+        "anthropic": AnthropicAdapter(),
         // The mock speaks OpenAI's wire format in-process (see MockUpstream).
         "mock": OpenAIAdapter(providerName: "mock", defaultAPIBase: "mock://spanway/v1"),
     ]

@@ -1,0 +1,148 @@
+import Telemetry
+
+/// OpenAI chat request → Anthropic Messages request (providers.md §4.3).
+enum AnthropicRequest {
+    static func translate(_ body: JSONObject, model: String) throws(GatewayError) -> JSONObject {
+        for field in AnthropicAdapter.unsupported where body[field] != nil && body[field] != .null {
+            throw .invalidRequest("'\(field)' is not supported by Anthropic models.", param: field)
+        }
+        if let n = body["n"]?.intValue, n > 1 {
+            throw .invalidRequest("'n' greater than 1 is not supported by Anthropic models.", param: "n")
+        }
+        if let format = body["response_format"]?["type"]?.stringValue, format != "text" {
+            throw .invalidRequest("'response_format' \(format) is not supported for Anthropic models yet.", param: "response_format")
+        }
+        var out: JSONObject = ["model": .string(model)]
+        let limit = (body["max_completion_tokens"] ?? body["max_tokens"])?.intValue
+        out["max_tokens"] = .int(limit ?? AnthropicAdapter.defaultMaxTokens)
+        let (system, messages) = try conversation(body["messages"]?.arrayValue ?? [])
+        if !system.isEmpty { out["system"] = .array(system) }
+        out["messages"] = .array(messages)
+        if let temperature = body["temperature"]?.doubleValue {
+            guard temperature <= 1 else {
+                throw .invalidRequest("'temperature' must be between 0 and 1 for Anthropic models.", param: "temperature")
+            }
+            out["temperature"] = .double(temperature)
+        }
+        if let topP = body["top_p"] { out["top_p"] = topP }
+        if let stop = body["stop"], !stop.isNull {
+            out["stop_sequences"] = stop.stringValue.map { .array([.string($0)]) } ?? stop
+        }
+        if let tools = body["tools"]?.arrayValue, !tools.isEmpty {
+            out["tools"] = .array(try tools.enumerated().map { index, tool throws(GatewayError) in
+                guard let function = tool["function"], let name = function["name"]?.stringValue else {
+                    throw .invalidRequest("'tools[\(index)].function.name' is required.", param: "tools[\(index)].function.name")
+                }
+                var converted: JSONObject = [
+                    "name": .string(name),
+                    "input_schema": function["parameters"] ?? .object(["type": "object", "properties": .object([:])]),
+                ]
+                if let description = function["description"] { converted["description"] = description }
+                return .object(converted)
+            })
+        }
+        if let choice = try toolChoice(body["tool_choice"], parallel: body["parallel_tool_calls"]?.boolValue) {
+            out["tool_choice"] = choice
+        }
+        if body["stream"]?.boolValue == true { out["stream"] = true }
+        if let user = body["user"]?.stringValue { out["metadata"] = .object(["user_id": .string(user)]) }
+        return out
+    }
+
+    /// System text pulled out; tool results folded into user turns; same-role turns merged.
+    static func conversation(_ messages: [JSONValue]) throws(GatewayError) -> (system: [JSONValue], messages: [JSONValue]) {
+        var system: [JSONValue] = []
+        var turns: [(role: String, blocks: [JSONValue])] = []
+        func append(_ role: String, _ blocks: [JSONValue]) {
+            guard !blocks.isEmpty else { return }
+            if turns.last?.role == role { turns[turns.count - 1].blocks += blocks } else { turns.append((role, blocks)) }
+        }
+        for (i, message) in messages.enumerated() {
+            let role = message["role"]?.stringValue ?? ""
+            switch role {
+            case "system", "developer":
+                system += try contentBlocks(message["content"], path: "messages[\(i)].content").filter { $0["type"] == "text" }
+            case "user":
+                append("user", try contentBlocks(message["content"], path: "messages[\(i)].content"))
+            case "assistant":
+                var blocks = try contentBlocks(message["content"], path: "messages[\(i)].content")
+                for (j, call) in (message["tool_calls"]?.arrayValue ?? []).enumerated() {
+                    let path = "messages[\(i)].tool_calls[\(j)].function.arguments"
+                    let arguments = call["function"]?["arguments"]?.stringValue ?? "{}"
+                    guard let input = try? JSONParser.parse(arguments), input.objectValue != nil else {
+                        throw .invalidRequest("'\(path)' is not a JSON object.", param: path)
+                    }
+                    blocks.append(.object([
+                        "type": "tool_use", "id": call["id"] ?? .null, "name": call["function"]?["name"] ?? .null, "input": input,
+                    ]))
+                }
+                append("assistant", blocks)
+            case "tool":
+                let text = message["content"]?.stringValue
+                    ?? (message["content"]?.arrayValue ?? []).compactMap { $0["text"]?.stringValue }.joined()
+                append("user", [.object([
+                    "type": "tool_result", "tool_use_id": message["tool_call_id"] ?? .null, "content": .string(text),
+                ])])
+            default:
+                throw .invalidRequest("'messages[\(i)].role' \(role) is not supported.", param: "messages[\(i)].role")
+            }
+        }
+        if turns.first?.role != "user" { turns.insert(("user", [.object(["type": "text", "text": "."])]), at: 0) }
+        return (system, turns.map { .object(["role": .string($0.role), "content": .array($0.blocks)]) })
+    }
+
+    /// OpenAI content (string or parts) as Anthropic blocks; empty text is dropped (Anthropic refuses it).
+    static func contentBlocks(_ content: JSONValue?, path: String) throws(GatewayError) -> [JSONValue] {
+        guard let content, !content.isNull else { return [] }
+        if let text = content.stringValue { return text.isEmpty ? [] : [.object(["type": "text", "text": .string(text)])] }
+        guard let parts = content.arrayValue else {
+            throw .invalidRequest("'\(path)' must be a string or an array of parts.", param: path)
+        }
+        var blocks: [JSONValue] = []
+        for (k, part) in parts.enumerated() {
+            switch part["type"]?.stringValue {
+            case "text":
+                if let text = part["text"]?.stringValue, !text.isEmpty { blocks.append(.object(["type": "text", "text": .string(text)])) }
+            case "image_url":
+                guard let url = part["image_url"]?["url"]?.stringValue ?? part["image_url"]?.stringValue else {
+                    throw .invalidRequest("'\(path)[\(k)].image_url.url' is required.", param: "\(path)[\(k)].image_url.url")
+                }
+                blocks.append(.object(["type": "image", "source": try imageSource(url, path: "\(path)[\(k)].image_url.url")]))
+            default:
+                let type = part["type"]?.stringValue ?? "?"
+                throw .invalidRequest("'\(path)[\(k)].type' \(type) is not supported for Anthropic models.", param: "\(path)[\(k)].type")
+            }
+        }
+        return blocks
+    }
+
+    /// `data:<media>;base64,<data>` becomes a base64 source, `http(s)://` a URL source.
+    static func imageSource(_ url: String, path: String) throws(GatewayError) -> JSONValue {
+        if url.hasPrefix("http://") || url.hasPrefix("https://") { return .object(["type": "url", "url": .string(url)]) }
+        guard url.hasPrefix("data:"), let comma = url.firstIndex(of: ","),
+            url[..<comma].hasSuffix(";base64")
+        else { throw .invalidRequest("'\(path)' must be an http(s) URL or a base64 data URL.", param: path) }
+        let mediaType = url[url.index(url.startIndex, offsetBy: 5)..<comma].dropLast(";base64".count)
+        return .object([
+            "type": "base64", "media_type": .string(String(mediaType)), "data": .string(String(url[url.index(after: comma)...])),
+        ])
+    }
+
+    static func toolChoice(_ choice: JSONValue?, parallel: Bool?) throws(GatewayError) -> JSONValue? {
+        var result: JSONObject
+        switch choice {
+        case nil, .null?: result = ["type": "auto"]
+        case .string("auto")?: result = ["type": "auto"]
+        case .string("required")?: result = ["type": "any"]
+        case .string("none")?: result = ["type": "none"]
+        case let value?:
+            guard let name = value["function"]?["name"]?.stringValue else {
+                throw .invalidRequest("'tool_choice' must be auto, required, none or a function.", param: "tool_choice")
+            }
+            result = ["type": "tool", "name": .string(name)]
+        }
+        if parallel == false { result["disable_parallel_tool_use"] = true }
+        // Without tools or an explicit choice there is nothing to say.
+        return choice == nil && parallel == nil ? nil : .object(result)
+    }
+}

@@ -1,0 +1,159 @@
+import Foundation
+import NIOCore
+import NIOHTTP1
+import Telemetry
+import Testing
+
+@testable import Proxy
+
+@Suite struct AnthropicAdapterTests {
+    let adapter = AnthropicAdapter()
+    let deployment = DeploymentConfig(
+        modelName: "claude", provider: "anthropic", model: "claude-sonnet-4-5-20250929", id: "d", apiKey: "sk-ant-secret-key")
+
+    func chat(_ text: String) throws -> OpenAIRequest {
+        try OpenAIRequest(operation: .chat, bytes: Array(text.utf8))
+    }
+
+    /// Scenario A: thinking plus text, cache reads; values from expected/scenario-a.normalized.json.
+    @Test func parsesTheMessageFixture() throws {
+        let expected = try #require(try Fixture.json("scenario-a.normalized.json")["anthropic/messages.response.json"])
+        let reply = try adapter.parseResponse(try Fixture.bytes("anthropic/messages.response.json"), for: chat(#"{"model":"m","messages":[{"role":"user"}]}"#))
+        let usage = try #require(reply.usage)
+        #expect(usage.inputTokens == expected["usage"]?["prompt_tokens"]?.intValue)
+        #expect(usage.outputTokens == expected["usage"]?["completion_tokens"]?.intValue)
+        #expect(usage.cacheReadTokens == expected["usage"]?["prompt_tokens_details"]?["cached_tokens"]?.intValue)
+        #expect(usage.reasoningTokens == expected["usage"]?["completion_tokens_details"]?["reasoning_tokens"]?.intValue)
+        #expect(reply.finishReasons == [expected["finish_reason"]?.stringValue ?? ""])
+        let body = try JSONParser.parse(reply.body)
+        #expect(body["choices"]?.arrayValue?.first?["message"]?["content"] == expected["content"])
+        #expect(body["usage"]?["total_tokens"]?.intValue == expected["usage"]?["total_tokens"]?.intValue)
+        #expect(body["object"] == "chat.completion")
+    }
+
+    /// Scenario B split at every byte: text, one tool call (block 1 becomes tool call 0), usage.
+    @Test func decodesTheStreamFixtureAtEveryBoundary() throws {
+        let expected = try #require(try Fixture.json("scenario-b.normalized.json")["anthropic/messages.stream.sse"])
+        let bytes = try Fixture.bytes("anthropic/messages.stream.sse")
+        for cut in stride(from: 0, through: bytes.count, by: 1) {
+            var decoder = adapter.makeStreamDecoder()
+            var chunks = try decoder.feed(ByteBuffer(bytes: bytes[..<cut]))
+            chunks += try decoder.feed(ByteBuffer(bytes: bytes[cut...]))
+            chunks += try decoder.finish()
+            var content = ""
+            var arguments = ""
+            var name: String?
+            var toolIndexes = Set<Int>()
+            var finish: String?
+            var usage: JSONValue?
+            var done = false
+            for chunk in chunks {
+                guard case .chunk(let object, let raw) = chunk else {
+                    done = true
+                    continue
+                }
+                #expect(try JSONParser.parse(raw) == .object(object))
+                if let u = object["usage"] { usage = u }
+                for choice in object["choices"]?.arrayValue ?? [] {
+                    content += choice["delta"]?["content"]?.stringValue ?? ""
+                    for call in choice["delta"]?["tool_calls"]?.arrayValue ?? [] {
+                        toolIndexes.insert(call["index"]?.intValue ?? -1)
+                        name = name ?? call["function"]?["name"]?.stringValue
+                        arguments += call["function"]?["arguments"]?.stringValue ?? ""
+                    }
+                    if let reason = choice["finish_reason"]?.stringValue { finish = reason }
+                }
+            }
+            guard done else {
+                Issue.record("no [DONE] with a split at \(cut)")
+                return
+            }
+            #expect(content == expected["content"]?.stringValue, "split at \(cut)")
+            #expect(toolIndexes == [0] && name == expected["tool_calls"]?.arrayValue?.first?["name"]?.stringValue)
+            #expect(try JSONParser.parse(arguments) == expected["tool_calls"]?.arrayValue?.first?["arguments_json"])
+            #expect(finish == expected["finish_reason"]?.stringValue)
+            #expect(usage?["prompt_tokens"]?.intValue == expected["usage"]?["prompt_tokens"]?.intValue)
+            #expect(usage?["completion_tokens"]?.intValue == expected["usage"]?["completion_tokens"]?.intValue)
+        }
+    }
+
+    @Test func midStreamErrorBecomesAnErrorChunk() throws {
+        var decoder = adapter.makeStreamDecoder()
+        let chunks = try decoder.feed(ByteBuffer(bytes: try Fixture.bytes("anthropic/messages.stream-midstream-error.sse")))
+        let errors = chunks.compactMap { chunk -> JSONValue? in
+            if case .chunk(let object, _) = chunk { return object["error"] }
+            return nil
+        }
+        #expect(errors.first?["code"] == "overloaded_error")
+    }
+
+    @Test func errorFixtures() throws {
+        let overloaded = adapter.mapError(status: 529, headers: [:], body: try Fixture.bytes("anthropic/error.overloaded.json"), deployment: deployment)
+        #expect(overloaded.status == 503 && overloaded.isRetryable && overloaded.code == "overloaded_error")
+        let tooLong = adapter.mapError(status: 400, headers: [:], body: try Fixture.bytes("anthropic/error.prompt_too_long.json"), deployment: deployment)
+        #expect(tooLong.status == 400 && tooLong.code == "context_length_exceeded" && tooLong.type == "invalid_request_error")
+        let leaky = adapter.mapError(
+            status: 401, headers: [:], body: Array(#"{"type":"error","error":{"type":"authentication_error","message":"bad key sk-ant-secret-key"}}"#.utf8),
+            deployment: deployment)
+        #expect(leaky.status == 401 && !leaky.message.contains("sk-ant-secret-key"))
+    }
+
+    /// The follow-up turn of scenario B, as providers.md §4.3 converts it.
+    @Test func translatesTheConversation() throws {
+        let request = try chat(#"""
+            {"model":"claude","max_tokens":256,"temperature":0.2,"stream":true,
+             "messages":[{"role":"system","content":"You are a weather assistant."},
+               {"role":"user","content":"What's the weather in Paris right now?"},
+               {"role":"assistant","content":"Let me check the current weather in Paris.","tool_calls":[{"id":"toolu_01T1x1fJ34qAmk2tNTrN7Up6","type":"function","function":{"name":"get_weather","arguments":"{\"city\":\"Paris\",\"unit\":\"celsius\"}"}}]},
+               {"role":"tool","tool_call_id":"toolu_01T1x1fJ34qAmk2tNTrN7Up6","content":"{\"temp_c\":18,\"sky\":\"cloudy\"}"}],
+             "tools":[{"type":"function","function":{"name":"get_weather","description":"Current weather for a city","parameters":{"type":"object","properties":{"city":{"type":"string"}},"required":["city"]}}}],
+             "tool_choice":"auto"}
+            """#)
+        let upstream = try adapter.request(for: request, deployment: deployment)
+        #expect(upstream.url == "https://api.anthropic.com/v1/messages")
+        #expect(upstream.headers.first(name: "x-api-key") == "sk-ant-secret-key" && upstream.headers.first(name: "anthropic-version") == "2023-06-01")
+        let body = try JSONParser.parse(upstream.body)
+        #expect(body["model"] == "claude-sonnet-4-5-20250929" && body["max_tokens"]?.intValue == 256 && body["stream"] == true)
+        #expect(body["system"] == .array([.object(["type": "text", "text": "You are a weather assistant."])]))
+        let messages = try #require(body["messages"]?.arrayValue)
+        #expect(messages.map { $0["role"]?.stringValue ?? "" } == ["user", "assistant", "user"])
+        let toolUse = try #require(messages[1]["content"]?.arrayValue?.last)
+        #expect(toolUse["type"] == "tool_use" && toolUse["input"]?["city"] == "Paris")
+        #expect(messages[2]["content"]?.arrayValue?.first?["type"] == "tool_result")
+        #expect(messages[2]["content"]?.arrayValue?.first?["tool_use_id"] == "toolu_01T1x1fJ34qAmk2tNTrN7Up6")
+        #expect(body["tools"]?.arrayValue?.first?["input_schema"]?["required"] == .array(["city"]))
+        #expect(body["tool_choice"] == .object(["type": "auto"]))
+    }
+
+    @Test func imagesDefaultsAndRefusals() throws {
+        let image = try adapter.request(
+            for: chat(#"{"model":"c","messages":[{"role":"user","content":[{"type":"text","text":"what is this"},{"type":"image_url","image_url":{"url":"data:image/png;base64,iVBORw0KGgo="}}]}]}"#),
+            deployment: DeploymentConfig(modelName: "c", provider: "anthropic", model: "m", id: "d", apiBase: "http://127.0.0.1:9/v1"))
+        #expect(image.url == "http://127.0.0.1:9/v1/messages")
+        let body = try JSONParser.parse(image.body)
+        #expect(body["max_tokens"]?.intValue == AnthropicAdapter.defaultMaxTokens)
+        #expect(body["messages"]?.arrayValue?.first?["content"]?.arrayValue?.last?["source"]
+            == .object(["type": "base64", "media_type": "image/png", "data": "iVBORw0KGgo="]))
+        let refusals: [(String, String)] = [
+            (#"{"model":"c","messages":[{"role":"user","content":"x"}],"seed":1}"#, "seed"),
+            (#"{"model":"c","messages":[{"role":"user","content":"x"}],"n":2}"#, "n"),
+            (#"{"model":"c","messages":[{"role":"user","content":"x"}],"temperature":1.5}"#, "temperature"),
+            (#"{"model":"c","messages":[{"role":"user","content":"x"}],"response_format":{"type":"json_object"}}"#, "response_format"),
+            (#"{"model":"c","messages":[{"role":"assistant","content":null,"tool_calls":[{"id":"t","type":"function","function":{"name":"f","arguments":"{oops"}}]}]}"#,
+                "messages[0].tool_calls[0].function.arguments"),
+            (#"{"model":"c","messages":[{"role":"user","content":[{"type":"image_url","image_url":{"url":"ftp://x"}}]}]}"#, "messages[0].content[0].image_url.url"),
+        ]
+        for (text, param) in refusals {
+            let request = try chat(text)
+            do throws(GatewayError) {
+                _ = try adapter.request(for: request, deployment: deployment)
+                Issue.record("accepted: \(text)")
+            } catch {
+                #expect(error.param == param && error.status == 400, "\(text)")
+            }
+        }
+        #expect(throws: GatewayError.self) {
+            try adapter.request(for: try OpenAIRequest(operation: .embeddings, bytes: Array(#"{"model":"c","input":"x"}"#.utf8)), deployment: deployment)
+        }
+    }
+}
