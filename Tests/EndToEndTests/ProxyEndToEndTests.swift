@@ -29,6 +29,8 @@ let e2eConfig = """
         litellm_params: {model: openai/text-embedding-3-small, api_base: "{upstream}"}
       - model_name: local
         litellm_params: {model: mock/gpt-4o-mini}
+      - model_name: claude
+        litellm_params: {model: anthropic/claude-mock, api_base: "{upstream}", api_key: os.environ/E2E_UPSTREAM_KEY}
       - model_name: local-slow
         litellm_params: {model: mock/slow-300}
     general_settings:

@@ -5,6 +5,7 @@ import Telemetry
 /// A deterministic OpenAI-compatible upstream with no network: the `mock/` provider, the
 /// `spanway mock-upstream` server, tests and benchmarks all use it.
 ///
+/// It speaks OpenAI (`/chat/completions`, `/embeddings`, `/models`) and Anthropic (`/messages`).
 /// Behaviour comes from the model name: `error-401`, `error-429`, `error-500`, `error-503`,
 /// `error-ctx` (context window), `garbage` (a 200 whose body is not JSON), `slow-<ms>` (delay
 /// before answering), `drip-<ms>` (delay between stream chunks), `long` (a 200-word answer).
@@ -43,6 +44,7 @@ public struct MockUpstream: Sendable {
                 status: 200, headers: ["content-type": "application/json"], body: Self.bytes([Array("<html>oops".utf8)]))
         }
         if path.hasSuffix("/embeddings") { return embeddings(body, model: model) }
+        if path.hasSuffix("/messages") { return anthropicMessages(body, model: model) }
         if path.hasSuffix("/chat/completions") { return chat(body, model: model) }
         return Self.error(404, "no route \(path)", type: "invalid_request_error")
     }
@@ -116,6 +118,53 @@ public struct MockUpstream: Sendable {
         return UpstreamResponse(
             status: 200, headers: ["content-type": "text/event-stream"],
             body: drip.map { stream(frames, delay: .milliseconds($0)) } ?? Self.bytes(frames))
+    }
+
+    /// Anthropic's Messages format: the same words, usage with 5 cache-read tokens.
+    func anthropicMessages(_ body: JSONObject, model: String) -> UpstreamResponse {
+        let input = Self.countTokens(body["messages"])
+        let words = Self.words(for: model)
+        let output = words.count + 2
+        let id = "msg_mock\(Self.fingerprint(body))"
+        let usage: JSONValue = .object([
+            "input_tokens": .int(input), "cache_creation_input_tokens": .int(0), "cache_read_input_tokens": .int(5),
+            "output_tokens": .int(output),
+        ])
+        guard body["stream"]?.boolValue == true else {
+            return Self.json(200, .object([
+                "id": .string(id), "type": "message", "role": "assistant", "model": .string(model),
+                "content": .array([.object(["type": "text", "text": .string(words.joined(separator: " "))])]),
+                "stop_reason": "end_turn", "stop_sequence": nil, "usage": usage,
+            ]))
+        }
+        func event(_ name: String, _ data: JSONValue) -> [UInt8] {
+            Array("event: \(name)\ndata: ".utf8) + data.encoded() + Array("\n\n".utf8)
+        }
+        var frames = [
+            event("message_start", .object([
+                "type": "message_start",
+                "message": .object([
+                    "id": .string(id), "type": "message", "role": "assistant", "model": .string(model), "content": .array([]),
+                    "usage": .object(["input_tokens": .int(input), "cache_read_input_tokens": .int(5), "output_tokens": .int(1)]),
+                ]),
+            ])),
+            event("content_block_start", .object([
+                "type": "content_block_start", "index": .int(0), "content_block": .object(["type": "text", "text": ""]),
+            ])),
+        ]
+        for (i, word) in words.enumerated() {
+            frames.append(event("content_block_delta", .object([
+                "type": "content_block_delta", "index": .int(0),
+                "delta": .object(["type": "text_delta", "text": .string(i == 0 ? word : " " + word)]),
+            ])))
+        }
+        frames.append(event("content_block_stop", .object(["type": "content_block_stop", "index": .int(0)])))
+        frames.append(event("message_delta", .object([
+            "type": "message_delta", "delta": .object(["stop_reason": "end_turn"]),
+            "usage": .object(["output_tokens": .int(output)]),
+        ])))
+        frames.append(event("message_stop", .object(["type": "message_stop"])))
+        return UpstreamResponse(status: 200, headers: ["content-type": "text/event-stream"], body: Self.bytes(frames))
     }
 
     func embeddings(_ body: JSONObject, model: String) -> UpstreamResponse {
