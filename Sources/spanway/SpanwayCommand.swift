@@ -21,7 +21,7 @@ func makeLogger(_ label: String) -> Logger {
 }
 
 func loadConfig(_ path: String, environment: [String: String]) throws -> GatewayConfig {
-    let loader = ConfigLoader(environment: environment, knownProviders: ProviderCatalogue.names)
+    let loader = ProviderCatalogue.configLoader(environment: environment)
     do {
         return try loader.load(contentsOfFile: path)
     } catch {
@@ -75,7 +75,7 @@ struct Check: ParsableCommand {
             printError("error: cannot read \(config)")
             throw ExitCode.failure
         }
-        let loader = ConfigLoader(environment: ProcessInfo.processInfo.environment, knownProviders: ProviderCatalogue.names)
+        let loader = ProviderCatalogue.configLoader(environment: ProcessInfo.processInfo.environment)
         let (parsed, issues) = loader.check(yaml: String(decoding: data, as: UTF8.self))
         for issue in issues { print(issue) }
         if issues.contains(where: { $0.severity == .error }) { throw ExitCode.failure }

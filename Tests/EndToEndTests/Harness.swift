@@ -72,7 +72,8 @@ struct Harness {
     static let master = "sk-e2e-master"
     static let upstreamKey = "sk-e2e-upstream-secret"
 
-    /// `config` is YAML with `{upstream}` standing for the mock upstream's base URL.
+    /// `config` is YAML with `{upstream}` standing for the mock upstream's base URL (`…/v1`) and
+    /// `{upstream_root}` for its origin.
     static func with(
         config: String, environment: [String: String] = [:], otlp: Bool = true,
         _ body: (Harness) async throws -> Void
@@ -95,7 +96,8 @@ struct Harness {
                 return ServiceGroup(configuration: .init(services: [app], logger: logger))
             }
             let helpers = [
-                start("upstream", MockUpstreamServer.makeRouter(upstream: mock)), start("receiver", receiver.router()),
+                start("upstream", FixtureUpstream.addRoutes(to: MockUpstreamServer.makeRouter(upstream: mock), log: upstreamLog)),
+                start("receiver", receiver.router()),
             ]
             for helper in helpers { group.addTask { try await helper.run() } }
             var found: [String: Int] = [:]
@@ -108,8 +110,8 @@ struct Harness {
             if otlp { env["OTEL_EXPORTER_OTLP_ENDPOINT"] = "http://127.0.0.1:\(found["receiver"] ?? 0)" }
             env.merge(environment) { $1 }
             let yaml = config.replacingOccurrences(of: "{upstream}", with: "http://127.0.0.1:\(upstreamPort)/v1")
-            let loader = ConfigLoader(
-                environment: ["E2E_UPSTREAM_KEY": upstreamKey], knownProviders: ProviderCatalogue.names)
+                .replacingOccurrences(of: "{upstream_root}", with: "http://127.0.0.1:\(upstreamPort)")
+            let loader = ProviderCatalogue.configLoader(environment: ["E2E_UPSTREAM_KEY": upstreamKey])
             let gatewayConfig = try loader.load(yaml: yaml)
             let upstreamClient = GatewayBootstrap.makeHTTPClient()
             let store = try SQLiteStore(path: FileManager.default.temporaryDirectory.appendingPathComponent("spanway-e2e-\(UUID().uuidString).db").path)

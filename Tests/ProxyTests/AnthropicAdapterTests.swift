@@ -31,50 +31,12 @@ import Testing
         #expect(body["object"] == "chat.completion")
     }
 
-    /// Scenario B split at every byte: text, one tool call (block 1 becomes tool call 0), usage.
+    /// Scenario B fed a byte at a time: text, one tool call (block 1 becomes tool call 0), usage.
     @Test func decodesTheStreamFixtureAtEveryBoundary() throws {
         let expected = try #require(try Fixture.json("scenario-b.normalized.json")["anthropic/messages.stream.sse"])
-        let bytes = try Fixture.bytes("anthropic/messages.stream.sse")
-        for cut in stride(from: 0, through: bytes.count, by: 1) {
-            var decoder = adapter.makeStreamDecoder()
-            var chunks = try decoder.feed(ByteBuffer(bytes: bytes[..<cut]))
-            chunks += try decoder.feed(ByteBuffer(bytes: bytes[cut...]))
-            chunks += try decoder.finish()
-            var content = ""
-            var arguments = ""
-            var name: String?
-            var toolIndexes = Set<Int>()
-            var finish: String?
-            var usage: JSONValue?
-            var done = false
-            for chunk in chunks {
-                guard case .chunk(let object, let raw) = chunk else {
-                    done = true
-                    continue
-                }
-                #expect(try JSONParser.parse(raw) == .object(object))
-                if let u = object["usage"] { usage = u }
-                for choice in object["choices"]?.arrayValue ?? [] {
-                    content += choice["delta"]?["content"]?.stringValue ?? ""
-                    for call in choice["delta"]?["tool_calls"]?.arrayValue ?? [] {
-                        toolIndexes.insert(call["index"]?.intValue ?? -1)
-                        name = name ?? call["function"]?["name"]?.stringValue
-                        arguments += call["function"]?["arguments"]?.stringValue ?? ""
-                    }
-                    if let reason = choice["finish_reason"]?.stringValue { finish = reason }
-                }
-            }
-            guard done else {
-                Issue.record("no [DONE] with a split at \(cut)")
-                return
-            }
-            #expect(content == expected["content"]?.stringValue, "split at \(cut)")
-            #expect(toolIndexes == [0] && name == expected["tool_calls"]?.arrayValue?.first?["name"]?.stringValue)
-            #expect(try JSONParser.parse(arguments) == expected["tool_calls"]?.arrayValue?.first?["arguments_json"])
-            #expect(finish == expected["finish_reason"]?.stringValue)
-            #expect(usage?["prompt_tokens"]?.intValue == expected["usage"]?["prompt_tokens"]?.intValue)
-            #expect(usage?["completion_tokens"]?.intValue == expected["usage"]?["completion_tokens"]?.intValue)
-        }
+        let transcript = try StreamTranscript.decodeBytewise(
+            try Fixture.bytes("anthropic/messages.stream.sse"), with: adapter.makeStreamDecoder())
+        try transcript.expectMatches(expected)
     }
 
     @Test func midStreamErrorBecomesAnErrorChunk() throws {
@@ -138,7 +100,7 @@ import Testing
             (#"{"model":"c","messages":[{"role":"user","content":"x"}],"seed":1}"#, "seed"),
             (#"{"model":"c","messages":[{"role":"user","content":"x"}],"n":2}"#, "n"),
             (#"{"model":"c","messages":[{"role":"user","content":"x"}],"temperature":1.5}"#, "temperature"),
-            (#"{"model":"c","messages":[{"role":"user","content":"x"}],"response_format":{"type":"json_object"}}"#, "response_format"),
+            (#"{"model":"c","messages":[{"role":"user","content":"x"}],"response_format":{"type":"json_schema","json_schema":{}}}"#, "response_format"),
             (#"{"model":"c","messages":[{"role":"assistant","content":null,"tool_calls":[{"id":"t","type":"function","function":{"name":"f","arguments":"{oops"}}]}]}"#,
                 "messages[0].tool_calls[0].function.arguments"),
             (#"{"model":"c","messages":[{"role":"user","content":[{"type":"image_url","image_url":{"url":"ftp://x"}}]}]}"#, "messages[0].content[0].image_url.url"),
@@ -152,8 +114,66 @@ import Testing
                 #expect(error.param == param && error.status == 400, "\(text)")
             }
         }
+        var lenient = deployment
+        lenient.dropParams = true
+        let dropped = try JSONParser.parse(try adapter.request(
+            for: chat(#"{"model":"c","messages":[{"role":"user","content":"x"}],"seed":1,"logit_bias":{"1":2}}"#), deployment: lenient).body)
+        #expect(dropped["seed"] == nil && dropped["logit_bias"] == nil && dropped["messages"] != nil)
+        #expect(throws: GatewayError.self) {
+            try adapter.request(for: try chat(#"{"model":"c","messages":[{"role":"user","content":"x"}],"n":3}"#), deployment: lenient)
+        }
+        lenient.maxOutputTokens = 64000
+        let limited = try JSONParser.parse(try adapter.request(
+            for: chat(#"{"model":"c","messages":[{"role":"user","content":"x"}]}"#), deployment: lenient).body)
+        #expect(limited["max_tokens"]?.intValue == 64000)
         #expect(throws: GatewayError.self) {
             try adapter.request(for: try OpenAIRequest(operation: .embeddings, bytes: Array(#"{"model":"c","input":"x"}"#.utf8)), deployment: deployment)
         }
+    }
+
+    /// JSON mode goes out as a forced tool and comes back as content, in both reply shapes.
+    @Test func jsonModeIsAForcedToolAnsweredAsContent() throws {
+        let request = try chat(#"""
+            {"model":"c","messages":[{"role":"user","content":"x"}],
+             "response_format":{"type":"json_schema","json_schema":{"name":"city","schema":{"type":"object","properties":{"city":{"type":"string"}}}}}}
+            """#)
+        let body = try JSONParser.parse(try adapter.request(for: request, deployment: deployment).body)
+        #expect(body["tool_choice"] == .object(["type": "tool", "name": "json_response"]))
+        #expect(body["tools"]?.arrayValue?.last?["input_schema"]?["properties"]?["city"]?["type"] == "string")
+
+        let message = #"""
+            {"id":"msg_1","type":"message","role":"assistant","model":"m","stop_reason":"tool_use",
+             "content":[{"type":"tool_use","id":"toolu_1","name":"json_response","input":{"city":"Paris"}}],
+             "usage":{"input_tokens":10,"output_tokens":5}}
+            """#
+        let reply = try adapter.parseResponse(Array(message.utf8), for: request)
+        let choice = try JSONParser.parse(reply.body)["choices"]?.arrayValue?.first
+        #expect(try JSONParser.parse(Array((choice?["message"]?["content"]?.stringValue ?? "").utf8)) == .object(["city": "Paris"]))
+        #expect(choice?["message"]?["tool_calls"] == nil && reply.finishReasons == ["stop"])
+
+        let stream = #"""
+            event: message_start
+            data: {"type":"message_start","message":{"id":"msg_1","model":"m","usage":{"input_tokens":10,"output_tokens":1}}}
+
+            event: content_block_start
+            data: {"type":"content_block_start","index":0,"content_block":{"type":"tool_use","id":"toolu_1","name":"json_response","input":{}}}
+
+            event: content_block_delta
+            data: {"type":"content_block_delta","index":0,"delta":{"type":"input_json_delta","partial_json":"{\"city\": "}}
+
+            event: content_block_delta
+            data: {"type":"content_block_delta","index":0,"delta":{"type":"input_json_delta","partial_json":"\"Paris\"}"}}
+
+            event: message_delta
+            data: {"type":"message_delta","delta":{"stop_reason":"tool_use"},"usage":{"output_tokens":5}}
+
+            event: message_stop
+            data: {"type":"message_stop"}
+
+
+            """#
+        let transcript = try StreamTranscript.decodeBytewise(Array(stream.utf8), with: adapter.makeStreamDecoder(for: request))
+        #expect(transcript.content == #"{"city": "Paris"}"# && transcript.toolCalls.isEmpty)
+        #expect(transcript.finishReason == "stop" && transcript.sawDone)
     }
 }

@@ -91,11 +91,11 @@ import Testing
             model_list:
               - model_name: a
                 litellm_params: {model: openai/a, weight: 3}
-            litellm_settings: {drop_params: true}
+            litellm_settings: {set_verbose: true}
             something_new: 1
             """)
         #expect(config.deployments.count == 1)
-        #expect(Set(config.warnings.map(\.path)) == ["model_list[0].litellm_params.weight", "litellm_settings.drop_params", "something_new"])
+        #expect(Set(config.warnings.map(\.path)) == ["model_list[0].litellm_params.weight", "litellm_settings.set_verbose", "something_new"])
     }
 
     @Test func brokenYAMLAndWrongShapes() {
@@ -119,5 +119,36 @@ import Testing
     @Test func issuesPrintWithSeverityAndPath() {
         #expect(ConfigIssue(.error, "model_list[2].litellm_params.api_key", "x").description
             == "error: model_list[2].litellm_params.api_key: x")
+    }
+
+    @Test func providerParamsAndDropParams() throws {
+        let loader = ProviderCatalogue.configLoader(environment: ["AWS_SECRET": "aws-s3cret"])
+        let config = try loader.load(yaml: """
+            litellm_settings: {drop_params: true}
+            model_list:
+              - model_name: claude
+                litellm_params:
+                  model: bedrock/anthropic.claude-3-5-sonnet-20240620-v1:0
+                  aws_region_name: eu-west-1
+                  aws_access_key_id: AKIDEXAMPLE
+                  aws_secret_access_key: os.environ/AWS_SECRET
+              - model_name: strict
+                litellm_params: {model: openai/gpt-4o, drop_params: false}
+            """)
+        let bedrock = config.deployments[0]
+        #expect(bedrock.providerParams == [
+            "aws_region_name": "eu-west-1", "aws_access_key_id": "AKIDEXAMPLE", "aws_secret_access_key": "aws-s3cret",
+        ])
+        #expect(bedrock.secrets == ["aws-s3cret"])
+        #expect(!bedrock.description.contains("aws-s3cret"))
+        #expect(bedrock.dropParams && !config.deployments[1].dropParams)
+        #expect(config.warnings.isEmpty)
+    }
+
+    @Test func providersWithoutASharedEndpointNeedAnAPIBase() {
+        let (_, issues) = ProviderCatalogue.configLoader(environment: [:]).check(yaml: """
+            model_list: [{model_name: a, litellm_params: {model: azure/gpt-4o, api_key: k}}]
+            """)
+        #expect(issues.map(\.description) == ["error: model_list[0].litellm_params.api_base: required for azure/ deployments"])
     }
 }

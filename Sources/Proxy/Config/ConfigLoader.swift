@@ -8,10 +8,13 @@ import Yams
 public struct ConfigLoader: Sendable {
     public var environment: [String: String]
     public var knownProviders: Set<String>
+    /// Providers with no shared endpoint (Azure, Databricks): their deployments must set `api_base`.
+    public var providersNeedingAPIBase: Set<String>
 
-    public init(environment: [String: String], knownProviders: Set<String>) {
+    public init(environment: [String: String], knownProviders: Set<String>, providersNeedingAPIBase: Set<String> = []) {
         self.environment = environment
         self.knownProviders = knownProviders
+        self.providersNeedingAPIBase = providersNeedingAPIBase
     }
 
     public func load(contentsOfFile path: String) throws(ConfigError) -> GatewayConfig {
@@ -70,7 +73,10 @@ public struct ConfigLoader: Sendable {
         }
 
         let litellm = top["litellm_settings"].flatMap { reader.mapping($0, at: "litellm_settings") } ?? [:]
-        reader.warnUnknown(litellm, known: ["callbacks", "success_callback", "failure_callback"], at: "litellm_settings")
+        reader.warnUnknown(litellm, known: ["callbacks", "success_callback", "failure_callback", "drop_params"], at: "litellm_settings")
+        if let node = litellm["drop_params"] {
+            config.dropParams = reader.bool(node, at: "litellm_settings.drop_params") ?? false
+        }
         for key in ["callbacks", "success_callback", "failure_callback"] {
             for name in litellm[key].flatMap({ reader.stringList($0, at: "litellm_settings.\(key)") }) ?? []
             where !config.callbacks.contains(name) {
@@ -93,7 +99,7 @@ public struct ConfigLoader: Sendable {
             var ids = Set<String>()
             for (index, item) in items.enumerated() {
                 let path = "model_list[\(index)]"
-                guard let deployment = readDeployment(item, at: path, &reader) else { continue }
+                guard let deployment = readDeployment(item, at: path, dropParams: config.dropParams, &reader) else { continue }
                 if !ids.insert(deployment.id).inserted {
                     reader.error("\(path).model_info.id", "duplicate deployment id '\(deployment.id)'")
                 }
@@ -105,7 +111,7 @@ public struct ConfigLoader: Sendable {
         return config
     }
 
-    private func readDeployment(_ node: Node, at path: String, _ reader: inout YAMLReader) -> DeploymentConfig? {
+    private func readDeployment(_ node: Node, at path: String, dropParams: Bool, _ reader: inout YAMLReader) -> DeploymentConfig? {
         guard let entry = reader.mapping(node, at: path) else { return nil }
         reader.warnUnknown(entry, known: ["model_name", "litellm_params", "model_info"], at: path)
         guard let nameNode = entry["model_name"] else {
@@ -121,8 +127,10 @@ public struct ConfigLoader: Sendable {
         guard let litellm = reader.mapping(params, at: paramsPath) else { return nil }
         reader.warnUnknown(
             litellm,
-            known: ["model", "api_base", "api_key", "api_version", "timeout", "rpm", "tpm", "input_cost_per_token",
-                "output_cost_per_token"], at: paramsPath)
+            known: ProviderParams.names.union([
+                "model", "api_base", "api_key", "api_version", "timeout", "rpm", "tpm", "input_cost_per_token",
+                "output_cost_per_token", "drop_params",
+            ]), at: paramsPath)
         guard let modelNode = litellm["model"] else {
             reader.error("\(paramsPath).model", "required (provider/model, e.g. openai/gpt-4o)")
             return nil
@@ -157,6 +165,9 @@ public struct ConfigLoader: Sendable {
                 reader.error("\(paramsPath).api_base", "not an http(s) URL")
             }
         }
+        if deployment.apiBase == nil && providersNeedingAPIBase.contains(provider) {
+            reader.error("\(paramsPath).api_base", "required for \(provider)/ deployments")
+        }
         deployment.apiKey = litellm["api_key"].flatMap { reader.string($0, at: "\(paramsPath).api_key") }
         deployment.apiVersion = litellm["api_version"].flatMap { reader.string($0, at: "\(paramsPath).api_version") }
         if let node = litellm["timeout"], let seconds = reader.double(node, at: "\(paramsPath).timeout") {
@@ -175,6 +186,13 @@ public struct ConfigLoader: Sendable {
             reader.double($0, at: "\(paramsPath).output_cost_per_token")
         }
 
+        deployment.dropParams = litellm["drop_params"].flatMap { reader.bool($0, at: "\(paramsPath).drop_params") } ?? dropParams
+        for name in ProviderParams.names.sorted() {
+            if let node = litellm[name], let value = reader.string(node, at: "\(paramsPath).\(name)") {
+                deployment.providerParams[name] = value
+            }
+        }
+
         var id: String?
         if let infoNode = entry["model_info"], let info = reader.mapping(infoNode, at: "\(path).model_info") {
             reader.warnUnknown(info, known: ["id"], at: "\(path).model_info")
@@ -186,7 +204,11 @@ public struct ConfigLoader: Sendable {
 
     /// A deployment id that survives restarts and reordering: a hash of what makes it distinct.
     static func stableID(_ d: DeploymentConfig) -> String {
-        let identity = [d.modelName, d.provider, d.model, d.apiBase ?? "", d.apiVersion ?? ""].joined(separator: "\u{1F}")
+        // Where a deployment runs (region, project) tells apart two entries for the same model; it is
+        // added only when set so that ids of configs without it stay as they were.
+        let location = ["aws_region_name", "vertex_project", "vertex_location"].compactMap { d.providerParams[$0] }
+        let identity = ([d.modelName, d.provider, d.model, d.apiBase ?? "", d.apiVersion ?? ""] + location)
+            .joined(separator: "\u{1F}")
         let digest = SHA256.hash(data: Array(identity.utf8))
         return digest.prefix(8).map { String(format: "%02x", $0) }.joined()
     }

@@ -17,6 +17,8 @@ public struct GatewayConfig: Sendable {
     public var pricingFile: String?
     /// Warnings found while loading (unknown keys and the like); errors make loading fail instead.
     public var warnings: [ConfigIssue]
+    /// `litellm_settings.drop_params`: the default for deployments that do not set their own.
+    public var dropParams = false
 
     public init(
         deployments: [DeploymentConfig] = [], masterKey: String? = nil, callbacks: [String] = [],
@@ -57,6 +59,14 @@ public struct DeploymentConfig: Sendable, Equatable {
     public var tpm: Int?
     public var inputCostPerToken: Double?
     public var outputCostPerToken: Double?
+    /// `drop_params` (per deployment, else `litellm_settings.drop_params`): OpenAI parameters the
+    /// provider cannot take are dropped instead of refused.
+    public var dropParams = false
+    /// Provider-specific `litellm_params` (`aws_region_name`, `vertex_project`, …; see
+    /// `ProviderParams.names`), already resolved from `os.environ/…`. Values may be secrets.
+    public var providerParams: [String: String] = [:]
+    /// The model's output limit from the price table, for providers that require one per request.
+    public var maxOutputTokens: Int?
 
     public init(
         modelName: String, provider: String, model: String, id: String, apiBase: String? = nil,
@@ -85,4 +95,21 @@ extension DeploymentConfig: CustomStringConvertible, CustomDebugStringConvertibl
     }
 
     public var debugDescription: String { description }
+}
+
+/// The provider-specific `litellm_params` the gateway reads (LiteLLM's names).
+public enum ProviderParams {
+    public static let names: Set<String> = [
+        "aws_access_key_id", "aws_secret_access_key", "aws_session_token", "aws_region_name",
+        "vertex_project", "vertex_location", "vertex_credentials",
+    ]
+    /// Those that are credentials: never logged, and scrubbed from upstream error messages.
+    public static let secrets: Set<String> = ["aws_secret_access_key", "aws_session_token", "vertex_credentials"]
+}
+
+extension DeploymentConfig {
+    /// Every credential of the deployment, for scrubbing text that leaves the gateway.
+    public var secrets: [String] {
+        [apiKey].compactMap { $0 } + ProviderParams.secrets.compactMap { providerParams[$0] }
+    }
 }

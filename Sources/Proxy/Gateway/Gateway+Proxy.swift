@@ -11,11 +11,22 @@ extension Gateway {
     public func proxy(
         _ operation: OpenAIRequest.Operation, body: ByteBuffer, headers: HTTPFields, route: String
     ) async -> GatewayReply {
+        await proxy(operation, body: body, headers: headers, route: route) { bytes throws(GatewayError) in
+            try OpenAIRequest(operation: operation, bytes: bytes)
+        }
+    }
+
+    /// The pipeline with the body read by `parse` (after authentication, so that an unknown
+    /// caller learns nothing about what a valid body looks like).
+    func proxy(
+        _ operation: OpenAIRequest.Operation, body: ByteBuffer, headers: HTTPFields, route: String,
+        parse: (ByteBufferView) throws(GatewayError) -> OpenAIRequest
+    ) async -> GatewayReply {
         let exchange = Exchange(method: "POST", route: route, operation: operation.rawValue, headers: headers)
         do throws(GatewayError) {
             let principal = try await authenticator.authenticate(headers)
             exchange.authenticated(principal)
-            let request = try OpenAIRequest(operation: operation, bytes: body.readableBytesView)
+            let request = try parse(body.readableBytesView)
             let name = try principal.admit(model: request.model)
             let group = router.hasGroup(name) ? name : nil
             exchange.requested(request, modelGroup: group)
@@ -71,6 +82,8 @@ extension Gateway {
         var upstreamRequest = try deployment.adapter.request(for: request, deployment: deployment.config)
         upstreamRequest.headers.replaceOrAdd(name: "traceparent", value: attempt.traceParent.header)
         if let state = exchange.server.traceState { upstreamRequest.headers.replaceOrAdd(name: "tracestate", value: state) }
+        upstreamRequest = try await deployment.adapter.prepare(
+            upstreamRequest, deployment: deployment.config, transport: deployment.transport)
 
         let response: UpstreamResponse
         do {

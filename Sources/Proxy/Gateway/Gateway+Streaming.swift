@@ -17,7 +17,7 @@ extension Gateway {
             ]
         let stream = ReplyStream { write in
             var relay = StreamRelay(
-                decoder: deployment.adapter.makeStreamDecoder(), forwardUsage: request.clientWantsStreamUsage)
+                decoder: deployment.adapter.makeStreamDecoder(for: request), forwardUsage: request.clientWantsStreamUsage)
             let ending = await relay.run(response.body, attempt: attempt, write: write)
             let reply = relay.reply
             var cost = 0.0

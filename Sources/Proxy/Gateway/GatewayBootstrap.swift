@@ -87,10 +87,12 @@ public struct GatewayBootstrap: Sendable {
         let network = HTTPTransport(client: httpClient)
         let mock = MockTransport(upstream: mockUpstream)
         var deployments: [Deployment] = []
-        for entry in config.deployments {
+        for var entry in config.deployments {
             guard let adapter = ProviderCatalogue.adapters[entry.provider] else { continue }
+            if entry.apiKey == nil, let name = adapter.apiKeyEnvironment { entry.apiKey = environment[name] }
             let transport: any Transport = ProviderCatalogue.inProcess.contains(entry.provider) ? mock : network
             let price = Self.price(for: entry, in: priceBook)
+            entry.maxOutputTokens = price?.maxOutputTokens
             if price == nil {
                 logger.warning(
                     "no price known for this deployment; its cost will be reported as 0",

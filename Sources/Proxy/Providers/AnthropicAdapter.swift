@@ -10,8 +10,10 @@ public struct AnthropicAdapter: ProviderAdapter {
     public var defaultAPIBase: String { "https://api.anthropic.com" }
     /// Used when the client sets no output limit (Messages requires one).
     static let defaultMaxTokens = 4096
-    /// OpenAI parameters with no Messages equivalent: refused by name rather than silently dropped.
-    static let unsupported = ["logprobs", "top_logprobs", "logit_bias", "seed", "presence_penalty", "frequency_penalty"]
+    /// OpenAI parameters with no Messages equivalent: refused by name unless `drop_params`.
+    static let unsupported = UnsupportedParams(
+        provider: "Anthropic",
+        names: ["logprobs", "top_logprobs", "logit_bias", "seed", "presence_penalty", "frequency_penalty"])
 
     public init() {}
 
@@ -26,7 +28,7 @@ public struct AnthropicAdapter: ProviderAdapter {
         var base = deployment.apiBase ?? defaultAPIBase
         while base.hasSuffix("/") { base.removeLast() }
         let url = base.hasSuffix("/v1") ? base + "/messages" : base + "/v1/messages"
-        let body = try AnthropicRequest.translate(request.body, model: deployment.model)
+        let body = try AnthropicRequest.translate(request.body, deployment: deployment)
         return UpstreamRequest(url: url, headers: headers, body: JSONValue.object(body).encoded())
     }
 
@@ -36,11 +38,16 @@ public struct AnthropicAdapter: ProviderAdapter {
         else {
             throw .badUpstreamResponse("The upstream answered with a body that is not an Anthropic message.")
         }
+        let jsonMode = Self.isJSONMode(request)
         var text = ""
         var toolCalls: [JSONValue] = []
+        var answeredJSON = false
         for block in blocks {
             switch block["type"]?.stringValue {
             case "text": text += block["text"]?.stringValue ?? ""
+            case "tool_use" where jsonMode && block["name"]?.stringValue == AnthropicRequest.jsonTool:
+                text += (block["input"] ?? .object([:])).encodedString()
+                answeredJSON = true
             case "tool_use":
                 toolCalls.append(.object([
                     "id": block["id"] ?? .null, "type": "function",
@@ -51,7 +58,8 @@ public struct AnthropicAdapter: ProviderAdapter {
             default: break  // thinking and server-tool blocks have no OpenAI field
             }
         }
-        let finish = Self.finishReason(message["stop_reason"]?.stringValue)
+        let stop = message["stop_reason"]?.stringValue
+        let finish = answeredJSON && stop == "tool_use" ? "stop" : Self.finishReason(stop)
         let usage = message["usage"].flatMap(Self.usage)
         var reply: JSONObject = [
             "role": "assistant", "content": text.isEmpty && !toolCalls.isEmpty ? .null : .string(text),
@@ -72,17 +80,29 @@ public struct AnthropicAdapter: ProviderAdapter {
         AnthropicStreamDecoder()
     }
 
+    public func makeStreamDecoder(for request: OpenAIRequest) -> any ChatStreamDecoder {
+        AnthropicStreamDecoder(jsonMode: Self.isJSONMode(request))
+    }
+
+    /// Whether the request asked for JSON, which is answered through `AnthropicRequest.jsonTool`.
+    static func isJSONMode(_ request: OpenAIRequest) -> Bool {
+        (try? AnthropicRequest.jsonSchema(request.body["response_format"])) != nil
+    }
+
     public func mapError(status: Int, headers: HTTPHeaders, body: [UInt8], deployment: DeploymentConfig) -> GatewayError {
         let error = (try? JSONParser.parse(body))?["error"]
         let type = error?["type"]?.stringValue
         let message = SecretRedactor.scrub(
             error?["message"]?.stringValue ?? "The upstream provider answered HTTP \(status).",
-            secrets: [deployment.apiKey].compactMap { $0 })
-        let contextWindow = message.contains("prompt is too long") || message.contains("exceed context limit")
+            secrets: deployment.secrets)
+        if type == "request_too_large" || (status == 400 && UpstreamErrorText.isContextWindowExceeded(message)) {
+            return .contextWindowExceeded(message, status: status)
+        }
+        if message.lowercased().contains("content filtering policy") { return .contentPolicyViolation(message) }
         let clientStatus = status == 529 ? 503 : OpenAIAdapter.clientStatus(forUpstream: status)
         var mapped = GatewayError(
             status: clientStatus, type: Self.openAIErrorType(type, status: clientStatus), message: message,
-            code: contextWindow ? "context_length_exceeded" : type, errorType: contextWindow ? "context_length_exceeded" : (type ?? String(status)))
+            code: type, errorType: type ?? String(status))
         if let retryAfter = headers.first(name: "retry-after") { mapped.headers["retry-after"] = retryAfter }
         return mapped
     }

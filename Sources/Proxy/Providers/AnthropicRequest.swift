@@ -2,19 +2,16 @@ import Telemetry
 
 /// OpenAI chat request → Anthropic Messages request (providers.md §4.3).
 enum AnthropicRequest {
-    static func translate(_ body: JSONObject, model: String) throws(GatewayError) -> JSONObject {
-        for field in AnthropicAdapter.unsupported where body[field] != nil && body[field] != .null {
-            throw .invalidRequest("'\(field)' is not supported by Anthropic models.", param: field)
-        }
-        if let n = body["n"]?.intValue, n > 1 {
-            throw .invalidRequest("'n' greater than 1 is not supported by Anthropic models.", param: "n")
-        }
-        if let format = body["response_format"]?["type"]?.stringValue, format != "text" {
-            throw .invalidRequest("'response_format' \(format) is not supported for Anthropic models yet.", param: "response_format")
-        }
+    /// The tool a JSON-mode request is answered through: Messages has no `response_format`, so
+    /// the schema becomes a forced tool whose input is handed back as the message content.
+    static let jsonTool = "json_response"
+
+    static func translate(_ body: JSONObject, deployment: DeploymentConfig) throws(GatewayError) -> JSONObject {
+        let body = try AnthropicAdapter.unsupported.apply(to: body, dropping: deployment.dropParams)
+        let model = deployment.model
         var out: JSONObject = ["model": .string(model)]
         let limit = (body["max_completion_tokens"] ?? body["max_tokens"])?.intValue
-        out["max_tokens"] = .int(limit ?? AnthropicAdapter.defaultMaxTokens)
+        out["max_tokens"] = .int(limit ?? deployment.maxOutputTokens ?? AnthropicAdapter.defaultMaxTokens)
         let (system, messages) = try conversation(body["messages"]?.arrayValue ?? [])
         if !system.isEmpty { out["system"] = .array(system) }
         out["messages"] = .array(messages)
@@ -44,9 +41,32 @@ enum AnthropicRequest {
         if let choice = try toolChoice(body["tool_choice"], parallel: body["parallel_tool_calls"]?.boolValue) {
             out["tool_choice"] = choice
         }
+        if let schema = try jsonSchema(body["response_format"]) {
+            var tools = out["tools"]?.arrayValue ?? []
+            tools.append(.object([
+                "name": .string(jsonTool), "description": "Respond with a JSON object.", "input_schema": schema,
+            ]))
+            out["tools"] = .array(tools)
+            out["tool_choice"] = .object(["type": "tool", "name": .string(jsonTool)])
+        }
         if body["stream"]?.boolValue == true { out["stream"] = true }
         if let user = body["user"]?.stringValue { out["metadata"] = .object(["user_id": .string(user)]) }
         return out
+    }
+
+    /// The schema a `response_format` asks for, or nil for plain text.
+    static func jsonSchema(_ format: JSONValue?) throws(GatewayError) -> JSONValue? {
+        switch format?["type"]?.stringValue {
+        case nil, "text": return nil
+        case "json_object": return .object(["type": "object"])
+        case "json_schema":
+            guard let schema = format?["json_schema"]?["schema"], schema.objectValue != nil else {
+                throw .invalidRequest("'response_format.json_schema.schema' must be an object.", param: "response_format")
+            }
+            return schema
+        case let other?:
+            throw .invalidRequest("'response_format' type '\(other)' is not supported.", param: "response_format")
+        }
     }
 
     /// System text pulled out; tool results folded into user turns; same-role turns merged.

@@ -12,6 +12,13 @@ struct AnthropicStreamDecoder: ChatStreamDecoder {
     private var startUsage: JSONValue?
     private var usage: Usage?
     private var toolOrdinals: [Int: Int] = [:]
+    /// JSON mode: the forced JSON tool's input streams out as content (see `AnthropicRequest.jsonTool`).
+    private let jsonMode: Bool
+    private var jsonBlock: Int?
+
+    init(jsonMode: Bool = false) {
+        self.jsonMode = jsonMode
+    }
 
     mutating func feed(_ buffer: ByteBuffer) throws(GatewayError) -> [StreamChunk] {
         let events: [SSEEvent]
@@ -44,6 +51,10 @@ struct AnthropicStreamDecoder: ChatStreamDecoder {
             guard object["content_block"]?["type"]?.stringValue == "tool_use", let index = object["index"]?.intValue else {
                 return []
             }
+            if jsonMode && object["content_block"]?["name"]?.stringValue == AnthropicRequest.jsonTool {
+                jsonBlock = index
+                return []
+            }
             let ordinal = toolOrdinals.count
             toolOrdinals[index] = ordinal
             let block = object["content_block"]
@@ -56,6 +67,9 @@ struct AnthropicStreamDecoder: ChatStreamDecoder {
             switch delta?["type"]?.stringValue {
             case "text_delta":
                 return [chunk(delta: ["content": delta?["text"] ?? ""])]
+            case "input_json_delta" where jsonBlock != nil && object["index"]?.intValue == jsonBlock:
+                guard let fragment = delta?["partial_json"]?.stringValue, !fragment.isEmpty else { return [] }
+                return [chunk(delta: ["content": .string(fragment)])]
             case "input_json_delta":
                 guard let fragment = delta?["partial_json"]?.stringValue, !fragment.isEmpty,
                     let ordinal = object["index"]?.intValue.flatMap({ toolOrdinals[$0] })
@@ -71,7 +85,8 @@ struct AnthropicStreamDecoder: ChatStreamDecoder {
             var merged = startUsage?.objectValue ?? JSONObject()
             for member in object["usage"]?.objectValue?.members ?? [] { merged[member.key] = member.value }
             usage = AnthropicAdapter.usage(.object(merged))
-            let finish = AnthropicAdapter.finishReason(object["delta"]?["stop_reason"]?.stringValue)
+            let stop = object["delta"]?["stop_reason"]?.stringValue
+            let finish = jsonBlock != nil && stop == "tool_use" ? "stop" : AnthropicAdapter.finishReason(stop)
             return [chunk(delta: [:], finish: finish)]
         case "message_stop":
             var last: [StreamChunk] = []

@@ -8,10 +8,15 @@ import Telemetry
 public struct OpenAIAdapter: ProviderAdapter {
     public let genAIProviderName: String
     public let defaultAPIBase: String
+    public let apiKeyEnvironment: String?
 
-    public init(providerName: String = "openai", defaultAPIBase: String = "https://api.openai.com/v1") {
+    public init(
+        providerName: String = "openai", defaultAPIBase: String = "https://api.openai.com/v1",
+        apiKeyEnvironment: String? = "OPENAI_API_KEY"
+    ) {
         self.genAIProviderName = providerName
         self.defaultAPIBase = defaultAPIBase
+        self.apiKeyEnvironment = apiKeyEnvironment
     }
 
     public func request(for request: OpenAIRequest, deployment: DeploymentConfig) throws(GatewayError) -> UpstreamRequest {
@@ -53,15 +58,20 @@ public struct OpenAIAdapter: ProviderAdapter {
 
     public func mapError(status: Int, headers: HTTPHeaders, body: [UInt8], deployment: DeploymentConfig) -> GatewayError {
         let upstream = (try? JSONParser.parse(body))?["error"]
-        let secrets = [deployment.apiKey].compactMap { $0 }
-        let message = upstream?["message"]?.stringValue ?? upstream?.stringValue
-            ?? "The upstream provider answered HTTP \(status)."
+        let message = SecretRedactor.scrub(
+            upstream?["message"]?.stringValue ?? upstream?.stringValue ?? "The upstream provider answered HTTP \(status).",
+            secrets: deployment.secrets)
         let code = upstream?["code"]?.stringValue ?? upstream?["code"]?.intValue.map(String.init)
+        let param = upstream?["param"]?.stringValue
+        if Self.contentPolicyCodes.contains(code ?? "") { return .contentPolicyViolation(message, param: param) }
+        if (status == 400 || status == 413) && UpstreamErrorText.isContextWindowExceeded("\(code ?? "") \(message)") {
+            return .contextWindowExceeded(message, status: status, param: param)
+        }
         var error = GatewayError(
             status: Self.clientStatus(forUpstream: status),
             type: upstream?["type"]?.stringValue ?? Self.errorType(forStatus: status),
-            message: SecretRedactor.scrub(message, secrets: secrets),
-            param: upstream?["param"]?.stringValue,
+            message: message,
+            param: param,
             code: code,
             errorType: code ?? String(status))
         if let retryAfter = Self.retryAfterSeconds(headers) {
@@ -69,6 +79,9 @@ public struct OpenAIAdapter: ProviderAdapter {
         }
         return error
     }
+
+    /// OpenAI's codes for a prompt or output refused by policy (Azure's `content_filter` included).
+    static let contentPolicyCodes: Set<String> = ["content_policy_violation", "invalid_prompt", "content_filter"]
 
     /// OpenAI's usage object in GenAI terms: `prompt_tokens` already includes cached tokens and
     /// `completion_tokens` already includes reasoning tokens.
@@ -79,7 +92,9 @@ public struct OpenAIAdapter: ProviderAdapter {
         return Usage(
             inputTokens: input,
             outputTokens: object["completion_tokens"]?.intValue ?? object["output_tokens"]?.intValue ?? 0,
-            cacheReadTokens: object["prompt_tokens_details"]?["cached_tokens"]?.intValue ?? 0,
+            // DeepSeek reports cache hits on its own field.
+            cacheReadTokens: object["prompt_tokens_details"]?["cached_tokens"]?.intValue
+                ?? object["prompt_cache_hit_tokens"]?.intValue ?? 0,
             cacheCreationTokens: object["prompt_tokens_details"]?["cache_creation_tokens"]?.intValue ?? 0,
             reasoningTokens: object["completion_tokens_details"]?["reasoning_tokens"]?.intValue ?? 0)
     }

@@ -45,10 +45,32 @@ public protocol ProviderAdapter: Sendable {
     func request(for request: OpenAIRequest, deployment: DeploymentConfig) throws(GatewayError) -> UpstreamRequest
     func parseResponse(_ body: [UInt8], for request: OpenAIRequest) throws(GatewayError) -> ProviderReply
     func makeStreamDecoder() -> any ChatStreamDecoder
+    /// A decoder for this request's stream, where the translation depends on what was asked.
+    func makeStreamDecoder(for request: OpenAIRequest) -> any ChatStreamDecoder
     func mapError(status: Int, headers: HTTPHeaders, body: [UInt8], deployment: DeploymentConfig) -> GatewayError
+
+    /// The environment variable holding the provider's key when `api_key` is not configured.
+    var apiKeyEnvironment: String? { get }
+
+    /// The last step before sending, after the gateway has added its own headers: request signing
+    /// (Bedrock's SigV4) or fetching an access token (Vertex AI). `transport` reaches the network.
+    func prepare(_ request: UpstreamRequest, deployment: DeploymentConfig, transport: any Transport)
+        async throws(GatewayError) -> UpstreamRequest
 }
 
 extension ProviderAdapter {
+    public var apiKeyEnvironment: String? { nil }
+
+    public func makeStreamDecoder(for request: OpenAIRequest) -> any ChatStreamDecoder {
+        makeStreamDecoder()
+    }
+
+    public func prepare(_ request: UpstreamRequest, deployment: DeploymentConfig, transport: any Transport)
+        async throws(GatewayError) -> UpstreamRequest
+    {
+        request
+    }
+
     /// `api_base` (or the provider's default) with `path` appended, one slash between.
     func url(_ deployment: DeploymentConfig, _ path: String) -> String {
         var base = deployment.apiBase ?? defaultAPIBase

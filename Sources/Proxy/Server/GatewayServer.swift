@@ -20,6 +20,10 @@ public enum GatewayServer {
                     return response(reply)
                 }
             }
+            router.post(RouterPath(prefix + "/messages")) { request, _ -> Response in
+                let body = try await collectBody(request, limit: limit)
+                return response(await gateway.proxyMessages(body: body, headers: request.headers, route: prefix + "/messages"))
+            }
             router.get(RouterPath(prefix + "/models")) { request, _ -> Response in
                 response(await gateway.models(headers: request.headers))
             }

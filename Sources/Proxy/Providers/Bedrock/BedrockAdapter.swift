@@ -1,0 +1,189 @@
+import Foundation
+import NIOCore
+import NIOHTTP1
+import Telemetry
+
+/// AWS Bedrock (`bedrock/<modelId>`) through the Converse API (providers.md §6): OpenAI requests
+/// translated to Converse, answers and binary event streams translated back, exceptions mapped.
+/// Requests are signed with SigV4 in `prepare`, after the gateway has added its own headers, or
+/// carry a Bedrock API key as a bearer token. Embeddings go through InvokeModel for the Titan and
+/// Cohere embedding models.
+public struct BedrockAdapter: ProviderAdapter {
+    public var genAIProviderName: String { "aws.bedrock" }
+    /// The host depends on the region; this is the environment's region, for span attributes
+    /// only. Requests use each deployment's own region.
+    public var defaultAPIBase: String { Self.endpoint(region: environment.region ?? "us-east-1") }
+    /// Bedrock API keys, sent as `Authorization: Bearer` instead of a signature (the AWS SDKs'
+    /// variable).
+    public var apiKeyEnvironment: String? { "AWS_BEARER_TOKEN_BEDROCK" }
+    /// SigV4's service name for Bedrock Runtime (not `bedrock-runtime`).
+    static let signingName = "bedrock"
+
+    let environment: AWSEnvironment
+
+    /// `environment` is read once, here: AWS credentials and region when a deployment sets none.
+    public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
+        self.environment = AWSEnvironment(environment)
+    }
+
+    static func endpoint(region: String) -> String {
+        "https://bedrock-runtime.\(region).amazonaws.com"
+    }
+
+    public func request(for request: OpenAIRequest, deployment: DeploymentConfig) throws(GatewayError) -> UpstreamRequest {
+        var base: String
+        if let apiBase = deployment.apiBase, !apiBase.isEmpty {
+            base = apiBase
+        } else {
+            base = try Self.endpoint(region: region(for: deployment))
+        }
+        while base.hasSuffix("/") { base.removeLast() }
+        // One path segment, so `:` in versions and `/` in ARNs are encoded too.
+        let modelPath = base + "/model/" + SigV4Signer.uriEncode(deployment.model, keepSlash: false)
+        var headers = HTTPHeaders()
+        headers.add(name: "content-type", value: "application/json")
+        if let key = deployment.apiKey, !key.isEmpty { headers.add(name: "authorization", value: "Bearer \(key)") }
+        switch request.operation {
+        case .chat:
+            let body = try BedrockRequest.translate(request.body, dropParams: deployment.dropParams)
+            if request.stream { headers.add(name: "accept", value: "application/vnd.amazon.eventstream") }
+            return UpstreamRequest(
+                url: modelPath + (request.stream ? "/converse-stream" : "/converse"), headers: headers,
+                body: JSONValue.object(body).encoded())
+        case .embeddings:
+            let body = try BedrockEmbeddings.request(request.body, model: deployment.model, dropParams: deployment.dropParams)
+            return UpstreamRequest(url: modelPath + "/invoke", headers: headers, body: JSONValue.object(body).encoded())
+        }
+    }
+
+    /// SigV4 over the final request; a request with a Bedrock API key is sent as it is.
+    public func prepare(_ request: UpstreamRequest, deployment: DeploymentConfig, transport: any Transport)
+        async throws(GatewayError) -> UpstreamRequest
+    {
+        if let key = deployment.apiKey, !key.isEmpty { return request }
+        guard let credentials = environment.credentials(for: deployment) else {
+            throw Self.misconfigured(
+                "The Bedrock deployment '\(deployment.modelName)' has no AWS credentials: set aws_access_key_id and "
+                    + "aws_secret_access_key (or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY), or a Bedrock API key.")
+        }
+        let signer = try SigV4Signer(credentials: credentials, region: region(for: deployment), service: Self.signingName)
+        return try signer.sign(request, at: Date())
+    }
+
+    public func parseResponse(_ body: [UInt8], for request: OpenAIRequest) throws(GatewayError) -> ProviderReply {
+        if request.operation == .embeddings {
+            let base64 = request.body["encoding_format"]?.stringValue == "base64"
+            return try BedrockEmbeddings.parse(body, model: request.model, base64: base64)
+        }
+        guard let json = try? JSONParser.parse(body), let blocks = json["output"]?["message"]?["content"]?.arrayValue else {
+            throw .badUpstreamResponse("The upstream answered with a body that is not a Bedrock Converse response.")
+        }
+        var text = ""
+        var toolCalls: [JSONValue] = []
+        for block in blocks {
+            if let part = block["text"]?.stringValue {
+                text += part
+            } else if let toolUse = block["toolUse"] {
+                guard let id = toolUse["toolUseId"]?.stringValue, let name = toolUse["name"]?.stringValue else {
+                    throw .badUpstreamResponse("The upstream's Bedrock toolUse block has no toolUseId or name.")
+                }
+                toolCalls.append(.object([
+                    "id": .string(id), "type": "function",
+                    "function": .object([
+                        "name": .string(name), "arguments": .string((toolUse["input"] ?? .object([:])).encodedString()),
+                    ]),
+                ]))
+            }
+            // reasoningContent, citations and the like have no OpenAI field.
+        }
+        let finish = Self.finishReason(json["stopReason"]?.stringValue, sawToolCall: !toolCalls.isEmpty)
+        let usage = Self.usage(json["usage"])
+        var message: JSONObject = [
+            "role": "assistant", "content": text.isEmpty && !toolCalls.isEmpty ? .null : .string(text),
+        ]
+        if !toolCalls.isEmpty { message["tool_calls"] = .array(toolCalls) }
+        // Converse has no response id and names no model: make an id up, echo the model asked for.
+        let id = Self.makeResponseID()
+        var completion: JSONObject = [
+            "id": .string(id), "object": "chat.completion", "created": .int(Int(Date().timeIntervalSince1970)),
+            "model": .string(request.model),
+            "choices": .array([.object(["index": .int(0), "message": .object(message), "finish_reason": .string(finish)])]),
+        ]
+        if let usage { completion["usage"] = Self.openAIUsage(usage) }
+        return ProviderReply(
+            body: JSONValue.object(completion).encoded(), usage: usage, responseID: id, responseModel: nil,
+            finishReasons: [finish])
+    }
+
+    public func makeStreamDecoder() -> any ChatStreamDecoder {
+        BedrockStreamDecoder(model: "", secrets: environment.credentials?.secrets ?? [])
+    }
+
+    /// The stream decoder for one request: chunks name the model the client asked for, since
+    /// Bedrock's stream names none.
+    public func makeStreamDecoder(for request: OpenAIRequest) -> any ChatStreamDecoder {
+        BedrockStreamDecoder(model: request.model, secrets: environment.credentials?.secrets ?? [])
+    }
+
+    public func mapError(status: Int, headers: HTTPHeaders, body: [UInt8], deployment: DeploymentConfig) -> GatewayError {
+        let json = try? JSONParser.parse(body)
+        let text = json?["message"]?.stringValue ?? json?["Message"]?.stringValue ?? "Bedrock answered HTTP \(status)."
+        let secrets = deployment.secrets + (environment.credentials?.secrets ?? [])
+        var error = BedrockError.map(
+            name: BedrockError.name(headers: headers, body: json), message: SecretRedactor.scrub(text, secrets: secrets),
+            upstreamStatus: status)
+        if let retryAfter = OpenAIAdapter.retryAfterSeconds(headers) { error.headers["retry-after"] = retryAfter }
+        return error
+    }
+
+    func region(for deployment: DeploymentConfig) throws(GatewayError) -> String {
+        guard let region = environment.region(for: deployment) else {
+            throw Self.misconfigured(
+                "The Bedrock deployment '\(deployment.modelName)' has no AWS region: set aws_region_name (or AWS_REGION).")
+        }
+        return region
+    }
+
+    /// A deployment that cannot be called as configured: the gateway's fault, not the client's,
+    /// and another deployment of the group may still work.
+    static func misconfigured(_ message: String) -> GatewayError {
+        GatewayError(status: 500, type: "api_error", message: message, errorType: "provider_configuration")
+    }
+
+    static func makeResponseID() -> String {
+        "chatcmpl-" + UUID().uuidString.lowercased().filter { $0 != "-" }
+    }
+
+    /// Converse's `inputTokens` leaves out cache reads and writes; GenAI input includes them.
+    /// Reasoning tokens are not reported.
+    static func usage(_ json: JSONValue?) -> Usage? {
+        guard let input = json?["inputTokens"]?.intValue else { return nil }
+        let cacheRead = json?["cacheReadInputTokens"]?.intValue ?? 0
+        let cacheWrite = json?["cacheWriteInputTokens"]?.intValue ?? 0
+        return Usage(
+            inputTokens: input + cacheRead + cacheWrite, outputTokens: json?["outputTokens"]?.intValue ?? 0,
+            cacheReadTokens: cacheRead, cacheCreationTokens: cacheWrite)
+    }
+
+    /// OpenAI's usage object. Cache writes go in `cache_creation_tokens`, the name
+    /// `OpenAIAdapter.usage` reads back when the gateway relays a stream's usage chunk.
+    static func openAIUsage(_ usage: Usage) -> JSONValue {
+        var details: JSONObject = ["cached_tokens": .int(usage.cacheReadTokens)]
+        if usage.cacheCreationTokens > 0 { details["cache_creation_tokens"] = .int(usage.cacheCreationTokens) }
+        return .object([
+            "prompt_tokens": .int(usage.inputTokens), "completion_tokens": .int(usage.outputTokens),
+            "total_tokens": .int(usage.totalTokens), "prompt_tokens_details": .object(details),
+        ])
+    }
+
+    /// providers.md §1.3. A turn that called tools finishes with `tool_calls` even when the
+    /// model said `end_turn`.
+    static func finishReason(_ stop: String?, sawToolCall: Bool) -> String {
+        switch stop {
+        case "max_tokens", "model_context_window_exceeded": "length"
+        case "tool_use": "tool_calls"
+        case "guardrail_intervened", "content_filtered": "content_filter"
+        default: sawToolCall ? "tool_calls" : "stop"
+        }
+    }
+}
