@@ -315,8 +315,10 @@ import Testing
             #"{"model":"g","messages":[{"role":"user","content":"x"}],"tools":[{"type":"function","function":{"name":"f"}}],"tool_choice":{"type":"function","function":{"name":"f"}}}"#)
         #expect(named["toolConfig"]?["functionCallingConfig"] == .object(["mode": "ANY", "allowedFunctionNames": .array(["f"])]))
         #expect(named["tools"]?.arrayValue?.first?["functionDeclarations"] == .array([.object(["name": "f"])]))
-        let none = try translated(#"{"model":"g","messages":[{"role":"user","content":"x"}],"tool_choice":"none"}"#)
+        let none = try translated(
+            #"{"model":"g","messages":[{"role":"user","content":"x"}],"tool_choice":"none","safety_settings":[{"category":"HARM_CATEGORY_HATE_SPEECH","threshold":"BLOCK_NONE"}]}"#)
         #expect(none["toolConfig"]?["functionCallingConfig"]?["mode"] == "NONE")
+        #expect(none["safetySettings"]?.arrayValue?.first?["threshold"] == "BLOCK_NONE")
 
         let jsonObject = try translated(#"{"model":"g","messages":[{"role":"user","content":"x"}],"response_format":{"type":"json_object"},"stop":["a","b"]}"#)
         #expect(jsonObject["generationConfig"] == .object(["stopSequences": .array(["a", "b"]), "responseMimeType": "application/json"]))

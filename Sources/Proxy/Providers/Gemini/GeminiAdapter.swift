@@ -64,7 +64,8 @@ public struct GeminiAdapter: ProviderAdapter {
         if platform == .aiStudio, let key = deployment.apiKey, !key.isEmpty {
             headers.add(name: "x-goog-api-key", value: key)
         }
-        return UpstreamRequest(url: try endpoint(deployment, method: method), headers: headers, body: JSONValue.object(body).encoded())
+        return UpstreamRequest(
+            url: try endpoint(deployment, method: method), headers: headers, body: JSONValue.object(body).encoded())
     }
 
     /// Vertex only: adds the service account's access token, fetched or taken from the cache.
@@ -174,11 +175,16 @@ public struct GeminiAdapter: ProviderAdapter {
     }
 
     static func isPathSafe(_ text: String, extra: String) -> Bool {
-        !text.isEmpty && text.unicodeScalars.allSatisfy { $0.isASCII && (CharacterSet.alphanumerics.contains($0) || extra.unicodeScalars.contains($0)) }
+        !text.isEmpty
+            && text.unicodeScalars.allSatisfy { scalar in
+                scalar.isASCII && (CharacterSet.alphanumerics.contains(scalar) || extra.unicodeScalars.contains(scalar))
+            }
     }
 
     /// A deployment that cannot be called as configured: the operator's problem, not the client's.
     static func configError(_ message: String) -> GatewayError {
-        GatewayError(status: 500, type: "api_error", message: message, code: "invalid_deployment_config", errorType: "invalid_deployment_config")
+        GatewayError(
+            status: 500, type: "api_error", message: message, code: "invalid_deployment_config",
+            errorType: "invalid_deployment_config")
     }
 }

@@ -13,9 +13,9 @@ enum GeminiRequest {
     ]
 
     /// `model` is the Gemini model id: Gemini 3 models need thought signatures on function calls.
-    static func translate(_ request: JSONObject, model: String, dropParams: Bool) throws(GatewayError) -> JSONObject {
+    static func translate(_ original: JSONObject, model: String, dropParams: Bool) throws(GatewayError) -> JSONObject {
         let body = try UnsupportedParams(provider: "Gemini", names: unsupported, allowsSeveralChoices: true)
-            .apply(to: request, dropping: dropParams)
+            .apply(to: original, dropping: dropParams)
         try refuseUnenforceable(body, dropParams: dropParams)
         var out = JSONObject()
         let (system, contents) = try conversation(
@@ -96,9 +96,11 @@ enum GeminiRequest {
                         "'messages[\(i)].tool_call_id' does not match a tool call of an earlier assistant message.",
                         param: "messages[\(i)].tool_call_id")
                 }
-                append("user", [.object(["functionResponse": .object(["name": .string(name), "response": toolResponse(message["content"])])])])
+                let response: JSONObject = ["name": .string(name), "response": toolResponse(message["content"])]
+                append("user", [.object(["functionResponse": .object(response)])])
             default:
-                throw .invalidRequest("'messages[\(i)].role' \(role) is not supported for Gemini models.", param: "messages[\(i)].role")
+                throw .invalidRequest(
+                    "'messages[\(i)].role' \(role) is not supported for Gemini models.", param: "messages[\(i)].role")
             }
         }
         if turns.isEmpty {
@@ -150,7 +152,8 @@ enum GeminiRequest {
             case "file":
                 guard let data = part["file"]?["file_data"]?.stringValue, data.hasPrefix("data:") else {
                     throw .invalidRequest(
-                        "'\(partPath).file' must carry 'file_data' as a base64 data URL for Gemini models (file ids are not supported).",
+                        "'\(partPath).file' must carry 'file_data' as a base64 data URL for Gemini models "
+                            + "(file ids are not supported).",
                         param: "\(partPath).file")
                 }
                 out.append(try media(data, path: "\(partPath).file.file_data"))
@@ -208,7 +211,8 @@ enum GeminiRequest {
         var declarations: [JSONValue] = []
         for (index, tool) in tools.enumerated() {
             if let type = tool["type"]?.stringValue, type != "function" {
-                throw .invalidRequest("'tools[\(index)].type' \(type) is not supported for Gemini models.", param: "tools[\(index)].type")
+                throw .invalidRequest(
+                    "'tools[\(index)].type' \(type) is not supported for Gemini models.", param: "tools[\(index)].type")
             }
             guard let function = tool["function"], let name = function["name"]?.stringValue, !name.isEmpty else {
                 throw .invalidRequest("'tools[\(index)].function.name' is required.", param: "tools[\(index)].function.name")
@@ -269,7 +273,8 @@ enum GeminiRequest {
                 // Full JSON Schema; `responseSchema` would take only Gemini's OpenAPI subset.
                 config["responseJsonSchema"] = schema
             default:
-                throw .invalidRequest("'response_format.type' must be text, json_object or json_schema.", param: "response_format.type")
+                throw .invalidRequest(
+                    "'response_format.type' must be text, json_object or json_schema.", param: "response_format.type")
             }
         }
         if let thinking = try thinkingConfig(body) { config["thinkingConfig"] = thinking }

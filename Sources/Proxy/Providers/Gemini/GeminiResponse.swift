@@ -115,7 +115,7 @@ enum GeminiResponse {
         let thoughts = metadata["thoughtsTokenCount"]?.intValue ?? 0
         let thoughtsIncluded = thoughts > 0 && metadata["totalTokenCount"]?.intValue == prompt + candidates
         return Usage(
-            inputTokens: prompt, outputTokens: candidates,
+            inputTokens: prompt, outputTokens: thoughtsIncluded ? candidates : candidates + thoughts,
             cacheReadTokens: metadata["cachedContentTokenCount"]?.intValue ?? 0, reasoningTokens: thoughts)
     }
 

@@ -98,7 +98,7 @@ struct GeminiStreamDecoder: ChatStreamDecoder {
                 }
             }
             let reason = candidate["finishReason"]?.stringValue
-            if let finish = GeminiResponse.finishReason(reason, sawToolCall: false) {
+            if let finish = GeminiResponse.finishReason(reason, sawToolCall: toolCalls[index] != nil) {
                 finished.insert(index)
                 chunks.append(chunk(index, delta: [:], finish: finish))
             }

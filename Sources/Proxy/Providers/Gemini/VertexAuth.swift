@@ -68,13 +68,15 @@ public actor VertexAuth {
             status = response.status
             body = try await response.collect(upTo: maxTokenResponse)
         } catch {
-            throw .upstreamUnavailable("Could not reach the Google token endpoint for Vertex AI credentials.", errorType: "vertex_token")
+            throw .upstreamUnavailable(
+                "Could not reach the Google token endpoint for Vertex AI credentials.", errorType: "vertex_token")
         }
         let json = try? JSONParser.parse(body)
         guard (200..<300).contains(status) else {
             // OAuth2 errors (`invalid_grant`, `invalid_client`) name a credential problem; say which,
             // but never echo anything of the assertion.
-            let reason = [json?["error"]?.stringValue, json?["error_description"]?.stringValue].compactMap { $0 }.joined(separator: ": ")
+            let reason = [json?["error"]?.stringValue, json?["error_description"]?.stringValue]
+                .compactMap { $0 }.joined(separator: ": ")
             let detail = reason.isEmpty ? "" : " (\(SecretRedactor.scrub(reason, secrets: [assertion])))"
             if (400..<500).contains(status) {
                 throw .authentication("Google refused the Vertex AI service-account credentials\(detail).")
