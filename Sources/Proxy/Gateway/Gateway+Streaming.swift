@@ -29,6 +29,8 @@ extension Gateway {
             case .upstreamFailed(let error):
                 attempt.failed(error)
                 await self.settle(exchange, status: 200, error: error)
+                // The error event ends the stream: no `[DONE]` after it (providers.md §9.4).
+                return [("x-spanway-response-cost", Self.formatCost(0))]
             case .clientGone:
                 attempt.failed(GatewayError(
                     status: 499, type: "api_error", message: "The client closed the connection mid-stream.",

@@ -72,8 +72,9 @@ public struct GatewayError: Error, Sendable, Equatable {
     }
 
     /// Whether another attempt (here or on another deployment) might succeed.
+    /// An exhausted quota or balance (HTTP 429 `insufficient_quota`) is not: it will not pass.
     public var isRetryable: Bool {
-        status == 408 || status == 429 || status >= 500
+        (status == 408 || status == 429 || status >= 500) && code != "insufficient_quota"
     }
 
     public var body: JSONValue {

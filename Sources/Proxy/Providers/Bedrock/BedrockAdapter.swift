@@ -51,7 +51,8 @@ public struct BedrockAdapter: ProviderAdapter {
                 url: modelPath + (request.stream ? "/converse-stream" : "/converse"), headers: headers,
                 body: JSONValue.object(body).encoded())
         case .embeddings:
-            let body = try BedrockEmbeddings.request(request.body, model: deployment.model, dropParams: deployment.dropParams)
+            let body = try BedrockEmbeddings.request(
+                request.body, model: deployment.model, dropParams: deployment.dropParams)
             return UpstreamRequest(url: modelPath + "/invoke", headers: headers, body: JSONValue.object(body).encoded())
         }
     }

@@ -29,13 +29,15 @@ enum BedrockEmbeddings {
         let input = body["input"]
         let texts = input?.stringValue.map { [$0] } ?? input?.arrayValue?.compactMap(\.stringValue) ?? []
         guard !texts.isEmpty, texts.count == input?.arrayValue?.count ?? 1 else {
-            throw .invalidRequest("'input' must be text (a string or an array of strings) for Bedrock models.", param: "input")
+            throw .invalidRequest(
+                "'input' must be text (a string or an array of strings) for Bedrock models.", param: "input")
         }
         let dimensions = body["dimensions"]?.intValue
         switch family {
         case .titan:
             guard texts.count == 1 else {
-                throw .invalidRequest("Titan embedding models take one text per request; send 'input' as one string.", param: "input")
+                throw .invalidRequest(
+                    "Titan embedding models take one text per request; send 'input' as one string.", param: "input")
             }
             var out: JSONObject = ["inputText": .string(texts[0])]
             if let dimensions { out["dimensions"] = .int(dimensions) }

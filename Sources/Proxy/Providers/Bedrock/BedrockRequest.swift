@@ -7,7 +7,9 @@ enum BedrockRequest {
     static let unsupported = [
         "logprobs", "top_logprobs", "logit_bias", "seed", "presence_penalty", "frequency_penalty", "reasoning_effort",
     ]
-    static let imageFormats = ["image/png": "png", "image/jpeg": "jpeg", "image/jpg": "jpeg", "image/gif": "gif", "image/webp": "webp"]
+    static let imageFormats = [
+        "image/png": "png", "image/jpeg": "jpeg", "image/jpg": "jpeg", "image/gif": "gif", "image/webp": "webp",
+    ]
 
     static func translate(_ body: JSONObject, dropParams: Bool) throws(GatewayError) -> JSONObject {
         if !dropParams {
@@ -52,7 +54,8 @@ enum BedrockRequest {
         var specs: [JSONValue] = []
         for (index, tool) in (body["tools"]?.arrayValue ?? []).enumerated() {
             guard let function = tool["function"], let name = function["name"]?.stringValue else {
-                throw .invalidRequest("'tools[\(index)].function.name' is required.", param: "tools[\(index)].function.name")
+                let path = "tools[\(index)].function.name"
+                throw .invalidRequest("'\(path)' is required.", param: path)
             }
             var spec: JSONObject = ["name": .string(name)]
             if let description = function["description"]?.stringValue { spec["description"] = .string(description) }
@@ -121,7 +124,11 @@ enum BedrockRequest {
             var turns: [(role: String, blocks: [JSONValue])] = []
             func append(_ role: String, _ blocks: [JSONValue]) {
                 guard !blocks.isEmpty else { return }
-                if turns.last?.role == role { turns[turns.count - 1].blocks += blocks } else { turns.append((role, blocks)) }
+                if turns.last?.role == role {
+                    turns[turns.count - 1].blocks += blocks
+                } else {
+                    turns.append((role, blocks))
+                }
             }
             for (i, message) in input.enumerated() {
                 let role = message["role"]?.stringValue ?? ""
@@ -215,11 +222,13 @@ enum BedrockRequest {
     /// not fetch them on the client's behalf.
     static func image(_ url: String, path: String) throws(GatewayError) -> JSONValue {
         guard url.hasPrefix("data:"), let comma = url.firstIndex(of: ","), url[..<comma].hasSuffix(";base64") else {
-            throw .invalidRequest("'\(path)' must be a base64 data URL for Bedrock models (remote URLs are not fetched).", param: path)
+            throw .invalidRequest(
+                "'\(path)' must be a base64 data URL for Bedrock models (remote URLs are not fetched).", param: path)
         }
         let mediaType = url[url.index(url.startIndex, offsetBy: 5)..<comma].dropLast(";base64".count).lowercased()
         guard let format = imageFormats[mediaType] else {
-            throw .invalidRequest("'\(path)' has media type '\(mediaType)'; Bedrock takes png, jpeg, gif or webp.", param: path)
+            throw .invalidRequest(
+                "'\(path)' has media type '\(mediaType)'; Bedrock takes png, jpeg, gif or webp.", param: path)
         }
         let data = String(url[url.index(after: comma)...])
         return .object(["image": .object(["format": .string(format), "source": .object(["bytes": .string(data)])])])

@@ -85,7 +85,8 @@ struct BedrockStreamDecoder: ChatStreamDecoder {
             guard let index = json["contentBlockIndex"]?.intValue, let toolID = toolUse["toolUseId"]?.stringValue,
                 let name = toolUse["name"]?.stringValue
             else {
-                throw .badUpstreamResponse("The upstream Bedrock stream started a toolUse block without its index, id or name.")
+                throw .badUpstreamResponse(
+                    "The upstream Bedrock stream started a toolUse block without its index, id or name.")
             }
             let ordinal = toolOrdinals.count
             toolOrdinals[index] = ordinal
@@ -100,7 +101,8 @@ struct BedrockStreamDecoder: ChatStreamDecoder {
             }
             if let fragment = delta?["toolUse"]?["input"]?.stringValue {
                 guard let ordinal = json["contentBlockIndex"]?.intValue.flatMap({ toolOrdinals[$0] }) else {
-                    throw .badUpstreamResponse("The upstream Bedrock stream sent toolUse input for a block it never started.")
+                    throw .badUpstreamResponse(
+                        "The upstream Bedrock stream sent toolUse input for a block it never started.")
                 }
                 return fragment.isEmpty ? [] : [chunk(delta: ["tool_calls": .array([.object([
                     "index": .int(ordinal), "function": .object(["arguments": .string(fragment)]),

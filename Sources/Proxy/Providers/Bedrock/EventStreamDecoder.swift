@@ -143,9 +143,8 @@ struct EventStreamDecoder: Sendable {
             value = bytes.readInteger(as: UInt16.self).flatMap { bytes.readBytes(length: Int($0)) }
                 .map(EventStreamHeaderValue.bytes)
         case 7:
-            value = bytes.readInteger(as: UInt16.self).flatMap { length in
-                bytes.readBytes(length: Int(length)).map { EventStreamHeaderValue.string(String(decoding: $0, as: UTF8.self)) }
-            }
+            value = bytes.readInteger(as: UInt16.self).flatMap { bytes.readString(length: Int($0)) }
+                .map(EventStreamHeaderValue.string)
         case 8: value = bytes.readInteger(as: Int64.self).map(EventStreamHeaderValue.timestamp)
         case 9: value = bytes.readBytes(length: 16).map(EventStreamHeaderValue.uuid)
         default: throw .malformedHeaders("header '\(name)' has unknown value type \(type)")

@@ -68,8 +68,8 @@ struct SigV4Signer: Sendable {
             key = SymmetricKey(data: HMAC<SHA256>.authenticationCode(for: Array(part.utf8), using: key))
         }
         let signature = Self.hex(HMAC<SHA256>.authenticationCode(for: Array(stringToSign.utf8), using: key))
-        let authorization =
-            "\(Self.algorithm) Credential=\(credentials.accessKeyID)/\(scope), SignedHeaders=\(signedHeaders), Signature=\(signature)"
+        let authorization = "\(Self.algorithm) Credential=\(credentials.accessKeyID)/\(scope), "
+            + "SignedHeaders=\(signedHeaders), Signature=\(signature)"
         return Signature(
             canonicalRequest: canonicalRequest, stringToSign: stringToSign, signature: signature,
             authorization: authorization)
@@ -106,7 +106,8 @@ struct SigV4Signer: Sendable {
         let pairs = query.split(separator: "&").map { pair -> (String, String) in
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             let decode = { (s: Substring) in String(s).removingPercentEncoding ?? String(s) }
-            return (uriEncode(decode(parts[0]), keepSlash: false), parts.count > 1 ? uriEncode(decode(parts[1]), keepSlash: false) : "")
+            let value = parts.count > 1 ? uriEncode(decode(parts[1]), keepSlash: false) : ""
+            return (uriEncode(decode(parts[0]), keepSlash: false), value)
         }
         return pairs.sorted { $0 < $1 }.map { "\($0.0)=\($0.1)" }.joined(separator: "&")
     }
