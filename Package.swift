@@ -90,7 +90,15 @@ let package = Package(
         .testTarget(name: "TelemetryTests", dependencies: ["Telemetry"]),
         .testTarget(name: "SinksTests", dependencies: ["Sinks", "Telemetry"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", .product(name: "GRDB", package: "GRDB.swift")]),
-        .testTarget(name: "ProxyTests", dependencies: ["Proxy"], exclude: ["Fixtures"]),
+        .testTarget(
+            name: "ProxyTests",
+            dependencies: [
+                "Proxy",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ],
+            exclude: ["Fixtures"]
+        ),
         .testTarget(
             name: "EndToEndTests",
             dependencies: [

@@ -395,6 +395,8 @@ private struct NoNetwork: Transport {
         let arn = "arn:aws:bedrock:eu-central-1:123456789012:inference-profile/eu.anthropic.claude-3-7-sonnet-20250219-v1:0"
         let profile = try adapter.request(for: request, deployment: deployment(arn, params: ["aws_region_name": "eu-central-1"]))
         #expect(profile.url == "https://bedrock-runtime.eu-central-1.amazonaws.com/model/arn%3Aaws%3Abedrock%3Aeu-central-1%3A123456789012%3Ainference-profile%2Feu.anthropic.claude-3-7-sonnet-20250219-v1%3A0/converse")
+        let routed = try adapter.request(for: request, deployment: deployment("converse/us.amazon.nova-pro-v1:0"))
+        #expect(routed.url == "https://bedrock-runtime.us-west-2.amazonaws.com/model/us.amazon.nova-pro-v1%3A0/converse")
         var custom = deployment()
         custom.apiBase = "http://127.0.0.1:9/"
         #expect(try adapter.request(for: request, deployment: custom).url == "http://127.0.0.1:9/model/anthropic.claude-3-5-haiku-20241022-v1%3A0/converse")

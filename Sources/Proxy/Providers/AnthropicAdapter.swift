@@ -13,7 +13,8 @@ public struct AnthropicAdapter: ProviderAdapter {
     /// OpenAI parameters with no Messages equivalent: refused by name unless `drop_params`.
     static let unsupported = UnsupportedParams(
         provider: "Anthropic",
-        names: ["logprobs", "top_logprobs", "logit_bias", "seed", "presence_penalty", "frequency_penalty"])
+        names: ["logprobs", "top_logprobs", "logit_bias", "seed", "presence_penalty", "frequency_penalty"],
+        canDisableParallelToolCalls: true)
 
     public init() {}
 

@@ -4,33 +4,6 @@ import Telemetry
 /// Ollama), and the few they share on the way back. Every refusal names the field, so a client
 /// can see what to change.
 enum RequestTranslation {
-    /// Refuses OpenAI parameters the provider cannot honour. With `drop_params` they are left out
-    /// silently instead (LiteLLM's behaviour), except `n > 1`: dropping it would answer with one
-    /// choice where the client asked for several.
-    static func checkSupported(
-        _ body: JSONObject, unsupported: [String], provider: String, dropParams: Bool
-    ) throws(GatewayError) {
-        if let n = body["n"]?.intValue, n > 1 {
-            throw .invalidRequest("'n' greater than 1 is not supported by \(provider) models.", param: "n")
-        }
-        guard !dropParams else { return }
-        for field in unsupported where isSet(body[field]) {
-            throw .invalidRequest(
-                "'\(field)' is not supported by \(provider) models; set drop_params to ignore it.", param: field)
-        }
-        if body["parallel_tool_calls"] == .bool(false) {
-            throw .invalidRequest(
-                "'parallel_tool_calls' false cannot be enforced on \(provider) models; set drop_params to ignore it.",
-                param: "parallel_tool_calls")
-        }
-    }
-
-    /// Set to something other than null or false: `"logprobs": false` asks for nothing.
-    static func isSet(_ value: JSONValue?) -> Bool {
-        guard let value else { return false }
-        return !value.isNull && value != .bool(false)
-    }
-
     /// The text of an OpenAI `content`: a string, or text parts joined with newlines. Any other
     /// part type is refused by its path.
     static func text(_ content: JSONValue?, path: String, provider: String) throws(GatewayError) -> String {

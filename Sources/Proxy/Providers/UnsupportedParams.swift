@@ -7,13 +7,17 @@ struct UnsupportedParams {
     let provider: String
     let names: [String]
     var allowsSeveralChoices = false
+    /// Whether `parallel_tool_calls: false` can be honoured; if not it is refused like the rest.
+    var canDisableParallelToolCalls = false
 
     func apply(to body: JSONObject, dropping: Bool) throws(GatewayError) -> JSONObject {
         var body = body
         if !allowsSeveralChoices, let n = body["n"]?.intValue, n > 1 {
             throw .invalidRequest("'n' greater than 1 is not supported by \(provider) models.", param: "n")
         }
-        for name in names where body[name] != nil && body[name] != .null {
+        var refused = names.filter { Self.isSet(body[$0]) }
+        if !canDisableParallelToolCalls && body["parallel_tool_calls"] == .bool(false) { refused.append("parallel_tool_calls") }
+        for name in refused {
             guard dropping else {
                 throw .invalidRequest(
                     "'\(name)' is not supported by \(provider) models (set drop_params: true to drop it).", param: name)
@@ -21,5 +25,11 @@ struct UnsupportedParams {
             body[name] = nil
         }
         return body
+    }
+
+    /// Set to something other than null or false: `"logprobs": false` asks for nothing.
+    static func isSet(_ value: JSONValue?) -> Bool {
+        guard let value else { return false }
+        return !value.isNull && value != .bool(false)
     }
 }

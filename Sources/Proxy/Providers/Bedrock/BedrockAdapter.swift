@@ -30,6 +30,13 @@ public struct BedrockAdapter: ProviderAdapter {
         "https://bedrock-runtime.\(region).amazonaws.com"
     }
 
+    /// LiteLLM's route prefixes (`bedrock/converse/<id>`, `bedrock/invoke/<id>`) name the API,
+    /// not the model; chat always goes through Converse here.
+    static func modelID(_ model: String) -> String {
+        for prefix in ["converse/", "invoke/"] where model.hasPrefix(prefix) { return String(model.dropFirst(prefix.count)) }
+        return model
+    }
+
     public func request(for request: OpenAIRequest, deployment: DeploymentConfig) throws(GatewayError) -> UpstreamRequest {
         var base: String
         if let apiBase = deployment.apiBase, !apiBase.isEmpty {
@@ -39,7 +46,7 @@ public struct BedrockAdapter: ProviderAdapter {
         }
         while base.hasSuffix("/") { base.removeLast() }
         // One path segment, so `:` in versions and `/` in ARNs are encoded too.
-        let modelPath = base + "/model/" + SigV4Signer.uriEncode(deployment.model, keepSlash: false)
+        let modelPath = base + "/model/" + SigV4Signer.uriEncode(Self.modelID(deployment.model), keepSlash: false)
         var headers = HTTPHeaders()
         headers.add(name: "content-type", value: "application/json")
         if let key = deployment.apiKey, !key.isEmpty { headers.add(name: "authorization", value: "Bearer \(key)") }

@@ -14,7 +14,7 @@ enum CohereRequest {
     static let thinkingBudgets = ["minimal": 1024, "low": 1024, "medium": 2048, "high": 4096]
 
     static func chat(_ body: JSONObject, model: String, dropParams: Bool) throws(GatewayError) -> JSONObject {
-        try RequestTranslation.checkSupported(body, unsupported: unsupported, provider: "Cohere", dropParams: dropParams)
+        let body = try UnsupportedParams(provider: "Cohere", names: unsupported).apply(to: body, dropping: dropParams)
         var out: JSONObject = ["model": .string(model)]
         out["messages"] = .array(try messages(body["messages"]?.arrayValue ?? []))
         var tools = try RequestTranslation.tools(body)

@@ -37,11 +37,6 @@ enum GeminiRequest {
     /// Settings Gemini cannot honour, refused unless `drop_params` says to ignore them.
     private static func refuseUnenforceable(_ body: JSONObject, dropParams: Bool) throws(GatewayError) {
         guard !dropParams else { return }
-        if body["parallel_tool_calls"]?.boolValue == false {
-            throw .invalidRequest(
-                "'parallel_tool_calls' false is not supported by Gemini models (set drop_params to ignore it).",
-                param: "parallel_tool_calls")
-        }
         if let modalities = body["modalities"]?.arrayValue, modalities.contains(where: { $0 != "text" }) {
             throw .invalidRequest("Only the 'text' modality is supported for Gemini models.", param: "modalities")
         }

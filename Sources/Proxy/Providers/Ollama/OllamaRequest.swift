@@ -14,7 +14,7 @@ enum OllamaRequest {
     static let sameNameOptions = ["temperature", "top_p", "top_k", "seed", "presence_penalty", "frequency_penalty"]
 
     static func chat(_ body: JSONObject, model: String, stream: Bool, dropParams: Bool) throws(GatewayError) -> JSONObject {
-        try RequestTranslation.checkSupported(body, unsupported: unsupported, provider: "Ollama", dropParams: dropParams)
+        let body = try UnsupportedParams(provider: "Ollama", names: unsupported).apply(to: body, dropping: dropParams)
         var out: JSONObject = ["model": .string(model)]
         out["messages"] = .array(try messages(body["messages"]?.arrayValue ?? []))
         let tools = try RequestTranslation.tools(body)
