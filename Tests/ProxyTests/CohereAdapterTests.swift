@@ -6,78 +6,6 @@ import Testing
 
 @testable import Proxy
 
-/// What a decoded OpenAI chunk stream adds up to: the fields scenario-b.normalized.json compares
-/// (content, tool calls, last finish reason, usage), plus in-stream errors and the end marker.
-struct ChunkTranscript {
-    struct ToolCall {
-        var id: String?
-        var name: String?
-        var arguments = ""
-    }
-
-    var content = ""
-    var reasoning = ""
-    var toolCalls: [Int: ToolCall] = [:]
-    var finish: String?
-    var usage: JSONValue?
-    var errors: [JSONValue] = []
-    var done = false
-    /// Chunks that came after `.done` (there must be none).
-    var afterDone = 0
-
-    init(_ chunks: [StreamChunk]) throws {
-        for chunk in chunks {
-            guard case .chunk(let object, let raw) = chunk else {
-                done = true
-                continue
-            }
-            if done { afterDone += 1 }
-            // `raw` is what reaches the client: it must say what `object` says.
-            #expect(try JSONParser.parse(raw) == .object(object))
-            if let error = object["error"] { errors.append(error) }
-            if let value = object["usage"], !value.isNull { usage = value }
-            for choice in object["choices"]?.arrayValue ?? [] {
-                content += choice["delta"]?["content"]?.stringValue ?? ""
-                reasoning += choice["delta"]?["reasoning_content"]?.stringValue ?? ""
-                for call in choice["delta"]?["tool_calls"]?.arrayValue ?? [] {
-                    let index = try #require(call["index"]?.intValue)
-                    var entry = toolCalls[index] ?? ToolCall()
-                    entry.id = entry.id ?? call["id"]?.stringValue
-                    entry.name = entry.name ?? call["function"]?["name"]?.stringValue
-                    entry.arguments += call["function"]?["arguments"]?.stringValue ?? ""
-                    toolCalls[index] = entry
-                }
-                if let reason = choice["finish_reason"]?.stringValue { finish = reason }
-            }
-        }
-    }
-
-    /// Feeds `bytes` one at a time, which splits the stream at every boundary in a single pass.
-    static func decodeByteByByte(_ bytes: [UInt8], with decoder: any ChatStreamDecoder) throws -> [StreamChunk] {
-        var decoder = decoder
-        var chunks: [StreamChunk] = []
-        for byte in bytes { chunks += try decoder.feed(ByteBuffer(bytes: [byte])) }
-        return chunks + (try decoder.finish())
-    }
-
-    /// Compares with one entry of scenario-b.normalized.json.
-    func check(against expected: JSONValue) throws {
-        #expect(done && afterDone == 0 && errors.isEmpty)
-        #expect(content == expected["content"]?.stringValue)
-        let expectedCalls = try #require(expected["tool_calls"]?.arrayValue)
-        #expect(toolCalls.keys.sorted() == Array(0..<expectedCalls.count))
-        for (index, call) in expectedCalls.enumerated() {
-            #expect(toolCalls[index]?.name == call["name"]?.stringValue)
-            #expect(try JSONParser.parse(toolCalls[index]?.arguments ?? "") == call["arguments_json"])
-            #expect(toolCalls[index]?.id?.isEmpty == false)
-        }
-        #expect(finish == expected["finish_reason"]?.stringValue)
-        for field in ["prompt_tokens", "completion_tokens", "total_tokens"] {
-            #expect(usage?[field]?.intValue == expected["usage"]?[field]?.intValue, "\(field)")
-        }
-    }
-}
-
 @Suite struct CohereAdapterTests {
     let adapter = CohereAdapter()
     let deployment = DeploymentConfig(
@@ -135,8 +63,8 @@ struct ChunkTranscript {
     @Test func decodesTheStreamFixtureByteByByte() throws {
         let expected = try #require(try Fixture.json("scenario-b.normalized.json")["cohere/chat.stream.sse"])
         let bytes = try Fixture.bytes("cohere/chat.stream.sse")
-        let transcript = try ChunkTranscript(ChunkTranscript.decodeByteByByte(bytes, with: adapter.makeStreamDecoder()))
-        try transcript.check(against: expected)
+        let transcript = try StreamTranscript(StreamTranscript.chunksBytewise(bytes, with: adapter.makeStreamDecoder()))
+        try transcript.expectMatches(expected)
         #expect(transcript.toolCalls[0]?.id == "get_weather_i5qudzp52yu2")
         #expect(transcript.usage?["prompt_tokens_details"]?["cached_tokens"]?.intValue == 0)
 
@@ -146,7 +74,7 @@ struct ChunkTranscript {
         guard case .chunk(let role, _) = first else { throw Unexpected.chunk }
         #expect(role["id"] == "5a7d1c2e-8f3b-4e6a-9d0c-1b2a3c4d5e6f")
         #expect(role["choices"]?.arrayValue?.first?["delta"]?["role"] == "assistant")
-        try ChunkTranscript(chunks).check(against: expected)
+        try StreamTranscript(chunks).expectMatches(expected)
     }
 
     @Test func streamEdgeCases() throws {
@@ -156,31 +84,31 @@ struct ChunkTranscript {
             return try decoder.feed(ByteBuffer(string: text)) + decoder.finish()
         }
         // A failed generation: an OpenAI-shaped error event and no [DONE].
-        let failed = try ChunkTranscript(decode([
+        let failed = try StreamTranscript(decode([
             #"{"type":"message-start","id":"x","delta":{"message":{"role":"assistant"}}}"#,
             #"{"type":"content-delta","index":0,"delta":{"message":{"content":{"text":"Hel"}}}}"#,
             #"{"type":"message-end","delta":{"finish_reason":"ERROR","error":"internal failure"}}"#,
         ]))
-        #expect(failed.content == "Hel" && !failed.done && failed.errors.count == 1)
+        #expect(failed.content == "Hel" && !failed.sawDone && failed.errors.count == 1)
         #expect(failed.errors.first?["type"] == "api_error" && failed.errors.first?["message"]?.stringValue?.contains("internal failure") == true)
         // ERROR with nothing produced is an error, not an empty answer.
-        let empty = try ChunkTranscript(decode([#"{"type":"message-end","delta":{"finish_reason":"ERROR"}}"#]))
-        #expect(!empty.done && empty.errors.first?["code"] == "upstream_unavailable")
+        let empty = try StreamTranscript(decode([#"{"type":"message-end","delta":{"finish_reason":"ERROR"}}"#]))
+        #expect(!empty.sawDone && empty.errors.first?["code"] == "upstream_unavailable")
         // A call whose arguments never came gets "{}"; MAX_TOKENS is length; [DONE] after the end is ignored.
-        let bare = try ChunkTranscript(decode([
+        let bare = try StreamTranscript(decode([
             #"{"type":"tool-call-start","index":3,"delta":{"message":{"tool_calls":{"id":"t1","type":"function","function":{"name":"now","arguments":""}}}}}"#,
             #"{"type":"tool-call-end","index":3}"#,
             #"{"type":"message-end","delta":{"finish_reason":"MAX_TOKENS","usage":{"billed_units":{"input_tokens":5,"output_tokens":7}}}}"#,
             "[DONE]",
         ]))
-        #expect(bare.done && bare.afterDone == 0 && bare.toolCalls[0]?.arguments == "{}" && bare.toolCalls[0]?.name == "now")
-        #expect(bare.finish == "length" && bare.usage?["prompt_tokens"]?.intValue == 5 && bare.usage?["total_tokens"]?.intValue == 12)
+        #expect(bare.sawDone && bare.afterDone == 0 && bare.toolCalls[0]?.arguments == "{}" && bare.toolCalls[0]?.name == "now")
+        #expect(bare.finishReason == "length" && bare.usage?["prompt_tokens"]?.intValue == 5 && bare.usage?["total_tokens"]?.intValue == 12)
         // Thinking deltas become reasoning_content only with the opt-in.
         let thinkingEvent = "data: {\"type\":\"content-delta\",\"index\":0,\"delta\":{\"message\":{\"content\":{\"thinking\":\"hmm\"}}}}\n\n"
         var opted = CohereAdapter(emitsReasoningContent: true).makeStreamDecoder()
-        #expect(try ChunkTranscript(opted.feed(ByteBuffer(string: thinkingEvent))).reasoning == "hmm")
+        #expect(try StreamTranscript(opted.feed(ByteBuffer(string: thinkingEvent))).reasoning == "hmm")
         var plain = adapter.makeStreamDecoder()
-        #expect(try ChunkTranscript(plain.feed(ByteBuffer(string: thinkingEvent))).reasoning == "")
+        #expect(try StreamTranscript(plain.feed(ByteBuffer(string: thinkingEvent))).reasoning == "")
     }
 
     @Test func malformedAndTruncatedAnswersAreBadUpstreamResponses() throws {

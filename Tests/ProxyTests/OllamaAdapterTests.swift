@@ -79,9 +79,9 @@ import Testing
     @Test func decodesTheStreamFixtureByteByByte() throws {
         let expected = try #require(try Fixture.json("scenario-b.normalized.json")["ollama/chat.stream.ndjson"])
         let bytes = try Fixture.bytes("ollama/chat.stream.ndjson")
-        let chunks = try ChunkTranscript.decodeByteByByte(bytes, with: adapter.makeStreamDecoder())
-        let transcript = try ChunkTranscript(chunks)
-        try transcript.check(against: expected)
+        let chunks = try StreamTranscript.chunksBytewise(bytes, with: adapter.makeStreamDecoder())
+        let transcript = try StreamTranscript(chunks)
+        try transcript.expectMatches(expected)
         #expect(transcript.toolCalls[0]?.id?.hasPrefix("call_") == true)
         // Every chunk of one stream shares the made-up id, Ollama's model and created time.
         var ids = Set<String>()
@@ -91,14 +91,14 @@ import Testing
         }
         #expect(ids.count == 1 && ids.first?.hasPrefix("chatcmpl-") == true)
         var whole = adapter.makeStreamDecoder()
-        try ChunkTranscript(whole.feed(ByteBuffer(bytes: bytes)) + whole.finish()).check(against: expected)
+        try StreamTranscript(whole.feed(ByteBuffer(bytes: bytes)) + whole.finish()).expectMatches(expected)
     }
 
     /// An `{"error":…}` line after content: an OpenAI-shaped error event, then nothing, no [DONE].
     @Test func midStreamErrorBecomesAnErrorChunk() throws {
         let bytes = try Fixture.bytes("ollama/chat.stream-midstream-error.ndjson")
-        let transcript = try ChunkTranscript(ChunkTranscript.decodeByteByByte(bytes, with: adapter.makeStreamDecoder()))
-        #expect(transcript.content == "Let me" && !transcript.done && transcript.finish == nil)
+        let transcript = try StreamTranscript(StreamTranscript.chunksBytewise(bytes, with: adapter.makeStreamDecoder()))
+        #expect(transcript.content == "Let me" && !transcript.sawDone && transcript.finishReason == nil)
         #expect(transcript.errors.count == 1)
         let error = try #require(transcript.errors.first)
         #expect(error["type"] == "api_error" && error["code"] == "internal_error" && error["param"] == .null)
@@ -134,7 +134,7 @@ import Testing
         var unterminated = adapter.makeStreamDecoder()
         var chunks = try unterminated.feed(ByteBuffer(bytes: stream.dropLast()))
         chunks += try unterminated.finish()
-        #expect(try ChunkTranscript(chunks).done)
+        #expect(try StreamTranscript(chunks).sawDone)
     }
 
     @Test func errorFixtures() throws {

@@ -6,38 +6,51 @@ import Testing
 
 /// What a client assembles from a translated stream: text, tool calls, finish reason, usage.
 struct StreamTranscript {
+    struct ToolCall {
+        var id: String?
+        var name: String?
+        var arguments = ""
+    }
+
     var content = ""
-    var toolCalls: [Int: (id: String?, name: String?, arguments: String)] = [:]
+    var reasoning = ""
+    var toolCalls: [Int: ToolCall] = [:]
     var finishReason: String?
     var usage: JSONValue?
     var errors: [JSONValue] = []
     var sawDone = false
-    var chunkCount = 0
+    /// Chunks that came after `.done` (there must be none).
+    var afterDone = 0
 
-    /// Decodes `bytes` fed one byte at a time, so every possible read boundary is crossed.
-    static func decodeBytewise(_ bytes: [UInt8], with decoder: any ChatStreamDecoder) throws -> StreamTranscript {
+    /// `bytes` fed one byte at a time, so every possible read boundary is crossed in one pass.
+    static func chunksBytewise(_ bytes: [UInt8], with decoder: any ChatStreamDecoder) throws -> [StreamChunk] {
         var decoder = decoder
-        var transcript = StreamTranscript()
-        for byte in bytes { try transcript.add(decoder.feed(ByteBuffer(bytes: [byte]))) }
-        try transcript.add(decoder.finish())
-        return transcript
+        var chunks: [StreamChunk] = []
+        for byte in bytes { chunks += try decoder.feed(ByteBuffer(bytes: [byte])) }
+        return chunks + (try decoder.finish())
     }
 
-    mutating func add(_ chunks: [StreamChunk]) throws {
+    static func decodeBytewise(_ bytes: [UInt8], with decoder: any ChatStreamDecoder) throws -> StreamTranscript {
+        try StreamTranscript(chunksBytewise(bytes, with: decoder))
+    }
+
+    init(_ chunks: [StreamChunk]) throws {
         for chunk in chunks {
             guard case .chunk(let object, let raw) = chunk else {
                 sawDone = true
                 continue
             }
-            chunkCount += 1
+            if sawDone { afterDone += 1 }
+            // `raw` is what reaches the client: it must say what `object` says.
             #expect(try JSONParser.parse(raw) == .object(object), "raw text and object disagree")
             if let error = object["error"] { errors.append(error) }
             if let usage = object["usage"], usage != .null { self.usage = usage }
             for choice in object["choices"]?.arrayValue ?? [] {
                 content += choice["delta"]?["content"]?.stringValue ?? ""
+                reasoning += choice["delta"]?["reasoning_content"]?.stringValue ?? ""
                 for call in choice["delta"]?["tool_calls"]?.arrayValue ?? [] {
-                    let index = call["index"]?.intValue ?? -1
-                    var entry = toolCalls[index] ?? (nil, nil, "")
+                    let index = try #require(call["index"]?.intValue)
+                    var entry = toolCalls[index] ?? ToolCall()
                     entry.id = entry.id ?? call["id"]?.stringValue
                     entry.name = entry.name ?? call["function"]?["name"]?.stringValue
                     entry.arguments += call["function"]?["arguments"]?.stringValue ?? ""
@@ -50,7 +63,8 @@ struct StreamTranscript {
 
     /// Checks the transcript against an entry of `expected/scenario-b.normalized.json`.
     func expectMatches(_ expected: JSONValue, sourceLocation: SourceLocation = #_sourceLocation) throws {
-        #expect(sawDone, "no [DONE]", sourceLocation: sourceLocation)
+        #expect(sawDone && afterDone == 0, "one [DONE], last", sourceLocation: sourceLocation)
+        #expect(errors.isEmpty, "\(errors)", sourceLocation: sourceLocation)
         #expect(content == expected["content"]?.stringValue, sourceLocation: sourceLocation)
         let wanted = expected["tool_calls"]?.arrayValue ?? []
         #expect(toolCalls.keys.sorted() == Array(0..<wanted.count), "tool calls numbered from 0", sourceLocation: sourceLocation)

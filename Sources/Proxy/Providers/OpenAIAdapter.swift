@@ -134,12 +134,7 @@ struct OpenAIStreamDecoder: ChatStreamDecoder {
     var sse = SSEDecoder()
 
     mutating func feed(_ buffer: ByteBuffer) throws(GatewayError) -> [StreamChunk] {
-        let events: [SSEEvent]
-        do {
-            events = try sse.feed(buffer.readableBytesView)
-        } catch {
-            throw .badUpstreamResponse("The upstream stream has a line longer than the gateway accepts.")
-        }
+        let events = try sse.feed(buffer.readableBytesView)
         var chunks: [StreamChunk] = []
         for event in events { chunks.append(try Self.chunk(event)) }
         return chunks

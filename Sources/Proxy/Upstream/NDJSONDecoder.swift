@@ -6,7 +6,6 @@ public struct NDJSONDecoder: Sendable {
     /// A single line longer than this is refused, so a hostile upstream cannot grow memory forever.
     public static let defaultMaxLineLength = 16 * 1024 * 1024
 
-    public struct LineTooLong: Error {}
 
     public let maxLineLength: Int
     private var line: [UInt8] = []
@@ -16,13 +15,13 @@ public struct NDJSONDecoder: Sendable {
     }
 
     /// Feeds bytes; returns the non-blank lines completed by them, without their line endings.
-    public mutating func feed(_ bytes: some Sequence<UInt8>) throws(LineTooLong) -> [[UInt8]] {
+    public mutating func feed(_ bytes: some Sequence<UInt8>) throws(GatewayError) -> [[UInt8]] {
         var lines: [[UInt8]] = []
         for byte in bytes {
             if byte == 0x0A {
                 if let completed = takeLine() { lines.append(completed) }
             } else {
-                guard line.count < maxLineLength else { throw LineTooLong() }
+                guard line.count < maxLineLength else { throw SSEDecoder.lineTooLong }
                 line.append(byte)
             }
         }

@@ -12,6 +12,7 @@ public struct SSEEvent: Sendable, Equatable {
 public struct SSEDecoder: Sendable {
     /// A single line longer than this is refused, so a hostile upstream cannot grow memory forever.
     public static let maxLineLength = 16 * 1024 * 1024
+    static let lineTooLong = GatewayError.badUpstreamResponse("The upstream stream has a line longer than the gateway accepts.")
 
     private var line: [UInt8] = []
     private var data: [UInt8] = []
@@ -19,12 +20,11 @@ public struct SSEDecoder: Sendable {
     private var event: String?
     private var skipLeadingLF = false
 
-    public struct LineTooLong: Error {}
-
     public init() {}
 
     /// Feeds bytes; returns the events completed by them.
-    public mutating func feed(_ bytes: some Sequence<UInt8>) throws -> [SSEEvent] {
+    /// An over-long line is the upstream's fault: a 502, never unbounded memory.
+    public mutating func feed(_ bytes: some Sequence<UInt8>) throws(GatewayError) -> [SSEEvent] {
         var events: [SSEEvent] = []
         for byte in bytes {
             if skipLeadingLF {
@@ -38,7 +38,7 @@ public struct SSEDecoder: Sendable {
                 skipLeadingLF = true
                 if let e = endLine() { events.append(e) }
             default:
-                guard line.count < Self.maxLineLength else { throw LineTooLong() }
+                guard line.count < Self.maxLineLength else { throw Self.lineTooLong }
                 line.append(byte)
             }
         }

@@ -23,12 +23,7 @@ struct GeminiStreamDecoder: ChatStreamDecoder {
 
     mutating func feed(_ buffer: ByteBuffer) throws(GatewayError) -> [StreamChunk] {
         let bytes = buffer.readableBytesView
-        let events: [SSEEvent]
-        do {
-            events = try sse.feed(bytes)
-        } catch {
-            throw .badUpstreamResponse("The upstream stream has a line longer than the gateway accepts.")
-        }
+        let events = try sse.feed(bytes)
         var chunks: [StreamChunk] = []
         for event in events { chunks += try translate(event.data) }
         for document in try rawJSON.feed(bytes) { chunks += try translate(document) }

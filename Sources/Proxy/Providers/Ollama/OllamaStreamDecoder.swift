@@ -19,12 +19,7 @@ struct OllamaStreamDecoder: ChatStreamDecoder {
     }
 
     mutating func feed(_ buffer: ByteBuffer) throws(GatewayError) -> [StreamChunk] {
-        let completed: [[UInt8]]
-        do {
-            completed = try lines.feed(buffer.readableBytesView)
-        } catch {
-            throw .badUpstreamResponse("The upstream stream has a line longer than the gateway accepts.")
-        }
+        let completed = try lines.feed(buffer.readableBytesView)
         var chunks: [StreamChunk] = []
         for line in completed { chunks += try translate(line) }
         return chunks
