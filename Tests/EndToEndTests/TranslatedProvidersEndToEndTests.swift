@@ -41,6 +41,14 @@ import Testing
             #expect(reply.json?["usage"]?["completion_tokens"]?.intValue == 73)
             #expect(reply.json?["usage"]?["prompt_tokens_details"]?["cached_tokens"]?.intValue == 1024)
 
+            #expect(choice?["message"]?["reasoning_content"] == nil, "reasoning text only for clients that opt in")
+            if model == "gemini" {
+                let opted = try await h.send(
+                    "/v1/chat/completions", json: Self.question.replacingOccurrences(of: "MODEL", with: model),
+                    headers: [("x-spanway-reasoning-content", "true")])
+                let reasoning = opted.json?["choices"]?.arrayValue?.first?["message"]?["reasoning_content"]?.stringValue
+                #expect(reasoning?.hasPrefix("The user asks for the capital of France.") == true, "\(opted.text)")
+            }
             let sent = try #require(h.upstream.last)
             #expect(!sent.url.contains(Harness.upstreamKey))
             if model == "gemini" {
@@ -72,7 +80,7 @@ import Testing
 
             try await h.eventually("\(providerName) client spans with normalised tokens") {
                 let spans = h.receiver.spans.filter { $0.kind == .client && $0[attribute: "gen_ai.provider.name"]?.stringValue == providerName }
-                return spans.count == 2
+                return spans.count == (model == "gemini" ? 3 : 2)
                     && spans.contains { $0[attribute: "gen_ai.usage.input_tokens"]?.intValue == 1250 && $0[attribute: "gen_ai.usage.output_tokens"]?.intValue == 73 }
                     && spans.contains { $0[attribute: "gen_ai.usage.input_tokens"]?.intValue == 312 && $0[attribute: "gen_ai.usage.output_tokens"]?.intValue == 41 }
             }

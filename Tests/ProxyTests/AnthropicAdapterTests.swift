@@ -18,7 +18,9 @@ import Testing
     /// Scenario A: thinking plus text, cache reads; values from expected/scenario-a.normalized.json.
     @Test func parsesTheMessageFixture() throws {
         let expected = try #require(try Fixture.json("scenario-a.normalized.json")["anthropic/messages.response.json"])
-        let reply = try adapter.parseResponse(try Fixture.bytes("anthropic/messages.response.json"), for: chat(#"{"model":"m","messages":[{"role":"user"}]}"#))
+        var request = try chat(#"{"model":"m","messages":[{"role":"user"}]}"#)
+        request.includeReasoning = true
+        let reply = try adapter.parseResponse(try Fixture.bytes("anthropic/messages.response.json"), for: request)
         let usage = try #require(reply.usage)
         #expect(usage.inputTokens == expected["usage"]?["prompt_tokens"]?.intValue)
         #expect(usage.outputTokens == expected["usage"]?["completion_tokens"]?.intValue)
@@ -27,6 +29,10 @@ import Testing
         #expect(reply.finishReasons == [expected["finish_reason"]?.stringValue ?? ""])
         let body = try JSONParser.parse(reply.body)
         #expect(body["choices"]?.arrayValue?.first?["message"]?["content"] == expected["content"])
+        #expect(body["choices"]?.arrayValue?.first?["message"]?["reasoning_content"] == expected["reasoning_content"])
+        request.includeReasoning = false
+        let plain = try JSONParser.parse(adapter.parseResponse(try Fixture.bytes("anthropic/messages.response.json"), for: request).body)
+        #expect(plain["choices"]?.arrayValue?.first?["message"]?["reasoning_content"] == nil)
         #expect(body["usage"]?["total_tokens"]?.intValue == expected["usage"]?["total_tokens"]?.intValue)
         #expect(body["object"] == "chat.completion")
     }

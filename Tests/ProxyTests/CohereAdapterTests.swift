@@ -30,8 +30,9 @@ import Testing
     /// Scenario A: thinking plus text; `tokens` (not `billed_units`) as usage; cached tokens.
     @Test func parsesTheChatFixture() throws {
         let expected = try #require(try Fixture.json("scenario-a.normalized.json")["cohere/chat.response.json"])
-        let request = try chat(#"{"model":"command","messages":[{"role":"user","content":"What is the capital of France?"}]}"#)
-        let reply = try CohereAdapter(emitsReasoningContent: true).parseResponse(
+        var request = try chat(#"{"model":"command","messages":[{"role":"user","content":"What is the capital of France?"}]}"#)
+        request.includeReasoning = true
+        let reply = try adapter.parseResponse(
             try Fixture.bytes("cohere/chat.response.json"), for: request)
         let usage = try #require(reply.usage)
         #expect(usage.inputTokens == expected["usage"]?["prompt_tokens"]?.intValue)
@@ -55,6 +56,7 @@ import Testing
         #expect(body["usage"]?["completion_tokens_details"] == nil)
 
         // Without the opt-in, thinking text is not sent to the client.
+        request.includeReasoning = false
         let plain = try JSONParser.parse(adapter.parseResponse(try Fixture.bytes("cohere/chat.response.json"), for: request).body)
         #expect(plain["choices"]?.arrayValue?.first?["message"]?["reasoning_content"] == nil)
     }
@@ -105,7 +107,9 @@ import Testing
         #expect(bare.finishReason == "length" && bare.usage?["prompt_tokens"]?.intValue == 5 && bare.usage?["total_tokens"]?.intValue == 12)
         // Thinking deltas become reasoning_content only with the opt-in.
         let thinkingEvent = "data: {\"type\":\"content-delta\",\"index\":0,\"delta\":{\"message\":{\"content\":{\"thinking\":\"hmm\"}}}}\n\n"
-        var opted = CohereAdapter(emitsReasoningContent: true).makeStreamDecoder()
+        var optIn = try chat(#"{"model":"command","messages":[{"role":"user","content":"x"}]}"#)
+        optIn.includeReasoning = true
+        var opted = adapter.makeStreamDecoder(for: optIn)
         #expect(try StreamTranscript(opted.feed(ByteBuffer(string: thinkingEvent))).reasoning == "hmm")
         var plain = adapter.makeStreamDecoder()
         #expect(try StreamTranscript(plain.feed(ByteBuffer(string: thinkingEvent))).reasoning == "")

@@ -27,8 +27,9 @@ import Testing
     /// Scenario A: a thought part and a text part; cached prompt tokens and thoughts in usage.
     @Test func parsesScenarioA() throws {
         let expected = try #require(try Fixture.json("scenario-a.normalized.json")["gemini/generateContent.response.json"])
-        let reply = try adapter.parseResponse(
-            try Fixture.bytes("gemini/generateContent.response.json"), for: chat(#"{"model":"g","messages":[{"role":"user","content":"x"}]}"#))
+        var request = try chat(#"{"model":"g","messages":[{"role":"user","content":"x"}]}"#)
+        request.includeReasoning = true
+        let reply = try adapter.parseResponse(try Fixture.bytes("gemini/generateContent.response.json"), for: request)
         let usage = try #require(reply.usage)
         #expect(usage.inputTokens == expected["usage"]?["prompt_tokens"]?.intValue)
         #expect(usage.outputTokens == expected["usage"]?["completion_tokens"]?.intValue)

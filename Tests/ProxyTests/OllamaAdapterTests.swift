@@ -29,8 +29,9 @@ import Testing
     /// Scenario A: thinking, counts from prompt_eval_count / eval_count, no cache breakdown.
     @Test func parsesTheChatFixture() throws {
         let expected = try #require(try Fixture.json("scenario-a.normalized.json")["ollama/chat.response.json"])
-        let request = try chat(#"{"model":"qwen","messages":[{"role":"user","content":"What is the capital of France?"}]}"#)
-        let reply = try OllamaAdapter(emitsReasoningContent: true).parseResponse(
+        var request = try chat(#"{"model":"qwen","messages":[{"role":"user","content":"What is the capital of France?"}]}"#)
+        request.includeReasoning = true
+        let reply = try adapter.parseResponse(
             try Fixture.bytes("ollama/chat.response.json"), for: request)
         let usage = try #require(reply.usage)
         #expect(usage.inputTokens == expected["usage"]?["prompt_tokens"]?.intValue)
@@ -53,6 +54,7 @@ import Testing
         #expect(expected["usage"]?["prompt_tokens_details"]?["cached_tokens"] == .null)
         #expect(body["usage"]?["prompt_tokens_details"] == nil && body["usage"]?["completion_tokens_details"] == nil)
 
+        request.includeReasoning = false
         let plain = try JSONParser.parse(adapter.parseResponse(try Fixture.bytes("ollama/chat.response.json"), for: request).body)
         #expect(plain["choices"]?.arrayValue?.first?["message"]?["reasoning_content"] == nil)
     }

@@ -91,7 +91,10 @@ public struct ConfigLoader: Sendable {
         }
 
         let spanway = top["spanway_settings"].flatMap { reader.mapping($0, at: "spanway_settings") } ?? [:]
-        reader.warnUnknown(spanway, known: ["pricing_file"], at: "spanway_settings")
+        reader.warnUnknown(spanway, known: ["pricing_file", "reasoning_content"], at: "spanway_settings")
+        if let node = spanway["reasoning_content"] {
+            config.reasoningContent = reader.bool(node, at: "spanway_settings.reasoning_content") ?? false
+        }
         config.pricingFile = spanway["pricing_file"].flatMap { reader.string($0, at: "spanway_settings.pricing_file") }
 
         if let list = top["model_list"] {

@@ -17,6 +17,9 @@ public struct GatewayConfig: Sendable {
     public var pricingFile: String?
     /// Warnings found while loading (unknown keys and the like); errors make loading fail instead.
     public var warnings: [ConfigIssue]
+    /// `spanway_settings.reasoning_content`: reasoning text goes back as `reasoning_content` for
+    /// every client, not only those that send `x-spanway-reasoning-content: true`.
+    public var reasoningContent = false
     /// `litellm_settings.drop_params`: the default for deployments that do not set their own.
     public var dropParams = false
 

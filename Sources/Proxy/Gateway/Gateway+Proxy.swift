@@ -6,6 +6,10 @@ import Sinks
 import Telemetry
 
 extension Gateway {
+    /// A client opts in to `reasoning_content` per request with this header (`true`), or every
+    /// client does with `spanway_settings.reasoning_content: true`.
+    static let reasoningContentHeader = HTTPField.Name("x-spanway-reasoning-content")!
+
     /// Proxies a chat completion or embeddings request. Never throws: every failure is an
     /// OpenAI-shaped reply, and every request, answered or refused, is emitted as one span.
     public func proxy(
@@ -26,7 +30,9 @@ extension Gateway {
         do throws(GatewayError) {
             let principal = try await authenticator.authenticate(headers)
             exchange.authenticated(principal)
-            let request = try parse(body.readableBytesView)
+            var request = try parse(body.readableBytesView)
+            request.includeReasoning = config.reasoningContent
+                || headers[Self.reasoningContentHeader].map { ["true", "1"].contains($0.lowercased()) } ?? false
             let name = try principal.admit(model: request.model)
             let group = router.hasGroup(name) ? name : nil
             exchange.requested(request, modelGroup: group)

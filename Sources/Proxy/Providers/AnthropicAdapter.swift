@@ -41,6 +41,7 @@ public struct AnthropicAdapter: ProviderAdapter {
         }
         let jsonMode = Self.isJSONMode(request)
         var text = ""
+        var thinking = ""
         var toolCalls: [JSONValue] = []
         var answeredJSON = false
         for block in blocks {
@@ -56,7 +57,8 @@ public struct AnthropicAdapter: ProviderAdapter {
                         "name": block["name"] ?? .null, "arguments": .string((block["input"] ?? .object([:])).encodedString()),
                     ]),
                 ]))
-            default: break  // thinking and server-tool blocks have no OpenAI field
+            case "thinking": thinking += block["thinking"]?.stringValue ?? ""
+            default: break  // redacted thinking and server-tool blocks have no OpenAI field
             }
         }
         let stop = message["stop_reason"]?.stringValue
@@ -66,6 +68,7 @@ public struct AnthropicAdapter: ProviderAdapter {
             "role": "assistant", "content": text.isEmpty && !toolCalls.isEmpty ? .null : .string(text),
         ]
         if !toolCalls.isEmpty { reply["tool_calls"] = .array(toolCalls) }
+        if request.includeReasoning && !thinking.isEmpty { reply["reasoning_content"] = .string(thinking) }
         var completion: JSONObject = [
             "id": message["id"] ?? .null, "object": "chat.completion", "created": .int(Int(Date().timeIntervalSince1970)),
             "model": message["model"] ?? .null,
@@ -82,7 +85,7 @@ public struct AnthropicAdapter: ProviderAdapter {
     }
 
     public func makeStreamDecoder(for request: OpenAIRequest) -> any ChatStreamDecoder {
-        AnthropicStreamDecoder(jsonMode: Self.isJSONMode(request))
+        AnthropicStreamDecoder(jsonMode: Self.isJSONMode(request), includeReasoning: request.includeReasoning)
     }
 
     /// Whether the request asked for JSON, which is answered through `AnthropicRequest.jsonTool`.

@@ -15,9 +15,12 @@ struct AnthropicStreamDecoder: ChatStreamDecoder {
     /// JSON mode: the forced JSON tool's input streams out as content (see `AnthropicRequest.jsonTool`).
     private let jsonMode: Bool
     private var jsonBlock: Int?
+    /// Thinking text goes out as `reasoning_content` only when the client opted in.
+    private let includeReasoning: Bool
 
-    init(jsonMode: Bool = false) {
+    init(jsonMode: Bool = false, includeReasoning: Bool = false) {
         self.jsonMode = jsonMode
+        self.includeReasoning = includeReasoning
     }
 
     mutating func feed(_ buffer: ByteBuffer) throws(GatewayError) -> [StreamChunk] {
@@ -72,8 +75,11 @@ struct AnthropicStreamDecoder: ChatStreamDecoder {
                 return [chunk(delta: ["tool_calls": .array([.object([
                     "index": .int(ordinal), "function": .object(["arguments": .string(fragment)]),
                 ])])])]
+            case "thinking_delta" where includeReasoning:
+                guard let thinking = delta?["thinking"]?.stringValue, !thinking.isEmpty else { return [] }
+                return [chunk(delta: ["reasoning_content": .string(thinking)])]
             default:
-                return []  // thinking and signatures have no OpenAI field
+                return []  // signatures (and thinking, unless asked for) have no OpenAI field
             }
         case "message_delta":
             // Usage here is cumulative; input comes from message_start unless repeated here.

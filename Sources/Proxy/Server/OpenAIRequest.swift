@@ -11,6 +11,9 @@ public struct OpenAIRequest: Sendable {
     public var operation: Operation
     public var body: JSONObject
     public var model: String
+    /// Whether reasoning text goes back as `reasoning_content` (providers.md §0: a de-facto
+    /// extension that strict OpenAI clients may reject, so only when the client opts in).
+    public var includeReasoning = false
 
     public var stream: Bool { body["stream"]?.boolValue ?? false }
     /// Whether the client asked for the usage chunk at the end of a stream.

@@ -11,13 +11,7 @@ public struct CohereAdapter: ProviderAdapter {
     public var defaultAPIBase: String { "https://api.cohere.com" }
     /// LiteLLM's name. The Cohere SDK's `CO_API_KEY` is not read: the protocol takes one name.
     public var apiKeyEnvironment: String? { "COHERE_API_KEY" }
-    /// Whether thinking text comes back as `reasoning_content`, a de-facto extension field that
-    /// strict OpenAI clients may reject, so off unless the gateway opts in (providers.md §0).
-    public let emitsReasoningContent: Bool
-
-    public init(emitsReasoningContent: Bool = false) {
-        self.emitsReasoningContent = emitsReasoningContent
-    }
+    public init() {}
 
     public func request(for request: OpenAIRequest, deployment: DeploymentConfig) throws(GatewayError) -> UpstreamRequest {
         var headers = HTTPHeaders()
@@ -45,7 +39,11 @@ public struct CohereAdapter: ProviderAdapter {
     }
 
     public func makeStreamDecoder() -> any ChatStreamDecoder {
-        CohereStreamDecoder(emitsReasoningContent: emitsReasoningContent)
+        CohereStreamDecoder(emitsReasoningContent: false)
+    }
+
+    public func makeStreamDecoder(for request: OpenAIRequest) -> any ChatStreamDecoder {
+        CohereStreamDecoder(emitsReasoningContent: request.includeReasoning)
     }
 
     /// Cohere errors are `{"message"}` plus the status (§7.5). 498 is either an unsafe request or a
@@ -109,7 +107,7 @@ public struct CohereAdapter: ProviderAdapter {
         var reply: JSONObject = [
             "role": "assistant", "content": text.isEmpty && !toolCalls.isEmpty ? .null : .string(text),
         ]
-        if emitsReasoningContent && !thinking.isEmpty { reply["reasoning_content"] = .string(thinking) }
+        if request.includeReasoning && !thinking.isEmpty { reply["reasoning_content"] = .string(thinking) }
         if !toolCalls.isEmpty { reply["tool_calls"] = .array(toolCalls) }
         let id = object["id"]?.stringValue ?? RequestTranslation.makeID("chatcmpl-")
         var completion: JSONObject = [

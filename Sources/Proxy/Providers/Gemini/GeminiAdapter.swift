@@ -86,13 +86,17 @@ public struct GeminiAdapter: ProviderAdapter {
 
     public func parseResponse(_ body: [UInt8], for request: OpenAIRequest) throws(GatewayError) -> ProviderReply {
         switch request.operation {
-        case .chat: try GeminiResponse.reply(body, requestedModel: request.model)
+        case .chat: try GeminiResponse.reply(body, requestedModel: request.model, includeReasoning: request.includeReasoning)
         case .embeddings: try GeminiEmbeddings.reply(body, for: request)
         }
     }
 
     public func makeStreamDecoder() -> any ChatStreamDecoder {
         GeminiStreamDecoder()
+    }
+
+    public func makeStreamDecoder(for request: OpenAIRequest) -> any ChatStreamDecoder {
+        GeminiStreamDecoder(includeReasoning: request.includeReasoning)
     }
 
     public func mapError(status: Int, headers: HTTPHeaders, body: [UInt8], deployment: DeploymentConfig) -> GatewayError {

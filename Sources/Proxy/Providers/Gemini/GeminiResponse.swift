@@ -4,7 +4,7 @@ import Telemetry
 /// A Gemini `GenerateContentResponse` as an OpenAI `chat.completion` (providers.md §5.3). The
 /// pieces (parts, finish reasons, usage) are shared with the stream decoder.
 enum GeminiResponse {
-    static func reply(_ body: [UInt8], requestedModel: String) throws(GatewayError) -> ProviderReply {
+    static func reply(_ body: [UInt8], requestedModel: String, includeReasoning: Bool = false) throws(GatewayError) -> ProviderReply {
         guard let json = try? JSONParser.parse(body), let object = json.objectValue else {
             throw .badUpstreamResponse("The upstream answered with a body that is not a Gemini response.")
         }
@@ -35,7 +35,7 @@ enum GeminiResponse {
             }
             let finish = finishReason(candidate["finishReason"]?.stringValue, sawToolCall: !toolCalls.isEmpty) ?? "stop"
             var message: JSONObject = ["role": "assistant", "content": text.isEmpty && !toolCalls.isEmpty ? .null : .string(text)]
-            if !reasoning.isEmpty { message["reasoning_content"] = .string(reasoning) }
+            if includeReasoning && !reasoning.isEmpty { message["reasoning_content"] = .string(reasoning) }
             if !toolCalls.isEmpty { message["tool_calls"] = .array(toolCalls) }
             choices.append(.object([
                 "index": .int(candidate["index"]?.intValue ?? position), "message": .object(message),

@@ -20,6 +20,12 @@ struct GeminiStreamDecoder: ChatStreamDecoder {
     private var usage: Usage?
     /// An error chunk has gone out; nothing may follow it.
     private var failed = false
+    /// Thoughts go out as `reasoning_content` only when the client opted in.
+    private let includeReasoning: Bool
+
+    init(includeReasoning: Bool = false) {
+        self.includeReasoning = includeReasoning
+    }
 
     mutating func feed(_ buffer: ByteBuffer) throws(GatewayError) -> [StreamChunk] {
         let bytes = buffer.readableBytesView
@@ -80,7 +86,9 @@ struct GeminiStreamDecoder: ChatStreamDecoder {
                 case .text(let text)?:
                     if !text.isEmpty { chunks.append(chunk(index, delta: ["content": .string(text)])) }
                 case .thought(let text)?:
-                    if !text.isEmpty { chunks.append(chunk(index, delta: ["reasoning_content": .string(text)])) }
+                    if includeReasoning && !text.isEmpty {
+                        chunks.append(chunk(index, delta: ["reasoning_content": .string(text)]))
+                    }
                 case .functionCall(let name, let arguments, let callID)?:
                     let ordinal = toolCalls[index, default: 0]
                     toolCalls[index] = ordinal + 1

@@ -11,13 +11,7 @@ public struct OllamaAdapter: ProviderAdapter {
     public var defaultAPIBase: String { "http://localhost:11434" }
     /// A local server needs no key; ollama.com takes one as a bearer token.
     public var apiKeyEnvironment: String? { "OLLAMA_API_KEY" }
-    /// Whether thinking text comes back as `reasoning_content`, a de-facto extension field that
-    /// strict OpenAI clients may reject, so off unless the gateway opts in (providers.md §0).
-    public let emitsReasoningContent: Bool
-
-    public init(emitsReasoningContent: Bool = false) {
-        self.emitsReasoningContent = emitsReasoningContent
-    }
+    public init() {}
 
     public func request(for request: OpenAIRequest, deployment: DeploymentConfig) throws(GatewayError) -> UpstreamRequest {
         var headers = HTTPHeaders()
@@ -45,13 +39,17 @@ public struct OllamaAdapter: ProviderAdapter {
             throw .badUpstreamResponse("Ollama answered with an error: \(SecretRedactor.scrub(error))")
         }
         switch request.operation {
-        case .chat: return try chatReply(object)
+        case .chat: return try chatReply(object, includeReasoning: request.includeReasoning)
         case .embeddings: return try embeddingsReply(object, for: request)
         }
     }
 
     public func makeStreamDecoder() -> any ChatStreamDecoder {
-        OllamaStreamDecoder(emitsReasoningContent: emitsReasoningContent)
+        OllamaStreamDecoder(emitsReasoningContent: false)
+    }
+
+    public func makeStreamDecoder(for request: OpenAIRequest) -> any ChatStreamDecoder {
+        OllamaStreamDecoder(emitsReasoningContent: request.includeReasoning)
     }
 
     /// Ollama errors are `{"error":"…"}` plus the status (§8.3); a missing model is a 404 whose
@@ -64,7 +62,7 @@ public struct OllamaAdapter: ProviderAdapter {
             status: status, message: SecretRedactor.scrub(text, secrets: deployment.secrets), headers: headers)
     }
 
-    private func chatReply(_ object: JSONObject) throws(GatewayError) -> ProviderReply {
+    private func chatReply(_ object: JSONObject, includeReasoning: Bool) throws(GatewayError) -> ProviderReply {
         guard let message = object["message"], message.objectValue != nil else {
             throw .badUpstreamResponse("The upstream answered with a body that is not an Ollama chat response.")
         }
@@ -78,7 +76,7 @@ public struct OllamaAdapter: ProviderAdapter {
         var reply: JSONObject = [
             "role": "assistant", "content": text.isEmpty && !toolCalls.isEmpty ? .null : .string(text),
         ]
-        if emitsReasoningContent, let thinking = message["thinking"]?.stringValue, !thinking.isEmpty {
+        if includeReasoning, let thinking = message["thinking"]?.stringValue, !thinking.isEmpty {
             reply["reasoning_content"] = .string(thinking)
         }
         if !toolCalls.isEmpty { reply["tool_calls"] = .array(toolCalls) }
