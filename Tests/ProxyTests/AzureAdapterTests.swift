@@ -96,6 +96,32 @@ import Testing
         #expect(!ProviderCatalogue.needingAPIBase.contains("groq"))
     }
 
+    /// OpenTelemetry's well-known `gen_ai.provider.name` for each native provider.
+    @Test func providerNamesFollowTheConventions() {
+        let names = [
+            "openai": "openai", "anthropic": "anthropic", "azure": "azure.ai.openai", "gemini": "gcp.gemini",
+            "vertex_ai": "gcp.vertex_ai", "bedrock": "aws.bedrock", "cohere": "cohere", "cohere_chat": "cohere",
+            "ollama": "ollama", "ollama_chat": "ollama", "ollama_openai": "ollama", "groq": "groq", "deepseek": "deepseek",
+            "perplexity": "perplexity",
+        ]
+        for (prefix, name) in names {
+            #expect(ProviderCatalogue.adapters[prefix]?.genAIProviderName == name, "\(prefix)")
+        }
+    }
+
+    /// Spans name the host a deployment really calls, which for Bedrock and Vertex depends on its region.
+    @Test func serverAddressFollowsTheDeploymentsRegion() throws {
+        func address(_ provider: String, _ params: [String: String]) throws -> String? {
+            var config = DeploymentConfig(modelName: "m", provider: provider, model: "m", id: "m")
+            config.providerParams = params
+            let adapter = try #require(ProviderCatalogue.adapters[provider])
+            return Deployment(config: config, adapter: adapter, transport: MockTransport(), price: nil).serverAddress
+        }
+        #expect(try address("bedrock", ["aws_region_name": "eu-west-1"]) == "bedrock-runtime.eu-west-1.amazonaws.com")
+        #expect(try address("vertex_ai", ["vertex_project": "p", "vertex_location": "europe-west4"]) == "europe-west4-aiplatform.googleapis.com")
+        #expect(try address("groq", [:]) == "api.groq.com")
+    }
+
     @Test func openAIErrorsAreTyped() throws {
         let adapter = OpenAIAdapter()
         let deployment = DeploymentConfig(modelName: "g", provider: "openai", model: "m", id: "g", apiKey: "sk-x")

@@ -49,6 +49,10 @@ public protocol ProviderAdapter: Sendable {
     func makeStreamDecoder(for request: OpenAIRequest) -> any ChatStreamDecoder
     func mapError(status: Int, headers: HTTPHeaders, body: [UInt8], deployment: DeploymentConfig) -> GatewayError
 
+    /// Where a deployment's requests go (for the span's `server.address`): `api_base`, else the
+    /// provider's endpoint, which for some depends on the deployment's region or location.
+    func apiBase(for deployment: DeploymentConfig) -> String
+
     /// The environment variable holding the provider's key when `api_key` is not configured.
     var apiKeyEnvironment: String? { get }
 
@@ -60,6 +64,10 @@ public protocol ProviderAdapter: Sendable {
 
 extension ProviderAdapter {
     public var apiKeyEnvironment: String? { nil }
+
+    public func apiBase(for deployment: DeploymentConfig) -> String {
+        deployment.apiBase ?? defaultAPIBase
+    }
 
     public func makeStreamDecoder(for request: OpenAIRequest) -> any ChatStreamDecoder {
         makeStreamDecoder()

@@ -15,7 +15,7 @@ public struct Deployment: Sendable {
         self.adapter = adapter
         self.transport = transport
         self.price = price
-        let base = config.apiBase ?? adapter.defaultAPIBase
+        let base = adapter.apiBase(for: config)
         let (host, port) = Self.hostAndPort(base)
         self.serverAddress = host
         self.serverPort = port

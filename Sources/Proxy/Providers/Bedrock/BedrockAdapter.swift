@@ -26,6 +26,10 @@ public struct BedrockAdapter: ProviderAdapter {
         self.environment = AWSEnvironment(environment)
     }
 
+    public func apiBase(for deployment: DeploymentConfig) -> String {
+        deployment.apiBase ?? environment.region(for: deployment).map(Self.endpoint) ?? defaultAPIBase
+    }
+
     static func endpoint(region: String) -> String {
         "https://bedrock-runtime.\(region).amazonaws.com"
     }

@@ -133,6 +133,12 @@ public struct GeminiAdapter: ProviderAdapter {
     }
 
     /// `global` has no regional host; `eu` and `us` are the multi-region endpoints.
+    public func apiBase(for deployment: DeploymentConfig) -> String {
+        if let base = deployment.apiBase { return base }
+        guard platform == .vertexAI, let location = try? vertexLocation(deployment) else { return defaultAPIBase }
+        return "https://\(Self.vertexHost(location: location))"
+    }
+
     static func vertexHost(location: String) -> String {
         switch location {
         case "global": "aiplatform.googleapis.com"
