@@ -9,7 +9,9 @@ import Testing
 /// upstream gets its native request (Gemini's key in a header, Bedrock's SigV4 signature), and
 /// the spans carry the provider's name and the normalised tokens of the fixtures.
 @Suite(.serialized) struct TranslatedProvidersEndToEndTests {
+    /// `model_list` comes last so that other tests can append deployments.
     static let config = """
+        litellm_settings: {callbacks: [otel]}
         model_list:
           - model_name: gemini
             litellm_params: {model: gemini/gemini-2.5-flash, api_base: "{upstream_root}", api_key: os.environ/E2E_UPSTREAM_KEY}
@@ -20,7 +22,6 @@ import Testing
               aws_region_name: eu-west-1
               aws_access_key_id: AKIDEXAMPLE
               aws_secret_access_key: os.environ/E2E_UPSTREAM_KEY
-        litellm_settings: {callbacks: [otel]}
         """
     static let question = #"{"model":"MODEL","messages":[{"role":"user","content":"What is the capital of France?"}]}"#
     static let weather = #"""
