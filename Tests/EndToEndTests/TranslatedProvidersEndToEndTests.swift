@@ -90,4 +90,20 @@ import Testing
             }
         }
     }
+
+    /// A catalogue provider needs only its key, read from LiteLLM's environment variable.
+    @Test func compatibleProviderTakesItsKeyFromTheEnvironment() async throws {
+        let config = """
+            model_list:
+              - model_name: fast
+                litellm_params: {model: groq/llama-3.1-8b-instant, api_base: "{upstream}"}
+            """
+        try await Harness.with(config: config, environment: ["GROQ_API_KEY": Harness.upstreamKey]) { h in
+            let reply = try await h.chat("fast")
+            #expect(reply.status == 200, "\(reply.text)")
+            let sent = try #require(h.upstream.last)
+            #expect(sent.headers.first(name: "authorization") == "Bearer \(Harness.upstreamKey)")
+            #expect(try JSONParser.parse(sent.body)["model"] == "llama-3.1-8b-instant")
+        }
+    }
 }

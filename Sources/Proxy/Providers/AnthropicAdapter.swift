@@ -8,6 +8,7 @@ import Telemetry
 public struct AnthropicAdapter: ProviderAdapter {
     public var genAIProviderName: String { "anthropic" }
     public var defaultAPIBase: String { "https://api.anthropic.com" }
+    public var apiKeyEnvironment: String? { "ANTHROPIC_API_KEY" }
     /// Used when the client sets no output limit (Messages requires one).
     static let defaultMaxTokens = 4096
     /// OpenAI parameters with no Messages equivalent: refused by name unless `drop_params`.
