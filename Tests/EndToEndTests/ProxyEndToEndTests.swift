@@ -31,6 +31,8 @@ let e2eConfig = """
         litellm_params: {model: mock/gpt-4o-mini}
       - model_name: claude
         litellm_params: {model: anthropic/claude-mock, api_base: "{upstream}", api_key: os.environ/E2E_UPSTREAM_KEY}
+      - model_name: cutoff
+        litellm_params: {model: openai/cutoff, api_base: "{upstream}"}
       - model_name: local-slow
         litellm_params: {model: mock/slow-300}
     general_settings:
@@ -155,6 +157,18 @@ let e2eConfig = """
                 #expect(reply.headers.first(name: "x-spanway-trace-id") != nil)
             }
             #expect(try await h.chat("e429").headers.first(name: "retry-after") == "1")
+
+            // A stream whose connection closes before its end is an error, not a short answer.
+            let cut = try await h.chat("cutoff", stream: true)
+            let payloads = ssePayloads(cut.text)
+            #expect(payloads.last != "[DONE]", "\(cut.text)")
+            #expect(payloads.last.flatMap { try? JSONParser.parse(Array($0.utf8)) }?["error"]?["code"] == "bad_upstream_response")
+            try await h.eventually("the cut-off stream's span is an error") {
+                h.receiver.spans.contains {
+                    $0.kind == .client && $0[attribute: "error.type"]?.stringValue == "bad_upstream_response"
+                        && $0[attribute: "gen_ai.request.model"]?.stringValue == "cutoff"
+                }
+            }
             try await h.eventually("failed client spans carry error.type and ERROR status") {
                 let failed = h.receiver.spans.filter { $0.kind == .client && $0[attribute: "error.type"] != nil }
                 return failed.count >= 7 && failed.allSatisfy { $0.status.code == .error }

@@ -61,6 +61,8 @@ struct StreamRelay {
     private(set) var reply = ProviderReply(body: [], usage: nil, responseID: nil, responseModel: nil, finishReasons: [])
     private var finishReasons: [Int: String] = [:]
     private var midStreamError: GatewayError?
+    /// The decoder saw the provider's end of stream; a connection that closes before it was cut off.
+    private var sawEnd = false
 
     init(decoder: any ChatStreamDecoder, forwardUsage: Bool) {
         self.decoder = decoder
@@ -94,6 +96,11 @@ struct StreamRelay {
         }
         reply.finishReasons = finishReasons.sorted { $0.key < $1.key }.map(\.value)
         if let midStreamError { return .upstreamFailed(midStreamError) }
+        guard sawEnd else {
+            let cutOff = GatewayError.badUpstreamResponse("The upstream stream ended before it was complete.")
+            await sendError(cutOff, write)
+            return .upstreamFailed(cutOff)
+        }
         return .completed
     }
 
@@ -103,7 +110,7 @@ struct StreamRelay {
             switch chunk {
             case .done:
                 // Held back: the gateway sends `[DONE]` once the request is settled.
-                break
+                sawEnd = true
             case .chunk(let object, let raw):
                 guard let payload = observe(object, raw: raw) else { continue }
                 out += Array("data: ".utf8)

@@ -114,6 +114,8 @@ public struct MockUpstream: Sendable {
             frames.append(Array("data: ".utf8) + usageChunk.encoded() + Array("\n\n".utf8))
         }
         frames.append(Array("data: [DONE]\n\n".utf8))
+        // `cutoff`: the connection closes after a few words, with no finish, usage or [DONE].
+        if model.contains("cutoff") { frames = Array(frames.prefix(3)) }
         let drip = Self.number(after: "drip-", in: model)
         return UpstreamResponse(
             status: 200, headers: ["content-type": "text/event-stream"],
