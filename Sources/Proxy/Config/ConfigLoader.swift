@@ -85,7 +85,13 @@ public struct ConfigLoader: Sendable {
         }
 
         let router = top["router_settings"].flatMap { reader.mapping($0, at: "router_settings") } ?? [:]
-        reader.warnUnknown(router, known: ["num_retries"], at: "router_settings")
+        reader.warnUnknown(router, known: ["num_retries", "allowed_fails", "cooldown_time"], at: "router_settings")
+        if let node = router["allowed_fails"], let fails = reader.int(node, at: "router_settings.allowed_fails") {
+            if fails >= 0 { config.cooldowns.allowedFails = fails } else { reader.error("router_settings.allowed_fails", "must not be negative") }
+        }
+        if let node = router["cooldown_time"], let seconds = reader.double(node, at: "router_settings.cooldown_time") {
+            if seconds >= 0 { config.cooldowns.cooldownTime = seconds } else { reader.error("router_settings.cooldown_time", "must not be negative") }
+        }
         if let node = router["num_retries"], let retries = reader.int(node, at: "router_settings.num_retries") {
             if retries >= 0 { config.numRetries = retries } else { reader.error("router_settings.num_retries", "must not be negative") }
         }

@@ -8,6 +8,8 @@ public struct GatewayConfig: Sendable {
     public var callbacks: [String]
     /// `router_settings.num_retries`: further attempts after a retryable upstream failure.
     public var numRetries: Int
+    /// `router_settings.allowed_fails` and `cooldown_time`.
+    public var cooldowns = Cooldowns.Settings()
     /// `general_settings.max_request_size_mb`, in bytes.
     public var maxRequestBodyBytes: Int
     /// `general_settings.disable_spend_logs`: keep no ledger rows (keys and budgets still work,

@@ -36,7 +36,8 @@ extension Gateway {
             let name = try principal.admit(model: request.model)
             let group = router.hasGroup(name) ? name : nil
             exchange.requested(request, modelGroup: group)
-            guard let group, let plan = router.attempts(for: group) else { throw GatewayError.modelNotFound(name) }
+            let now = Double(WallClock.nowNanos()) / 1e9
+            guard let group, let plan = try router.attempts(for: group, now: now) else { throw GatewayError.modelNotFound(name) }
             let subjects = principal.limitSubjects
             if !subjects.isEmpty {
                 exchange.hold(try rateLimiter.acquire(subjects, now: Double(WallClock.nowNanos()) / 1e9))
@@ -56,6 +57,10 @@ extension Gateway {
     {
         var lastError = GatewayError.internal("No deployment was tried.")
         for (index, deployment) in plan.enumerated() {
+            // A deployment that went into cooldown during this request is not tried again.
+            if index > 0 && router.cooldowns.isCooling(deployment.config.id, now: Double(WallClock.nowNanos()) / 1e9) {
+                continue
+            }
             if index > 0 {
                 let sameDeployment = plan[index - 1].config.id == deployment.config.id
                 let retryAfter = lastError.headers["retry-after"].flatMap { RetryAfter.parse($0) }
@@ -69,6 +74,14 @@ extension Gateway {
             } catch {
                 attempt.failed(error)
                 lastError = error
+                if router.cooldowns.recordFailure(deployment.config.id, error: error, now: Double(WallClock.nowNanos()) / 1e9) {
+                    logger.warning(
+                        "deployment cooling down",
+                        metadata: [
+                            "model_group": "\(deployment.config.modelName)", "deployment": "\(deployment.config.id)",
+                            "seconds": "\(router.cooldowns.settings.cooldownTime)", "error_type": "\(error.errorType)",
+                        ])
+                }
                 // Upstream messages were scrubbed of keys by the adapter; the log names no secret.
                 logger.warning(
                     "upstream call failed",

@@ -44,7 +44,8 @@ public final class Gateway: Sendable {
         self.budgetAlerts = BudgetAlerts(logger: logger)
         self.ledger = config.disableSpendLogs ? nil : store.map(SpendLedger.init(store:))
         self.config = config
-        self.router = ModelRouter(deployments: deployments, numRetries: config.numRetries)
+        self.router = ModelRouter(
+            deployments: deployments, numRetries: config.numRetries, cooldowns: Cooldowns(settings: config.cooldowns))
         self.pipeline = pipeline
         self.prometheus = prometheus
         let authenticator = Authenticator(masterKey: config.masterKey, store: store)
@@ -93,11 +94,23 @@ public final class Gateway: Sendable {
 
     /// `GET /metrics`: the Prometheus text, with sink-delivery and budget figures as of now.
     public func metricsText() async -> [UInt8] {
-        prometheus.render(sinks: pipeline.stats() + [budgetAlerts.stats], budgets: await budgetFigures())
+        prometheus.render(
+            sinks: pipeline.stats() + [budgetAlerts.stats], budgets: await budgetFigures(), deployments: deploymentFigures())
     }
 
     /// Budgeted keys (by token: their digest, never the key), teams and users; at most 1000 of
     /// each, so a scrape stays cheap and the label sets bounded.
+    func deploymentFigures() -> [PrometheusSink.DeploymentFigure] {
+        let now = Double(WallClock.nowNanos()) / 1e9
+        let counts = router.cooldowns.cooldownCounts()
+        return router.deployments.map { deployment in
+            PrometheusSink.DeploymentFigure(
+                modelGroup: deployment.config.modelName, deployment: deployment.config.id,
+                coolingDown: router.cooldowns.isCooling(deployment.config.id, now: now),
+                cooldowns: counts[deployment.config.id] ?? 0)
+        }
+    }
+
     func budgetFigures() async -> [PrometheusSink.BudgetFigure] {
         guard let store = keyManagement?.store else { return [] }
         func figure(_ record: some LimitedRecord) -> PrometheusSink.BudgetFigure? {

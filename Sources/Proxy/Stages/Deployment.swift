@@ -42,25 +42,45 @@ public struct Deployment: Sendable {
     }
 }
 
-/// Stage 3 (first version): model name to deployment group, and the order to try them in.
-/// Deployments of a group are shuffled per request; retries move to the next one.
+/// Stage 3: model name to deployment group, and the order to try them in. Deployments that are
+/// cooling down are left out; the rest are shuffled per request, and retries move to the next.
 public struct ModelRouter: Sendable {
     let groups: [String: [Deployment]]
     public let numRetries: Int
+    public let cooldowns: Cooldowns
 
-    public init(deployments: [Deployment], numRetries: Int) {
+    public init(deployments: [Deployment], numRetries: Int, cooldowns: Cooldowns = Cooldowns()) {
         var groups: [String: [Deployment]] = [:]
         for deployment in deployments { groups[deployment.config.modelName, default: []].append(deployment) }
         self.groups = groups
         self.numRetries = numRetries
+        self.cooldowns = cooldowns
     }
 
     public func hasGroup(_ name: String) -> Bool { groups[name] != nil }
 
-    /// The deployments to try, first choice first, one entry per attempt allowed.
-    public func attempts(for modelGroup: String) -> [Deployment]? {
+    /// Every deployment, by model group, for health reporting.
+    public var deployments: [Deployment] { groups.keys.sorted().flatMap { groups[$0] ?? [] } }
+
+    /// The deployments to try, first choice first, one entry per attempt allowed; nil for an
+    /// unknown group. When every deployment of the group is cooling down the answer is a 503
+    /// saying when the first comes back.
+    public func attempts(for modelGroup: String, now: Double) throws(GatewayError) -> [Deployment]? {
         guard let group = groups[modelGroup], !group.isEmpty else { return nil }
-        let order = group.shuffled()
+        let healthy = group.filter { !cooldowns.isCooling($0.config.id, now: now) }
+        guard !healthy.isEmpty else {
+            let wait = cooldowns.secondsUntilAvailable(group.map(\.config.id), now: now)
+            try Self.allCoolingDown(modelGroup, retryAfter: wait)
+        }
+        let order = healthy.shuffled()
         return (0...numRetries).map { order[$0 % order.count] }
+    }
+
+    static func allCoolingDown(_ group: String, retryAfter seconds: Double) throws(GatewayError) -> Never {
+        throw GatewayError(
+            status: 503, type: "api_error",
+            message: "Every deployment of '\(group)' is cooling down after failures; try again in \(Int(seconds.rounded(.up))) s.",
+            code: "no_healthy_deployment", headers: ["retry-after": String(max(1, Int(seconds.rounded(.up))))],
+            errorType: "no_healthy_deployment")
     }
 }

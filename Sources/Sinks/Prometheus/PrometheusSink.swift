@@ -32,6 +32,21 @@ public final class PrometheusSink: SpanObserver, Sendable {
         }
     }
 
+    /// A deployment at scrape time: whether it is cooling down, and how often it has been.
+    public struct DeploymentFigure: Sendable, Hashable {
+        public var modelGroup: String
+        public var deployment: String
+        public var coolingDown: Bool
+        public var cooldowns: Int
+
+        public init(modelGroup: String, deployment: String, coolingDown: Bool, cooldowns: Int) {
+            self.modelGroup = modelGroup
+            self.deployment = deployment
+            self.coolingDown = coolingDown
+            self.cooldowns = cooldowns
+        }
+    }
+
     public let registry: PrometheusCollectorRegistry
     /// Serialises scrapes, which rewrite the sink-delivery counters from the pipeline's totals and
     /// remember which budget series exist, so those of deleted keys and teams go away.
@@ -97,7 +112,7 @@ public final class PrometheusSink: SpanObserver, Sendable {
     }
 
     /// The text exposition (format 0.0.4), with the sink-delivery figures taken from `sinks`.
-    public func render(sinks: [SinkStats], budgets: [BudgetFigure] = []) -> [UInt8] {
+    public func render(sinks: [SinkStats], budgets: [BudgetFigure] = [], deployments: [DeploymentFigure] = []) -> [UInt8] {
         scrapeLock.withLock { previousBudgets in
             let current = budgets.map { [("scope", $0.scope), ("id", $0.id)] }
             for labels in previousBudgets where !current.contains(where: { $0.elementsEqual(labels, by: ==) }) {
@@ -107,6 +122,11 @@ public final class PrometheusSink: SpanObserver, Sendable {
                 registry.makeGauge(descriptor: Self.budgetRemaining, labels: labels).set(figure.remaining)
             }
             previousBudgets = current
+            for figure in deployments {
+                let labels = [("model_group", figure.modelGroup), ("deployment", figure.deployment)]
+                registry.makeGauge(descriptor: Self.deploymentState, labels: labels).set(figure.coolingDown ? 1.0 : 0.0)
+                Self.set(registry.makeCounter(descriptor: Self.cooldowns, labels: labels), to: figure.cooldowns)
+            }
             for stats in sinks {
                 let labels = [("sink", stats.sink)]
                 Self.set(registry.makeCounter(descriptor: Self.sinkExported, labels: labels), to: stats.exported)
@@ -172,6 +192,16 @@ public final class PrometheusSink: SpanObserver, Sendable {
         MetricNameDescriptor(
             namespace: "spanway", metricName: "budget_remaining_usd", unitName: "",
             helpText: "Budget left this period (max_budget minus spend; negative when overspent), per budgeted key, team or user.")
+    }
+    static var deploymentState: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "spanway", metricName: "deployment_state", unitName: "",
+            helpText: "Deployment health for the router: 0 healthy, 1 cooling down.")
+    }
+    static var cooldowns: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "spanway", metricName: "cooldowns", unitName: "total",
+            helpText: "Times a deployment was taken out of routing for its cooldown_time.")
     }
     static var sinkExported: MetricNameDescriptor {
         MetricNameDescriptor(

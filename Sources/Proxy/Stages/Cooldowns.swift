@@ -1,0 +1,79 @@
+import Sinks
+import Synchronization
+
+/// Deployment health for the router (stage 3): a deployment that fails more than `allowedFails`
+/// times within a minute, or answers 429, 401 or 404 once, is left out for `cooldownTime`
+/// seconds, or for as long as the provider's `retry-after` says when it says so. Times are seconds
+/// from any fixed origin, passed in, so tests drive a clock.
+public final class Cooldowns: Sendable {
+    public struct Settings: Sendable, Equatable {
+        /// Failures tolerated per deployment within a minute (LiteLLM's `allowed_fails`).
+        public var allowedFails = 3
+        /// Seconds a deployment stays out once cooled down (LiteLLM's `cooldown_time`).
+        public var cooldownTime = 5.0
+
+        public init(allowedFails: Int = 3, cooldownTime: Double = 5.0) {
+            self.allowedFails = allowedFails
+            self.cooldownTime = cooldownTime
+        }
+    }
+
+    private struct Health {
+        var failures: [Double] = []
+        var coolingUntil: Double?
+        var cooldowns = 0
+    }
+
+    public let settings: Settings
+    private let health = Mutex<[String: Health]>([:])
+
+    public init(settings: Settings = Settings()) {
+        self.settings = settings
+    }
+
+    /// Statuses that say the deployment itself cannot serve now, whatever the retry count:
+    /// rate limited, its key refused, or its model missing.
+    static let immediate: Set<Int> = [401, 404, 429]
+
+    /// Whether `error` says something about the deployment rather than about the request: a
+    /// context-window or policy refusal, or any other 4xx the client caused, is not counted.
+    static func countsAgainstDeployment(_ error: GatewayError) -> Bool {
+        immediate.contains(error.status) || error.status == 408 || error.status >= 500
+    }
+
+    /// Records a failed call; returns true when it puts the deployment into cooldown.
+    @discardableResult
+    public func recordFailure(_ id: String, error: GatewayError, now: Double) -> Bool {
+        guard Self.countsAgainstDeployment(error) else { return false }
+        return health.withLock { all in
+            var entry = all[id] ?? Health()
+            entry.failures = entry.failures.filter { now - $0 < 60 } + [now]
+            let cooling = entry.coolingUntil.map { $0 > now } ?? false
+            let trips = Self.immediate.contains(error.status) || entry.failures.count > settings.allowedFails
+            if trips && !cooling {
+                let asked = error.headers["retry-after"].flatMap { RetryAfter.parse($0) }
+                entry.coolingUntil = now + (asked.map { Double($0.components.seconds) } ?? settings.cooldownTime)
+                entry.cooldowns += 1
+                entry.failures = []
+            }
+            all[id] = entry
+            return trips && !cooling
+        }
+    }
+
+    public func isCooling(_ id: String, now: Double) -> Bool {
+        health.withLock { ($0[id]?.coolingUntil).map { $0 > now } ?? false }
+    }
+
+    /// Seconds until the first of `ids` is out of cooldown (0 if one already is).
+    public func secondsUntilAvailable(_ ids: [String], now: Double) -> Double {
+        health.withLock { all in
+            ids.map { id in max(0, (all[id]?.coolingUntil ?? now) - now) }.min() ?? 0
+        }
+    }
+
+    /// How often each deployment has been cooled down, for `/metrics`.
+    public func cooldownCounts() -> [String: Int] {
+        health.withLock { $0.mapValues(\.cooldowns) }
+    }
+}

@@ -1,0 +1,45 @@
+import Foundation
+import Telemetry
+import Testing
+
+@testable import Proxy
+@testable import Sinks
+
+/// One failing and one healthy deployment behind one model group: clients never see the failures,
+/// the failing deployment is cooled down, and the spans show the retries.
+@Suite(.serialized) struct RouterEndToEndTests {
+    static let config = """
+        router_settings: {num_retries: 1, allowed_fails: 2, cooldown_time: 60}
+        litellm_settings: {callbacks: [otel]}
+        model_list:
+          - model_name: mixed
+            litellm_params: {model: openai/error-500, api_base: "{upstream}"}
+            model_info: {id: failing}
+          - model_name: mixed
+            litellm_params: {model: openai/gpt-4o-mini, api_base: "{upstream}"}
+            model_info: {id: healthy}
+        """
+
+    @Test func aFailingDeploymentIsRetriedAroundAndCooledDown() async throws {
+        try await Harness.with(config: Self.config) { h in
+            for index in 0..<100 {
+                let reply = try await h.chat("mixed")
+                #expect(reply.status == 200, "request \(index): \(reply.text)")
+            }
+            let sentToFailing = h.upstream.requests.withLock { $0.filter { String(decoding: $0.body, as: UTF8.self).contains("error-500") }.count }
+            #expect(sentToFailing == 3, "allowed_fails 2: the third failure cools it down, then it gets nothing")
+
+            let metrics = try await h.send("/metrics", key: nil).text
+            #expect(metrics.contains(#"spanway_deployment_state{model_group="mixed",deployment="failing"} 1"#), "\(metrics)")
+            #expect(metrics.contains(#"spanway_deployment_state{model_group="mixed",deployment="healthy"} 0"#))
+            #expect(metrics.contains(#"spanway_cooldowns_total{model_group="mixed",deployment="failing"} 1"#))
+
+            try await h.eventually("one failed attempt span per failed call, each followed by a good one") {
+                let clients = h.receiver.spans.filter { $0.kind == .client }
+                let failed = clients.filter { $0[attribute: "error.type"] != nil }
+                return clients.count == 103 && failed.count == 3
+                    && h.receiver.spans.filter { $0.kind == .server && $0.status.code != .error }.count == 100
+            }
+        }
+    }
+}
