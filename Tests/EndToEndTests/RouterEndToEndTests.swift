@@ -42,4 +42,42 @@ import Testing
             }
         }
     }
+
+    static let fallbackConfig = """
+        router_settings:
+          fallbacks: [{primary: [primary, backup]}]
+          context_window_fallbacks: [{small: [backup]}]
+        litellm_settings: {callbacks: [otel]}
+        model_list:
+          - {model_name: primary, litellm_params: {model: openai/error-500, api_base: "{upstream}"}}
+          - {model_name: small, litellm_params: {model: openai/error-ctx, api_base: "{upstream}"}}
+          - {model_name: lonely, litellm_params: {model: openai/error-503, api_base: "{upstream}"}}
+          - {model_name: backup, litellm_params: {model: openai/gpt-4o-mini, api_base: "{upstream}"}}
+        """
+
+    @Test func fallbacksByKindWithPerRequestOverrides() async throws {
+        try await Harness.with(config: Self.fallbackConfig) { h in
+            let general = try await h.chat("primary")
+            #expect(general.status == 200 && general.json?["choices"]?.arrayValue?.first?["message"]?["content"]?.stringValue == MockUpstream.text)
+            let tooLong = try await h.chat("small")
+            #expect(tooLong.status == 200, "context_window_fallbacks: \(tooLong.text)")
+
+            let disabled = try await h.send(
+                "/v1/chat/completions", json: #"{"model":"primary","disable_fallbacks":true,"messages":[{"role":"user","content":"x"}]}"#)
+            #expect(disabled.status == 500)
+            let asked = try await h.send(
+                "/v1/chat/completions", json: #"{"model":"lonely","fallbacks":["backup"],"messages":[{"role":"user","content":"x"}]}"#)
+            #expect(asked.status == 200, "per-request fallbacks: \(asked.text)")
+            #expect(h.upstream.requests.withLock { $0.allSatisfy { !String(decoding: $0.body, as: UTF8.self).contains("fallbacks") } })
+            let bad = try await h.send("/v1/chat/completions", json: #"{"model":"lonely","fallbacks":"backup","messages":[{"role":"user","content":"x"}]}"#)
+            #expect(bad.status == 400 && bad.json?["error"]?["param"] == "fallbacks")
+
+            try await h.eventually("the answering attempt of a fallback has depth 1 and comes after the failed one") {
+                let answered = h.receiver.spans.filter {
+                    $0.kind == .client && $0[attribute: "spanway.fallback.depth"]?.intValue == 1 && $0[attribute: "error.type"] == nil
+                }
+                return answered.count == 3 && answered.allSatisfy { $0[attribute: "spanway.attempt"]?.intValue == 2 }
+            }
+        }
+    }
 }

@@ -63,3 +63,46 @@ import Testing
         #expect(try router.attempts(for: "nope", now: 0) == nil)
     }
 }
+
+@Suite struct FallbackTests {
+    var fallbacks: Fallbacks {
+        var f = Fallbacks()
+        f.general = ["a": ["b", "c"]]
+        f.contextWindow = ["a": ["big"]]
+        f.contentPolicy = ["a": ["lenient"]]
+        f.defaults = ["d"]
+        return f
+    }
+
+    @Test func eachKindOfFailureHasItsOwnList() {
+        let none = Fallbacks.Override()
+        #expect(fallbacks.targets(after: "a", error: GatewayError(status: 503, type: "api_error", message: ""), override: none) == ["b", "c"])
+        #expect(fallbacks.targets(after: "a", error: .contextWindowExceeded("long"), override: none) == ["big"])
+        #expect(fallbacks.targets(after: "a", error: .contentPolicyViolation("no"), override: none) == ["lenient"])
+        #expect(fallbacks.targets(after: "x", error: .timeout("slow"), override: none) == ["d"], "default_fallbacks")
+        #expect(fallbacks.targets(after: "x", error: .contextWindowExceeded("long"), override: none).isEmpty)
+        #expect(fallbacks.targets(after: "a", error: .invalidRequest("bad"), override: none).isEmpty, "a bad request fails anywhere")
+        #expect(fallbacks.targets(after: "a", error: .timeout("slow"), override: .init(groups: ["z"])) == ["z"])
+        #expect(fallbacks.targets(after: "a", error: .timeout("slow"), override: .init(groups: ["z"], disabled: true)).isEmpty)
+    }
+
+    @Test func configNamesExistingGroupsOnly() throws {
+        let loader = ProviderCatalogue.configLoader(environment: [:])
+        let config = try loader.load(yaml: """
+            router_settings:
+              fallbacks: [{a: [b]}]
+              context_window_fallbacks: [{a: [b]}]
+            litellm_settings: {default_fallbacks: [b]}
+            model_list:
+              - {model_name: a, litellm_params: {model: mock/x}}
+              - {model_name: b, litellm_params: {model: mock/y}}
+            """)
+        #expect(config.fallbacks.general == ["a": ["b"]] && config.fallbacks.contextWindow == ["a": ["b"]])
+        #expect(config.fallbacks.defaults == ["b"] && config.warnings.isEmpty)
+        let (_, issues) = loader.check(yaml: """
+            router_settings: {fallbacks: [{a: [typo]}]}
+            model_list: [{model_name: a, litellm_params: {model: mock/x}}]
+            """)
+        #expect(issues.map(\.description) == ["error: fallbacks: 'typo' is not a model_name in model_list"])
+    }
+}

@@ -73,7 +73,9 @@ public struct ConfigLoader: Sendable {
         }
 
         let litellm = top["litellm_settings"].flatMap { reader.mapping($0, at: "litellm_settings") } ?? [:]
-        reader.warnUnknown(litellm, known: ["callbacks", "success_callback", "failure_callback", "drop_params"], at: "litellm_settings")
+        reader.warnUnknown(
+            litellm, known: Set(["callbacks", "success_callback", "failure_callback", "drop_params"]).union(Self.fallbackKeys),
+            at: "litellm_settings")
         if let node = litellm["drop_params"] {
             config.dropParams = reader.bool(node, at: "litellm_settings.drop_params") ?? false
         }
@@ -85,7 +87,11 @@ public struct ConfigLoader: Sendable {
         }
 
         let router = top["router_settings"].flatMap { reader.mapping($0, at: "router_settings") } ?? [:]
-        reader.warnUnknown(router, known: ["num_retries", "allowed_fails", "cooldown_time"], at: "router_settings")
+        reader.warnUnknown(
+            router, known: Set(["num_retries", "allowed_fails", "cooldown_time"]).union(Self.fallbackKeys), at: "router_settings")
+        for (section, settings) in [("litellm_settings", litellm), ("router_settings", router)] {
+            readFallbacks(settings, at: section, into: &config.fallbacks, &reader)
+        }
         if let node = router["allowed_fails"], let fails = reader.int(node, at: "router_settings.allowed_fails") {
             if fails >= 0 { config.cooldowns.allowedFails = fails } else { reader.error("router_settings.allowed_fails", "must not be negative") }
         }
@@ -117,7 +123,48 @@ public struct ConfigLoader: Sendable {
         } else {
             reader.warning("model_list", "no models configured; every request will be answered 404")
         }
+        checkFallbackTargets(config, &reader)
         return config
+    }
+
+    static let fallbackKeys: Set<String> = ["fallbacks", "context_window_fallbacks", "content_policy_fallbacks", "default_fallbacks"]
+
+    /// LiteLLM's shape: a list of one-key mappings, `- gpt-4o: [claude, gemini]`.
+    private func readFallbacks(_ settings: [String: Node], at section: String, into fallbacks: inout Fallbacks, _ reader: inout YAMLReader) {
+        func table(_ key: String) -> [String: [String]] {
+            guard let node = settings[key], let items = reader.sequence(node, at: "\(section).\(key)") else { return [:] }
+            var table: [String: [String]] = [:]
+            for (index, item) in items.enumerated() {
+                let path = "\(section).\(key)[\(index)]"
+                guard let entry = reader.mapping(item, at: path) else { continue }
+                for (group, targets) in entry {
+                    table[group] = reader.stringList(targets, at: "\(path).\(group)")
+                }
+            }
+            return table
+        }
+        fallbacks.general.merge(table("fallbacks")) { $1 }
+        fallbacks.contextWindow.merge(table("context_window_fallbacks")) { $1 }
+        fallbacks.contentPolicy.merge(table("content_policy_fallbacks")) { $1 }
+        if let node = settings["default_fallbacks"], let list = reader.stringList(node, at: "\(section).default_fallbacks") {
+            fallbacks.defaults = list
+        }
+    }
+
+    /// Every group a fallback names must exist: a typo would otherwise surface only in an outage.
+    private func checkFallbackTargets(_ config: GatewayConfig, _ reader: inout YAMLReader) {
+        let groups = Set(config.modelGroups)
+        let f = config.fallbacks
+        for (kind, table) in [("fallbacks", f.general), ("context_window_fallbacks", f.contextWindow), ("content_policy_fallbacks", f.contentPolicy)] {
+            for (group, targets) in table.sorted(by: { $0.key < $1.key }) {
+                for name in [group] + targets where !groups.contains(name) {
+                    reader.error(kind, "'\(name)' is not a model_name in model_list")
+                }
+            }
+        }
+        for name in f.defaults where !groups.contains(name) {
+            reader.error("default_fallbacks", "'\(name)' is not a model_name in model_list")
+        }
     }
 
     private func readDeployment(_ node: Node, at path: String, dropParams: Bool, _ reader: inout YAMLReader) -> DeploymentConfig? {

@@ -8,6 +8,9 @@ public struct GatewayConfig: Sendable {
     public var callbacks: [String]
     /// `router_settings.num_retries`: further attempts after a retryable upstream failure.
     public var numRetries: Int
+    /// `router_settings.fallbacks`, `context_window_fallbacks`, `content_policy_fallbacks`,
+    /// `default_fallbacks` (also read from `litellm_settings`, where LiteLLM accepts them too).
+    public var fallbacks = Fallbacks()
     /// `router_settings.allowed_fails` and `cooldown_time`.
     public var cooldowns = Cooldowns.Settings()
     /// `general_settings.max_request_size_mb`, in bytes.

@@ -31,6 +31,7 @@ extension Gateway {
             let principal = try await authenticator.authenticate(headers)
             exchange.authenticated(principal)
             var request = try parse(body.readableBytesView)
+            let override = try Self.fallbackOverride(&request)
             request.includeReasoning = config.reasoningContent
                 || headers[Self.reasoningContentHeader].map { ["true", "1"].contains($0.lowercased()) } ?? false
             let name = try principal.admit(model: request.model)
@@ -44,17 +45,67 @@ extension Gateway {
                 let estimate = BudgetGuard.estimate(request, bodyBytes: body.readableBytes, prices: plan.compactMap(\.price))
                 exchange.hold(try budgets.reserve(subjects, estimate: estimate))
             }
-            return try await call(plan, request: request, exchange: exchange)
+            return try await call(plan, group: group, override: override, request: request, exchange: exchange)
         } catch {
             await settle(exchange, status: error.status, error: error)
             return Self.reply(error, headers: responseHeaders(exchange, cost: 0))
         }
     }
 
+    /// The request's own `fallbacks` and `disable_fallbacks`, taken out of the body (they are the
+    /// gateway's, not the provider's).
+    static func fallbackOverride(_ request: inout OpenAIRequest) throws(GatewayError) -> Fallbacks.Override {
+        var override = Fallbacks.Override()
+        if let value = request.body["fallbacks"], !value.isNull {
+            guard let list = value.arrayValue, list.allSatisfy({ $0.stringValue != nil }) else {
+                throw .invalidRequest("'fallbacks' must be an array of model names.", param: "fallbacks")
+            }
+            override.groups = list.compactMap(\.stringValue)
+        }
+        if let value = request.body["disable_fallbacks"], !value.isNull {
+            guard let disabled = value.boolValue else {
+                throw .invalidRequest("'disable_fallbacks' must be a boolean.", param: "disable_fallbacks")
+            }
+            override.disabled = disabled
+        }
+        request.body["fallbacks"] = nil
+        request.body["disable_fallbacks"] = nil
+        return override
+    }
+
+    /// The group's plan, then, if it failed, the fallback groups for that kind of failure, each
+    /// once and in order; fallback groups' own fallbacks are not followed, so chains cannot loop.
+    private func call(
+        _ plan: [Deployment], group: String, override: Fallbacks.Override, request: OpenAIRequest, exchange: Exchange
+    ) async throws(GatewayError) -> GatewayReply {
+        var attempts = 0
+        let firstError: GatewayError
+        do {
+            return try await call(plan, depth: 0, attempts: &attempts, request: request, exchange: exchange)
+        } catch {
+            firstError = error
+        }
+        var lastError = firstError
+        var tried: Set<String> = [group]
+        for target in config.fallbacks.targets(after: group, error: firstError, override: override)
+        where tried.insert(target).inserted {
+            let now = Double(WallClock.nowNanos()) / 1e9
+            guard let fallback = try? router.attempts(for: target, now: now) else { continue }  // unknown or all cooling
+            logger.info(
+                "falling back", metadata: ["from": "\(group)", "to": "\(target)", "error_type": "\(lastError.errorType)"])
+            do {
+                return try await call(fallback, depth: tried.count - 1, attempts: &attempts, request: request, exchange: exchange)
+            } catch {
+                lastError = error
+            }
+        }
+        throw lastError
+    }
+
     /// Tries each planned deployment until one answers; retryable failures move to the next.
-    private func call(_ plan: [Deployment], request: OpenAIRequest, exchange: Exchange) async throws(GatewayError)
-        -> GatewayReply
-    {
+    private func call(
+        _ plan: [Deployment], depth: Int, attempts: inout Int, request: OpenAIRequest, exchange: Exchange
+    ) async throws(GatewayError) -> GatewayReply {
         var lastError = GatewayError.internal("No deployment was tried.")
         for (index, deployment) in plan.enumerated() {
             // A deployment that went into cooldown during this request is not tried again.
@@ -68,7 +119,8 @@ extension Gateway {
                     try? await Task.sleep(for: retryBackoff.delay(beforeRetry: index, retryAfter: retryAfter))
                 }
             }
-            let attempt = exchange.beginAttempt(deployment, number: index + 1, request: request)
+            attempts += 1
+            let attempt = exchange.beginAttempt(deployment, number: attempts, fallbackDepth: depth, request: request)
             do {
                 return try await send(request, to: deployment, attempt: attempt, exchange: exchange)
             } catch {

@@ -61,7 +61,7 @@ public final class Exchange: Sendable {
     }
 
     /// Opens the CLIENT span for one upstream call.
-    func beginAttempt(_ deployment: Deployment, number: Int, request: OpenAIRequest) -> Attempt {
+    func beginAttempt(_ deployment: Deployment, number: Int, fallbackDepth: Int = 0, request: OpenAIRequest) -> Attempt {
         let operation = request.operation.rawValue
         let span = server.child(name: "\(operation) \(deployment.config.model)", kind: .client)
         let caller = state.withLock { $0.summary.caller }
@@ -74,7 +74,7 @@ public final class Exchange: Sendable {
             (AttributeName.modelGroup, .string(deployment.config.modelName)),
             (AttributeName.deploymentID, .string(deployment.config.id)),
             (AttributeName.attempt, .int(Int64(number))),
-            (AttributeName.fallbackDepth, .int(0)),
+            (AttributeName.fallbackDepth, .int(Int64(fallbackDepth))),
         ]
         attributes += request.spanAttributes
         attributes += Self.callerAttributes(caller)

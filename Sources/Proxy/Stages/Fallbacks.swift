@@ -1,0 +1,35 @@
+/// Where a request goes when its model group has failed after its retries (LiteLLM's three
+/// kinds): a prompt too long goes to `context_window_fallbacks`, a policy refusal to
+/// `content_policy_fallbacks`, anything else that is the provider's fault to `fallbacks`, and
+/// groups without their own entry to `default_fallbacks`.
+public struct Fallbacks: Sendable, Equatable {
+    public var general: [String: [String]] = [:]
+    public var contextWindow: [String: [String]] = [:]
+    public var contentPolicy: [String: [String]] = [:]
+    public var defaults: [String] = []
+
+    public init() {}
+
+    public var isEmpty: Bool { self == Fallbacks() }
+
+    /// What a client may say per request: other groups to fall back to, or none at all.
+    public struct Override: Sendable, Equatable {
+        public var groups: [String]?
+        public var disabled = false
+    }
+
+    /// The groups to try next after `group` failed with `error`, in order.
+    public func targets(after group: String, error: GatewayError, override: Override) -> [String] {
+        guard !override.disabled else { return [] }
+        if error.isContextWindowExceeded { return contextWindow[group] ?? [] }
+        if error.isContentPolicyViolation { return contentPolicy[group] ?? [] }
+        guard Self.isProvidersFault(error) else { return [] }
+        return override.groups ?? general[group] ?? defaults
+    }
+
+    /// Failures another provider might not have: outages, limits, timeouts, refused credentials,
+    /// a missing model. A bad request would fail anywhere.
+    static func isProvidersFault(_ error: GatewayError) -> Bool {
+        error.isRetryable || [401, 403, 404].contains(error.status)
+    }
+}
