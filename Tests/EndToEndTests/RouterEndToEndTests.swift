@@ -47,6 +47,7 @@ import Testing
         router_settings:
           fallbacks: [{primary: [primary, backup]}]
           context_window_fallbacks: [{small: [backup]}]
+          model_group_alias: {old-name: backup, hidden-name: {model: backup, hidden: true}}
         litellm_settings: {callbacks: [otel]}
         model_list:
           - {model_name: primary, litellm_params: {model: openai/error-500, api_base: "{upstream}"}}
@@ -59,6 +60,10 @@ import Testing
         try await Harness.with(config: Self.fallbackConfig) { h in
             let general = try await h.chat("primary")
             #expect(general.status == 200 && general.json?["choices"]?.arrayValue?.first?["message"]?["content"]?.stringValue == MockUpstream.text)
+            for alias in ["old-name", "hidden-name"] {
+                let aliased = try await h.chat(alias)
+                #expect(aliased.status == 200 && aliased.headers.first(name: "x-spanway-model-group") == "backup", "\(alias)")
+            }
             let tooLong = try await h.chat("small")
             #expect(tooLong.status == 200, "context_window_fallbacks: \(tooLong.text)")
 

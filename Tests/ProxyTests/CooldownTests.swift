@@ -100,9 +100,12 @@ import Testing
         #expect(config.fallbacks.general == ["a": ["b"]] && config.fallbacks.contextWindow == ["a": ["b"]])
         #expect(config.fallbacks.defaults == ["b"] && config.warnings.isEmpty)
         let (_, issues) = loader.check(yaml: """
-            router_settings: {fallbacks: [{a: [typo]}]}
+            router_settings: {fallbacks: [{a: [typo]}], model_group_alias: {old: gone}}
             model_list: [{model_name: a, litellm_params: {model: mock/x}}]
             """)
-        #expect(issues.map(\.description) == ["error: fallbacks: 'typo' is not a model_name in model_list"])
+        #expect(issues.map(\.description) == [
+            "error: fallbacks: 'typo' is not a model_name in model_list",
+            "error: router_settings.model_group_alias.old: 'gone' is not a model_name in model_list",
+        ])
     }
 }

@@ -88,7 +88,18 @@ public struct ConfigLoader: Sendable {
 
         let router = top["router_settings"].flatMap { reader.mapping($0, at: "router_settings") } ?? [:]
         reader.warnUnknown(
-            router, known: Set(["num_retries", "allowed_fails", "cooldown_time"]).union(Self.fallbackKeys), at: "router_settings")
+            router, known: Set(["num_retries", "allowed_fails", "cooldown_time", "model_group_alias"]).union(Self.fallbackKeys), at: "router_settings")
+        if let node = router["model_group_alias"], let aliases = reader.mapping(node, at: "router_settings.model_group_alias") {
+            for (alias, target) in aliases {
+                let path = "router_settings.model_group_alias.\(alias)"
+                // LiteLLM also takes `{model: name, hidden: true}`.
+                if let entry = target.mapping, let model = entry["model"] {
+                    config.modelGroupAliases[alias] = reader.string(model, at: "\(path).model")
+                } else {
+                    config.modelGroupAliases[alias] = reader.string(target, at: path)
+                }
+            }
+        }
         for (section, settings) in [("litellm_settings", litellm), ("router_settings", router)] {
             readFallbacks(settings, at: section, into: &config.fallbacks, &reader)
         }
@@ -161,6 +172,9 @@ public struct ConfigLoader: Sendable {
                     reader.error(kind, "'\(name)' is not a model_name in model_list")
                 }
             }
+        }
+        for (alias, target) in config.modelGroupAliases.sorted(by: { $0.key < $1.key }) where !groups.contains(target) {
+            reader.error("router_settings.model_group_alias.\(alias)", "'\(target)' is not a model_name in model_list")
         }
         for name in f.defaults where !groups.contains(name) {
             reader.error("default_fallbacks", "'\(name)' is not a model_name in model_list")

@@ -11,6 +11,8 @@ public struct GatewayConfig: Sendable {
     /// `router_settings.fallbacks`, `context_window_fallbacks`, `content_policy_fallbacks`,
     /// `default_fallbacks` (also read from `litellm_settings`, where LiteLLM accepts them too).
     public var fallbacks = Fallbacks()
+    /// `router_settings.model_group_alias`: another name for a model group.
+    public var modelGroupAliases: [String: String] = [:]
     /// `router_settings.allowed_fails` and `cooldown_time`.
     public var cooldowns = Cooldowns.Settings()
     /// `general_settings.max_request_size_mb`, in bytes.

@@ -35,7 +35,7 @@ extension Gateway {
             request.includeReasoning = config.reasoningContent
                 || headers[Self.reasoningContentHeader].map { ["true", "1"].contains($0.lowercased()) } ?? false
             let name = try principal.admit(model: request.model)
-            let group = router.hasGroup(name) ? name : nil
+            let group = router.group(named: name)
             exchange.requested(request, modelGroup: group)
             let now = Double(WallClock.nowNanos()) / 1e9
             guard let group, let plan = try router.attempts(for: group, now: now) else { throw GatewayError.modelNotFound(name) }

@@ -48,16 +48,25 @@ public struct ModelRouter: Sendable {
     let groups: [String: [Deployment]]
     public let numRetries: Int
     public let cooldowns: Cooldowns
+    /// `router_settings.model_group_alias`: names clients may use for a group.
+    let aliases: [String: String]
 
-    public init(deployments: [Deployment], numRetries: Int, cooldowns: Cooldowns = Cooldowns()) {
+    public init(
+        deployments: [Deployment], numRetries: Int, cooldowns: Cooldowns = Cooldowns(), aliases: [String: String] = [:]
+    ) {
         var groups: [String: [Deployment]] = [:]
         for deployment in deployments { groups[deployment.config.modelName, default: []].append(deployment) }
         self.groups = groups
         self.numRetries = numRetries
         self.cooldowns = cooldowns
+        self.aliases = aliases
     }
 
-    public func hasGroup(_ name: String) -> Bool { groups[name] != nil }
+    /// The group a requested name stands for: a group's own name, else an alias of one.
+    public func group(named name: String) -> String? {
+        if groups[name] != nil { return name }
+        return aliases[name].flatMap { groups[$0] != nil ? $0 : nil }
+    }
 
     /// Every deployment, by model group, for health reporting.
     public var deployments: [Deployment] { groups.keys.sorted().flatMap { groups[$0] ?? [] } }
