@@ -90,12 +90,12 @@ import Testing
         let config = try loader.load(yaml: """
             model_list:
               - model_name: a
-                litellm_params: {model: openai/a, weight: 3}
+                litellm_params: {model: openai/a, weigth: 3}
             litellm_settings: {set_verbose: true}
             something_new: 1
             """)
         #expect(config.deployments.count == 1)
-        #expect(Set(config.warnings.map(\.path)) == ["model_list[0].litellm_params.weight", "litellm_settings.set_verbose", "something_new"])
+        #expect(Set(config.warnings.map(\.path)) == ["model_list[0].litellm_params.weigth", "litellm_settings.set_verbose", "something_new"])
     }
 
     @Test func brokenYAMLAndWrongShapes() {

@@ -88,7 +88,15 @@ public struct ConfigLoader: Sendable {
 
         let router = top["router_settings"].flatMap { reader.mapping($0, at: "router_settings") } ?? [:]
         reader.warnUnknown(
-            router, known: Set(["num_retries", "allowed_fails", "cooldown_time", "model_group_alias"]).union(Self.fallbackKeys), at: "router_settings")
+            router, known: Set(["num_retries", "allowed_fails", "cooldown_time", "model_group_alias", "routing_strategy"]).union(Self.fallbackKeys), at: "router_settings")
+        if let node = router["routing_strategy"], let name = reader.string(node, at: "router_settings.routing_strategy") {
+            if let strategy = RoutingStrategy(rawValue: name) {
+                config.routingStrategy = strategy
+            } else {
+                let known = RoutingStrategy.allCases.map(\.rawValue).joined(separator: ", ")
+                reader.error("router_settings.routing_strategy", "unknown strategy '\(name)' (known: \(known))")
+            }
+        }
         if let node = router["model_group_alias"], let aliases = reader.mapping(node, at: "router_settings.model_group_alias") {
             for (alias, target) in aliases {
                 let path = "router_settings.model_group_alias.\(alias)"
@@ -199,7 +207,7 @@ public struct ConfigLoader: Sendable {
             litellm,
             known: ProviderParams.names.union([
                 "model", "api_base", "api_key", "api_version", "timeout", "rpm", "tpm", "input_cost_per_token",
-                "output_cost_per_token", "drop_params",
+                "output_cost_per_token", "drop_params", "weight", "order",
             ]), at: paramsPath)
         guard let modelNode = litellm["model"] else {
             reader.error("\(paramsPath).model", "required (provider/model, e.g. openai/gpt-4o)")
@@ -247,6 +255,10 @@ public struct ConfigLoader: Sendable {
                 reader.error("\(paramsPath).timeout", "must be greater than 0 seconds")
             }
         }
+        if let node = litellm["weight"], let weight = reader.double(node, at: "\(paramsPath).weight") {
+            if weight >= 0 { deployment.weight = weight } else { reader.error("\(paramsPath).weight", "must not be negative") }
+        }
+        deployment.order = litellm["order"].flatMap { reader.int($0, at: "\(paramsPath).order") }
         deployment.rpm = litellm["rpm"].flatMap { reader.int($0, at: "\(paramsPath).rpm") }
         deployment.tpm = litellm["tpm"].flatMap { reader.int($0, at: "\(paramsPath).tpm") }
         deployment.inputCostPerToken = litellm["input_cost_per_token"].flatMap {

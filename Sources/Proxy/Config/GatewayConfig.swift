@@ -13,6 +13,8 @@ public struct GatewayConfig: Sendable {
     public var fallbacks = Fallbacks()
     /// `router_settings.model_group_alias`: another name for a model group.
     public var modelGroupAliases: [String: String] = [:]
+    /// `router_settings.routing_strategy`.
+    public var routingStrategy = RoutingStrategy.simpleShuffle
     /// `router_settings.allowed_fails` and `cooldown_time`.
     public var cooldowns = Cooldowns.Settings()
     /// `general_settings.max_request_size_mb`, in bytes.
@@ -72,6 +74,10 @@ public struct DeploymentConfig: Sendable, Equatable {
     /// `drop_params` (per deployment, else `litellm_settings.drop_params`): OpenAI parameters the
     /// provider cannot take are dropped instead of refused.
     public var dropParams = false
+    /// `weight`: this deployment's share under `simple-shuffle` (else its rpm, else tpm).
+    public var weight: Double?
+    /// `order`: lower orders are preferred; higher ones are used only when lower ones cool down or fail.
+    public var order: Int?
     /// Provider-specific `litellm_params` (`aws_region_name`, `vertex_project`, …; see
     /// `ProviderParams.names`), already resolved from `os.environ/…`. Values may be secrets.
     public var providerParams: [String: String] = [:]

@@ -121,9 +121,15 @@ extension Gateway {
             }
             attempts += 1
             let attempt = exchange.beginAttempt(deployment, number: attempts, fallbackDepth: depth, request: request)
+            let started = WallClock.nowNanos()
+            router.load.started(deployment.config.id)
             do {
-                return try await send(request, to: deployment, attempt: attempt, exchange: exchange)
+                let reply = try await send(request, to: deployment, attempt: attempt, exchange: exchange)
+                // Until the answer (non-streaming) or its headers (streaming: about the first token).
+                router.load.finished(deployment.config.id, latency: Double(WallClock.nowNanos() - started) / 1e9)
+                return reply
             } catch {
+                router.load.finished(deployment.config.id, latency: nil)
                 attempt.failed(error)
                 lastError = error
                 if router.cooldowns.recordFailure(deployment.config.id, error: error, now: Double(WallClock.nowNanos()) / 1e9) {

@@ -46,7 +46,7 @@ public final class Gateway: Sendable {
         self.config = config
         self.router = ModelRouter(
             deployments: deployments, numRetries: config.numRetries, cooldowns: Cooldowns(settings: config.cooldowns),
-            aliases: config.modelGroupAliases)
+            aliases: config.modelGroupAliases, strategy: config.routingStrategy)
         self.pipeline = pipeline
         self.prometheus = prometheus
         let authenticator = Authenticator(masterKey: config.masterKey, store: store)

@@ -43,17 +43,25 @@ public struct Deployment: Sendable {
 }
 
 /// Stage 3: model name to deployment group, and the order to try them in. Deployments that are
-/// cooling down are left out; the rest are shuffled per request, and retries move to the next.
+/// cooling down are left out; the rest are ranked by `order`, then by the routing strategy, and
+/// retries move down the ranking.
 public struct ModelRouter: Sendable {
     let groups: [String: [Deployment]]
     public let numRetries: Int
     public let cooldowns: Cooldowns
     /// `router_settings.model_group_alias`: names clients may use for a group.
     let aliases: [String: String]
+    public let strategy: RoutingStrategy
+    let load = DeploymentLoad()
+    private let random: SharedRandom
 
+    /// `seed` makes the random choices repeatable (tests); by default they differ per process.
     public init(
-        deployments: [Deployment], numRetries: Int, cooldowns: Cooldowns = Cooldowns(), aliases: [String: String] = [:]
+        deployments: [Deployment], numRetries: Int, cooldowns: Cooldowns = Cooldowns(), aliases: [String: String] = [:],
+        strategy: RoutingStrategy = .simpleShuffle, seed: UInt64 = .random(in: .min ... .max)
     ) {
+        self.strategy = strategy
+        self.random = SharedRandom(seed: seed)
         var groups: [String: [Deployment]] = [:]
         for deployment in deployments { groups[deployment.config.modelName, default: []].append(deployment) }
         self.groups = groups
@@ -81,7 +89,10 @@ public struct ModelRouter: Sendable {
             let wait = cooldowns.secondsUntilAvailable(group.map(\.config.id), now: now)
             try Self.allCoolingDown(modelGroup, retryAfter: wait)
         }
-        let order = healthy.shuffled()
+        let levels = Dictionary(grouping: healthy) { $0.config.order ?? .max }.sorted { $0.key < $1.key }
+        let order = random.use { random in
+            levels.flatMap { strategy.rank($0.value, load: load, random: &random) }
+        }
         return (0...numRetries).map { order[$0 % order.count] }
     }
 

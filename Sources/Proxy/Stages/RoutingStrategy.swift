@@ -1,0 +1,130 @@
+import Synchronization
+
+/// `router_settings.routing_strategy`: how the deployments of one `order` level are ranked for a
+/// request. The first ranked is tried first; retries move down the ranking.
+public enum RoutingStrategy: String, Sendable, CaseIterable {
+    /// Random, weighted by `weight`, else `rpm`, else `tpm`, else evenly.
+    case simpleShuffle = "simple-shuffle"
+    /// Fewest requests in flight first.
+    case leastBusy = "least-busy"
+    /// Lowest moving average of latency first (time to first chunk for streams), except for a
+    /// small share of requests that explore in random order so that slow deployments can recover.
+    case latencyBased = "latency-based-routing"
+    /// Cheapest per the price table first (input plus output price per token).
+    case costBased = "cost-based-routing"
+}
+
+/// What the router learns from traffic: requests in flight and latency per deployment.
+final class DeploymentLoad: Sendable {
+    private struct Entry {
+        var inFlight = 0
+        var latency: Double?
+    }
+
+    private let entries = Mutex<[String: Entry]>([:])
+    /// Weight of the newest sample in the latency average.
+    static let smoothing = 0.2
+
+    func started(_ id: String) {
+        entries.withLock { $0[id, default: Entry()].inFlight += 1 }
+    }
+
+    func finished(_ id: String, latency: Double?) {
+        entries.withLock { all in
+            var entry = all[id, default: Entry()]
+            entry.inFlight = max(0, entry.inFlight - 1)
+            if let latency {
+                entry.latency = entry.latency.map { $0 + Self.smoothing * (latency - $0) } ?? latency
+            }
+            all[id] = entry
+        }
+    }
+
+    func inFlight(_ id: String) -> Int { entries.withLock { $0[id]?.inFlight ?? 0 } }
+    func latency(_ id: String) -> Double? { entries.withLock { $0[id]?.latency } }
+}
+
+/// SplitMix64: a small seedable generator, so routing decisions can be replayed in tests.
+struct SeededRandom: RandomNumberGenerator {
+    private var state: UInt64
+
+    init(seed: UInt64) {
+        state = seed
+    }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+/// One generator shared by every routing decision of a router.
+final class SharedRandom: Sendable {
+    private let state: Mutex<SeededRandom>
+
+    init(seed: UInt64) {
+        state = Mutex(SeededRandom(seed: seed))
+    }
+
+    func use<T>(_ body: (inout SeededRandom) -> T) -> T {
+        state.withLock { body(&$0) }
+    }
+}
+
+extension RoutingStrategy {
+    /// Share of latency-based decisions made at random.
+    static let exploration = 0.1
+
+    func rank(_ candidates: [Deployment], load: DeploymentLoad, random: inout SeededRandom) -> [Deployment] {
+        // Shuffled first, so ties in every ranked strategy are broken at random.
+        let shuffled = candidates.shuffled(using: &random)
+        switch self {
+        case .simpleShuffle:
+            return Self.weightedOrder(candidates, random: &random)
+        case .leastBusy:
+            return shuffled.sorted { load.inFlight($0.config.id) < load.inFlight($1.config.id) }
+        case .latencyBased:
+            if Double.random(in: 0..<1, using: &random) < Self.exploration { return shuffled }
+            // Deployments with no measurement yet go first, to get one.
+            return shuffled.sorted { (load.latency($0.config.id) ?? -1) < (load.latency($1.config.id) ?? -1) }
+        case .costBased:
+            return shuffled.sorted { Self.price($0) < Self.price($1) }
+        }
+    }
+
+    /// A random order in which each deployment comes first with probability proportional to its weight.
+    static func weightedOrder(_ candidates: [Deployment], random: inout SeededRandom) -> [Deployment] {
+        var remaining = candidates
+        var order: [Deployment] = []
+        order.reserveCapacity(candidates.count)
+        while !remaining.isEmpty {
+            let weights = remaining.map(weight)
+            let total = weights.reduce(0, +)
+            var pick = Double.random(in: 0..<max(total, .leastNonzeroMagnitude), using: &random)
+            var index = remaining.count - 1
+            for (i, w) in weights.enumerated() {
+                if pick < w {
+                    index = i
+                    break
+                }
+                pick -= w
+            }
+            order.append(remaining.remove(at: index))
+        }
+        return order
+    }
+
+    static func weight(_ deployment: Deployment) -> Double {
+        let config = deployment.config
+        return config.weight ?? config.rpm.map(Double.init) ?? config.tpm.map(Double.init) ?? 1
+    }
+
+    /// Unknown prices sort last: the router cannot claim they are cheap.
+    static func price(_ deployment: Deployment) -> Double {
+        guard let price = deployment.price else { return .infinity }
+        return price.inputCostPerToken + price.outputCostPerToken
+    }
+}
