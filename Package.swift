@@ -87,6 +87,9 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .executableTarget(
+            name: "router-benchmark", dependencies: ["Proxy", "Telemetry"], path: "Benchmarks/RouterBenchmark"
+        ),
         .testTarget(name: "TelemetryTests", dependencies: ["Telemetry"]),
         .testTarget(name: "SinksTests", dependencies: ["Sinks", "Telemetry"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", .product(name: "GRDB", package: "GRDB.swift")]),

@@ -61,6 +61,14 @@ public final class Cooldowns: Sendable {
         }
     }
 
+    /// Which of `ids` are cooling down, under one lock (the router asks for a whole group).
+    func cooling(_ ids: [String], now: Double) -> [Bool] {
+        health.withLock { all in
+            if all.isEmpty { return Array(repeating: false, count: ids.count) }
+            return ids.map { (all[$0]?.coolingUntil).map { $0 > now } ?? false }
+        }
+    }
+
     public func isCooling(_ id: String, now: Double) -> Bool {
         health.withLock { ($0[id]?.coolingUntil).map { $0 > now } ?? false }
     }

@@ -47,6 +47,8 @@ public struct Deployment: Sendable {
 /// retries move down the ranking.
 public struct ModelRouter: Sendable {
     let groups: [String: [Deployment]]
+    /// What routing reads of each group, computed once.
+    let keys: [String: RoutingStrategy.GroupKeys]
     public let numRetries: Int
     public let cooldowns: Cooldowns
     /// `router_settings.model_group_alias`: names clients may use for a group.
@@ -65,6 +67,7 @@ public struct ModelRouter: Sendable {
         var groups: [String: [Deployment]] = [:]
         for deployment in deployments { groups[deployment.config.modelName, default: []].append(deployment) }
         self.groups = groups
+        self.keys = groups.mapValues(RoutingStrategy.GroupKeys.init)
         self.numRetries = numRetries
         self.cooldowns = cooldowns
         self.aliases = aliases
@@ -83,17 +86,34 @@ public struct ModelRouter: Sendable {
     /// unknown group. When every deployment of the group is cooling down the answer is a 503
     /// saying when the first comes back.
     public func attempts(for modelGroup: String, now: Double) throws(GatewayError) -> [Deployment]? {
-        guard let group = groups[modelGroup], !group.isEmpty else { return nil }
-        let healthy = group.filter { !cooldowns.isCooling($0.config.id, now: now) }
+        guard let group = groups[modelGroup], !group.isEmpty, let keys = keys[modelGroup] else { return nil }
+        let ids = keys.ids
+        let cooling = cooldowns.cooling(ids, now: now)
+        let healthy = group.indices.filter { !cooling[$0] }
         guard !healthy.isEmpty else {
-            let wait = cooldowns.secondsUntilAvailable(group.map(\.config.id), now: now)
-            try Self.allCoolingDown(modelGroup, retryAfter: wait)
+            try Self.allCoolingDown(modelGroup, retryAfter: cooldowns.secondsUntilAvailable(ids, now: now))
         }
-        let levels = Dictionary(grouping: healthy) { $0.config.order ?? .max }.sorted { $0.key < $1.key }
+        let snapshot: RoutingStrategy.Snapshot
+        switch strategy {
+        case .leastBusy, .latencyBased:
+            let (inFlight, latency) = load.snapshot(ids)
+            snapshot = RoutingStrategy.Snapshot(inFlight: inFlight, latency: latency)
+        case .simpleShuffle, .costBased:
+            snapshot = RoutingStrategy.Snapshot(inFlight: [], latency: [])
+        }
+        // `order` levels, lowest first; deployments without one come last.
+        var levels: [(order: Int, members: [Int])] = []
+        for index in healthy {
+            let order = keys.order[index]
+            if let at = levels.firstIndex(where: { $0.order == order }) { levels[at].members.append(index) } else {
+                levels.append((order, [index]))
+            }
+        }
+        levels.sort { $0.order < $1.order }
         let order = random.use { random in
-            levels.flatMap { strategy.rank($0.value, load: load, random: &random) }
+            levels.flatMap { strategy.rank($0.members, keys: keys, load: snapshot, needed: numRetries + 1, random: &random) }
         }
-        return (0...numRetries).map { order[$0 % order.count] }
+        return (0...numRetries).map { group[order[$0 % order.count]] }
     }
 
     static func allCoolingDown(_ group: String, retryAfter seconds: Double) throws(GatewayError) -> Never {

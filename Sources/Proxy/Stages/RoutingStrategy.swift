@@ -41,7 +41,11 @@ final class DeploymentLoad: Sendable {
     }
 
     func inFlight(_ id: String) -> Int { entries.withLock { $0[id]?.inFlight ?? 0 } }
-    func latency(_ id: String) -> Double? { entries.withLock { $0[id]?.latency } }
+
+    /// In-flight counts and latencies of `ids`, under one lock.
+    func snapshot(_ ids: [String]) -> (inFlight: [Int], latency: [Double?]) {
+        entries.withLock { all in (ids.map { all[$0]?.inFlight ?? 0 }, ids.map { all[$0]?.latency }) }
+    }
 }
 
 /// SplitMix64: a small seedable generator, so routing decisions can be replayed in tests.
@@ -78,31 +82,57 @@ extension RoutingStrategy {
     /// Share of latency-based decisions made at random.
     static let exploration = 0.1
 
-    func rank(_ candidates: [Deployment], load: DeploymentLoad, random: inout SeededRandom) -> [Deployment] {
-        // Shuffled first, so ties in every ranked strategy are broken at random.
+    /// Ranks `candidates` (indices into `group`); works on indices and precomputed keys so that a
+    /// decision copies no deployment and takes each lock once.
+    /// Only the first `needed` places matter (the attempts a request may make); the rest may stay unranked.
+    func rank(_ candidates: [Int], keys: GroupKeys, load: Snapshot, needed: Int, random: inout SeededRandom) -> [Int] {
+        if self == .simpleShuffle {
+            return Self.weightedOrder(candidates, weights: candidates.map { keys.weight[$0] }, needed: needed, random: &random)
+        }
+        // Shuffled first, so ties are broken at random.
         let shuffled = candidates.shuffled(using: &random)
         switch self {
-        case .simpleShuffle:
-            return Self.weightedOrder(candidates, random: &random)
         case .leastBusy:
-            return shuffled.sorted { load.inFlight($0.config.id) < load.inFlight($1.config.id) }
+            return shuffled.sorted { load.inFlight[$0] < load.inFlight[$1] }
         case .latencyBased:
             if Double.random(in: 0..<1, using: &random) < Self.exploration { return shuffled }
             // Deployments with no measurement yet go first, to get one.
-            return shuffled.sorted { (load.latency($0.config.id) ?? -1) < (load.latency($1.config.id) ?? -1) }
-        case .costBased:
-            return shuffled.sorted { Self.price($0) < Self.price($1) }
+            return shuffled.sorted { (load.latency[$0] ?? -1) < (load.latency[$1] ?? -1) }
+        case .simpleShuffle, .costBased:
+            return shuffled.sorted { keys.price[$0] < keys.price[$1] }
         }
     }
 
-    /// A random order in which each deployment comes first with probability proportional to its weight.
-    static func weightedOrder(_ candidates: [Deployment], random: inout SeededRandom) -> [Deployment] {
+    /// What the strategies read of a group's load, indexed like the group.
+    struct Snapshot {
+        var inFlight: [Int]
+        var latency: [Double?]
+    }
+
+    /// What the strategies read of a group's configuration, computed once, indexed like the group.
+    struct GroupKeys: Sendable {
+        var ids: [String]
+        var order: [Int]
+        var weight: [Double]
+        var price: [Double]
+
+        init(_ group: [Deployment]) {
+            ids = group.map(\.config.id)
+            order = group.map { $0.config.order ?? .max }
+            weight = group.map(RoutingStrategy.weight)
+            price = group.map(RoutingStrategy.price)
+        }
+    }
+
+    /// A random order in which each candidate comes first with probability proportional to its
+    /// weight; after `needed` places the rest follow as they were.
+    static func weightedOrder(_ candidates: [Int], weights: [Double], needed: Int, random: inout SeededRandom) -> [Int] {
         var remaining = candidates
-        var order: [Deployment] = []
+        var weights = weights
+        var total = weights.reduce(0, +)
+        var order: [Int] = []
         order.reserveCapacity(candidates.count)
-        while !remaining.isEmpty {
-            let weights = remaining.map(weight)
-            let total = weights.reduce(0, +)
+        while !remaining.isEmpty && order.count < needed {
             var pick = Double.random(in: 0..<max(total, .leastNonzeroMagnitude), using: &random)
             var index = remaining.count - 1
             for (i, w) in weights.enumerated() {
@@ -113,8 +143,9 @@ extension RoutingStrategy {
                 pick -= w
             }
             order.append(remaining.remove(at: index))
+            total -= weights.remove(at: index)
         }
-        return order
+        return order + remaining
     }
 
     static func weight(_ deployment: Deployment) -> Double {
