@@ -33,6 +33,9 @@ import Testing
             #expect(metrics.contains(#"spanway_deployment_state{model_group="mixed",deployment="failing"} 1"#), "\(metrics)")
             #expect(metrics.contains(#"spanway_deployment_state{model_group="mixed",deployment="healthy"} 0"#))
             #expect(metrics.contains(#"spanway_cooldowns_total{model_group="mixed",deployment="failing"} 1"#))
+            try await h.eventually("three requests needed a second attempt") {
+                try await h.send("/metrics", key: nil).text.contains(#"spanway_retries_total{model_group="mixed"} 3"#)
+            }
 
             try await h.eventually("one failed attempt span per failed call, each followed by a good one") {
                 let clients = h.receiver.spans.filter { $0.kind == .client }
@@ -74,6 +77,10 @@ import Testing
                 "/v1/chat/completions", json: #"{"model":"lonely","fallbacks":["backup"],"messages":[{"role":"user","content":"x"}]}"#)
             #expect(asked.status == 200, "per-request fallbacks: \(asked.text)")
             #expect(h.upstream.requests.withLock { $0.allSatisfy { !String(decoding: $0.body, as: UTF8.self).contains("fallbacks") } })
+            #expect(general.headers.first(name: "x-spanway-attempts") == "2")
+            let metrics = try await h.send("/metrics", key: nil).text
+            #expect(metrics.contains(#"spanway_fallbacks_total{from="primary",to="backup",reason="error"} 1"#), "\(metrics)")
+            #expect(metrics.contains(#"spanway_fallbacks_total{from="small",to="backup",reason="context_window"} 1"#))
             let bad = try await h.send("/v1/chat/completions", json: #"{"model":"lonely","fallbacks":"backup","messages":[{"role":"user","content":"x"}]}"#)
             #expect(bad.status == 400 && bad.json?["error"]?["param"] == "fallbacks")
 

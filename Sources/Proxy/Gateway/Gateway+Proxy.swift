@@ -93,6 +93,7 @@ extension Gateway {
             guard let fallback = try? router.attempts(for: target, now: now) else { continue }  // unknown or all cooling
             logger.info(
                 "falling back", metadata: ["from": "\(group)", "to": "\(target)", "error_type": "\(lastError.errorType)"])
+            prometheus.countFallback(from: group, to: target, reason: Fallbacks.reason(firstError))
             do {
                 return try await call(fallback, depth: tried.count - 1, attempts: &attempts, request: request, exchange: exchange)
             } catch {
@@ -215,6 +216,7 @@ extension Gateway {
         if let cost { headers.append(("x-spanway-response-cost", Self.formatCost(cost))) }
         if let group = exchange.modelGroup { headers.append(("x-spanway-model-group", group)) }
         if let deployment = exchange.deploymentID { headers.append(("x-spanway-deployment", deployment)) }
+        if exchange.attempts > 0 { headers.append(("x-spanway-attempts", String(exchange.attempts))) }
         return headers + (exchange.ticket?.headers ?? [])
     }
 

@@ -120,6 +120,8 @@ public final class Exchange: Sendable {
     public var cost: Double? { state.withLock { $0.summary.costUSD } }
     public var deploymentID: String? { state.withLock { $0.summary.deploymentID } }
     public var modelGroup: String? { state.withLock { $0.summary.modelGroup } }
+    /// Upstream calls made so far (retries and fallbacks included).
+    public var attempts: Int { state.withLock { $0.summary.attempts } }
 
     /// Ends the request; the first call returns the finished span, later calls nil.
     public func finish(status: Int, error: GatewayError? = nil, clientDisconnected: Bool = false) -> FinishedSpan? {

@@ -27,6 +27,13 @@ public struct Fallbacks: Sendable, Equatable {
         return override.groups ?? general[group] ?? defaults
     }
 
+    /// The `reason` label of `spanway_fallbacks_total`: which list was used.
+    public static func reason(_ error: GatewayError) -> String {
+        if error.isContextWindowExceeded { return "context_window" }
+        if error.isContentPolicyViolation { return "content_policy" }
+        return "error"
+    }
+
     /// Failures another provider might not have: outages, limits, timeouts, refused credentials,
     /// a missing model. A bad request would fail anywhere.
     static func isProvidersFault(_ error: GatewayError) -> Bool {

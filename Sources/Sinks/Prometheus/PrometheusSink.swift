@@ -67,6 +67,9 @@ public final class PrometheusSink: SpanObserver, Sendable {
         registry.makeCounter(
             descriptor: Self.requests, labels: owner + [("status_code", String(s.statusCode))]
         ).increment()
+        if s.attempts > 1 {
+            registry.makeCounter(descriptor: Self.retries, labels: [("model_group", modelGroup)]).increment(by: Int64(s.attempts - 1))
+        }
         registry.makeValueHistogram(
             descriptor: Self.requestDuration, labels: [("model_group", modelGroup), ("provider", provider)],
             buckets: Self.durationBuckets
@@ -149,6 +152,21 @@ public final class PrometheusSink: SpanObserver, Sendable {
         counter.increment(by: Int64(value))
     }
 
+    /// A request that failed over from one model group to another.
+    public func countFallback(from: String, to: String, reason: String) {
+        registry.makeCounter(descriptor: Self.fallbacks, labels: [("from", from), ("to", to), ("reason", reason)]).increment()
+    }
+
+    static var retries: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "spanway", metricName: "retries", unitName: "total",
+            helpText: "Upstream calls beyond the first per request (retries and fallbacks), by requested model group.")
+    }
+    static var fallbacks: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "spanway", metricName: "fallbacks", unitName: "total",
+            helpText: "Requests sent on to a fallback model group, by from, to and reason (error, context_window, content_policy).")
+    }
     static var requests: MetricNameDescriptor {
         MetricNameDescriptor(
         namespace: "spanway", metricName: "requests", unitName: "total",
