@@ -92,4 +92,23 @@ import Testing
             }
         }
     }
+
+    @Test func tagsFromTheHeaderOrTheBodyPickTheDeployment() async throws {
+        let config = """
+            model_list:
+              - {model_name: g, litellm_params: {model: openai/gpt-4o-mini, api_base: "{upstream}", tags: [eu]}, model_info: {id: eu}}
+              - {model_name: g, litellm_params: {model: openai/gpt-4o-mini, api_base: "{upstream}", tags: [us]}, model_info: {id: us}}
+            """
+        try await Harness.with(config: config) { h in
+            for _ in 0..<10 {
+                #expect(try await h.chat("g", extra: [("x-spanway-tags", "us")]).headers.first(name: "x-spanway-deployment") == "us")
+                let body = try await h.send(
+                    "/v1/chat/completions",
+                    json: #"{"model":"g","metadata":{"tags":["eu"]},"messages":[{"role":"user","content":"x"}]}"#)
+                #expect(body.headers.first(name: "x-spanway-deployment") == "eu")
+            }
+            #expect(h.upstream.requests.withLock { $0.allSatisfy { !String(decoding: $0.body, as: UTF8.self).contains("metadata") } })
+            #expect(try await h.chat("g", extra: [("x-spanway-tags", "apac")]).status == 400)
+        }
+    }
 }

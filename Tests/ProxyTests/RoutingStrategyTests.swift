@@ -5,8 +5,11 @@ import Testing
 
 /// Every strategy with a fixed seed: the shares and orders it produces are the same on every run.
 @Suite struct RoutingStrategyTests {
-    static func deployment(_ id: String, weight: Double? = nil, rpm: Int? = nil, order: Int? = nil, price: Double? = nil) -> Deployment {
+    static func deployment(
+        _ id: String, weight: Double? = nil, rpm: Int? = nil, order: Int? = nil, price: Double? = nil, tags: [String] = []
+    ) -> Deployment {
         var config = DeploymentConfig(modelName: "g", provider: "mock", model: id, id: id, rpm: rpm)
+        config.tags = tags
         config.weight = weight
         config.order = order
         return Deployment(
@@ -74,5 +77,24 @@ import Testing
 
         let cheap = ModelRouter(deployments: deployments, numRetries: 2, strategy: .costBased, seed: 3)
         #expect(try cheap.attempts(for: "g", now: 0)?.map(\.config.id) == ["b", "a", "c"], "unknown prices last")
+    }
+
+    @Test func taggedRequestsGoToDeploymentsSharingATag() throws {
+        let router = ModelRouter(
+            deployments: [Self.deployment("eu", tags: ["eu", "gdpr"]), Self.deployment("us", tags: ["us"]), Self.deployment("any", tags: ["default"])],
+            numRetries: 2, seed: 5)
+        for _ in 0..<50 {
+            #expect(try router.attempts(for: "g", now: 0, tags: ["gdpr"])?.map(\.config.id) == ["eu", "eu", "eu"])
+            #expect(Set(try #require(try router.attempts(for: "g", now: 0, tags: ["us", "eu"])).map(\.config.id)) == ["eu", "us"])
+            #expect(try router.attempts(for: "g", now: 0, tags: ["apac"])?.map(\.config.id) == ["any", "any", "any"], "default serves unknown tags")
+        }
+        #expect(Set(try #require(try router.attempts(for: "g", now: 0)).map(\.config.id)).count == 3, "untagged requests go anywhere")
+        let strict = ModelRouter(deployments: [Self.deployment("eu", tags: ["eu"])], numRetries: 0, seed: 5)
+        do throws(GatewayError) {
+            _ = try strict.attempts(for: "g", now: 0, tags: ["us"])
+            Issue.record("routed a request whose tags no deployment has")
+        } catch {
+            #expect(error.status == 400 && error.param == "metadata.tags")
+        }
     }
 }

@@ -207,7 +207,7 @@ public struct ConfigLoader: Sendable {
             litellm,
             known: ProviderParams.names.union([
                 "model", "api_base", "api_key", "api_version", "timeout", "rpm", "tpm", "input_cost_per_token",
-                "output_cost_per_token", "drop_params", "weight", "order",
+                "output_cost_per_token", "drop_params", "weight", "order", "tags",
             ]), at: paramsPath)
         guard let modelNode = litellm["model"] else {
             reader.error("\(paramsPath).model", "required (provider/model, e.g. openai/gpt-4o)")
@@ -258,6 +258,7 @@ public struct ConfigLoader: Sendable {
         if let node = litellm["weight"], let weight = reader.double(node, at: "\(paramsPath).weight") {
             if weight >= 0 { deployment.weight = weight } else { reader.error("\(paramsPath).weight", "must not be negative") }
         }
+        deployment.tags = litellm["tags"].flatMap { reader.stringList($0, at: "\(paramsPath).tags") } ?? []
         deployment.order = litellm["order"].flatMap { reader.int($0, at: "\(paramsPath).order") }
         deployment.rpm = litellm["rpm"].flatMap { reader.int($0, at: "\(paramsPath).rpm") }
         deployment.tpm = litellm["tpm"].flatMap { reader.int($0, at: "\(paramsPath).tpm") }

@@ -76,6 +76,8 @@ public struct DeploymentConfig: Sendable, Equatable {
     public var dropParams = false
     /// `weight`: this deployment's share under `simple-shuffle` (else its rpm, else tpm).
     public var weight: Double?
+    /// `tags`: requests that carry tags go only to deployments sharing one (or tagged `default`).
+    public var tags: [String] = []
     /// `order`: lower orders are preferred; higher ones are used only when lower ones cool down or fail.
     public var order: Int?
     /// Provider-specific `litellm_params` (`aws_region_name`, `vertex_project`, …; see

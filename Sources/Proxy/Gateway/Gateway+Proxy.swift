@@ -32,13 +32,16 @@ extension Gateway {
             exchange.authenticated(principal)
             var request = try parse(body.readableBytesView)
             let override = try Self.fallbackOverride(&request)
+            let tags = try Self.routingTags(&request, headers: headers)
             request.includeReasoning = config.reasoningContent
                 || headers[Self.reasoningContentHeader].map { ["true", "1"].contains($0.lowercased()) } ?? false
             let name = try principal.admit(model: request.model)
             let group = router.group(named: name)
             exchange.requested(request, modelGroup: group)
             let now = Double(WallClock.nowNanos()) / 1e9
-            guard let group, let plan = try router.attempts(for: group, now: now) else { throw GatewayError.modelNotFound(name) }
+            guard let group, let plan = try router.attempts(for: group, now: now, tags: tags) else {
+                throw GatewayError.modelNotFound(name)
+            }
             let subjects = principal.limitSubjects
             if !subjects.isEmpty {
                 exchange.hold(try rateLimiter.acquire(subjects, now: Double(WallClock.nowNanos()) / 1e9))
@@ -51,6 +54,23 @@ extension Gateway {
             return Self.reply(error, headers: responseHeaders(exchange, cost: 0))
         }
     }
+
+    /// `x-spanway-tags` (comma-separated) and the body's `metadata.tags`, which is taken out of the
+    /// body (LiteLLM's routing field, not the provider's).
+    static func routingTags(_ request: inout OpenAIRequest, headers: HTTPFields) throws(GatewayError) -> [String] {
+        var tags = headers[tagsHeader].map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } } ?? []
+        if var metadata = request.body["metadata"]?.objectValue, let value = metadata["tags"] {
+            guard let list = value.arrayValue, list.allSatisfy({ $0.stringValue != nil }) else {
+                throw .invalidRequest("'metadata.tags' must be an array of strings.", param: "metadata.tags")
+            }
+            tags += list.compactMap(\.stringValue)
+            metadata["tags"] = nil
+            request.body["metadata"] = metadata.isEmpty ? nil : .object(metadata)
+        }
+        return tags.filter { !$0.isEmpty }
+    }
+
+    static let tagsHeader = HTTPField.Name("x-spanway-tags")!
 
     /// The request's own `fallbacks` and `disable_fallbacks`, taken out of the body (they are the
     /// gateway's, not the provider's).

@@ -85,11 +85,15 @@ public struct ModelRouter: Sendable {
     /// The deployments to try, first choice first, one entry per attempt allowed; nil for an
     /// unknown group. When every deployment of the group is cooling down the answer is a 503
     /// saying when the first comes back.
-    public func attempts(for modelGroup: String, now: Double) throws(GatewayError) -> [Deployment]? {
+    ///
+    /// A request with `tags` goes only to deployments that share one, else to those tagged
+    /// `default`; when there are none, the answer is a 400 naming the tags.
+    public func attempts(for modelGroup: String, now: Double, tags: [String] = []) throws(GatewayError) -> [Deployment]? {
         guard let group = groups[modelGroup], !group.isEmpty, let keys = keys[modelGroup] else { return nil }
         let ids = keys.ids
         let cooling = cooldowns.cooling(ids, now: now)
-        let healthy = group.indices.filter { !cooling[$0] }
+        let eligible = try Self.tagged(group.indices, keys: keys, tags: tags, modelGroup: modelGroup)
+        let healthy = eligible.filter { !cooling[$0] }
         guard !healthy.isEmpty else {
             try Self.allCoolingDown(modelGroup, retryAfter: cooldowns.secondsUntilAvailable(ids, now: now))
         }
@@ -114,6 +118,21 @@ public struct ModelRouter: Sendable {
             levels.flatMap { strategy.rank($0.members, keys: keys, load: snapshot, needed: numRetries + 1, random: &random) }
         }
         return (0...numRetries).map { group[order[$0 % order.count]] }
+    }
+
+    static func tagged(_ all: Range<Int>, keys: RoutingStrategy.GroupKeys, tags: [String], modelGroup: String)
+        throws(GatewayError) -> [Int]
+    {
+        guard !tags.isEmpty else { return Array(all) }
+        let matching = all.filter { !keys.tags[$0].isDisjoint(with: tags) }
+        if !matching.isEmpty { return matching }
+        let defaults = all.filter { keys.tags[$0].contains("default") }
+        guard !defaults.isEmpty else {
+            throw .invalidRequest(
+                "No deployment of '\(modelGroup)' has any of the tags \(tags.sorted().joined(separator: ", ")).",
+                param: "metadata.tags", code: "no_deployment_for_tags")
+        }
+        return defaults
     }
 
     static func allCoolingDown(_ group: String, retryAfter seconds: Double) throws(GatewayError) -> Never {

@@ -115,8 +115,10 @@ extension RoutingStrategy {
         var order: [Int]
         var weight: [Double]
         var price: [Double]
+        var tags: [Set<String>]
 
         init(_ group: [Deployment]) {
+            tags = group.map { Set($0.config.tags) }
             ids = group.map(\.config.id)
             order = group.map { $0.config.order ?? .max }
             weight = group.map(RoutingStrategy.weight)
