@@ -111,4 +111,20 @@ import Testing
             #expect(try await h.chat("g", extra: [("x-spanway-tags", "apac")]).status == 400)
         }
     }
+
+    @Test func wildcardGroupsRouteAnyMatchingModel() async throws {
+        let config = """
+            model_list:
+              - {model_name: "openai/*", litellm_params: {model: "openai/*", api_base: "{upstream}"}}
+              - {model_name: "*", litellm_params: {model: "mock/*"}}
+            """
+        try await Harness.with(config: config) { h in
+            let reply = try await h.chat("openai/gpt-4o-mini")
+            #expect(reply.status == 200 && reply.headers.first(name: "x-spanway-model-group") == "openai/*", "\(reply.text)")
+            #expect(try JSONParser.parse(try #require(h.upstream.last).body)["model"] == "gpt-4o-mini")
+            #expect((Double(reply.headers.first(name: "x-spanway-response-cost") ?? "") ?? 0) > 0, "priced as gpt-4o-mini")
+            let other = try await h.chat("anything-else")
+            #expect(other.status == 200 && other.headers.first(name: "x-spanway-model-group") == "*")
+        }
+    }
 }

@@ -97,4 +97,24 @@ import Testing
             #expect(error.status == 400 && error.param == "metadata.tags")
         }
     }
+
+    @Test func wildcardGroupsMatchTheMostSpecificPattern() throws {
+        #expect(ModelRouter.capture("openai/gpt-4o", in: "openai/*") == "gpt-4o")
+        #expect(ModelRouter.capture("openai/", in: "openai/*") == nil)
+        #expect(ModelRouter.capture("gpt-4o", in: "*") == "gpt-4o")
+        #expect(ModelRouter.capture("claude-3-haiku", in: "claude-*-haiku") == "3")
+        func wildcard(_ name: String, _ model: String) -> Deployment {
+            Deployment(
+                config: DeploymentConfig(modelName: name, provider: "openai", model: model, id: name), adapter: OpenAIAdapter(),
+                transport: MockTransport(), price: nil)
+        }
+        let book = try PriceBook(json: Array(#"{"gpt-4o":{"input_cost_per_token":2.5e-06,"output_cost_per_token":1e-05,"litellm_provider":"openai"}}"#.utf8))
+        let router = ModelRouter(
+            deployments: [wildcard("openai/*", "*"), wildcard("*", "fallback-*"), wildcard("exact", "m")], numRetries: 0, priceBook: book)
+        #expect(router.group(named: "openai/gpt-4o") == "openai/*" && router.group(named: "exact") == "exact")
+        #expect(router.group(named: "llama") == "*")
+        let plan = try #require(try router.attempts(for: "openai/*", now: 0, requestedModel: "openai/gpt-4o"))
+        #expect(plan.first?.config.model == "gpt-4o" && plan.first?.price?.inputCostPerToken == 2.5e-06)
+        #expect(try router.attempts(for: "*", now: 0, requestedModel: "llama")?.first?.config.model == "fallback-llama")
+    }
 }

@@ -39,7 +39,7 @@ extension Gateway {
             let group = router.group(named: name)
             exchange.requested(request, modelGroup: group)
             let now = Double(WallClock.nowNanos()) / 1e9
-            guard let group, let plan = try router.attempts(for: group, now: now, tags: tags) else {
+            guard let group, let plan = try router.attempts(for: group, now: now, tags: tags, requestedModel: name) else {
                 throw GatewayError.modelNotFound(name)
             }
             let subjects = principal.limitSubjects

@@ -39,14 +39,14 @@ public final class Gateway: Sendable {
 
     public init(
         config: GatewayConfig, deployments: [Deployment], pipeline: Pipeline, prometheus: PrometheusSink,
-        store: (any GatewayStore)?, logger: Logger
+        store: (any GatewayStore)?, logger: Logger, priceBook: PriceBook = PriceBook()
     ) {
         self.budgetAlerts = BudgetAlerts(logger: logger)
         self.ledger = config.disableSpendLogs ? nil : store.map(SpendLedger.init(store:))
         self.config = config
         self.router = ModelRouter(
             deployments: deployments, numRetries: config.numRetries, cooldowns: Cooldowns(settings: config.cooldowns),
-            aliases: config.modelGroupAliases, strategy: config.routingStrategy)
+            aliases: config.modelGroupAliases, strategy: config.routingStrategy, priceBook: priceBook)
         self.pipeline = pipeline
         self.prometheus = prometheus
         let authenticator = Authenticator(masterKey: config.masterKey, store: store)

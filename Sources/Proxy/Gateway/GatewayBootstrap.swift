@@ -93,7 +93,8 @@ public struct GatewayBootstrap: Sendable {
             let transport: any Transport = ProviderCatalogue.inProcess.contains(entry.provider) ? mock : network
             let price = Self.price(for: entry, in: priceBook)
             entry.maxOutputTokens = price?.maxOutputTokens
-            if price == nil {
+            // A wildcard deployment is priced per request, for the model it is asked for.
+            if price == nil && !entry.model.contains("*") {
                 logger.warning(
                     "no price known for this deployment; its cost will be reported as 0",
                     metadata: ["model_group": "\(entry.modelName)", "model": "\(entry.provider)/\(entry.model)"])
@@ -123,7 +124,7 @@ public struct GatewayBootstrap: Sendable {
         }
         return Gateway(
             config: config, deployments: deployments, pipeline: pipeline, prometheus: prometheus,
-            store: store, logger: logger)
+            store: store, logger: logger, priceBook: priceBook)
     }
 
     func loadPriceBook() throws(BootstrapError) -> PriceBook {

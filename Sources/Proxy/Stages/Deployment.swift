@@ -23,6 +23,15 @@ public struct Deployment: Sendable {
 
     public var timeout: Duration { config.timeout ?? .seconds(600) }
 
+    /// A wildcard deployment (`model: openai/*`) made concrete for one requested model, priced
+    /// from the table for that model.
+    func specialised(to model: String, priceBook: PriceBook) -> Deployment {
+        var config = config
+        config.model = config.model.replacingOccurrences(of: "*", with: model)
+        return Deployment(
+            config: config, adapter: adapter, transport: transport, price: GatewayBootstrap.price(for: config, in: priceBook))
+    }
+
     static func hostAndPort(_ url: String) -> (String?, Int?) {
         guard let schemeEnd = url.range(of: "://") else { return (nil, nil) }
         let scheme = url[..<schemeEnd.lowerBound].lowercased()
@@ -55,28 +64,46 @@ public struct ModelRouter: Sendable {
     let aliases: [String: String]
     public let strategy: RoutingStrategy
     let load = DeploymentLoad()
+    /// Prices for the models wildcard groups route to, known only per request.
+    let priceBook: PriceBook
+    /// Wildcard group names (`openai/*`, `*`), most specific (longest) first.
+    let wildcards: [String]
     private let random: SharedRandom
 
     /// `seed` makes the random choices repeatable (tests); by default they differ per process.
     public init(
         deployments: [Deployment], numRetries: Int, cooldowns: Cooldowns = Cooldowns(), aliases: [String: String] = [:],
-        strategy: RoutingStrategy = .simpleShuffle, seed: UInt64 = .random(in: .min ... .max)
+        strategy: RoutingStrategy = .simpleShuffle, seed: UInt64 = .random(in: .min ... .max),
+        priceBook: PriceBook = PriceBook()
     ) {
+        self.priceBook = priceBook
         self.strategy = strategy
         self.random = SharedRandom(seed: seed)
         var groups: [String: [Deployment]] = [:]
         for deployment in deployments { groups[deployment.config.modelName, default: []].append(deployment) }
         self.groups = groups
         self.keys = groups.mapValues(RoutingStrategy.GroupKeys.init)
+        self.wildcards = groups.keys.filter { $0.contains("*") }.sorted { ($0.count, $0) > ($1.count, $1) }
         self.numRetries = numRetries
         self.cooldowns = cooldowns
         self.aliases = aliases
     }
 
-    /// The group a requested name stands for: a group's own name, else an alias of one.
+    /// The group a requested name stands for: a group's own name, an alias of one, or the most
+    /// specific wildcard group matching it (`openai/*` matches `openai/gpt-4o`).
     public func group(named name: String) -> String? {
         if groups[name] != nil { return name }
-        return aliases[name].flatMap { groups[$0] != nil ? $0 : nil }
+        if let target = aliases[name], groups[target] != nil { return target }
+        return wildcards.first { Self.capture(name, in: $0) != nil }
+    }
+
+    /// What `*` stands for when `name` matches `pattern`.
+    static func capture(_ name: String, in pattern: String) -> String? {
+        guard let star = pattern.firstIndex(of: "*") else { return nil }
+        let prefix = pattern[..<star]
+        let suffix = pattern[pattern.index(after: star)...]
+        guard name.count > prefix.count + suffix.count, name.hasPrefix(prefix), name.hasSuffix(suffix) else { return nil }
+        return String(name.dropFirst(prefix.count).dropLast(suffix.count))
     }
 
     /// Every deployment, by model group, for health reporting.
@@ -88,7 +115,9 @@ public struct ModelRouter: Sendable {
     ///
     /// A request with `tags` goes only to deployments that share one, else to those tagged
     /// `default`; when there are none, the answer is a 400 naming the tags.
-    public func attempts(for modelGroup: String, now: Double, tags: [String] = []) throws(GatewayError) -> [Deployment]? {
+    public func attempts(
+        for modelGroup: String, now: Double, tags: [String] = [], requestedModel: String? = nil
+    ) throws(GatewayError) -> [Deployment]? {
         guard let group = groups[modelGroup], !group.isEmpty, let keys = keys[modelGroup] else { return nil }
         let ids = keys.ids
         let cooling = cooldowns.cooling(ids, now: now)
@@ -117,7 +146,9 @@ public struct ModelRouter: Sendable {
         let order = random.use { random in
             levels.flatMap { strategy.rank($0.members, keys: keys, load: snapshot, needed: numRetries + 1, random: &random) }
         }
-        return (0...numRetries).map { group[order[$0 % order.count]] }
+        let plan = (0...numRetries).map { group[order[$0 % order.count]] }
+        guard let requestedModel, let captured = Self.capture(requestedModel, in: modelGroup) else { return plan }
+        return plan.map { $0.config.model.contains("*") ? $0.specialised(to: captured, priceBook: priceBook) : $0 }
     }
 
     static func tagged(_ all: Range<Int>, keys: RoutingStrategy.GroupKeys, tags: [String], modelGroup: String)
