@@ -127,4 +127,16 @@ import Testing
             #expect(other.status == 200 && other.headers.first(name: "x-spanway-model-group") == "*")
         }
     }
+
+    @Test func retryPolicyRetriesServerErrorsWithoutNumRetries() async throws {
+        let config = Self.config.replacingOccurrences(
+            of: "{num_retries: 1, allowed_fails: 2, cooldown_time: 60}",
+            with: "{num_retries: 0, allowed_fails: 1000, retry_policy: {InternalServerErrorRetries: 1}}")
+        try await Harness.with(config: config) { h in
+            for _ in 0..<20 {
+                let reply = try await h.chat("mixed")
+                #expect(reply.status == 200, "\(reply.text)")
+            }
+        }
+    }
 }

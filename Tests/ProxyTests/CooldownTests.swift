@@ -109,3 +109,21 @@ import Testing
         ])
     }
 }
+
+@Suite struct RetryPolicyTests {
+    @Test func eachKindGetsItsOwnRetries() throws {
+        let policy = RetryPolicy(retries: [.rateLimit: 4, .internalServer: 0, .badRequest: 1])
+        #expect(policy.allowed(after: GatewayError(status: 429, type: "rate_limit_exceeded", message: ""), numRetries: 2) == 4)
+        #expect(policy.allowed(after: GatewayError(status: 503, type: "api_error", message: ""), numRetries: 2) == 0)
+        #expect(policy.allowed(after: .invalidRequest("x"), numRetries: 2) == 1)
+        #expect(policy.allowed(after: .timeout("slow"), numRetries: 2) == 2, "no entry: num_retries for retryable kinds")
+        #expect(policy.allowed(after: .contentPolicyViolation("no"), numRetries: 2) == 0, "no entry: not retryable")
+        #expect(policy.maxRetries(numRetries: 2) == 4)
+
+        let config = try ProviderCatalogue.configLoader(environment: [:]).load(yaml: """
+            router_settings: {retry_policy: {RateLimitErrorRetries: 3, TimeoutErrorRetries: 0}}
+            model_list: [{model_name: a, litellm_params: {model: mock/x}}]
+            """)
+        #expect(config.retryPolicy == RetryPolicy(retries: [.rateLimit: 3, .timeout: 0]))
+    }
+}

@@ -88,7 +88,15 @@ public struct ConfigLoader: Sendable {
 
         let router = top["router_settings"].flatMap { reader.mapping($0, at: "router_settings") } ?? [:]
         reader.warnUnknown(
-            router, known: Set(["num_retries", "allowed_fails", "cooldown_time", "model_group_alias", "routing_strategy"]).union(Self.fallbackKeys), at: "router_settings")
+            router, known: Set(["num_retries", "allowed_fails", "cooldown_time", "model_group_alias", "routing_strategy", "retry_policy"]).union(Self.fallbackKeys), at: "router_settings")
+        if let node = router["retry_policy"], let policy = reader.mapping(node, at: "router_settings.retry_policy") {
+            reader.warnUnknown(policy, known: Set(RetryPolicy.Kind.allCases.map(\.rawValue)), at: "router_settings.retry_policy")
+            for kind in RetryPolicy.Kind.allCases {
+                let path = "router_settings.retry_policy.\(kind.rawValue)"
+                guard let value = policy[kind.rawValue], let count = reader.int(value, at: path) else { continue }
+                if count >= 0 { config.retryPolicy.retries[kind] = count } else { reader.error(path, "must not be negative") }
+            }
+        }
         if let node = router["routing_strategy"], let name = reader.string(node, at: "router_settings.routing_strategy") {
             if let strategy = RoutingStrategy(rawValue: name) {
                 config.routingStrategy = strategy

@@ -128,6 +128,7 @@ extension Gateway {
         _ plan: [Deployment], depth: Int, attempts: inout Int, request: OpenAIRequest, exchange: Exchange
     ) async throws(GatewayError) -> GatewayReply {
         var lastError = GatewayError.internal("No deployment was tried.")
+        var failures: [RetryPolicy.Kind?: Int] = [:]
         for (index, deployment) in plan.enumerated() {
             // A deployment that went into cooldown during this request is not tried again.
             if index > 0 && router.cooldowns.isCooling(deployment.config.id, now: Double(WallClock.nowNanos()) / 1e9) {
@@ -168,7 +169,11 @@ extension Gateway {
                         "model_group": "\(deployment.config.modelName)", "deployment": "\(deployment.config.id)",
                         "attempt": "\(index + 1)", "status": "\(error.status)", "error_type": "\(error.errorType)",
                     ])
-                guard error.isRetryable else { break }
+                let kind = RetryPolicy.Kind(error)
+                failures[kind, default: 0] += 1
+                guard failures[kind, default: 0] <= config.retryPolicy.allowed(after: error, numRetries: config.numRetries) else {
+                    break
+                }
             }
         }
         throw lastError

@@ -45,7 +45,8 @@ public final class Gateway: Sendable {
         self.ledger = config.disableSpendLogs ? nil : store.map(SpendLedger.init(store:))
         self.config = config
         self.router = ModelRouter(
-            deployments: deployments, numRetries: config.numRetries, cooldowns: Cooldowns(settings: config.cooldowns),
+            deployments: deployments, numRetries: config.retryPolicy.maxRetries(numRetries: config.numRetries),
+            cooldowns: Cooldowns(settings: config.cooldowns),
             aliases: config.modelGroupAliases, strategy: config.routingStrategy, priceBook: priceBook)
         self.pipeline = pipeline
         self.prometheus = prometheus
