@@ -6,9 +6,10 @@ import Testing
 /// Every strategy with a fixed seed: the shares and orders it produces are the same on every run.
 @Suite struct RoutingStrategyTests {
     static func deployment(
-        _ id: String, weight: Double? = nil, rpm: Int? = nil, order: Int? = nil, price: Double? = nil, tags: [String] = []
+        _ id: String, weight: Double? = nil, rpm: Int? = nil, tpm: Int? = nil, order: Int? = nil, price: Double? = nil,
+        tags: [String] = []
     ) -> Deployment {
-        var config = DeploymentConfig(modelName: "g", provider: "mock", model: id, id: id, rpm: rpm)
+        var config = DeploymentConfig(modelName: "g", provider: "mock", model: id, id: id, rpm: rpm, tpm: tpm)
         config.tags = tags
         config.weight = weight
         config.order = order
@@ -116,5 +117,22 @@ import Testing
         let plan = try #require(try router.attempts(for: "openai/*", now: 0, requestedModel: "openai/gpt-4o"))
         #expect(plan.first?.config.model == "gpt-4o" && plan.first?.price?.inputCostPerToken == 2.5e-06)
         #expect(try router.attempts(for: "*", now: 0, requestedModel: "llama")?.first?.config.model == "fallback-llama")
+    }
+
+    @Test func usageBasedPrefersTheLeastUsedThisMinuteAndSkipsFullOnes() throws {
+        let router = ModelRouter(
+            deployments: [Self.deployment("a", tpm: 100), Self.deployment("b", tpm: 1000), Self.deployment("c"), Self.deployment("d", rpm: 1)],
+            numRetries: 3, strategy: .usageBased, seed: 9)
+        router.load.used("a", tokens: 50, now: 10)
+        router.load.used("b", tokens: 500, now: 10)
+        router.load.used("c", tokens: 10, now: 10)
+        router.load.used("d", tokens: 1, now: 10)
+        router.load.started("d", now: 10)
+        #expect(try router.attempts(for: "g", now: 20)?.map(\.config.id) == ["c", "a", "b", "d"], "d is at its rpm")
+        router.load.used("a", tokens: 60, now: 30)
+        let plan = try #require(try router.attempts(for: "g", now: 40)).map(\.config.id)
+        #expect(plan.prefix(2) == ["c", "b"] && Set(plan.suffix(2)) == ["a", "d"], "a reached its tpm")
+        let fresh = try #require(try router.attempts(for: "g", now: 61)).map(\.config.id)
+        #expect(Set(fresh) == ["a", "b", "c", "d"], "a new minute starts from zero")
     }
 }

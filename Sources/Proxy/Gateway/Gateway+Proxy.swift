@@ -144,7 +144,7 @@ extension Gateway {
             attempts += 1
             let attempt = exchange.beginAttempt(deployment, number: attempts, fallbackDepth: depth, request: request)
             let started = WallClock.nowNanos()
-            router.load.started(deployment.config.id)
+            router.load.started(deployment.config.id, now: Double(started) / 1e9)
             do {
                 let reply = try await send(request, to: deployment, attempt: attempt, exchange: exchange)
                 // Until the answer (non-streaming) or its headers (streaming: about the first token).

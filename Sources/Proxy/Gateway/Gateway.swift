@@ -68,6 +68,9 @@ public final class Gateway: Sendable {
             return
         }
         pipeline.emit(finished)
+        if let deployment = finished.summary.deploymentID, let tokens = finished.summary.usage?.totalTokens {
+            router.load.used(deployment, tokens: tokens, now: Double(WallClock.nowNanos()) / 1e9)
+        }
         // The reservation is released only after the real cost is in the ledger, so at every
         // moment the budget counts the request one way or the other.
         defer {

@@ -128,11 +128,8 @@ public struct ModelRouter: Sendable {
         }
         let snapshot: RoutingStrategy.Snapshot
         switch strategy {
-        case .leastBusy, .latencyBased:
-            let (inFlight, latency) = load.snapshot(ids)
-            snapshot = RoutingStrategy.Snapshot(inFlight: inFlight, latency: latency)
-        case .simpleShuffle, .costBased:
-            snapshot = RoutingStrategy.Snapshot(inFlight: [], latency: [])
+        case .leastBusy, .latencyBased, .usageBased: snapshot = load.snapshot(ids, now: now)
+        case .simpleShuffle, .costBased: snapshot = RoutingStrategy.Snapshot()
         }
         // `order` levels, lowest first; deployments without one come last.
         var levels: [(order: Int, members: [Int])] = []

@@ -12,6 +12,9 @@ public enum RoutingStrategy: String, Sendable, CaseIterable {
     case latencyBased = "latency-based-routing"
     /// Cheapest per the price table first (input plus output price per token).
     case costBased = "cost-based-routing"
+    /// Fewest tokens used this minute first; deployments already at their `rpm` or `tpm` this
+    /// minute go last.
+    case usageBased = "usage-based-routing"
 }
 
 /// What the router learns from traffic: requests in flight and latency per deployment.
@@ -19,14 +22,39 @@ final class DeploymentLoad: Sendable {
     private struct Entry {
         var inFlight = 0
         var latency: Double?
+        /// The minute (since the clock's origin) the counts below belong to.
+        var minute = 0
+        var requests = 0
+        var tokens = 0
+
+        mutating func roll(to now: Double) {
+            let current = Int(now / 60)
+            if current != minute {
+                minute = current
+                requests = 0
+                tokens = 0
+            }
+        }
     }
 
     private let entries = Mutex<[String: Entry]>([:])
     /// Weight of the newest sample in the latency average.
     static let smoothing = 0.2
 
-    func started(_ id: String) {
-        entries.withLock { $0[id, default: Entry()].inFlight += 1 }
+    func started(_ id: String, now: Double = 0) {
+        entries.withLock {
+            $0[id, default: Entry()].roll(to: now)
+            $0[id, default: Entry()].inFlight += 1
+            $0[id, default: Entry()].requests += 1
+        }
+    }
+
+    /// Tokens a finished request used, for this minute's usage.
+    func used(_ id: String, tokens: Int, now: Double) {
+        entries.withLock {
+            $0[id, default: Entry()].roll(to: now)
+            $0[id, default: Entry()].tokens += tokens
+        }
     }
 
     func finished(_ id: String, latency: Double?) {
@@ -42,9 +70,15 @@ final class DeploymentLoad: Sendable {
 
     func inFlight(_ id: String) -> Int { entries.withLock { $0[id]?.inFlight ?? 0 } }
 
-    /// In-flight counts and latencies of `ids`, under one lock.
-    func snapshot(_ ids: [String]) -> (inFlight: [Int], latency: [Double?]) {
-        entries.withLock { all in (ids.map { all[$0]?.inFlight ?? 0 }, ids.map { all[$0]?.latency }) }
+    /// What the strategies read of `ids`, under one lock.
+    func snapshot(_ ids: [String], now: Double) -> RoutingStrategy.Snapshot {
+        entries.withLock { all in
+            let minute = Int(now / 60)
+            let current = ids.map { id in all[id].flatMap { $0.minute == minute ? $0 : nil } }
+            return RoutingStrategy.Snapshot(
+                inFlight: ids.map { all[$0]?.inFlight ?? 0 }, latency: ids.map { all[$0]?.latency },
+                requests: current.map { $0?.requests ?? 0 }, tokens: current.map { $0?.tokens ?? 0 })
+        }
     }
 }
 
@@ -100,13 +134,21 @@ extension RoutingStrategy {
             return shuffled.sorted { (load.latency[$0] ?? -1) < (load.latency[$1] ?? -1) }
         case .simpleShuffle, .costBased:
             return shuffled.sorted { keys.price[$0] < keys.price[$1] }
+        case .usageBased:
+            func full(_ i: Int) -> Bool {
+                keys.rpm[i].map { load.requests[i] >= $0 } == true || keys.tpm[i].map { load.tokens[i] >= $0 } == true
+            }
+            return shuffled.sorted { (full($0) ? 1 : 0, load.tokens[$0]) < (full($1) ? 1 : 0, load.tokens[$1]) }
         }
     }
 
     /// What the strategies read of a group's load, indexed like the group.
     struct Snapshot {
-        var inFlight: [Int]
-        var latency: [Double?]
+        var inFlight: [Int] = []
+        var latency: [Double?] = []
+        /// Requests and tokens this minute.
+        var requests: [Int] = []
+        var tokens: [Int] = []
     }
 
     /// What the strategies read of a group's configuration, computed once, indexed like the group.
@@ -116,8 +158,12 @@ extension RoutingStrategy {
         var weight: [Double]
         var price: [Double]
         var tags: [Set<String>]
+        var rpm: [Int?]
+        var tpm: [Int?]
 
         init(_ group: [Deployment]) {
+            rpm = group.map(\.config.rpm)
+            tpm = group.map(\.config.tpm)
             tags = group.map { Set($0.config.tags) }
             ids = group.map(\.config.id)
             order = group.map { $0.config.order ?? .max }
