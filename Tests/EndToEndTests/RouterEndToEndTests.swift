@@ -139,4 +139,26 @@ import Testing
             }
         }
     }
+
+    @Test func preCallChecksSkipDeploymentsTooSmallForThePrompt() async throws {
+        let config = """
+            router_settings:
+              enable_pre_call_checks: true
+              context_window_fallbacks: [{small: [big]}]
+            model_list:
+              - {model_name: small, litellm_params: {model: openai/gpt-3.5-turbo, api_base: "{upstream}"}}
+              - {model_name: big, litellm_params: {model: openai/gpt-4o-mini, api_base: "{upstream}"}}
+            """
+        try await Harness.with(config: config) { h in
+            let long = String(repeating: "word ", count: 20_000)  // about 25,000 tokens by the estimate; gpt-3.5-turbo holds 16,385
+            let reply = try await h.send(
+                "/v1/chat/completions", json: #"{"model":"small","messages":[{"role":"user","content":"\#(long)"}]}"#)
+            #expect(reply.status == 200, "\(reply.text.prefix(300))")
+            #expect(h.upstream.requests.withLock { $0.map { try? JSONParser.parse($0.body)["model"] } } == [.string("gpt-4o-mini")])
+            #expect(reply.headers.first(name: "x-spanway-deployment")?.isEmpty == false)
+            let short = try await h.chat("small")
+            #expect(short.status == 200)
+            #expect(try JSONParser.parse(try #require(h.upstream.last).body)["model"] == "gpt-3.5-turbo", "short prompts still fit")
+        }
+    }
 }

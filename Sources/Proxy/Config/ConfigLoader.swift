@@ -88,7 +88,11 @@ public struct ConfigLoader: Sendable {
 
         let router = top["router_settings"].flatMap { reader.mapping($0, at: "router_settings") } ?? [:]
         reader.warnUnknown(
-            router, known: Set(["num_retries", "allowed_fails", "cooldown_time", "model_group_alias", "routing_strategy", "retry_policy"]).union(Self.fallbackKeys), at: "router_settings")
+            router, known: Set(["num_retries", "allowed_fails", "cooldown_time", "model_group_alias", "routing_strategy", "retry_policy",
+                "enable_pre_call_checks"]).union(Self.fallbackKeys), at: "router_settings")
+        if let node = router["enable_pre_call_checks"] {
+            config.enablePreCallChecks = reader.bool(node, at: "router_settings.enable_pre_call_checks") ?? false
+        }
         if let node = router["retry_policy"], let policy = reader.mapping(node, at: "router_settings.retry_policy") {
             reader.warnUnknown(policy, known: Set(RetryPolicy.Kind.allCases.map(\.rawValue)), at: "router_settings.retry_policy")
             for kind in RetryPolicy.Kind.allCases {

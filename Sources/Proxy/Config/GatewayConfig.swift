@@ -13,6 +13,8 @@ public struct GatewayConfig: Sendable {
     public var fallbacks = Fallbacks()
     /// `router_settings.model_group_alias`: another name for a model group.
     public var modelGroupAliases: [String: String] = [:]
+    /// `router_settings.enable_pre_call_checks`: skip deployments whose context window is too small.
+    public var enablePreCallChecks = false
     /// `router_settings.retry_policy`: retries per kind of failure.
     public var retryPolicy = RetryPolicy()
     /// `router_settings.routing_strategy`.

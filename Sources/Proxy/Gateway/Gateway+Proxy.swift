@@ -127,6 +127,7 @@ extension Gateway {
     private func call(
         _ plan: [Deployment], depth: Int, attempts: inout Int, request: OpenAIRequest, exchange: Exchange
     ) async throws(GatewayError) -> GatewayReply {
+        let plan = config.enablePreCallChecks ? try PreCallCheck.fitting(plan, request: request) : plan
         var lastError = GatewayError.internal("No deployment was tried.")
         var failures: [RetryPolicy.Kind?: Int] = [:]
         for (index, deployment) in plan.enumerated() {
