@@ -161,4 +161,24 @@ import Testing
             #expect(try JSONParser.parse(try #require(h.upstream.last).body)["model"] == "gpt-3.5-turbo", "short prompts still fit")
         }
     }
+
+    @Test func requestTimeoutsAndStreamTimeouts() async throws {
+        let config = """
+            model_list:
+              - {model_name: slow, litellm_params: {model: openai/slow-600, api_base: "{upstream}", timeout: 5, stream_timeout: 0.2}}
+            """
+        try await Harness.with(config: config) { h in
+            let patient = try await h.chat("slow")
+            #expect(patient.status == 200, "timeout 5 s: \(patient.text)")
+            let hurried = try await h.send(
+                "/v1/chat/completions", json: #"{"model":"slow","timeout":0.2,"messages":[{"role":"user","content":"x"}]}"#)
+            #expect(hurried.status == 408 && hurried.json?["error"]?["code"] == "timeout", "\(hurried.text)")
+            let streamed = try await h.chat("slow", stream: true)
+            #expect(streamed.status == 408, "stream_timeout 0.2 s: \(streamed.text)")
+            let invalid = try await h.send(
+                "/v1/chat/completions", json: #"{"model":"slow","timeout":"soon","messages":[{"role":"user","content":"x"}]}"#)
+            #expect(invalid.status == 400 && invalid.json?["error"]?["param"] == "timeout")
+            #expect(h.upstream.requests.withLock { $0.allSatisfy { !String(decoding: $0.body, as: UTF8.self).contains("timeout") } })
+        }
+    }
 }

@@ -219,7 +219,7 @@ public struct ConfigLoader: Sendable {
             litellm,
             known: ProviderParams.names.union([
                 "model", "api_base", "api_key", "api_version", "timeout", "rpm", "tpm", "input_cost_per_token",
-                "output_cost_per_token", "drop_params", "weight", "order", "tags",
+                "output_cost_per_token", "drop_params", "weight", "order", "tags", "stream_timeout",
             ]), at: paramsPath)
         guard let modelNode = litellm["model"] else {
             reader.error("\(paramsPath).model", "required (provider/model, e.g. openai/gpt-4o)")
@@ -260,11 +260,12 @@ public struct ConfigLoader: Sendable {
         }
         deployment.apiKey = litellm["api_key"].flatMap { reader.string($0, at: "\(paramsPath).api_key") }
         deployment.apiVersion = litellm["api_version"].flatMap { reader.string($0, at: "\(paramsPath).api_version") }
-        if let node = litellm["timeout"], let seconds = reader.double(node, at: "\(paramsPath).timeout") {
+        for (key, field) in [("timeout", \DeploymentConfig.timeout), ("stream_timeout", \DeploymentConfig.streamTimeout)] {
+            guard let node = litellm[key], let seconds = reader.double(node, at: "\(paramsPath).\(key)") else { continue }
             if seconds > 0 {
-                deployment.timeout = .milliseconds(Int64(seconds * 1000))
+                deployment[keyPath: field] = .milliseconds(Int64(seconds * 1000))
             } else {
-                reader.error("\(paramsPath).timeout", "must be greater than 0 seconds")
+                reader.error("\(paramsPath).\(key)", "must be greater than 0 seconds")
             }
         }
         if let node = litellm["weight"], let weight = reader.double(node, at: "\(paramsPath).weight") {

@@ -71,6 +71,8 @@ public struct DeploymentConfig: Sendable, Equatable {
     public var apiKey: String?
     public var apiVersion: String?
     public var timeout: Duration?
+    /// `stream_timeout`: the time a streaming request may take to start, in place of `timeout`.
+    public var streamTimeout: Duration?
     public var rpm: Int?
     public var tpm: Int?
     public var inputCostPerToken: Double?

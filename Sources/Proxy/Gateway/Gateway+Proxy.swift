@@ -33,6 +33,7 @@ extension Gateway {
             var request = try parse(body.readableBytesView)
             let override = try Self.fallbackOverride(&request)
             let tags = try Self.routingTags(&request, headers: headers)
+            request.timeout = try Self.requestTimeout(&request)
             request.includeReasoning = config.reasoningContent
                 || headers[Self.reasoningContentHeader].map { ["true", "1"].contains($0.lowercased()) } ?? false
             let name = try principal.admit(model: request.model)
@@ -71,6 +72,16 @@ extension Gateway {
     }
 
     static let tagsHeader = HTTPField.Name("x-spanway-tags")!
+
+    /// The body's `timeout` in seconds (LiteLLM's per-request field), taken out of the body.
+    static func requestTimeout(_ request: inout OpenAIRequest) throws(GatewayError) -> Duration? {
+        guard let value = request.body["timeout"], !value.isNull else { return nil }
+        guard let seconds = value.doubleValue, seconds > 0, seconds <= 86_400 else {
+            throw .invalidRequest("'timeout' must be a number of seconds greater than 0.", param: "timeout")
+        }
+        request.body["timeout"] = nil
+        return .milliseconds(Int64(seconds * 1000))
+    }
 
     /// The request's own `fallbacks` and `disable_fallbacks`, taken out of the body (they are the
     /// gateway's, not the provider's).
@@ -191,9 +202,9 @@ extension Gateway {
 
         let response: UpstreamResponse
         do {
-            response = try await deployment.transport.send(upstreamRequest, timeout: deployment.timeout)
+            response = try await deployment.transport.send(upstreamRequest, timeout: deployment.timeout(for: request))
         } catch {
-            throw Self.transportError(error, deployment: deployment)
+            throw Self.transportError(error, deployment: deployment, timeout: deployment.timeout(for: request))
         }
         guard (200..<300).contains(response.status) else {
             let body = (try? await response.collect(upTo: 1024 * 1024)) ?? []
@@ -218,11 +229,11 @@ extension Gateway {
             body: .bytes(reply.body))
     }
 
-    static func transportError(_ error: any Error, deployment: Deployment) -> GatewayError {
+    static func transportError(_ error: any Error, deployment: Deployment, timeout: Duration? = nil) -> GatewayError {
         let name = deployment.config.modelName
         switch error {
         case TransportError.timeout:
-            return .timeout("The upstream for '\(name)' did not answer within \(deployment.timeout).")
+            return .timeout("The upstream for '\(name)' did not answer within \(timeout ?? deployment.timeout).")
         case TransportError.responseTooLarge:
             return .badUpstreamResponse("The upstream for '\(name)' sent a larger answer than the gateway accepts.")
         case TransportError.invalidURL:

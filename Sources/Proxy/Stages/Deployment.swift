@@ -23,6 +23,11 @@ public struct Deployment: Sendable {
 
     public var timeout: Duration { config.timeout ?? .seconds(600) }
 
+    /// The request's own timeout, else `stream_timeout` for streams, else `timeout`.
+    public func timeout(for request: OpenAIRequest) -> Duration {
+        request.timeout ?? (request.stream ? config.streamTimeout : nil) ?? timeout
+    }
+
     /// A wildcard deployment (`model: openai/*`) made concrete for one requested model, priced
     /// from the table for that model.
     func specialised(to model: String, priceBook: PriceBook) -> Deployment {

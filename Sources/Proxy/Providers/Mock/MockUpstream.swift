@@ -7,7 +7,8 @@ import Telemetry
 ///
 /// It speaks OpenAI (`/chat/completions`, `/embeddings`, `/models`) and Anthropic (`/messages`).
 /// Behaviour comes from the model name: `error-401`, `error-429`, `error-500`, `error-503`,
-/// `error-ctx` (context window), `garbage` (a 200 whose body is not JSON), `slow-<ms>` (delay
+/// `error-ctx` (context window), `garbage` (a 200 whose body is not JSON), `cutoff` (a stream that
+/// stops after a few words, without its end), `slow-<ms>` (delay
 /// before answering), `drip-<ms>` (delay between stream chunks), `long` (a 200-word answer).
 public struct MockUpstream: Sendable {
     public static let text = "Spanway mock says hello: naïve café ☕ 日本語."
