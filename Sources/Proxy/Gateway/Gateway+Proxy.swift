@@ -40,8 +40,14 @@ extension Gateway {
             let group = router.group(named: name)
             exchange.requested(request, modelGroup: group)
             let now = Double(WallClock.nowNanos()) / 1e9
-            guard let group, let plan = try router.attempts(for: group, now: now, tags: tags, requestedModel: name) else {
-                throw GatewayError.modelNotFound(name)
+            guard let group else { throw GatewayError.modelNotFound(name) }
+            // A group whose every deployment is cooling down may still have fallbacks.
+            var plan: [Deployment] = []
+            var unavailable: GatewayError?
+            do throws(GatewayError) {
+                plan = try router.attempts(for: group, now: now, tags: tags, requestedModel: name) ?? []
+            } catch where error.code == ModelRouter.allCoolingDownCode {
+                unavailable = error
             }
             let subjects = principal.limitSubjects
             if !subjects.isEmpty {
@@ -49,7 +55,8 @@ extension Gateway {
                 let estimate = BudgetGuard.estimate(request, bodyBytes: body.readableBytes, prices: plan.compactMap(\.price))
                 exchange.hold(try budgets.reserve(subjects, estimate: estimate))
             }
-            return try await call(plan, group: group, override: override, request: request, exchange: exchange)
+            return try await call(
+                plan, unavailable: unavailable, group: group, override: override, request: request, exchange: exchange)
         } catch {
             await settle(exchange, status: error.status, error: error)
             return Self.reply(error, headers: responseHeaders(exchange, cost: 0))
@@ -107,14 +114,19 @@ extension Gateway {
     /// The group's plan, then, if it failed, the fallback groups for that kind of failure, each
     /// once and in order; fallback groups' own fallbacks are not followed, so chains cannot loop.
     private func call(
-        _ plan: [Deployment], group: String, override: Fallbacks.Override, request: OpenAIRequest, exchange: Exchange
+        _ plan: [Deployment], unavailable: GatewayError?, group: String, override: Fallbacks.Override,
+        request: OpenAIRequest, exchange: Exchange
     ) async throws(GatewayError) -> GatewayReply {
         var attempts = 0
         let firstError: GatewayError
-        do {
-            return try await call(plan, depth: 0, attempts: &attempts, request: request, exchange: exchange)
-        } catch {
-            firstError = error
+        if let unavailable {
+            firstError = unavailable
+        } else {
+            do {
+                return try await call(plan, depth: 0, attempts: &attempts, request: request, exchange: exchange)
+            } catch {
+                firstError = error
+            }
         }
         var lastError = firstError
         var tried: Set<String> = [group]

@@ -168,11 +168,13 @@ public struct ModelRouter: Sendable {
         return defaults
     }
 
+    static let allCoolingDownCode = "no_healthy_deployment"
+
     static func allCoolingDown(_ group: String, retryAfter seconds: Double) throws(GatewayError) -> Never {
         throw GatewayError(
             status: 503, type: "api_error",
             message: "Every deployment of '\(group)' is cooling down after failures; try again in \(Int(seconds.rounded(.up))) s.",
-            code: "no_healthy_deployment", headers: ["retry-after": String(max(1, Int(seconds.rounded(.up))))],
-            errorType: "no_healthy_deployment")
+            code: allCoolingDownCode, headers: ["retry-after": String(max(1, Int(seconds.rounded(.up))))],
+            errorType: allCoolingDownCode)
     }
 }
