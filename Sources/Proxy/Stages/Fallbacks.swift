@@ -10,8 +10,6 @@ public struct Fallbacks: Sendable, Equatable {
 
     public init() {}
 
-    public var isEmpty: Bool { self == Fallbacks() }
-
     /// What a client may say per request: other groups to fall back to, or none at all.
     public struct Override: Sendable, Equatable {
         public var groups: [String]?

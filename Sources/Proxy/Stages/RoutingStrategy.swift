@@ -68,8 +68,6 @@ final class DeploymentLoad: Sendable {
         }
     }
 
-    func inFlight(_ id: String) -> Int { entries.withLock { $0[id]?.inFlight ?? 0 } }
-
     /// What the strategies read of `ids`, under one lock.
     func snapshot(_ ids: [String], now: Double) -> RoutingStrategy.Snapshot {
         entries.withLock { all in
