@@ -50,12 +50,14 @@ import Testing
         router_settings:
           fallbacks: [{primary: [primary, backup]}]
           context_window_fallbacks: [{small: [backup]}]
+          content_policy_fallbacks: [{strict: [backup]}]
           model_group_alias: {old-name: backup, hidden-name: {model: backup, hidden: true}}
         litellm_settings: {callbacks: [otel]}
         model_list:
           - {model_name: primary, litellm_params: {model: openai/error-500, api_base: "{upstream}"}}
           - {model_name: small, litellm_params: {model: openai/error-ctx, api_base: "{upstream}"}}
           - {model_name: lonely, litellm_params: {model: openai/error-503, api_base: "{upstream}"}}
+          - {model_name: strict, litellm_params: {model: openai/error-policy, api_base: "{upstream}"}}
           - {model_name: backup, litellm_params: {model: openai/gpt-4o-mini, api_base: "{upstream}"}}
         """
 
@@ -69,6 +71,8 @@ import Testing
             }
             let tooLong = try await h.chat("small")
             #expect(tooLong.status == 200, "context_window_fallbacks: \(tooLong.text)")
+            let refused = try await h.chat("strict")
+            #expect(refused.status == 200, "content_policy_fallbacks: \(refused.text)")
 
             let disabled = try await h.send(
                 "/v1/chat/completions", json: #"{"model":"primary","disable_fallbacks":true,"messages":[{"role":"user","content":"x"}]}"#)
@@ -81,6 +85,7 @@ import Testing
             let metrics = try await h.send("/metrics", key: nil).text
             #expect(metrics.contains(#"spanway_fallbacks_total{from="primary",to="backup",reason="error"} 1"#), "\(metrics)")
             #expect(metrics.contains(#"spanway_fallbacks_total{from="small",to="backup",reason="context_window"} 1"#))
+            #expect(metrics.contains(#"spanway_fallbacks_total{from="strict",to="backup",reason="content_policy"} 1"#))
             let bad = try await h.send("/v1/chat/completions", json: #"{"model":"lonely","fallbacks":"backup","messages":[{"role":"user","content":"x"}]}"#)
             #expect(bad.status == 400 && bad.json?["error"]?["param"] == "fallbacks")
 
@@ -88,7 +93,7 @@ import Testing
                 let answered = h.receiver.spans.filter {
                     $0.kind == .client && $0[attribute: "spanway.fallback.depth"]?.intValue == 1 && $0[attribute: "error.type"] == nil
                 }
-                return answered.count == 3 && answered.allSatisfy { $0[attribute: "spanway.attempt"]?.intValue == 2 }
+                return answered.count == 4 && answered.allSatisfy { $0[attribute: "spanway.attempt"]?.intValue == 2 }
             }
         }
     }

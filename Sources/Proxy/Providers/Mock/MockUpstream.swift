@@ -7,7 +7,7 @@ import Telemetry
 ///
 /// It speaks OpenAI (`/chat/completions`, `/embeddings`, `/models`) and Anthropic (`/messages`).
 /// Behaviour comes from the model name: `error-401`, `error-429`, `error-500`, `error-503`,
-/// `error-ctx` (context window), `garbage` (a 200 whose body is not JSON), `cutoff` (a stream that
+/// `error-ctx` (context window), `error-policy` (content policy), `garbage` (a 200 whose body is not JSON), `cutoff` (a stream that
 /// stops after a few words, without its end), `slow-<ms>` (delay
 /// before answering), `drip-<ms>` (delay between stream chunks), `long` (a 200-word answer).
 public struct MockUpstream: Sendable {
@@ -63,6 +63,10 @@ public struct MockUpstream: Sendable {
         }
         if model.contains("error-503") {
             return error(503, "The engine is currently overloaded.", type: "server_error")
+        }
+        if model.contains("error-policy") {
+            return error(400, "Your request was rejected as a result of our safety system.", type: "invalid_request_error",
+                code: "content_policy_violation", param: nil)
         }
         if model.contains("error-ctx") {
             return error(400, "This model's maximum context length is 8192 tokens.", type: "invalid_request_error",
