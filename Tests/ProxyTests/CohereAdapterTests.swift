@@ -16,15 +16,7 @@ import Testing
     }
 
     func refusal(_ text: String, dropParams: Bool = false) throws -> GatewayError? {
-        var deployment = deployment
-        deployment.dropParams = dropParams
-        let request = try chat(text)
-        do throws(GatewayError) {
-            _ = try adapter.request(for: request, deployment: deployment)
-            return nil
-        } catch {
-            return error
-        }
+        try adapter.refusal(text, deployment: deployment, dropParams: dropParams)
     }
 
     /// Scenario A: thinking plus text; `tokens` (not `billed_units`) as usage; cached tokens.

@@ -15,15 +15,7 @@ import Testing
     }
 
     func refusal(_ text: String, dropParams: Bool = false) throws -> GatewayError? {
-        var deployment = deployment
-        deployment.dropParams = dropParams
-        let request = try chat(text)
-        do throws(GatewayError) {
-            _ = try adapter.request(for: request, deployment: deployment)
-            return nil
-        } catch {
-            return error
-        }
+        try adapter.refusal(text, deployment: deployment, dropParams: dropParams)
     }
 
     /// Scenario A: thinking, counts from prompt_eval_count / eval_count, no cache breakdown.

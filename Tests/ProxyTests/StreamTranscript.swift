@@ -4,6 +4,21 @@ import Testing
 
 @testable import Proxy
 
+extension ProviderAdapter {
+    /// The error `request(for:deployment:)` refuses `text` with, or nil when it accepts it.
+    func refusal(_ text: String, deployment: DeploymentConfig, dropParams: Bool = false) throws -> GatewayError? {
+        var deployment = deployment
+        deployment.dropParams = dropParams
+        let request = try OpenAIRequest(operation: .chat, bytes: Array(text.utf8))
+        do throws(GatewayError) {
+            _ = try self.request(for: request, deployment: deployment)
+            return nil
+        } catch {
+            return error
+        }
+    }
+}
+
 /// What a client assembles from a translated stream: text, tool calls, finish reason, usage.
 struct StreamTranscript {
     struct ToolCall {

@@ -39,7 +39,7 @@ extension Gateway {
             let name = try principal.admit(model: request.model)
             let group = router.group(named: name)
             exchange.requested(request, modelGroup: group)
-            let now = Double(WallClock.nowNanos()) / 1e9
+            let now = WallClock.nowSeconds()
             guard let group else { throw GatewayError.modelNotFound(name) }
             // A group whose every deployment is cooling down may still have fallbacks.
             var plan: [Deployment] = []
@@ -51,7 +51,7 @@ extension Gateway {
             }
             let subjects = principal.limitSubjects
             if !subjects.isEmpty {
-                exchange.hold(try rateLimiter.acquire(subjects, now: Double(WallClock.nowNanos()) / 1e9))
+                exchange.hold(try rateLimiter.acquire(subjects, now: WallClock.nowSeconds()))
                 let estimate = BudgetGuard.estimate(request, bodyBytes: body.readableBytes, prices: plan.compactMap(\.price))
                 exchange.hold(try budgets.reserve(subjects, estimate: estimate))
             }
@@ -132,7 +132,7 @@ extension Gateway {
         var tried: Set<String> = [group]
         for target in config.fallbacks.targets(after: group, error: firstError, override: override)
         where tried.insert(target).inserted {
-            let now = Double(WallClock.nowNanos()) / 1e9
+            let now = WallClock.nowSeconds()
             guard let fallback = try? router.attempts(for: target, now: now) else { continue }  // unknown or all cooling
             logger.info(
                 "falling back", metadata: ["from": "\(group)", "to": "\(target)", "error_type": "\(lastError.errorType)"])
@@ -155,7 +155,7 @@ extension Gateway {
         var failures: [RetryPolicy.Kind?: Int] = [:]
         for (index, deployment) in plan.enumerated() {
             // A deployment that went into cooldown during this request is not tried again.
-            if index > 0 && router.cooldowns.isCooling(deployment.config.id, now: Double(WallClock.nowNanos()) / 1e9) {
+            if index > 0 && router.cooldowns.isCooling(deployment.config.id, now: WallClock.nowSeconds()) {
                 continue
             }
             if index > 0 {
@@ -178,7 +178,7 @@ extension Gateway {
                 router.load.finished(deployment.config.id, latency: nil)
                 attempt.failed(error)
                 lastError = error
-                if router.cooldowns.recordFailure(deployment.config.id, error: error, now: Double(WallClock.nowNanos()) / 1e9) {
+                if router.cooldowns.recordFailure(deployment.config.id, error: error, now: WallClock.nowSeconds()) {
                     logger.warning(
                         "deployment cooling down",
                         metadata: [

@@ -69,7 +69,7 @@ public final class Gateway: Sendable {
         }
         pipeline.emit(finished)
         if let deployment = finished.summary.deploymentID, let tokens = finished.summary.usage?.totalTokens {
-            router.load.used(deployment, tokens: tokens, now: Double(WallClock.nowNanos()) / 1e9)
+            router.load.used(deployment, tokens: tokens, now: WallClock.nowSeconds())
         }
         // The reservation is released only after the real cost is in the ledger, so at every
         // moment the budget counts the request one way or the other.
@@ -77,7 +77,7 @@ public final class Gateway: Sendable {
             exchange.reservation.map(budgets.release)
             if let ticket = exchange.ticket {
                 let tokens = finished.summary.usage?.totalTokens ?? 0
-                rateLimiter.release(ticket, tokens: tokens, now: Double(WallClock.nowNanos()) / 1e9)
+                rateLimiter.release(ticket, tokens: tokens, now: WallClock.nowSeconds())
             }
         }
         if let principal = exchange.principal {
@@ -106,7 +106,7 @@ public final class Gateway: Sendable {
     /// Budgeted keys (by token: their digest, never the key), teams and users; at most 1000 of
     /// each, so a scrape stays cheap and the label sets bounded.
     func deploymentFigures() -> [PrometheusSink.DeploymentFigure] {
-        let now = Double(WallClock.nowNanos()) / 1e9
+        let now = WallClock.nowSeconds()
         let counts = router.cooldowns.cooldownCounts()
         return router.deployments.map { deployment in
             PrometheusSink.DeploymentFigure(

@@ -28,11 +28,7 @@ public struct OpenAIAdapter: ProviderAdapter {
             options["include_usage"] = .bool(true)
             body["stream_options"] = .object(options)
         }
-        var headers = HTTPHeaders()
-        headers.add(name: "content-type", value: "application/json")
-        if let key = deployment.apiKey, !key.isEmpty {
-            headers.add(name: "authorization", value: "Bearer \(key)")
-        }
+        var headers = HTTPHeaders.json(bearer: deployment.apiKey)
         if request.stream { headers.add(name: "accept", value: "text/event-stream") }
         let path = request.operation == .chat ? "/chat/completions" : "/embeddings"
         return UpstreamRequest(url: url(deployment, path), headers: headers, body: JSONValue.object(body).encoded())

@@ -62,6 +62,16 @@ public protocol ProviderAdapter: Sendable {
         async throws(GatewayError) -> UpstreamRequest
 }
 
+extension HTTPHeaders {
+    /// `content-type: application/json`, plus `authorization: Bearer <key>` when the deployment has a key.
+    static func json(bearer key: String?) -> HTTPHeaders {
+        var headers = HTTPHeaders()
+        headers.add(name: "content-type", value: "application/json")
+        if let key, !key.isEmpty { headers.add(name: "authorization", value: "Bearer \(key)") }
+        return headers
+    }
+}
+
 extension ProviderAdapter {
     public var apiKeyEnvironment: String? { nil }
 

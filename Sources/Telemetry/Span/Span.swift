@@ -13,6 +13,11 @@ public enum WallClock {
         clock_gettime(CLOCK_REALTIME, &ts)
         return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
     }
+
+    /// Seconds since the epoch, for the stages that keep time windows (limits, cooldowns, usage).
+    public static func nowSeconds() -> Double {
+        Double(nowNanos()) / 1e9
+    }
 }
 
 /// A span being recorded. Stages annotate it; `end()` freezes it into `SpanData` once.

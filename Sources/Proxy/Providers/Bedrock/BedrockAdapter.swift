@@ -51,9 +51,7 @@ public struct BedrockAdapter: ProviderAdapter {
         while base.hasSuffix("/") { base.removeLast() }
         // One path segment, so `:` in versions and `/` in ARNs are encoded too.
         let modelPath = base + "/model/" + SigV4Signer.uriEncode(Self.modelID(deployment.model), keepSlash: false)
-        var headers = HTTPHeaders()
-        headers.add(name: "content-type", value: "application/json")
-        if let key = deployment.apiKey, !key.isEmpty { headers.add(name: "authorization", value: "Bearer \(key)") }
+        var headers = HTTPHeaders.json(bearer: deployment.apiKey)
         switch request.operation {
         case .chat:
             let body = try BedrockRequest.translate(request.body, dropParams: deployment.dropParams)

@@ -14,9 +14,7 @@ public struct CohereAdapter: ProviderAdapter {
     public init() {}
 
     public func request(for request: OpenAIRequest, deployment: DeploymentConfig) throws(GatewayError) -> UpstreamRequest {
-        var headers = HTTPHeaders()
-        headers.add(name: "content-type", value: "application/json")
-        if let key = deployment.apiKey, !key.isEmpty { headers.add(name: "authorization", value: "Bearer \(key)") }
+        var headers = HTTPHeaders.json(bearer: deployment.apiKey)
         let body: JSONObject
         let path: String
         switch request.operation {
