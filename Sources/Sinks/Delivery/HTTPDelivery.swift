@@ -5,6 +5,21 @@ import NIOHTTP1
 import Synchronization
 import Telemetry
 
+/// How a POST ended, after any retries.
+public enum DeliveryOutcome: Sendable {
+    /// A 2xx answer, with its body (bounded) for destinations that report per-item results.
+    case delivered(status: UInt, body: ByteBuffer)
+    /// A non-retryable answer (e.g. 400, 401, 413): the payload will never be taken.
+    case rejected(status: UInt)
+    /// Retries ran out, or shutdown began, while the destination kept failing.
+    case gaveUp
+
+    public var succeeded: Bool {
+        if case .delivered = self { return true }
+        return false
+    }
+}
+
 /// POSTs a payload to one destination, retrying the failures a sender may retry: connection
 /// errors, timeouts, and 429/502/503/504, with backoff and jitter and `Retry-After` honoured.
 /// Logs name the sink, never the URL or headers, which may carry credentials.
@@ -37,6 +52,15 @@ public final class HTTPDelivery: Sendable {
 
     /// True when the destination took the payload.
     public func post(url: String, headers: HTTPHeaders, body: ByteBuffer) async -> Bool {
+        await send(url: url, headers: headers, body: body).succeeded
+    }
+
+    /// POSTs with retries. `inspect` sees every answer's status and headers (rate-limit headers
+    /// come on successes too) and may override the wait before the next try.
+    public func send(
+        url: String, headers: HTTPHeaders, body: ByteBuffer,
+        inspect: (@Sendable (UInt, HTTPHeaders) -> Duration?)? = nil
+    ) async -> DeliveryOutcome {
         var attempt = 0
         while true {
             var request = HTTPClientRequest(url: url)
@@ -47,15 +71,16 @@ public final class HTTPDelivery: Sendable {
             do {
                 let response = try await client.execute(request, timeout: .nanoseconds(timeout.nanoseconds))
                 // Read (and bound) the body so the connection can be reused.
-                _ = try? await response.body.collect(upTo: 4 * 1024 * 1024)
-                if (200..<300).contains(response.status.code) { return true }
+                let answer = (try? await response.body.collect(upTo: 4 * 1024 * 1024)) ?? ByteBuffer()
+                let asked = inspect?(response.status.code, response.headers)
+                if (200..<300).contains(response.status.code) { return .delivered(status: response.status.code, body: answer) }
                 failures.add(1, ordering: .relaxed)
                 guard Self.retryableStatuses.contains(response.status.code) else {
                     logger.warning(
                         "sink rejected a batch", metadata: ["sink": "\(sink)", "status": "\(response.status.code)"])
-                    return false
+                    return .rejected(status: response.status.code)
                 }
-                retryAfter = response.headers.first(name: "retry-after").flatMap { RetryAfter.parse($0) }
+                retryAfter = asked ?? response.headers.first(name: "retry-after").flatMap { RetryAfter.parse($0) }
             } catch {
                 failures.add(1, ordering: .relaxed)
                 logger.debug("sink delivery failed", metadata: ["sink": "\(sink)", "error": "\(type(of: error))"])
@@ -63,9 +88,9 @@ public final class HTTPDelivery: Sendable {
             attempt += 1
             guard attempt <= backoff.maxRetries, !draining.load(ordering: .relaxed) else {
                 logger.warning("sink gave up on a batch", metadata: ["sink": "\(sink)", "attempts": "\(attempt)"])
-                return false
+                return .gaveUp
             }
-            guard await pause(backoff.delay(beforeRetry: attempt, retryAfter: retryAfter)) else { return false }
+            guard await pause(backoff.delay(beforeRetry: attempt, retryAfter: retryAfter)) else { return .gaveUp }
         }
     }
 

@@ -8,6 +8,9 @@ public protocol SpanExporter: Sendable {
     var exportsUnsampled: Bool { get }
     /// Delivers a batch, retrying as the destination allows; false when it was given up on.
     func export(_ batch: [FinishedSpan]) async -> Bool
+    /// Delivers a batch and says how many of its requests arrived; the rest count as dropped.
+    /// For destinations that accept or refuse items one by one (Langfuse's 207, one POST per request).
+    func deliver(_ batch: [FinishedSpan]) async -> Int
     /// Delivery attempts that have failed so far (each retry counts), read live for `/metrics`.
     var failedAttempts: Int { get }
     /// Called when the pipeline stops accepting spans: finish quickly, retry no more.
@@ -17,6 +20,10 @@ public protocol SpanExporter: Sendable {
 }
 
 extension SpanExporter {
+    public func deliver(_ batch: [FinishedSpan]) async -> Int {
+        await export(batch) ? batch.count : 0
+    }
+
     public var exportsUnsampled: Bool { false }
     public var failedAttempts: Int { 0 }
     public func beginShutdown() {}
@@ -150,11 +157,9 @@ final class Lane: Sendable {
                 await linger(until: configuration.maxBatchSize - batch.count, atMost: configuration.scheduleDelay)
                 batch += queue.drain(upTo: configuration.maxBatchSize - batch.count)
             }
-            if await exporter.export(batch) {
-                exported.add(batch.count, ordering: .relaxed)
-            } else {
-                dropped.add(batch.count, ordering: .relaxed)
-            }
+            let delivered = min(max(await exporter.deliver(batch), 0), batch.count)
+            exported.add(delivered, ordering: .relaxed)
+            dropped.add(batch.count - delivered, ordering: .relaxed)
         }
         await exporter.shutdown()
     }

@@ -44,6 +44,18 @@ public struct RequestSummary: Sendable {
     /// Time the gateway itself added: the whole request minus the time spent waiting on upstreams.
     public var overheadSeconds: Double
     public var clientDisconnected: Bool
+    /// The end user the client named (OpenAI's `user` field); never a metric label.
+    public var endUser: String?
+    /// The conversation this request belongs to (`metadata.session_id` or `x-spanway-session-id`).
+    public var sessionID: String?
+    /// The request's tags (`metadata.tags`, `x-spanway-tags`).
+    public var tags: [String]
+    /// The error message the client was given (already free of secrets); nil on success.
+    public var errorMessage: String?
+    /// `scheme://host[:port]` of the upstream that was called last; never a path, query or credential.
+    public var apiBase: String?
+    /// Prompt and answer, present only when content capture was on for this request; redacted.
+    public var content: CapturedContent?
 
     public init(requestID: String, operation: String) {
         self.requestID = requestID
@@ -55,9 +67,23 @@ public struct RequestSummary: Sendable {
         self.durationSeconds = 0
         self.overheadSeconds = 0
         self.clientDisconnected = false
+        self.tags = []
     }
 
     public var succeeded: Bool { statusCode >= 200 && statusCode < 300 }
+}
+
+/// A request's messages and answer, captured only when asked for, with secrets already redacted.
+public struct CapturedContent: Sendable, Equatable {
+    /// The request's `messages` (chat) or `input` (embeddings), OpenAI-shaped.
+    public var input: JSONValue?
+    /// The answer's messages, OpenAI-shaped (`[{"role":"assistant","content":…}]`); nil for embeddings.
+    public var output: JSONValue?
+
+    public init(input: JSONValue?, output: JSONValue?) {
+        self.input = input
+        self.output = output
+    }
 }
 
 /// One request as the sinks see it: its SERVER span, the CLIENT span of every upstream attempt,
