@@ -65,6 +65,8 @@ struct Harness {
     let upstreamPort: Int
     let upstream: UpstreamLog
     let receiver: OTLPReceiver
+    /// Callback sinks' destination: `{hooks}` in the config and the environment.
+    let hooks: HookReceiver
     let gateway: Gateway
     let store: SQLiteStore
     let client: HTTPClient
@@ -85,6 +87,7 @@ struct Harness {
             onRequest: { request in upstreamLog.requests.withLock { $0.append(request) } },
             onStreamAbandoned: { upstreamLog.abandonedStreams.add(1, ordering: .relaxed) })
         let receiver = OTLPReceiver()
+        let hooks = HookReceiver()
         let client = HTTPClient(eventLoopGroupProvider: .singleton)
 
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -98,20 +101,24 @@ struct Harness {
             let helpers = [
                 start("upstream", FixtureUpstream.addRoutes(to: MockUpstreamServer.makeRouter(upstream: mock), log: upstreamLog)),
                 start("receiver", receiver.router()),
+                start("hooks", hooks.router()),
             ]
             for helper in helpers { group.addTask { try await helper.run() } }
             var found: [String: Int] = [:]
             for await (name, port) in ports {
                 found[name] = port
-                if found.count == 2 { break }
+                if found.count == 3 { break }
             }
             let upstreamPort = found["upstream"] ?? 0
             var env = ["OTEL_BSP_SCHEDULE_DELAY": "20", "OTEL_SERVICE_NAME": "spanway-e2e"]
             if otlp { env["OTEL_EXPORTER_OTLP_ENDPOINT"] = "http://127.0.0.1:\(found["receiver"] ?? 0)" }
-            env.merge(environment) { $1 }
+            hooks.port.store(found["hooks"] ?? 0, ordering: .relaxed)
+            let hooksRoot = hooks.root
+            env.merge(environment.mapValues { $0.replacingOccurrences(of: "{hooks}", with: hooksRoot) }) { $1 }
             let yaml = config.replacingOccurrences(of: "{upstream}", with: "http://127.0.0.1:\(upstreamPort)/v1")
                 .replacingOccurrences(of: "{upstream_root}", with: "http://127.0.0.1:\(upstreamPort)")
-            let loader = ProviderCatalogue.configLoader(environment: ["E2E_UPSTREAM_KEY": upstreamKey])
+                .replacingOccurrences(of: "{hooks}", with: hooksRoot)
+            let loader = ProviderCatalogue.configLoader(environment: env.merging(["E2E_UPSTREAM_KEY": upstreamKey]) { $1 })
             let gatewayConfig = try loader.load(yaml: yaml)
             let upstreamClient = GatewayBootstrap.makeHTTPClient()
             let store = try SQLiteStore(path: FileManager.default.temporaryDirectory.appendingPathComponent("spanway-e2e-\(UUID().uuidString).db").path)
@@ -132,7 +139,7 @@ struct Harness {
             }
             let harness = Harness(
                 gatewayURL: "http://127.0.0.1:\(gatewayPort)", upstreamPort: upstreamPort, upstream: upstreamLog,
-                receiver: receiver, gateway: gateway, store: store, client: client)
+                receiver: receiver, hooks: hooks, gateway: gateway, store: store, client: client)
             // The gateway stops first, so its last spans still reach a running receiver.
             func stop() async throws {
                 await gatewayGroup.triggerGracefulShutdown()

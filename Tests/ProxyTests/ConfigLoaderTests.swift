@@ -1,9 +1,12 @@
+import Telemetry
 import Testing
 
 @testable import Proxy
 
 @Suite struct ConfigLoaderTests {
-    let loader = ConfigLoader(environment: ["UPSTREAM_KEY": "sk-up", "RPM": "60"], knownProviders: ["openai", "mock"])
+    let loader = ConfigLoader(
+        environment: ["UPSTREAM_KEY": "sk-up", "RPM": "60", "LANGFUSE_PUBLIC_KEY": "pk-lf", "LANGFUSE_SECRET_KEY": "sk-lf"],
+        knownProviders: ["openai", "mock"])
 
     @Test func readsLiteLLMConfig() throws {
         let config = try loader.load(yaml: """
@@ -44,6 +47,8 @@ import Testing
         #expect(config.masterKey == "sk-master" && config.numRetries == 2)
         #expect(config.maxRequestBodyBytes == 1024 * 1024 && config.disableSpendLogs)
         #expect(config.callbacks == ["otel", "prometheus", "langfuse"])
+        #expect(config.sinks.map(\.name) == ["langfuse"] && config.sinks.first?.route.outcome == .success)
+        #expect(config.sinks.first?.destination == "https://cloud.langfuse.com")
         #expect(config.modelGroups == ["gpt-4o-mini"])
         #expect(config.warnings.isEmpty)
     }
@@ -150,5 +155,88 @@ import Testing
             model_list: [{model_name: a, litellm_params: {model: azure/gpt-4o, api_key: k}}]
             """)
         #expect(issues.map(\.description) == ["error: model_list[0].litellm_params.api_base: required for azure/ deployments"])
+    }
+
+    @Test func namedCallbacksBecomeSinksWithLiteLLMsVariables() throws {
+        let loader = ConfigLoader(
+            environment: [
+                "HELICONE_API_KEY": "sk-h", "SENTRY_DSN": "https://abc@o1.ingest.sentry.io/42",
+                "GENERIC_LOGGER_ENDPOINT": "https://hooks.example/x", "GENERIC_LOGGER_HEADERS": "a=1,b=2",
+            ], knownProviders: ["openai"])
+        let config = try loader.load(yaml: """
+            litellm_settings:
+              callbacks: ["generic_api", "datadog"]
+              success_callback: ["helicone", "generic_api"]
+              failure_callback: ["sentry"]
+            """)
+        let sinks = Dictionary(uniqueKeysWithValues: config.sinks.map { ($0.name, $0) })
+        #expect(sinks["generic_api"]?.route.outcome == .any)
+        #expect(sinks["generic_api"]?.headers.map { "\($0.0)=\($0.1)" } == ["a=1", "b=2"])
+        #expect(sinks["helicone"]?.route.outcome == .success && sinks["helicone"]?.destination == "https://api.worker.helicone.ai")
+        #expect(sinks["sentry"]?.route.outcome == .failure)
+        #expect(config.warnings.contains { $0.path == "litellm_settings.callbacks" && $0.message.contains("datadog") })
+        #expect(sinks["sentry"]?.secrets.contains("https://abc@o1.ingest.sentry.io/42") == true)
+    }
+
+    @Test func aCallbackWithoutItsSettingsIsAnError() {
+        let (_, issues) = ConfigLoader(environment: [:], knownProviders: []).check(yaml: """
+            litellm_settings: {success_callback: ["langfuse_otel"], failure_callback: ["sentry"]}
+            spanway_settings:
+              sinks:
+                - {type: generic_api, destination: "ftp://x"}
+                - {type: carrier_pigeon}
+                - {type: helicone, api_key: k, match: {status: sometimes}}
+            """)
+        let errors = issues.filter { $0.severity == .error }.map { "\($0.path): \($0.message)" }
+        #expect(errors.contains("litellm_settings.success_callback: callback 'langfuse_otel': public_key or LANGFUSE_PUBLIC_KEY is required"))
+        #expect(errors.contains("litellm_settings.failure_callback: callback 'sentry': destination or SENTRY_DSN is required"))
+        #expect(errors.contains("spanway_settings.sinks[0]: destination must be an http:// or https:// URL"))
+        #expect(errors.contains { $0.hasPrefix("spanway_settings.sinks[1].type:") })
+        #expect(errors.contains("spanway_settings.sinks[2].match.status: must be success, failure or any"))
+    }
+
+    @Test func explicitSinksTeamSettingsAndAlerts() throws {
+        let loader = ConfigLoader(environment: ["HOOK_TOKEN": "t0k", "SLACK_WEBHOOK_URL": "https://hooks.slack.example/T1"], knownProviders: [])
+        let config = try loader.load(yaml: """
+            general_settings: {alerting: ["slack"], alert_types: ["budget_alerts", "llm_too_slow"]}
+            litellm_settings:
+              default_team_settings:
+                - team_id: research
+                  success_callback: ["langfuse"]
+                  langfuse_public_key: pk-team
+                  langfuse_secret_key: sk-team
+                  langfuse_host: https://lf.example
+                  default_sinks: false
+                  capture_content: true
+            spanway_settings:
+              capture_content: false
+              redact_emails: true
+              sinks:
+                - name: billing
+                  type: generic_api
+                  destination: https://billing.example/spend
+                  format: ndjson
+                  headers: {X-Token: os.environ/HOOK_TOKEN}
+                  events: [llm_api_success]
+                  match: {model_group: [gpt-4o], key_alias: [prod]}
+                - name: ops-otlp
+                  type: otel
+                  destination: http://collector:4318
+                  match: {team: [ops]}
+                  capture_content: false
+            """)
+        let sinks = Dictionary(uniqueKeysWithValues: config.sinks.map { ($0.name, $0) })
+        let team = try #require(sinks["team/research/langfuse"])
+        #expect(team.route == .team("research", outcome: .success) && team.destination == "https://lf.example")
+        #expect(team.publicKey == "pk-team" && team.secretKey == "sk-team")
+        #expect(config.teamTraceSettings["research"]?.defaultSinks == false)
+        #expect(config.teamTraceSettings["research"]?.captureContent == true)
+        let billing = try #require(sinks["billing"])
+        #expect(billing.format == "ndjson" && billing.headers.first?.0 == "x-token" && billing.headers.first?.1 == "t0k")
+        #expect(billing.route == SinkRoute(keyAliases: ["prod"], modelGroups: ["gpt-4o"], outcome: .success, isDefault: true))
+        let ops = try #require(sinks["ops-otlp"])
+        #expect(ops.route.teams == ["ops"] && !ops.route.isDefault && !ops.captureContent)
+        #expect(!config.captureContent && config.redactEmails)
+        #expect(config.alerts == AlertSettings(webhookURL: "https://hooks.slack.example/T1", kinds: [.budget]))
     }
 }

@@ -9,15 +9,19 @@ public struct TeamManagement: Sendable {
     let store: any GatewayStore
     let authenticator: Authenticator
     let entity: EntityAdmin<Team>
+    /// For `os.environ/NAME` in a team's callback settings.
+    let environment: [String: String]
 
-    init(store: any GatewayStore, authenticator: Authenticator) {
+    init(store: any GatewayStore, authenticator: Authenticator, environment: [String: String] = [:]) {
         self.store = store
         self.authenticator = authenticator
+        self.environment = environment
         self.entity = EntityAdmin(
             authenticator: authenticator, fetch: { try await store.team(id: $0) }, insert: { try await store.insertTeam($0) },
             save: { try await store.updateTeam($0) }, remove: { try await store.deleteTeams(ids: $0) },
             // A team can only belong to an organization that exists.
             validate: { team throws(GatewayError) in
+                try TeamManagement.checkTraceSettings(team, environment: environment)
                 guard let id = team.organizationID else { return }
                 guard try await AdminInput.store({ try await store.organization(id: id) }) != nil else {
                     throw .invalidRequest("Unknown organization '\(id)'.", param: "organization_id", code: "organization_not_found")
@@ -87,7 +91,9 @@ public struct TeamManagement: Sendable {
 }
 
 extension Team: AdminEntity {
-    static var settable: Set<String> { limitFields.union(["team_alias", "organization_id", "blocked", "members_with_roles"]) }
+    static var settable: Set<String> {
+        limitFields.union(["team_alias", "organization_id", "blocked", "members_with_roles", "metadata"])
+    }
 
     static func make(id: String, fields: JSONObject, now: Double) throws(GatewayError) -> Team {
         var team = Team(teamID: id, createdAt: now)
@@ -107,6 +113,8 @@ extension Team: AdminEntity {
             case "team_alias": teamAlias = value.stringValue
             case "organization_id": organizationID = value.stringValue
             case "blocked": blocked = value.boolValue ?? false
+            // Trace routing (`logging`, `default_sinks`, `capture_content`) lives here; checked on save.
+            case "metadata": metadata = value.isNull ? "{}" : value.encodedString()
             default: break
             }
         }
@@ -134,6 +142,7 @@ extension Team: AdminEntity {
             "organization_id": organizationID.map(JSONValue.string) ?? .null, "blocked": .bool(blocked),
             "members_with_roles": .array(members.map { .object(["user_id": .string($0.userID), "role": .string($0.role)]) }),
             "created_at": AdminInput.date(createdAt),
+            "metadata": .object(TeamManagement.masked(TeamManagement.metadata(of: self))),
         ]
         return own.merging(limitJSON)
     }

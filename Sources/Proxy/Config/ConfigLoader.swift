@@ -57,7 +57,7 @@ public struct ConfigLoader: Sendable {
         var config = GatewayConfig()
 
         let general = top["general_settings"].flatMap { reader.mapping($0, at: "general_settings") } ?? [:]
-        reader.warnUnknown(general, known: ["master_key", "max_request_size_mb", "disable_spend_logs"], at: "general_settings")
+        reader.warnUnknown(general, known: ["master_key", "max_request_size_mb", "disable_spend_logs", "alerting", "alert_types"], at: "general_settings")
         if let node = general["disable_spend_logs"] {
             config.disableSpendLogs = reader.bool(node, at: "general_settings.disable_spend_logs") ?? false
         }
@@ -74,16 +74,11 @@ public struct ConfigLoader: Sendable {
 
         let litellm = top["litellm_settings"].flatMap { reader.mapping($0, at: "litellm_settings") } ?? [:]
         reader.warnUnknown(
-            litellm, known: Set(["callbacks", "success_callback", "failure_callback", "drop_params"]).union(Self.fallbackKeys),
+            litellm, known: Set(["callbacks", "success_callback", "failure_callback", "drop_params", "default_team_settings"])
+                .union(Self.fallbackKeys),
             at: "litellm_settings")
         if let node = litellm["drop_params"] {
             config.dropParams = reader.bool(node, at: "litellm_settings.drop_params") ?? false
-        }
-        for key in ["callbacks", "success_callback", "failure_callback"] {
-            for name in litellm[key].flatMap({ reader.stringList($0, at: "litellm_settings.\(key)") }) ?? []
-            where !config.callbacks.contains(name) {
-                config.callbacks.append(name)
-            }
         }
 
         let router = top["router_settings"].flatMap { reader.mapping($0, at: "router_settings") } ?? [:]
@@ -134,7 +129,11 @@ public struct ConfigLoader: Sendable {
         }
 
         let spanway = top["spanway_settings"].flatMap { reader.mapping($0, at: "spanway_settings") } ?? [:]
-        reader.warnUnknown(spanway, known: ["pricing_file", "reasoning_content"], at: "spanway_settings")
+        reader.warnUnknown(
+            spanway, known: ["pricing_file", "reasoning_content", "sinks", "capture_content", "redact_emails", "alerts"],
+            at: "spanway_settings")
+        readSinks(litellm: litellm, spanway: spanway, into: &config, &reader)
+        readAlerts(general: general, spanway: spanway, into: &config, &reader)
         if let node = spanway["reasoning_content"] {
             config.reasoningContent = reader.bool(node, at: "spanway_settings.reasoning_content") ?? false
         }

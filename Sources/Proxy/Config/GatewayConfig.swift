@@ -35,6 +35,16 @@ public struct GatewayConfig: Sendable {
     public var reasoningContent = false
     /// `litellm_settings.drop_params`: the default for deployments that do not set their own.
     public var dropParams = false
+    /// The callback sinks: LiteLLM's named callbacks, `default_team_settings` and `spanway_settings.sinks`.
+    public var sinks: [SinkConfig] = []
+    /// `spanway_settings.capture_content`: prompts and answers go to the sinks (redacted); a team may override.
+    public var captureContent = false
+    /// `spanway_settings.redact_emails`: captured content has email addresses replaced too.
+    public var redactEmails = false
+    /// `default_team_settings` by team id: opt-outs and content capture (the team sinks are in `sinks`).
+    public var teamTraceSettings: [String: TeamTraceSettings] = [:]
+    /// The alert webhook (`general_settings.alerting` with `SLACK_WEBHOOK_URL`, or `spanway_settings.alerts`).
+    public var alerts: AlertSettings?
 
     public init(
         deployments: [DeploymentConfig] = [], masterKey: String? = nil, callbacks: [String] = [],

@@ -26,13 +26,16 @@ extension Gateway {
         _ operation: OpenAIRequest.Operation, body: ByteBuffer, headers: HTTPFields, route: String,
         parse: (ByteBufferView) throws(GatewayError) -> OpenAIRequest
     ) async -> GatewayReply {
-        let exchange = Exchange(method: "POST", route: route, operation: operation.rawValue, headers: headers)
+        let exchange = Exchange(method: "POST", route: route, operation: operation.rawValue, headers: headers, sampler: sampler)
         do throws(GatewayError) {
             let principal = try await authenticator.authenticate(headers)
             exchange.authenticated(principal)
+            routeTrace(exchange, principal: principal)
             var request = try parse(body.readableBytesView)
             let override = try Self.fallbackOverride(&request)
             let tags = try Self.routingTags(&request, headers: headers)
+            exchange.described(tags: tags, sessionID: Self.sessionID(request, headers: headers))
+            exchange.captureInput(request.body["messages"] ?? request.body["input"])
             request.timeout = try Self.requestTimeout(&request)
             request.includeReasoning = config.reasoningContent
                 || headers[Self.reasoningContentHeader].map { ["true", "1"].contains($0.lowercased()) } ?? false
@@ -79,6 +82,14 @@ extension Gateway {
     }
 
     static let tagsHeader = HTTPField.Name("x-spanway-tags")!
+    static let sessionHeaders = [HTTPField.Name("x-spanway-session-id")!, HTTPField.Name("x-litellm-session-id")!]
+
+    /// The conversation a request belongs to: a session header, or the body's `metadata.session_id`
+    /// / `litellm_session_id` (LiteLLM's spellings).
+    static func sessionID(_ request: OpenAIRequest, headers: HTTPFields) -> String? {
+        for name in sessionHeaders { if let value = headers[name], !value.isEmpty { return value } }
+        return request.body["metadata"]?["session_id"]?.stringValue ?? request.body["litellm_session_id"]?.stringValue
+    }
 
     /// The body's `timeout` in seconds (LiteLLM's per-request field), taken out of the body.
     static func requestTimeout(_ request: inout OpenAIRequest) throws(GatewayError) -> Duration? {
@@ -234,11 +245,19 @@ extension Gateway {
         }
         let reply = try deployment.adapter.parseResponse(body, for: request)
         let cost = reply.usage.flatMap { usage in deployment.price?.cost(of: usage) }
+        exchange.captureOutput { Self.answerMessages(reply.body) }
         attempt.succeeded(reply, cost: cost)
         await settle(exchange, status: 200)
         return GatewayReply(
             status: 200, headers: responseHeaders(exchange, cost: cost ?? 0) + [("content-type", "application/json")],
             body: .bytes(reply.body))
+    }
+
+    /// The assistant messages of an OpenAI-shaped answer, for content capture.
+    static func answerMessages(_ body: [UInt8]) -> JSONValue? {
+        guard let choices = (try? JSONParser.parse(body))?["choices"]?.arrayValue else { return nil }
+        let messages = choices.compactMap { $0["message"] }
+        return messages.isEmpty ? nil : .array(messages)
     }
 
     static func transportError(_ error: any Error, deployment: Deployment, timeout: Duration? = nil) -> GatewayError {

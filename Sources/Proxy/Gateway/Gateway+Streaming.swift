@@ -17,13 +17,17 @@ extension Gateway {
             ]
         let stream = ReplyStream { write in
             var relay = StreamRelay(
-                decoder: deployment.adapter.makeStreamDecoder(for: request), forwardUsage: request.clientWantsStreamUsage)
+                decoder: deployment.adapter.makeStreamDecoder(for: request), forwardUsage: request.clientWantsStreamUsage,
+                captureText: exchange.capturesContent)
             let ending = await relay.run(response.body, attempt: attempt, write: write)
             let reply = relay.reply
             var cost = 0.0
             switch ending {
             case .completed:
                 cost = reply.usage.flatMap { deployment.price?.cost(of: $0) } ?? 0
+                exchange.captureOutput {
+                    relay.capturedText.map { .array([.object(["role": "assistant", "content": .string($0)])]) }
+                }
                 attempt.succeeded(reply, cost: cost)
                 await self.settle(exchange, status: 200)
             case .upstreamFailed(let error):
@@ -63,10 +67,13 @@ struct StreamRelay {
     private var midStreamError: GatewayError?
     /// The decoder saw the provider's end of stream; a connection that closes before it was cut off.
     private var sawEnd = false
+    /// The answer's text (first choice), gathered only when content capture is on.
+    private(set) var capturedText: String?
 
-    init(decoder: any ChatStreamDecoder, forwardUsage: Bool) {
+    init(decoder: any ChatStreamDecoder, forwardUsage: Bool, captureText: Bool = false) {
         self.decoder = decoder
         self.forwardUsage = forwardUsage
+        self.capturedText = captureText ? "" : nil
     }
 
     mutating func run(
@@ -136,6 +143,11 @@ struct StreamRelay {
         for choice in choices {
             if let reason = choice["finish_reason"]?.stringValue {
                 finishReasons[choice["index"]?.intValue ?? 0] = reason
+            }
+            if let length = capturedText?.utf8.count, length < ContentRedactor.maxStringBytes,
+                (choice["index"]?.intValue ?? 0) == 0, let delta = choice["delta"]?["content"]?.stringValue
+            {
+                capturedText?.append(delta)
             }
         }
         guard let usageValue = object["usage"], !usageValue.isNull else { return raw }

@@ -30,6 +30,14 @@ public final class Gateway: Sendable {
     public let teamManagement: TeamManagement?
     /// `/spend/logs` and `/global/spend/report`, when there is a store.
     public let spendReports: SpendReports?
+    /// Which traces the trace sinks receive (`OTEL_TRACES_SAMPLER`).
+    let sampler: Sampler
+    /// Teams' own destinations, built from their metadata; nil without a store.
+    let teamDestinations: TeamDestinations?
+    /// Operational alerts (`general_settings.alerting` / `spanway_settings.alerts`).
+    public let alertMonitor: AlertMonitor?
+    /// What captured content must never contain: the master key, provider keys, sink credentials.
+    let contentSecrets: [String]
     let logger: Logger
     let startedAt: Int
     /// Wait between retries of one request; short, because a client is waiting.
@@ -39,8 +47,16 @@ public final class Gateway: Sendable {
 
     public init(
         config: GatewayConfig, deployments: [Deployment], pipeline: Pipeline, prometheus: PrometheusSink,
-        store: (any GatewayStore)?, logger: Logger, priceBook: PriceBook = PriceBook()
+        store: (any GatewayStore)?, logger: Logger, priceBook: PriceBook = PriceBook(),
+        sampler: Sampler = .parentBasedAlwaysOn, sinkFactory: SinkFactory? = nil, environment: [String: String] = [:]
     ) {
+        self.sampler = sampler
+        self.teamDestinations = sinkFactory.map {
+            TeamDestinations(
+                pipeline: pipeline, factory: $0, environment: environment, configured: config.teamTraceSettings, logger: logger)
+        }
+        self.contentSecrets = [config.masterKey].compactMap { $0 } + deployments.flatMap(\.config.secrets)
+            + config.sinks.flatMap(\.secrets)
         self.budgetAlerts = BudgetAlerts(logger: logger)
         self.ledger = config.disableSpendLogs ? nil : store.map(SpendLedger.init(store:))
         self.config = config
@@ -54,9 +70,16 @@ public final class Gateway: Sendable {
         self.authenticator = authenticator
         self.keyManagement = store.map { KeyManagement(store: $0, authenticator: authenticator) }
         self.spendReports = store.map { SpendReports(store: $0, authenticator: authenticator) }
-        self.teamManagement = store.map { TeamManagement(store: $0, authenticator: authenticator) }
+        self.teamManagement = store.map { TeamManagement(store: $0, authenticator: authenticator, environment: environment) }
         self.userManagement = store.map { UserManagement(store: $0, authenticator: authenticator) }
         self.organizationManagement = store.map { OrganizationManagement(store: $0, authenticator: authenticator) }
+        if let settings = config.alerts, let factory = sinkFactory {
+            self.alertMonitor = AlertMonitor(
+                settings: settings, router: self.router, pipeline: pipeline, budgetAlerts: self.budgetAlerts,
+                client: factory.client, logger: logger)
+        } else {
+            self.alertMonitor = nil
+        }
         self.logger = logger
         self.startedAt = Int(WallClock.nowNanos() / 1_000_000_000)
     }
@@ -97,10 +120,20 @@ public final class Gateway: Sendable {
         }
     }
 
+    /// Stage 1 (telemetry part): where the caller's trace may go, and whether its content is captured.
+    func routeTrace(_ exchange: Exchange, principal: Principal) {
+        var team = principal.caller.teamID.flatMap { config.teamTraceSettings[$0] }
+        if let record = principal.team, let teamDestinations { team = teamDestinations.settings(for: record) }
+        let capture = team?.captureContent ?? config.captureContent
+        let redactor = capture
+            ? ContentRedactor(secrets: contentSecrets, redactEmails: team?.redactEmails ?? config.redactEmails) : nil
+        exchange.route(teamDestinationsOnly: team?.defaultSinks == false, redactor: redactor)
+    }
+
     /// `GET /metrics`: the Prometheus text, with sink-delivery and budget figures as of now.
     public func metricsText() async -> [UInt8] {
         prometheus.render(
-            sinks: pipeline.stats() + [budgetAlerts.stats], budgets: await budgetFigures(), deployments: deploymentFigures())
+            sinks: pipeline.stats() + [budgetAlerts.stats] + (alertMonitor.map { [$0.stats] } ?? []), budgets: await budgetFigures(), deployments: deploymentFigures())
     }
 
     /// Budgeted keys (by token: their digest, never the key), teams and users; at most 1000 of

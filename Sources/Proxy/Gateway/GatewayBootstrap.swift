@@ -51,9 +51,10 @@ public struct GatewayBootstrap: Sendable {
     public enum BootstrapError: Error, CustomStringConvertible {
         case priceTable(String)
         case store(String)
+        case sink(String)
         public var description: String {
             switch self {
-            case .priceTable(let reason), .store(let reason): reason
+            case .priceTable(let reason), .store(let reason), .sink(let reason): reason
             }
         }
     }
@@ -103,14 +104,30 @@ public struct GatewayBootstrap: Sendable {
         }
 
         let prometheus = PrometheusSink()
-        var exporters: [any SpanExporter] = []
-        let wantsOTLP = config.callbacks.contains { ["otel", "opentelemetry", "otlp"].contains($0.lowercased()) }
-        if let otlp = OTLPConfiguration.fromEnvironment(environment, enabled: wantsOTLP, serviceVersion: Self.version) {
-            exporters.append(
-                OTLPExporter(configuration: otlp, client: httpClient, serviceVersion: Self.version, logger: logger))
+        let pipeline = Pipeline(observers: [prometheus], configuration: pipelineConfiguration)
+        let wantsOTLP = config.callbacks.contains { SinkConfig.Kind(callbackName: $0) == .otel }
+        let otlp = OTLPConfiguration.fromEnvironment(environment, enabled: wantsOTLP, serviceVersion: Self.version)
+        if let otlp {
+            pipeline.add(OTLPExporter(configuration: otlp, client: httpClient, serviceVersion: Self.version, logger: logger))
             logger.info("exporting traces over OTLP/HTTP", metadata: ["gzip": "\(otlp.gzip)"])
         }
-        let pipeline = Pipeline(observers: [prometheus], exporters: exporters, configuration: pipelineConfiguration)
+        let factory = SinkFactory(
+            client: httpClient, serviceVersion: Self.version,
+            resource: otlp?.resource ?? OTLPConfiguration.resource(environment, serviceVersion: Self.version), logger: logger)
+        for sink in config.sinks {
+            do {
+                if !pipeline.add(try factory.exporter(for: sink), route: sink.route) {
+                    throw BootstrapError.sink("two sinks are named '\(sink.name)'")
+                }
+                logger.info("sending telemetry", metadata: ["sink": "\(sink.name)", "type": "\(sink.kind.rawValue)"])
+            } catch let error as SinkFactory.Failure {
+                throw BootstrapError.sink(error.description)
+            } catch {
+                throw BootstrapError.sink("\(error)")
+            }
+        }
+        let (sampler, samplerProblem) = Sampler.fromEnvironment(environment)
+        if let samplerProblem { logger.warning("\(samplerProblem)") }
         if config.masterKey == nil {
             logger.warning(
                 "NO MASTER KEY IS CONFIGURED: the gateway accepts every request without authentication. Set general_settings.master_key or SPANWAY_MASTER_KEY."
@@ -124,7 +141,8 @@ public struct GatewayBootstrap: Sendable {
         }
         return Gateway(
             config: config, deployments: deployments, pipeline: pipeline, prometheus: prometheus,
-            store: store, logger: logger, priceBook: priceBook)
+            store: store, logger: logger, priceBook: priceBook, sampler: sampler, sinkFactory: factory,
+            environment: environment)
     }
 
     func loadPriceBook() throws(BootstrapError) -> PriceBook {

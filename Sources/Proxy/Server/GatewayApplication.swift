@@ -16,7 +16,7 @@ public enum GatewayApplication {
             configuration: .init(address: .hostname(host, port: port), serverName: "spanway"),
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? port) },
             logger: logger)
-        return [gateway.pipeline, app]
+        return [gateway.pipeline] + (gateway.alertMonitor.map { [$0] } ?? []) + [app]
     }
 
     public static func run(

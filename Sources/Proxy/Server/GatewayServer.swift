@@ -53,6 +53,17 @@ public enum GatewayServer {
             post("/team/member_delete", teams.deleteMember)
             get("/team/info", teams.info)
             get("/team/list") { _, headers in await teams.list(headers: headers) }
+            router.post("/team/:team_id/callback") { request, context in
+                let body = try await collectBody(request, limit: limit)
+                let team = context.parameters.get("team_id") ?? ""
+                return response(await teams.addCallback(teamID: team, body: body, headers: request.headers))
+            }
+            router.get("/team/:team_id/callback") { request, context in
+                response(await teams.callbacks(teamID: context.parameters.get("team_id") ?? "", headers: request.headers))
+            }
+            router.post("/team/:team_id/disable_logging") { request, context in
+                response(await teams.disableLogging(teamID: context.parameters.get("team_id") ?? "", headers: request.headers))
+            }
         }
         if let users = gateway.userManagement {
             post("/user/new", users.create)

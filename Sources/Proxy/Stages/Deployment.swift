@@ -9,6 +9,8 @@ public struct Deployment: Sendable {
     /// `server.address` and `server.port` of the upstream, for spans.
     public let serverAddress: String?
     public let serverPort: Int?
+    /// `scheme://host[:port]` of the upstream for the sinks: no path, query or credentials.
+    public let apiBase: String?
 
     public init(config: DeploymentConfig, adapter: any ProviderAdapter, transport: any Transport, price: ModelPrice?) {
         self.config = config
@@ -19,6 +21,15 @@ public struct Deployment: Sendable {
         let (host, port) = Self.hostAndPort(base)
         self.serverAddress = host
         self.serverPort = port
+        let scheme = base.range(of: "://").map { base[..<$0.lowerBound].lowercased() }
+        self.apiBase = host.flatMap { host in
+            scheme.map { scheme in
+                let shownHost = host.contains(":") ? "[\(host)]" : host
+                let defaultPort = scheme == "https" ? 443 : scheme == "http" ? 80 : nil
+                return port.map { $0 == defaultPort ? "\(scheme)://\(shownHost)" : "\(scheme)://\(shownHost):\($0)" }
+                    ?? "\(scheme)://\(shownHost)"
+            }
+        }
     }
 
     public var timeout: Duration { config.timeout ?? .seconds(600) }

@@ -17,16 +17,19 @@ public final class Exchange: Sendable {
         var reservation: BudgetGuard.Reservation?
         var ticket: RateLimiter.Ticket?
         var principal: Principal?
+        var redactor: ContentRedactor?
     }
 
     private let state: Mutex<State>
 
-    public init(method: String, route: String, operation: String, headers: HTTPFields) {
+    public init(
+        method: String, route: String, operation: String, headers: HTTPFields, sampler: Sampler = .parentBasedAlwaysOn
+    ) {
         let parent = headers.first { $0.name.canonicalName == "traceparent" }.flatMap { TraceParent(header: $0.value) }
         // Several tracestate fields combine into one list (RFC 9110).
         let states = headers.filter { $0.name.canonicalName == "tracestate" }.map(\.value)
         let traceState = states.isEmpty ? nil : states.joined(separator: ",")
-        server = Span(name: "\(method) \(route)", kind: .server, parent: parent, traceState: traceState)
+        server = Span(name: "\(method) \(route)", kind: .server, parent: parent, traceState: traceState, sampler: sampler)
         server.setAttributes([
             (AttributeName.httpRequestMethod, .string(method)), (AttributeName.httpRoute, .string(route)),
         ])
@@ -57,8 +60,46 @@ public final class Exchange: Sendable {
             $0.summary.requestModel = request.model
             $0.summary.modelGroup = modelGroup
             $0.summary.stream = request.stream
+            $0.summary.endUser = request.body["user"]?.stringValue
         }
     }
+
+    /// Facts about the request that only the sinks use: its tags and conversation.
+    func described(tags: [String], sessionID: String?) {
+        state.withLock {
+            $0.summary.tags = tags
+            $0.summary.sessionID = sessionID
+        }
+    }
+
+    /// How this request's trace travels: only to its team's own destinations, and whether its
+    /// content is captured (then redacted by `redactor`).
+    func route(teamDestinationsOnly: Bool, redactor: ContentRedactor?) {
+        state.withLock {
+            $0.summary.teamDestinationsOnly = teamDestinationsOnly
+            $0.redactor = redactor
+        }
+    }
+
+    /// Captures the prompt, when content capture is on for this request.
+    func captureInput(_ input: JSONValue?) {
+        state.withLock { state in
+            guard let redactor = state.redactor, let input else { return }
+            state.summary.content = CapturedContent(input: redactor.redact(input), output: nil)
+        }
+    }
+
+    /// Captures the answer's messages, when content capture is on; `make` runs only then.
+    func captureOutput(_ make: () -> JSONValue?) {
+        state.withLock { state in
+            guard let redactor = state.redactor, let output = make() else { return }
+            var content = state.summary.content ?? CapturedContent(input: nil, output: nil)
+            content.output = redactor.redact(output)
+            state.summary.content = content
+        }
+    }
+
+    var capturesContent: Bool { state.withLock { $0.redactor != nil } }
 
     /// Opens the CLIENT span for one upstream call.
     func beginAttempt(_ deployment: Deployment, number: Int, fallbackDepth: Int = 0, request: OpenAIRequest) -> Attempt {
@@ -83,6 +124,7 @@ public final class Exchange: Sendable {
             $0.summary.attempts = number
             $0.summary.deploymentID = deployment.config.id
             $0.summary.provider = deployment.adapter.genAIProviderName
+            $0.summary.apiBase = deployment.apiBase
         }
         return Attempt(span: span, exchange: self)
     }
@@ -146,6 +188,7 @@ public final class Exchange: Sendable {
         return state.withLock { state -> FinishedSpan in
             state.summary.statusCode = status
             state.summary.errorType = errorType
+            state.summary.errorMessage = errorType == nil ? nil : (error?.message ?? errorType)
             state.summary.clientDisconnected = clientDisconnected
             state.summary.durationSeconds = duration.seconds
             state.summary.overheadSeconds = max(0, (duration - state.upstreamTime).seconds)

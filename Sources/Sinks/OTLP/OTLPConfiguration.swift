@@ -56,12 +56,12 @@ public struct OTLPConfiguration: Sendable {
     }
 
     /// `base` plus `v1/traces`, keeping any path the base has.
-    static func tracesURL(base: String) -> String {
+    public static func tracesURL(base: String) -> String {
         base.hasSuffix("/") ? base + "v1/traces" : base + "/v1/traces"
     }
 
     /// `service.name` from `OTEL_SERVICE_NAME`, which wins over `OTEL_RESOURCE_ATTRIBUTES`.
-    static func resource(_ env: [String: String], serviceVersion: String) -> [SpanAttribute] {
+    public static func resource(_ env: [String: String], serviceVersion: String) -> [SpanAttribute] {
         var attributes = Attributes()
         attributes["service.name"] = .string("spanway")
         attributes["service.version"] = .string(serviceVersion)
@@ -78,7 +78,7 @@ public struct OTLPConfiguration: Sendable {
     }
 
     /// `k1=v1,k2=v2` with percent-encoded keys and values; malformed members are skipped.
-    static func parseList(_ text: String) -> [(String, String)] {
+    public static func parseList(_ text: String) -> [(String, String)] {
         text.split(separator: ",").compactMap { member in
             guard let eq = member.firstIndex(of: "=") else { return nil }
             let key = percentDecode(member[..<eq].trimmingSpaces)

@@ -4,15 +4,30 @@ import Telemetry
 
 /// Maps finished requests to an OTLP `ExportTraceServiceRequest` (protobuf).
 struct OTLPEncoder: Sendable {
+    /// Attributes a destination wants on top of the span's own (Langfuse's `langfuse.*`).
+    typealias Decoration = @Sendable (SpanData, FinishedSpan) -> [SpanAttribute]
+
     var resource: [SpanAttribute]
     var scopeName: String
     var scopeVersion: String
+    /// Adds `gen_ai.input.messages` / `gen_ai.output.messages` to the CLIENT spans of requests whose
+    /// content was captured.
+    var includeContent = true
+    var decoration: Decoration?
 
     func request(for batch: [FinishedSpan]) -> Opentelemetry_Proto_Collector_Trace_V1_ExportTraceServiceRequest {
         var scopeSpans = Opentelemetry_Proto_Trace_V1_ScopeSpans()
         scopeSpans.scope.name = scopeName
         scopeSpans.scope.version = scopeVersion
-        scopeSpans.spans = batch.flatMap { $0.spans.map(Self.span) }
+        scopeSpans.spans = batch.flatMap { request in
+            request.spans.map { data in
+                var span = Self.span(data)
+                var extra = includeContent ? Self.contentAttributes(data, request) : []
+                extra += decoration?(data, request) ?? []
+                span.attributes += extra.map(Self.keyValue)
+                return span
+            }
+        }
         var resourceSpans = Opentelemetry_Proto_Trace_V1_ResourceSpans()
         resourceSpans.resource.attributes = resource.map(Self.keyValue)
         resourceSpans.scopeSpans = [scopeSpans]
@@ -23,6 +38,18 @@ struct OTLPEncoder: Sendable {
 
     func encode(_ batch: [FinishedSpan]) throws -> [UInt8] {
         try request(for: batch).serializedBytes()
+    }
+
+    /// The GenAI conventions' opt-in content attributes, as JSON strings: the prompt on every
+    /// attempt, the answer on the attempt that gave it.
+    static func contentAttributes(_ data: SpanData, _ request: FinishedSpan) -> [SpanAttribute] {
+        guard data.kind == .client, let content = request.summary.content else { return [] }
+        var attributes: [SpanAttribute] = []
+        if let input = content.input { attributes.append(SpanAttribute(AttributeName.inputMessages, .string(input.encodedString()))) }
+        if data.status == .ok, let output = content.output {
+            attributes.append(SpanAttribute(AttributeName.outputMessages, .string(output.encodedString())))
+        }
+        return attributes
     }
 
     static func span(_ data: SpanData) -> Opentelemetry_Proto_Trace_V1_Span {

@@ -16,12 +16,14 @@ public final class OTLPExporter: SpanExporter {
 
     public init(
         name: String = "otlp", configuration: OTLPConfiguration, client: HTTPClient = .shared,
-        serviceVersion: String, logger: Logger
+        serviceVersion: String, includeContent: Bool = true,
+        decoration: (@Sendable (SpanData, FinishedSpan) -> [SpanAttribute])? = nil, logger: Logger
     ) {
         self.name = name
         self.configuration = configuration
         self.encoder = OTLPEncoder(
-            resource: configuration.resource, scopeName: "spanway", scopeVersion: serviceVersion)
+            resource: configuration.resource, scopeName: "spanway", scopeVersion: serviceVersion,
+            includeContent: includeContent, decoration: decoration)
         self.delivery = HTTPDelivery(
             sink: name, client: client, backoff: configuration.backoff, timeout: configuration.timeout,
             logger: logger)

@@ -71,9 +71,18 @@ public struct SinkStats: Sendable, Equatable {
 
 /// Fans each finished request out to every sink. `emit` never waits: observers update in place,
 /// exporters get the span through their own bounded queue, and a full queue drops and counts.
+/// Destinations can be added and removed while running (a team's own sinks, set via the admin API).
 public final class Pipeline: Service, Sendable {
+    private struct State {
+        var lanes: [Lane] = []
+        var running = false
+        var closed = false
+    }
+
     private let observers: [any SpanObserver]
-    private let lanes: [Lane]
+    private let state = Mutex(State())
+    private let started: AsyncStream<Lane>
+    private let starter: AsyncStream<Lane>.Continuation
     private let configuration: PipelineConfiguration
 
     public init(
@@ -82,32 +91,55 @@ public final class Pipeline: Service, Sendable {
     ) {
         self.observers = observers
         self.configuration = configuration
-        self.lanes = exporters.map { Lane(exporter: $0, capacity: configuration.queueCapacity) }
+        (started, starter) = AsyncStream<Lane>.makeStream()
+        for exporter in exporters { add(exporter) }
     }
 
     public func emit(_ span: FinishedSpan) {
         for observer in observers { observer.observe(span) }
-        for lane in lanes where span.isSampled || lane.exporter.exportsUnsampled {
+        for lane in state.withLock({ $0.lanes }) where lane.accepts(span) {
             lane.offer(span)
         }
     }
 
+    /// Adds a destination with its own queue; it starts delivering at once if the pipeline runs.
+    /// False when the pipeline has been closed or a destination of that name exists.
+    @discardableResult
+    public func add(_ exporter: any SpanExporter, route: SinkRoute = .everything) -> Bool {
+        let lane = Lane(exporter: exporter, route: route, capacity: configuration.queueCapacity)
+        let added = state.withLock { state -> Bool in
+            guard !state.closed, !state.lanes.contains(where: { $0.exporter.name == exporter.name }) else { return false }
+            state.lanes.append(lane)
+            return true
+        }
+        if added { starter.yield(lane) }
+        return added
+    }
+
+    /// Stops feeding the named destinations; what they hold is still delivered, then they end.
+    public func remove(where shouldRemove: (String) -> Bool) {
+        let removed = state.withLock { state -> [Lane] in
+            let gone = state.lanes.filter { shouldRemove($0.exporter.name) }
+            state.lanes.removeAll { shouldRemove($0.exporter.name) }
+            return gone
+        }
+        for lane in removed { lane.close() }
+    }
+
+    public var destinationNames: [String] { state.withLock { $0.lanes.map(\.exporter.name) } }
+
     public func stats() -> [SinkStats] {
-        lanes.map { $0.stats }
+        state.withLock { $0.lanes }.map(\.stats)
     }
 
     /// Runs every exporter until graceful shutdown, then drains each queue and shuts exporters down.
     public func run() async throws {
-        if lanes.isEmpty {
-            // Nothing to drain, but a service that returns early would stop the whole group.
-            try? await gracefulShutdown()
-            return
-        }
         await withGracefulShutdownHandler {
             await withTaskCancellationHandler {
                 await withTaskGroup(of: Void.self) { group in
-                    for lane in lanes {
-                        group.addTask { await lane.run(configuration: self.configuration) }
+                    let configuration = self.configuration
+                    for await lane in started {
+                        group.addTask { await lane.run(configuration: configuration) }
                     }
                 }
             } onCancel: {
@@ -120,28 +152,42 @@ public final class Pipeline: Service, Sendable {
 
     /// Stops accepting spans; queued ones are still delivered.
     public func close() {
-        for lane in lanes {
-            lane.queue.close()
-            lane.exporter.beginShutdown()
+        let lanes = state.withLock { state -> [Lane] in
+            state.closed = true
+            return state.lanes
         }
+        for lane in lanes { lane.close() }
+        starter.finish()
     }
 }
 
 final class Lane: Sendable {
     let exporter: any SpanExporter
+    let route: SinkRoute
     let queue: BoundedQueue<FinishedSpan>
     private let exported = Atomic<Int>(0)
     private let dropped = Atomic<Int>(0)
 
-    init(exporter: any SpanExporter, capacity: Int) {
+    init(exporter: any SpanExporter, route: SinkRoute, capacity: Int) {
         self.exporter = exporter
+        self.route = route
         self.queue = BoundedQueue(capacity: capacity)
+    }
+
+    /// Trace sinks see only sampled requests; the ledger sees every one.
+    func accepts(_ span: FinishedSpan) -> Bool {
+        (span.isSampled || exporter.exportsUnsampled) && route.matches(span)
     }
 
     func offer(_ span: FinishedSpan) {
         if !queue.push(span) {
             dropped.add(1, ordering: .relaxed)
         }
+    }
+
+    func close() {
+        queue.close()
+        exporter.beginShutdown()
     }
 
     var stats: SinkStats {

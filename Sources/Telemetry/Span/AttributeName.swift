@@ -23,6 +23,9 @@ public enum AttributeName {
     public static let usageCacheCreationInputTokens = "gen_ai.usage.cache_creation.input_tokens"
     public static let usageReasoningOutputTokens = "gen_ai.usage.reasoning.output_tokens"
     public static let usageCost = "gen_ai.usage.cost"
+    /// Opt-in content (capture_content), JSON strings.
+    public static let inputMessages = "gen_ai.input.messages"
+    public static let outputMessages = "gen_ai.output.messages"
     public static let serverAddress = "server.address"
     public static let serverPort = "server.port"
     public static let errorType = "error.type"

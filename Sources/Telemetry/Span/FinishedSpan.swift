@@ -56,6 +56,9 @@ public struct RequestSummary: Sendable {
     public var apiBase: String?
     /// Prompt and answer, present only when content capture was on for this request; redacted.
     public var content: CapturedContent?
+    /// The caller's team keeps its traces to its own destinations: default sinks skip this request
+    /// (the ledger and Prometheus still count it).
+    public var teamDestinationsOnly: Bool
 
     public init(requestID: String, operation: String) {
         self.requestID = requestID
@@ -68,6 +71,7 @@ public struct RequestSummary: Sendable {
         self.overheadSeconds = 0
         self.clientDisconnected = false
         self.tags = []
+        self.teamDestinationsOnly = false
     }
 
     public var succeeded: Bool { statusCode >= 200 && statusCode < 300 }

@@ -43,14 +43,18 @@ public final class Span: Sendable {
     private let state: Mutex<State>
 
     /// A root or remote-parented SERVER span for an inbound request.
-    public convenience init(name: String, kind: SpanKind, parent: TraceParent?, traceState: String? = nil) {
+    public convenience init(
+        name: String, kind: SpanKind, parent: TraceParent?, traceState: String? = nil,
+        sampler: Sampler = .parentBasedAlwaysOn
+    ) {
+        let traceID = parent?.traceID ?? TraceID.random()
+        let sampled: UInt8 = sampler.shouldSample(traceID: traceID, parent: parent) ? 0x01 : 0x00
         self.init(
-            name: name, kind: kind,
-            traceID: parent?.traceID ?? TraceID.random(),
+            name: name, kind: kind, traceID: traceID,
             parentSpanID: parent?.spanID,
             parentIsRemote: parent != nil,
-            // Continue the caller's sampling decision; a new trace is sampled (parentbased_always_on).
-            traceFlags: parent.map { $0.flags & 0x03 } ?? 0x01,
+            // The caller's random-trace-id flag (0x02) passes through; bit 0 is the sampler's decision.
+            traceFlags: (parent.map { $0.flags & 0x02 } ?? 0) | sampled,
             traceState: parent == nil ? nil : traceState)
     }
 

@@ -1,0 +1,86 @@
+import Telemetry
+
+/// How one team's traces travel: its own destinations, whether the default ones see its requests,
+/// and whether its prompts and answers are captured. From `litellm_settings.default_team_settings`
+/// or the team's metadata (`logging`, `default_sinks`, `capture_content`, `redact_emails`), which
+/// the admin API sets.
+public struct TeamTraceSettings: Sendable {
+    public var sinks: [SinkConfig] = []
+    /// False: the default destinations skip this team's requests.
+    public var defaultSinks: Bool?
+    /// Nil: the gateway-wide `capture_content`.
+    public var captureContent: Bool?
+    public var redactEmails: Bool?
+
+    public init() {}
+
+    public var isEmpty: Bool { sinks.isEmpty && defaultSinks == nil && captureContent == nil && redactEmails == nil }
+
+    public enum Problem: Error, Equatable {
+        case invalid(String, String)
+    }
+
+    /// The settings in a team's metadata. `logging` is LiteLLM's list of team callbacks:
+    /// `{"callback_name": "langfuse", "callback_type": "success|failure|success_and_failure",
+    /// "callback_vars": {"langfuse_public_key": …}}`. A value `os.environ/NAME` is read from the
+    /// environment; the gateway's own variables are never used as a team's credentials.
+    public static func parse(teamID: String, metadata: JSONObject, environment: [String: String]) throws(Problem)
+        -> TeamTraceSettings
+    {
+        var settings = TeamTraceSettings()
+        for key in ["default_sinks", "capture_content", "redact_emails"] {
+            guard let value = metadata[key], !value.isNull else { continue }
+            guard let flag = value.boolValue else { throw .invalid("metadata.\(key)", "must be true or false") }
+            switch key {
+            case "default_sinks": settings.defaultSinks = flag
+            case "capture_content": settings.captureContent = flag
+            default: settings.redactEmails = flag
+            }
+        }
+        guard let logging = metadata["logging"], !logging.isNull else { return settings }
+        guard let entries = logging.arrayValue else { throw .invalid("metadata.logging", "must be a list") }
+        for (index, entry) in entries.enumerated() {
+            let path = "metadata.logging[\(index)]"
+            guard let name = entry["callback_name"]?.stringValue else { throw .invalid("\(path).callback_name", "is required") }
+            guard let kind = SinkConfig.Kind(callbackName: name) else {
+                throw .invalid("\(path).callback_name", "'\(name)' is not a supported callback")
+            }
+            let type = entry["callback_type"]?.stringValue ?? "success_and_failure"
+            guard let outcome = Self.outcome(type) else {
+                throw .invalid("\(path).callback_type", "must be success, failure or success_and_failure")
+            }
+            var values: [String: String] = [:]
+            for (key, value) in (entry["callback_vars"]?.objectValue ?? JSONObject()).members {
+                guard var text = value.stringValue ?? value.intValue.map(String.init) else { continue }
+                if text.hasPrefix("os.environ/") {
+                    let variable = String(text.dropFirst("os.environ/".count))
+                    guard let resolved = environment[variable] else {
+                        throw .invalid("\(path).callback_vars.\(key)", "environment variable \(variable) is not set")
+                    }
+                    text = resolved
+                }
+                values[key] = text
+            }
+            do throws(SinkConfig.Problem) {
+                settings.sinks.append(try SinkConfig.make(
+                    kind: kind, name: "team/\(teamID)/\(name)", values: values, environment: [:],
+                    route: .team(teamID, outcome: outcome), captureContent: true))
+            } catch {
+                switch error {
+                case .missing(let what): throw .invalid("\(path).callback_vars", "\(what) is required")
+                case .invalid(let field, let why): throw .invalid("\(path).callback_vars.\(field)", why)
+                }
+            }
+        }
+        return settings
+    }
+
+    static func outcome(_ type: String) -> SinkRoute.Outcome? {
+        switch type {
+        case "success": .success
+        case "failure": .failure
+        case "success_and_failure", "": .any
+        default: nil
+        }
+    }
+}

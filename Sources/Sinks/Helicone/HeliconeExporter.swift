@@ -1,0 +1,81 @@
+import AsyncHTTPClient
+import Logging
+import NIOCore
+import NIOHTTP1
+import Telemetry
+
+/// Logs finished requests to Helicone's async log API, one POST per request (the API takes no
+/// batches), a bounded number at a time.
+public final class HeliconeExporter: SpanExporter {
+    /// Concurrent POSTs per batch: enough to keep up without flooding Helicone or the connection pool.
+    static let concurrency = 8
+
+    public let name: String
+    private let baseURL: String
+    private let headers: HTTPHeaders
+    private let includeContent: Bool
+    private let delivery: HTTPDelivery
+    private let logger: Logger
+
+    public init(
+        name: String = "helicone", baseURL: String = "https://api.worker.helicone.ai", apiKey: String,
+        includeContent: Bool = false, client: HTTPClient = .shared, backoff: Backoff = Backoff(),
+        timeout: Duration = .seconds(10), logger: Logger
+    ) {
+        self.name = name
+        var base = Substring(baseURL)
+        while base.hasSuffix("/") { base = base.dropLast() }
+        self.baseURL = String(base)
+        var headers = HTTPHeaders()
+        headers.add(name: "authorization", value: "Bearer \(apiKey)")
+        headers.add(name: "content-type", value: "application/json")
+        self.headers = headers
+        self.includeContent = includeContent
+        self.delivery = HTTPDelivery(sink: name, client: client, backoff: backoff, timeout: timeout, logger: logger)
+        self.logger = logger
+    }
+
+    public var failedAttempts: Int { delivery.failedAttempts }
+
+    public func export(_ batch: [FinishedSpan]) async -> Bool {
+        await deliver(batch) == batch.count
+    }
+
+    public func deliver(_ batch: [FinishedSpan]) async -> Int {
+        await withTaskGroup(of: Bool.self) { group in
+            var next = batch.startIndex
+            var delivered = 0
+            while next < batch.endIndex && next - batch.startIndex < Self.concurrency {
+                let request = batch[next]
+                group.addTask { await self.send(request) }
+                next += 1
+            }
+            for await arrived in group {
+                if arrived { delivered += 1 }
+                if next < batch.endIndex {
+                    let request = batch[next]
+                    group.addTask { await self.send(request) }
+                    next += 1
+                }
+            }
+            return delivered
+        }
+    }
+
+    public func beginShutdown() {
+        delivery.stopRetrying()
+    }
+
+    private func send(_ request: FinishedSpan) async -> Bool {
+        let body = HeliconeLog.body(for: request, includeContent: includeContent).encoded()
+        let outcome = await delivery.send(
+            url: baseURL + HeliconeLog.path(for: request), headers: headers, body: ByteBuffer(bytes: body))
+        guard case .delivered(_, let answer) = outcome else { return false }
+        // Helicone answers 200 even when it failed to store the log, saying so in `{"error":…}`.
+        if let error = (try? JSONParser.parse(answer.readableBytesView))?["error"], !error.isNull {
+            logger.warning("sink refused a request", metadata: ["sink": "\(name)"])
+            return false
+        }
+        return true
+    }
+}
