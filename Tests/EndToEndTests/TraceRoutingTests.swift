@@ -256,6 +256,14 @@ import Testing
             #expect(try await h.chat("gpt-4o-mini").status == 200)
             try await h.eventually("the sink recovery alert") { alerts().contains { $0.contains("Sink 'generic_api' is delivering again") } }
             try await h.eventually("the deployment recovery alert") { alerts().contains { $0.contains("has recovered") } }
+            let key = try #require(
+                try await h.send("/key/generate", json: #"{"key_alias":"thrifty","soft_budget":0.0000001}"#).json?["key"]?.stringValue)
+            #expect(try await chat(h, "claude", key: key).status == 200)
+            try await h.eventually("the budget alert") {
+                alerts().contains { $0.contains("Budget alert: key 'thrifty'") && $0.contains("soft budget") }
+            }
+            #expect(!h.hooks.everything.contains(key))
+            #expect(try await h.metrics().contains(#"spanway_sink_exported_total{sink="alerts"}"#))
         }
     }
 }

@@ -115,3 +115,45 @@ final class RecordingExporter: SpanExporter {
         #expect(scrubbed.contains("sk-[redacted]") && scrubbed.hasSuffix("sk-"))
     }
 }
+
+@Suite struct SinkRouteTests {
+    func request(team: String?, alias: String? = nil, group: String = "g", status: Int = 200, teamOnly: Bool = false) -> FinishedSpan {
+        let span = makeFinishedSpan(group: group)
+        var summary = span.summary
+        summary.caller = Caller(keyAlias: alias, teamID: team)
+        summary.statusCode = status
+        summary.teamDestinationsOnly = teamOnly
+        return FinishedSpan(server: span.server, attempts: [], summary: summary)
+    }
+
+    @Test func routesMatchTeamAliasGroupAndOutcome() {
+        #expect(SinkRoute.everything.matches(request(team: nil)))
+        #expect(!SinkRoute.everything.matches(request(team: "a", teamOnly: true)), "a team that opted out")
+        #expect(SinkRoute.team("a").matches(request(team: "a", teamOnly: true)))
+        #expect(!SinkRoute.team("a").matches(request(team: "b")) && !SinkRoute.team("a").matches(request(team: nil)))
+        #expect(!SinkRoute.team("a", outcome: .failure).matches(request(team: "a")))
+        #expect(SinkRoute(outcome: .failure).matches(request(team: nil, status: 502)))
+        let narrow = SinkRoute(keyAliases: ["prod"], modelGroups: ["g"])
+        #expect(narrow.matches(request(team: nil, alias: "prod")) && !narrow.matches(request(team: nil, alias: "dev")))
+        #expect(!narrow.matches(request(team: nil, alias: "prod", group: "h")))
+    }
+
+    @Test func destinationsComeAndGoWhileRunning() async throws {
+        let pipeline = Pipeline(configuration: PipelineConfiguration(scheduleDelay: .zero))
+        let run = Task { try await pipeline.run() }
+        let a = RecordingExporter()
+        #expect(pipeline.add(a, route: .team("a")))
+        #expect(!pipeline.add(RecordingExporter(), route: .everything), "names are unique")
+        pipeline.emit(request(team: "a"))
+        pipeline.emit(request(team: "b"))
+        try await Task.sleep(for: .milliseconds(100))
+        #expect(a.count == 1)
+        pipeline.remove { $0 == "recording" }
+        pipeline.emit(request(team: "a"))
+        #expect(pipeline.destinationNames.isEmpty)
+        pipeline.close()
+        try await run.value
+        #expect(a.count == 1)
+        #expect(!pipeline.add(RecordingExporter()), "closed")
+    }
+}
