@@ -192,8 +192,8 @@ private func roundTrip(_ value: JSONValue) throws -> JSONValue {
         #expect(
             p["model_parameters"]
                 == .object([
-                    "max_tokens": .int(256), "temperature": .number("0.2"), "top_p": .number("0.9"), "seed": .int(7),
-                    "stop": .array(["END"]), "stream": true,
+                    "max_tokens": .int(256), "temperature": .number("0.2"), "top_p": .number("0.9"),
+                    "stop": .array(["END"]), "seed": .int(7), "stream": true,
                 ]))
     }
 

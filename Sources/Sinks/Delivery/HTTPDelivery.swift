@@ -95,7 +95,7 @@ public final class HTTPDelivery: Sendable {
     }
 
     /// Sleeps, but wakes early (returning false) when shutdown begins or the task is cancelled.
-    private func pause(_ duration: Duration) async -> Bool {
+    func pause(_ duration: Duration) async -> Bool {
         let deadline = ContinuousClock.now + duration
         while ContinuousClock.now < deadline {
             if draining.load(ordering: .relaxed) { return false }

@@ -8,7 +8,6 @@ import Telemetry
 /// batches), a bounded number at a time.
 public final class HeliconeExporter: SpanExporter {
     /// Concurrent POSTs per batch: enough to keep up without flooding Helicone or the connection pool.
-    static let concurrency = 8
 
     public let name: String
     private let baseURL: String
@@ -42,24 +41,7 @@ public final class HeliconeExporter: SpanExporter {
     }
 
     public func deliver(_ batch: [FinishedSpan]) async -> Int {
-        await withTaskGroup(of: Bool.self) { group in
-            var next = batch.startIndex
-            var delivered = 0
-            while next < batch.endIndex && next - batch.startIndex < Self.concurrency {
-                let request = batch[next]
-                group.addTask { await self.send(request) }
-                next += 1
-            }
-            for await arrived in group {
-                if arrived { delivered += 1 }
-                if next < batch.endIndex {
-                    let request = batch[next]
-                    group.addTask { await self.send(request) }
-                    next += 1
-                }
-            }
-            return delivered
-        }
+        await countDelivered(batch) { await self.send($0) }
     }
 
     public func beginShutdown() {

@@ -30,25 +30,13 @@ public enum HeliconeLog {
         ])
     }
 
-    /// OpenAI request fields for the `gen_ai.request.*` attributes the gateway records.
-    static let requestParameters: [(attribute: String, field: String)] = [
-        (AttributeName.requestMaxTokens, "max_tokens"), (AttributeName.requestTemperature, "temperature"),
-        (AttributeName.requestTopP, "top_p"), (AttributeName.requestFrequencyPenalty, "frequency_penalty"),
-        (AttributeName.requestPresencePenalty, "presence_penalty"), (AttributeName.requestStopSequences, "stop"),
-        (AttributeName.requestSeed, "seed"), (AttributeName.requestChoiceCount, "n"),
-    ]
-
     static func requestJSON(_ request: FinishedSpan, includeContent: Bool) -> JSONObject {
         let summary = request.summary
         var json = JSONObject()
         if let model = summary.requestModel { json["model"] = .string(model) }
         json["stream"] = .bool(summary.stream)
         // The last attempt's parameters are what the answer (or the final failure) came from.
-        if let attempt = request.attempts.last {
-            for (attribute, field) in requestParameters {
-                if let value = attempt.attributes[attribute] { json[field] = jsonValue(value) }
-            }
-        }
+        for (field, value) in OpenAIShapes.parameters(of: request.attempts.last).members { json[field] = value }
         if includeContent, let input = summary.content?.input {
             json[summary.operation == "embeddings" ? "input" : "messages"] = input
         }
@@ -88,7 +76,7 @@ public enum HeliconeLog {
         if case .string(let id) = attempt?.attributes[AttributeName.responseID] { json["id"] = .string(id) }
         json["object"] = .string(embeddings ? "list" : "chat.completion")
         if let model = summary.responseModel ?? summary.requestModel { json["model"] = .string(model) }
-        if let usage = summary.usage { json["usage"] = .object(self.usage(usage, embeddings: embeddings)) }
+        if let usage = summary.usage { json["usage"] = .object(OpenAIShapes.usage(usage, embeddings: embeddings)) }
         if includeContent, !embeddings, let messages = summary.content?.output?.arrayValue {
             var reasons: [String] = []
             if case .stringArray(let values) = attempt?.attributes[AttributeName.responseFinishReasons] {
@@ -102,19 +90,6 @@ public enum HeliconeLog {
                 })
         }
         return json
-    }
-
-    /// OpenAI's usage object: `prompt_tokens` includes cached tokens and `completion_tokens`
-    /// reasoning tokens, as the summary's counts do; the details name the parts.
-    static func usage(_ usage: Usage, embeddings: Bool) -> JSONObject {
-        if embeddings { return ["prompt_tokens": .int(usage.inputTokens), "total_tokens": .int(usage.totalTokens)] }
-        return [
-            "prompt_tokens": .int(usage.inputTokens),
-            "completion_tokens": .int(usage.outputTokens),
-            "total_tokens": .int(usage.totalTokens),
-            "prompt_tokens_details": .object(["cached_tokens": .int(usage.cacheReadTokens)]),
-            "completion_tokens_details": .object(["reasoning_tokens": .int(usage.reasoningTokens)]),
-        ]
     }
 
     /// The SERVER span's start and end as `{seconds, milliseconds}`, where milliseconds is the
@@ -151,15 +126,5 @@ public enum HeliconeLog {
         }
         return hex[0..<4].joined() + "-" + hex[4..<6].joined() + "-" + hex[6..<8].joined() + "-"
             + hex[8..<10].joined() + "-" + hex[10..<16].joined()
-    }
-
-    private static func jsonValue(_ value: AttributeValue) -> JSONValue {
-        switch value {
-        case .string(let s): .string(s)
-        case .bool(let b): .bool(b)
-        case .int(let i): .number(String(i))
-        case .double(let d): .double(d)
-        case .stringArray(let values): .array(values.map(JSONValue.string))
-        }
     }
 }

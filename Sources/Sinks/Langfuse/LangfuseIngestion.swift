@@ -96,13 +96,7 @@ public enum LangfuseIngestion {
         for attribute in span.attributes
         where attribute.key.hasPrefix(prefix) && attribute.key != AttributeName.requestModel {
             let name = String(attribute.key.dropFirst(prefix.count))
-            switch attribute.value {
-            case .string(let s): parameters[name] = .string(s)
-            case .bool(let b): parameters[name] = .bool(b)
-            case .int(let i): parameters[name] = .number(String(i))
-            case .double(let d): parameters[name] = .double(d)
-            case .stringArray(let values): parameters[name] = .array(values.map(JSONValue.string))
-            }
+            parameters[name] = attribute.value.json
         }
         return parameters
     }

@@ -16,7 +16,6 @@ public final class LangfuseIngestionExporter: SpanExporter {
     private let backoff: Backoff
     private let delivery: HTTPDelivery
     private let logger: Logger
-    private let draining = Atomic<Bool>(false)
     private let partialFailures = Atomic<Int>(0)
 
     public init(
@@ -52,7 +51,7 @@ public final class LangfuseIngestionExporter: SpanExporter {
         let (delivered, refused) = await LangfuseIngestion.deliver(
             events, requests: batch.count, maxRetries: backoff.maxRetries,
             post: { body in await self.post(body) },
-            pause: { round in await self.pause(self.backoff.delay(beforeRetry: round)) })
+            pause: { round in await self.delivery.pause(self.backoff.delay(beforeRetry: round)) })
         partialFailures.add(refused, ordering: .relaxed)
         if delivered < batch.count {
             // Counts only: refusal messages may quote event content.
@@ -63,7 +62,6 @@ public final class LangfuseIngestionExporter: SpanExporter {
     }
 
     public func beginShutdown() {
-        draining.store(true, ordering: .relaxed)
         delivery.stopRetrying()
     }
 
@@ -72,19 +70,5 @@ public final class LangfuseIngestionExporter: SpanExporter {
         case .delivered(let status, let answer): .answered(status: status, body: Array(answer.readableBytesView))
         case .rejected, .gaveUp: .failed
         }
-    }
-
-    /// Waits before resending refused events; false (give up) once shutdown begins or the task is cancelled.
-    private func pause(_ duration: Duration) async -> Bool {
-        let deadline = ContinuousClock.now + duration
-        while ContinuousClock.now < deadline {
-            if draining.load(ordering: .relaxed) { return false }
-            do {
-                try await Task.sleep(for: min(.milliseconds(50), deadline - ContinuousClock.now))
-            } catch {
-                return false
-            }
-        }
-        return !draining.load(ordering: .relaxed)
     }
 }

@@ -11,8 +11,6 @@ import Telemetry
 /// events are limited, events are dropped without being sent until the limit has passed, because
 /// sending them anyway only earns more 429s and Sentry would discard them.
 public final class SentryExporter: SpanExporter {
-    /// Envelopes in flight at once: enough to keep up with an error burst, few enough to be polite.
-    static let maxConcurrent = 8
 
     public let name: String
     private let dsn: SentryDSN
@@ -54,20 +52,7 @@ public final class SentryExporter: SpanExporter {
 
     /// Succeeded requests count as delivered: they are not Sentry's to send.
     public func deliver(_ batch: [FinishedSpan]) async -> Int {
-        await withTaskGroup(of: Bool.self) { group in
-            var arrived = 0
-            var inFlight = 0
-            for request in batch {
-                if inFlight == Self.maxConcurrent, let done = await group.next() {
-                    inFlight -= 1
-                    if done { arrived += 1 }
-                }
-                group.addTask { await self.send(request) }
-                inFlight += 1
-            }
-            for await done in group where done { arrived += 1 }
-            return arrived
-        }
+        await countDelivered(batch) { await self.send($0) }
     }
 
     public func beginShutdown() {

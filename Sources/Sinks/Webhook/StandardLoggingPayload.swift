@@ -137,44 +137,18 @@ public enum StandardLoggingPayload {
             "team_id": optional(c.teamID), "team_alias": optional(c.teamAlias),
         ]
         if let usage = s.usage {
-            metadata["usage_object"] = .object([
-                "prompt_tokens": .int(usage.inputTokens), "completion_tokens": .int(usage.outputTokens),
-                "total_tokens": .int(usage.totalTokens),
-                "prompt_tokens_details": .object(["cached_tokens": .int(usage.cacheReadTokens)]),
-                "completion_tokens_details": .object(["reasoning_tokens": .int(usage.reasoningTokens)]),
-            ])
+            metadata["usage_object"] = .object(OpenAIShapes.usage(usage))
         } else {
             metadata["usage_object"] = .null
         }
         return metadata
     }
 
-    /// The request parameters under their OpenAI names, read from the attempt's `gen_ai.request.*`.
+    /// The request parameters under their OpenAI names, and `stream`.
     static func modelParameters(_ attempt: SpanData?) -> JSONObject {
-        var parameters = JSONObject()
-        guard let attributes = attempt?.attributes else { return parameters }
-        let names = [
-            (AttributeName.requestMaxTokens, "max_tokens"), (AttributeName.requestTemperature, "temperature"),
-            (AttributeName.requestTopP, "top_p"), (AttributeName.requestFrequencyPenalty, "frequency_penalty"),
-            (AttributeName.requestPresencePenalty, "presence_penalty"), (AttributeName.requestSeed, "seed"),
-            (AttributeName.requestChoiceCount, "n"), (AttributeName.requestStopSequences, "stop"),
-            (AttributeName.requestStream, "stream"),
-        ]
-        for (attribute, openAIName) in names {
-            guard let value = attributes[attribute] else { continue }
-            parameters[openAIName] = json(value)
-        }
+        var parameters = OpenAIShapes.parameters(of: attempt)
+        if let stream = attempt?.attributes[AttributeName.requestStream] { parameters["stream"] = stream.json }
         return parameters
-    }
-
-    static func json(_ value: AttributeValue) -> JSONValue {
-        switch value {
-        case .string(let text): .string(text)
-        case .bool(let flag): .bool(flag)
-        case .int(let number): .number(String(number))
-        case .double(let number): .double(number)
-        case .stringArray(let texts): .array(texts.map(JSONValue.string))
-        }
     }
 
     static func seconds(_ nanos: UInt64) -> Double {

@@ -42,8 +42,6 @@ public enum WebhookFormat: String, Sendable {
 public final class WebhookExporter: SpanExporter {
     public static let successEvent = "llm_api_success"
     public static let failureEvent = "llm_api_failure"
-    /// POSTs in flight at once in `single` format.
-    static let maxConcurrent = 8
 
     public let name: String
     private let url: String
@@ -99,20 +97,7 @@ public final class WebhookExporter: SpanExporter {
             guard let body = bodies.first else { return skipped }
             return await post(body) ? batch.count : skipped
         }
-        let arrived = await withTaskGroup(of: Bool.self) { group in
-            var arrived = 0
-            var inFlight = 0
-            for body in bodies {
-                if inFlight == Self.maxConcurrent, let done = await group.next() {
-                    inFlight -= 1
-                    if done { arrived += 1 }
-                }
-                group.addTask { await self.post(body) }
-                inFlight += 1
-            }
-            for await done in group where done { arrived += 1 }
-            return arrived
-        }
+        let arrived = await countDelivered(bodies) { await self.post($0) }
         return skipped + arrived
     }
 

@@ -7,6 +7,19 @@ public enum AttributeValue: Sendable, Equatable {
     case stringArray([String])
 }
 
+extension AttributeValue {
+    /// The value in a JSON payload (callback sinks that carry attributes as JSON).
+    public var json: JSONValue {
+        switch self {
+        case .string(let text): .string(text)
+        case .bool(let flag): .bool(flag)
+        case .int(let number): .number(String(number))
+        case .double(let number): .double(number)
+        case .stringArray(let texts): .array(texts.map(JSONValue.string))
+        }
+    }
+}
+
 public struct SpanAttribute: Sendable, Equatable {
     public var key: String
     public var value: AttributeValue

@@ -14,7 +14,7 @@ public struct OllamaAdapter: ProviderAdapter {
     public init() {}
 
     public func request(for request: OpenAIRequest, deployment: DeploymentConfig) throws(GatewayError) -> UpstreamRequest {
-        var headers = HTTPHeaders.json(bearer: deployment.apiKey)
+        let headers = HTTPHeaders.json(bearer: deployment.apiKey)
         let body: JSONObject
         let path: String
         switch request.operation {
