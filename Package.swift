@@ -90,6 +90,16 @@ let package = Package(
         .executableTarget(
             name: "router-benchmark", dependencies: ["Proxy", "Telemetry"], path: "Benchmarks/RouterBenchmark"
         ),
+        .executableTarget(
+            name: "hotpath-benchmark",
+            dependencies: [
+                "Proxy", "Sinks", "Telemetry",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            path: "Benchmarks/HotPathBenchmark"
+        ),
         .testTarget(name: "TelemetryTests", dependencies: ["Telemetry"]),
         .testTarget(name: "SinksTests", dependencies: ["Sinks", "Telemetry"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", .product(name: "GRDB", package: "GRDB.swift")]),

@@ -142,5 +142,7 @@ enum Fixture {
         #expect(Deployment.hostAndPort("https://api.openai.com/v1") == ("api.openai.com", 443))
         #expect(Deployment.hostAndPort("http://user:pw@[::1]:9/x") == ("::1", 9))
         #expect(Gateway.formatCost(6.6e-6) == "0.0000066" && Gateway.formatCost(0) == "0" && Gateway.formatCost(1.5) == "1.5")
+        #expect(Gateway.formatCost(12) == "12" && Gateway.formatCost(0.1 + 0.2) == "0.3" && Gateway.formatCost(4e-13) == "0")
+        #expect(Gateway.formatCost(1.23456789012345e-3) == "0.00123456789" && Gateway.formatCost(.nan) == "0")
     }
 }

@@ -26,7 +26,7 @@ import Testing
             startNanos: 1_700_000_000_000_000_000, endNanos: 1_700_000_001_500_000_000, attributes: attributes,
             events: [], status: .ok)
         let encoder = OTLPEncoder(resource: [SpanAttribute("service.name", .string("gw"))], scopeName: "gw", scopeVersion: "0.1.0")
-        let bytes = try encoder.encode([FinishedSpan(server: span, attempts: [], summary: RequestSummary(requestID: "r", operation: "chat"))])
+        let bytes = encoder.encode([FinishedSpan(server: span, attempts: [], summary: RequestSummary(requestID: "r", operation: "chat"))])
         #expect(bytes.map { String(format: "%02x", $0) }.joined() == Self.golden)
     }
 
@@ -44,7 +44,7 @@ import Testing
         let serverData = server.end()
         let batch = [FinishedSpan(server: serverData, attempts: [clientData], summary: RequestSummary(requestID: "r", operation: "chat"))]
         let encoder = OTLPEncoder(resource: [SpanAttribute("service.name", .string("svc"))], scopeName: "spanway", scopeVersion: "1")
-        let decoded = try Opentelemetry_Proto_Collector_Trace_V1_ExportTraceServiceRequest(serializedBytes: try encoder.encode(batch))
+        let decoded = try Opentelemetry_Proto_Collector_Trace_V1_ExportTraceServiceRequest(serializedBytes: encoder.encode(batch))
 
         let resourceSpans = try #require(decoded.resourceSpans.first)
         #expect(resourceSpans.resource.attributes.first?.key == "service.name")

@@ -289,11 +289,16 @@ extension Gateway {
     }
 
     /// USD with enough significant digits for sub-cent request costs, never in exponent form.
+    /// Twelve decimals in integer arithmetic: this runs for every response, and Foundation's
+    /// `String(format:)` showed up in the hot-path profile.
     static func formatCost(_ cost: Double) -> String {
         guard cost > 0, cost.isFinite else { return "0" }
-        var text = String(format: "%.12f", cost)
-        while text.hasSuffix("0") { text.removeLast() }
-        if text.hasSuffix(".") { text.removeLast() }
-        return text
+        guard cost < 1_000_000 else { return String(Int(cost.rounded())) }
+        let scaled = UInt64((cost * 1e12).rounded())
+        let whole = scaled / 1_000_000_000_000
+        var fraction = String(scaled % 1_000_000_000_000)
+        fraction = String(repeating: "0", count: 12 - fraction.count) + fraction
+        while fraction.hasSuffix("0") { fraction.removeLast() }
+        return fraction.isEmpty ? String(whole) : "\(whole).\(fraction)"
     }
 }

@@ -1,9 +1,7 @@
-import Foundation
-import SwiftProtobuf
 import Telemetry
 
 /// Maps finished requests to an OTLP `ExportTraceServiceRequest` (protobuf).
-struct OTLPEncoder: Sendable {
+public struct OTLPEncoder: Sendable {
     /// Attributes a destination wants on top of the span's own (Langfuse's `langfuse.*`).
     typealias Decoration = @Sendable (SpanData, FinishedSpan) -> [SpanAttribute]
 
@@ -15,29 +13,94 @@ struct OTLPEncoder: Sendable {
     var includeContent = true
     var decoration: Decoration?
 
-    func request(for batch: [FinishedSpan]) -> Opentelemetry_Proto_Collector_Trace_V1_ExportTraceServiceRequest {
-        var scopeSpans = Opentelemetry_Proto_Trace_V1_ScopeSpans()
-        scopeSpans.scope.name = scopeName
-        scopeSpans.scope.version = scopeVersion
-        scopeSpans.spans = batch.flatMap { request in
-            request.spans.map { data in
-                var span = Self.span(data)
-                var extra = includeContent ? Self.contentAttributes(data, request) : []
-                extra += decoration?(data, request) ?? []
-                span.attributes += extra.map(Self.keyValue)
-                return span
-            }
-        }
-        var resourceSpans = Opentelemetry_Proto_Trace_V1_ResourceSpans()
-        resourceSpans.resource.attributes = resource.map(Self.keyValue)
-        resourceSpans.scopeSpans = [scopeSpans]
-        var request = Opentelemetry_Proto_Collector_Trace_V1_ExportTraceServiceRequest()
-        request.resourceSpans = [resourceSpans]
-        return request
+    public init(resource: [SpanAttribute], scopeName: String, scopeVersion: String) {
+        self.resource = resource
+        self.scopeName = scopeName
+        self.scopeVersion = scopeVersion
     }
 
-    func encode(_ batch: [FinishedSpan]) throws -> [UInt8] {
-        try request(for: batch).serializedBytes()
+    init(
+        resource: [SpanAttribute], scopeName: String, scopeVersion: String, includeContent: Bool,
+        decoration: Decoration?
+    ) {
+        self.init(resource: resource, scopeName: scopeName, scopeVersion: scopeVersion)
+        self.includeContent = includeContent
+        self.decoration = decoration
+    }
+
+    /// The `ExportTraceServiceRequest` bytes, field numbers as in opentelemetry-proto (protocols.md §2.4).
+    public func encode(_ batch: [FinishedSpan]) -> [UInt8] {
+        var out = ProtobufWriter(capacity: 256 + batch.count * 1024)
+        out.message(1) { resourceSpans in  // ExportTraceServiceRequest.resource_spans
+            resourceSpans.message(1) { resource in  // ResourceSpans.resource
+                for attribute in self.resource { Self.write(attribute, field: 1, into: &resource) }
+            }
+            resourceSpans.message(2) { scopeSpans in  // ResourceSpans.scope_spans
+                scopeSpans.message(1) { scope in  // ScopeSpans.scope
+                    if !self.scopeName.isEmpty { scope.stringField(1, self.scopeName) }
+                    if !self.scopeVersion.isEmpty { scope.stringField(2, self.scopeVersion) }
+                }
+                for request in batch {
+                    for data in request.spans {
+                        var extra = self.includeContent ? Self.contentAttributes(data, request) : []
+                        extra += self.decoration?(data, request) ?? []
+                        scopeSpans.message(2) { Self.write(data, extra: extra, into: &$0) }  // ScopeSpans.spans
+                    }
+                }
+            }
+        }
+        return out.bytes
+    }
+
+    /// One `Span` message, fields in number order as the reference encoders write them.
+    static func write(_ data: SpanData, extra: [SpanAttribute], into span: inout ProtobufWriter) {
+        span.bytesField(1, data.traceID.bytes)
+        span.bytesField(2, data.spanID.bytes)
+        if let state = data.traceState, !state.isEmpty { span.stringField(3, state) }
+        if let parent = data.parentSpanID { span.bytesField(4, parent.bytes) }
+        if !data.name.isEmpty { span.stringField(5, data.name) }
+        span.varintField(6, UInt64(data.kind.rawValue))
+        if data.startNanos != 0 { span.fixed64Field(7, data.startNanos) }
+        if data.endNanos != 0 { span.fixed64Field(8, data.endNanos) }
+        for attribute in data.attributes.list { write(attribute, field: 9, into: &span) }
+        for attribute in extra { write(attribute, field: 9, into: &span) }
+        for event in data.events {
+            span.message(11) { e in
+                if event.timeNanos != 0 { e.fixed64Field(1, event.timeNanos) }
+                if !event.name.isEmpty { e.stringField(2, event.name) }
+                for attribute in event.attributes.list { write(attribute, field: 3, into: &e) }
+            }
+        }
+        switch data.status {
+        case .unset: break
+        case .ok: span.message(15) { $0.varintField(3, 1) }
+        case .error(let message):
+            span.message(15) { status in
+                if !message.isEmpty { status.stringField(2, message) }
+                status.varintField(3, 2)
+            }
+        }
+        // Bits 0-7: W3C trace flags; 0x100: the is-remote bit is known; 0x200: the parent is remote.
+        span.fixed32Field(16, UInt32(data.traceFlags) | 0x100 | (data.parentIsRemote ? 0x200 : 0))
+    }
+
+    /// A `KeyValue` with its `AnyValue` (oneof members are written even when they hold a default).
+    static func write(_ attribute: SpanAttribute, field: Int, into out: inout ProtobufWriter) {
+        out.message(field) { kv in
+            kv.stringField(1, attribute.key)
+            kv.message(2) { any in
+                switch attribute.value {
+                case .string(let text): any.stringField(1, text)
+                case .bool(let flag): any.varintField(2, flag ? 1 : 0)
+                case .int(let number): any.varintField(3, UInt64(bitPattern: number))
+                case .double(let number): any.fixed64Field(4, number.bitPattern)
+                case .stringArray(let texts):
+                    any.message(5) { array in
+                        for text in texts { array.message(1) { $0.stringField(1, text) } }
+                    }
+                }
+            }
+        }
     }
 
     /// The GenAI conventions' opt-in content attributes, as JSON strings: the prompt on every
@@ -50,69 +113,5 @@ struct OTLPEncoder: Sendable {
             attributes.append(SpanAttribute(AttributeName.outputMessages, .string(output.encodedString())))
         }
         return attributes
-    }
-
-    static func span(_ data: SpanData) -> Opentelemetry_Proto_Trace_V1_Span {
-        var span = Opentelemetry_Proto_Trace_V1_Span()
-        span.traceID = Data(data.traceID.bytes)
-        span.spanID = Data(data.spanID.bytes)
-        if let parent = data.parentSpanID { span.parentSpanID = Data(parent.bytes) }
-        if let state = data.traceState { span.traceState = state }
-        // Bits 0-7: W3C trace flags; 0x100: the is-remote bit is known; 0x200: the parent is remote.
-        span.flags = UInt32(data.traceFlags) | 0x100 | (data.parentIsRemote ? 0x200 : 0)
-        span.name = data.name
-        span.kind = kind(data.kind)
-        span.startTimeUnixNano = data.startNanos
-        span.endTimeUnixNano = data.endNanos
-        span.attributes = data.attributes.list.map(keyValue)
-        span.events = data.events.map { event in
-            var e = Opentelemetry_Proto_Trace_V1_Span.Event()
-            e.timeUnixNano = event.timeNanos
-            e.name = event.name
-            e.attributes = event.attributes.list.map(keyValue)
-            return e
-        }
-        switch data.status {
-        case .unset: break
-        case .ok: span.status.code = .ok
-        case .error(let message):
-            span.status.code = .error
-            span.status.message = message
-        }
-        return span
-    }
-
-    static func kind(_ kind: SpanKind) -> Opentelemetry_Proto_Trace_V1_Span.SpanKind {
-        switch kind {
-        case .internal: .internal
-        case .server: .server
-        case .client: .client
-        }
-    }
-
-    static func keyValue(_ attribute: SpanAttribute) -> Opentelemetry_Proto_Common_V1_KeyValue {
-        var kv = Opentelemetry_Proto_Common_V1_KeyValue()
-        kv.key = attribute.key
-        kv.value = anyValue(attribute.value)
-        return kv
-    }
-
-    static func anyValue(_ value: AttributeValue) -> Opentelemetry_Proto_Common_V1_AnyValue {
-        var any = Opentelemetry_Proto_Common_V1_AnyValue()
-        switch value {
-        case .string(let s): any.stringValue = s
-        case .bool(let b): any.boolValue = b
-        case .int(let i): any.intValue = i
-        case .double(let d): any.doubleValue = d
-        case .stringArray(let values):
-            var array = Opentelemetry_Proto_Common_V1_ArrayValue()
-            array.values = values.map { s in
-                var element = Opentelemetry_Proto_Common_V1_AnyValue()
-                element.stringValue = s
-                return element
-            }
-            any.arrayValue = array
-        }
-        return any
     }
 }

@@ -12,7 +12,6 @@ public final class OTLPExporter: SpanExporter {
     private let configuration: OTLPConfiguration
     private let encoder: OTLPEncoder
     private let delivery: HTTPDelivery
-    private let logger: Logger
 
     public init(
         name: String = "otlp", configuration: OTLPConfiguration, client: HTTPClient = .shared,
@@ -27,19 +26,12 @@ public final class OTLPExporter: SpanExporter {
         self.delivery = HTTPDelivery(
             sink: name, client: client, backoff: configuration.backoff, timeout: configuration.timeout,
             logger: logger)
-        self.logger = logger
     }
 
     public var failedAttempts: Int { delivery.failedAttempts }
 
     public func export(_ batch: [FinishedSpan]) async -> Bool {
-        var body: ByteBuffer
-        do {
-            body = ByteBuffer(bytes: try encoder.encode(batch))
-        } catch {
-            logger.error("cannot encode spans for OTLP", metadata: ["error": "\(error)"])
-            return false
-        }
+        var body = ByteBuffer(bytes: encoder.encode(batch))
         var headers = HTTPHeaders()
         headers.add(name: "content-type", value: "application/x-protobuf")
         headers.add(name: "user-agent", value: "spanway-otlp-exporter/\(encoder.scopeVersion)")

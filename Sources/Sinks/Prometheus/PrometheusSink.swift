@@ -51,6 +51,33 @@ public final class PrometheusSink: SpanObserver, Sendable {
     /// Serialises scrapes, which rewrite the sink-delivery counters from the pipeline's totals and
     /// remember which budget series exist, so those of deleted keys and teams go away.
     private let scrapeLock = Mutex<[[(String, String)]]>([])
+    /// Metric handles by series. The registry validates the name, labels and help text on every
+    /// `make…` call, which cost more than the update itself; a request's series are looked up here.
+    private let counters = Mutex<[SeriesKey: Counter]>([:])
+    private let histograms = Mutex<[SeriesKey: ValueHistogram]>([:])
+
+    struct SeriesKey: Hashable {
+        var metric: String
+        var labels: [String]
+    }
+
+    private func counter(_ metric: String, _ descriptor: @autoclosure () -> MetricNameDescriptor, _ labels: [(String, String)]) -> Counter {
+        let key = SeriesKey(metric: metric, labels: labels.map(\.1))
+        if let cached = counters.withLock({ $0[key] }) { return cached }
+        let made = registry.makeCounter(descriptor: descriptor(), labels: labels)
+        counters.withLock { $0[key] = made }
+        return made
+    }
+
+    private func histogram(
+        _ metric: String, _ descriptor: @autoclosure () -> MetricNameDescriptor, _ labels: [(String, String)], buckets: [Double]
+    ) -> ValueHistogram {
+        let key = SeriesKey(metric: metric, labels: labels.map(\.1))
+        if let cached = histograms.withLock({ $0[key] }) { return cached }
+        let made = registry.makeValueHistogram(descriptor: descriptor(), labels: labels, buckets: buckets)
+        histograms.withLock { $0[key] = made }
+        return made
+    }
 
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
@@ -64,18 +91,13 @@ public final class PrometheusSink: SpanObserver, Sendable {
         let keyAlias = s.caller.keyAlias ?? ""
         let owner = [("model_group", modelGroup), ("provider", provider), ("team", team), ("key_alias", keyAlias)]
 
-        registry.makeCounter(
-            descriptor: Self.requests, labels: owner + [("status_code", String(s.statusCode))]
-        ).increment()
+        counter("requests", Self.requests, owner + [("status_code", String(s.statusCode))]).increment()
         if s.attempts > 1 {
-            registry.makeCounter(descriptor: Self.retries, labels: [("model_group", modelGroup)]).increment(by: Int64(s.attempts - 1))
+            counter("retries", Self.retries, [("model_group", modelGroup)]).increment(by: Int64(s.attempts - 1))
         }
-        registry.makeValueHistogram(
-            descriptor: Self.requestDuration, labels: [("model_group", modelGroup), ("provider", provider)],
-            buckets: Self.durationBuckets
-        ).record(s.durationSeconds)
-        registry.makeValueHistogram(descriptor: Self.overhead, labels: [], buckets: Self.overheadBuckets)
-            .record(s.overheadSeconds)
+        histogram("duration", Self.requestDuration, [("model_group", modelGroup), ("provider", provider)], buckets: Self.durationBuckets)
+            .record(s.durationSeconds)
+        histogram("overhead", Self.overhead, [], buckets: Self.overheadBuckets).record(s.overheadSeconds)
 
         // The GenAI client metrics describe upstream calls; a request refused before routing has none.
         guard s.provider != nil else { return }
@@ -83,21 +105,15 @@ public final class PrometheusSink: SpanObserver, Sendable {
             ("gen_ai_operation_name", s.operation), ("gen_ai_provider_name", provider),
             ("gen_ai_request_model", modelGroup),
         ]
-        registry.makeValueHistogram(
-            descriptor: Self.operationDuration, labels: genAI + [("error_type", s.errorType ?? "")],
-            buckets: Self.durationBuckets
-        ).record(s.durationSeconds)
+        histogram("operation", Self.operationDuration, genAI + [("error_type", s.errorType ?? "")], buckets: Self.durationBuckets)
+            .record(s.durationSeconds)
         if let ttfc = s.timeToFirstChunkSeconds {
-            registry.makeValueHistogram(
-                descriptor: Self.timeToFirstChunk, labels: genAI, buckets: Self.durationBuckets
-            ).record(ttfc)
+            histogram("ttfc", Self.timeToFirstChunk, genAI, buckets: Self.durationBuckets).record(ttfc)
         }
         if let usage = s.usage {
             for (type, count) in [("input", usage.inputTokens), ("output", usage.outputTokens)] {
-                registry.makeValueHistogram(
-                    descriptor: Self.tokenUsage, labels: genAI + [("gen_ai_token_type", type)],
-                    buckets: Self.tokenBuckets
-                ).record(Double(count))
+                histogram("token_usage", Self.tokenUsage, genAI + [("gen_ai_token_type", type)], buckets: Self.tokenBuckets)
+                    .record(Double(count))
             }
             let byType = [
                 ("input", usage.inputTokens), ("output", usage.outputTokens),
@@ -105,12 +121,11 @@ public final class PrometheusSink: SpanObserver, Sendable {
                 ("reasoning", usage.reasoningTokens),
             ]
             for (type, count) in byType where count > 0 {
-                registry.makeCounter(descriptor: Self.tokens, labels: owner + [("type", type)])
-                    .increment(by: Int64(count))
+                counter("tokens", Self.tokens, owner + [("type", type)]).increment(by: Int64(count))
             }
         }
         if let cost = s.costUSD, cost > 0 {
-            registry.makeCounter(descriptor: Self.spend, labels: owner).increment(by: cost)
+            counter("spend", Self.spend, owner).increment(by: cost)
         }
     }
 
