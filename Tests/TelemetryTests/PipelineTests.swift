@@ -25,10 +25,10 @@ final class RecordingExporter: SpanExporter {
 
     var failedAttempts: Int { delivered ? 0 : batches.withLock { $0.count } * 2 }
 
-    func export(_ batch: [FinishedSpan]) async -> Bool {
+    func deliver(_ batch: [FinishedSpan]) async -> Int {
         if let gate { for await _ in gate { break } }
         batches.withLock { $0.append(batch) }
-        return delivered
+        return delivered ? batch.count : 0
     }
 
     var count: Int { batches.withLock { $0.reduce(0) { $0 + $1.count } } }

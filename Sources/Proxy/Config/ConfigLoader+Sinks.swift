@@ -7,6 +7,11 @@ extension ConfigLoader {
         "headers", "format", "log_format", "events", "capture_content", "environment", "release", "match",
     ]
 
+    /// LiteLLM's three callback lists and the outcomes each one's sinks receive.
+    static let callbackLists: [(key: String, outcome: SinkRoute.Outcome)] = [
+        ("callbacks", .any), ("success_callback", .success), ("failure_callback", .failure),
+    ]
+
     /// Named callbacks (`callbacks`, `success_callback`, `failure_callback`, with LiteLLM's
     /// variables), `default_team_settings`, and `spanway_settings.sinks`.
     func readSinks(litellm: [String: Node], spanway: [String: Node], into config: inout GatewayConfig, _ reader: inout YAMLReader) {
@@ -33,7 +38,7 @@ extension ConfigLoader {
 
     private func readCallbacks(_ litellm: [String: Node], into config: inout GatewayConfig, _ reader: inout YAMLReader) {
         var outcomes: [(name: String, kind: SinkConfig.Kind, outcome: SinkRoute.Outcome, path: String)] = []
-        for (key, outcome) in [("callbacks", SinkRoute.Outcome.any), ("success_callback", .success), ("failure_callback", .failure)] {
+        for (key, outcome) in Self.callbackLists {
             let path = "litellm_settings.\(key)"
             for name in litellm[key].flatMap({ reader.stringList($0, at: path) }) ?? [] {
                 if !config.callbacks.contains(name) { config.callbacks.append(name) }
@@ -73,10 +78,11 @@ extension ConfigLoader {
         var callbacks: [(String, SinkRoute.Outcome)] = []
         for (key, node) in mapping where key != "team_id" {
             let keyPath = "\(path).\(key)"
+            if let list = Self.callbackLists.first(where: { $0.key == key }) {
+                for name in reader.stringList(node, at: keyPath) ?? [] { callbacks.append((name, list.outcome)) }
+                continue
+            }
             switch key {
-            case "callbacks", "success_callback", "failure_callback":
-                let outcome: SinkRoute.Outcome = key == "callbacks" ? .any : key == "success_callback" ? .success : .failure
-                for name in reader.stringList(node, at: keyPath) ?? [] { callbacks.append((name, outcome)) }
             case "default_sinks": settings.defaultSinks = reader.bool(node, at: keyPath)
             case "capture_content": settings.captureContent = reader.bool(node, at: keyPath)
             case "redact_emails": settings.redactEmails = reader.bool(node, at: keyPath)

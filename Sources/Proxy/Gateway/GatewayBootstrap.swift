@@ -116,7 +116,7 @@ public struct GatewayBootstrap: Sendable {
             resource: otlp?.resource ?? OTLPConfiguration.resource(environment, serviceVersion: Self.version), logger: logger)
         for sink in config.sinks {
             do {
-                if !pipeline.add(try factory.exporter(for: sink), route: sink.route) {
+                if !pipeline.add(try factory.exporter(for: sink), route: sink.route, sampledOnly: sink.kind.followsSampling) {
                     throw BootstrapError.sink("two sinks are named '\(sink.name)'")
                 }
                 logger.info("sending telemetry", metadata: ["sink": "\(sink.name)", "type": "\(sink.kind.rawValue)"])

@@ -71,7 +71,7 @@ public struct SinkConfig: Sendable {
             return nil
         }
         func required(_ keys: [String], env: [String]) throws(Problem) -> String {
-            guard let value = first(keys, env: env) else { throw .missing(([keys.first] + env.map(Optional.some)).compactMap { $0 }.joined(separator: " or ")) }
+            guard let value = first(keys, env: env) else { throw .missing(([keys[0]] + env).joined(separator: " or ")) }
             return value
         }
         var sink = SinkConfig(

@@ -72,7 +72,7 @@ public struct SinkFactory: Sendable {
                 format: WebhookFormat(rawValue: sink.format) ?? .jsonArray, events: events,
                 includeContent: sink.captureContent, client: client, backoff: backoff, timeout: timeout, logger: logger)
         }
-        return sink.kind.followsSampling ? exporter : Unsampled(exporter)
+        return exporter
     }
 
     private func otlp(endpoint: String, headers: [(String, String)]) -> OTLPConfiguration {
@@ -82,21 +82,4 @@ public struct SinkFactory: Sendable {
     private func langfuse(_ sink: SinkConfig) -> LangfuseCredentials {
         LangfuseCredentials(host: sink.destination, publicKey: sink.publicKey ?? "", secretKey: sink.secretKey ?? "")
     }
-}
-
-/// A logging sink that receives every request, sampled or not.
-struct Unsampled: SpanExporter {
-    let base: any SpanExporter
-
-    init(_ base: any SpanExporter) {
-        self.base = base
-    }
-
-    var name: String { base.name }
-    var exportsUnsampled: Bool { true }
-    var failedAttempts: Int { base.failedAttempts }
-    func export(_ batch: [FinishedSpan]) async -> Bool { await base.export(batch) }
-    func deliver(_ batch: [FinishedSpan]) async -> Int { await base.deliver(batch) }
-    func beginShutdown() { base.beginShutdown() }
-    func shutdown() async { await base.shutdown() }
 }

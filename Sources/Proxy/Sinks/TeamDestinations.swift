@@ -68,7 +68,7 @@ final class TeamDestinations: Sendable {
         pipeline.remove { stale.contains($0) }
         for sink in own {
             do {
-                if !pipeline.add(try factory.exporter(for: sink), route: sink.route) {
+                if !pipeline.add(try factory.exporter(for: sink), route: sink.route, sampledOnly: sink.kind.followsSampling) {
                     logger.warning("a team destination could not be added", metadata: ["sink": "\(sink.name)"])
                 }
             } catch {

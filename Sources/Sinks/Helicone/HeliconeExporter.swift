@@ -7,8 +7,6 @@ import Telemetry
 /// Logs finished requests to Helicone's async log API, one POST per request (the API takes no
 /// batches), a bounded number at a time.
 public final class HeliconeExporter: SpanExporter {
-    /// Concurrent POSTs per batch: enough to keep up without flooding Helicone or the connection pool.
-
     public let name: String
     private let baseURL: String
     private let headers: HTTPHeaders
@@ -35,10 +33,6 @@ public final class HeliconeExporter: SpanExporter {
     }
 
     public var failedAttempts: Int { delivery.failedAttempts }
-
-    public func export(_ batch: [FinishedSpan]) async -> Bool {
-        await deliver(batch) == batch.count
-    }
 
     public func deliver(_ batch: [FinishedSpan]) async -> Int {
         await countDelivered(batch) { await self.send($0) }

@@ -41,10 +41,6 @@ public final class LangfuseIngestionExporter: SpanExporter {
     /// Transport failures plus POSTs whose 207 answer refused some event.
     public var failedAttempts: Int { delivery.failedAttempts + partialFailures.load(ordering: .relaxed) }
 
-    public func export(_ batch: [FinishedSpan]) async -> Bool {
-        await deliver(batch) == batch.count
-    }
-
     public func deliver(_ batch: [FinishedSpan]) async -> Int {
         guard !batch.isEmpty else { return 0 }
         let events = LangfuseIngestion.encodedEvents(batch, includeContent: includeContent)

@@ -3,7 +3,7 @@ import Telemetry
 /// Maps finished requests to an OTLP `ExportTraceServiceRequest` (protobuf).
 public struct OTLPEncoder: Sendable {
     /// Attributes a destination wants on top of the span's own (Langfuse's `langfuse.*`).
-    typealias Decoration = @Sendable (SpanData, FinishedSpan) -> [SpanAttribute]
+    public typealias Decoration = @Sendable (SpanData, FinishedSpan) -> [SpanAttribute]
 
     var resource: [SpanAttribute]
     var scopeName: String

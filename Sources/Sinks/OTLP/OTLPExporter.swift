@@ -16,7 +16,7 @@ public final class OTLPExporter: SpanExporter {
     public init(
         name: String = "otlp", configuration: OTLPConfiguration, client: HTTPClient = .shared,
         serviceVersion: String, includeContent: Bool = true,
-        decoration: (@Sendable (SpanData, FinishedSpan) -> [SpanAttribute])? = nil, logger: Logger
+        decoration: OTLPEncoder.Decoration? = nil, logger: Logger
     ) {
         self.name = name
         self.configuration = configuration
@@ -30,7 +30,7 @@ public final class OTLPExporter: SpanExporter {
 
     public var failedAttempts: Int { delivery.failedAttempts }
 
-    public func export(_ batch: [FinishedSpan]) async -> Bool {
+    public func deliver(_ batch: [FinishedSpan]) async -> Int {
         var body = ByteBuffer(bytes: encoder.encode(batch))
         var headers = HTTPHeaders()
         headers.add(name: "content-type", value: "application/x-protobuf")
@@ -40,7 +40,7 @@ public final class OTLPExporter: SpanExporter {
             body = compressed
             headers.add(name: "content-encoding", value: "gzip")
         }
-        return await delivery.post(url: configuration.endpoint, headers: headers, body: body)
+        return await delivery.post(url: configuration.endpoint, headers: headers, body: body) ? batch.count : 0
     }
 
     public func beginShutdown() {

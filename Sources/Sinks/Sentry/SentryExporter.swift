@@ -11,7 +11,6 @@ import Telemetry
 /// events are limited, events are dropped without being sent until the limit has passed, because
 /// sending them anyway only earns more 429s and Sentry would discard them.
 public final class SentryExporter: SpanExporter {
-
     public let name: String
     private let dsn: SentryDSN
     private let environment: String
@@ -45,10 +44,6 @@ public final class SentryExporter: SpanExporter {
     }
 
     public var failedAttempts: Int { delivery.failedAttempts }
-
-    public func export(_ batch: [FinishedSpan]) async -> Bool {
-        await deliver(batch) == batch.count
-    }
 
     /// Succeeded requests count as delivered: they are not Sentry's to send.
     public func deliver(_ batch: [FinishedSpan]) async -> Int {

@@ -83,10 +83,6 @@ public final class WebhookExporter: SpanExporter {
         request.summary.succeeded ? successEvent : failureEvent
     }
 
-    public func export(_ batch: [FinishedSpan]) async -> Bool {
-        await deliver(batch) == batch.count
-    }
-
     /// Requests of an event type this webhook does not take count as delivered: they were never its to send.
     public func deliver(_ batch: [FinishedSpan]) async -> Int {
         let wanted = batch.filter { events.contains(Self.eventType($0)) }

@@ -4,12 +4,9 @@ import Synchronization
 /// A sink that does I/O: fed through its own bounded queue, in batches, off the request path.
 public protocol SpanExporter: Sendable {
     var name: String { get }
-    /// Trace sinks see only sampled requests; the ledger sees every one.
-    var exportsUnsampled: Bool { get }
-    /// Delivers a batch, retrying as the destination allows; false when it was given up on.
-    func export(_ batch: [FinishedSpan]) async -> Bool
-    /// Delivers a batch and says how many of its requests arrived; the rest count as dropped.
-    /// For destinations that accept or refuse items one by one (Langfuse's 207, one POST per request).
+    /// Delivers a batch, retrying as the destination allows, and says how many of its requests
+    /// arrived; the rest count as dropped (all of them for a batch given up on, some for
+    /// destinations that take items one by one: Langfuse's 207, one POST per request).
     func deliver(_ batch: [FinishedSpan]) async -> Int
     /// Delivery attempts that have failed so far (each retry counts), read live for `/metrics`.
     var failedAttempts: Int { get }
@@ -20,11 +17,6 @@ public protocol SpanExporter: Sendable {
 }
 
 extension SpanExporter {
-    public func deliver(_ batch: [FinishedSpan]) async -> Int {
-        await export(batch) ? batch.count : 0
-    }
-
-    public var exportsUnsampled: Bool { false }
     public var failedAttempts: Int { 0 }
     public func beginShutdown() {}
     public func shutdown() async {}
@@ -103,10 +95,11 @@ public final class Pipeline: Service, Sendable {
     }
 
     /// Adds a destination with its own queue; it starts delivering at once if the pipeline runs.
+    /// A trace sink (`sampledOnly`) sees only sampled requests; a logging sink sees every one.
     /// False when the pipeline has been closed or a destination of that name exists.
     @discardableResult
-    public func add(_ exporter: any SpanExporter, route: SinkRoute = .everything) -> Bool {
-        let lane = Lane(exporter: exporter, route: route, capacity: configuration.queueCapacity)
+    public func add(_ exporter: any SpanExporter, route: SinkRoute = .everything, sampledOnly: Bool = true) -> Bool {
+        let lane = Lane(exporter: exporter, route: route, sampledOnly: sampledOnly, capacity: configuration.queueCapacity)
         let added = state.withLock { state -> Bool in
             guard !state.closed, !state.lanes.contains(where: { $0.exporter.name == exporter.name }) else { return false }
             state.lanes.append(lane)
@@ -164,19 +157,20 @@ public final class Pipeline: Service, Sendable {
 final class Lane: Sendable {
     let exporter: any SpanExporter
     let route: SinkRoute
+    let sampledOnly: Bool
     let queue: BoundedQueue<FinishedSpan>
     private let exported = Atomic<Int>(0)
     private let dropped = Atomic<Int>(0)
 
-    init(exporter: any SpanExporter, route: SinkRoute, capacity: Int) {
+    init(exporter: any SpanExporter, route: SinkRoute, sampledOnly: Bool, capacity: Int) {
         self.exporter = exporter
         self.route = route
+        self.sampledOnly = sampledOnly
         self.queue = BoundedQueue(capacity: capacity)
     }
 
-    /// Trace sinks see only sampled requests; the ledger sees every one.
     func accepts(_ span: FinishedSpan) -> Bool {
-        (span.isSampled || exporter.exportsUnsampled) && route.matches(span)
+        (span.isSampled || !sampledOnly) && route.matches(span)
     }
 
     func offer(_ span: FinishedSpan) {
