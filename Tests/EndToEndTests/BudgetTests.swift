@@ -10,7 +10,7 @@ import Testing
 
     @Test func budgetResetsOnSchedule() async throws {
         try await Harness.with(config: e2eConfig) { h in
-            let key = try #require(try await h.send("/key/generate", json: #"{"max_budget":0.0000001,"budget_duration":"1s"}"#).json?["key"]?.stringValue)
+            let key = try #require(try await h.send("/key/generate", json: #"{"key_alias":"resetting","max_budget":0.0000001,"budget_duration":"1s"}"#).json?["key"]?.stringValue)
             #expect(try await h.send("/v1/chat/completions", json: Self.body, key: key).status == 200)
             #expect(try await h.send("/v1/chat/completions", json: Self.body, key: key).status == 400)
             try await Task.sleep(for: .milliseconds(1100))
@@ -19,8 +19,9 @@ import Testing
             #expect(info?["spend"]?.doubleValue ?? 0 > 0 && info?["budget_reset_at"]?.stringValue != nil)
             let metrics = try await h.metrics()
             let token = KeyDigest(key: key).hex
-            #expect(metrics.contains(#"spanway_budget_remaining_usd{scope="key",id="\#(token)"} -"#), "\(metrics)")
-            #expect(!metrics.contains(key))
+            // Named by alias: a key's digest is never a label.
+            #expect(metrics.contains(#"spanway_budget_remaining_usd{scope="key",name="resetting"} -"#), "\(metrics)")
+            #expect(!metrics.contains(key) && !metrics.contains(token))
         }
     }
 

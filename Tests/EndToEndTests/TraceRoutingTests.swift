@@ -117,6 +117,8 @@ import Testing
             - team_id: beta
               callbacks: ["generic_api"]
               generic_logger_endpoint: http://{hooks}/beta
+        # Alpha's destination, set through the admin API, is on loopback.
+        spanway_settings: {allowed_egress: ["127.0.0.1"]}
         """
 
     @Test func aTeamsDestinationsReceiveOnlyThatTeamsSpans() async throws {

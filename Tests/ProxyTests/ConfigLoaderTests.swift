@@ -240,3 +240,55 @@ import Testing
         #expect(config.alerts == AlertSettings(webhookURL: "https://hooks.slack.example/T1", kinds: [.budget]))
     }
 }
+
+/// `spanway_settings.allowed_egress` and the numbers a config may not make trap (issue 11).
+@Suite struct ConfigLoaderHardeningTests {
+    let loader = ConfigLoader(environment: [:], knownProviders: ["openai"])
+
+    @Test func readsAllowedEgress() throws {
+        let config = try loader.load(yaml: """
+            spanway_settings:
+              allowed_egress: ["10.0.0.0/8", "127.0.0.1", "fd00::/8", "langfuse.internal", "*.corp.example"]
+            model_list: [{model_name: x, litellm_params: {model: openai/x}}]
+            """)
+        #expect(config.allowedEgress.count == 5)
+        #expect(config.allowedEgress.map(\.description).filter { !$0.contains(":") }
+            == ["10.0.0.0/8", "127.0.0.1/32", "langfuse.internal", "*.corp.example"])
+        let policy = EgressPolicy(allowed: config.allowedEgress)
+        #expect(policy.allows(address: IPAddress("10.9.8.7")!) && policy.allows(address: IPAddress("fd00:ec2::254")!))
+        #expect(!policy.allows(address: IPAddress("127.0.0.2")!))
+        #expect(try loader.load(yaml: "model_list: [{model_name: x, litellm_params: {model: openai/x}}]").allowedEgress.isEmpty)
+    }
+
+    @Test func badAllowedEgressEntriesAreNamedByPath() {
+        let (_, issues) = loader.check(yaml: """
+            spanway_settings:
+              allowed_egress: ["10.0.0.0/8", "10.0.0.0/99", "http://x/", {a: 1}, "bad host"]
+            model_list: [{model_name: x, litellm_params: {model: openai/x}}]
+            """)
+        let errors = Set(issues.filter { $0.severity == .error }.map(\.path))
+        #expect(errors == [
+            "spanway_settings.allowed_egress[1]", "spanway_settings.allowed_egress[2]", "spanway_settings.allowed_egress[3]",
+            "spanway_settings.allowed_egress[4]",
+        ], "\(issues)")
+        let (_, notAList) = loader.check(yaml: "spanway_settings: {allowed_egress: 10.0.0.0/8}\nmodel_list: []")
+        #expect(notAList.contains { $0.path == "spanway_settings.allowed_egress" && $0.severity == .error })
+    }
+
+    @Test func hugeDurationsAndSizesAreErrorsNotTraps() {
+        let (_, issues) = loader.check(yaml: """
+            general_settings: {max_request_size_mb: 1e300}
+            router_settings: {cooldown_time: 1e300}
+            model_list:
+              - model_name: x
+                litellm_params: {model: openai/x, timeout: 1e300, stream_timeout: 99999999999999999999}
+            """)
+        let errors = Set(issues.filter { $0.severity == .error }.map(\.path))
+        #expect(errors == [
+            "general_settings.max_request_size_mb", "router_settings.cooldown_time", "model_list[0].litellm_params.timeout",
+            "model_list[0].litellm_params.stream_timeout",
+        ], "\(issues)")
+        let (_, nan) = loader.check(yaml: "router_settings: {cooldown_time: .nan}\nmodel_list: [{model_name: x, litellm_params: {model: openai/x, timeout: .inf}}]")
+        #expect(Set(nan.filter { $0.severity == .error }.map(\.path)) == ["router_settings.cooldown_time", "model_list[0].litellm_params.timeout"])
+    }
+}

@@ -137,6 +137,18 @@ enum Fixture {
         #expect(reply.usage?.inputTokens ?? 0 > 0 && reply.usage?.outputTokens == 0)
     }
 
+    /// A large embeddings batch holds more numbers than a request body may (the parser's default
+    /// element bound): upstream answers are parsed under the looser upstream bound.
+    @Test func largeEmbeddingsBatchIsNotRefused() throws {
+        let request = try OpenAIRequest(operation: .embeddings, bytes: Array(#"{"model":"e","input":"x"}"#.utf8))
+        let vector = "[" + Array(repeating: "0.5", count: 1_536).joined(separator: ",") + "]"
+        let items = (0..<700).map { #"{"object":"embedding","index":\#($0),"embedding":\#(vector)}"# }
+        let body = #"{"object":"list","data":["# + items.joined(separator: ",")
+            + #"],"model":"e","usage":{"prompt_tokens":700,"total_tokens":700}}"#
+        let reply = try adapter.parseResponse(Array(body.utf8), for: request)
+        #expect(reply.usage?.inputTokens == 700)
+    }
+
     @Test func hostAndPortForSpans() {
         #expect(Deployment.hostAndPort("http://up:8080/v1") == ("up", 8080))
         #expect(Deployment.hostAndPort("https://api.openai.com/v1") == ("api.openai.com", 443))

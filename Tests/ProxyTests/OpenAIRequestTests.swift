@@ -51,6 +51,16 @@ import Testing
         #expect(error("[]")?.message == "Request body must be a JSON object, found array.")
     }
 
+    /// A body that would build more than the parser's element bound is refused as a 400 that
+    /// names the body, before any tree of that size exists.
+    @Test func hugeTreeIsRefusedAsABadBody() throws {
+        let input = Array(repeating: "[0]", count: 1_000_001).joined(separator: ",")
+        let body = #"{"model":"m","input":["# + input + "]}"
+        let refused = try #require(error(body, .embeddings))
+        #expect(refused.status == 400 && refused.code == "invalid_json")
+        #expect(refused.message.hasPrefix("Request body is not valid JSON: more than 1000000 array elements"))
+    }
+
     @Test func embeddingsInput() {
         #expect(error(#"{"model":"e","input":"a"}"#, .embeddings) == nil)
         #expect(error(#"{"model":"e","input":["a","b"]}"#, .embeddings) == nil)

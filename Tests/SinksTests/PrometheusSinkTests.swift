@@ -137,16 +137,16 @@ import Foundation
     @Test func budgetGaugesFollowTheFiguresAndForgetDeletedOnes() throws {
         let sink = PrometheusSink()
         let figures = [
-            PrometheusSink.BudgetFigure(scope: "key", id: "abc123", remaining: 8.5),
-            PrometheusSink.BudgetFigure(scope: "team", id: "research", remaining: -0.25),
+            PrometheusSink.BudgetFigure(scope: "key", name: "billing-app", remaining: 8.5),
+            PrometheusSink.BudgetFigure(scope: "team", name: "research", remaining: -0.25),
         ]
         var exposition = try Exposition(String(decoding: sink.render(sinks: [], budgets: figures), as: UTF8.self))
         #expect(exposition.types["spanway_budget_remaining_usd"] == "gauge")
-        #expect(exposition.value("spanway_budget_remaining_usd", ["scope": "key", "id": "abc123"]) == 8.5)
-        #expect(exposition.value("spanway_budget_remaining_usd", ["scope": "team", "id": "research"]) == -0.25)
+        #expect(exposition.value("spanway_budget_remaining_usd", ["scope": "key", "name": "billing-app"]) == 8.5)
+        #expect(exposition.value("spanway_budget_remaining_usd", ["scope": "team", "name": "research"]) == -0.25)
         exposition = try Exposition(String(decoding: sink.render(sinks: [], budgets: [figures[1]]), as: UTF8.self))
-        #expect(exposition.value("spanway_budget_remaining_usd", ["scope": "key", "id": "abc123"]) == nil)
-        #expect(exposition.value("spanway_budget_remaining_usd", ["scope": "team", "id": "research"]) == -0.25)
+        #expect(exposition.value("spanway_budget_remaining_usd", ["scope": "key", "name": "billing-app"]) == nil)
+        #expect(exposition.value("spanway_budget_remaining_usd", ["scope": "team", "name": "research"]) == -0.25)
     }
 
     @Test func refusedBeforeRoutingCountsTheRequestButNoGenAIOperation() throws {

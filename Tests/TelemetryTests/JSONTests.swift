@@ -39,6 +39,60 @@ import Testing
         #expect(throws: JSONParseError.self) { try JSONParser.parse(deep) }
     }
 
+    /// A document may not build more than `maxElements` array elements plus object members,
+    /// counted over the whole tree, so a small body cannot become a huge tree.
+    @Test func elementCountIsBounded() throws {
+        let limits = JSONParser.Limits(maxElements: 3)
+        #expect(try JSONParser.parse("[1,[2],{}]", limits: limits).arrayValue?.count == 3)
+        for text in ["[1,2,3,4]", #"{"a":1,"b":2,"c":3,"d":4}"#, "[[1,2],[3]]", #"[{"a":1},{"b":2}]"#] {
+            do {
+                _ = try JSONParser.parse(text, limits: limits)
+                Issue.record("\(text) parsed under \(limits)")
+            } catch {
+                #expect(error.limitExceeded && error.reason == "more than 3 array elements and object members", "\(text)")
+            }
+        }
+    }
+
+    /// `[[0],[0],...]` costs tens of heap bytes per input byte: the default refuses it past a
+    /// million elements, long before the tree reaches hundreds of megabytes.
+    @Test func defaultLimitRefusesAHugeTree() {
+        #expect(JSONParser.Limits.default.maxElements == 1_000_000)
+        let text = "[" + Array(repeating: "[0]", count: 500_001).joined(separator: ",") + "]"
+        #expect(throws: JSONParseError.self) { try JSONParser.parse(text) }
+    }
+
+    /// The bound is on the decoded string, keys included: six input bytes of `\u0061` are one byte.
+    @Test func stringLengthIsBounded() throws {
+        let limits = JSONParser.Limits(maxStringBytes: 4)
+        #expect(try JSONParser.parse(#""abcd""#, limits: limits).stringValue == "abcd")
+        #expect(try JSONParser.parse(#""\u0061\u0062\n\u00e9""#, limits: limits).stringValue == "ab\né")
+        for text in [#""abcde""#, #""ab\ncd""#, #"{"abcde":1}"#] {
+            do {
+                _ = try JSONParser.parse(text, limits: limits)
+                Issue.record("\(text) parsed under \(limits)")
+            } catch {
+                #expect(error.limitExceeded && error.reason == "a string longer than 4 bytes", "\(text)")
+            }
+        }
+    }
+
+    @Test func depthIsAParameter() throws {
+        let limits = JSONParser.Limits(maxDepth: 3)
+        #expect(try JSONParser.parse("[[1]]", limits: limits) == .array([.array([.int(1)])]))
+        #expect(throws: JSONParseError(offset: 3, reason: "nesting deeper than 3", limitExceeded: true)) {
+            try JSONParser.parse("[[[1]]]", limits: limits)
+        }
+    }
+
+    /// A high surrogate not followed by a low one becomes U+FFFD alone: the escape after it is
+    /// still read (RFC 8259 §8.2 leaves lone surrogates to the parser; none may be lost).
+    @Test func loneSurrogatesBecomeReplacementCharacters() throws {
+        #expect(try JSONParser.parse(#""\ud800\u0041""#).stringValue == "\u{FFFD}A")
+        #expect(try JSONParser.parse(#""\ud800\ud800\udc00""#).stringValue == "\u{FFFD}\u{10000}")
+        #expect(try JSONParser.parse(#""\udc00x\ud800""#).stringValue == "\u{FFFD}x\u{FFFD}")
+    }
+
     @Test func invalidUTF8IsRefused() {
         let bytes: [UInt8] = [0x22, 0xC3, 0x28, 0x22]
         #expect(throws: JSONParseError.self) { try JSONParser.parse(bytes) }

@@ -51,6 +51,7 @@ public struct KeyManagement: Sendable {
             }
             throw AdminInput.storeError
         }
+        authenticator.budgetGauges.changed(key)
         return (raw, key)
     }
 
@@ -92,6 +93,12 @@ public struct KeyManagement: Sendable {
                 } else {
                     _ = try await store.deleteKeys(tokens: [replaced])
                 }
+            }
+            authenticator.budgetGauges.changed(new)
+            if grace != nil {
+                authenticator.budgetGauges.changed(old)
+            } else {
+                authenticator.budgetGauges.deleted(kind: VirtualKey.kind, ids: [replaced])
             }
             var info = Self.info(new)
             info["key"] = .string(raw)
@@ -135,6 +142,7 @@ public struct KeyManagement: Sendable {
             var key = try await existing(Self.token(of: name))
             fields.apply(to: &key, now: Date().timeIntervalSince1970)
             try await AdminInput.store { try await store.updateKey(key) }
+            authenticator.budgetGauges.changed(key)
             return .object(Self.info(key))
         }
     }
@@ -145,6 +153,7 @@ public struct KeyManagement: Sendable {
             try AdminInput.onlyKnown(object.keys, ["keys"])
             let tokens = try AdminInput.stringList(object, "keys").map(Self.token(of:))
             let deleted = try await AdminInput.store { try await store.deleteKeys(tokens: tokens) }
+            authenticator.budgetGauges.deleted(kind: VirtualKey.kind, ids: tokens)
             guard deleted > 0 else { throw .notFound("None of these keys exists.") }
             return .object(["deleted_keys": .array(tokens.map(JSONValue.string))])
         }

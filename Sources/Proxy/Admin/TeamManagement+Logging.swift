@@ -25,7 +25,7 @@ extension TeamManagement {
             logging.append(.object(object))
             metadata["logging"] = .array(logging)
             team.metadata = JSONValue.object(metadata).encodedString()
-            try Self.checkTraceSettings(team, environment: environment)
+            try await Self.checkTraceSettings(team, egress: egress)
             try await AdminInput.store { try await store.updateTeam(team) }
             return .object([
                 "status": "success",
@@ -66,13 +66,20 @@ extension TeamManagement {
         }
     }
 
-    /// Refuses metadata whose trace settings the gateway could not use, naming the field.
-    static func checkTraceSettings(_ team: Team, environment: [String: String]) throws(GatewayError) {
+    /// Refuses metadata whose trace settings the gateway could not use, or whose destinations
+    /// point where team destinations may not send (checked after DNS resolution), naming the field.
+    static func checkTraceSettings(_ team: Team, egress: EgressPolicy) async throws(GatewayError) {
+        let settings: TeamTraceSettings
         do throws(TeamTraceSettings.Problem) {
-            _ = try TeamTraceSettings.parse(teamID: team.teamID, metadata: Self.metadata(of: team), environment: environment)
+            settings = try TeamTraceSettings.parse(teamID: team.teamID, metadata: Self.metadata(of: team))
         } catch {
             guard case .invalid(let field, let why) = error else { return }
             throw .invalidRequest("'\(field)' \(why).", param: field)
+        }
+        for (sink, field) in zip(settings.sinks, settings.destinationFields) {
+            if let refusal = await egress.check(sink: sink) {
+                throw .invalidRequest("'\(field)' \(refusal.message).", param: field, code: "destination_not_allowed")
+            }
         }
     }
 

@@ -9,19 +9,32 @@ public struct TeamManagement: Sendable {
     let store: any GatewayStore
     let authenticator: Authenticator
     let entity: EntityAdmin<Team>
-    /// For `os.environ/NAME` in a team's callback settings.
-    let environment: [String: String]
+    /// Where a team's own callbacks may send (`spanway_settings.allowed_egress`).
+    let egress: EgressPolicy
 
-    init(store: any GatewayStore, authenticator: Authenticator, environment: [String: String] = [:]) {
+    /// `environment` carries `allowed_egress` (see `EgressPolicy.environmentKey`) unless `egress`
+    /// is given; a team's callbacks never read anything else from it.
+    init(
+        store: any GatewayStore, authenticator: Authenticator, environment: [String: String] = [:],
+        egress: EgressPolicy? = nil
+    ) {
+        let egress = egress ?? EgressPolicy(environment: environment)
         self.store = store
         self.authenticator = authenticator
-        self.environment = environment
+        self.egress = egress
+        let gauges = authenticator.budgetGauges
         self.entity = EntityAdmin(
-            authenticator: authenticator, fetch: { try await store.team(id: $0) }, insert: { try await store.insertTeam($0) },
-            save: { try await store.updateTeam($0) }, remove: { try await store.deleteTeams(ids: $0) },
+            authenticator: authenticator, fetch: { try await store.team(id: $0) },
+            insert: { try await store.insertTeam($0); gauges.changed($0) },
+            save: { try await store.updateTeam($0); gauges.changed($0) },
+            remove: { ids in
+                let count = try await store.deleteTeams(ids: ids)
+                gauges.deleted(kind: Team.kind, ids: ids)
+                return count
+            },
             // A team can only belong to an organization that exists.
             validate: { team throws(GatewayError) in
-                try TeamManagement.checkTraceSettings(team, environment: environment)
+                try await TeamManagement.checkTraceSettings(team, egress: egress)
                 guard let id = team.organizationID else { return }
                 guard try await AdminInput.store({ try await store.organization(id: id) }) != nil else {
                     throw .invalidRequest("Unknown organization '\(id)'.", param: "organization_id", code: "organization_not_found")

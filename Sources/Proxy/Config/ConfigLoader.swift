@@ -57,7 +57,7 @@ public struct ConfigLoader: Sendable {
         var config = GatewayConfig()
 
         let general = top["general_settings"].flatMap { reader.mapping($0, at: "general_settings") } ?? [:]
-        reader.warnUnknown(general, known: ["master_key", "max_request_size_mb", "disable_spend_logs", "alerting", "alert_types"], at: "general_settings")
+        reader.warnUnknown(general, known: ["master_key", "max_request_size_mb", "disable_spend_logs", "alerting", "alert_types", "require_auth_for_metrics_endpoint"], at: "general_settings")
         if let node = general["disable_spend_logs"] {
             config.disableSpendLogs = reader.bool(node, at: "general_settings.disable_spend_logs") ?? false
         }
@@ -65,10 +65,11 @@ public struct ConfigLoader: Sendable {
         if let node = general["max_request_size_mb"],
             let mb = reader.double(node, at: "general_settings.max_request_size_mb")
         {
-            if mb > 0 {
+            // Bounded before converting: `Int(1e300)` traps.
+            if mb > 0 && mb <= 1_048_576 {
                 config.maxRequestBodyBytes = Int(mb * 1024 * 1024)
             } else {
-                reader.error("general_settings.max_request_size_mb", "must be greater than 0")
+                reader.error("general_settings.max_request_size_mb", "must be greater than 0 and at most 1048576")
             }
         }
 
@@ -122,7 +123,11 @@ public struct ConfigLoader: Sendable {
             if fails >= 0 { config.cooldowns.allowedFails = fails } else { reader.error("router_settings.allowed_fails", "must not be negative") }
         }
         if let node = router["cooldown_time"], let seconds = reader.double(node, at: "router_settings.cooldown_time") {
-            if seconds >= 0 { config.cooldowns.cooldownTime = seconds } else { reader.error("router_settings.cooldown_time", "must not be negative") }
+            if seconds >= 0 && seconds <= 86_400 {
+                config.cooldowns.cooldownTime = seconds
+            } else {
+                reader.error("router_settings.cooldown_time", "must be between 0 and 86400 seconds")
+            }
         }
         if let node = router["num_retries"], let retries = reader.int(node, at: "router_settings.num_retries") {
             if retries >= 0 { config.numRetries = retries } else { reader.error("router_settings.num_retries", "must not be negative") }
@@ -130,8 +135,11 @@ public struct ConfigLoader: Sendable {
 
         let spanway = top["spanway_settings"].flatMap { reader.mapping($0, at: "spanway_settings") } ?? [:]
         reader.warnUnknown(
-            spanway, known: ["pricing_file", "reasoning_content", "sinks", "capture_content", "redact_emails", "alerts"],
+            spanway, known: Set(["pricing_file", "reasoning_content", "sinks", "capture_content", "redact_emails", "alerts", "require_price"])
+                .union(ServerLimits.keys).union(["allowed_egress"]),
             at: "spanway_settings")
+        readServerLimits(spanway, into: &config.serverLimits, &reader)
+        readAllowedEgress(spanway, into: &config.allowedEgress, &reader)
         readSinks(litellm: litellm, spanway: spanway, into: &config, &reader)
         readAlerts(general: general, spanway: spanway, into: &config, &reader)
         if let node = spanway["reasoning_content"] {
@@ -153,6 +161,7 @@ public struct ConfigLoader: Sendable {
         } else {
             reader.warning("model_list", "no models configured; every request will be answered 404")
         }
+        readExposure(general: general, spanway: spanway, into: &config, &reader)
         checkFallbackTargets(config, &reader)
         return config
     }
@@ -261,10 +270,11 @@ public struct ConfigLoader: Sendable {
         deployment.apiVersion = litellm["api_version"].flatMap { reader.string($0, at: "\(paramsPath).api_version") }
         for (key, field) in [("timeout", \DeploymentConfig.timeout), ("stream_timeout", \DeploymentConfig.streamTimeout)] {
             guard let node = litellm[key], let seconds = reader.double(node, at: "\(paramsPath).\(key)") else { continue }
-            if seconds > 0 {
+            // Bounded before converting: `Int64(1e300 * 1000)` traps.
+            if seconds > 0 && seconds <= 86_400 {
                 deployment[keyPath: field] = .milliseconds(Int64(seconds * 1000))
             } else {
-                reader.error("\(paramsPath).\(key)", "must be greater than 0 seconds")
+                reader.error("\(paramsPath).\(key)", "must be greater than 0 and at most 86400 seconds")
             }
         }
         if let node = litellm["weight"], let weight = reader.double(node, at: "\(paramsPath).weight") {

@@ -28,6 +28,15 @@ public struct GatewayConfig: Sendable {
     public var disableSpendLogs: Bool = false
     /// `spanway_settings.pricing_file`: a price table in LiteLLM's format replacing the shipped one.
     public var pricingFile: String?
+    /// `spanway_settings.require_price`: refuse requests whose deployment has no known price
+    /// (instead of answering them at a cost of 0).
+    public var requirePrice = false
+    /// `general_settings.require_auth_for_metrics_endpoint`: `/metrics` needs the master key
+    /// (or `metricsToken`). Off by default, unlike LiteLLM, so existing scrapers keep working.
+    public var requireAuthForMetrics = false
+    /// `SPANWAY_METRICS_TOKEN`: a bearer token accepted for `/metrics` only; setting it closes
+    /// `/metrics` to everyone else. A secret: never logged.
+    public var metricsToken: String?
     /// Warnings found while loading (unknown keys and the like); errors make loading fail instead.
     public var warnings: [ConfigIssue]
     /// `spanway_settings.reasoning_content`: reasoning text goes back as `reasoning_content` for
@@ -45,6 +54,11 @@ public struct GatewayConfig: Sendable {
     public var teamTraceSettings: [String: TeamTraceSettings] = [:]
     /// The alert webhook (`general_settings.alerting` with `SLACK_WEBHOOK_URL`, or `spanway_settings.alerts`).
     public var alerts: AlertSettings?
+    /// Connection cap and client timeouts (`spanway_settings.max_connections`, `…_timeout`).
+    public var serverLimits = ServerLimits()
+    /// `spanway_settings.allowed_egress`: CIDRs and host names that team destinations set through
+    /// the admin API may use although they are loopback, private, link-local or metadata.
+    public var allowedEgress: [EgressPolicy.Rule] = []
 
     public init(
         deployments: [DeploymentConfig] = [], masterKey: String? = nil, callbacks: [String] = [],
@@ -101,6 +115,9 @@ public struct DeploymentConfig: Sendable, Equatable {
     public var providerParams: [String: String] = [:]
     /// The model's output limit from the price table, for providers that require one per request.
     public var maxOutputTokens: Int?
+    /// `spanway_settings.require_price`, copied to each deployment: a request this deployment
+    /// cannot price is refused before it is sent.
+    public var requirePrice = false
 
     public init(
         modelName: String, provider: String, model: String, id: String, apiBase: String? = nil,

@@ -1,5 +1,6 @@
 import HTTPTypes
 import NIOCore
+import Synchronization
 import Telemetry
 
 extension Gateway {
@@ -7,7 +8,14 @@ extension Gateway {
     /// through the same pipeline as a chat completion (auth, limits, routing, spans, spend) and
     /// the answer, streamed or not, errors included, is turned back into Anthropic's format.
     public func proxyMessages(body: ByteBuffer, headers: HTTPFields, route: String) async -> GatewayReply {
-        let reply = await proxy(.chat, body: body, headers: headers, route: route) { bytes throws(GatewayError) in
+        await proxyMessages(headers: headers, route: route, body: { body })
+    }
+
+    /// The same, with the body read only once the caller is authenticated and admitted.
+    public func proxyMessages(
+        headers: HTTPFields, route: String, body: () async throws(GatewayError) -> ByteBuffer
+    ) async -> GatewayReply {
+        let reply = await proxy(.chat, headers: headers, route: route, body: body) { bytes throws(GatewayError) in
             let translated = try AnthropicInbound.chatRequest(from: bytes)
             return try OpenAIRequest(operation: .chat, bytes: JSONValue.object(translated).encoded())
         }
@@ -24,10 +32,11 @@ extension Gateway {
                 : AnthropicInbound.error(fromOpenAI: json, status: reply.status)
             out.body = .bytes(converted.encoded())
         case .stream(let stream):
+            // The inner stream settles the request if this one is dropped unrun: it is released with it.
             out.body = .stream(ReplyStream { write in
-                var encoder = AnthropicEventEncoder()
+                let encoder = Mutex(AnthropicEventEncoder())
                 return await stream.run { buffer in
-                    let events = encoder.encode(buffer)
+                    let events = encoder.withLock { $0.encode(buffer) }
                     if !events.isEmpty { try await write(ByteBuffer(bytes: events)) }
                 }
             })

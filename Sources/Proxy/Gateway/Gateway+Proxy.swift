@@ -15,15 +15,26 @@ extension Gateway {
     public func proxy(
         _ operation: OpenAIRequest.Operation, body: ByteBuffer, headers: HTTPFields, route: String
     ) async -> GatewayReply {
-        await proxy(operation, body: body, headers: headers, route: route) { bytes throws(GatewayError) in
+        await proxy(operation, headers: headers, route: route, body: { body })
+    }
+
+    /// The same, with the body read by `body` only once the caller is known and admitted: an
+    /// unknown caller, or one past its limits, never makes the gateway read or parse a body.
+    public func proxy(
+        _ operation: OpenAIRequest.Operation, headers: HTTPFields, route: String,
+        body: () async throws(GatewayError) -> ByteBuffer
+    ) async -> GatewayReply {
+        await proxy(operation, headers: headers, route: route, body: body) { bytes throws(GatewayError) in
             try OpenAIRequest(operation: operation, bytes: bytes)
         }
     }
 
-    /// The pipeline with the body read by `parse` (after authentication, so that an unknown
-    /// caller learns nothing about what a valid body looks like).
+    /// The pipeline, top to bottom: authenticate (headers only), admit by rate limits and spent
+    /// budgets, read and parse the body, check the model (and every fallback) against the
+    /// caller's allow-lists, route, reserve the budget at the dearest candidate, call.
     func proxy(
-        _ operation: OpenAIRequest.Operation, body: ByteBuffer, headers: HTTPFields, route: String,
+        _ operation: OpenAIRequest.Operation, headers: HTTPFields, route: String,
+        body readBody: () async throws(GatewayError) -> ByteBuffer,
         parse: (ByteBufferView) throws(GatewayError) -> OpenAIRequest
     ) async -> GatewayReply {
         let exchange = Exchange(method: "POST", route: route, operation: operation.rawValue, headers: headers, sampler: sampler)
@@ -31,6 +42,12 @@ extension Gateway {
             let principal = try await authenticator.authenticate(headers)
             exchange.authenticated(principal)
             routeTrace(exchange, principal: principal)
+            let subjects = principal.limitSubjects
+            if !subjects.isEmpty {
+                exchange.hold(try rateLimiter.acquire(subjects, now: WallClock.nowSeconds()))
+                try budgets.refuseIfSpent(subjects)
+            }
+            let body = try await readBody()
             var request = try parse(body.readableBytesView)
             let override = try Self.fallbackOverride(&request)
             let tags = try Self.routingTags(&request, headers: headers)
@@ -42,28 +59,45 @@ extension Gateway {
             let name = try principal.admit(model: request.model)
             let group = router.group(named: name)
             exchange.requested(request, modelGroup: group)
-            let now = WallClock.nowSeconds()
             guard let group else { throw GatewayError.modelNotFound(name) }
+            let fallbacks = try fallbackGroups(after: group, override: override, principal: principal)
             // A group whose every deployment is cooling down may still have fallbacks.
             var plan: [Deployment] = []
             var unavailable: GatewayError?
             do throws(GatewayError) {
-                plan = try router.attempts(for: group, now: now, tags: tags, requestedModel: name) ?? []
+                plan = try router.attempts(for: group, now: WallClock.nowSeconds(), tags: tags, requestedModel: name) ?? []
             } catch where error.code == ModelRouter.allCoolingDownCode {
                 unavailable = error
             }
-            let subjects = principal.limitSubjects
             if !subjects.isEmpty {
-                exchange.hold(try rateLimiter.acquire(subjects, now: WallClock.nowSeconds()))
-                let estimate = BudgetGuard.estimate(request, bodyBytes: body.readableBytes, prices: plan.compactMap(\.price))
+                let prices = (plan + Set(fallbacks.groups.values).flatMap { router.deployments(of: $0) }).compactMap(\.price)
+                let estimate = BudgetGuard.estimate(request, bodyBytes: body.readableBytes, prices: prices)
                 exchange.hold(try budgets.reserve(subjects, estimate: estimate))
             }
             return try await call(
-                plan, unavailable: unavailable, group: group, override: override, request: request, exchange: exchange)
+                plan, unavailable: unavailable, group: group, fallbacks: fallbacks, request: request, exchange: exchange)
         } catch {
             await settle(exchange, status: error.status, error: error)
             return Self.reply(error, headers: responseHeaders(exchange, cost: 0))
         }
+    }
+
+    /// The groups this request may fall back to, as `Fallbacks` orders them for each kind of
+    /// failure, resolved like the requested model (the key's aliases, group aliases). A group
+    /// the caller may not use is refused when the request named it (`fallbacks`) and left out
+    /// when the config did: falling back never widens what a key can reach.
+    func fallbackGroups(after group: String, override: Fallbacks.Override, principal: Principal)
+        throws(GatewayError) -> Fallbacks.Resolved
+    {
+        var resolved: [String: String] = [:]
+        for name in override.groups ?? [] {
+            let admitted = try principal.admit(model: name, param: "fallbacks")
+            resolved[name] = router.group(named: admitted) ?? admitted
+        }
+        for name in config.fallbacks.candidates(after: group, override: override) where resolved[name] == nil {
+            if let target = router.group(named: name), principal.allows(target, requested: name) { resolved[name] = target }
+        }
+        return Fallbacks.Resolved(override: override, groups: resolved)
     }
 
     /// `x-spanway-tags` (comma-separated) and the body's `metadata.tags`, which is taken out of the
@@ -125,7 +159,7 @@ extension Gateway {
     /// The group's plan, then, if it failed, the fallback groups for that kind of failure, each
     /// once and in order; fallback groups' own fallbacks are not followed, so chains cannot loop.
     private func call(
-        _ plan: [Deployment], unavailable: GatewayError?, group: String, override: Fallbacks.Override,
+        _ plan: [Deployment], unavailable: GatewayError?, group: String, fallbacks: Fallbacks.Resolved,
         request: OpenAIRequest, exchange: Exchange
     ) async throws(GatewayError) -> GatewayReply {
         var attempts = 0
@@ -134,22 +168,24 @@ extension Gateway {
             firstError = unavailable
         } else {
             do {
-                return try await call(plan, depth: 0, attempts: &attempts, request: request, exchange: exchange)
+                return try await call(plan, group: group, depth: 0, attempts: &attempts, request: request, exchange: exchange)
             } catch {
                 firstError = error
             }
         }
         var lastError = firstError
         var tried: Set<String> = [group]
-        for target in config.fallbacks.targets(after: group, error: firstError, override: override)
-        where tried.insert(target).inserted {
+        for target in config.fallbacks.targets(after: group, error: firstError, override: fallbacks.override) {
+            guard let resolved = fallbacks.groups[target], tried.insert(resolved).inserted else { continue }
             let now = WallClock.nowSeconds()
-            guard let fallback = try? router.attempts(for: target, now: now) else { continue }  // unknown or all cooling
+            // Unknown or all cooling down.
+            guard let fallback = try? router.attempts(for: resolved, now: now, requestedModel: target) else { continue }
             logger.info(
-                "falling back", metadata: ["from": "\(group)", "to": "\(target)", "error_type": "\(lastError.errorType)"])
-            prometheus.countFallback(from: group, to: target, reason: Fallbacks.reason(firstError))
+                "falling back", metadata: ["from": "\(group)", "to": "\(resolved)", "error_type": "\(lastError.errorType)"])
+            prometheus.countFallback(from: group, to: resolved, reason: Fallbacks.reason(firstError))
             do {
-                return try await call(fallback, depth: tried.count - 1, attempts: &attempts, request: request, exchange: exchange)
+                return try await call(
+                    fallback, group: resolved, depth: tried.count - 1, attempts: &attempts, request: request, exchange: exchange)
             } catch {
                 lastError = error
             }
@@ -159,7 +195,7 @@ extension Gateway {
 
     /// Tries each planned deployment until one answers; retryable failures move to the next.
     private func call(
-        _ plan: [Deployment], depth: Int, attempts: inout Int, request: OpenAIRequest, exchange: Exchange
+        _ plan: [Deployment], group: String, depth: Int, attempts: inout Int, request: OpenAIRequest, exchange: Exchange
     ) async throws(GatewayError) -> GatewayReply {
         let plan = config.enablePreCallChecks ? try PreCallCheck.fitting(plan, request: request) : plan
         var lastError = GatewayError.internal("No deployment was tried.")
@@ -177,7 +213,8 @@ extension Gateway {
                 }
             }
             attempts += 1
-            let attempt = exchange.beginAttempt(deployment, number: attempts, fallbackDepth: depth, request: request)
+            let attempt = exchange.beginAttempt(
+                deployment, group: group, number: attempts, fallbackDepth: depth, request: request)
             let started = WallClock.nowNanos()
             router.load.started(deployment.config.id, now: Double(started) / 1e9)
             do {

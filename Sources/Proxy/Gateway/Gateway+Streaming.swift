@@ -5,7 +5,11 @@ extension Gateway {
     /// Relays a provider stream to the client chunk by chunk as it arrives. Usage is always asked
     /// of the upstream and read here; the client sees the usage chunk only if it asked for it.
     /// `[DONE]` is sent last, after the ledger has the request.
-    /// A client that goes away cancels the upstream request, and the span says so.
+    ///
+    /// The request settles exactly once, however the stream ends: completed, failed upstream,
+    /// cut off by the client (a reset, or a client that stops reading), out of time, or never
+    /// run at all (the client reset before the response head). An interrupted answer is charged
+    /// for what was used: the prompt and the output relayed so far.
     func streamReply(
         _ response: UpstreamResponse, request: OpenAIRequest, deployment: Deployment, attempt: Attempt,
         exchange: Exchange
@@ -15,43 +19,93 @@ extension Gateway {
                 ("content-type", "text/event-stream"), ("cache-control", "no-cache"),
                 ("trailer", "x-spanway-response-cost"),
             ]
-        let stream = ReplyStream { write in
-            var relay = StreamRelay(
-                decoder: deployment.adapter.makeStreamDecoder(for: request), forwardUsage: request.clientWantsStreamUsage,
-                captureText: exchange.capturesContent)
-            let ending = await relay.run(response.body, attempt: attempt, write: write)
-            let reply = relay.reply
-            var cost = 0.0
-            switch ending {
-            case .completed:
-                cost = reply.usage.flatMap { deployment.price?.cost(of: $0) } ?? 0
-                exchange.captureOutput {
-                    relay.capturedText.map { .array([.object(["role": "assistant", "content": .string($0)])]) }
+        let relay = StreamRelay(
+            decoder: deployment.adapter.makeStreamDecoder(for: request), forwardUsage: request.clientWantsStreamUsage,
+            captureText: exchange.capturesContent)
+        let promptTokens = PreCallCheck.estimatedInputTokens(request)
+        let limits = config.serverLimits
+        let stream = ReplyStream(
+            run: { write in
+                let watch = StreamWatch(limits: limits)
+                let watchedWrite = watch.watched(write)
+                let (relay, ending) = await watch.run {
+                    var relay = relay
+                    let ending = await relay.run(response.body, attempt: attempt, write: watchedWrite)
+                    return (relay, ending)
                 }
-                attempt.succeeded(reply, cost: cost)
-                await self.settle(exchange, status: 200)
-            case .upstreamFailed(let error):
-                attempt.failed(error)
-                await self.settle(exchange, status: 200, error: error)
-                // The error event ends the stream: no `[DONE]` after it (providers.md §9.4).
-                return [("x-spanway-response-cost", Self.formatCost(0))]
-            case .clientGone:
-                attempt.failed(GatewayError(
-                    status: 499, type: "api_error", message: "The client closed the connection mid-stream.",
-                    errorType: "client_disconnected"))
-                await self.settle(exchange, status: 499, clientDisconnected: true)
-                return []
-            }
-            // The last chunk goes out only after the ledger row is committed.
-            try? await write(ByteBuffer(bytes: Array("data: [DONE]\n\n".utf8)))
-            return [("x-spanway-response-cost", Self.formatCost(cost))]
-        }
+                let reply = relay.reply
+                switch (ending, watch.expired) {
+                case (.completed, _):
+                    let cost = reply.usage.flatMap { deployment.price?.cost(of: $0) } ?? 0
+                    exchange.captureOutput {
+                        relay.capturedText.map { .array([.object(["role": "assistant", "content": .string($0)])]) }
+                    }
+                    attempt.succeeded(reply, cost: cost)
+                    await self.settle(exchange, status: 200)
+                    // The last chunk goes out only after the ledger row is committed.
+                    await watch.finalWrite(Array("data: [DONE]\n\n".utf8), with: write)
+                    return .finished(trailers: [("x-spanway-response-cost", Self.formatCost(cost))])
+                case (_, .maxDuration):
+                    // Cut off by the watchdog: whatever the relay saw was the cancellation.
+                    let error = GatewayError.timeout("The stream ran longer than the gateway's limit of \(limits.maxStreamDuration).")
+                    await watch.finalWrite(StreamRelay.errorEvent(error), with: write)
+                    let cost = await self.settleInterrupted(
+                        relay, promptTokens: promptTokens, error: error, status: 200, deployment: deployment, attempt: attempt,
+                        exchange: exchange)
+                    return .finished(trailers: [("x-spanway-response-cost", Self.formatCost(cost))])
+                case (.clientGone, _), (_, .writeStalled):
+                    await self.settleInterrupted(
+                        relay, promptTokens: promptTokens, error: Self.clientGone, status: 499, deployment: deployment,
+                        attempt: attempt, exchange: exchange)
+                    return .clientGone
+                case (.upstreamFailed(let error), nil):
+                    let cost = await self.settleInterrupted(
+                        relay, promptTokens: promptTokens, error: error, status: 200, deployment: deployment, attempt: attempt,
+                        exchange: exchange)
+                    // The error event ends the stream: no `[DONE]` after it (providers.md §9.4).
+                    return .finished(trailers: [("x-spanway-response-cost", Self.formatCost(cost))])
+                }
+            },
+            abandoned: {
+                await self.settleInterrupted(
+                    relay, promptTokens: promptTokens, error: Self.clientGone, status: 499, deployment: deployment,
+                    attempt: attempt, exchange: exchange)
+            })
         return GatewayReply(status: 200, headers: headers, body: .stream(stream))
+    }
+
+    static let clientGone = GatewayError(
+        status: 499, type: "api_error", message: "The client closed the connection before the answer ended.",
+        errorType: "client_disconnected")
+
+    /// Settles a stream that did not complete, charging what it used: the provider's usage if it
+    /// arrived, else the estimated prompt and the output relayed so far (marked estimated).
+    /// Returns the cost charged.
+    @discardableResult
+    func settleInterrupted(
+        _ relay: StreamRelay, promptTokens: Int, error: GatewayError, status: Int, deployment: Deployment,
+        attempt: Attempt, exchange: Exchange
+    ) async -> Double {
+        var reply = relay.reply
+        let estimated = reply.usage == nil
+        if estimated {
+            reply.usage = Usage(inputTokens: promptTokens, outputTokens: relay.estimatedOutputTokens)
+        }
+        let cost = reply.usage.flatMap { deployment.price?.cost(of: $0) } ?? 0
+        attempt.interrupted(error, reply: reply, cost: cost, estimated: estimated)
+        logger.info(
+            "stream interrupted",
+            metadata: [
+                "request_id": "\(exchange.requestID)", "error_type": "\(error.errorType)", "spend": "\(cost)",
+                "usage_estimated": "\(estimated)",
+            ])
+        await settle(exchange, status: status, error: error, clientDisconnected: status == 499)
+        return cost
     }
 }
 
 /// The state of one relayed stream: what has been learned from the chunks so far.
-struct StreamRelay {
+struct StreamRelay: Sendable {
     enum Ending {
         case completed
         case upstreamFailed(GatewayError)
@@ -69,6 +123,14 @@ struct StreamRelay {
     private var sawEnd = false
     /// The answer's text (first choice), gathered only when content capture is on.
     private(set) var capturedText: String?
+    /// Bytes of generated text relayed so far (content, reasoning, tool-call arguments, every
+    /// choice): what an interrupted stream is charged for when the provider's usage never came.
+    private(set) var relayedTextBytes = 0
+
+    /// Output tokens in the relayed text, at the gateway's usual estimate of four bytes a token.
+    var estimatedOutputTokens: Int {
+        (relayedTextBytes + PreCallCheck.bytesPerToken - 1) / PreCallCheck.bytesPerToken
+    }
 
     init(decoder: any ChatStreamDecoder, forwardUsage: Bool, captureText: Bool = false) {
         self.decoder = decoder
@@ -77,7 +139,7 @@ struct StreamRelay {
     }
 
     mutating func run(
-        _ body: any AsyncSequence<ByteBuffer, any Error>, attempt: Attempt, write: (ByteBuffer) async throws -> Void
+        _ body: any AsyncSequence<ByteBuffer, any Error>, attempt: Attempt, write: ReplyStream.Write
     ) async -> Ending {
         do {
             for try await buffer in body {
@@ -91,27 +153,27 @@ struct StreamRelay {
         } catch is ClientGone {
             return .clientGone
         } catch let error as GatewayError {
-            await sendError(error, write)
+            await Self.sendError(error, write)
             return .upstreamFailed(error)
         } catch is CancellationError {
             return .clientGone
         } catch {
             let failure = GatewayError.upstreamUnavailable(
                 "The upstream connection failed mid-stream.", errorType: "stream_interrupted")
-            await sendError(failure, write)
+            await Self.sendError(failure, write)
             return .upstreamFailed(failure)
         }
         reply.finishReasons = finishReasons.sorted { $0.key < $1.key }.map(\.value)
         if let midStreamError { return .upstreamFailed(midStreamError) }
         guard sawEnd else {
             let cutOff = GatewayError.badUpstreamResponse("The upstream stream ended before it was complete.")
-            await sendError(cutOff, write)
+            await Self.sendError(cutOff, write)
             return .upstreamFailed(cutOff)
         }
         return .completed
     }
 
-    private mutating func send(_ chunks: [StreamChunk], _ write: (ByteBuffer) async throws -> Void) async throws {
+    private mutating func send(_ chunks: [StreamChunk], _ write: ReplyStream.Write) async throws {
         var out: [UInt8] = []
         for chunk in chunks {
             switch chunk {
@@ -144,6 +206,12 @@ struct StreamRelay {
             if let reason = choice["finish_reason"]?.stringValue {
                 finishReasons[choice["index"]?.intValue ?? 0] = reason
             }
+            let delta = choice["delta"]
+            relayedTextBytes += delta?["content"]?.stringValue?.utf8.count ?? 0
+            relayedTextBytes += delta?["reasoning_content"]?.stringValue?.utf8.count ?? 0
+            for call in delta?["tool_calls"]?.arrayValue ?? [] {
+                relayedTextBytes += call["function"]?["arguments"]?.stringValue?.utf8.count ?? 0
+            }
             if let length = capturedText?.utf8.count, length < ContentRedactor.maxStringBytes,
                 (choice["index"]?.intValue ?? 0) == 0, let delta = choice["delta"]?["content"]?.stringValue
             {
@@ -160,12 +228,15 @@ struct StreamRelay {
         return JSONValue.object(stripped).encoded()
     }
 
-    private func sendError(_ error: GatewayError, _ write: (ByteBuffer) async throws -> Void) async {
-        let frame = Array("data: ".utf8) + error.body.encoded() + Array("\n\n".utf8)
-        try? await Self.write(frame, write)
+    static func errorEvent(_ error: GatewayError) -> [UInt8] {
+        Array("data: ".utf8) + error.body.encoded() + Array("\n\n".utf8)
     }
 
-    private static func write(_ bytes: [UInt8], _ write: (ByteBuffer) async throws -> Void) async throws {
+    private static func sendError(_ error: GatewayError, _ write: ReplyStream.Write) async {
+        try? await Self.write(errorEvent(error), write)
+    }
+
+    private static func write(_ bytes: [UInt8], _ write: ReplyStream.Write) async throws {
         do {
             try await write(ByteBuffer(bytes: bytes))
         } catch {

@@ -38,6 +38,8 @@ public final class Gateway: Sendable {
     public let alertMonitor: AlertMonitor?
     /// What captured content must never contain: the master key, provider keys, sink credentials.
     let contentSecrets: [String]
+    /// Captured content waits here to be redacted, off the request path, before the sinks see it.
+    let redaction: RedactionQueue
     let logger: Logger
     let startedAt: Int
     /// Wait between retries of one request; short, because a client is waiting.
@@ -65,6 +67,7 @@ public final class Gateway: Sendable {
             cooldowns: Cooldowns(settings: config.cooldowns),
             aliases: config.modelGroupAliases, strategy: config.routingStrategy, priceBook: priceBook)
         self.pipeline = pipeline
+        self.redaction = RedactionQueue(pipeline: pipeline)
         self.prometheus = prometheus
         let authenticator = Authenticator(masterKey: config.masterKey, store: store)
         self.authenticator = authenticator
@@ -90,7 +93,11 @@ public final class Gateway: Sendable {
         guard let finished = exchange.finish(status: status, error: error, clientDisconnected: clientDisconnected) else {
             return
         }
-        pipeline.emit(finished)
+        if let redactor = exchange.redactor, finished.summary.content != nil {
+            redaction.submit(finished, redactor: redactor)
+        } else {
+            pipeline.emit(finished)
+        }
         if let deployment = finished.summary.deploymentID, let tokens = finished.summary.usage?.totalTokens {
             router.load.used(deployment, tokens: tokens, now: WallClock.nowSeconds())
         }
@@ -130,14 +137,25 @@ public final class Gateway: Sendable {
         exchange.route(teamDestinationsOnly: team?.defaultSinks == false, redactor: redactor)
     }
 
-    /// `GET /metrics`: the Prometheus text, with sink-delivery and budget figures as of now.
+    /// `GET /metrics`: the Prometheus text, with sink-delivery, budget and deployment figures as
+    /// of now. Budgets come from memory (`BudgetGauges`); only the first scrape reads the store.
     public func metricsText() async -> [UInt8] {
-        prometheus.render(
-            sinks: pipeline.stats() + [budgetAlerts.stats] + (alertMonitor.map { [$0.stats] } ?? []), budgets: await budgetFigures(), deployments: deploymentFigures())
+        await loadBudgetGauges()
+        let (budgets, exhausted) = budgetGauges.figures()
+        return prometheus.render(
+            sinks: pipeline.stats() + [budgetAlerts.stats, redaction.stats] + (alertMonitor.map { [$0.stats] } ?? []), budgets: budgets,
+            exhausted: exhausted, deployments: deploymentFigures())
     }
 
-    /// Budgeted keys (by token: their digest, never the key), teams and users; at most 1000 of
-    /// each, so a scrape stays cheap and the label sets bounded.
+    /// Budgets as `/metrics` shows them; `settle` feeds it each request's cost.
+    public var budgetGauges: BudgetGauges { authenticator.budgetGauges }
+
+    /// Reads the store's budgets into the gauges, once (later calls return at once).
+    public func loadBudgetGauges() async {
+        guard let store = authenticator.store else { return }
+        await budgetGauges.loadOnce(from: store, logger: logger)
+    }
+
     func deploymentFigures() -> [PrometheusSink.DeploymentFigure] {
         let now = WallClock.nowSeconds()
         let counts = router.cooldowns.cooldownCounts()
@@ -146,24 +164,6 @@ public final class Gateway: Sendable {
                 modelGroup: deployment.config.modelName, deployment: deployment.config.id,
                 coolingDown: router.cooldowns.isCooling(deployment.config.id, now: now),
                 cooldowns: counts[deployment.config.id] ?? 0)
-        }
-    }
-
-    func budgetFigures() async -> [PrometheusSink.BudgetFigure] {
-        guard let store = keyManagement?.store else { return [] }
-        func figure(_ record: some LimitedRecord) -> PrometheusSink.BudgetFigure? {
-            record.maxBudget.map { .init(scope: type(of: record).kind, id: record.limitID, remaining: $0 - record.spend) }
-        }
-        do {
-            let keys = try await store.keys(teamID: nil, userID: nil, limit: 1000, offset: 0).keys
-            let users = try await store.users(limit: 1000, offset: 0).users
-            let teams = try await store.teams()
-            let organizations = try await store.organizations()
-            return keys.compactMap(figure) + teams.compactMap(figure) + users.compactMap(figure)
-                + organizations.compactMap(figure)
-        } catch {
-            logger.warning("budget figures unavailable for /metrics", metadata: ["error": "\(type(of: error))"])
-            return []
         }
     }
 

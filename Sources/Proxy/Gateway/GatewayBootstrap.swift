@@ -31,6 +31,10 @@ public struct GatewayBootstrap: Sendable {
         configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 512
         configuration.connectionPool.idleTimeout = .seconds(60)
         configuration.decompression = .disabled
+        // Following a redirect would re-send provider and sink credentials (`api-key`,
+        // `x-api-key`, `x-goog-api-key`, sink headers) to wherever the answer points. A 3xx is
+        // an upstream error or a failed delivery instead.
+        configuration.redirectConfiguration = .disallow
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 
@@ -142,7 +146,8 @@ public struct GatewayBootstrap: Sendable {
         return Gateway(
             config: config, deployments: deployments, pipeline: pipeline, prometheus: prometheus,
             store: store, logger: logger, priceBook: priceBook, sampler: sampler, sinkFactory: factory,
-            environment: environment)
+            // Team administration reads `allowed_egress` from here (it is given nothing else).
+            environment: EgressPolicy.environment(environment, allowing: config.allowedEgress))
     }
 
     func loadPriceBook() throws(BootstrapError) -> PriceBook {

@@ -108,7 +108,8 @@ public struct AnthropicAdapter: ProviderAdapter {
         var mapped = GatewayError(
             status: clientStatus, type: Self.openAIErrorType(type, status: clientStatus), message: message,
             code: type, errorType: type ?? String(status))
-        if let retryAfter = headers.first(name: "retry-after") { mapped.headers["retry-after"] = retryAfter }
+        // Normalised (and clamped) rather than passed through: the header is the upstream's.
+        if let retryAfter = OpenAIAdapter.retryAfterSeconds(headers) { mapped.headers["retry-after"] = retryAfter }
         return mapped
     }
 

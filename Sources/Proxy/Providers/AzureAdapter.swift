@@ -31,6 +31,7 @@ public struct AzureAdapter: ProviderAdapter {
             upstream.url = base + path
         } else {
             let version = deployment.apiVersion ?? Self.defaultAPIVersion
+            try ModelPathSegment.check(deployment.model)
             upstream.url = "\(base)/openai/deployments/\(Self.pathSegment(deployment.model))\(path)?api-version=\(Self.queryValue(version))"
         }
         upstream.headers.remove(name: "authorization")

@@ -1,5 +1,6 @@
 import NIOCore
 import NIOHTTP1
+import Sinks
 import Telemetry
 
 /// OpenAI's API, and every OpenAI-compatible one behind an `api_base`. Bodies are spliced: the
@@ -35,7 +36,7 @@ public struct OpenAIAdapter: ProviderAdapter {
     }
 
     public func parseResponse(_ body: [UInt8], for request: OpenAIRequest) throws(GatewayError) -> ProviderReply {
-        guard let json = try? JSONParser.parse(body), let object = json.objectValue else {
+        guard let json = try? JSONParser.parse(body, limits: .upstreamResponse), let object = json.objectValue else {
             throw .badUpstreamResponse("The upstream answered with a body that is not a JSON object.")
         }
         let expected = request.operation == .chat ? "choices" : "data"
@@ -115,11 +116,16 @@ public struct OpenAIAdapter: ProviderAdapter {
         }
     }
 
-    /// `retry-after` in seconds, or OpenAI's `retry-after-ms` rounded up.
+    /// `retry-after` (seconds or an HTTP-date), or OpenAI's `retry-after-ms`, as whole seconds
+    /// rounded up. The upstream's headers are outside input: NaN, infinities, negatives and dates
+    /// that do not parse are ignored, and waits over a day are clamped to a day, so what the
+    /// cooldowns and the client see is always a small whole number.
     static func retryAfterSeconds(_ headers: HTTPHeaders) -> String? {
-        if let value = headers.first(name: "retry-after"), !value.isEmpty { return value }
-        if let ms = headers.first(name: "retry-after-ms").flatMap(Double.init) {
-            return String(Int((ms / 1000).rounded(.up)))
+        if let value = headers.first(name: "retry-after"), let wait = RetryAfter.parse(value) {
+            return String(OutsideNumber.wholeSeconds(wait))
+        }
+        if let ms = headers.first(name: "retry-after-ms"), let wait = OutsideNumber.duration(millisecondsText: ms) {
+            return String(OutsideNumber.wholeSeconds(wait))
         }
         return nil
     }

@@ -1,4 +1,5 @@
 import Hummingbird
+import HummingbirdCore
 import Logging
 import NIOCore
 import ServiceLifecycle
@@ -11,9 +12,13 @@ public enum GatewayApplication {
         gateway: Gateway, host: String, port: Int, logger: Logger,
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> [any Service] {
+        let limits = gateway.config.serverLimits
         let app = Application(
             router: GatewayServer.makeRouter(gateway: gateway),
-            configuration: .init(address: .hostname(host, port: port), serverName: "spanway"),
+            server: .http1(configuration: .init(additionalChannelHandlers: [RequestReadTimeoutHandler(limits: limits)])),
+            configuration: .init(
+                address: .hostname(host, port: port), serverName: "spanway",
+                availableConnectionsDelegate: MaximumAvailableConnections(limits.maxConnections)),
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? port) },
             logger: logger)
         return [gateway.pipeline] + (gateway.alertMonitor.map { [$0] } ?? []) + [app]

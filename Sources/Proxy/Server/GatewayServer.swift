@@ -15,23 +15,29 @@ public enum GatewayServer {
             for (path, operation) in [("/chat/completions", OpenAIRequest.Operation.chat), ("/embeddings", .embeddings)] {
                 let route = prefix + path
                 router.post(RouterPath(route)) { request, _ -> Response in
-                    let body = try await collectBody(request, limit: limit)
-                    let reply = await gateway.proxy(operation, body: body, headers: request.headers, route: route)
-                    return response(reply)
+                    response(await gateway.proxy(operation, headers: request.headers, route: route) { () throws(GatewayError) in
+                        try await collectBody(request, limit: limit)
+                    })
                 }
             }
             router.post(RouterPath(prefix + "/messages")) { request, _ -> Response in
-                let body = try await collectBody(request, limit: limit)
-                return response(await gateway.proxyMessages(body: body, headers: request.headers, route: prefix + "/messages"))
+                response(await gateway.proxyMessages(headers: request.headers, route: prefix + "/messages") { () throws(GatewayError) in
+                    try await collectBody(request, limit: limit)
+                })
             }
             router.get(RouterPath(prefix + "/models")) { request, _ -> Response in
                 response(await gateway.models(headers: request.headers))
             }
         }
-        // Admin endpoints: POSTs take the (size-limited) body, GETs the query string.
+        // Admin endpoints: POSTs take the (size-limited) body, read only once the master key is
+        // checked; GETs the query string.
+        @Sendable func adminBody(_ request: Request) async throws(GatewayError) -> ByteBuffer {
+            _ = try await gateway.authenticator.authenticateAdmin(request.headers)
+            return try await collectBody(request, limit: limit)
+        }
         func post(_ path: String, _ handle: @escaping @Sendable (ByteBuffer, HTTPFields) async -> GatewayReply) {
             router.post(RouterPath(path)) { request, _ in
-                response(await handle(try await collectBody(request, limit: limit), request.headers))
+                response(await handle(try await adminBody(request), request.headers))
             }
         }
         func get(_ path: String, _ handle: @escaping @Sendable (String, HTTPFields) async -> GatewayReply) {
@@ -54,7 +60,7 @@ public enum GatewayServer {
             get("/team/info", teams.info)
             get("/team/list") { _, headers in await teams.list(headers: headers) }
             router.post("/team/:team_id/callback") { request, context in
-                let body = try await collectBody(request, limit: limit)
+                let body = try await adminBody(request)
                 let team = context.parameters.get("team_id") ?? ""
                 return response(await teams.addCallback(teamID: team, body: body, headers: request.headers))
             }
@@ -78,10 +84,10 @@ public enum GatewayServer {
             post("/organization/delete", organizations.delete)
             // LiteLLM serves these two as PATCH and DELETE.
             router.patch("/organization/update") { request, _ in
-                response(await organizations.update(try await collectBody(request, limit: limit), headers: request.headers))
+                response(await organizations.update(try await adminBody(request), headers: request.headers))
             }
             router.delete("/organization/delete") { request, _ in
-                response(await organizations.delete(try await collectBody(request, limit: limit), headers: request.headers))
+                response(await organizations.delete(try await adminBody(request), headers: request.headers))
             }
             get("/organization/info", organizations.info)
             get("/organization/list") { _, headers in await organizations.list(headers: headers) }
@@ -92,8 +98,10 @@ public enum GatewayServer {
         }
         router.get("/health/liveliness") { _, _ in plainJSON(#"{"status":"healthy"}"#) }
         router.get("/health/readiness") { _, _ in plainJSON(#"{"status":"ready"}"#) }
-        router.get("/metrics") { _, _ -> Response in
-            Response(
+        let metricsAccess = MetricsAccess(gateway.config)
+        router.get("/metrics") { request, _ -> Response in
+            try metricsAccess.check(request.headers)
+            return Response(
                 status: .ok, headers: [.contentType: PrometheusSink.contentType],
                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: await gateway.metricsText())))
         }
@@ -101,7 +109,7 @@ public enum GatewayServer {
     }
 
     /// The body, refused with 413 past `limit` (early when `content-length` says so).
-    static func collectBody(_ request: Request, limit: Int) async throws -> ByteBuffer {
+    static func collectBody(_ request: Request, limit: Int) async throws(GatewayError) -> ByteBuffer {
         if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
             throw GatewayError.payloadTooLarge(limit: limit)
         }
@@ -109,6 +117,10 @@ public enum GatewayServer {
             return try await request.body.collect(upTo: limit)
         } catch is NIOTooManyBytesError {
             throw GatewayError.payloadTooLarge(limit: limit)
+        } catch {
+            throw GatewayError(
+                status: 400, type: "invalid_request_error", message: "The request body could not be read.",
+                errorType: "body_unreadable")
         }
     }
 
@@ -125,7 +137,11 @@ public enum GatewayServer {
             return Response(
                 status: status, headers: headers,
                 body: ResponseBody { writer in
-                    let trailers = await stream.run { buffer in try await writer.write(buffer) }
+                    let out = SharedBodyWriter(writer)
+                    let ending = await stream.run { buffer in try await out.write(buffer) }
+                    writer = out.writer
+                    // A client that left, or stopped reading, gets no end: the connection is closed.
+                    guard case .finished(let trailers) = ending else { throw ClientGone() }
                     var fields = HTTPFields()
                     for (name, value) in trailers {
                         if let field = HTTPField.Name(name) { fields.append(HTTPField(name: field, value: value)) }
@@ -177,5 +193,24 @@ struct OpenAIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         return Response(
             status: HTTPResponse.Status(code: error.status), headers: headers,
             body: ResponseBody(byteBuffer: ByteBuffer(bytes: error.body.encoded())))
+    }
+}
+
+/// Thrown out of a response body to make the server close the connection.
+struct ClientGone: Error {}
+
+/// Hands the response body writer to the stream, which may write from a child task (so that a
+/// stalled write can be cancelled). Safe to share: the stream writes one piece at a time and
+/// the handler takes the writer back only after the stream has returned; the writer under the
+/// existential is Hummingbird's Sendable channel writer.
+final class SharedBodyWriter: @unchecked Sendable {
+    var writer: any ResponseBodyWriter
+
+    init(_ writer: any ResponseBodyWriter) {
+        self.writer = writer
+    }
+
+    func write(_ buffer: ByteBuffer) async throws {
+        try await writer.write(buffer)
     }
 }

@@ -9,12 +9,18 @@ struct ContentRedactor: Sendable {
     /// Longest captured string; content is for debugging, not archiving.
     static let maxStringBytes = 32 * 1024
 
+    private var longestSecret: Int { secrets.map(\.utf8.count).max() ?? 0 }
+
     func redact(_ value: JSONValue) -> JSONValue {
         switch value {
         case .string(let text):
-            var clean = SecretRedactor.scrub(text, secrets: secrets)
+            // Cut before scrubbing (a huge prompt costs no more than the part kept), with room for
+            // a secret that straddles the cut, so no secret is left half-visible; then cut again.
+            let truncated = text.utf8.count > Self.maxStringBytes
+            var clean = truncated ? String(decoding: text.utf8.prefix(Self.maxStringBytes + longestSecret), as: UTF8.self) : text
+            clean = SecretRedactor.scrub(clean, secrets: secrets)
             if redactEmails { clean = SecretRedactor.scrubEmails(clean) }
-            if clean.utf8.count > Self.maxStringBytes {
+            if truncated || clean.utf8.count > Self.maxStringBytes {
                 clean = String(decoding: clean.utf8.prefix(Self.maxStringBytes), as: UTF8.self) + "…[truncated]"
             }
             return .string(clean)

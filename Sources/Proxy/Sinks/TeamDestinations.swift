@@ -16,7 +16,8 @@ final class TeamDestinations: Sendable {
 
     private let pipeline: Pipeline
     private let factory: SinkFactory
-    private let environment: [String: String]
+    /// Where the team's own destinations may send; checked again before each batch.
+    private let egress: EgressPolicy
     /// `default_team_settings` from the config; the team's metadata overrides them.
     private let configured: [String: TeamTraceSettings]
     private let entries = Mutex<[String: Entry]>([:])
@@ -28,7 +29,7 @@ final class TeamDestinations: Sendable {
     ) {
         self.pipeline = pipeline
         self.factory = factory
-        self.environment = environment
+        self.egress = EgressPolicy(environment: environment)
         self.configured = configured
         self.logger = logger
     }
@@ -46,7 +47,7 @@ final class TeamDestinations: Sendable {
         var own: [SinkConfig] = []
         do {
             let metadata = try JSONParser.parse(team.metadata).objectValue ?? [:]
-            let fromMetadata = try TeamTraceSettings.parse(teamID: team.teamID, metadata: metadata, environment: environment)
+            let fromMetadata = try TeamTraceSettings.parse(teamID: team.teamID, metadata: metadata)
             settings.defaultSinks = fromMetadata.defaultSinks ?? settings.defaultSinks
             settings.captureContent = fromMetadata.captureContent ?? settings.captureContent
             settings.redactEmails = fromMetadata.redactEmails ?? settings.redactEmails
@@ -68,7 +69,9 @@ final class TeamDestinations: Sendable {
         pipeline.remove { stale.contains($0) }
         for sink in own {
             do {
-                if !pipeline.add(try factory.exporter(for: sink), route: sink.route, sampledOnly: sink.kind.followsSampling) {
+                // Set through the admin API: DNS may have changed since the check there.
+                let exporter = EgressGuardedExporter(try factory.exporter(for: sink), sink: sink, policy: egress, logger: logger)
+                if !pipeline.add(exporter, route: sink.route, sampledOnly: sink.kind.followsSampling) {
                     logger.warning("a team destination could not be added", metadata: ["sink": "\(sink.name)"])
                 }
             } catch {

@@ -1,3 +1,4 @@
+import Foundation
 import Telemetry
 
 /// How one team's traces travel: its own destinations, whether the default ones see its requests,
@@ -6,6 +7,8 @@ import Telemetry
 /// the admin API sets.
 public struct TeamTraceSettings: Sendable {
     public var sinks: [SinkConfig] = []
+    /// For each of `sinks`, the metadata field that named its destination (for refusals).
+    var destinationFields: [String] = []
     /// False: the default destinations skip this team's requests.
     public var defaultSinks: Bool?
     /// Nil: the gateway-wide `capture_content`.
@@ -22,11 +25,12 @@ public struct TeamTraceSettings: Sendable {
 
     /// The settings in a team's metadata. `logging` is LiteLLM's list of team callbacks:
     /// `{"callback_name": "langfuse", "callback_type": "success|failure|success_and_failure",
-    /// "callback_vars": {"langfuse_public_key": …}}`. A value `os.environ/NAME` is read from the
-    /// environment; the gateway's own variables are never used as a team's credentials.
-    public static func parse(teamID: String, metadata: JSONObject, environment: [String: String]) throws(Problem)
-        -> TeamTraceSettings
-    {
+    /// "callback_vars": {"langfuse_public_key": …}}`. Metadata is set through the admin API, so it
+    /// may not read the gateway's environment: a value `os.environ/NAME` is refused, with the same
+    /// words whether or not the variable exists (the answer must not tell which ones do), and the
+    /// gateway's own variables are never used as a team's credentials. (Team settings written in
+    /// the config file, `default_team_settings`, are the operator's and may use `os.environ/`.)
+    public static func parse(teamID: String, metadata: JSONObject) throws(Problem) -> TeamTraceSettings {
         var settings = TeamTraceSettings()
         for key in ["default_sinks", "capture_content", "redact_emails"] {
             guard let value = metadata[key], !value.isNull else { continue }
@@ -51,20 +55,22 @@ public struct TeamTraceSettings: Sendable {
             }
             var values: [String: String] = [:]
             for (key, value) in (entry["callback_vars"]?.objectValue ?? JSONObject()).members {
-                guard var text = value.stringValue ?? value.intValue.map(String.init) else { continue }
-                if text.hasPrefix("os.environ/") {
-                    let variable = String(text.dropFirst("os.environ/".count))
-                    guard let resolved = environment[variable] else {
-                        throw .invalid("\(path).callback_vars.\(key)", "environment variable \(variable) is not set")
-                    }
-                    text = resolved
+                guard let text = value.stringValue ?? value.intValue.map(String.init) else { continue }
+                if text.trimmingCharacters(in: .whitespaces).lowercased().hasPrefix("os.environ/") {
+                    throw .invalid(
+                        "\(path).callback_vars.\(key)",
+                        "may not read the gateway's environment (os.environ/…): give the value itself")
                 }
                 values[key] = text
             }
             do throws(SinkConfig.Problem) {
-                settings.sinks.append(try SinkConfig.make(
+                let sink = try SinkConfig.make(
                     kind: kind, name: "team/\(teamID)/\(name)", values: values, environment: [:],
-                    route: .team(teamID, outcome: outcome), captureContent: true))
+                    route: .team(teamID, outcome: outcome), captureContent: true)
+                settings.sinks.append(sink)
+                // The key that carried the destination; none when the kind's default was used.
+                let key = values.keys.sorted().first { values[$0] == sink.destination }
+                settings.destinationFields.append(key.map { "\(path).callback_vars.\($0)" } ?? "\(path).callback_vars")
             } catch {
                 switch error {
                 case .missing(let what): throw .invalid("\(path).callback_vars", "\(what) is required")

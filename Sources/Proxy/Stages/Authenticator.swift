@@ -22,16 +22,28 @@ public struct Principal: Sendable {
 
     /// Stage 2 (per-key part): the model group this key asks for after its aliases, if its key,
     /// team and user all allow it.
-    func admit(model: String) throws(GatewayError) -> String {
-        guard let key else { return model }
-        let group = key.aliases[model] ?? model
-        for subject in limitSubjects
-        where !subject.models.isEmpty && !subject.models.contains(group) && !subject.models.contains(model) {
+    func admit(model: String, param: String = "model") throws(GatewayError) -> String {
+        let group = key?.aliases[model] ?? model
+        if let subject = refusing(group, requested: model) {
             throw GatewayError(status: 403, type: "permission_denied",
-                message: "This \(subject.kind) may not use the model '\(model)'.", param: "model", code: "model_not_allowed",
+                message: "This \(subject.kind) may not use the model '\(model)'.", param: param, code: "model_not_allowed",
                 errorType: "model_not_allowed")
         }
         return group
+    }
+
+    /// Whether every allow-list binding this caller lets it use `group` (asked for as `requested`).
+    /// Checked again for each fallback group, so a fallback never reaches a group the caller may
+    /// not use.
+    func allows(_ group: String, requested: String? = nil) -> Bool {
+        refusing(group, requested: requested ?? group) == nil
+    }
+
+    private func refusing(_ group: String, requested: String) -> LimitSubject? {
+        guard key != nil else { return nil }
+        return limitSubjects.first {
+            !$0.models.isEmpty && !$0.models.contains(group) && !$0.models.contains(requested)
+        }
     }
 }
 
@@ -40,10 +52,18 @@ public struct Principal: Sendable {
 public struct Authenticator: Sendable {
     let masterDigest: KeyDigest?
     let store: (any GatewayStore)?
+    /// Kept here because the authenticator is what the request path and every admin endpoint
+    /// share, and it is where budgets reset (lazily), which the gauges must hear about.
+    public let budgetGauges: BudgetGauges
 
-    public init(masterKey: String?, store: (any GatewayStore)?) {
+    /// How telemetry names the master key, in place of its digest: master keys are chosen by
+    /// people, and an unsalted SHA-256 of one in every sink and ledger row invites a guess.
+    public static let masterKeyName = "master"
+
+    public init(masterKey: String?, store: (any GatewayStore)?, budgetGauges: BudgetGauges = BudgetGauges()) {
         masterDigest = masterKey.flatMap { $0.isEmpty ? nil : KeyDigest(key: $0) }
         self.store = store
+        self.budgetGauges = budgetGauges
     }
 
     public var isOpen: Bool { masterDigest == nil }
@@ -60,7 +80,7 @@ public struct Authenticator: Sendable {
             throw .authentication("No API key provided. Send 'Authorization: Bearer <key>' or an 'x-api-key' header.")
         }
         if digest.matches(masterDigest) {
-            return Principal(caller: Caller(keyHash: digest.hex, keyAlias: "master"), isMaster: true)
+            return Principal(caller: Caller(keyHash: Self.masterKeyName, keyAlias: Self.masterKeyName), isMaster: true)
         }
         guard let store, let key = try await fresh(.key, id: digest.hex, now: now, { try await store.key(token: $0) })
         else { throw .authentication("Invalid API key.") }
@@ -100,7 +120,7 @@ public struct Authenticator: Sendable {
 
     /// The record, with its budget reset first when its period has ended. Budgets reset lazily, on
     /// first use after the period; the store makes a reset happen once even when requests race.
-    private func fresh<Record: LimitedRecord & Sendable>(
+    private func fresh<Record: BudgetedRecord>(
         _ owner: BudgetOwner, id: String, now: Double, _ fetch: (String) async throws -> Record?
     ) async throws(GatewayError) -> Record? {
         guard let store else { return nil }
@@ -110,7 +130,9 @@ public struct Authenticator: Sendable {
                 let period = record.budgetDuration.flatMap(DurationText.seconds)
             else { return record }
             _ = try await store.resetBudget(of: owner, id: id, dueBy: now, next: now + period)
-            return try await fetch(id)
+            let reset = try await fetch(id)
+            reset.map(budgetGauges.refreshed)
+            return reset
         } catch {
             throw AdminInput.storeError
         }

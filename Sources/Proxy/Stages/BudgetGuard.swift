@@ -26,19 +26,31 @@ public final class BudgetGuard: Sendable {
         let budgeted = subjects.filter { $0.maxBudget != nil }
         guard !budgeted.isEmpty else { return nil }
         let exhausted = reserved.withLock { reserved -> LimitSubject? in
-            if let spent = budgeted.first(where: { $0.spend + reserved[$0.id, default: 0] >= $0.maxBudget ?? .infinity }) {
-                return spent
-            }
+            if let spent = Self.firstSpent(budgeted, reserved: reserved) { return spent }
             for subject in budgeted { reserved[subject.id, default: 0] += estimate }
             return nil
         }
-        if let exhausted {
-            throw GatewayError(
-                status: 400, type: "budget_exceeded",
-                message: "This \(exhausted.kind) has reached its budget of \(exhausted.maxBudget ?? 0) USD.",
-                code: "budget_exceeded", errorType: "budget_exceeded")
-        }
+        if let exhausted { throw Self.refusal(exhausted) }
         return Reservation(subjects: budgeted.map(\.id), amount: estimate)
+    }
+
+    /// Refuses a caller whose budget is already spent, before the gateway reads or parses its
+    /// request: a spent key must not be able to make the gateway do expensive work.
+    func refuseIfSpent(_ subjects: [LimitSubject]) throws(GatewayError) {
+        let budgeted = subjects.filter { $0.maxBudget != nil }
+        guard !budgeted.isEmpty else { return }
+        if let exhausted = reserved.withLock({ Self.firstSpent(budgeted, reserved: $0) }) { throw Self.refusal(exhausted) }
+    }
+
+    private static func firstSpent(_ budgeted: [LimitSubject], reserved: [String: Double]) -> LimitSubject? {
+        budgeted.first { $0.spend + reserved[$0.id, default: 0] >= $0.maxBudget ?? .infinity }
+    }
+
+    private static func refusal(_ exhausted: LimitSubject) -> GatewayError {
+        GatewayError(
+            status: 400, type: "budget_exceeded",
+            message: "This \(exhausted.kind) has reached its budget of \(exhausted.maxBudget ?? 0) USD.",
+            code: "budget_exceeded", errorType: "budget_exceeded")
     }
 
     func release(_ reservation: Reservation) {

@@ -52,7 +52,9 @@ public final class Cooldowns: Sendable {
             let trips = Self.immediate.contains(error.status) || entry.failures.count > settings.allowedFails
             if trips && !cooling {
                 let asked = error.headers["retry-after"].flatMap { RetryAfter.parse($0) }
-                entry.coolingUntil = now + (asked.map { Double($0.components.seconds) } ?? settings.cooldownTime)
+                // `RetryAfter.parse` clamps the upstream's ask to a day; the configured time is held to the same.
+                let seconds = asked.map { Double($0.components.seconds) } ?? min(settings.cooldownTime, 86_400)
+                entry.coolingUntil = now + seconds
                 entry.cooldowns += 1
                 entry.failures = []
             }

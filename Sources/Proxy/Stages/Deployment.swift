@@ -1,3 +1,4 @@
+import Sinks
 import Telemetry
 
 /// A configured deployment made ready to call: its adapter, transport and price.
@@ -122,6 +123,9 @@ public struct ModelRouter: Sendable {
         return String(name.dropFirst(prefix.count).dropLast(suffix.count))
     }
 
+    /// A group's deployments, in config order (none for an unknown group).
+    public func deployments(of group: String) -> [Deployment] { groups[group] ?? [] }
+
     /// Every deployment, by model group, for health reporting.
     public var deployments: [Deployment] { groups.keys.sorted().flatMap { groups[$0] ?? [] } }
 
@@ -159,10 +163,25 @@ public struct ModelRouter: Sendable {
         let order = random.use { random in
             levels.flatMap { strategy.rank($0.members, keys: keys, load: snapshot, needed: numRetries + 1, random: &random) }
         }
-        let plan = (0...numRetries).map { group[order[$0 % order.count]] }
-        guard let requestedModel, let captured = Self.capture(requestedModel, in: modelGroup) else { return plan }
-        return plan.map { $0.config.model.contains("*") ? $0.specialised(to: captured, priceBook: priceBook) : $0 }
+        var plan = (0...numRetries).map { group[order[$0 % order.count]] }
+        if let requestedModel, let captured = Self.capture(requestedModel, in: modelGroup) {
+            plan = plan.map { $0.config.model.contains("*") ? $0.specialised(to: captured, priceBook: priceBook) : $0 }
+        }
+        return try Self.priced(plan, model: requestedModel ?? modelGroup)
     }
+
+    /// The plan without the deployments that must be priced and are not
+    /// (`spanway_settings.require_price`); when none is left, a 400 naming `model`, before any
+    /// upstream is called.
+    static func priced(_ plan: [Deployment], model: String) throws(GatewayError) -> [Deployment] {
+        let kept = plan.filter { !$0.config.requirePrice || $0.price != nil }
+        guard kept.isEmpty, !plan.isEmpty else { return kept }
+        throw .invalidRequest(
+            "No price is known for the model '\(model)', and this gateway refuses requests it cannot price (spanway_settings.require_price).",
+            param: "model", code: unpricedCode)
+    }
+
+    static let unpricedCode = "model_not_priced"
 
     static func tagged(_ all: Range<Int>, keys: RoutingStrategy.GroupKeys, tags: [String], modelGroup: String)
         throws(GatewayError) -> [Int]
@@ -182,10 +201,12 @@ public struct ModelRouter: Sendable {
     static let allCoolingDownCode = "no_healthy_deployment"
 
     static func allCoolingDown(_ group: String, retryAfter seconds: Double) throws(GatewayError) -> Never {
+        // Clamped: `Int(Double)` traps on the huge values a bad `cooldown_time` would give.
+        let wait = OutsideNumber.int(seconds, clampedTo: 1...86_400) ?? 1
         throw GatewayError(
             status: 503, type: "api_error",
-            message: "Every deployment of '\(group)' is cooling down after failures; try again in \(Int(seconds.rounded(.up))) s.",
-            code: allCoolingDownCode, headers: ["retry-after": String(max(1, Int(seconds.rounded(.up))))],
+            message: "Every deployment of '\(group)' is cooling down after failures; try again in \(wait) s.",
+            code: allCoolingDownCode, headers: ["retry-after": String(wait)],
             errorType: allCoolingDownCode)
     }
 }

@@ -81,28 +81,35 @@ public final class Exchange: Sendable {
         }
     }
 
-    /// Captures the prompt, when content capture is on for this request.
+    /// Captures the prompt, when content capture is on for this request. It is redacted after
+    /// the request settles, off the request path (`RedactionQueue`), before any sink sees it.
     func captureInput(_ input: JSONValue?) {
         state.withLock { state in
-            guard let redactor = state.redactor, let input else { return }
-            state.summary.content = CapturedContent(input: redactor.redact(input), output: nil)
+            guard state.redactor != nil, let input else { return }
+            state.summary.content = CapturedContent(input: input, output: nil)
         }
     }
 
     /// Captures the answer's messages, when content capture is on; `make` runs only then.
     func captureOutput(_ make: () -> JSONValue?) {
         state.withLock { state in
-            guard let redactor = state.redactor, let output = make() else { return }
+            guard state.redactor != nil, let output = make() else { return }
             var content = state.summary.content ?? CapturedContent(input: nil, output: nil)
-            content.output = redactor.redact(output)
+            content.output = output
             state.summary.content = content
         }
     }
 
     var capturesContent: Bool { state.withLock { $0.redactor != nil } }
 
-    /// Opens the CLIENT span for one upstream call.
-    func beginAttempt(_ deployment: Deployment, number: Int, fallbackDepth: Int = 0, request: OpenAIRequest) -> Attempt {
+    /// What captured content must be redacted with before it leaves the gateway.
+    var redactor: ContentRedactor? { state.withLock { $0.redactor } }
+
+    /// Opens the CLIENT span for one upstream call. `group` is the model group being tried (a
+    /// fallback's, after the requested one failed): the request is recorded as served by it.
+    func beginAttempt(
+        _ deployment: Deployment, group: String, number: Int, fallbackDepth: Int = 0, request: OpenAIRequest
+    ) -> Attempt {
         let operation = request.operation.rawValue
         let span = server.child(name: "\(operation) \(deployment.config.model)", kind: .client)
         let caller = state.withLock { $0.summary.caller }
@@ -112,7 +119,7 @@ public final class Exchange: Sendable {
             (AttributeName.requestModel, .string(deployment.config.model)),
             (AttributeName.serverAddress, deployment.serverAddress.map(AttributeValue.string)),
             (AttributeName.serverPort, deployment.serverPort.map { .int(Int64($0)) }),
-            (AttributeName.modelGroup, .string(deployment.config.modelName)),
+            (AttributeName.modelGroup, .string(group)),
             (AttributeName.deploymentID, .string(deployment.config.id)),
             (AttributeName.attempt, .int(Int64(number))),
             (AttributeName.fallbackDepth, .int(Int64(fallbackDepth))),
@@ -120,7 +127,9 @@ public final class Exchange: Sendable {
         attributes += request.spanAttributes
         attributes += Self.callerAttributes(caller)
         span.setAttributes(attributes)
+        server[attribute: AttributeName.modelGroup] = .string(group)
         state.withLock {
+            $0.summary.modelGroup = group
             $0.summary.attempts = number
             $0.summary.deploymentID = deployment.config.id
             $0.summary.provider = deployment.adapter.genAIProviderName
@@ -135,6 +144,7 @@ public final class Exchange: Sendable {
             state.upstreamTime += upstreamTime
             if let outcome {
                 state.summary.usage = outcome.usage
+                state.summary.usageEstimated = outcome.usageEstimated
                 state.summary.costUSD = outcome.cost
                 state.summary.responseModel = outcome.responseModel
                 state.summary.timeToFirstChunkSeconds = outcome.timeToFirstChunk?.seconds
@@ -179,8 +189,9 @@ public final class Exchange: Sendable {
             (AttributeName.errorType, errorType.map(AttributeValue.string)),
         ]
         if clientDisconnected { attributes.append((AttributeName.clientDisconnected, .bool(true))) }
-        let summaryAttempts = state.withLock { $0.summary.attempts }
+        let (summaryAttempts, estimated) = state.withLock { ($0.summary.attempts, $0.summary.usageEstimated) }
         if summaryAttempts > 0 { attributes.append((AttributeName.attempts, .int(Int64(summaryAttempts)))) }
+        if estimated { attributes.append((AttributeName.usageEstimated, .bool(true))) }
         server.setAttributes(attributes)
         if let errorType { server.setStatus(.error(message: error?.message ?? errorType)) }
         let serverData = server.end(at: end)
@@ -212,6 +223,7 @@ public final class Exchange: Sendable {
 final class Attempt: Sendable {
     struct Outcome: Sendable {
         var usage: Usage?
+        var usageEstimated = false
         var cost: Double?
         var responseModel: String?
         var timeToFirstChunk: Duration?
@@ -242,6 +254,24 @@ final class Attempt: Sendable {
     }
 
     func succeeded(_ reply: ProviderReply, cost: Double?) {
+        span.setAttributes(Self.replyAttributes(reply, cost: cost))
+        span.setStatus(.ok)
+        end(Outcome(
+            usage: reply.usage, cost: cost, responseModel: reply.responseModel,
+            timeToFirstChunk: firstChunkAt.withLock { $0 }.map { $0 - span.startInstant }))
+    }
+
+    /// An answer cut off part way (the client left, the stream ran out of time): a failure, but
+    /// what was used so far is charged. `estimated` says the gateway counted the usage itself.
+    func interrupted(_ error: GatewayError, reply: ProviderReply, cost: Double?, estimated: Bool) {
+        span.setAttributes(Self.replyAttributes(reply, cost: cost) + [(AttributeName.usageEstimated, estimated ? .bool(true) : nil)])
+        fail(error)
+        end(Outcome(
+            usage: reply.usage, usageEstimated: estimated, cost: cost, responseModel: reply.responseModel,
+            timeToFirstChunk: firstChunkAt.withLock { $0 }.map { $0 - span.startInstant }))
+    }
+
+    private static func replyAttributes(_ reply: ProviderReply, cost: Double?) -> [(String, AttributeValue?)] {
         var attributes: [(String, AttributeValue?)] = [
             (AttributeName.responseID, reply.responseID.map(AttributeValue.string)),
             (AttributeName.responseModel, reply.responseModel.map(AttributeValue.string)),
@@ -258,20 +288,20 @@ final class Attempt: Sendable {
                 (AttributeName.usageReasoningOutputTokens, usage.reasoningTokens > 0 ? .int(Int64(usage.reasoningTokens)) : nil),
             ]
         }
-        span.setAttributes(attributes)
-        span.setStatus(.ok)
-        end(Outcome(
-            usage: reply.usage, cost: cost, responseModel: reply.responseModel,
-            timeToFirstChunk: firstChunkAt.withLock { $0 }.map { $0 - span.startInstant }))
+        return attributes
     }
 
     func failed(_ error: GatewayError) {
+        fail(error)
+        end(nil)
+    }
+
+    private func fail(_ error: GatewayError) {
         span.setAttributes([
             (AttributeName.errorType, .string(error.errorType)),
             (AttributeName.httpResponseStatusCode, .int(Int64(error.status))),
         ])
         span.setStatus(.error(message: error.message))
-        end(nil)
     }
 
     private func end(_ outcome: Outcome?) {

@@ -16,6 +16,13 @@ public struct Fallbacks: Sendable, Equatable {
         public var disabled = false
     }
 
+    /// A request's fallback names resolved to the groups it may use (names it may not use, or
+    /// that name no group, are absent).
+    public struct Resolved: Sendable {
+        public var override: Override
+        public var groups: [String: String]
+    }
+
     /// The groups to try next after `group` failed with `error`, in order.
     public func targets(after group: String, error: GatewayError, override: Override) -> [String] {
         guard !override.disabled else { return [] }
@@ -23,6 +30,13 @@ public struct Fallbacks: Sendable, Equatable {
         if error.isContentPolicyViolation { return contentPolicy[group] ?? [] }
         guard Self.isProvidersFault(error) else { return [] }
         return override.groups ?? general[group] ?? defaults
+    }
+
+    /// Every group a request for `group` might fall back to, whatever the failure: what the budget
+    /// estimate and the access check must cover.
+    public func candidates(after group: String, override: Override) -> [String] {
+        guard !override.disabled else { return [] }
+        return (contextWindow[group] ?? []) + (contentPolicy[group] ?? []) + (override.groups ?? general[group] ?? defaults)
     }
 
     /// The `reason` label of `spanway_fallbacks_total`: which list was used.

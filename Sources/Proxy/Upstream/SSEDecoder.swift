@@ -12,18 +12,30 @@ public struct SSEEvent: Sendable, Equatable {
 public struct SSEDecoder: Sendable {
     /// A single line longer than this is refused, so a hostile upstream cannot grow memory forever.
     public static let maxLineLength = 16 * 1024 * 1024
+    /// One event's `data` (all its lines, joined) may not grow past this: without it an upstream
+    /// could send `data:` lines, each under the line bound, and never the blank line that ends
+    /// the event.
+    public static let defaultMaxEventSize = 16 * 1024 * 1024
     static let lineTooLong = GatewayError.badUpstreamResponse("The upstream stream has a line longer than the gateway accepts.")
+    static let eventTooLarge = GatewayError.badUpstreamResponse(
+        "The upstream stream sent an event larger than the gateway accepts.")
 
+    public let maxLineLength: Int
+    public let maxEventSize: Int
     private var line: [UInt8] = []
     private var data: [UInt8] = []
     private var hasData = false
     private var event: String?
     private var skipLeadingLF = false
 
-    public init() {}
+    public init(maxLineLength: Int = SSEDecoder.maxLineLength, maxEventSize: Int = SSEDecoder.defaultMaxEventSize) {
+        self.maxLineLength = maxLineLength
+        self.maxEventSize = maxEventSize
+    }
 
     /// Feeds bytes; returns the events completed by them.
-    /// An over-long line is the upstream's fault: a 502, never unbounded memory.
+    /// An over-long line or event is the upstream's fault: a 502 (or a stream error once the
+    /// response has started), never unbounded memory.
     public mutating func feed(_ bytes: some Sequence<UInt8>) throws(GatewayError) -> [SSEEvent] {
         var events: [SSEEvent] = []
         for byte in bytes {
@@ -38,7 +50,10 @@ public struct SSEDecoder: Sendable {
                 skipLeadingLF = true
                 if let e = endLine() { events.append(e) }
             default:
-                guard line.count < Self.maxLineLength else { throw Self.lineTooLong }
+                guard line.count < maxLineLength else { throw Self.lineTooLong }
+                // The pending line may still become data, so it counts against the event too;
+                // checked here, `finish()` can never go past the bound either.
+                guard data.count + line.count < maxEventSize else { throw Self.eventTooLarge }
                 line.append(byte)
             }
         }

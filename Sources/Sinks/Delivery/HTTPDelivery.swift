@@ -75,6 +75,14 @@ public final class HTTPDelivery: Sendable {
                 let asked = inspect?(response.status.code, response.headers)
                 if (200..<300).contains(response.status.code) { return .delivered(status: response.status.code, body: answer) }
                 failures.add(1, ordering: .relaxed)
+                if (300..<400).contains(response.status.code) {
+                    // Clients are built not to follow redirects (they would re-send the sink's
+                    // credentials to wherever the answer points), so a redirect is a failed delivery.
+                    logger.warning(
+                        "sink answered with a redirect, which is not followed",
+                        metadata: ["sink": "\(sink)", "status": "\(response.status.code)"])
+                    return .rejected(status: response.status.code)
+                }
                 guard Self.retryableStatuses.contains(response.status.code) else {
                     logger.warning(
                         "sink rejected a batch", metadata: ["sink": "\(sink)", "status": "\(response.status.code)"])

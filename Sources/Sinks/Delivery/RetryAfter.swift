@@ -5,14 +5,15 @@ import Darwin
 #endif
 
 /// The `Retry-After` header: delay-seconds or an HTTP-date (IMF-fixdate, the form senders must use).
+/// The header comes from outside: NaN, infinities and negatives are ignored, waits longer than
+/// `OutsideNumber.maximumWait` (a day) are clamped to it, and out-of-range dates are ignored.
 public enum RetryAfter {
     public static func parse(_ value: String, nowSeconds: Int = Int(time(nil))) -> Duration? {
         let trimmed = value.trimmingSpaces
-        if let seconds = Double(trimmed) {
-            return seconds >= 0 && seconds.isFinite ? .milliseconds(Int64(seconds * 1000)) : nil
-        }
+        if let seconds = Double(trimmed) { return OutsideNumber.duration(seconds: seconds) }
         guard let date = parseIMFFixdate(trimmed) else { return nil }
-        return .seconds(max(0, date - nowSeconds))
+        // Both sides are bounded (years 1900...9999, a clock), so the difference cannot overflow.
+        return OutsideNumber.duration(seconds: Double(max(0, date - nowSeconds)))
     }
 
     /// `Sun, 06 Nov 1994 08:49:37 GMT` to seconds since the epoch.
@@ -25,7 +26,10 @@ public enum RetryAfter {
             let year = Int(parts[3])
         else { return nil }
         let clock = parts[4].split(separator: ":").compactMap { Int($0) }
-        guard clock.count == 3 else { return nil }
+        // Ranges first: `Int32(year - 1900)` and friends trap on out-of-range values.
+        guard clock.count == 3, (1900...9999).contains(year), (1...31).contains(day), (0...23).contains(clock[0]),
+            (0...59).contains(clock[1]), (0...60).contains(clock[2])
+        else { return nil }
         var tm = tm()
         tm.tm_year = Int32(year - 1900)
         tm.tm_mon = Int32(month)

@@ -15,5 +15,6 @@ extension SpendRow {
             outputTokens: usage.outputTokens, cacheReadTokens: usage.cacheReadTokens,
             cacheCreationTokens: usage.cacheCreationTokens, reasoningTokens: usage.reasoningTokens,
             spend: s.costUSD ?? 0, statusCode: s.statusCode, errorType: s.errorType)
+        self.usageEstimated = s.usageEstimated
     }
 }

@@ -4,7 +4,7 @@ import Telemetry
 
 /// Prometheus metrics, updated in place for each finished request and rendered by `GET /metrics`.
 /// Every label comes from a bounded set (configured groups, providers, teams, key aliases, status
-/// codes); request ids, user ids and prompts never become labels.
+/// codes); request ids, user ids, key digests and prompts never become labels.
 public final class PrometheusSink: SpanObserver, Sendable {
     /// OpenTelemetry GenAI semantic-convention buckets (v1.41), used exactly.
     public static let durationBuckets: [Double] = [
@@ -18,19 +18,24 @@ public final class PrometheusSink: SpanObserver, Sendable {
         0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
     ]
 
-    /// A budget at scrape time: its scope (`key`, `team`, `user`), the id within it (a key's
-    /// token, a team's or user's id) and what is left of it this period.
+    /// A budget at scrape time: its scope (`key`, `team`, `organization`), its name within it (a
+    /// key's alias, a team's or organisation's alias or id; never a key digest or a user id) and
+    /// what is left of it this period.
     public struct BudgetFigure: Sendable, Hashable {
         public var scope: String
-        public var id: String
+        public var name: String
         public var remaining: Double
 
-        public init(scope: String, id: String, remaining: Double) {
+        public init(scope: String, name: String, remaining: Double) {
             self.scope = scope
-            self.id = id
+            self.name = name
             self.remaining = remaining
         }
     }
+
+    /// `key_alias` of a key that has none. A fixed value, so that unaliased keys add up to one
+    /// series instead of one per key (their digests would be unbounded, and linkable).
+    public static let unaliasedKey = "unaliased"
 
     /// A deployment at scrape time: whether it is cooling down, and how often it has been.
     public struct DeploymentFigure: Sendable, Hashable {
@@ -88,7 +93,8 @@ public final class PrometheusSink: SpanObserver, Sendable {
         let modelGroup = s.modelGroup ?? ""
         let provider = s.provider ?? ""
         let team = s.caller.teamAlias ?? s.caller.teamID ?? ""
-        let keyAlias = s.caller.keyAlias ?? ""
+        // A refused request has no key at all; that stays "", unlike a key without an alias.
+        let keyAlias = s.caller.keyAlias ?? (s.caller.keyHash == nil ? "" : Self.unaliasedKey)
         let owner = [("model_group", modelGroup), ("provider", provider), ("team", team), ("key_alias", keyAlias)]
 
         counter("requests", Self.requests, owner + [("status_code", String(s.statusCode))]).increment()
@@ -127,12 +133,20 @@ public final class PrometheusSink: SpanObserver, Sendable {
         if let cost = s.costUSD, cost > 0 {
             counter("spend", Self.spend, owner).increment(by: cost)
         }
+        // An answer with usage but no cost had no price (a cost of 0 is a price: a free model).
+        if s.succeeded, s.usage != nil, s.costUSD == nil {
+            counter("unpriced", Self.unpriced, [("model_group", modelGroup)]).increment()
+        }
     }
 
-    /// The text exposition (format 0.0.4), with the sink-delivery figures taken from `sinks`.
-    public func render(sinks: [SinkStats], budgets: [BudgetFigure] = [], deployments: [DeploymentFigure] = []) -> [UInt8] {
+    /// The text exposition (format 0.0.4), with the sink-delivery figures taken from `sinks`, and
+    /// `exhausted`: how many budgets of each scope are spent (users and unaliased keys included,
+    /// which have no series of their own).
+    public func render(
+        sinks: [SinkStats], budgets: [BudgetFigure] = [], exhausted: [String: Int] = [:], deployments: [DeploymentFigure] = []
+    ) -> [UInt8] {
         scrapeLock.withLock { previousBudgets in
-            let current = budgets.map { [("scope", $0.scope), ("id", $0.id)] }
+            let current = budgets.map { [("scope", $0.scope), ("name", $0.name)] }
             for labels in previousBudgets where !current.contains(where: { $0.elementsEqual(labels, by: ==) }) {
                 registry.unregisterGauge(registry.makeGauge(descriptor: Self.budgetRemaining, labels: labels))
             }
@@ -140,6 +154,9 @@ public final class PrometheusSink: SpanObserver, Sendable {
                 registry.makeGauge(descriptor: Self.budgetRemaining, labels: labels).set(figure.remaining)
             }
             previousBudgets = current
+            for (scope, count) in exhausted {
+                registry.makeGauge(descriptor: Self.budgetsExhausted, labels: [("scope", scope)]).set(Double(count))
+            }
             for figure in deployments {
                 let labels = [("model_group", figure.modelGroup), ("deployment", figure.deployment)]
                 registry.makeGauge(descriptor: Self.deploymentState, labels: labels).set(figure.coolingDown ? 1.0 : 0.0)
@@ -224,7 +241,17 @@ public final class PrometheusSink: SpanObserver, Sendable {
     static var budgetRemaining: MetricNameDescriptor {
         MetricNameDescriptor(
             namespace: "spanway", metricName: "budget_remaining_usd", unitName: "",
-            helpText: "Budget left this period (max_budget minus spend; negative when overspent), per budgeted key, team or user.")
+            helpText: "Budget left this period (max_budget minus spend; negative when overspent), per aliased key, team or organization.")
+    }
+    static var budgetsExhausted: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "spanway", metricName: "budgets_exhausted", unitName: "",
+            helpText: "Budgets spent to their max_budget, by scope (key, team, user, organization).")
+    }
+    static var unpriced: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "spanway", metricName: "unpriced_requests", unitName: "total",
+            helpText: "Answered requests with token usage but no known price (their cost counted as 0), by model group.")
     }
     static var deploymentState: MetricNameDescriptor {
         MetricNameDescriptor(

@@ -26,11 +26,10 @@ public enum SentryRateLimits {
         var longest: Duration?
         for entry in header.split(separator: ",") {
             let fields = entry.trimmingSpaces.split(separator: ":", omittingEmptySubsequences: false)
-            guard fields.count >= 2, let seconds = Double(fields[0].trimmingSpaces), seconds.isFinite, seconds >= 0
-            else { continue }
+            // NaN, infinities and negatives are skipped; a wait over a day is clamped to a day.
+            guard fields.count >= 2, let wait = OutsideNumber.duration(secondsText: fields[0]) else { continue }
             let categories = fields[1].split(separator: ";").map { $0.trimmingSpaces }
             guard categories.isEmpty || categories.contains(category) else { continue }
-            let wait = Duration.milliseconds(Int64(seconds * 1000))
             longest = max(longest ?? wait, wait)
         }
         return longest

@@ -28,6 +28,8 @@ public struct SpendRow: Sendable, Equatable, Codable, FetchableRecord, Persistab
     public var spend: Double
     public var statusCode: Int
     public var errorType: String?
+    /// The tokens were estimated by the gateway (an interrupted stream), not reported by the provider.
+    public var usageEstimated = false
 
     public init(
         requestID: String, traceID: String, startTime: Int64, endTime: Int64, keyHash: String? = nil,
@@ -83,5 +85,6 @@ public struct SpendRow: Sendable, Equatable, Codable, FetchableRecord, Persistab
         case spend
         case statusCode = "status_code"
         case errorType = "error_type"
+        case usageEstimated = "usage_estimated"
     }
 }

@@ -139,6 +139,9 @@ public final class SQLiteStore: GatewayStore {
         migrator.registerMigration("v6: soft budget on keys") { db in
             try db.alter(table: "keys") { t in t.add(column: "soft_budget", .double) }
         }
+        migrator.registerMigration("v7: estimated usage on spend rows") { db in
+            try db.alter(table: "spend_logs") { t in t.add(column: "usage_estimated", .boolean).notNull().defaults(to: false) }
+        }
         return migrator
     }
 

@@ -6,9 +6,25 @@ import Foundation
 /// a user can point at a newer file of the same format.
 public struct PriceBook: Sendable {
     public private(set) var prices: [String: ModelPrice]
+    /// Lower-cased name to the table's own spelling: clients write `GPT-4o` on wildcard routes,
+    /// and a miss would cost 0 without a word.
+    private var folded: [String: String]
 
     public init(prices: [String: ModelPrice] = [:]) {
         self.prices = prices
+        self.folded = Self.fold(prices)
+    }
+
+    /// An exact lower-case name wins over another spelling that folds to it; otherwise the
+    /// first in sorted order, so lookups do not depend on dictionary order.
+    private static func fold(_ prices: [String: ModelPrice]) -> [String: String] {
+        var folded: [String: String] = [:]
+        folded.reserveCapacity(prices.count)
+        for name in prices.keys.sorted() {
+            let lower = name.lowercased()
+            if folded[lower] == nil || name == lower { folded[lower] = name }
+        }
+        return folded
     }
 
     public enum LoadError: Error, CustomStringConvertible {
@@ -49,6 +65,7 @@ public struct PriceBook: Sendable {
                 mode: row["mode"]?.stringValue)
         }
         self.prices = prices
+        self.folded = Self.fold(prices)
     }
 
     public init(contentsOfFile path: String) throws(LoadError) {
@@ -78,17 +95,39 @@ public struct PriceBook: Sendable {
     }
 
     /// The price of `model` as served by `provider`: LiteLLM keys some rows `provider/model`
-    /// and others by the bare model name, so both are tried, most specific first.
+    /// and others by the bare model name, so both are tried, most specific first; a model that
+    /// repeats its provider's prefix (`openai/gpt-4o` on an `openai/*` route) is tried without it.
+    /// Exact spellings win; only then is case ignored (`mock/GPT-4o` finds `gpt-4o`).
     public func price(model: String, provider: String?) -> ModelPrice? {
-        if let provider, let price = prices["\(provider)/\(model)"] { return price }
-        if let price = prices[model] { return price }
-        if let slash = model.lastIndex(of: "/") {
-            return prices[String(model[model.index(after: slash)...])]
+        let names = Self.candidates(model: model, provider: provider)
+        for name in names { if let price = prices[name] { return price } }
+        for name in names {
+            if let spelled = folded[name.lowercased()], let price = prices[spelled] { return price }
         }
         return nil
     }
 
+    /// Names to look up, most specific first, each once.
+    static func candidates(model: String, provider: String?) -> [String] {
+        var bare = model
+        if let provider, !provider.isEmpty, model.lowercased().hasPrefix(provider.lowercased() + "/") {
+            bare = String(model.dropFirst(provider.count + 1))
+        }
+        var names: [String] = []
+        if let provider, !provider.isEmpty {
+            names.append("\(provider)/\(bare)")
+            names.append("\(provider.lowercased())/\(bare)")
+        }
+        names.append(model)
+        names.append(bare)
+        if let slash = bare.lastIndex(of: "/") { names.append(String(bare[bare.index(after: slash)...])) }
+        var seen = Set<String>()
+        return names.filter { !$0.isEmpty && seen.insert($0).inserted }
+    }
+
     public mutating func set(_ price: ModelPrice, for model: String) {
         prices[model] = price
+        let lower = model.lowercased()
+        if folded[lower] == nil || model == lower { folded[lower] = model }
     }
 }

@@ -2,17 +2,58 @@
 public struct JSONParseError: Error, Sendable, Equatable, CustomStringConvertible {
     public var offset: Int
     public var reason: String
+    /// The input may be valid JSON, but parsing it would pass one of `JSONParser.Limits`: the
+    /// caller may answer "too large" rather than "malformed".
+    public var limitExceeded: Bool
+
+    public init(offset: Int, reason: String, limitExceeded: Bool = false) {
+        self.offset = offset
+        self.reason = reason
+        self.limitExceeded = limitExceeded
+    }
+
     public var description: String { "\(reason) at byte \(offset)" }
 }
 
 public enum JSONParser {
+    /// What one parse may build. Input size alone does not bound the tree: `[[1],[1],...]` costs
+    /// about 16 bytes of heap per input byte, so a body the server accepts could still become a
+    /// tree of hundreds of megabytes. Each limit turns that into a `JSONParseError` instead.
+    public struct Limits: Sendable, Equatable {
+        /// Containers nested deeper than this are refused instead of risking the stack.
+        public var maxDepth: Int
+        /// Array elements plus object members, counted over the whole document.
+        public var maxElements: Int
+        /// The decoded UTF-8 length of any one string (keys included).
+        public var maxStringBytes: Int
+
+        public init(
+            maxDepth: Int = JSONParser.maxDepth, maxElements: Int = 1_000_000, maxStringBytes: Int = 32 * 1024 * 1024
+        ) {
+            self.maxDepth = maxDepth
+            self.maxElements = maxElements
+            self.maxStringBytes = maxStringBytes
+        }
+
+        /// Request bodies, config documents, stream events: a million elements is far beyond any
+        /// legitimate chat or embeddings request (OpenAI caps an embeddings request at 300k tokens),
+        /// and strings up to the gateway's default 32 MiB body limit (inline images).
+        public static let `default` = Limits()
+
+        /// Whole upstream answers, which the transport already caps at 64 MiB and which may
+        /// legitimately hold millions of numbers (2,048 embeddings of 3,072 floats each).
+        public static let upstreamResponse = Limits(maxElements: 8_000_000, maxStringBytes: 64 * 1024 * 1024)
+    }
+
     /// Nesting deeper than this is refused instead of risking the stack on hostile input.
     public static let maxDepth = 256
 
-    public static func parse(_ bytes: some Collection<UInt8>) throws(JSONParseError) -> JSONValue {
+    public static func parse(_ bytes: some Collection<UInt8>, limits: Limits = .default) throws(JSONParseError)
+        -> JSONValue
+    {
         let array = Array(bytes)
         return try array.withUnsafeBufferPointer { buffer throws(JSONParseError) -> JSONValue in
-            var reader = Reader(bytes: buffer)
+            var reader = Reader(bytes: buffer, limits: limits)
             reader.skipWhitespace()
             let value = try reader.parseValue(depth: 0)
             reader.skipWhitespace()
@@ -21,8 +62,8 @@ public enum JSONParser {
         }
     }
 
-    public static func parse(_ string: String) throws(JSONParseError) -> JSONValue {
-        try parse(Array(string.utf8))
+    public static func parse(_ string: String, limits: Limits = .default) throws(JSONParseError) -> JSONValue {
+        try parse(Array(string.utf8), limits: limits)
     }
 }
 
@@ -30,12 +71,38 @@ private let replacementScalar: Unicode.Scalar = "\u{FFFD}"
 
 private struct Reader {
     let bytes: UnsafeBufferPointer<UInt8>
+    let limits: JSONParser.Limits
     var index = 0
+    /// Array elements and object members so far, against `limits.maxElements`.
+    var elements = 0
 
     var atEnd: Bool { index >= bytes.count }
 
+    init(bytes: UnsafeBufferPointer<UInt8>, limits: JSONParser.Limits) {
+        self.bytes = bytes
+        self.limits = limits
+    }
+
     func error(_ reason: String) -> JSONParseError {
         JSONParseError(offset: index, reason: reason)
+    }
+
+    func limitError(_ reason: String) -> JSONParseError {
+        JSONParseError(offset: index, reason: reason, limitExceeded: true)
+    }
+
+    /// Called before each array element or object member is built.
+    mutating func countElement() throws(JSONParseError) {
+        elements += 1
+        guard elements <= limits.maxElements else {
+            throw limitError("more than \(limits.maxElements) array elements and object members")
+        }
+    }
+
+    func checkStringLength(_ length: Int) throws(JSONParseError) {
+        guard length <= limits.maxStringBytes else {
+            throw limitError("a string longer than \(limits.maxStringBytes) bytes")
+        }
     }
 
     mutating func skipWhitespace() {
@@ -48,7 +115,7 @@ private struct Reader {
     }
 
     mutating func parseValue(depth: Int) throws(JSONParseError) -> JSONValue {
-        guard depth < JSONParser.maxDepth else { throw error("nesting too deep") }
+        guard depth < limits.maxDepth else { throw limitError("nesting deeper than \(limits.maxDepth)") }
         guard index < bytes.count else { throw error("unexpected end of input") }
         switch bytes[index] {
         case UInt8(ascii: "{"): return try parseObject(depth: depth)
@@ -81,6 +148,7 @@ private struct Reader {
             return .object(JSONObject(members))
         }
         while true {
+            try countElement()
             skipWhitespace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else {
                 throw error("expected a string key")
@@ -115,6 +183,7 @@ private struct Reader {
             return .array(values)
         }
         while true {
+            try countElement()
             skipWhitespace()
             values.append(try parseValue(depth: depth + 1))
             skipWhitespace()
@@ -165,6 +234,7 @@ private struct Reader {
         while index < bytes.count {
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") {
+                try checkStringLength(index - start)
                 let slice = UnsafeBufferPointer(rebasing: bytes[start..<index])
                 index += 1
                 return try validated(slice, at: start)
@@ -178,6 +248,7 @@ private struct Reader {
             let byte = bytes[index]
             switch byte {
             case UInt8(ascii: "\""):
+                try checkStringLength(scalars.count)
                 index += 1
                 return try scalars.withUnsafeBufferPointer { buffer throws(JSONParseError) -> String in
                     try validated(buffer, at: start)
@@ -240,7 +311,12 @@ private struct Reader {
             else { return replacementScalar }
             index += 2
             let second = try parseHex4()
-            guard (0xDC00...0xDFFF).contains(second) else { return replacementScalar }
+            guard (0xDC00...0xDFFF).contains(second) else {
+                // A lone high surrogate: only it is replaced; the escape after it is its own
+                // character (`\ud800\u0041` is U+FFFD then `A`), so step back and read it again.
+                index -= 6
+                return replacementScalar
+            }
             let combined = 0x10000 + ((first - 0xD800) << 10) + (second - 0xDC00)
             return Unicode.Scalar(combined) ?? replacementScalar
         }

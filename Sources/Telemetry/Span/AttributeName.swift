@@ -46,5 +46,7 @@ public enum AttributeName {
     public static let attempts = "spanway.attempts"
     public static let fallbackDepth = "spanway.fallback.depth"
     public static let clientDisconnected = "spanway.client.disconnected"
+    /// The usage was counted by the gateway (an interrupted stream), not reported by the provider.
+    public static let usageEstimated = "spanway.usage.estimated"
     public static let overhead = "spanway.overhead"
 }

@@ -44,6 +44,8 @@ public struct RequestSummary: Sendable {
     /// Time the gateway itself added: the whole request minus the time spent waiting on upstreams.
     public var overheadSeconds: Double
     public var clientDisconnected: Bool
+    /// `usage` was estimated by the gateway (a stream cut off before the provider reported it).
+    public var usageEstimated = false
     /// The end user the client named (OpenAI's `user` field); never a metric label.
     public var endUser: String?
     /// The conversation this request belongs to (`metadata.session_id` or `x-spanway-session-id`).

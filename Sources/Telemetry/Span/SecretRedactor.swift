@@ -5,32 +5,82 @@ public enum SecretRedactor {
     static let keyPrefixes = ["sk-", "sk_", "pk-", "pk_", "Bearer ", "bearer "]
 
     /// Replaces every known secret, then anything shaped like an API key or bearer token.
+    /// Linear in the text's length (times the number of secrets): it runs on untrusted text.
     public static func scrub(_ text: String, secrets: [String] = []) -> String {
-        var result = text
-        for secret in secrets where secret.count >= 4 {
-            result = result.replacing(secret, with: replacement)
+        var bytes = Array(text.utf8)
+        for secret in secrets where secret.utf8.count >= 4 {
+            bytes = replacingOccurrences(of: Array(secret.utf8), in: bytes)
         }
-        return scrubKeyShapes(result)
+        return String(decoding: scrubKeyShapes(bytes), as: UTF8.self)
     }
 
-    /// `sk-…`, `pk_…` and `Bearer …` followed by at least three key characters.
     static func scrubKeyShapes(_ text: String) -> String {
-        var out = ""
-        var rest = Substring(text)
-        while let (prefix, range) = keyPrefixes.compactMap({ p in rest.firstRange(of: p).map { (p, $0) } })
-            .min(by: { $0.1.lowerBound < $1.1.lowerBound })
-        {
-            out += rest[..<range.lowerBound]
-            let tail = rest[range.upperBound...]
-            let keyChars = tail.prefix { $0.isLetter || $0.isNumber || "-_.*".contains($0) }
-            if keyChars.count >= 3 {
-                out += prefix + replacement
-            } else {
-                out += prefix + keyChars
+        String(decoding: scrubKeyShapes(Array(text.utf8)), as: UTF8.self)
+    }
+
+    private static let prefixBytes = keyPrefixes.map { Array($0.utf8) }
+    private static let replacementBytes = Array(replacement.utf8)
+
+    /// `sk-…`, `pk_…` and `Bearer …` followed by at least three key characters, in one pass:
+    /// at each byte only the (short, fixed) prefixes are compared.
+    private static func scrubKeyShapes(_ bytes: [UInt8]) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count)
+        var index = 0
+        scan: while index < bytes.count {
+            for prefix in prefixBytes where matches(prefix, in: bytes, at: index) {
+                var end = index + prefix.count
+                while end < bytes.count, isKeyByte(bytes[end]) { end += 1 }
+                out += prefix
+                if end - (index + prefix.count) >= 3 {
+                    out += replacementBytes
+                } else {
+                    out += bytes[(index + prefix.count)..<end]
+                }
+                index = end
+                continue scan
             }
-            rest = tail[keyChars.endIndex...]
+            out.append(bytes[index])
+            index += 1
         }
-        return out + rest
+        return out
+    }
+
+    private static func matches(_ needle: [UInt8], in bytes: [UInt8], at index: Int) -> Bool {
+        guard bytes.count - index >= needle.count else { return false }
+        for offset in needle.indices where bytes[index + offset] != needle[offset] { return false }
+        return true
+    }
+
+    /// Letters and digits (any non-ASCII byte counts as a letter, as `Character.isLetter` would
+    /// for most scripts) and `-_.*`.
+    private static func isKeyByte(_ b: UInt8) -> Bool {
+        b >= 0x80 || isAlphanumeric(b) || b == UInt8(ascii: "-") || b == UInt8(ascii: "_") || b == UInt8(ascii: ".")
+            || b == UInt8(ascii: "*")
+    }
+
+    /// Every occurrence of `needle` replaced, left to right, without overlaps. A needle's first
+    /// byte is searched for and only there compared, so an adversarial text costs
+    /// O(text × needle) at worst with needles of a few dozen bytes.
+    private static func replacingOccurrences(of needle: [UInt8], in bytes: [UInt8]) -> [UInt8] {
+        guard let first = needle.first, bytes.count >= needle.count else { return bytes }
+        var out: [UInt8] = []
+        var index = 0
+        var copied = 0
+        while index <= bytes.count - needle.count {
+            if bytes[index] == first, matches(needle, in: bytes, at: index) {
+                if out.isEmpty { out.reserveCapacity(bytes.count) }
+                out += bytes[copied..<index]
+                out += replacementBytes
+                index += needle.count
+                copied = index
+            } else {
+                index += 1
+            }
+        }
+        guard copied > 0 else { return bytes }
+        out += bytes[copied...]
+        return out
     }
 
     public static let emailReplacement = "[redacted-email]"

@@ -49,7 +49,9 @@ public struct BedrockAdapter: ProviderAdapter {
             base = try Self.endpoint(region: region(for: deployment))
         }
         while base.hasSuffix("/") { base.removeLast() }
-        // One path segment, so `:` in versions and `/` in ARNs are encoded too.
+        // One path segment, so `:` in versions and `/` in ARNs are encoded too; `.` and `..`
+        // need no encoding, so they are refused.
+        try ModelPathSegment.check(Self.modelID(deployment.model), allowSlash: true)
         let modelPath = base + "/model/" + SigV4Signer.uriEncode(Self.modelID(deployment.model), keepSlash: false)
         var headers = HTTPHeaders.json(bearer: deployment.apiKey)
         switch request.operation {

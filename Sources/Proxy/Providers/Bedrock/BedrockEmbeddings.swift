@@ -56,7 +56,7 @@ enum BedrockEmbeddings {
     /// or, when embedding types were asked for, `{"embeddings":{"float":[[…]]}}`, with no token
     /// count in the body.
     static func parse(_ body: [UInt8], model: String, base64: Bool) throws(GatewayError) -> ProviderReply {
-        guard let json = try? JSONParser.parse(body) else {
+        guard let json = try? JSONParser.parse(body, limits: .upstreamResponse) else {
             throw .badUpstreamResponse("The upstream answered with a body that is not JSON.")
         }
         let vectors: [JSONValue]

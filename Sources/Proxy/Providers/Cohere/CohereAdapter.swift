@@ -121,7 +121,7 @@ public struct CohereAdapter: ProviderAdapter {
     }
 
     private func embeddingsReply(_ body: [UInt8], for request: OpenAIRequest) throws(GatewayError) -> ProviderReply {
-        guard let json = try? JSONParser.parse(body),
+        guard let json = try? JSONParser.parse(body, limits: .upstreamResponse),
             let vectors = json["embeddings"]?["float"]?.arrayValue ?? json["embeddings"]?.arrayValue
         else {
             throw .badUpstreamResponse("The upstream answered with a body that is not a Cohere embed response.")

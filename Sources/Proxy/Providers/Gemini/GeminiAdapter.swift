@@ -151,6 +151,8 @@ public struct GeminiAdapter: ProviderAdapter {
     static func modelID(_ deployment: DeploymentConfig) throws(GatewayError) -> String {
         var model = deployment.model
         if model.hasPrefix("models/") { model.removeFirst("models/".count) }
+        // A wildcard route's name is the client's: dot segments are its error (400), not the operator's.
+        try ModelPathSegment.check(model)
         guard Self.isPathSafe(model, extra: "._-@") else {
             throw Self.configError("The model id configured for '\(deployment.modelName)' is not a valid Gemini model id.")
         }

@@ -27,7 +27,7 @@ enum GeminiEmbeddings {
 
     /// Vertex counts tokens per input; AI Studio counts none, so its usage stays unknown.
     static func reply(_ body: [UInt8], for request: OpenAIRequest) throws(GatewayError) -> ProviderReply {
-        guard let json = try? JSONParser.parse(body), let object = json.objectValue else {
+        guard let json = try? JSONParser.parse(body, limits: .upstreamResponse), let object = json.objectValue else {
             throw .badUpstreamResponse("The upstream answered with a body that is not a Gemini embeddings response.")
         }
         let vectors: [JSONValue]

@@ -1,3 +1,4 @@
+import Sinks
 import Telemetry
 
 /// Google's error bodies (`google.rpc.Status` as JSON, providers.md §5.6) as the gateway's
@@ -46,13 +47,14 @@ enum GeminiError {
         return mapped
     }
 
-    /// `RetryInfo.retryDelay` (a protobuf Duration such as `"17s"` or `"0.5s"`) in whole seconds, rounded up.
+    /// `RetryInfo.retryDelay` (a protobuf Duration such as `"17s"` or `"0.5s"`) in whole seconds,
+    /// rounded up; NaN, infinities and negatives ignored, more than a day clamped to a day.
     static func retryDelaySeconds(_ details: [JSONValue]) -> String? {
         for detail in details where detail["@type"]?.stringValue?.hasSuffix("google.rpc.RetryInfo") == true {
             guard let text = detail["retryDelay"]?.stringValue, text.hasSuffix("s"),
-                let seconds = Double(text.dropLast()), seconds.isFinite, seconds >= 0
+                let wait = OutsideNumber.duration(secondsText: text.dropLast())
             else { continue }
-            return String(Int(seconds.rounded(.up)))
+            return String(OutsideNumber.wholeSeconds(wait))
         }
         return nil
     }

@@ -30,7 +30,7 @@ public struct OllamaAdapter: ProviderAdapter {
     }
 
     public func parseResponse(_ body: [UInt8], for request: OpenAIRequest) throws(GatewayError) -> ProviderReply {
-        guard let json = try? JSONParser.parse(body), let object = json.objectValue else {
+        guard let json = try? JSONParser.parse(body, limits: .upstreamResponse), let object = json.objectValue else {
             throw .badUpstreamResponse("The upstream answered with a body that is not a JSON object.")
         }
         if let error = object["error"]?.stringValue {
