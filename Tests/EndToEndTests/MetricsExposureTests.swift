@@ -157,6 +157,16 @@ import Testing
         }
     }
 
+    /// A stream's cost must stay nil (not 0) when there is no price, or it is not counted.
+    @Test func unpricedStreamsAreCountedToo() async throws {
+        try await Harness.with(config: Self.models) { h in
+            let streamed = try await h.chat("mock/no-such-model-anywhere", stream: true, includeUsage: true)
+            #expect(streamed.status == 200 && ssePayloads(streamed.text).last == "[DONE]")
+            let metrics = try await h.metrics()
+            #expect(metrics.contains(#"spanway_unpriced_requests_total{model_group="mock/*"} 1"#), "\(metrics)")
+        }
+    }
+
     @Test func requirePriceRefusesUnpricedModelsBeforeTheUpstream() async throws {
         try await Harness.with(config: Self.models + "spanway_settings: {require_price: true}") { h in
             let before = h.upstream.count

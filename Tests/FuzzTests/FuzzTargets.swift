@@ -22,7 +22,7 @@ enum FuzzTargets {
     /// Tight limits, so the limit paths are fuzzed too without building big trees.
     static let tightLimits = JSONParser.Limits(maxDepth: 8, maxElements: 40, maxStringBytes: 64)
 
-    static let json = FuzzTarget(name: "json", iterations: 12_000, tokens: jsonTokens) { input, rng in
+    static let json = FuzzTarget(name: "json", iterations: 40_000, tokens: jsonTokens) { input, rng in
         let value: JSONValue
         do throws(JSONParseError) {
             value = try JSONParser.parse(input)
@@ -75,12 +75,12 @@ enum FuzzTargets {
         "\"type\":\"function\"", "\"function\":{\"name\":\"f\",\"arguments\":\"{}\"}", "\"tool_calls\":",
     ]
 
-    static let chatRequest = FuzzTarget(name: "openai-chat-request", iterations: 2_500, tokens: requestTokens) {
+    static let chatRequest = FuzzTarget(name: "openai-chat-request", iterations: 20_000, tokens: requestTokens) {
         input, _ in try validateRequest(input, operation: .chat)
     }
 
     static let embeddingsRequest = FuzzTarget(
-        name: "openai-embeddings-request", iterations: 2_500, tokens: requestTokens
+        name: "openai-embeddings-request", iterations: 12_000, tokens: requestTokens
     ) { input, _ in try validateRequest(input, operation: .embeddings) }
 
     /// A request is either refused with a 400 or accepted; an accepted one survives a re-encode
@@ -115,7 +115,7 @@ enum FuzzTargets {
         "\n", "\r\n\r\n", "data: {\"a\":1}\n\n",
     ]
 
-    static let sse = FuzzTarget(name: "sse", iterations: 4_000, tokens: sseTokens) { input, rng in
+    static let sse = FuzzTarget(name: "sse", iterations: 20_000, tokens: sseTokens) { input, rng in
         // Small bounds half the time, so the bound checks themselves are fuzzed.
         let small = rng.chance(50)
         func decoder() -> SSEDecoder {
@@ -145,7 +145,7 @@ enum FuzzTargets {
         return wholeEvents != nil
     }
 
-    static let ndjson = FuzzTarget(name: "ndjson", iterations: 4_000, tokens: ["\n", "\r\n", "{\"done\":true}\n", " \t\n"]) {
+    static let ndjson = FuzzTarget(name: "ndjson", iterations: 20_000, tokens: ["\n", "\r\n", "{\"done\":true}\n", " \t\n"]) {
         input, rng in
         let small = rng.chance(50)
         var whole = small ? NDJSONDecoder(maxLineLength: 64) : NDJSONDecoder()
@@ -173,7 +173,7 @@ enum FuzzTargets {
     static let eventStreamTokens = [":message-type", ":event-type", "event", "exception", "contentBlockDelta", "messageStop", "metadata"]
 
     static let eventStream = FuzzTarget(
-        name: "aws-eventstream", iterations: 3_000, tokens: eventStreamTokens, maxLength: 64 * 1024,
+        name: "aws-eventstream", iterations: 2_000, tokens: eventStreamTokens, maxLength: 16 * 1024,
         fixup: fixEventStreamChecksums
     ) { input, rng in
         var whole = EventStreamDecoder()
@@ -224,7 +224,7 @@ enum FuzzTargets {
         "api_base: ", "master_key: ", "stream_timeout: ", "max_budget: ", "budget_duration: 1d", "cooldown_time: ",
     ]
 
-    static let yamlConfig = FuzzTarget(name: "yaml-config", iterations: 1_200, tokens: yamlTokens, maxLength: 8 * 1024) {
+    static let yamlConfig = FuzzTarget(name: "yaml-config", iterations: 6_000, tokens: yamlTokens, maxLength: 8 * 1024) {
         input, _ in
         let text = String(decoding: input, as: UTF8.self)
         let loader = ProviderCatalogue.configLoader(environment: ["FUZZ_KEY": "sk-fuzz-env-0123456789"])
@@ -238,7 +238,7 @@ enum FuzzTargets {
     }
 
     static let retryAfter = FuzzTarget(
-        name: "retry-after", iterations: 6_000,
+        name: "retry-after", iterations: 20_000,
         tokens: ["Sun, ", "06 Nov ", "1994 ", "08:49:37 ", "GMT", "Feb", "99999999999999999999", "-", "1e300", " ", "\t", ":"],
         maxLength: 256
     ) { input, _ in
@@ -352,7 +352,7 @@ enum FuzzTargets {
         operation: .embeddings, bytes: Array(#"{"model":"fuzz","input":["a","b"]}"#.utf8))
 
     static func response(_ provider: Provider) -> FuzzTarget {
-        FuzzTarget(name: "\(provider.name)-response", iterations: 1_300, tokens: jsonTokens + provider.responseTokens) {
+        FuzzTarget(name: "\(provider.name)-response", iterations: 8_000, tokens: jsonTokens + provider.responseTokens) {
             input, rng in
             var accepted = false
             let chat = chatRequests[rng.below(chatRequests.count)]
@@ -375,8 +375,8 @@ enum FuzzTargets {
 
     static func stream(_ provider: Provider) -> FuzzTarget {
         FuzzTarget(
-            name: "\(provider.name)-stream", iterations: 900, tokens: jsonTokens + sseTokens + provider.responseTokens,
-            maxLength: 32 * 1024, fixup: provider.binaryStream ? fixEventStreamChecksums : nil
+            name: "\(provider.name)-stream", iterations: 1_200, tokens: jsonTokens + sseTokens + provider.responseTokens,
+            maxLength: 4 * 1024, fixup: provider.binaryStream ? fixEventStreamChecksums : nil
         ) { input, rng in
             let request = chatRequests[rng.below(chatRequests.count)]
             func decode(_ pieces: [ArraySlice<UInt8>]) throws -> [StreamChunk]? {
@@ -409,7 +409,7 @@ enum FuzzTargets {
     /// Input: a status line, header lines, a blank line, the body (or just a body).
     static func error(_ provider: Provider) -> FuzzTarget {
         FuzzTarget(
-            name: "\(provider.name)-error", iterations: 1_300,
+            name: "\(provider.name)-error", iterations: 6_000,
             tokens: jsonTokens + provider.responseTokens + [
                 secret, awsSecret, "retry-after: ", "retry-after-ms: ", "x-amzn-errortype: ", "\n\n", "429\n",
             ]

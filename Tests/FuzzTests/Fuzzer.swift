@@ -218,12 +218,18 @@ struct FuzzTarget: Sendable {
         let slot = CrashGuard.claimSlot(name: name)
         defer { CrashGuard.releaseSlot(slot) }
         let count = FuzzSettings.iterations(iterations)
+        let started = ContinuousClock.now
+        var accepted = 0
+        defer {
+            print("fuzz \(name): \(count) inputs, \(accepted) accepted, \(ContinuousClock.now - started)")
+        }
         for iteration in 0..<count {
             var input = mutator.mutate(pool[rng.below(pool.count)], pool: pool)
             fixup?(&input, &rng)
             CrashGuard.record(input, in: slot)
             do {
                 if try check(input, &rng) {
+                    accepted += 1
                     if pool.count < poolLimit { pool.append(input) } else { pool[seeds.count + rng.below(256)] = input }
                 }
             } catch {

@@ -1,4 +1,5 @@
 import NIOHTTP1
+import Sinks
 import Telemetry
 import Testing
 
@@ -108,5 +109,40 @@ import Testing
         #expect(DurationText.seconds("99999999999999999999999s") == nil, "does not fit an Int")
         #expect(DurationText.seconds("9223372036854775807mo") == nil, "fits an Int, but is not a duration a budget has")
         #expect(DurationText.seconds("36500d") == 3_153_600_000.0)
+    }
+}
+
+/// Token counts from upstream usage objects are added together and summed per minute: extreme
+/// values must not make those additions trap.
+@Suite struct UpstreamTokenCountTests {
+    static let extremes = ["9223372036854775807", "-9223372036854775808", "-1", "9000000000000000"]
+
+    func json(_ text: String) throws -> JSONValue { try JSONParser.parse(Array(text.utf8)) }
+
+    @Test func everyAdaptersUsageStaysInRange() throws {
+        for value in Self.extremes {
+            let openAI = try #require(OpenAIAdapter.usage(try json(
+                #"{"prompt_tokens":\#(value),"completion_tokens":\#(value),"prompt_tokens_details":{"cached_tokens":\#(value)}}"#)))
+            let anthropic = try #require(AnthropicAdapter.usage(try json(
+                #"{"input_tokens":\#(value),"cache_read_input_tokens":\#(value),"cache_creation_input_tokens":\#(value),"output_tokens":\#(value)}"#)))
+            let bedrock = try #require(BedrockAdapter.usage(try json(
+                #"{"inputTokens":\#(value),"cacheReadInputTokens":\#(value),"cacheWriteInputTokens":\#(value),"outputTokens":\#(value)}"#)))
+            let gemini = try #require(GeminiResponse.usage(try json(
+                #"{"promptTokenCount":\#(value),"toolUsePromptTokenCount":\#(value),"candidatesTokenCount":\#(value),"thoughtsTokenCount":\#(value)}"#)))
+            for usage in [openAI, anthropic, bedrock, gemini] {
+                #expect(usage.totalTokens >= 0 && usage.totalTokens <= 8 * TokenCount.maximum, "\(value)")
+            }
+            let inbound = AnthropicInbound.usage(try json(#"{"prompt_tokens":\#(value),"prompt_tokens_details":{"cached_tokens":1}}"#))
+            #expect((inbound["input_tokens"]?.intValue ?? -1) >= 0, "\(value)")
+        }
+        #expect(OpenAIAdapter.usage(try json(#"{"prompt_tokens":12,"completion_tokens":3}"#))?.totalTokens == 15)
+    }
+
+    @Test func perMinuteTokenSumsSaturate() {
+        let load = DeploymentLoad()
+        for second in 0..<4 { load.used("d", tokens: .max, now: Double(second)) }
+        load.used("d", tokens: .min, now: 5)
+        #expect(OutsideNumber.saturatingSum(.max, 1) == .max && OutsideNumber.saturatingSum(.min, -1) == .min)
+        #expect(OutsideNumber.saturatingSum(2, 3) == 5)
     }
 }

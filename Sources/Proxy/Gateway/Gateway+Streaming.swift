@@ -36,7 +36,8 @@ extension Gateway {
                 let reply = relay.reply
                 switch (ending, watch.expired) {
                 case (.completed, _):
-                    let cost = reply.usage.flatMap { deployment.price?.cost(of: $0) } ?? 0
+                    // Nil when the deployment has no price: counted as unpriced, charged 0.
+                    let cost = reply.usage.flatMap { deployment.price?.cost(of: $0) }
                     exchange.captureOutput {
                         relay.capturedText.map { .array([.object(["role": "assistant", "content": .string($0)])]) }
                     }
@@ -44,7 +45,7 @@ extension Gateway {
                     await self.settle(exchange, status: 200)
                     // The last chunk goes out only after the ledger row is committed.
                     await watch.finalWrite(Array("data: [DONE]\n\n".utf8), with: write)
-                    return .finished(trailers: [("x-spanway-response-cost", Self.formatCost(cost))])
+                    return .finished(trailers: [("x-spanway-response-cost", Self.formatCost(cost ?? 0))])
                 case (_, .maxDuration):
                     // Cut off by the watchdog: whatever the relay saw was the cancellation.
                     let error = GatewayError.timeout("The stream ran longer than the gateway's limit of \(limits.maxStreamDuration).")
@@ -91,16 +92,16 @@ extension Gateway {
         if estimated {
             reply.usage = Usage(inputTokens: promptTokens, outputTokens: relay.estimatedOutputTokens)
         }
-        let cost = reply.usage.flatMap { deployment.price?.cost(of: $0) } ?? 0
+        let cost = reply.usage.flatMap { deployment.price?.cost(of: $0) }
         attempt.interrupted(error, reply: reply, cost: cost, estimated: estimated)
         logger.info(
             "stream interrupted",
             metadata: [
-                "request_id": "\(exchange.requestID)", "error_type": "\(error.errorType)", "spend": "\(cost)",
+                "request_id": "\(exchange.requestID)", "error_type": "\(error.errorType)", "spend": "\(cost ?? 0)",
                 "usage_estimated": "\(estimated)",
             ])
         await settle(exchange, status: status, error: error, clientDisconnected: status == 499)
-        return cost
+        return cost ?? 0
     }
 }
 

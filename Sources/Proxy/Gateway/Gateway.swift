@@ -114,6 +114,8 @@ public final class Gateway: Sendable {
             budgetAlerts.settled(principal, cost: finished.summary.costUSD ?? 0)
         }
         guard let ledger, exchange.isAuthenticated else { return }
+        // Before the commit: a gauge loaded from the store after it would count the cost twice.
+        exchange.principal.map { budgetGauges.settled($0, cost: finished.summary.costUSD ?? 0) }
         do {
             try await ledger.commit(SpendRow(finished))
         } catch {

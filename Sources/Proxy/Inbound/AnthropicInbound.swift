@@ -181,10 +181,10 @@ enum AnthropicInbound {
 
     /// OpenAI usage in Anthropic's terms: input leaves out cache reads, which are counted apart.
     static func usage(_ usage: JSONValue?) -> JSONValue {
-        let prompt = usage?["prompt_tokens"]?.intValue ?? 0
-        let cached = usage?["prompt_tokens_details"]?["cached_tokens"]?.intValue ?? 0
+        let prompt = usage?["prompt_tokens"]?.tokenCount ?? 0
+        let cached = usage?["prompt_tokens_details"]?["cached_tokens"]?.tokenCount ?? 0
         return .object([
-            "input_tokens": .int(max(0, prompt - cached)), "output_tokens": .int(usage?["completion_tokens"]?.intValue ?? 0),
+            "input_tokens": .int(max(0, prompt - cached)), "output_tokens": .int(usage?["completion_tokens"]?.tokenCount ?? 0),
             "cache_read_input_tokens": .int(cached), "cache_creation_input_tokens": .int(0),
         ])
     }

@@ -115,13 +115,13 @@ public struct AnthropicAdapter: ProviderAdapter {
 
     /// Anthropic reports input without cache reads and writes; GenAI input includes them.
     static func usage(_ json: JSONValue) -> Usage? {
-        guard let input = json["input_tokens"]?.intValue else { return nil }
-        let cacheRead = json["cache_read_input_tokens"]?.intValue ?? 0
-        let cacheCreation = json["cache_creation_input_tokens"]?.intValue ?? 0
+        guard let input = json["input_tokens"]?.tokenCount else { return nil }
+        let cacheRead = json["cache_read_input_tokens"]?.tokenCount ?? 0
+        let cacheCreation = json["cache_creation_input_tokens"]?.tokenCount ?? 0
         return Usage(
-            inputTokens: input + cacheRead + cacheCreation, outputTokens: json["output_tokens"]?.intValue ?? 0,
+            inputTokens: input + cacheRead + cacheCreation, outputTokens: json["output_tokens"]?.tokenCount ?? 0,
             cacheReadTokens: cacheRead, cacheCreationTokens: cacheCreation,
-            reasoningTokens: json["output_tokens_details"]?["thinking_tokens"]?.intValue ?? 0)
+            reasoningTokens: json["output_tokens_details"]?["thinking_tokens"]?.tokenCount ?? 0)
     }
 
     static func openAIUsage(_ usage: Usage) -> JSONValue {

@@ -84,16 +84,16 @@ public struct OpenAIAdapter: ProviderAdapter {
     /// `completion_tokens` already includes reasoning tokens.
     static func usage(_ json: JSONValue) -> Usage? {
         guard let object = json.objectValue else { return nil }
-        let input = object["prompt_tokens"]?.intValue ?? object["input_tokens"]?.intValue
+        let input = object["prompt_tokens"]?.tokenCount ?? object["input_tokens"]?.tokenCount
         guard let input else { return nil }
         return Usage(
             inputTokens: input,
-            outputTokens: object["completion_tokens"]?.intValue ?? object["output_tokens"]?.intValue ?? 0,
+            outputTokens: object["completion_tokens"]?.tokenCount ?? object["output_tokens"]?.tokenCount ?? 0,
             // DeepSeek reports cache hits on its own field.
-            cacheReadTokens: object["prompt_tokens_details"]?["cached_tokens"]?.intValue
-                ?? object["prompt_cache_hit_tokens"]?.intValue ?? 0,
-            cacheCreationTokens: object["prompt_tokens_details"]?["cache_creation_tokens"]?.intValue ?? 0,
-            reasoningTokens: object["completion_tokens_details"]?["reasoning_tokens"]?.intValue ?? 0)
+            cacheReadTokens: object["prompt_tokens_details"]?["cached_tokens"]?.tokenCount
+                ?? object["prompt_cache_hit_tokens"]?.tokenCount ?? 0,
+            cacheCreationTokens: object["prompt_tokens_details"]?["cache_creation_tokens"]?.tokenCount ?? 0,
+            reasoningTokens: object["completion_tokens_details"]?["reasoning_tokens"]?.tokenCount ?? 0)
     }
 
     /// Statuses are passed through where the client can act on them; anything odd becomes 502.

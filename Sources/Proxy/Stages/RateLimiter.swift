@@ -1,3 +1,4 @@
+import Sinks
 import Synchronization
 
 /// Stage 2 (rates): requests and tokens per minute, and requests in parallel, per key and per team. Counters
@@ -83,7 +84,8 @@ public final class RateLimiter: Sendable {
             for id in ticket.subjects {
                 guard var window = windows[id] else { continue }
                 window.inFlight = max(0, window.inFlight - 1)
-                if window.minute == minute { window.tokens += tokens }
+                // Saturating: the count is the upstream's, and huge counts must not trap.
+                if window.minute == minute { window.tokens = OutsideNumber.saturatingSum(window.tokens, max(0, tokens)) }
                 windows[id] = window
             }
         }

@@ -1,3 +1,4 @@
+import Sinks
 import Synchronization
 
 /// `router_settings.routing_strategy`: how the deployments of one `order` level are ranked for a
@@ -53,7 +54,8 @@ final class DeploymentLoad: Sendable {
     func used(_ id: String, tokens: Int, now: Double) {
         entries.withLock {
             $0[id, default: Entry()].roll(to: now)
-            $0[id, default: Entry()].tokens += tokens
+            // Saturating: the count is the upstream's, and huge counts must not trap.
+            $0[id, default: Entry()].tokens = OutsideNumber.saturatingSum($0[id, default: Entry()].tokens, max(0, tokens))
         }
     }
 

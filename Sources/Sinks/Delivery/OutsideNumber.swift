@@ -27,6 +27,13 @@ public enum OutsideNumber {
         return Int(rounded)
     }
 
+    /// `a + b`, held at `Int.max`/`Int.min` instead of trapping: token counts come from upstream
+    /// answers, and a counter summing `9e15`-token answers would overflow within a minute.
+    public static func saturatingSum(_ a: Int, _ b: Int) -> Int {
+        let (sum, overflow) = a.addingReportingOverflow(b)
+        return overflow ? (b > 0 ? .max : .min) : sum
+    }
+
     /// A duration in whole seconds, rounded up (what a `retry-after` header carries).
     public static func wholeSeconds(_ duration: Duration) -> Int {
         let (seconds, attoseconds) = duration.components

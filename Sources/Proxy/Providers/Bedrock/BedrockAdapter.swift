@@ -169,11 +169,11 @@ public struct BedrockAdapter: ProviderAdapter {
     /// Converse's `inputTokens` leaves out cache reads and writes; GenAI input includes them.
     /// Reasoning tokens are not reported.
     static func usage(_ json: JSONValue?) -> Usage? {
-        guard let input = json?["inputTokens"]?.intValue else { return nil }
-        let cacheRead = json?["cacheReadInputTokens"]?.intValue ?? 0
-        let cacheWrite = json?["cacheWriteInputTokens"]?.intValue ?? 0
+        guard let input = json?["inputTokens"]?.tokenCount else { return nil }
+        let cacheRead = json?["cacheReadInputTokens"]?.tokenCount ?? 0
+        let cacheWrite = json?["cacheWriteInputTokens"]?.tokenCount ?? 0
         return Usage(
-            inputTokens: input + cacheRead + cacheWrite, outputTokens: json?["outputTokens"]?.intValue ?? 0,
+            inputTokens: input + cacheRead + cacheWrite, outputTokens: json?["outputTokens"]?.tokenCount ?? 0,
             cacheReadTokens: cacheRead, cacheCreationTokens: cacheWrite)
     }
 

@@ -63,7 +63,7 @@ enum BedrockEmbeddings {
         var usage: Usage?
         if let embedding = json["embedding"], embedding.arrayValue != nil {
             vectors = [embedding]
-            usage = json["inputTextTokenCount"]?.intValue.map { Usage(inputTokens: $0, outputTokens: 0) }
+            usage = json["inputTextTokenCount"]?.tokenCount.map { Usage(inputTokens: $0, outputTokens: 0) }
         } else if let list = (json["embeddings"]?.arrayValue ?? json["embeddings"]?["float"]?.arrayValue) {
             vectors = list
         } else {

@@ -127,7 +127,7 @@ public struct CohereAdapter: ProviderAdapter {
             throw .badUpstreamResponse("The upstream answered with a body that is not a Cohere embed response.")
         }
         let meta = json["meta"]
-        let tokens = (meta?["tokens"]?["input_tokens"] ?? meta?["billed_units"]?["input_tokens"])?.intValue
+        let tokens = (meta?["tokens"]?["input_tokens"] ?? meta?["billed_units"]?["input_tokens"])?.tokenCount
         let reply = try EmbeddingsTranslation.openAIBody(
             vectors: vectors, model: request.model, promptTokens: tokens, for: request)
         return ProviderReply(
@@ -162,9 +162,9 @@ public struct CohereAdapter: ProviderAdapter {
         guard let json, let object = json.objectValue else { return nil }
         let tokens = object["tokens"]
         let billed = object["billed_units"]
-        guard let input = (tokens?["input_tokens"] ?? billed?["input_tokens"])?.intValue else { return nil }
-        let output = (tokens?["output_tokens"] ?? billed?["output_tokens"])?.intValue ?? 0
-        return Usage(inputTokens: input, outputTokens: output, cacheReadTokens: object["cached_tokens"]?.intValue ?? 0)
+        guard let input = (tokens?["input_tokens"] ?? billed?["input_tokens"])?.tokenCount else { return nil }
+        let output = (tokens?["output_tokens"] ?? billed?["output_tokens"])?.tokenCount ?? 0
+        return Usage(inputTokens: input, outputTokens: output, cacheReadTokens: object["cached_tokens"]?.tokenCount ?? 0)
     }
 
     /// Cohere reports cached prompt tokens but no reasoning count, so that detail is left out.

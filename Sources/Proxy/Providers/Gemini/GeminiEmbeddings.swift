@@ -36,7 +36,7 @@ enum GeminiEmbeddings {
             vectors = embeddings.map { $0["values"] ?? .null }
         } else if let predictions = object["predictions"]?.arrayValue {
             vectors = predictions.map { $0["embeddings"]?["values"] ?? .null }
-            tokens = predictions.reduce(0) { $0 + ($1["embeddings"]?["statistics"]?["token_count"]?.intValue ?? 0) }
+            tokens = predictions.reduce(0) { $0 + ($1["embeddings"]?["statistics"]?["token_count"]?.tokenCount ?? 0) }
         } else {
             throw .badUpstreamResponse("The upstream's Gemini embeddings response has neither 'embeddings' nor 'predictions'.")
         }

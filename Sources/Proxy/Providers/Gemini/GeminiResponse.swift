@@ -110,13 +110,13 @@ enum GeminiResponse {
     /// except on models whose total shows they are (LiteLLM checks the same way).
     static func usage(_ metadata: JSONValue) -> Usage? {
         guard metadata.objectValue != nil else { return nil }
-        let prompt = (metadata["promptTokenCount"]?.intValue ?? 0) + (metadata["toolUsePromptTokenCount"]?.intValue ?? 0)
-        let candidates = metadata["candidatesTokenCount"]?.intValue ?? 0
-        let thoughts = metadata["thoughtsTokenCount"]?.intValue ?? 0
-        let thoughtsIncluded = thoughts > 0 && metadata["totalTokenCount"]?.intValue == prompt + candidates
+        let prompt = (metadata["promptTokenCount"]?.tokenCount ?? 0) + (metadata["toolUsePromptTokenCount"]?.tokenCount ?? 0)
+        let candidates = metadata["candidatesTokenCount"]?.tokenCount ?? 0
+        let thoughts = metadata["thoughtsTokenCount"]?.tokenCount ?? 0
+        let thoughtsIncluded = thoughts > 0 && metadata["totalTokenCount"]?.tokenCount == prompt + candidates
         return Usage(
             inputTokens: prompt, outputTokens: thoughtsIncluded ? candidates : candidates + thoughts,
-            cacheReadTokens: metadata["cachedContentTokenCount"]?.intValue ?? 0, reasoningTokens: thoughts)
+            cacheReadTokens: metadata["cachedContentTokenCount"]?.tokenCount ?? 0, reasoningTokens: thoughts)
     }
 
     static func blockReason(_ response: JSONObject) -> String? {

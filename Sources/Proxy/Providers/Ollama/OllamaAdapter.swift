@@ -95,7 +95,7 @@ public struct OllamaAdapter: ProviderAdapter {
         guard let vectors = object["embeddings"]?.arrayValue else {
             throw .badUpstreamResponse("The upstream answered with a body that is not an Ollama embed response.")
         }
-        let tokens = object["prompt_eval_count"]?.intValue
+        let tokens = object["prompt_eval_count"]?.tokenCount
         let body = try EmbeddingsTranslation.openAIBody(
             vectors: vectors, model: request.model, promptTokens: tokens, for: request)
         return ProviderReply(
@@ -127,8 +127,8 @@ public struct OllamaAdapter: ProviderAdapter {
     /// Counts from the final object. `prompt_eval_count` may be missing when the whole prompt was
     /// reused from Ollama's cache; with neither count there is no usage to report.
     static func usage(_ object: JSONObject) -> Usage? {
-        let input = object["prompt_eval_count"]?.intValue
-        let output = object["eval_count"]?.intValue
+        let input = object["prompt_eval_count"]?.tokenCount
+        let output = object["eval_count"]?.tokenCount
         guard input != nil || output != nil else { return nil }
         return Usage(inputTokens: input ?? 0, outputTokens: output ?? 0)
     }
