@@ -126,13 +126,6 @@ struct FakeResolver: HostResolver {
         #expect(await policy.check(url: "http://metadata.google.internal/") != nil)
     }
 
-    @Test func theEnvironmentCarriesTheConfiguredList() {
-        let rules = ["127.0.0.1", "hooks.internal"].compactMap(EgressPolicy.Rule.init)
-        let environment = EgressPolicy.environment(["OTHER": "x"], allowing: rules)
-        #expect(EgressPolicy(environment: environment).allowed == rules)
-        #expect(EgressPolicy(environment: [:]).allowed.isEmpty)
-    }
-
     @Test func teamMetadataMayNotReadTheEnvironment() throws {
         func problem(_ value: String) -> TeamTraceSettings.Problem? {
             let metadata = Self.object(

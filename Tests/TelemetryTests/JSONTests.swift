@@ -43,7 +43,7 @@ import Testing
     /// counted over the whole tree, so a small body cannot become a huge tree.
     @Test func elementCountIsBounded() throws {
         let limits = JSONParser.Limits(maxElements: 3)
-        #expect(try JSONParser.parse("[1,[2],{}]", limits: limits).arrayValue?.count == 3)
+        #expect(try JSONParser.parse("[1,[],{}]", limits: limits).arrayValue?.count == 3)
         for text in ["[1,2,3,4]", #"{"a":1,"b":2,"c":3,"d":4}"#, "[[1,2],[3]]", #"[{"a":1},{"b":2}]"#] {
             do {
                 _ = try JSONParser.parse(text, limits: limits)
@@ -66,7 +66,7 @@ import Testing
     @Test func stringLengthIsBounded() throws {
         let limits = JSONParser.Limits(maxStringBytes: 4)
         #expect(try JSONParser.parse(#""abcd""#, limits: limits).stringValue == "abcd")
-        #expect(try JSONParser.parse(#""\u0061\u0062\n\u00e9""#, limits: limits).stringValue == "ab\né")
+        #expect(try JSONParser.parse(#""\u0061\u0062\n\u00e9""#, limits: JSONParser.Limits(maxStringBytes: 5)).stringValue == "ab\né")
         for text in [#""abcde""#, #""ab\ncd""#, #"{"abcde":1}"#] {
             do {
                 _ = try JSONParser.parse(text, limits: limits)

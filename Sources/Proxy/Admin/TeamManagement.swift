@@ -12,13 +12,10 @@ public struct TeamManagement: Sendable {
     /// Where a team's own callbacks may send (`spanway_settings.allowed_egress`).
     let egress: EgressPolicy
 
-    /// `environment` carries `allowed_egress` (see `EgressPolicy.environmentKey`) unless `egress`
-    /// is given; a team's callbacks never read anything else from it.
+    /// `egress` holds `spanway_settings.allowed_egress`; a team's callbacks never read the environment.
     init(
-        store: any GatewayStore, authenticator: Authenticator, environment: [String: String] = [:],
-        egress: EgressPolicy? = nil
+        store: any GatewayStore, authenticator: Authenticator, egress: EgressPolicy = EgressPolicy(allowed: [])
     ) {
-        let egress = egress ?? EgressPolicy(environment: environment)
         self.store = store
         self.authenticator = authenticator
         self.egress = egress

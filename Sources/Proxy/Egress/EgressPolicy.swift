@@ -134,26 +134,6 @@ public struct EgressPolicy: Sendable {
 }
 
 extension EgressPolicy {
-    /// `SPANWAY_ALLOWED_EGRESS`: the same entries as `spanway_settings.allowed_egress`,
-    /// comma-separated. `GatewayBootstrap` hands the config's list to the gateway's team
-    /// administration through it (entries that do not parse are skipped here; the config reader
-    /// reports them with their YAML path).
-    public static let environmentKey = "SPANWAY_ALLOWED_EGRESS"
-
-    public init(environment: [String: String], resolver: any HostResolver = SystemResolver()) {
-        let entries = (environment[Self.environmentKey] ?? "").split(separator: ",")
-        self.init(allowed: entries.compactMap { Rule(String($0)) }, resolver: resolver)
-    }
-
-    /// `environment` with `rules` added to its `SPANWAY_ALLOWED_EGRESS`.
-    public static func environment(_ environment: [String: String], allowing rules: [Rule]) -> [String: String] {
-        guard !rules.isEmpty else { return environment }
-        var result = environment
-        let existing = environment[environmentKey].map { [$0] } ?? []
-        result[environmentKey] = (existing + rules.map(\.description)).joined(separator: ",")
-        return result
-    }
-
     /// Checks a sink's destination: the host a Sentry DSN names, else the URL's host.
     public func check(sink: SinkConfig) async -> Refusal? {
         if sink.kind == .sentry {

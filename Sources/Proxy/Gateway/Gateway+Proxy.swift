@@ -330,7 +330,7 @@ extension Gateway {
     /// `String(format:)` showed up in the hot-path profile.
     static func formatCost(_ cost: Double) -> String {
         guard cost > 0, cost.isFinite else { return "0" }
-        guard cost < 1_000_000 else { return String(Int(cost.rounded())) }
+        guard cost < 1_000_000 else { return String(UInt64(min(cost, 1e18).rounded())) }
         let scaled = UInt64((cost * 1e12).rounded())
         let whole = scaled / 1_000_000_000_000
         var fraction = String(scaled % 1_000_000_000_000)

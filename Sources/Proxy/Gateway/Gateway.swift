@@ -50,12 +50,15 @@ public final class Gateway: Sendable {
     public init(
         config: GatewayConfig, deployments: [Deployment], pipeline: Pipeline, prometheus: PrometheusSink,
         store: (any GatewayStore)?, logger: Logger, priceBook: PriceBook = PriceBook(),
-        sampler: Sampler = .parentBasedAlwaysOn, sinkFactory: SinkFactory? = nil, environment: [String: String] = [:]
+        sampler: Sampler = .parentBasedAlwaysOn, sinkFactory: SinkFactory? = nil
     ) {
         self.sampler = sampler
+        // Destinations set through the admin API go only where `allowed_egress` lets them.
+        let egress = EgressPolicy(allowed: config.allowedEgress)
         self.teamDestinations = sinkFactory.map {
             TeamDestinations(
-                pipeline: pipeline, factory: $0, environment: environment, configured: config.teamTraceSettings, logger: logger)
+                pipeline: pipeline, factory: $0, configured: config.teamTraceSettings,
+                egress: egress, logger: logger)
         }
         self.contentSecrets = [config.masterKey].compactMap { $0 } + deployments.flatMap(\.config.secrets)
             + config.sinks.flatMap(\.secrets)
@@ -73,7 +76,7 @@ public final class Gateway: Sendable {
         self.authenticator = authenticator
         self.keyManagement = store.map { KeyManagement(store: $0, authenticator: authenticator) }
         self.spendReports = store.map { SpendReports(store: $0, authenticator: authenticator) }
-        self.teamManagement = store.map { TeamManagement(store: $0, authenticator: authenticator, environment: environment) }
+        self.teamManagement = store.map { TeamManagement(store: $0, authenticator: authenticator, egress: egress) }
         self.userManagement = store.map { UserManagement(store: $0, authenticator: authenticator) }
         self.organizationManagement = store.map { OrganizationManagement(store: $0, authenticator: authenticator) }
         if let settings = config.alerts, let factory = sinkFactory {

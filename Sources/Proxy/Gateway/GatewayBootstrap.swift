@@ -145,9 +145,7 @@ public struct GatewayBootstrap: Sendable {
         }
         return Gateway(
             config: config, deployments: deployments, pipeline: pipeline, prometheus: prometheus,
-            store: store, logger: logger, priceBook: priceBook, sampler: sampler, sinkFactory: factory,
-            // Team administration reads `allowed_egress` from here (it is given nothing else).
-            environment: EgressPolicy.environment(environment, allowing: config.allowedEgress))
+            store: store, logger: logger, priceBook: priceBook, sampler: sampler, sinkFactory: factory)
     }
 
     func loadPriceBook() throws(BootstrapError) -> PriceBook {

@@ -18,6 +18,8 @@ final class RequestReadTimeoutHandler: ChannelDuplexHandler, RemovableChannelHan
     private let bodyTimeout: TimeAmount
     private let idleTimeout: TimeAmount
     private var deadline: Scheduled<Void>?
+    /// Between a request's head and the end of its body, while no answer has ended yet.
+    private var readingBody = false
 
     init(limits: ServerLimits) {
         headerTimeout = TimeAmount(limits.requestHeaderTimeout)
@@ -45,15 +47,24 @@ final class RequestReadTimeoutHandler: ChannelDuplexHandler, RemovableChannelHan
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
-        case .head: arm(context, bodyTimeout)
-        case .body: break
-        case .end: disarm()
+        case .head:
+            readingBody = true
+            arm(context, bodyTimeout)
+        case .body:
+            break
+        case .end:
+            // The end of a body drained after its answer (an early refusal) keeps the idle deadline.
+            if readingBody { disarm() }
+            readingBody = false
         }
         context.fireChannelRead(data)
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        if case .end = unwrapOutboundIn(data) { arm(context, idleTimeout) }
+        if case .end = unwrapOutboundIn(data) {
+            readingBody = false
+            arm(context, idleTimeout)
+        }
         context.write(data, promise: promise)
     }
 

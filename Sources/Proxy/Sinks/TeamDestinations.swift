@@ -24,12 +24,12 @@ final class TeamDestinations: Sendable {
     private let logger: Logger
 
     init(
-        pipeline: Pipeline, factory: SinkFactory, environment: [String: String], configured: [String: TeamTraceSettings],
-        logger: Logger
+        pipeline: Pipeline, factory: SinkFactory, configured: [String: TeamTraceSettings],
+        egress: EgressPolicy, logger: Logger
     ) {
         self.pipeline = pipeline
         self.factory = factory
-        self.egress = EgressPolicy(environment: environment)
+        self.egress = egress
         self.configured = configured
         self.logger = logger
     }
