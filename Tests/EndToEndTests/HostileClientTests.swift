@@ -46,6 +46,16 @@ import Testing
         try await h.store.spendLogs(SpendQuery()).first { $0.modelGroup == model }
     }
 
+    /// The request's ledger row, once it has settled.
+    func settledRow(_ h: Harness, model: String) async throws -> SpendRow {
+        var settled: SpendRow?
+        try await h.eventually("the ledger row for '\(model)'") {
+            settled = try await row(h, model: model)
+            return settled != nil
+        }
+        return try #require(settled)
+    }
+
     @Test func resetBeforeTheResponseHeadStillSettles() async throws {
         try await run { h, upstream in
             let key = try await newKey(h, #"{"max_parallel_requests":1,"max_budget":10}"#)
@@ -56,12 +66,7 @@ import Testing
             // The gateway is waiting on the upstream's head: the client goes away now.
             await client.reset()
             upstream.release()
-            var settled: SpendRow?
-            try await h.eventually("the abandoned stream's ledger row") {
-                settled = try await row(h, model: "gated")
-                return settled != nil
-            }
-            let spend = try #require(settled)
+            let spend = try await settledRow(h, model: "gated")
             #expect(spend.statusCode == 499)
             #expect(spend.errorType == "client_disconnected")
             #expect(spend.usageEstimated)
@@ -82,12 +87,7 @@ import Testing
             #expect(seen.contains("200 OK") && seen.contains("Twelve bytes"))
             await client.reset()
             upstream.release()
-            var settled: SpendRow?
-            try await h.eventually("the cut-off stream's ledger row") {
-                settled = try await row(h, model: "midway")
-                return settled != nil
-            }
-            let spend = try #require(settled)
+            let spend = try await settledRow(h, model: "midway")
             #expect(spend.statusCode == 499 && spend.errorType == "client_disconnected")
             #expect(spend.usageEstimated)
             #expect(spend.inputTokens == Self.estimatedPromptTokens)
@@ -105,12 +105,7 @@ import Testing
             let key = try await newKey(h, #"{"max_parallel_requests":1}"#)
             let client = try await RawConnection.connect(port: h.gatewayPort, reading: false)
             try await client.send(rawChatRequest(model: "flood", key: key))
-            var settled: SpendRow?
-            try await h.eventually("the stalled stream's ledger row") {
-                settled = try await row(h, model: "flood")
-                return settled != nil
-            }
-            let spend = try #require(settled)
+            let spend = try await settledRow(h, model: "flood")
             #expect(spend.statusCode == 499 && spend.usageEstimated)
             #expect(spend.outputTokens > 0)
             let next = try await h.send("/v1/chat/completions", json: #"{"model":"local","messages":[{"role":"user","content":"hi"}]}"#, key: key)

@@ -20,19 +20,15 @@
 import Foundation
 import Testing
 
-/// SplitMix64 (Steele, Lea, Flood 2014): tiny, fast, and every seed gives a full-period stream.
+@testable import Proxy
+
+/// The router's seeded SplitMix64, with the draws a fuzzer needs.
 struct SplitMix64 {
-    private(set) var state: UInt64
+    private var generator: SeededRandom
 
-    init(seed: UInt64) { state = seed }
+    init(seed: UInt64) { generator = SeededRandom(seed: seed) }
 
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    mutating func next() -> UInt64 { generator.next() }
 
     /// Uniform in `0..<bound` (bound > 0); the modulo bias is irrelevant for fuzzing.
     mutating func below(_ bound: Int) -> Int { Int(next() % UInt64(max(bound, 1))) }

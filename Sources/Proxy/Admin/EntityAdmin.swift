@@ -5,7 +5,7 @@ import Telemetry
 
 /// A record the admin API creates, updates, looks up and deletes by id: teams, users and
 /// organisations. Each says only what differs; `EntityAdmin` does the rest once.
-protocol AdminEntity: LimitedRecord, Sendable {
+protocol AdminEntity: BudgetedRecord {
     /// The fields `/<kind>/new` and `/<kind>/update` accept besides the id.
     static var settable: Set<String> { get }
     /// A record made from checked `/<kind>/new` fields.
@@ -20,7 +20,8 @@ extension AdminEntity {
     static var idField: String { "\(kind)_id" }
 }
 
-/// Create, update, delete and look up for one entity type, against the store calls given.
+/// Create, update, delete and look up for one entity type, against the store calls given; the
+/// budget gauges on `/metrics` follow every change.
 struct EntityAdmin<Record: AdminEntity>: Sendable {
     let authenticator: Authenticator
     let fetch: @Sendable (String) async throws -> Record?
@@ -49,6 +50,7 @@ struct EntityAdmin<Record: AdminEntity>: Sendable {
                     code: "\(Record.kind)_exists")
             }
             try await AdminInput.store { try await insert(record) }
+            authenticator.budgetGauges.changed(record)
             return .object(record.json)
         }
     }
@@ -64,6 +66,7 @@ struct EntityAdmin<Record: AdminEntity>: Sendable {
             try record.apply(object, now: Date().timeIntervalSince1970)
             try await validate(record)
             try await AdminInput.store { try await save(record) }
+            authenticator.budgetGauges.changed(record)
             return answer(record)
         }
     }
@@ -75,7 +78,9 @@ struct EntityAdmin<Record: AdminEntity>: Sendable {
             let field = "\(Record.kind)_ids"
             try AdminInput.onlyKnown(object.keys, [field])
             let ids = try AdminInput.stringList(object, field)
-            guard try await AdminInput.store({ try await remove(ids) }) > 0 else {
+            let removed = try await AdminInput.store { try await remove(ids) }
+            authenticator.budgetGauges.deleted(kind: Record.kind, ids: ids)
+            guard removed > 0 else {
                 throw .notFound("None of these \(Record.kind)s exists.")
             }
             return .object(["deleted_\(Record.kind)s": .array(ids.map(JSONValue.string))])

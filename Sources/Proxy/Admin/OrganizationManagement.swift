@@ -14,16 +14,11 @@ public struct OrganizationManagement: Sendable {
     init(store: any GatewayStore, authenticator: Authenticator) {
         self.store = store
         self.authenticator = authenticator
-        let gauges = authenticator.budgetGauges
         self.entity = EntityAdmin(
             authenticator: authenticator, fetch: { try await store.organization(id: $0) },
-            insert: { try await store.insertOrganization($0); gauges.changed($0) },
-            save: { try await store.updateOrganization($0); gauges.changed($0) },
-            remove: { ids in
-                let count = try await store.deleteOrganizations(ids: ids)
-                gauges.deleted(kind: Organization.kind, ids: ids)
-                return count
-            })
+            insert: { try await store.insertOrganization($0) },
+            save: { try await store.updateOrganization($0) },
+            remove: { try await store.deleteOrganizations(ids: $0) })
     }
 
     public func create(_ body: ByteBuffer, headers: HTTPFields) async -> GatewayReply {

@@ -19,16 +19,11 @@ public struct TeamManagement: Sendable {
         self.store = store
         self.authenticator = authenticator
         self.egress = egress
-        let gauges = authenticator.budgetGauges
         self.entity = EntityAdmin(
             authenticator: authenticator, fetch: { try await store.team(id: $0) },
-            insert: { try await store.insertTeam($0); gauges.changed($0) },
-            save: { try await store.updateTeam($0); gauges.changed($0) },
-            remove: { ids in
-                let count = try await store.deleteTeams(ids: ids)
-                gauges.deleted(kind: Team.kind, ids: ids)
-                return count
-            },
+            insert: { try await store.insertTeam($0) },
+            save: { try await store.updateTeam($0) },
+            remove: { try await store.deleteTeams(ids: $0) },
             // A team can only belong to an organization that exists.
             validate: { team throws(GatewayError) in
                 try await TeamManagement.checkTraceSettings(team, egress: egress)

@@ -13,16 +13,11 @@ public struct UserManagement: Sendable {
     init(store: any GatewayStore, authenticator: Authenticator) {
         self.store = store
         self.authenticator = authenticator
-        let gauges = authenticator.budgetGauges
         self.entity = EntityAdmin(
             authenticator: authenticator, fetch: { try await store.user(id: $0) },
-            insert: { try await store.insertUser($0); gauges.changed($0) },
-            save: { try await store.updateUser($0); gauges.changed($0) },
-            remove: { ids in
-                let count = try await store.deleteUsers(ids: ids)
-                gauges.deleted(kind: User.kind, ids: ids)
-                return count
-            }, duplicateStatus: 409)
+            insert: { try await store.insertUser($0) },
+            save: { try await store.updateUser($0) },
+            remove: { try await store.deleteUsers(ids: $0) }, duplicateStatus: 409)
     }
 
     public func create(_ body: ByteBuffer, headers: HTTPFields) async -> GatewayReply {
