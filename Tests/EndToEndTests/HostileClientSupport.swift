@@ -13,6 +13,7 @@ import Telemetry
 /// - `gate-mid`: answers at once with two chunks, waits for `release()`, then sends the rest.
 /// - `flood`: streams 64 KiB chunks (up to 64 MiB) as fast as the reader takes them.
 /// - `hang`: sends one chunk and never ends (until the test stops).
+/// - `fail-first`: answers 200 and then, before any output, an error event.
 final class GatedUpstream: Sendable {
     /// Each request's model, as it arrives.
     let arrivals: AsyncStream<String>
@@ -89,6 +90,11 @@ final class GatedUpstream: Sendable {
                 let piece = String(repeating: "x", count: 64 * 1024)
                 return Response(status: .ok, headers: headers, body: .init { writer in
                     for _ in 0..<1024 { try await writer.write(Self.chunk(piece)) }
+                    try await writer.finish(nil)
+                })
+            case "fail-first":
+                return Response(status: .ok, headers: headers, body: .init { writer in
+                    try await writer.write(ByteBuffer(string: #"data: {"error":{"message":"overloaded","type":"server_error"}}"# + "\n\n"))
                     try await writer.finish(nil)
                 })
             default:  // hang

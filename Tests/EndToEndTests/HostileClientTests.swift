@@ -18,6 +18,8 @@ import Testing
             litellm_params: {model: openai/flood, api_base: "http://127.0.0.1:\(port)/v1", api_key: k, input_cost_per_token: 0.001, output_cost_per_token: 0.002}
           - model_name: hang
             litellm_params: {model: openai/hang, api_base: "http://127.0.0.1:\(port)/v1", api_key: k, input_cost_per_token: 0.001, output_cost_per_token: 0.002}
+          - model_name: failing
+            litellm_params: {model: openai/fail-first, api_base: "http://127.0.0.1:\(port)/v1", api_key: k, input_cost_per_token: 0.001, output_cost_per_token: 0.002}
           - model_name: local
             litellm_params: {model: mock/gpt-4o-mini}
         general_settings: {master_key: \(Harness.master)}
@@ -126,6 +128,17 @@ import Testing
             let spend = try #require(try await row(h, model: "hang"))
             #expect(spend.errorType == "timeout" && spend.usageEstimated && spend.outputTokens == 2)
             upstream.release()
+        }
+    }
+
+    @Test func anUpstreamThatFailsBeforeAnyOutputIsNotCharged() async throws {
+        try await run { h, _ in
+            let reply = try await h.send(
+                "/v1/chat/completions", json: #"{"model":"failing","stream":true,"messages":[{"role":"user","content":"hi"}]}"#)
+            #expect(reply.status == 200 && reply.text.contains("overloaded") && !reply.text.contains("[DONE]"))
+            let spend = try await settledRow(h, model: "failing")
+            #expect(spend.spend == 0 && spend.inputTokens == 0 && !spend.usageEstimated)
+            #expect(spend.errorType != nil)
         }
     }
 

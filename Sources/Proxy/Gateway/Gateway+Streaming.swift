@@ -51,17 +51,17 @@ extension Gateway {
                     let error = GatewayError.timeout("The stream ran longer than the gateway's limit of \(limits.maxStreamDuration).")
                     await watch.finalWrite(StreamRelay.errorEvent(error), with: write)
                     let cost = await self.settleInterrupted(
-                        relay, promptTokens: promptTokens, error: error, status: 200, deployment: deployment, attempt: attempt,
+                        relay, by: .timeLimit(error), promptTokens: promptTokens, deployment: deployment, attempt: attempt,
                         exchange: exchange)
                     return .finished(trailers: [("x-spanway-response-cost", Self.formatCost(cost))])
                 case (.clientGone, _), (_, .writeStalled):
                     await self.settleInterrupted(
-                        relay, promptTokens: promptTokens, error: Self.clientGone, status: 499, deployment: deployment,
-                        attempt: attempt, exchange: exchange)
+                        relay, by: .clientGone, promptTokens: promptTokens, deployment: deployment, attempt: attempt,
+                        exchange: exchange)
                     return .clientGone
                 case (.upstreamFailed(let error), nil):
                     let cost = await self.settleInterrupted(
-                        relay, promptTokens: promptTokens, error: error, status: 200, deployment: deployment, attempt: attempt,
+                        relay, by: .upstream(error), promptTokens: promptTokens, deployment: deployment, attempt: attempt,
                         exchange: exchange)
                     // The error event ends the stream: no `[DONE]` after it (providers.md §9.4).
                     return .finished(trailers: [("x-spanway-response-cost", Self.formatCost(cost))])
@@ -69,30 +69,50 @@ extension Gateway {
             },
             abandoned: {
                 await self.settleInterrupted(
-                    relay, promptTokens: promptTokens, error: Self.clientGone, status: 499, deployment: deployment,
-                    attempt: attempt, exchange: exchange)
+                    relay, by: .clientGone, promptTokens: promptTokens, deployment: deployment, attempt: attempt,
+                    exchange: exchange)
             })
         return GatewayReply(status: 200, headers: headers, body: .stream(stream))
     }
 
-    static let clientGone = GatewayError(
-        status: 499, type: "api_error", message: "The client closed the connection before the answer ended.",
-        errorType: "client_disconnected")
+    /// Why a stream ended before its end.
+    enum Interruption {
+        /// The client reset, closed, or stopped reading (or left before the response head).
+        case clientGone
+        /// `max_stream_duration` passed.
+        case timeLimit(GatewayError)
+        /// The upstream broke off or sent an error.
+        case upstream(GatewayError)
+
+        var error: GatewayError {
+            switch self {
+            case .clientGone:
+                GatewayError(
+                    status: 499, type: "api_error", message: "The client closed the connection before the answer ended.",
+                    errorType: "client_disconnected")
+            case .timeLimit(let error), .upstream(let error): error
+            }
+        }
+    }
 
     /// Settles a stream that did not complete, charging what it used: the provider's usage if it
-    /// arrived, else the estimated prompt and the output relayed so far (marked estimated).
-    /// Returns the cost charged.
+    /// arrived, else the estimated prompt and the output relayed so far (marked estimated). A
+    /// stream the upstream broke off before any output is not charged (providers do not bill a
+    /// failed call); one the client or a limit cut off is. Returns the cost charged.
     @discardableResult
     func settleInterrupted(
-        _ relay: StreamRelay, promptTokens: Int, error: GatewayError, status: Int, deployment: Deployment,
-        attempt: Attempt, exchange: Exchange
+        _ relay: StreamRelay, by interruption: Interruption, promptTokens: Int, deployment: Deployment, attempt: Attempt,
+        exchange: Exchange
     ) async -> Double {
         var reply = relay.reply
-        let estimated = reply.usage == nil
+        var charged = true
+        if case .upstream = interruption, relay.relayedTextBytes == 0 { charged = false }
+        let estimated = reply.usage == nil && charged
         if estimated {
             reply.usage = Usage(inputTokens: promptTokens, outputTokens: relay.estimatedOutputTokens)
         }
         let cost = reply.usage.flatMap { deployment.price?.cost(of: $0) }
+        let error = interruption.error
         attempt.interrupted(error, reply: reply, cost: cost, estimated: estimated)
         logger.info(
             "stream interrupted",
@@ -100,7 +120,12 @@ extension Gateway {
                 "request_id": "\(exchange.requestID)", "error_type": "\(error.errorType)", "spend": "\(cost ?? 0)",
                 "usage_estimated": "\(estimated)",
             ])
-        await settle(exchange, status: status, error: error, clientDisconnected: status == 499)
+        if case .clientGone = interruption {
+            await settle(exchange, status: 499, error: error, clientDisconnected: true)
+        } else {
+            // The response head (200) is out; the error travelled as an event.
+            await settle(exchange, status: 200, error: error)
+        }
         return cost ?? 0
     }
 }
