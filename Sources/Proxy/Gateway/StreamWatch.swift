@@ -4,7 +4,7 @@ import Synchronization
 /// Bounds a relayed stream in time: its whole duration (`max_stream_duration`), and how long one
 /// write to the client may block (`stream_write_timeout`: a client that stops reading fills its
 /// TCP window and would otherwise hold the stream, its upstream call and its limits forever).
-/// The relay runs as a child task; when a bound is passed it is cancelled, which ends both a
+/// The relay runs as a task of its own; when a bound is passed it is cancelled, which ends both a
 /// blocked write and a wait on the upstream.
 final class StreamWatch: Sendable {
     enum Expiry: Sendable, Equatable {

@@ -199,8 +199,8 @@ struct OpenAIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
 /// Thrown out of a response body to make the server close the connection.
 struct ClientGone: Error {}
 
-/// Hands the response body writer to the stream, which may write from a child task (so that a
-/// stalled write can be cancelled). Safe to share: the stream writes one piece at a time and
+/// Hands the response body writer to the stream, which writes from a task of its own (so that a
+/// stalled write can be cancelled, see `StreamWatch`). Safe to share: the stream writes one piece at a time and
 /// the handler takes the writer back only after the stream has returned; the writer under the
 /// existential is Hummingbird's Sendable channel writer.
 final class SharedBodyWriter: @unchecked Sendable {
