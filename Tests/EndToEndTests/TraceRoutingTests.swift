@@ -191,13 +191,16 @@ import Testing
     }
 
     @Test func noSecretLeavesUnlessContentIsCapturedAndThenRedacted() async throws {
-        let prompt = "My key is sk-proj-abcdefghijklmnop1234 and my mail is ada@example.com; Bearer tok_12345678 please"
+        let metricsToken = "metrics-scrape-token-0123"
+        let prompt = "My key is sk-proj-abcdefghijklmnop1234 and my mail is ada@example.com; Bearer tok_12345678 please; "
+            + "scrape with \(metricsToken)"
         for capture in [false, true] {
             let config = CallbackSinkTests.models + """
                 litellm_settings: {callbacks: ["otel", "langfuse_otel", "langfuse", "helicone", "generic_api"], failure_callback: ["sentry"]}
                 spanway_settings: {capture_content: \(capture), redact_emails: true}
                 """
-            try await Harness.with(config: config, environment: CallbackSinkTests.env) { h in
+            let env = CallbackSinkTests.env.merging(["SPANWAY_METRICS_TOKEN": metricsToken]) { $1 }
+            try await Harness.with(config: config, environment: env) { h in
                 let key = try await key(h, team: "alpha")
                 #expect(try await chat(h, "claude", key: key, content: prompt).status == 200)
                 #expect(try await chat(h, "gpt-4o-mini", key: key, content: prompt).status == 200)
@@ -210,7 +213,10 @@ import Testing
                 try await Task.sleep(for: .milliseconds(300))
                 let otlp = h.receiver.exports.withLock { $0.map { (try? $0.request.serializedBytes()).map { String(decoding: $0 as [UInt8], as: UTF8.self) } ?? "" } }
                 let everything = h.hooks.everything + otlp.joined()
-                for secret in [key, Harness.master, Harness.upstreamKey, "sk-proj-abcdefghijklmnop1234", "ada@example.com", "tok_12345678"] {
+                for secret in [
+                    key, Harness.master, Harness.upstreamKey, "sk-proj-abcdefghijklmnop1234", "ada@example.com", "tok_12345678",
+                    metricsToken,
+                ] {
                     #expect(!everything.contains(secret), "capture \(capture): a secret reached a sink")
                 }
                 #expect(everything.contains("and my mail is") == capture, "the prompt travels only with capture on")

@@ -36,7 +36,8 @@ public final class Gateway: Sendable {
     let teamDestinations: TeamDestinations?
     /// Operational alerts (`general_settings.alerting` / `spanway_settings.alerts`).
     public let alertMonitor: AlertMonitor?
-    /// What captured content must never contain: the master key, provider keys, sink credentials.
+    /// What captured content must never contain: the master key, the metrics token, provider keys,
+    /// sink credentials.
     let contentSecrets: [String]
     /// Captured content waits here to be redacted, off the request path, before the sinks see it.
     let redaction: RedactionQueue
@@ -60,7 +61,7 @@ public final class Gateway: Sendable {
                 pipeline: pipeline, factory: $0, configured: config.teamTraceSettings,
                 egress: egress, logger: logger)
         }
-        self.contentSecrets = [config.masterKey].compactMap { $0 } + deployments.flatMap(\.config.secrets)
+        self.contentSecrets = [config.masterKey, config.metricsToken].compactMap { $0 } + deployments.flatMap(\.config.secrets)
             + config.sinks.flatMap(\.secrets)
         self.budgetAlerts = BudgetAlerts(logger: logger)
         self.ledger = config.disableSpendLogs ? nil : store.map(SpendLedger.init(store:))
