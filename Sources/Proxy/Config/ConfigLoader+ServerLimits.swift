@@ -13,13 +13,8 @@ extension ConfigLoader {
             ("stream_write_timeout", \.streamWriteTimeout),
         ]
         for (key, field) in durations {
-            let path = "spanway_settings.\(key)"
-            guard let node = spanway[key], let seconds = reader.double(node, at: path) else { continue }
-            guard seconds > 0, seconds <= 86_400 else {
-                reader.error(path, "must be a number of seconds greater than 0 and at most 86400")
-                continue
-            }
-            limits[keyPath: field] = .milliseconds(Int64((seconds * 1000).rounded()))
+            guard let node = spanway[key], let timeout = reader.timeout(node, at: "spanway_settings.\(key)") else { continue }
+            limits[keyPath: field] = timeout
         }
     }
 }

@@ -269,13 +269,8 @@ public struct ConfigLoader: Sendable {
         deployment.apiKey = litellm["api_key"].flatMap { reader.string($0, at: "\(paramsPath).api_key") }
         deployment.apiVersion = litellm["api_version"].flatMap { reader.string($0, at: "\(paramsPath).api_version") }
         for (key, field) in [("timeout", \DeploymentConfig.timeout), ("stream_timeout", \DeploymentConfig.streamTimeout)] {
-            guard let node = litellm[key], let seconds = reader.double(node, at: "\(paramsPath).\(key)") else { continue }
-            // Bounded before converting: `Int64(1e300 * 1000)` traps.
-            if seconds > 0 && seconds <= 86_400 {
-                deployment[keyPath: field] = .milliseconds(Int64(seconds * 1000))
-            } else {
-                reader.error("\(paramsPath).\(key)", "must be greater than 0 and at most 86400 seconds")
-            }
+            guard let node = litellm[key], let timeout = reader.timeout(node, at: "\(paramsPath).\(key)") else { continue }
+            deployment[keyPath: field] = timeout
         }
         if let node = litellm["weight"], let weight = reader.double(node, at: "\(paramsPath).weight") {
             if weight >= 0 { deployment.weight = weight } else { reader.error("\(paramsPath).weight", "must not be negative") }

@@ -97,6 +97,17 @@ struct YAMLReader {
         return value
     }
 
+    /// A timeout in seconds: greater than 0 and at most a day (bounded before converting:
+    /// `Int64(1e300 * 1000)` traps).
+    mutating func timeout(_ node: Node, at path: String) -> Duration? {
+        guard let seconds = double(node, at: path) else { return nil }
+        guard seconds > 0, seconds <= 86_400 else {
+            error(path, "must be a number of seconds greater than 0 and at most 86400")
+            return nil
+        }
+        return .milliseconds(Int64((seconds * 1000).rounded()))
+    }
+
     mutating func bool(_ node: Node, at path: String) -> Bool? {
         guard let (text, quoted) = scalarText(node, at: path, expected: "a boolean") else { return nil }
         switch (text.lowercased(), quoted) {
