@@ -49,7 +49,6 @@ let package = Package(
             dependencies: [
                 "Telemetry",
                 "Store",
-                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "CompressNIO", package: "compress-nio"),
@@ -57,8 +56,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ],
-            exclude: ["OTLP/proto", "OTLP/generate.sh"]
+            ]
         ),
         .target(
             name: "Proxy",
@@ -102,13 +100,39 @@ let package = Package(
             ],
             path: "Benchmarks/HotPathBenchmark"
         ),
-        .testTarget(name: "TelemetryTests", dependencies: ["Telemetry"]),
-        .testTarget(name: "SinksTests", dependencies: ["Sinks", "Telemetry"]),
+        // Test support. OTLP types generated from `.proto` files, to decode what the hand-written
+        // encoder sends; only tests use them, so SwiftProtobuf does not ship in `Sinks`.
+        .target(
+            name: "OTLPProto",
+            dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            path: "Tests/Support/OTLPProto",
+            exclude: ["proto", "generate.sh"]
+        ),
+        // Finished spans built in one line, and a strict Prometheus text parser for metrics checks.
+        .target(name: "TelemetryTesting", dependencies: ["Telemetry"], path: "Tests/Support/TelemetryTesting"),
+        // Helpers for tests that drive a gateway: test servers that fail instead of hanging, a client,
+        // fake transports, a store whose spend writes fail, fixed test times.
+        .target(
+            name: "GatewayTesting",
+            dependencies: [
+                "Proxy", "Store", "Telemetry",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Tests/Support/GatewayTesting"
+        ),
+        .testTarget(name: "TelemetryTests", dependencies: ["Telemetry", "TelemetryTesting"]),
+        .testTarget(name: "SinksTests", dependencies: ["Sinks", "Telemetry", "OTLPProto", "TelemetryTesting"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(
             name: "ProxyTests",
             dependencies: [
                 "Proxy",
+                "GatewayTesting",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],
@@ -124,6 +148,9 @@ let package = Package(
                 "Sinks",
                 "Store",
                 "Telemetry",
+                "OTLPProto",
+                "TelemetryTesting",
+                "GatewayTesting",
                 .product(name: "CompressNIO", package: "compress-nio"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

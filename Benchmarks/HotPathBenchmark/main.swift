@@ -88,7 +88,7 @@ results.append(("OTLP encoding, per request in a 512 batch", nanos(20) { encoder
 let prometheus = PrometheusSink()
 results.append(("Prometheus update, one request", nanos(100_000) { prometheus.observe(span); return 1 }))
 let frame = ByteBuffer(string: #"data: {"id":"chatcmpl-x","object":"chat.completion.chunk","created":1,"model":"gpt-4o-mini","choices":[{"index":0,"delta":{"content":" hello"},"finish_reason":null}]}"# + "\n\n")
-var decoder = OpenAIAdapter().makeStreamDecoder()
+var decoder = OpenAIAdapter().makeStreamDecoder(for: try OpenAIRequest(operation: .chat, bytes: body))
 results.append(("SSE chunk decode (OpenAI stream)", try nanos(100_000) { try decoder.feed(frame).count }))
 let book = PriceBook.bundled ?? PriceBook()
 let usage = Usage(inputTokens: 1200, outputTokens: 300, cacheReadTokens: 1000)

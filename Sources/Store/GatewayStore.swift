@@ -1,35 +1,22 @@
 /// What the ledger and the admin API ask of persistence. SQLite implements it today; a
 /// PostgreSQL store will implement the same protocol.
 public protocol GatewayStore: Sendable {
-    func insertKey(_ key: VirtualKey) async throws
-    func key(token: String) async throws -> VirtualKey?
-    func updateKey(_ key: VirtualKey) async throws
-    /// Deletes the keys with these tokens; returns how many existed.
-    func deleteKeys(tokens: [String]) async throws -> Int
+    /// Fails when a record with the same id exists.
+    func insert<Record: LimitedRecord>(_ record: Record) async throws
+    func fetch<Record: LimitedRecord>(_ type: Record.Type, id: String) async throws -> Record?
+    func update<Record: LimitedRecord>(_ record: Record) async throws
+    /// Deletes the records with these ids and what belongs to them (a user's or team's keys, an
+    /// organisation's teams and their keys); returns how many of the records existed.
+    func delete<Record: LimitedRecord>(_ type: Record.Type, ids: [String]) async throws -> Int
     func keys(teamID: String?, userID: String?, limit: Int, offset: Int) async throws -> (keys: [VirtualKey], total: Int)
+    func users(limit: Int, offset: Int) async throws -> (users: [User], total: Int)
+    func teams() async throws -> [Team]
+    func organizations() async throws -> [Organization]
     /// Writes the rows, adds their spend to their keys, teams, users, organisations and the daily
     /// rollups, in one transaction.
     /// Writing a request id again changes nothing (a retried commit cannot double-charge).
     func recordSpend(_ rows: [SpendRow]) async throws
     func spendLogs(_ query: SpendQuery) async throws -> [SpendRow]
-    func insertTeam(_ team: Team) async throws
-    func team(id: String) async throws -> Team?
-    func updateTeam(_ team: Team) async throws
-    /// Deletes the teams and their keys; returns how many teams existed.
-    func deleteTeams(ids: [String]) async throws -> Int
-    func teams() async throws -> [Team]
-    func insertUser(_ user: User) async throws
-    func user(id: String) async throws -> User?
-    func updateUser(_ user: User) async throws
-    /// Deletes the users and their keys; returns how many users existed.
-    func deleteUsers(ids: [String]) async throws -> Int
-    func users(limit: Int, offset: Int) async throws -> (users: [User], total: Int)
-    func insertOrganization(_ organization: Organization) async throws
-    func organization(id: String) async throws -> Organization?
-    func updateOrganization(_ organization: Organization) async throws
-    /// Deletes the organisations, their teams and those teams' keys; returns how many organisations existed.
-    func deleteOrganizations(ids: [String]) async throws -> Int
-    func organizations() async throws -> [Organization]
     /// Sets the owner's spend to 0 and its next reset to `next`, if its reset was due by `now`.
     /// Returns false when another caller reset it first (so a reset happens once).
     func resetBudget(of owner: BudgetOwner, id: String, dueBy now: Double, next: Double) async throws -> Bool
@@ -37,8 +24,8 @@ public protocol GatewayStore: Sendable {
     func spendReport(by grouping: SpendGrouping, since: Int64?, until: Int64?) async throws -> [SpendTotal]
 }
 
-/// Who a budget belongs to.
-public enum BudgetOwner: Sendable {
+/// Who a budget belongs to; the raw value is how refusals, metrics and admin paths name it.
+public enum BudgetOwner: String, Sendable, CaseIterable {
     case key, team, user, organization
 }
 

@@ -63,7 +63,7 @@ struct KeysCommand: AsyncParsableCommand {
             while true {
                 let page = try await store.keys(teamID: team, userID: nil, limit: 500, offset: offset)
                 for key in page.keys {
-                    print([key.token, key.keyName, key.keyAlias ?? "", key.teamID ?? "", String(format: "%.6f", key.spend),
+                    print([key.token, key.keyName, key.keyAlias ?? "", key.teamID ?? "", String(format: "%.6f", key.limits.spend),
                         String(key.blocked)].joined(separator: "\t"))
                 }
                 offset += page.keys.count
@@ -79,8 +79,8 @@ struct KeysCommand: AsyncParsableCommand {
 
         func run() async throws {
             let store = try GatewayBootstrap.openStore(environment: ProcessInfo.processInfo.environment)
-            let tokens = keys.map { $0.hasPrefix("sk-") ? KeyDigest(key: $0).hex : $0 }
-            let deleted = try await store.deleteKeys(tokens: tokens)
+            let tokens = keys.map(KeyManagement.token(of:))
+            let deleted = try await store.delete(VirtualKey.self, ids: tokens)
             print("revoked \(deleted) of \(tokens.count)")
             if deleted < tokens.count { throw ExitCode.failure }
         }

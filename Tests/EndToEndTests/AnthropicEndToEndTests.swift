@@ -2,6 +2,7 @@ import Foundation
 import Telemetry
 import Testing
 
+@testable import OTLPProto
 @testable import Proxy
 @testable import Sinks
 

@@ -3,11 +3,14 @@ import Store
 import Telemetry
 import Testing
 
+@testable import OTLPProto
 @testable import Proxy
 @testable import Sinks
 
 /// Each callback sink end to end: the gateway in-process, its sinks posting to an in-process
-/// receiver, payloads checked field by field against protocols.md §5–9.
+/// receiver, payloads checked field by field against each destination's documented format
+/// (Langfuse's ingestion and OTLP APIs, Helicone's async log, Sentry envelopes, LiteLLM's
+/// `StandardLoggingPayload`).
 @Suite(.serialized) struct CallbackSinkTests {
     static let models = """
         model_list:

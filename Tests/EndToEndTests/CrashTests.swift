@@ -7,7 +7,7 @@ import Testing
 
 /// `kill -9` under load loses no answered request's spend: every response the client received
 /// has its ledger row after a restart. Runs the real binary that `swift test` builds.
-@Suite(.serialized) struct CrashTests {
+@Suite(.serialized, .timeLimit(.minutes(1))) struct CrashTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
     static let binary = root.appendingPathComponent(".build/debug/spanway").path
@@ -16,39 +16,56 @@ import Testing
     }
 
     struct Gateway {
-        let process: Process
+        let child: ChildProcess
         let url: String
+        var process: Process { child.process }
     }
 
     final class Tally: Sendable {
         let received = Mutex<[String]>([])
         let killed = Atomic<Bool>(false)
+        /// Yields once, when `enough` answers have arrived: the moment to kill the gateway.
+        let loaded: AsyncStream<Void>
+        private let signal: AsyncStream<Void>.Continuation
+        static let enough = 100
+
+        init() {
+            (loaded, signal) = AsyncStream.makeStream()
+        }
+
+        func record(_ id: String) {
+            let count = received.withLock { received in
+                received.append(id)
+                return received.count
+            }
+            if count == Self.enough { signal.yield() }
+        }
     }
 
+    /// Starts `spanway serve` and returns once it logged its address (a start-up failure ends
+    /// its output instead, and throws here).
     static func start(in directory: URL, database: String) async throws -> Gateway {
         let config = directory.appendingPathComponent("config.yaml")
         try "model_list: [{model_name: m, litellm_params: {model: mock/gpt-4o-mini}}]\ngeneral_settings: {master_key: sk-crash}\n"
             .write(to: config, atomically: true, encoding: .utf8)
         let log = directory.appendingPathComponent("gateway-\(UUID().uuidString).log")
         FileManager.default.createFile(atPath: log.path, contents: nil)
-        let handle = try FileHandle(forWritingTo: log)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = ["serve", "--config", config.path, "--host", "127.0.0.1", "--port", "0"]
-        process.environment = ["DATABASE_URL": "sqlite:\(database)", "LOG_LEVEL": "info", "PATH": "/usr/bin:/bin"]
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
-        for _ in 0..<300 {
-            let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
-            if let range = text.range(of: #"address=127\.0\.0\.1:(\d+)"#, options: .regularExpression) {
-                let port = text[range].split(separator: ":").last.map(String.init) ?? ""
-                return Gateway(process: process, url: "http://127.0.0.1:\(port)")
-            }
-            try await Task.sleep(for: .milliseconds(50))
+        let child = try ChildProcess(
+            executable: binary, arguments: ["serve", "--config", config.path, "--host", "127.0.0.1", "--port", "0"],
+            environment: ["DATABASE_URL": "sqlite:\(database)", "LOG_LEVEL": "info", "PATH": "/usr/bin:/bin"],
+            log: try FileHandle(forWritingTo: log))
+        guard let address = await child.firstMatch(of: #"address=127\.0\.0\.1:\d+"#),
+            let port = address.split(separator: ":").last
+        else {
+            child.process.terminate()
+            throw StartFailed(output: child.output)
         }
-        process.terminate()
-        throw CancellationError()
+        return Gateway(child: child, url: "http://127.0.0.1:\(port)")
+    }
+
+    struct StartFailed: Error, CustomStringConvertible {
+        var output: String
+        var description: String { "spanway serve stopped before listening:\n\(output)" }
     }
 
     @Test(.enabled(if: runnable, "needs .build/debug/spanway, which swift test builds"))
@@ -77,7 +94,7 @@ import Testing
                             if response.status == .ok, body.readableBytes > 0,
                                 let id = response.headers.first(name: "x-spanway-request-id")
                             {
-                                tally.received.withLock { $0.append(id) }
+                                tally.record(id)
                             }
                         } catch {
                             if tally.killed.load(ordering: .relaxed) { return }
@@ -86,13 +103,14 @@ import Testing
                 }
             }
             group.addTask {
-                try await Task.sleep(for: .milliseconds(1500))
+                // Killed under load: once enough answers arrived, with requests still in flight.
+                for await _ in tally.loaded { break }
                 kill(pid, SIGKILL)
                 tally.killed.store(true, ordering: .relaxed)
             }
             try await group.waitForAll()
         }
-        gateway.process.waitUntilExit()
+        _ = await gateway.child.exit()
         #expect(gateway.process.terminationReason == .uncaughtSignal)
 
         // Restart on the same database: it recovers the WAL and serves the ledger.
@@ -108,11 +126,11 @@ import Testing
             if ids.count < 1000 { break }
         }
         restarted.process.terminate()
-        restarted.process.waitUntilExit()
+        _ = await restarted.child.exit()
         try await client.shutdown()
 
         let answered = Set(tally.received.withLock { $0 })
-        #expect(answered.count > 50, "the load generator got too few answers to mean anything: \(answered.count)")
+        #expect(answered.count >= Tally.enough, "the load generator got too few answers to mean anything: \(answered.count)")
         #expect(answered.isSubset(of: rows), "\(answered.subtracting(rows).count) answered requests have no row")
         // Rows beyond the answers are requests committed while the process died before answering.
         #expect(rows.count - answered.count <= 16)

@@ -21,9 +21,6 @@ import Testing
         general_settings: {master_key: \(Harness.master)}
         """
 
-    func newKey(_ h: Harness, _ fields: String) async throws -> String {
-        try #require(try await h.send("/key/generate", json: fields).json?["key"]?.stringValue)
-    }
 
     func ask(_ h: Harness, key: String, extra: String = "") async throws -> Harness.Reply {
         try await h.send(
@@ -32,7 +29,7 @@ import Testing
 
     @Test func requestFallbacksOutsideTheKeysModelsAreRefused() async throws {
         try await Harness.with(config: Self.config, otlp: false) { h in
-            let key = try await newKey(h, #"{"models":["flaky"]}"#)
+            let key = try await h.newKey(#"{"models":["flaky"]}"#)
             let reply = try await ask(h, key: key, extra: #","fallbacks":["gpt-4o-mini"]"#)
             #expect(reply.status == 403)
             #expect(reply.json?["error"]?["param"] == "fallbacks")
@@ -42,13 +39,13 @@ import Testing
 
     @Test func configuredFallbacksSkipGroupsTheKeyMayNotUse() async throws {
         try await Harness.with(config: Self.config, otlp: false) { h in
-            let onlyFlaky = try await newKey(h, #"{"models":["flaky"]}"#)
+            let onlyFlaky = try await h.newKey(#"{"models":["flaky"]}"#)
             let refused = try await ask(h, key: onlyFlaky)
             #expect(refused.status >= 500)
             #expect(refused.headers.first(name: "x-spanway-model-group") == "flaky")
 
             // gpt-4o-mini comes first in the fallbacks but is not the key's: backup answers.
-            let withBackup = try await newKey(h, #"{"models":["flaky","backup"]}"#)
+            let withBackup = try await h.newKey(#"{"models":["flaky","backup"]}"#)
             let answered = try await ask(h, key: withBackup)
             #expect(answered.status == 200)
             #expect(answered.headers.first(name: "x-spanway-model-group") == "backup")
@@ -60,7 +57,7 @@ import Testing
 
     @Test func requestFallbacksGoThroughTheKeysAliases() async throws {
         try await Harness.with(config: Self.config, otlp: false) { h in
-            let key = try await newKey(h, #"{"models":["flaky","backup"],"aliases":{"cheap":"backup"}}"#)
+            let key = try await h.newKey(#"{"models":["flaky","backup"],"aliases":{"cheap":"backup"}}"#)
             let reply = try await ask(h, key: key, extra: #","fallbacks":["cheap"]"#)
             #expect(reply.status == 200)
             #expect(reply.headers.first(name: "x-spanway-model-group") == "backup")
@@ -84,7 +81,7 @@ import Testing
                 """
             try await Harness.with(config: config, otlp: false) { h in
                 // A budget far below what one request could cost if it fell back to `pricey`.
-                let key = try await newKey(h, #"{"max_budget":1}"#)
+                let key = try await h.newKey(#"{"max_budget":1}"#)
                 let inFlight = Task {
                     try await h.send(
                         "/v1/chat/completions", json: #"{"model":"gated","stream":true,"max_tokens":10,"messages":[{"role":"user","content":"hi"}]}"#,

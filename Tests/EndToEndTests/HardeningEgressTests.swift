@@ -91,7 +91,7 @@ final class TrapServer: Sendable {
 /// Issue 11 end to end: one header cannot crash the gateway, redirects do not carry keys away,
 /// team destinations set through the admin API cannot point inside the network or read the
 /// environment, and a wildcard model cannot climb out of its URL path segment.
-@Suite(.serialized) struct HardeningEgressTests {
+@Suite(.serialized, .timeLimit(.minutes(1))) struct HardeningEgressTests {
     // MARK: Crashes from one header
 
     @Test(.timeLimit(.minutes(1))) func hostileRetryHeadersDoNotCrashTheGateway() async throws {

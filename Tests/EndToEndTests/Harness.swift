@@ -10,8 +10,12 @@ import ServiceLifecycle
 import Synchronization
 import Store
 import Telemetry
+import TelemetryTesting
 import Testing
 
+@_exported import GatewayTesting
+
+@testable import OTLPProto
 @testable import Proxy
 @testable import Sinks
 
@@ -70,14 +74,21 @@ struct Harness {
     let gateway: Gateway
     let store: SQLiteStore
     let client: HTTPClient
+    /// The gateway's requests, as a client sends them.
+    let api: GatewayClient
 
     static let master = "sk-e2e-master"
     static let upstreamKey = "sk-e2e-upstream-secret"
 
+    typealias Reply = GatewayClient.Reply
+
     /// `config` is YAML with `{upstream}` standing for the mock upstream's base URL (`…/v1`) and
-    /// `{upstream_root}` for its origin.
+    /// `{upstream_root}` for its origin. `clock` is what the gateway's decisions read (pass a
+    /// `ManualClock` to drive rate-limit windows, budget periods and key expiry); `logger` is the
+    /// gateway's; `wrapStore` may put a fault-injecting store in front of the real one.
     static func with(
-        config: String, environment: [String: String] = [:], otlp: Bool = true,
+        config: String, environment: [String: String] = [:], otlp: Bool = true, clock: any GatewayClock = SystemClock(),
+        logger gatewayLogger: Logger? = nil, wrapStore: (SQLiteStore) -> any GatewayStore = { $0 },
         _ body: (Harness) async throws -> Void
     ) async throws {
         var logger = Logger(label: "e2e")
@@ -89,30 +100,33 @@ struct Harness {
         let receiver = OTLPReceiver()
         let hooks = HookReceiver()
         let client = HTTPClient(eventLoopGroupProvider: .singleton)
-
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            let (ports, portSink) = AsyncStream<(String, Int)>.makeStream()
-            func start(_ name: String, _ router: Router<BasicRequestContext>) -> ServiceGroup {
-                let app = Application(
-                    router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-                    onServerRunning: { channel in portSink.yield((name, channel.localAddress?.port ?? 0)) }, logger: logger)
-                return ServiceGroup(configuration: .init(services: [app], logger: logger))
+        let upstreamClient = GatewayBootstrap.makeHTTPClient()
+        var helpers: [TestServer] = []
+        var gatewayServer: TestServer?
+        // Everything started is stopped, and both HTTP clients are shut down, whatever failed:
+        // a client that is never shut down crashes the process when it is deinitialised.
+        func stop() async throws {
+            var failure: (any Error)?
+            // The gateway stops first, so its last spans still reach a running receiver.
+            for server in [gatewayServer].compactMap({ $0 }) + helpers {
+                do { try await server.stop() } catch { failure = failure ?? error }
             }
-            let helpers = [
-                start("upstream", FixtureUpstream.addRoutes(to: MockUpstreamServer.makeRouter(upstream: mock), log: upstreamLog)),
-                start("receiver", receiver.router()),
-                start("hooks", hooks.router()),
-            ]
-            for helper in helpers { group.addTask { try await helper.run() } }
-            var found: [String: Int] = [:]
-            for await (name, port) in ports {
-                found[name] = port
-                if found.count == 3 { break }
+            for http in [upstreamClient, client] {
+                do { try await http.shutdown() } catch { failure = failure ?? error }
             }
-            let upstreamPort = found["upstream"] ?? 0
+            if let failure { throw failure }
+        }
+        do {
+            for router in [
+                FixtureUpstream.addRoutes(to: MockUpstreamServer.makeRouter(upstream: mock), log: upstreamLog),
+                receiver.router(), hooks.router(),
+            ] {
+                helpers.append(try await TestServer.start(router, logger: logger))
+            }
+            let upstreamPort = helpers[0].port
             var env = ["OTEL_BSP_SCHEDULE_DELAY": "20", "OTEL_SERVICE_NAME": "spanway-e2e"]
-            if otlp { env["OTEL_EXPORTER_OTLP_ENDPOINT"] = "http://127.0.0.1:\(found["receiver"] ?? 0)" }
-            hooks.port.store(found["hooks"] ?? 0, ordering: .relaxed)
+            if otlp { env["OTEL_EXPORTER_OTLP_ENDPOINT"] = "http://127.0.0.1:\(helpers[1].port)" }
+            hooks.port.store(helpers[2].port, ordering: .relaxed)
             let hooksRoot = hooks.root
             env.merge(environment.mapValues { $0.replacingOccurrences(of: "{hooks}", with: hooksRoot) }) { $1 }
             let yaml = config.replacingOccurrences(of: "{upstream}", with: "http://127.0.0.1:\(upstreamPort)/v1")
@@ -120,69 +134,39 @@ struct Harness {
                 .replacingOccurrences(of: "{hooks}", with: hooksRoot)
             let loader = ProviderCatalogue.configLoader(environment: env.merging(["E2E_UPSTREAM_KEY": upstreamKey]) { $1 })
             let gatewayConfig = try loader.load(yaml: yaml)
-            let upstreamClient = GatewayBootstrap.makeHTTPClient()
-            let store = try SQLiteStore(path: FileManager.default.temporaryDirectory.appendingPathComponent("spanway-e2e-\(UUID().uuidString).db").path)
+            let store = try SQLiteStore(
+                path: FileManager.default.temporaryDirectory.appendingPathComponent("spanway-e2e-\(UUID().uuidString).db").path)
             let gateway = try GatewayBootstrap(
-                config: gatewayConfig, environment: env, httpClient: upstreamClient, mockUpstream: mock, store: store,
-                logger: logger
+                config: gatewayConfig, environment: env, httpClient: upstreamClient, mockUpstream: mock,
+                store: wrapStore(store), logger: gatewayLogger ?? logger, clock: clock
             ).makeGateway()
-            let (gatewayPorts, gatewayPortSink) = AsyncStream<Int>.makeStream()
-            let services = GatewayApplication.services(gateway: gateway, host: "127.0.0.1", port: 0, logger: logger) {
-                gatewayPortSink.yield($0)
+            let server = try await TestServer.start(logger: logger) { listening in
+                GatewayApplication.services(gateway: gateway, host: "127.0.0.1", port: 0, logger: logger) { listening($0) }
             }
-            let gatewayGroup = ServiceGroup(configuration: .init(services: services, logger: logger))
-            let gatewayRun = Task { try await gatewayGroup.run() }
-            var gatewayPort = 0
-            for await port in gatewayPorts {
-                gatewayPort = port
-                break
-            }
+            gatewayServer = server
+            let gatewayURL = "http://127.0.0.1:\(server.port)"
             let harness = Harness(
-                gatewayURL: "http://127.0.0.1:\(gatewayPort)", upstreamPort: upstreamPort, upstream: upstreamLog,
-                receiver: receiver, hooks: hooks, gateway: gateway, store: store, client: client)
-            // The gateway stops first, so its last spans still reach a running receiver.
-            func stop() async throws {
-                await gatewayGroup.triggerGracefulShutdown()
-                try await gatewayRun.value
-                for helper in helpers { await helper.triggerGracefulShutdown() }
-                try await group.waitForAll()
-                try await upstreamClient.shutdown()
-            }
-            do {
-                try await body(harness)
-            } catch {
-                try? await stop()
-                try? await client.shutdown()
-                throw error
-            }
-            try await stop()
-            try await client.shutdown()
+                gatewayURL: gatewayURL, upstreamPort: upstreamPort, upstream: upstreamLog, receiver: receiver, hooks: hooks,
+                gateway: gateway, store: store, client: client,
+                api: GatewayClient(baseURL: gatewayURL, http: client, masterKey: master))
+            try await body(harness)
+        } catch {
+            try? await stop()
+            throw error
         }
-    }
-
-    struct Reply {
-        var status: Int
-        var headers: HTTPHeaders
-        var body: [UInt8]
-        var text: String { String(decoding: body, as: UTF8.self) }
-        var json: JSONValue? { try? JSONParser.parse(body) }
+        try await stop()
     }
 
     func send(
         _ path: String, json: String? = nil, method: HTTPMethod = .POST, key: String? = Harness.master,
         headers extra: [(String, String)] = []
     ) async throws -> Reply {
-        var request = HTTPClientRequest(url: gatewayURL + path)
-        request.method = json == nil ? (method == .POST ? .GET : method) : method
-        if let key { request.headers.add(name: "authorization", value: "Bearer \(key)") }
-        for (name, value) in extra { request.headers.add(name: name, value: value) }
-        if let json {
-            request.headers.add(name: "content-type", value: "application/json")
-            request.body = .bytes(ByteBuffer(string: json))
-        }
-        let response = try await client.execute(request, timeout: .seconds(30))
-        let body = try await response.body.collect(upTo: 16 * 1024 * 1024)
-        return Reply(status: Int(response.status.code), headers: response.headers, body: Array(body.readableBytesView))
+        try await api.send(path, json: json, method: method, key: key, headers: extra)
+    }
+
+    /// A new virtual key with these `/key/generate` fields.
+    func newKey(_ fields: String = "{}") async throws -> String {
+        try await api.newKey(fields)
     }
 
     func chat(_ model: String, stream: Bool = false, includeUsage: Bool = false, extra: [(String, String)] = []) async throws -> Reply {
@@ -194,15 +178,16 @@ struct Harness {
 
     /// Polls until `condition` holds or a few seconds pass.
     func eventually(_ what: Comment, _ condition: () async throws -> Bool) async throws {
-        for _ in 0..<200 {
-            if try await condition() { return }
-            try await Task.sleep(for: .milliseconds(25))
-        }
-        Issue.record("timed out waiting: \(what)")
+        try await GatewayTesting.eventually(what, condition)
     }
 
     func metrics() async throws -> String {
         try await send("/metrics", key: nil).text
+    }
+
+    /// `/metrics`, parsed strictly: a malformed exposition fails the test.
+    func exposition() async throws -> MetricsExposition {
+        try MetricsExposition(try await metrics())
     }
 }
 
@@ -212,11 +197,4 @@ extension Opentelemetry_Proto_Trace_V1_Span {
     }
 
     var traceHex: String { traceID.map { String(format: "%02x", $0) }.joined() }
-}
-
-/// Parses an SSE body into its `data:` payloads.
-func ssePayloads(_ text: String) -> [String] {
-    text.components(separatedBy: "\n\n").compactMap { frame in
-        frame.hasPrefix("data: ") ? String(frame.dropFirst(6)) : nil
-    }
 }

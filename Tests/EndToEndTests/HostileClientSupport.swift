@@ -109,34 +109,6 @@ final class GatedUpstream: Sendable {
     }
 }
 
-/// Runs `router` on 127.0.0.1 port 0 for the duration of `body`.
-func withTestServer(
-    _ router: Router<BasicRequestContext>, _ body: (Int) async throws -> Void
-) async throws {
-    var logger = Logger(label: "test-server")
-    logger.logLevel = .critical
-    let (ports, portSink) = AsyncStream<Int>.makeStream()
-    let app = Application(
-        router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-        onServerRunning: { portSink.yield($0.localAddress?.port ?? 0) }, logger: logger)
-    let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
-    let run = Task { try await group.run() }
-    var port = 0
-    for await found in ports {
-        port = found
-        break
-    }
-    do {
-        try await body(port)
-    } catch {
-        await group.triggerGracefulShutdown()
-        _ = try? await run.value
-        throw error
-    }
-    await group.triggerGracefulShutdown()
-    _ = try? await run.value
-}
-
 /// A TCP client that speaks raw bytes: for half-sent heads, connection resets and clients that
 /// stop reading, which no HTTP client library will do on purpose.
 /// Used by one test task at a time (the iterator is not shared), hence `@unchecked`.

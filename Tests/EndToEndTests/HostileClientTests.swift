@@ -1,5 +1,6 @@
 import Foundation
 import Store
+import Synchronization
 import Testing
 
 @testable import Proxy
@@ -40,9 +41,6 @@ import Testing
         }
     }
 
-    func newKey(_ h: Harness, _ fields: String) async throws -> String {
-        try #require(try await h.send("/key/generate", json: fields).json?["key"]?.stringValue)
-    }
 
     func row(_ h: Harness, model: String) async throws -> SpendRow? {
         try await h.store.spendLogs(SpendQuery()).first { $0.modelGroup == model }
@@ -60,7 +58,7 @@ import Testing
 
     @Test func resetBeforeTheResponseHeadStillSettles() async throws {
         try await run { h, upstream in
-            let key = try await newKey(h, #"{"max_parallel_requests":1,"max_budget":10}"#)
+            let key = try await h.newKey(#"{"max_parallel_requests":1,"max_budget":10}"#)
             let client = try await RawConnection.connect(port: h.gatewayPort)
             try await client.send(rawChatRequest(model: "gated", key: key))
             var arrivals = upstream.arrivals.makeAsyncIterator()
@@ -82,7 +80,7 @@ import Testing
 
     @Test func resetMidStreamChargesWhatWasRelayed() async throws {
         try await run { h, upstream in
-            let key = try await newKey(h, #"{"max_parallel_requests":1}"#)
+            let key = try await h.newKey(#"{"max_parallel_requests":1}"#)
             let client = try await RawConnection.connect(port: h.gatewayPort)
             try await client.send(rawChatRequest(model: "midway", key: key))
             let seen = await client.read(until: "more words.")
@@ -104,7 +102,7 @@ import Testing
 
     @Test func aClientThatStopsReadingIsCutOffAndSettled() async throws {
         try await run(extra: "spanway_settings: {stream_write_timeout: 0.5}") { h, _ in
-            let key = try await newKey(h, #"{"max_parallel_requests":1}"#)
+            let key = try await h.newKey(#"{"max_parallel_requests":1}"#)
             let client = try await RawConnection.connect(port: h.gatewayPort, reading: false)
             try await client.send(rawChatRequest(model: "flood", key: key))
             let spend = try await settledRow(h, model: "flood")
@@ -173,8 +171,18 @@ import Testing
             // A third is accepted by the kernel but not served while two are open.
             let third = try await RawConnection.connect(port: h.gatewayPort)
             try await third.send("GET /health/liveliness HTTP/1.1\r\nHost: localhost\r\n\r\n")
-            let early = Task { await third.read(until: "healthy") }
-            try await Task.sleep(for: .milliseconds(300))
+            let served = Atomic<Bool>(false)
+            let early = Task {
+                let answer = await third.read(until: "healthy")
+                served.store(true, ordering: .relaxed)
+                return answer
+            }
+            // A round trip on an open connection, sent after the third's request: the gateway
+            // has been running meanwhile, and still has not answered the third.
+            try await second.send("GET /health/liveliness HTTP/1.1\r\nHost: localhost\r\n\r\n")
+            #expect(await second.read(until: "healthy").contains("200 OK"))
+            let servedEarly = served.load(ordering: .relaxed)
+            #expect(!servedEarly)
             await first.close()
             #expect(await early.value.contains("200 OK"))
             await second.close()
@@ -199,11 +207,11 @@ import Testing
 
     @Test func spentAndRateLimitedKeysAreRefusedBeforeTheirBodyIsParsed() async throws {
         try await run { h, _ in
-            let spent = try await newKey(h, #"{"max_budget":0}"#)
+            let spent = try await h.newKey(#"{"max_budget":0}"#)
             let garbage = "{" + String(repeating: "[", count: 10_000)
             let budget = try await h.send("/v1/chat/completions", json: garbage, key: spent)
             #expect(budget.status == 400 && budget.json?["error"]?["code"] == "budget_exceeded")
-            let limited = try await newKey(h, #"{"rpm_limit":1}"#)
+            let limited = try await h.newKey(#"{"rpm_limit":1}"#)
             #expect(try await h.send("/v1/chat/completions", json: #"{"model":"local","messages":[{"role":"user","content":"x"}]}"#, key: limited).status == 200)
             let refused = try await h.send("/v1/chat/completions", json: garbage, key: limited)
             #expect(refused.status == 429)

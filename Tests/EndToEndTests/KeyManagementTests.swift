@@ -3,6 +3,7 @@ import Store
 import Telemetry
 import Testing
 
+@testable import OTLPProto
 @testable import Proxy
 @testable import Sinks
 
@@ -32,7 +33,7 @@ import Testing
             #expect(chat.status == 200)
             let row = try #require(try await h.store.spendLogs(SpendQuery(keyHash: KeyDigest(key: key).hex)).first)
             #expect(row.keyAlias == "billing-app" && row.teamID == "team-a" && row.userID == "u1")
-            #expect(try await h.store.key(token: KeyDigest(key: key).hex)?.spend == row.spend)
+            #expect(try await h.store.fetch(VirtualKey.self, id: KeyDigest(key: key).hex)?.limits.spend == row.spend)
             #expect(try await h.send("/key/info?key=\(key)").json?["info"]?["spend"]?.doubleValue == row.spend)
             #expect(try await h.send("/key/info?key=\(KeyDigest(key: key).hex)").json?["info"]?["key_alias"] == "billing-app")
 

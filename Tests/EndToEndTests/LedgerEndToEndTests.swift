@@ -5,7 +5,7 @@ import Testing
 
 @testable import Proxy
 
-@Suite(.serialized) struct LedgerEndToEndTests {
+@Suite(.serialized, .timeLimit(.minutes(1))) struct LedgerEndToEndTests {
     @Test func everyAnsweredRequestHasItsRowBeforeTheAnswerArrives() async throws {
         try await Harness.with(config: e2eConfig) { h in
             let plain = try await h.chat("gpt-4o-mini")
@@ -51,6 +51,35 @@ import Testing
             #expect(ids.count == 100)
             let rows = try await h.store.spendLogs(SpendQuery(limit: 1000))
             #expect(Set(rows.map(\.requestID)) == Set(ids))
+        }
+    }
+
+    /// Spend is written after the answer is decided: a store that cannot take the row must not
+    /// turn a served request into an error, and the loss must be logged with the request id.
+    @Test func aFailedLedgerWriteStillAnswersAndIsLogged() async throws {
+        let logs = LogRecorder()
+        var refusing: SpendRefusingStore?
+        try await Harness.with(
+            config: e2eConfig, otlp: false, logger: logs.logger(label: "gateway", level: .warning),
+            wrapStore: { store in
+                let wrapped = SpendRefusingStore(wrapping: store)
+                refusing = wrapped
+                return wrapped
+            }
+        ) { h in
+            let plain = try await h.chat("local")
+            #expect(plain.status == 200 && plain.json?["choices"]?.arrayValue?.first?["message"] != nil)
+            let streamed = try await h.chat("local", stream: true)
+            #expect(streamed.status == 200 && ssePayloads(streamed.text).last == "[DONE]")
+            #expect(refusing?.refusedWrites ?? 0 >= 1)
+            #expect(try await h.store.spendLogs(SpendQuery()).isEmpty)
+            let failures = logs.entries.filter { $0.level == .error && $0.message == "ledger write failed" }
+            for reply in [plain, streamed] {
+                let id = try #require(reply.headers.first(name: "x-spanway-request-id"))
+                #expect(failures.contains { $0.metadata["request_id"] == id }, "\(logs.entries.map(\.message))")
+            }
+            // The log line names the loss, never the key.
+            #expect(!failures.contains { $0.metadata.values.contains { $0.contains(Harness.master) } })
         }
     }
 }

@@ -1,8 +1,10 @@
 import Foundation
 import Store
 import Telemetry
+import TelemetryTesting
 import Testing
 
+@testable import OTLPProto
 @testable import Proxy
 @testable import Sinks
 
@@ -77,12 +79,15 @@ import Testing
             {
                 #expect(!metrics.contains(secret), "\(secret) in /metrics")
             }
-            #expect(metrics.contains(#"team="Research",key_alias="billing-app",status_code="200"} 1"#), "\(metrics)")
-            #expect(metrics.contains(#"team="",key_alias="unaliased",status_code="200"} 1"#))
-            #expect(metrics.contains(#"spanway_budget_remaining_usd{scope="key",name="billing-app"}"#))
-            #expect(metrics.contains(#"spanway_budget_remaining_usd{scope="team",name="Research"}"#))
-            #expect(!metrics.contains(#"spanway_budget_remaining_usd{scope="user""#))
-            #expect(metrics.contains(#"spanway_budgets_exhausted{scope="user"} 1"#))
+            let exposition = try MetricsExposition(metrics)
+            let requests = "spanway_requests_total"
+            #expect(try exposition.value(of: requests, labels: ["team": "Research", "key_alias": "billing-app", "status_code": "200"]) == 1, "\(metrics)")
+            #expect(try exposition.value(of: requests, labels: ["team": "", "key_alias": "unaliased", "status_code": "200"]) == 1)
+            let remaining = "spanway_budget_remaining_usd"
+            #expect(try exposition.value(of: remaining, labels: ["scope": "key", "name": "billing-app"]) != nil)
+            #expect(try exposition.value(of: remaining, labels: ["scope": "team", "name": "Research"]) != nil)
+            #expect(exposition.samples(remaining, matching: ["scope": "user"]).isEmpty)
+            #expect(try exposition.value(of: "spanway_budgets_exhausted", labels: ["scope": "user"]) == 1)
         }
     }
 
@@ -94,7 +99,7 @@ import Testing
             let series = #"spanway_budget_remaining_usd{scope="key",name="metered"}"#
             #expect(Self.sample(try await h.metrics(), series) == 1)
             #expect(try await h.send("/v1/chat/completions", json: #"{"model":"local","messages":[{"role":"user","content":"Say hello"}]}"#, key: key).status == 200)
-            let spend = try #require(try await h.store.key(token: KeyDigest(key: key).hex)?.spend)
+            let spend = try #require(try await h.store.fetch(VirtualKey.self, id: KeyDigest(key: key).hex)?.limits.spend)
             #expect(spend > 0)
             #expect(Self.sample(try await h.metrics(), series) == 1 - spend)
             // The admin API's changes show at once too.
@@ -153,7 +158,7 @@ import Testing
             #expect(try await h.chat("mock/no-such-model-anywhere").status == 200)
             #expect(try await h.chat("mock/no-such-model-anywhere").status == 200)
             let metrics = try await h.metrics()
-            #expect(metrics.contains(#"spanway_unpriced_requests_total{model_group="mock/*"} 2"#), "\(metrics)")
+            #expect(try MetricsExposition(metrics).value(of: "spanway_unpriced_requests_total", labels: ["model_group": "mock/*"]) == 2, "\(metrics)")
         }
     }
 
@@ -163,7 +168,7 @@ import Testing
             let streamed = try await h.chat("mock/no-such-model-anywhere", stream: true, includeUsage: true)
             #expect(streamed.status == 200 && ssePayloads(streamed.text).last == "[DONE]")
             let metrics = try await h.metrics()
-            #expect(metrics.contains(#"spanway_unpriced_requests_total{model_group="mock/*"} 1"#), "\(metrics)")
+            #expect(try MetricsExposition(metrics).value(of: "spanway_unpriced_requests_total", labels: ["model_group": "mock/*"]) == 1, "\(metrics)")
         }
     }
 

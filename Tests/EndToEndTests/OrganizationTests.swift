@@ -8,19 +8,20 @@ import Testing
 @testable import Proxy
 @testable import Sinks
 
-@Suite(.serialized) struct OrganizationTests {
+@Suite(.serialized, .timeLimit(.minutes(1))) struct OrganizationTests {
     static let body = #"{"model":"local","messages":[{"role":"user","content":"x"}]}"#
 
     @Test func anOrganizationsLimitsBindEveryKeyOfItsTeams() async throws {
-        try await Harness.with(config: e2eConfig) { h in
+        // A stopped clock: all four requests fall in one rate-limit minute whenever the test runs.
+        try await Harness.with(config: e2eConfig, clock: TestTime.clock(secondsIntoMinute: 15)) { h in
             // Three requests a minute: the refused one below counts too (limits are checked from
             // the headers, before the body names a model).
             let org = try await h.send("/organization/new", json: #"{"organization_id":"acme","organization_alias":"Acme","models":["local"],"rpm_limit":3}"#)
             #expect(org.status == 200 && org.json?["organization_alias"] == "Acme")
             #expect(try await h.send("/team/new", json: #"{"team_id":"t1","organization_id":"acme"}"#).status == 200)
             #expect(try await h.send("/team/new", json: #"{"team_id":"t2","organization_id":"acme"}"#).status == 200)
-            let a = try #require(try await h.send("/key/generate", json: #"{"team_id":"t1"}"#).json?["key"]?.stringValue)
-            let b = try #require(try await h.send("/key/generate", json: #"{"team_id":"t2"}"#).json?["key"]?.stringValue)
+            let a = try await h.newKey(#"{"team_id":"t1"}"#)
+            let b = try await h.newKey(#"{"team_id":"t2"}"#)
             let denied = try await h.send("/v1/chat/completions", json: #"{"model":"gpt-4o-mini","messages":[{"role":"user","content":"x"}]}"#, key: a)
             #expect(denied.json?["error"]?["message"] == "This organization may not use the model 'gpt-4o-mini'.")
             #expect(try await h.send("/v1/chat/completions", json: Self.body, key: a).status == 200)
@@ -29,7 +30,11 @@ import Testing
             #expect(limited.status == 429 && limited.json?["error"]?["message"] == "This organization is limited to 3 requests per minute.")
             let info = try await h.send("/organization/info?organization_id=acme").json
             #expect(info?["spend"]?.doubleValue ?? 0 > 0 && info?["teams"]?.arrayValue?.count == 2)
-            #expect(try await h.store.spendLogs(SpendQuery(teamID: "t1")).allSatisfy { $0.orgID == "acme" })
+            #expect(limited.headers.first(name: "retry-after") == "45")
+            // Team t1's key answered one request; every row of the team names the organisation.
+            let rows = try await h.store.spendLogs(SpendQuery(teamID: "t1"))
+            #expect(rows.filter { $0.statusCode == 200 }.count == 1)
+            #expect(!rows.isEmpty && rows.allSatisfy { $0.orgID == "acme" })
         }
     }
 
@@ -51,7 +56,7 @@ import Testing
             #expect(try await h.send("/organization/list").json?.arrayValue?.first?["max_budget"]?.doubleValue == 9)
 
             #expect(try await h.send("/team/new", json: #"{"team_id":"t","organization_id":"o"}"#).status == 200)
-            let key = try #require(try await h.send("/key/generate", json: #"{"team_id":"t"}"#).json?["key"]?.stringValue)
+            let key = try await h.newKey(#"{"team_id":"t"}"#)
             var delete = HTTPClientRequest(url: h.gatewayURL + "/organization/delete")
             delete.method = .DELETE
             delete.headers.add(name: "authorization", value: "Bearer \(Harness.master)")

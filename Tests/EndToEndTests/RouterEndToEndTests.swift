@@ -1,13 +1,15 @@
 import Foundation
 import Telemetry
+import TelemetryTesting
 import Testing
 
+@testable import OTLPProto
 @testable import Proxy
 @testable import Sinks
 
 /// One failing and one healthy deployment behind one model group: clients never see the failures,
 /// the failing deployment is cooled down, and the spans show the retries.
-@Suite(.serialized) struct RouterEndToEndTests {
+@Suite(.serialized, .timeLimit(.minutes(1))) struct RouterEndToEndTests {
     static let config = """
         router_settings: {num_retries: 1, allowed_fails: 2, cooldown_time: 60}
         litellm_settings: {callbacks: [otel]}
@@ -29,12 +31,12 @@ import Testing
             let sentToFailing = h.upstream.requests.withLock { $0.filter { String(decoding: $0.body, as: UTF8.self).contains("error-500") }.count }
             #expect(sentToFailing == 3, "allowed_fails 2: the third failure cools it down, then it gets nothing")
 
-            let metrics = try await h.send("/metrics", key: nil).text
-            #expect(metrics.contains(#"spanway_deployment_state{model_group="mixed",deployment="failing"} 1"#), "\(metrics)")
-            #expect(metrics.contains(#"spanway_deployment_state{model_group="mixed",deployment="healthy"} 0"#))
-            #expect(metrics.contains(#"spanway_cooldowns_total{model_group="mixed",deployment="failing"} 1"#))
+            let metrics = try await h.exposition()
+            #expect(try metrics.value(of: "spanway_deployment_state", labels: ["model_group": "mixed", "deployment": "failing"]) == 1)
+            #expect(try metrics.value(of: "spanway_deployment_state", labels: ["model_group": "mixed", "deployment": "healthy"]) == 0)
+            #expect(try metrics.value(of: "spanway_cooldowns_total", labels: ["model_group": "mixed", "deployment": "failing"]) == 1)
             try await h.eventually("three requests needed a second attempt") {
-                try await h.send("/metrics", key: nil).text.contains(#"spanway_retries_total{model_group="mixed"} 3"#)
+                try await h.exposition().value(of: "spanway_retries_total", labels: ["model_group": "mixed"]) == 3
             }
 
             try await h.eventually("one failed attempt span per failed call, each followed by a good one") {
@@ -82,10 +84,11 @@ import Testing
             #expect(asked.status == 200, "per-request fallbacks: \(asked.text)")
             #expect(h.upstream.requests.withLock { $0.allSatisfy { !String(decoding: $0.body, as: UTF8.self).contains("fallbacks") } })
             #expect(general.headers.first(name: "x-spanway-attempts") == "2")
-            let metrics = try await h.send("/metrics", key: nil).text
-            #expect(metrics.contains(#"spanway_fallbacks_total{from="primary",to="backup",reason="error"} 1"#), "\(metrics)")
-            #expect(metrics.contains(#"spanway_fallbacks_total{from="small",to="backup",reason="context_window"} 1"#))
-            #expect(metrics.contains(#"spanway_fallbacks_total{from="strict",to="backup",reason="content_policy"} 1"#))
+            let metrics = try await h.exposition()
+            let fallbacks = "spanway_fallbacks_total"
+            #expect(try metrics.value(of: fallbacks, labels: ["from": "primary", "to": "backup", "reason": "error"]) == 1)
+            #expect(try metrics.value(of: fallbacks, labels: ["from": "small", "to": "backup", "reason": "context_window"]) == 1)
+            #expect(try metrics.value(of: fallbacks, labels: ["from": "strict", "to": "backup", "reason": "content_policy"]) == 1)
             let bad = try await h.send("/v1/chat/completions", json: #"{"model":"lonely","fallbacks":"backup","messages":[{"role":"user","content":"x"}]}"#)
             #expect(bad.status == 400 && bad.json?["error"]?["param"] == "fallbacks")
 

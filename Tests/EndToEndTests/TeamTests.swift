@@ -3,25 +3,23 @@ import Store
 import Telemetry
 import Testing
 
+@testable import OTLPProto
 @testable import Proxy
 @testable import Sinks
 
-@Suite(.serialized) struct TeamTests {
+@Suite(.serialized, .timeLimit(.minutes(1))) struct TeamTests {
     static let body = #"{"model":"local","messages":[{"role":"user","content":"x"}]}"#
 
-    func newKey(_ h: Harness, _ fields: String) async throws -> String {
-        let reply = try await h.send("/key/generate", json: fields)
-        return try #require(reply.json?["key"]?.stringValue, "\(reply.text)")
-    }
 
     @Test func aTeamsLimitsBindAllItsKeys() async throws {
-        try await Harness.with(config: e2eConfig) { h in
+        // A stopped clock: all five requests fall in one rate-limit minute whenever the test runs.
+        try await Harness.with(config: e2eConfig, clock: TestTime.clock(secondsIntoMinute: 15)) { h in
             // Four a minute: the refused request below counts too (limits are checked from the
             // headers, before the body names a model).
             let created = try await h.send("/team/new", json: #"{"team_id":"research","team_alias":"Research","models":["local"],"rpm_limit":4}"#)
             #expect(created.status == 200 && created.json?["team_alias"] == "Research")
-            let a = try await newKey(h, #"{"team_id":"research","rpm_limit":100}"#)
-            let b = try await newKey(h, #"{"team_id":"research"}"#)
+            let a = try await h.newKey(#"{"team_id":"research","rpm_limit":100}"#)
+            let b = try await h.newKey(#"{"team_id":"research"}"#)
             // The team's model list binds its keys.
             let denied = try await h.send("/v1/chat/completions", json: #"{"model":"gpt-4o-mini","messages":[{"role":"user","content":"x"}]}"#, key: a)
             #expect(denied.status == 403 && denied.json?["error"]?["message"] == "This team may not use the model 'gpt-4o-mini'.")
@@ -32,9 +30,10 @@ import Testing
             #expect(try await h.send("/v1/chat/completions", json: Self.body, key: a).status == 200)
             let limited = try await h.send("/v1/chat/completions", json: Self.body, key: b)
             #expect(limited.status == 429 && limited.json?["error"]?["message"] == "This team is limited to 4 requests per minute.")
+            #expect(limited.headers.first(name: "retry-after") == "45")
 
             let rows = try await h.store.spendLogs(SpendQuery(teamID: "research"))
-            #expect(rows.count >= 3 && rows.allSatisfy { $0.teamID == "research" })
+            #expect(rows.filter { $0.statusCode == 200 }.count == 3 && rows.allSatisfy { $0.teamID == "research" })
             let info = try await h.send("/team/info?team_id=research").json
             #expect(info?["keys"]?.arrayValue?.count == 2)
             #expect(info?["team_info"]?["spend"]?.doubleValue ?? 0 > 0)
@@ -47,7 +46,7 @@ import Testing
     @Test func teamBudgetAndBlockApplyToItsKeys() async throws {
         try await Harness.with(config: e2eConfig) { h in
             #expect(try await h.send("/team/new", json: #"{"team_id":"t","max_budget":0.0000001}"#).status == 200)
-            let key = try await newKey(h, #"{"team_id":"t"}"#)
+            let key = try await h.newKey(#"{"team_id":"t"}"#)
             #expect(try await h.send("/v1/chat/completions", json: Self.body, key: key).status == 200)
             let over = try await h.send("/v1/chat/completions", json: Self.body, key: key)
             #expect(over.status == 400 && over.json?["error"]?["message"] == "This team has reached its budget of 1e-07 USD.")
@@ -66,7 +65,7 @@ import Testing
             #expect(try await h.send("/team/member_delete", json: #"{"team_id":"t1","user_id":"u1"}"#).status == 200)
             #expect(try await h.send("/team/member_delete", json: #"{"team_id":"t1","user_id":"u1"}"#).status == 404)
             #expect(try await h.send("/team/list").json?.arrayValue?.count == 1)
-            let key = try await newKey(h, #"{"team_id":"t1"}"#)
+            let key = try await h.newKey(#"{"team_id":"t1"}"#)
             let deleted = try await h.send("/team/delete", json: #"{"team_ids":["t1"]}"#)
             #expect(deleted.json?["deleted_teams"] == .array(["t1"]))
             // Deleting a team deletes its keys.
@@ -78,8 +77,8 @@ import Testing
     @Test func aKeyCannotManageAnotherTeamsKeysOrTeam() async throws {
         try await Harness.with(config: e2eConfig) { h in
             for team in ["a", "b"] { #expect(try await h.send("/team/new", json: #"{"team_id":"\#(team)"}"#).status == 200) }
-            let mine = try await newKey(h, #"{"team_id":"a"}"#)
-            let theirs = try await newKey(h, #"{"team_id":"b"}"#)
+            let mine = try await h.newKey(#"{"team_id":"a"}"#)
+            let theirs = try await h.newKey(#"{"team_id":"b"}"#)
             let info = try await h.send("/key/info?key=\(theirs)", key: mine)
             #expect(info.status == 403 && info.json?["error"]?["type"] == "permission_denied")
             #expect(try await h.send("/key/update", json: #"{"key":"\#(theirs)","team_id":"a"}"#, key: mine).status == 403)

@@ -4,6 +4,7 @@ import NIOCore
 import Telemetry
 import Testing
 
+@testable import OTLPProto
 @testable import Proxy
 @testable import Sinks
 

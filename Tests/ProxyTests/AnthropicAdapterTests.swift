@@ -11,9 +11,6 @@ import Testing
     let deployment = DeploymentConfig(
         modelName: "claude", provider: "anthropic", model: "claude-sonnet-4-5-20250929", id: "d", apiKey: "sk-ant-secret-key")
 
-    func chat(_ text: String) throws -> OpenAIRequest {
-        try OpenAIRequest(operation: .chat, bytes: Array(text.utf8))
-    }
 
     /// Scenario A: thinking plus text, cache reads; values from expected/scenario-a.normalized.json.
     @Test func parsesTheMessageFixture() throws {
@@ -41,12 +38,12 @@ import Testing
     @Test func decodesTheStreamFixtureAtEveryBoundary() throws {
         let expected = try #require(try Fixture.json("scenario-b.normalized.json")["anthropic/messages.stream.sse"])
         let transcript = try StreamTranscript.decodeBytewise(
-            try Fixture.bytes("anthropic/messages.stream.sse"), with: adapter.makeStreamDecoder())
+            try Fixture.bytes("anthropic/messages.stream.sse"), with: adapter.makeStreamDecoder(for: streamedChat))
         try transcript.expectMatches(expected)
     }
 
     @Test func midStreamErrorBecomesAnErrorChunk() throws {
-        var decoder = adapter.makeStreamDecoder()
+        var decoder = adapter.makeStreamDecoder(for: streamedChat)
         let chunks = try decoder.feed(ByteBuffer(bytes: try Fixture.bytes("anthropic/messages.stream-midstream-error.sse")))
         let errors = chunks.compactMap { chunk -> JSONValue? in
             if case .chunk(let object, _) = chunk { return object["error"] }
@@ -66,7 +63,7 @@ import Testing
         #expect(leaky.status == 401 && !leaky.message.contains("sk-ant-secret-key"))
     }
 
-    /// The follow-up turn of scenario B, as providers.md §4.3 converts it.
+    /// The follow-up turn of scenario B, converted to a Messages request.
     @Test func translatesTheConversation() throws {
         let request = try chat(#"""
             {"model":"claude","max_tokens":256,"temperature":0.2,"stream":true,
@@ -99,7 +96,8 @@ import Testing
             deployment: DeploymentConfig(modelName: "c", provider: "anthropic", model: "m", id: "d", apiBase: "http://127.0.0.1:9/v1"))
         #expect(image.url == "http://127.0.0.1:9/v1/messages")
         let body = try JSONParser.parse(image.body)
-        #expect(body["max_tokens"]?.intValue == AnthropicAdapter.defaultMaxTokens)
+        // Messages requires max_tokens: without a client or configured limit the gateway sends 4096.
+        #expect(body["max_tokens"]?.intValue == 4096)
         #expect(body["messages"]?.arrayValue?.first?["content"]?.arrayValue?.last?["source"]
             == .object(["type": "base64", "media_type": "image/png", "data": "iVBORw0KGgo="]))
         let refusals: [(String, String)] = [

@@ -79,7 +79,7 @@ import Testing
         for byte in try Fixture.bytes("openai/chat.stream.sse") { events += encoder.encode(ByteBuffer(bytes: [byte])) }
         let text = String(decoding: events, as: UTF8.self)
         #expect(text.hasPrefix("event: message_start\n") && text.hasSuffix("event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n"))
-        let transcript = try StreamTranscript.decodeBytewise(events, with: AnthropicAdapter().makeStreamDecoder())
+        let transcript = try StreamTranscript.decodeBytewise(events, with: AnthropicAdapter().makeStreamDecoder(for: streamedChat))
         try transcript.expectMatches(expected)
     }
 }

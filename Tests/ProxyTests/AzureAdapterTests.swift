@@ -11,9 +11,6 @@ import Testing
         modelName: "gpt", provider: "azure", model: "my gpt-4o", id: "d", apiBase: "https://res.openai.azure.com/",
         apiKey: "azure-secret-key", apiVersion: "2024-10-21")
 
-    func chat(_ text: String) throws -> OpenAIRequest {
-        try OpenAIRequest(operation: .chat, bytes: Array(text.utf8))
-    }
 
     @Test func buildsDeploymentURLsWithTheKeyInAHeader() throws {
         let upstream = try adapter.request(for: chat(#"{"model":"gpt","messages":[{"role":"user","content":"hi"}],"stream":true}"#), deployment: deployment)
@@ -47,14 +44,14 @@ import Testing
     /// Scenario B a byte at a time; the leading `prompt_filter_results` chunk never reaches the client.
     @Test func streamsScenarioBWithoutTheFilterChunk() throws {
         let expected = try #require(try Fixture.json("scenario-b.normalized.json")["azure/chat.stream.sse"])
-        var decoder = adapter.makeStreamDecoder()
+        var decoder = adapter.makeStreamDecoder(for: streamedChat)
         var ids: [String] = []
         for chunk in try decoder.feed(ByteBuffer(bytes: try Fixture.bytes("azure/chat.stream.sse"))) + decoder.finish() {
             if case .chunk(let object, _) = chunk { ids.append(object["id"]?.stringValue ?? "") }
         }
         #expect(!ids.isEmpty && !ids.contains(""))
         let transcript = try StreamTranscript.decodeBytewise(
-            try Fixture.bytes("azure/chat.stream.sse"), with: adapter.makeStreamDecoder())
+            try Fixture.bytes("azure/chat.stream.sse"), with: adapter.makeStreamDecoder(for: streamedChat))
         try transcript.expectMatches(expected)
     }
 

@@ -28,9 +28,6 @@ private struct NoNetwork: Transport {
         return config
     }
 
-    func chat(_ text: String) throws -> OpenAIRequest {
-        try OpenAIRequest(operation: .chat, bytes: Array(text.utf8))
-    }
 
     /// Scenario A: reasoning plus text, cache reads; values from expected/scenario-a.normalized.json.
     @Test func parsesTheConverseFixture() throws {
@@ -158,7 +155,7 @@ private struct NoNetwork: Transport {
 
     /// An exception frame after content: one OpenAI error chunk, typed like HTTP 429, no end marker.
     @Test func throttlingStreamGivesAnErrorChunk() throws {
-        var decoder = adapter.makeStreamDecoder()
+        var decoder = adapter.makeStreamDecoder(for: streamedChat)
         var chunks = try decoder.feed(ByteBuffer(bytes: try Fixture.bytes("bedrock/converse-stream.throttling.bin")))
         chunks += try decoder.finish()
         let result = try Aggregate(chunks)
@@ -178,23 +175,23 @@ private struct NoNetwork: Transport {
         var messageCorrupt = bytes
         messageCorrupt[lengths[0] + 50] ^= 0x01  // inside frame 2
         for (corrupt, which) in [(preludeCorrupt, "prelude"), (messageCorrupt, "message")] {
-            var decoder = adapter.makeStreamDecoder()
+            var decoder = adapter.makeStreamDecoder(for: streamedChat)
             let error = #expect(throws: GatewayError.self) { try decoder.feed(ByteBuffer(bytes: corrupt)) }
             #expect(error?.status == 502 && error?.code == "bad_upstream_response")
             #expect(error?.message.contains("\(which) CRC-32") == true, "\(error?.message ?? "")")
         }
         // Cut inside the last frame.
-        var cut = adapter.makeStreamDecoder()
+        var cut = adapter.makeStreamDecoder(for: streamedChat)
         _ = try cut.feed(ByteBuffer(bytes: bytes.dropLast(3)))
         let truncated = #expect(throws: GatewayError.self) { try cut.finish() }
         #expect(truncated?.code == "bad_upstream_response" && truncated?.message.contains("unfinished frame") == true)
         // Cut at a frame boundary before messageStop: no way to tell the answer is complete.
-        var early = adapter.makeStreamDecoder()
+        var early = adapter.makeStreamDecoder(for: streamedChat)
         _ = try early.feed(ByteBuffer(bytes: bytes.prefix(lengths[0] + lengths[1])))
         let unfinished = #expect(throws: GatewayError.self) { try early.finish() }
         #expect(unfinished?.status == 502 && unfinished?.message.contains("messageStop") == true)
         // messageStop without metadata: complete, usage unknown.
-        var noMetadata = adapter.makeStreamDecoder()
+        var noMetadata = adapter.makeStreamDecoder(for: streamedChat)
         var chunks = try noMetadata.feed(ByteBuffer(bytes: bytes.dropLast(lengths.last ?? 0)))
         chunks += try noMetadata.finish()
         let result = try Aggregate(chunks)
@@ -252,7 +249,7 @@ private struct NoNetwork: Transport {
         let frame = EventStreamFrame.make(
             headers: [(":message-type", 7, [0, 9] + Array("exception".utf8)), (":exception-type", 7, [0, 19] + Array("validationException".utf8))],
             payload: Array(#"{"message":"key \#(Self.environmentSecret) rejected"}"#.utf8))
-        var decoder = adapter.makeStreamDecoder()
+        var decoder = adapter.makeStreamDecoder(for: streamedChat)
         let chunks = try decoder.feed(ByteBuffer(bytes: frame))
         let streamed = try Aggregate(chunks)
         #expect(streamed.errors.first?["message"]?.stringValue?.contains(Self.environmentSecret) == false)
@@ -269,7 +266,7 @@ private struct NoNetwork: Transport {
         }
     }
 
-    /// providers.md §6.3 field by field: system, merged turns, image, tool use and result, tools,
+    /// The Converse request field by field: system, merged turns, image, tool use and result, tools,
     /// tool choice, inference config with stop.
     @Test func translatesTheConversation() throws {
         let request = try chat(#"""

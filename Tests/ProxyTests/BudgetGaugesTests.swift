@@ -16,37 +16,28 @@ final class CountingStore: GatewayStore {
 
     private func count() { calls.add(1, ordering: .relaxed) }
 
-    func insertKey(_ key: VirtualKey) async throws { count(); try await base.insertKey(key) }
-    func key(token: String) async throws -> VirtualKey? { count(); return try await base.key(token: token) }
-    func updateKey(_ key: VirtualKey) async throws { count(); try await base.updateKey(key) }
-    func deleteKeys(tokens: [String]) async throws -> Int { count(); return try await base.deleteKeys(tokens: tokens) }
+    func insert<Record: LimitedRecord>(_ record: Record) async throws { count(); try await base.insert(record) }
+    func fetch<Record: LimitedRecord>(_ type: Record.Type, id: String) async throws -> Record? {
+        count()
+        return try await base.fetch(type, id: id)
+    }
+    func update<Record: LimitedRecord>(_ record: Record) async throws { count(); try await base.update(record) }
+    func delete<Record: LimitedRecord>(_ type: Record.Type, ids: [String]) async throws -> Int {
+        count()
+        return try await base.delete(type, ids: ids)
+    }
     func keys(teamID: String?, userID: String?, limit: Int, offset: Int) async throws -> (keys: [VirtualKey], total: Int) {
         count()
         return try await base.keys(teamID: teamID, userID: userID, limit: limit, offset: offset)
     }
-    func recordSpend(_ rows: [SpendRow]) async throws { count(); try await base.recordSpend(rows) }
-    func spendLogs(_ query: SpendQuery) async throws -> [SpendRow] { count(); return try await base.spendLogs(query) }
-    func insertTeam(_ team: Team) async throws { count(); try await base.insertTeam(team) }
-    func team(id: String) async throws -> Team? { count(); return try await base.team(id: id) }
-    func updateTeam(_ team: Team) async throws { count(); try await base.updateTeam(team) }
-    func deleteTeams(ids: [String]) async throws -> Int { count(); return try await base.deleteTeams(ids: ids) }
-    func teams() async throws -> [Team] { count(); return try await base.teams() }
-    func insertUser(_ user: User) async throws { count(); try await base.insertUser(user) }
-    func user(id: String) async throws -> User? { count(); return try await base.user(id: id) }
-    func updateUser(_ user: User) async throws { count(); try await base.updateUser(user) }
-    func deleteUsers(ids: [String]) async throws -> Int { count(); return try await base.deleteUsers(ids: ids) }
     func users(limit: Int, offset: Int) async throws -> (users: [User], total: Int) {
         count()
         return try await base.users(limit: limit, offset: offset)
     }
-    func insertOrganization(_ organization: Organization) async throws { count(); try await base.insertOrganization(organization) }
-    func organization(id: String) async throws -> Organization? { count(); return try await base.organization(id: id) }
-    func updateOrganization(_ organization: Organization) async throws {
-        count()
-        try await base.updateOrganization(organization)
-    }
-    func deleteOrganizations(ids: [String]) async throws -> Int { count(); return try await base.deleteOrganizations(ids: ids) }
+    func teams() async throws -> [Team] { count(); return try await base.teams() }
     func organizations() async throws -> [Organization] { count(); return try await base.organizations() }
+    func recordSpend(_ rows: [SpendRow]) async throws { count(); try await base.recordSpend(rows) }
+    func spendLogs(_ query: SpendQuery) async throws -> [SpendRow] { count(); return try await base.spendLogs(query) }
     func resetBudget(of owner: BudgetOwner, id: String, dueBy now: Double, next: Double) async throws -> Bool {
         count()
         return try await base.resetBudget(of: owner, id: id, dueBy: now, next: next)
@@ -69,7 +60,7 @@ final class CountingStore: GatewayStore {
 
     func key(_ raw: String, alias: String? = nil, budget: Double?, team: String? = nil, user: String? = nil) -> VirtualKey {
         var key = VirtualKey(token: KeyDigest(key: raw).hex, keyName: "sk-...", keyAlias: alias, teamID: team, userID: user, createdAt: 0)
-        key.maxBudget = budget
+        key.limits.maxBudget = budget
         return key
     }
 
@@ -80,11 +71,11 @@ final class CountingStore: GatewayStore {
     @Test func onlyBoundedNonPersonalNamesAreShown() {
         let gauges = BudgetGauges()
         var team = Team(teamID: "t-1", createdAt: 0)
-        team.maxBudget = 10
+        team.limits.maxBudget = 10
         var unaliasedTeam = Team(teamID: "t-2", createdAt: 0)
-        unaliasedTeam.maxBudget = 5
+        unaliasedTeam.limits.maxBudget = 5
         var user = User(userID: "bob@corp.example", createdAt: 0)
-        user.maxBudget = 1
+        user.limits.maxBudget = 1
         team.teamAlias = "Research"
         let aliased = key("sk-a", alias: "billing-app", budget: 2, team: "t-1", user: "bob@corp.example")
         let unaliased = key("sk-b", budget: 0.5)
@@ -104,18 +95,18 @@ final class CountingStore: GatewayStore {
     @Test func aNewPeriodStartsFromTheRecordsSpend() {
         let gauges = BudgetGauges()
         var record = key("sk-a", alias: "a", budget: 1)
-        record.budgetResetAt = 100
+        record.limits.budgetResetAt = 100
         gauges.changed(record)
         gauges.settled(Principal(caller: .init(), isMaster: false, key: record), cost: 0.5)
         #expect(figure(gauges, "key", "a") == 0.5)
         // Reset by the authenticator: the store's spend is 0, the period ends later.
-        record.budgetResetAt = 200
+        record.limits.budgetResetAt = 200
         gauges.refreshed(record)
         #expect(figure(gauges, "key", "a") == 1)
         // A request admitted before the reset settles after it: the store adds it to the new period.
         var stale = record
-        stale.budgetResetAt = 100
-        stale.spend = 0.5
+        stale.limits.budgetResetAt = 100
+        stale.limits.spend = 0.5
         gauges.settled(Principal(caller: .init(), isMaster: false, key: stale), cost: 0.25)
         #expect(figure(gauges, "key", "a") == 0.75)
     }
@@ -123,10 +114,10 @@ final class CountingStore: GatewayStore {
     @Test func deletionsCascadeAndInFlightRequestsDoNotBringThemBack() {
         let gauges = BudgetGauges()
         var organization = Organization(organizationID: "o-1", organizationAlias: "", createdAt: 0)
-        organization.maxBudget = 100
+        organization.limits.maxBudget = 100
         var team = Team(teamID: "t-1", createdAt: 0)
         team.organizationID = "o-1"
-        team.maxBudget = 10
+        team.limits.maxBudget = 10
         let teamKey = key("sk-a", alias: "a", budget: 1, team: "t-1")
         let other = key("sk-b", alias: "b", budget: 1)
         for record in [organization, team, teamKey, other] as [any BudgetedRecord] { gauges.changed(record) }
@@ -137,7 +128,7 @@ final class CountingStore: GatewayStore {
         #expect(gauges.figures().budgets.map(\.name) == ["b"])
         // A key whose budget is removed leaves the series; a stale request does not restore it.
         var unbudgeted = other
-        unbudgeted.maxBudget = nil
+        unbudgeted.limits.maxBudget = nil
         gauges.changed(unbudgeted)
         gauges.settled(Principal(caller: .init(), isMaster: false, key: other), cost: 0.1)
         #expect(gauges.figures().budgets.isEmpty)
@@ -145,14 +136,14 @@ final class CountingStore: GatewayStore {
 
     @Test func theLoadAddsOnlyWhatIsNotKnownYet() async throws {
         let store = try Self.temporaryStore()
-        try await store.insertKey(key("sk-a", alias: "a", budget: 1))
-        try await store.insertKey(key("sk-b", alias: "b", budget: 1))
-        try await store.insertKey(key("sk-c", alias: "c", budget: 1))
+        try await store.insert(key("sk-a", alias: "a", budget: 1))
+        try await store.insert(key("sk-b", alias: "b", budget: 1))
+        try await store.insert(key("sk-c", alias: "c", budget: 1))
         try await store.recordSpend([SpendRow(requestID: "r1", traceID: "t", startTime: 0, endTime: 0, keyHash: KeyDigest(key: "sk-a").hex, operation: "chat", spend: 0.25, statusCode: 200)])
         let gauges = BudgetGauges(loadPageSize: 2, loadPages: 5)
         // Settled before the load: already known, so the load must not replace it.
         var known = key("sk-b", alias: "b", budget: 1)
-        known.spend = 0
+        known.limits.spend = 0
         gauges.settled(Principal(caller: .init(), isMaster: false, key: known), cost: 0.5)
         gauges.deleted(kind: "key", ids: [KeyDigest(key: "sk-c").hex])
         await gauges.loadOnce(from: store, logger: Logger(label: "test"))
@@ -166,7 +157,7 @@ final class CountingStore: GatewayStore {
     @Test func scrapesReadNoStoreAndFollowTheLedger() async throws {
         let counting = CountingStore(try Self.temporaryStore())
         for index in 0..<300 {
-            try await counting.insertKey(key("sk-bulk-\(index)-padding-pad", alias: "bulk-\(index)", budget: 5))
+            try await counting.insert(key("sk-bulk-\(index)-padding-pad", alias: "bulk-\(index)", budget: 5))
         }
         let config = try ProviderCatalogue.configLoader(environment: [:]).load(yaml: """
             model_list: [{model_name: local, litellm_params: {model: mock/gpt-4o-mini}}]
@@ -189,10 +180,10 @@ final class CountingStore: GatewayStore {
         let principal = try await gateway.authenticator.authenticate(headers)
         gateway.budgetGauges.settled(principal, cost: 0.125)
         try await counting.recordSpend([SpendRow(requestID: "q-1", traceID: "t", startTime: 0, endTime: 0, keyHash: principal.caller.keyHash, operation: "chat", spend: 0.125, statusCode: 200)])
-        let ledger = try #require(try await counting.key(token: KeyDigest(key: "sk-bulk-7-padding-pad").hex))
+        let ledger = try #require(try await counting.fetch(VirtualKey.self, id: KeyDigest(key: "sk-bulk-7-padding-pad").hex))
         text = String(decoding: await gateway.metricsText(), as: UTF8.self)
-        #expect(ledger.spend == 0.125)
-        #expect(Self.sample(text, #"spanway_budget_remaining_usd{scope="key",name="bulk-7"}"#) == 5 - ledger.spend)
+        #expect(ledger.limits.spend == 0.125)
+        #expect(Self.sample(text, #"spanway_budget_remaining_usd{scope="key",name="bulk-7"}"#) == 5 - ledger.limits.spend)
         try await client.shutdown()
     }
 }

@@ -11,9 +11,6 @@ import Testing
     let deployment = DeploymentConfig(
         modelName: "command", provider: "cohere", model: "command-a-03-2025", id: "d", apiKey: "co-secret-key-123")
 
-    func chat(_ text: String) throws -> OpenAIRequest {
-        try OpenAIRequest(operation: .chat, bytes: Array(text.utf8))
-    }
 
     func refusal(_ text: String, dropParams: Bool = false) throws -> GatewayError? {
         try adapter.refusal(text, deployment: deployment, dropParams: dropParams)
@@ -57,12 +54,12 @@ import Testing
     @Test func decodesTheStreamFixtureByteByByte() throws {
         let expected = try #require(try Fixture.json("scenario-b.normalized.json")["cohere/chat.stream.sse"])
         let bytes = try Fixture.bytes("cohere/chat.stream.sse")
-        let transcript = try StreamTranscript(StreamTranscript.chunksBytewise(bytes, with: adapter.makeStreamDecoder()))
+        let transcript = try StreamTranscript(StreamTranscript.chunksBytewise(bytes, with: adapter.makeStreamDecoder(for: streamedChat)))
         try transcript.expectMatches(expected)
         #expect(transcript.toolCalls[0]?.id == "get_weather_i5qudzp52yu2")
         #expect(transcript.usage?["prompt_tokens_details"]?["cached_tokens"]?.intValue == 0)
 
-        var whole = adapter.makeStreamDecoder()
+        var whole = adapter.makeStreamDecoder(for: streamedChat)
         let chunks = try whole.feed(ByteBuffer(bytes: bytes)) + whole.finish()
         let first = try #require(chunks.first)
         guard case .chunk(let role, _) = first else { throw Unexpected.chunk }
@@ -73,7 +70,7 @@ import Testing
 
     @Test func streamEdgeCases() throws {
         func decode(_ events: [String]) throws -> [StreamChunk] {
-            var decoder = adapter.makeStreamDecoder()
+            var decoder = adapter.makeStreamDecoder(for: streamedChat)
             let text = events.map { "data: \($0)\n\n" }.joined()
             return try decoder.feed(ByteBuffer(string: text)) + decoder.finish()
         }
@@ -103,7 +100,7 @@ import Testing
         optIn.includeReasoning = true
         var opted = adapter.makeStreamDecoder(for: optIn)
         #expect(try StreamTranscript(opted.feed(ByteBuffer(string: thinkingEvent))).reasoning == "hmm")
-        var plain = adapter.makeStreamDecoder()
+        var plain = adapter.makeStreamDecoder(for: streamedChat)
         #expect(try StreamTranscript(plain.feed(ByteBuffer(string: thinkingEvent))).reasoning == "")
     }
 
@@ -128,12 +125,12 @@ import Testing
         // A stream cut before message-end, and one with a non-JSON event.
         let stream = try Fixture.bytes("cohere/chat.stream.sse")
         let cut = try #require(String(decoding: stream, as: UTF8.self).range(of: "event: message-end"))
-        var truncated = adapter.makeStreamDecoder()
+        var truncated = adapter.makeStreamDecoder(for: streamedChat)
         _ = try truncated.feed(ByteBuffer(string: String(String(decoding: stream, as: UTF8.self)[..<cut.lowerBound])))
         #expect(throws: GatewayError.badUpstreamResponse("The upstream stream ended before Cohere's message-end event.")) {
             try truncated.finish()
         }
-        var garbage = adapter.makeStreamDecoder()
+        var garbage = adapter.makeStreamDecoder(for: streamedChat)
         #expect(throws: GatewayError.self) { try garbage.feed(ByteBuffer(string: "data: {not json\n\n")) }
     }
 
@@ -170,7 +167,7 @@ import Testing
         #expect(adapter.mapError(status: 500, headers: [:], body: Array("oops".utf8), deployment: deployment).status == 500)
     }
 
-    /// The follow-up turn of scenario B, field by field (providers.md §7.2).
+    /// The follow-up turn of scenario B as a Cohere v2 chat request, field by field.
     @Test func translatesTheConversation() throws {
         let request = try chat(#"""
             {"model":"command","max_tokens":100,"max_completion_tokens":256,"temperature":0.3,"top_p":0.9,"top_k":40,

@@ -48,7 +48,7 @@ import Testing
         #expect(config.maxRequestBodyBytes == 1024 * 1024 && config.disableSpendLogs)
         #expect(config.callbacks == ["otel", "prometheus", "langfuse"])
         #expect(config.sinks.map(\.name) == ["langfuse"] && config.sinks.first?.route.outcome == .success)
-        #expect(config.sinks.first?.destination == "https://cloud.langfuse.com")
+        #expect(config.sinks.first?.destination.address == "https://cloud.langfuse.com")
         #expect(config.modelGroups == ["gpt-4o-mini"])
         #expect(config.warnings.isEmpty)
     }
@@ -171,8 +171,12 @@ import Testing
             """)
         let sinks = Dictionary(uniqueKeysWithValues: config.sinks.map { ($0.name, $0) })
         #expect(sinks["generic_api"]?.route.outcome == .any)
-        #expect(sinks["generic_api"]?.headers.map { "\($0.0)=\($0.1)" } == ["a=1", "b=2"])
-        #expect(sinks["helicone"]?.route.outcome == .success && sinks["helicone"]?.destination == "https://api.worker.helicone.ai")
+        guard case .webhook(_, let headers, _)? = sinks["generic_api"]?.destination else {
+            Issue.record("generic_api is not a webhook")
+            return
+        }
+        #expect(headers.map { "\($0.0)=\($0.1)" } == ["a=1", "b=2"])
+        #expect(sinks["helicone"]?.route.outcome == .success && sinks["helicone"]?.destination.address == "https://api.worker.helicone.ai")
         #expect(sinks["sentry"]?.route.outcome == .failure)
         #expect(config.warnings.contains { $0.path == "litellm_settings.callbacks" && $0.message.contains("datadog") })
         #expect(sinks["sentry"]?.secrets.contains("https://abc@o1.ingest.sentry.io/42") == true)
@@ -227,12 +231,20 @@ import Testing
             """)
         let sinks = Dictionary(uniqueKeysWithValues: config.sinks.map { ($0.name, $0) })
         let team = try #require(sinks["team/research/langfuse"])
-        #expect(team.route == .team("research", outcome: .success) && team.destination == "https://lf.example")
-        #expect(team.publicKey == "pk-team" && team.secretKey == "sk-team")
+        guard case .langfuse(let credentials) = team.destination else {
+            Issue.record("the team callback is not Langfuse's batch API")
+            return
+        }
+        #expect(team.route == .team("research", outcome: .success) && credentials.host == "https://lf.example")
+        #expect(credentials.publicKey == "pk-team" && credentials.secretKey == "sk-team")
         #expect(config.teamTraceSettings["research"]?.defaultSinks == false)
         #expect(config.teamTraceSettings["research"]?.captureContent == true)
         let billing = try #require(sinks["billing"])
-        #expect(billing.format == "ndjson" && billing.headers.first?.0 == "x-token" && billing.headers.first?.1 == "t0k")
+        guard case .webhook(_, let billingHeaders, let format) = billing.destination else {
+            Issue.record("billing is not a webhook")
+            return
+        }
+        #expect(format == .ndjson && billingHeaders.first?.0 == "x-token" && billingHeaders.first?.1 == "t0k")
         #expect(billing.route == SinkRoute(keyAliases: ["prod"], modelGroups: ["gpt-4o"], outcome: .success, isDefault: true))
         let ops = try #require(sinks["ops-otlp"])
         #expect(ops.route.teams == ["ops"] && !ops.route.isDefault && !ops.captureContent)

@@ -3,8 +3,8 @@ import Testing
 @testable import Proxy
 
 @Suite struct CooldownTests {
-    let serverError = GatewayError(status: 500, type: "api_error", message: "boom")
-    let rateLimited = GatewayError(status: 429, type: "rate_limit_exceeded", message: "slow down")
+    let serverError = GatewayError.upstream(clientStatus: 500, "boom")
+    let rateLimited = GatewayError.upstream(clientStatus: 429, "slow down")
 
     @Test func failuresBeyondTheAllowanceWithinAMinuteCoolADeploymentDown() {
         let cooldowns = Cooldowns(settings: .init(allowedFails: 2, cooldownTime: 30))
@@ -27,7 +27,7 @@ import Testing
         let cooldowns = Cooldowns(settings: .init(allowedFails: 5, cooldownTime: 10))
         #expect(cooldowns.recordFailure("a", error: rateLimited, now: 0))
         #expect(!cooldowns.recordFailure("a", error: rateLimited, now: 1), "already cooling: not counted twice")
-        #expect(cooldowns.recordFailure("b", error: GatewayError(status: 401, type: "authentication_error", message: "x"), now: 0))
+        #expect(cooldowns.recordFailure("b", error: GatewayError.upstream(clientStatus: 401, "x"), now: 0))
         for error in [GatewayError.contextWindowExceeded("too long"), .contentPolicyViolation("no"), .invalidRequest("bad")] {
             for second in 0..<10 { #expect(!cooldowns.recordFailure("c", error: error, now: Double(second))) }
         }
@@ -76,14 +76,14 @@ import Testing
 
     @Test func eachKindOfFailureHasItsOwnList() {
         let none = Fallbacks.Override()
-        #expect(fallbacks.targets(after: "a", error: GatewayError(status: 503, type: "api_error", message: ""), override: none) == ["b", "c"])
-        #expect(fallbacks.targets(after: "a", error: .contextWindowExceeded("long"), override: none) == ["big"])
-        #expect(fallbacks.targets(after: "a", error: .contentPolicyViolation("no"), override: none) == ["lenient"])
-        #expect(fallbacks.targets(after: "x", error: .timeout("slow"), override: none) == ["d"], "default_fallbacks")
-        #expect(fallbacks.targets(after: "x", error: .contextWindowExceeded("long"), override: none).isEmpty)
-        #expect(fallbacks.targets(after: "a", error: .invalidRequest("bad"), override: none).isEmpty, "a bad request fails anywhere")
-        #expect(fallbacks.targets(after: "a", error: .timeout("slow"), override: .init(groups: ["z"])) == ["z"])
-        #expect(fallbacks.targets(after: "a", error: .timeout("slow"), override: .init(groups: ["z"], disabled: true)).isEmpty)
+        #expect(fallbacks.targets(after: "a", failure: .upstream(.overloaded), override: none) == ["b", "c"])
+        #expect(fallbacks.targets(after: "a", failure: .upstream(.contextWindowExceeded), override: none) == ["big"])
+        #expect(fallbacks.targets(after: "a", failure: .upstream(.contentPolicy), override: none) == ["lenient"])
+        #expect(fallbacks.targets(after: "x", failure: .timeout, override: none) == ["d"], "default_fallbacks")
+        #expect(fallbacks.targets(after: "x", failure: .upstream(.contextWindowExceeded), override: none).isEmpty)
+        #expect(fallbacks.targets(after: "a", failure: .invalidRequest, override: none).isEmpty, "a bad request fails anywhere")
+        #expect(fallbacks.targets(after: "a", failure: .timeout, override: .init(groups: ["z"])) == ["z"])
+        #expect(fallbacks.targets(after: "a", failure: .timeout, override: .init(groups: ["z"], disabled: true)).isEmpty)
     }
 
     @Test func configNamesExistingGroupsOnly() throws {
@@ -113,8 +113,8 @@ import Testing
 @Suite struct RetryPolicyTests {
     @Test func eachKindGetsItsOwnRetries() throws {
         let policy = RetryPolicy(retries: [.rateLimit: 4, .internalServer: 0, .badRequest: 1])
-        #expect(policy.allowed(after: GatewayError(status: 429, type: "rate_limit_exceeded", message: ""), numRetries: 2) == 4)
-        #expect(policy.allowed(after: GatewayError(status: 503, type: "api_error", message: ""), numRetries: 2) == 0)
+        #expect(policy.allowed(after: GatewayError.upstream(clientStatus: 429, ""), numRetries: 2) == 4)
+        #expect(policy.allowed(after: GatewayError.upstream(clientStatus: 503, ""), numRetries: 2) == 0)
         #expect(policy.allowed(after: .invalidRequest("x"), numRetries: 2) == 1)
         #expect(policy.allowed(after: .timeout("slow"), numRetries: 2) == 2, "no entry: num_retries for retryable kinds")
         #expect(policy.allowed(after: .contentPolicyViolation("no"), numRetries: 2) == 0, "no entry: not retryable")

@@ -172,9 +172,9 @@ struct FakeResolver: HostResolver {
                 return batch.count
             }
         }
-        let sink = try SinkConfig.make(
+        let sink = try SinkConfig.parse(
             kind: .webhook, name: "team/t/generic_api", values: ["destination": "https://rebinding.example/hook"],
-            environment: [:], route: .team("t", outcome: .any), captureContent: false)
+            environment: [:], route: .team("t", outcome: .any), captureContent: false).sink
         let inner = Counting()
         let before = EgressGuardedExporter(
             inner, sink: sink, policy: EgressPolicy(resolver: FakeResolver(table: ["rebinding.example": ["93.184.215.14"]])),

@@ -12,9 +12,6 @@ import Testing
     let deployment = DeploymentConfig(
         modelName: "gemini", provider: "gemini", model: "gemini-2.5-flash", id: "d", apiKey: Self.apiKey)
 
-    func chat(_ text: String) throws -> OpenAIRequest {
-        try OpenAIRequest(operation: .chat, bytes: Array(text.utf8))
-    }
 
     func translated(_ text: String, dropParams: Bool = false) throws -> JSONValue {
         var deployment = deployment
@@ -78,7 +75,7 @@ import Testing
         }
         // In a stream the same answer becomes an in-stream error, with no [DONE].
         let event = blocked.filter { $0 != 0x0A }
-        let transcript = try StreamTranscript.decodeBytewise(Array("data: ".utf8) + event + Array("\r\n\r\n".utf8), with: adapter.makeStreamDecoder())
+        let transcript = try StreamTranscript.decodeBytewise(Array("data: ".utf8) + event + Array("\r\n\r\n".utf8), with: adapter.makeStreamDecoder(for: streamedChat))
         #expect(transcript.errors.first?["code"] == "content_policy_violation" && !transcript.sawDone)
     }
 
@@ -116,7 +113,7 @@ import Testing
     @Test func decodesScenarioBOneByteAtATime() throws {
         let expected = try #require(try Fixture.json("scenario-b.normalized.json")["gemini/streamGenerateContent.sse"])
         let transcript = try StreamTranscript.decodeBytewise(
-            try Fixture.bytes("gemini/streamGenerateContent.sse"), with: adapter.makeStreamDecoder())
+            try Fixture.bytes("gemini/streamGenerateContent.sse"), with: adapter.makeStreamDecoder(for: streamedChat))
         try transcript.expectMatches(expected)
         #expect(transcript.toolCalls[0]?.id?.hasPrefix("call_") == true)
         #expect(transcript.errors.isEmpty)
@@ -124,7 +121,7 @@ import Testing
 
     /// Role chunk first; the whole call in one chunk; usage only after the finish, then [DONE].
     @Test func streamChunkOrder() throws {
-        var decoder = adapter.makeStreamDecoder()
+        var decoder = adapter.makeStreamDecoder(for: streamedChat)
         let chunks = try decoder.feed(ByteBuffer(bytes: try Fixture.bytes("gemini/streamGenerateContent.sse"))) + decoder.finish()
         let objects = chunks.compactMap { chunk -> JSONObject? in
             if case .chunk(let object, _) = chunk { return object }
@@ -148,7 +145,7 @@ import Testing
     @Test func midStreamErrorEventBecomesAnErrorChunk() throws {
         let stream = #"data: {"candidates":[{"content":{"parts":[{"text":"Hi"}],"role":"model"},"index":0}]}"# + "\r\n\r\n"
             + #"data: {"error":{"code":503,"message":"The model is overloaded.","status":"UNAVAILABLE"}}"# + "\r\n\r\n"
-        let transcript = try StreamTranscript.decodeBytewise(Array(stream.utf8), with: adapter.makeStreamDecoder())
+        let transcript = try StreamTranscript.decodeBytewise(Array(stream.utf8), with: adapter.makeStreamDecoder(for: streamedChat))
         #expect(transcript.content == "Hi")
         #expect(transcript.errors.first?["code"] == "overloaded" && transcript.errors.first?["type"] == "overloaded_error")
         #expect(!transcript.sawDone)
@@ -158,7 +155,7 @@ import Testing
     @Test func rawJSONErrorInAStreamIsRecognised() throws {
         let stream = #"data: {"candidates":[{"content":{"parts":[{"text":"Hi"}],"role":"model"},"index":0}]}"# + "\r\n\r\n"
             + "{\n  \"error\": {\n    \"code\": 429,\n    \"message\": \"Resource exhausted {sic}.\",\n    \"status\": \"RESOURCE_EXHAUSTED\"\n  }\n}\n"
-        let transcript = try StreamTranscript.decodeBytewise(Array(stream.utf8), with: adapter.makeStreamDecoder())
+        let transcript = try StreamTranscript.decodeBytewise(Array(stream.utf8), with: adapter.makeStreamDecoder(for: streamedChat))
         #expect(transcript.errors.first?["code"] == "rate_limit_exceeded")
         #expect(transcript.errors.first?["message"] == "Resource exhausted {sic}.")
         #expect(!transcript.sawDone)
@@ -175,7 +172,7 @@ import Testing
         ]
         for stream in streams {
             #expect(throws: GatewayError.self, "\(stream)") {
-                _ = try StreamTranscript.decodeBytewise(Array(stream.utf8), with: adapter.makeStreamDecoder())
+                _ = try StreamTranscript.decodeBytewise(Array(stream.utf8), with: adapter.makeStreamDecoder(for: streamedChat))
             }
         }
     }
@@ -225,7 +222,7 @@ import Testing
         let other = "AIzaSyOther-key-abcdefghijklmnopqrstuvwx"
         #expect(!GeminiError.scrub("key \(other) was refused", secrets: []).contains(other))
         let stream = #"data: {"error":{"code":400,"message":"bad \#(other)","status":"INVALID_ARGUMENT"}}"# + "\r\n\r\n"
-        let transcript = try StreamTranscript.decodeBytewise(Array(stream.utf8), with: adapter.makeStreamDecoder())
+        let transcript = try StreamTranscript.decodeBytewise(Array(stream.utf8), with: adapter.makeStreamDecoder(for: streamedChat))
         #expect(transcript.errors.first?["message"]?.stringValue?.contains(other) == false)
     }
 

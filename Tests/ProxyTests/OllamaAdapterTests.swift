@@ -10,9 +10,6 @@ import Testing
     let adapter = OllamaAdapter()
     let deployment = DeploymentConfig(modelName: "qwen", provider: "ollama_chat", model: "qwen3:8b", id: "d")
 
-    func chat(_ text: String) throws -> OpenAIRequest {
-        try OpenAIRequest(operation: .chat, bytes: Array(text.utf8))
-    }
 
     func refusal(_ text: String, dropParams: Bool = false) throws -> GatewayError? {
         try adapter.refusal(text, deployment: deployment, dropParams: dropParams)
@@ -73,7 +70,7 @@ import Testing
     @Test func decodesTheStreamFixtureByteByByte() throws {
         let expected = try #require(try Fixture.json("scenario-b.normalized.json")["ollama/chat.stream.ndjson"])
         let bytes = try Fixture.bytes("ollama/chat.stream.ndjson")
-        let chunks = try StreamTranscript.chunksBytewise(bytes, with: adapter.makeStreamDecoder())
+        let chunks = try StreamTranscript.chunksBytewise(bytes, with: adapter.makeStreamDecoder(for: streamedChat))
         let transcript = try StreamTranscript(chunks)
         try transcript.expectMatches(expected)
         #expect(transcript.toolCalls[0]?.id?.hasPrefix("call_") == true)
@@ -84,14 +81,14 @@ import Testing
             #expect(object["model"] == "qwen3:8b" && object["created"]?.intValue == 1_795_608_002)
         }
         #expect(ids.count == 1 && ids.first?.hasPrefix("chatcmpl-") == true)
-        var whole = adapter.makeStreamDecoder()
+        var whole = adapter.makeStreamDecoder(for: streamedChat)
         try StreamTranscript(whole.feed(ByteBuffer(bytes: bytes)) + whole.finish()).expectMatches(expected)
     }
 
     /// An `{"error":…}` line after content: an OpenAI-shaped error event, then nothing, no [DONE].
     @Test func midStreamErrorBecomesAnErrorChunk() throws {
         let bytes = try Fixture.bytes("ollama/chat.stream-midstream-error.ndjson")
-        let transcript = try StreamTranscript(StreamTranscript.chunksBytewise(bytes, with: adapter.makeStreamDecoder()))
+        let transcript = try StreamTranscript(StreamTranscript.chunksBytewise(bytes, with: adapter.makeStreamDecoder(for: streamedChat)))
         #expect(transcript.content == "Let me" && !transcript.sawDone && transcript.finishReason == nil)
         #expect(transcript.errors.count == 1)
         let error = try #require(transcript.errors.first)
@@ -116,16 +113,16 @@ import Testing
         }
         // The done line never came.
         let stream = try Fixture.bytes("ollama/chat.stream.ndjson")
-        var truncated = adapter.makeStreamDecoder()
+        var truncated = adapter.makeStreamDecoder(for: streamedChat)
         let lastLine = try #require(stream.dropLast().lastIndex(of: 0x0A))
         _ = try truncated.feed(ByteBuffer(bytes: stream[...lastLine]))
         #expect(throws: GatewayError.badUpstreamResponse("The upstream stream ended before Ollama's final (done) line.")) {
             try truncated.finish()
         }
-        var garbage = adapter.makeStreamDecoder()
+        var garbage = adapter.makeStreamDecoder(for: streamedChat)
         #expect(throws: GatewayError.self) { try garbage.feed(ByteBuffer(string: "{\"done\":\n")) }
         // A done line without its final newline still ends the stream.
-        var unterminated = adapter.makeStreamDecoder()
+        var unterminated = adapter.makeStreamDecoder(for: streamedChat)
         var chunks = try unterminated.feed(ByteBuffer(bytes: stream.dropLast()))
         chunks += try unterminated.finish()
         #expect(try StreamTranscript(chunks).sawDone)
@@ -151,7 +148,7 @@ import Testing
         #expect(adapter.mapError(status: 502, headers: [:], body: [], deployment: deployment).status == 502)
     }
 
-    /// The follow-up turn of scenario B, field by field (providers.md §8.1).
+    /// The follow-up turn of scenario B as an Ollama /api/chat request, field by field.
     @Test func translatesTheConversation() throws {
         let request = try chat(#"""
             {"model":"qwen","max_completion_tokens":512,"temperature":0.7,"top_p":0.9,"top_k":40,"stop":["END"],"seed":7,

@@ -6,31 +6,15 @@ import Testing
 
 @testable import Proxy
 
-enum Fixture {
-    static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")
-
-    static func bytes(_ name: String) throws -> [UInt8] {
-        Array(try Data(contentsOf: directory.appendingPathComponent(name)))
-    }
-
-    static func json(_ name: String) throws -> JSONValue {
-        try JSONParser.parse(bytes(name))
-    }
-}
-
 @Suite struct OpenAIAdapterTests {
     let adapter = OpenAIAdapter()
     let deployment = DeploymentConfig(
         modelName: "group", provider: "openai", model: "gpt-4.1-mini", id: "d1", apiBase: "http://up:8080/v1/",
         apiKey: "sk-upstream-secret")
 
-    func request(_ text: String) throws -> OpenAIRequest {
-        try OpenAIRequest(operation: .chat, bytes: Array(text.utf8))
-    }
-
     @Test func buildsTheUpstreamRequest() throws {
         let upstream = try adapter.request(
-            for: request(#"{"model":"group","messages":[{"role":"user","content":"hi"}],"stream":true,"stream_options":{"x":1},"temperature":0.5}"#),
+            for: chat(#"{"model":"group","messages":[{"role":"user","content":"hi"}],"stream":true,"stream_options":{"x":1},"temperature":0.5}"#),
             deployment: deployment)
         #expect(upstream.url == "http://up:8080/v1/chat/completions")
         #expect(upstream.headers.first(name: "authorization") == "Bearer sk-upstream-secret")
@@ -42,7 +26,7 @@ enum Fixture {
     @Test func parsesTheChatFixture() throws {
         let expected = try Fixture.json("scenario-a.normalized.json")["openai/chat.response.json"]
         let body = try Fixture.bytes("openai/chat.response.json")
-        let reply = try adapter.parseResponse(body, for: request(#"{"model":"m","messages":[{"role":"user"}]}"#))
+        let reply = try adapter.parseResponse(body, for: chat(#"{"model":"m","messages":[{"role":"user"}]}"#))
         let usage = try #require(reply.usage)
         #expect(usage.inputTokens == expected?["usage"]?["prompt_tokens"]?.intValue)
         #expect(usage.outputTokens == expected?["usage"]?["completion_tokens"]?.intValue)
@@ -59,7 +43,7 @@ enum Fixture {
     func decodesTheStreamFixture(pieceSize: Int) throws {
         let expected = try #require(try Fixture.json("scenario-b.normalized.json")["openai/chat.stream.sse"])
         let bytes = try Fixture.bytes("openai/chat.stream.sse")
-        var decoder = adapter.makeStreamDecoder()
+        var decoder = adapter.makeStreamDecoder(for: streamedChat)
         var chunks: [StreamChunk] = []
         var offset = 0
         while offset < bytes.count {
@@ -78,7 +62,7 @@ enum Fixture {
             switch chunk {
             case .done: done = true
             case .chunk(let object, _):
-                if let u = object["usage"], !u.isNull { usage = OpenAIAdapter.usage(u) }
+                if let u = object["usage"], !u.isNull { usage = CanonicalUsage.parse(u) }
                 for choice in object["choices"]?.arrayValue ?? [] {
                     content += choice["delta"]?["content"]?.stringValue ?? ""
                     for call in choice["delta"]?["tool_calls"]?.arrayValue ?? [] {
@@ -127,7 +111,7 @@ enum Fixture {
 
     @Test func garbageSuccessBodyIsABadUpstreamResponse() throws {
         #expect(throws: GatewayError.badUpstreamResponse("The upstream answered with a body that is not a JSON object.")) {
-            try adapter.parseResponse(Array("<html>".utf8), for: try request(#"{"model":"m","messages":[{"role":"user"}]}"#))
+            try adapter.parseResponse(Array("<html>".utf8), for: try chat(#"{"model":"m","messages":[{"role":"user"}]}"#))
         }
     }
 
@@ -153,8 +137,8 @@ enum Fixture {
         #expect(Deployment.hostAndPort("http://up:8080/v1") == ("up", 8080))
         #expect(Deployment.hostAndPort("https://api.openai.com/v1") == ("api.openai.com", 443))
         #expect(Deployment.hostAndPort("http://user:pw@[::1]:9/x") == ("::1", 9))
-        #expect(Gateway.formatCost(6.6e-6) == "0.0000066" && Gateway.formatCost(0) == "0" && Gateway.formatCost(1.5) == "1.5")
-        #expect(Gateway.formatCost(12) == "12" && Gateway.formatCost(0.1 + 0.2) == "0.3" && Gateway.formatCost(4e-13) == "0")
-        #expect(Gateway.formatCost(1.23456789012345e-3) == "0.00123456789" && Gateway.formatCost(.nan) == "0")
+        #expect(ReplyHeaders.formatCost(6.6e-6) == "0.0000066" && ReplyHeaders.formatCost(0) == "0" && ReplyHeaders.formatCost(1.5) == "1.5")
+        #expect(ReplyHeaders.formatCost(12) == "12" && ReplyHeaders.formatCost(0.1 + 0.2) == "0.3" && ReplyHeaders.formatCost(4e-13) == "0")
+        #expect(ReplyHeaders.formatCost(1.23456789012345e-3) == "0.00123456789" && ReplyHeaders.formatCost(.nan) == "0")
     }
 }

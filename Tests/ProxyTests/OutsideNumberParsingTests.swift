@@ -1,5 +1,6 @@
 import NIOHTTP1
 import Sinks
+import Store
 import Telemetry
 import Testing
 
@@ -27,16 +28,16 @@ import Testing
 
     @Test func openAIRetryAfterHeaders() {
         for text in Self.hostile {
-            #expect(isSane(OpenAIAdapter.retryAfterSeconds(headers([("retry-after", text)]))), "retry-after: \(text)")
-            #expect(isSane(OpenAIAdapter.retryAfterSeconds(headers([("retry-after-ms", text)]))), "retry-after-ms: \(text)")
+            #expect(isSane(UpstreamStatus.retryAfterSeconds(headers([("retry-after", text)]))), "retry-after: \(text)")
+            #expect(isSane(UpstreamStatus.retryAfterSeconds(headers([("retry-after-ms", text)]))), "retry-after-ms: \(text)")
         }
-        #expect(OpenAIAdapter.retryAfterSeconds(headers([("retry-after", "1e300")])) == "86400")
-        #expect(OpenAIAdapter.retryAfterSeconds(headers([("retry-after-ms", "nan")])) == nil)
-        #expect(OpenAIAdapter.retryAfterSeconds(headers([("retry-after-ms", "1e300")])) == "86400")
-        #expect(OpenAIAdapter.retryAfterSeconds(headers([("retry-after-ms", "-1")])) == nil)
-        #expect(OpenAIAdapter.retryAfterSeconds(headers([("retry-after-ms", "1500")])) == "2")
-        #expect(OpenAIAdapter.retryAfterSeconds(headers([("retry-after", "7")])) == "7")
-        #expect(OpenAIAdapter.retryAfterSeconds(headers([("retry-after", "soon")])) == nil, "garbage is not passed on")
+        #expect(UpstreamStatus.retryAfterSeconds(headers([("retry-after", "1e300")])) == "86400")
+        #expect(UpstreamStatus.retryAfterSeconds(headers([("retry-after-ms", "nan")])) == nil)
+        #expect(UpstreamStatus.retryAfterSeconds(headers([("retry-after-ms", "1e300")])) == "86400")
+        #expect(UpstreamStatus.retryAfterSeconds(headers([("retry-after-ms", "-1")])) == nil)
+        #expect(UpstreamStatus.retryAfterSeconds(headers([("retry-after-ms", "1500")])) == "2")
+        #expect(UpstreamStatus.retryAfterSeconds(headers([("retry-after", "7")])) == "7")
+        #expect(UpstreamStatus.retryAfterSeconds(headers([("retry-after", "soon")])) == nil, "garbage is not passed on")
         // Through the adapter, as the router sees it.
         let error = OpenAIAdapter().mapError(
             status: 429, headers: headers([("retry-after", "1e300")]), body: [], deployment: openAIDeployment)
@@ -76,18 +77,18 @@ import Testing
     @Test func cooldownsTakeAHugeRetryAfterAsADay() {
         let cooldowns = Cooldowns(settings: .init(allowedFails: 3, cooldownTime: 5))
         for (index, text) in Self.hostile.enumerated() {
-            var error = GatewayError(status: 429, type: "rate_limit_exceeded", message: "slow down")
+            var error = GatewayError.upstream(clientStatus: 429, "slow down")
             error.headers["retry-after"] = text
             #expect(cooldowns.recordFailure("d\(index)", error: error, now: 0))
             #expect(cooldowns.secondsUntilAvailable(["d\(index)"], now: 0) <= 86_400, "\(text)")
         }
-        var huge = GatewayError(status: 429, type: "rate_limit_exceeded", message: "slow down")
+        var huge = GatewayError.upstream(clientStatus: 429, "slow down")
         huge.headers["retry-after"] = "1e300"
         #expect(cooldowns.recordFailure("big", error: huge, now: 0))
         #expect(cooldowns.isCooling("big", now: 86_399) && !cooldowns.isCooling("big", now: 86_400))
         // A configured cooldown time far too large is held to a day too.
         let configured = Cooldowns(settings: .init(allowedFails: 0, cooldownTime: 1e300))
-        #expect(configured.recordFailure("x", error: GatewayError(status: 500, type: "api_error", message: "boom"), now: 0))
+        #expect(configured.recordFailure("x", error: GatewayError.upstream(clientStatus: 500, "boom"), now: 0))
         #expect(configured.secondsUntilAvailable(["x"], now: 0) == 86_400)
     }
 
@@ -121,7 +122,7 @@ import Testing
 
     @Test func everyAdaptersUsageStaysInRange() throws {
         for value in Self.extremes {
-            let openAI = try #require(OpenAIAdapter.usage(try json(
+            let openAI = try #require(CanonicalUsage.parse(try json(
                 #"{"prompt_tokens":\#(value),"completion_tokens":\#(value),"prompt_tokens_details":{"cached_tokens":\#(value)}}"#)))
             let anthropic = try #require(AnthropicAdapter.usage(try json(
                 #"{"input_tokens":\#(value),"cache_read_input_tokens":\#(value),"cache_creation_input_tokens":\#(value),"output_tokens":\#(value)}"#)))
@@ -135,7 +136,7 @@ import Testing
             let inbound = AnthropicInbound.usage(try json(#"{"prompt_tokens":\#(value),"prompt_tokens_details":{"cached_tokens":1}}"#))
             #expect((inbound["input_tokens"]?.intValue ?? -1) >= 0, "\(value)")
         }
-        #expect(OpenAIAdapter.usage(try json(#"{"prompt_tokens":12,"completion_tokens":3}"#))?.totalTokens == 15)
+        #expect(CanonicalUsage.parse(try json(#"{"prompt_tokens":12,"completion_tokens":3}"#))?.totalTokens == 15)
     }
 
     @Test func perMinuteTokenSumsSaturate() {

@@ -53,8 +53,8 @@ import Testing
             let plan = try #require(try router.attempts(for: "g", now: 0)).map(\.config.id)
             #expect(Set(plan.prefix(2)) == ["p1", "p2"] && plan.last == "backup")
         }
-        cooldowns.recordFailure("p1", error: GatewayError(status: 500, type: "api_error", message: ""), now: 0)
-        cooldowns.recordFailure("p2", error: GatewayError(status: 500, type: "api_error", message: ""), now: 0)
+        cooldowns.recordFailure("p1", error: GatewayError.upstream(clientStatus: 500, ""), now: 0)
+        cooldowns.recordFailure("p2", error: GatewayError.upstream(clientStatus: 500, ""), now: 0)
         #expect(try router.attempts(for: "g", now: 1)?.first?.config.id == "backup")
     }
 

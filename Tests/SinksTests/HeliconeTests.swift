@@ -1,3 +1,4 @@
+import TelemetryTesting
 import Testing
 
 @testable import Sinks
@@ -31,16 +32,13 @@ import Testing
     }
 
     @Test func metaOmitsUnknownFactsAndFallsBackToTeamID() throws {
-        var summary = RequestSummary(requestID: "r", operation: "chat")
-        summary.caller = Caller(teamID: "team-9")
-        summary.requestModel = "gpt-4o-mini"
-        summary.statusCode = 200
-        let server = SpanData(
-            traceID: TraceID.random(), spanID: SpanID.random(), parentSpanID: nil, parentIsRemote: false,
-            traceFlags: 1, traceState: nil, name: "POST", kind: .server, startNanos: 1_000_000_000,
-            endNanos: 2_000_000_000, attributes: Attributes(), events: [], status: .unset)
-        let body = HeliconeLog.body(
-            for: FinishedSpan(server: server, attempts: [], summary: summary), includeContent: true)
+        let request = FinishedSpanBuilder(requestID: "r", name: "POST", start: 1_000_000_000, end: 2_000_000_000)
+            .summary { summary in
+                summary.caller = Caller(teamID: "team-9")
+                summary.requestModel = "gpt-4o-mini"
+                summary.statusCode = 200
+            }
+        let body = HeliconeLog.body(for: request.build(), includeContent: true)
         let meta = try #require(body["providerRequest"]?["meta"]?.objectValue)
         #expect(
             meta.keys == [
@@ -148,17 +146,14 @@ import Testing
     }
 
     @Test func embeddingsUseInputAndTheListShape() throws {
-        var summary = RequestSummary(requestID: "r", operation: "embeddings")
-        summary.requestModel = "text-embedding-3-small"
-        summary.statusCode = 200
-        summary.usage = Usage(inputTokens: 8, outputTokens: 0)
-        summary.content = CapturedContent(input: .array(["a b c"]), output: nil)
-        let server = SpanData(
-            traceID: TraceID.random(), spanID: SpanID.random(), parentSpanID: nil, parentIsRemote: false,
-            traceFlags: 1, traceState: nil, name: "POST", kind: .server, startNanos: 5, endNanos: 6,
-            attributes: Attributes(), events: [], status: .unset)
-        let body = HeliconeLog.body(
-            for: FinishedSpan(server: server, attempts: [], summary: summary), includeContent: true)
+        let request = FinishedSpanBuilder(requestID: "r", operation: "embeddings", name: "POST", start: 5, end: 6)
+            .summary { summary in
+                summary.requestModel = "text-embedding-3-small"
+                summary.statusCode = 200
+                summary.usage = Usage(inputTokens: 8, outputTokens: 0)
+                summary.content = CapturedContent(input: .array(["a b c"]), output: nil)
+            }
+        let body = HeliconeLog.body(for: request.build(), includeContent: true)
         #expect(body["providerRequest"]?["json"]?["input"] == .array(["a b c"]))
         #expect(body["providerRequest"]?["json"]?["messages"] == nil)
         #expect(body["providerResponse"]?["json"]?["object"] == .string("list"))

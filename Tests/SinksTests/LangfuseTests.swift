@@ -1,3 +1,4 @@
+import TelemetryTesting
 import Testing
 
 @testable import Sinks
@@ -27,11 +28,9 @@ enum FallbackRequestFixture {
         serverAttributes[AttributeName.httpRequestMethod] = .string("POST")
         serverAttributes[AttributeName.requestModel] = .string("smart")
         serverAttributes[AttributeName.modelGroup] = .string("smart")
-        let server = SpanData(
-            traceID: traceID, spanID: serverID, parentSpanID: nil, parentIsRemote: false, traceFlags: 1,
-            traceState: nil, name: "POST /v1/chat/completions", kind: .server, startNanos: start,
-            endNanos: start + 2_500_000_000, attributes: serverAttributes, events: [],
-            status: succeeded ? .unset : .error(message: "All deployments failed"))
+        var request = FinishedSpanBuilder(
+            requestID: "req-1", traceID: traceID, spanID: serverID, start: start, end: start + 2_500_000_000,
+            attributes: serverAttributes, status: succeeded ? .unset : .error(message: "All deployments failed"))
 
         func attempt(_ hex: String, deployment: String, provider: String, model: String) throws -> Attributes {
             var a = Attributes()
@@ -51,11 +50,9 @@ enum FallbackRequestFixture {
         var failedAttributes = try attempt(failedHex, deployment: "openai-east", provider: "openai", model: "gpt-4o")
         failedAttributes[AttributeName.errorType] = .string("upstream_unavailable")
         failedAttributes[AttributeName.httpResponseStatusCode] = .int(503)
-        let failed = SpanData(
-            traceID: traceID, spanID: try #require(SpanID(hex: Substring(failedHex))), parentSpanID: serverID,
-            parentIsRemote: false, traceFlags: 1, traceState: nil, name: "chat gpt-4o", kind: .client,
-            startNanos: start + 10_000_000, endNanos: start + 510_000_000, attributes: failedAttributes, events: [],
-            status: .error(message: "upstream 503: overloaded"))
+        request = request.attempt(
+            name: "chat gpt-4o", spanID: try #require(SpanID(hex: Substring(failedHex))), start: start + 10_000_000,
+            end: start + 510_000_000, attributes: failedAttributes, status: .error(message: "upstream 503: overloaded"))
 
         var secondAttributes = try attempt(successHex, deployment: "azure-west", provider: provider, model: "gpt-4o")
         let secondStatus: SpanStatus
@@ -72,13 +69,11 @@ enum FallbackRequestFixture {
             secondAttributes[AttributeName.errorType] = .string("rate_limited")
             secondStatus = .error(message: "upstream 429: slow down")
         }
-        let second = SpanData(
-            traceID: traceID, spanID: try #require(SpanID(hex: Substring(successHex))), parentSpanID: serverID,
-            parentIsRemote: false, traceFlags: 1, traceState: nil, name: "chat gpt-4o", kind: .client,
-            startNanos: start + 600_000_000, endNanos: start + 2_400_000_000, attributes: secondAttributes,
-            events: [], status: secondStatus)
+        request = request.attempt(
+            name: "chat gpt-4o", spanID: try #require(SpanID(hex: Substring(successHex))), start: start + 600_000_000,
+            end: start + 2_400_000_000, attributes: secondAttributes, status: secondStatus)
 
-        var summary = RequestSummary(requestID: "req-1", operation: "chat")
+        var summary = request.summary
         summary.requestModel = "smart"
         summary.modelGroup = "smart"
         summary.deploymentID = "azure-west"
@@ -109,7 +104,8 @@ enum FallbackRequestFixture {
                 input: .array([.object(["role": "user", "content": "hello"])]),
                 output: succeeded ? .array([.object(["role": "assistant", "content": "hi there"])]) : nil)
         }
-        return FinishedSpan(server: server, attempts: [failed, second], summary: summary)
+        request.summary = summary
+        return request.build()
     }
 }
 
@@ -183,14 +179,10 @@ private func json(_ value: AttributeValue?) throws -> JSONValue {
     }
 
     @Test func onlyKnownFactsAppear() throws {
-        var summary = RequestSummary(requestID: "r", operation: "embeddings")
-        summary.caller = Caller(userID: "u-1")
-        let span = SpanData(
-            traceID: TraceID.random(), spanID: SpanID.random(), parentSpanID: nil, parentIsRemote: false,
-            traceFlags: 1, traceState: nil, name: "POST /v1/embeddings", kind: .server, startNanos: 1, endNanos: 2,
-            attributes: Attributes(), events: [], status: .unset)
-        let request = FinishedSpan(server: span, attempts: [], summary: summary)
-        let attrs = dictionary(LangfuseAttributes.extra(for: span, in: request, includeContent: true))
+        let request = FinishedSpanBuilder(requestID: "r", operation: "embeddings", name: "POST /v1/embeddings", start: 1, end: 2)
+            .summary { $0.caller = Caller(userID: "u-1") }
+            .build()
+        let attrs = dictionary(LangfuseAttributes.extra(for: request.server, in: request, includeContent: true))
         #expect(attrs["langfuse.user.id"] == .string("u-1"))  // no end user: the key's user
         #expect(attrs["langfuse.session.id"] == nil && attrs["langfuse.trace.tags"] == nil)
         #expect(attrs["langfuse.trace.name"] == .string("embeddings"))
@@ -436,14 +428,13 @@ private func json(_ value: AttributeValue?) throws -> JSONValue {
 
     @Test func retryableRefusalsAreResentAndFinalOnesLoseTheirRequest() async throws {
         let spans = try batch()
-        var second = spans[1]
-        second = FinishedSpan(
-            server: SpanData(
-                traceID: TraceID.random(), spanID: try #require(SpanID(hex: "3333333333333333")), parentSpanID: nil,
-                parentIsRemote: false, traceFlags: 1, traceState: nil, name: "POST", kind: .server,
-                startNanos: second.server.startNanos, endNanos: second.server.endNanos, attributes: Attributes(),
-                events: [], status: .unset),
-            attempts: [], summary: second.summary)
+        // The failed request again, with no attempts and another server span: one event of its own.
+        let second = FinishedSpanBuilder(
+            name: "POST", traceID: .random(), spanID: try #require(SpanID(hex: "3333333333333333")),
+            start: spans[1].server.startNanos, end: spans[1].server.endNanos
+        )
+        .summary { $0 = spans[1].summary }
+        .build()
         let events = LangfuseIngestion.encodedEvents([spans[0], second], includeContent: false)
         #expect(events.count == 4)
         let destination = Destination([

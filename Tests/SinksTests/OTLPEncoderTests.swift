@@ -1,12 +1,16 @@
 import Foundation
 import SwiftProtobuf
+import TelemetryTesting
 import Testing
 
+@testable import OTLPProto
 @testable import Sinks
 @testable import Telemetry
 
 @Suite struct OTLPEncoderTests {
-    /// protocols.md §2.5: the ExportTraceServiceRequest generated with opentelemetry-proto 1.45.2.
+    /// The `ExportTraceServiceRequest` (229 bytes) for this span, as the reference implementation
+    /// encodes it: Python's `opentelemetry-proto` 1.45.2 from
+    /// https://github.com/open-telemetry/opentelemetry-proto/tree/main/opentelemetry/proto/trace/v1
     static let golden =
         "0ae2010a160a140a0c736572766963652e6e616d6512040a02677712c7010a0b0a0267771205302e312e3012b7010a104bf9"
         + "2f3577b34da6a3ce929d0e0e4736120800f067aa0ba902b72a0b63686174206770742d346f30033900002a36fe9c97174100"
@@ -26,7 +30,7 @@ import Testing
             startNanos: 1_700_000_000_000_000_000, endNanos: 1_700_000_001_500_000_000, attributes: attributes,
             events: [], status: .ok)
         let encoder = OTLPEncoder(resource: [SpanAttribute("service.name", .string("gw"))], scopeName: "gw", scopeVersion: "0.1.0")
-        let bytes = encoder.encode([FinishedSpan(server: span, attempts: [], summary: RequestSummary(requestID: "r", operation: "chat"))])
+        let bytes = encoder.encode([FinishedSpanBuilder(server: span, requestID: "r").build()])
         #expect(bytes.map { String(format: "%02x", $0) }.joined() == Self.golden)
     }
 
@@ -42,7 +46,7 @@ import Testing
         client.setStatus(.error(message: "upstream 500"))
         let clientData = client.end()
         let serverData = server.end()
-        let batch = [FinishedSpan(server: serverData, attempts: [clientData], summary: RequestSummary(requestID: "r", operation: "chat"))]
+        let batch = [FinishedSpanBuilder(server: serverData, attempts: [clientData], requestID: "r").build()]
         let encoder = OTLPEncoder(resource: [SpanAttribute("service.name", .string("svc"))], scopeName: "spanway", scopeVersion: "1")
         let decoded = try Opentelemetry_Proto_Collector_Trace_V1_ExportTraceServiceRequest(serializedBytes: encoder.encode(batch))
 

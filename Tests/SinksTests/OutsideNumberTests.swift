@@ -2,6 +2,7 @@ import NIOHTTP1
 import Testing
 
 @testable import Sinks
+@testable import Telemetry
 
 /// Numbers from outside (headers, config) never trap: NaN, infinities and negatives are ignored,
 /// huge values are clamped to a day (issue 11, "Crashes from one header").

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import NIOHTTP1
 import Synchronization
+import TelemetryTesting
 import Testing
 
 @testable import Sinks
@@ -28,23 +29,19 @@ private func failedRequest(route: String? = "/v1/chat/completions") throws -> Fi
     if let route { serverAttributes[AttributeName.httpRoute] = .string(route) }
     serverAttributes[AttributeName.httpResponseStatusCode] = .int(429)
     serverAttributes[AttributeName.errorType] = .string("rate_limit_exceeded")
-    let server = SpanData(
-        traceID: traceID, spanID: serverID, parentSpanID: nil, parentIsRemote: false, traceFlags: 1,
-        traceState: nil, name: "POST /v1/chat/completions", kind: .server, startNanos: serverStart,
-        endNanos: serverStart + 1_500_000_000, attributes: serverAttributes, events: [],
-        status: .error(message: "Rate limit reached"))
     var attemptAttributes = Attributes()
     attemptAttributes[AttributeName.operationName] = .string("chat")
     attemptAttributes[AttributeName.providerName] = .string("openai")
     attemptAttributes[AttributeName.errorType] = .string("rate_limit_exceeded")
-    let attempts = (1...2).map { n in
-        SpanData(
-            traceID: traceID, spanID: SpanID.random(), parentSpanID: serverID, parentIsRemote: false, traceFlags: 1,
-            traceState: nil, name: "chat gpt-4o", kind: .client, startNanos: serverStart + UInt64(n) * 100_000_000,
-            endNanos: serverStart + UInt64(n) * 600_000_000, attributes: attemptAttributes, events: [],
-            status: .error(message: "Rate limit reached"))
+    var request = FinishedSpanBuilder(
+        requestID: "req_00f067aa0ba902b70e0e4736", traceID: traceID, spanID: serverID, start: serverStart,
+        end: serverStart + 1_500_000_000, attributes: serverAttributes, status: .error(message: "Rate limit reached"))
+    for n in UInt64(1)...2 {
+        request = request.attempt(
+            name: "chat gpt-4o", start: serverStart + n * 100_000_000, end: serverStart + n * 600_000_000,
+            attributes: attemptAttributes, status: .error(message: "Rate limit reached"))
     }
-    var summary = RequestSummary(requestID: "req_00f067aa0ba902b70e0e4736", operation: "chat")
+    var summary = request.summary
     summary.requestModel = "gpt-4o"
     summary.modelGroup = "gpt-4o"
     summary.deploymentID = "openai-east"
@@ -60,16 +57,16 @@ private func failedRequest(route: String? = "/v1/chat/completions") throws -> Fi
     summary.endUser = "end-user-9"
     summary.errorMessage = "Rate limit reached for gpt-4o.\nTry again in 20s."
     summary.usage = Usage(inputTokens: 12, outputTokens: 0)
-    return FinishedSpan(server: server, attempts: attempts, summary: summary)
+    request.summary = summary
+    return request.build()
 }
 
 private func succeededRequest() throws -> FinishedSpan {
-    let request = try failedRequest()
-    var summary = request.summary
-    summary.statusCode = 200
-    summary.errorType = nil
-    summary.errorMessage = nil
-    return FinishedSpan(server: request.server, attempts: request.attempts, summary: summary)
+    try failedRequest().with { summary in
+        summary.statusCode = 200
+        summary.errorType = nil
+        summary.errorMessage = nil
+    }
 }
 
 private let dsnText = "https://pubkey123@o42.ingest.us.sentry.io/4505678"
@@ -258,16 +255,15 @@ private func lines(_ bytes: [UInt8]) -> [[UInt8]] {
     }
 
     @Test func tagsAreTruncatedAndOneLineAndAbsentValuesLeftOut() throws {
-        let request = try failedRequest()
-        var summary = request.summary
-        summary.requestModel = String(repeating: "m", count: 300)
-        summary.caller = Caller(keyAlias: "two\nlines")
-        summary.deploymentID = nil
-        summary.provider = nil
-        let event = try #require(
-            SentryEnvelope.event(
-                FinishedSpan(server: request.server, attempts: [], summary: summary), environment: "p", release: nil,
-                eventID: eventID))
+        let request = FinishedSpanBuilder(try failedRequest())
+            .attempts([])
+            .summary { summary in
+                summary.requestModel = String(repeating: "m", count: 300)
+                summary.caller = Caller(keyAlias: "two\nlines")
+                summary.deploymentID = nil
+                summary.provider = nil
+            }
+        let event = try #require(SentryEnvelope.event(request.build(), environment: "p", release: nil, eventID: eventID))
         let tags = try #require(event["tags"]?.objectValue)
         #expect(tags["model"]?.stringValue?.count == 199)
         #expect(tags["api_key_alias"]?.stringValue == "two lines")
@@ -289,18 +285,15 @@ private func lines(_ bytes: [UInt8]) -> [[UInt8]] {
     }
 
     @Test func fallbacksWithoutRouteUserOrGroup() throws {
-        let request = try failedRequest(route: nil)
-        var summary = request.summary
-        summary.endUser = nil
-        summary.modelGroup = nil
-        summary.errorType = nil
-        summary.errorMessage = nil
-        summary.statusCode = 502
-        summary.costUSD = 0.0042
-        let event = try #require(
-            SentryEnvelope.event(
-                FinishedSpan(server: request.server, attempts: request.attempts, summary: summary), environment: "p",
-                release: nil, eventID: eventID))
+        let request = try failedRequest(route: nil).with { summary in
+            summary.endUser = nil
+            summary.modelGroup = nil
+            summary.errorType = nil
+            summary.errorMessage = nil
+            summary.statusCode = 502
+            summary.costUSD = 0.0042
+        }
+        let event = try #require(SentryEnvelope.event(request, environment: "p", release: nil, eventID: eventID))
         #expect(event["transaction"]?.stringValue == "chat")
         #expect(event["user"] == .object(["id": "u-1"]), "the caller's user when no end user was named")
         #expect(event["fingerprint"] == .array(["{{ default }}", "http_502"]))

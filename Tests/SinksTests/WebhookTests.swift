@@ -1,4 +1,5 @@
 import Logging
+import TelemetryTesting
 import Testing
 
 @testable import Sinks
@@ -16,10 +17,6 @@ private func streamedSuccess() throws -> FinishedSpan {
     let serverID = try #require(SpanID(hex: "b7ad6b7169203331"))
     var serverAttributes = Attributes()
     serverAttributes[AttributeName.httpRoute] = .string("/v1/chat/completions")
-    let server = SpanData(
-        traceID: traceID, spanID: serverID, parentSpanID: nil, parentIsRemote: false, traceFlags: 1,
-        traceState: nil, name: "POST /v1/chat/completions", kind: .server, startNanos: start, endNanos: end,
-        attributes: serverAttributes, events: [], status: .unset)
     var request = Attributes()
     request[AttributeName.operationName] = .string("chat")
     request[AttributeName.providerName] = .string("openai")
@@ -32,11 +29,6 @@ private func streamedSuccess() throws -> FinishedSpan {
     request[AttributeName.requestStream] = .bool(true)
     var failedAttributes = request
     failedAttributes[AttributeName.errorType] = .string("503")
-    let first = SpanData(
-        traceID: traceID, spanID: SpanID.random(), parentSpanID: serverID, parentIsRemote: false, traceFlags: 1,
-        traceState: nil, name: "chat gpt-4o-2024-08-06", kind: .client, startNanos: start + 10_000_000,
-        endNanos: start + 300_000_000, attributes: failedAttributes, events: [],
-        status: .error(message: "upstream 503"))
     var answered = request
     answered[AttributeName.responseID] = .string("chatcmpl-AbC123")
     answered[AttributeName.responseModel] = .string("gpt-4o-2024-08-06")
@@ -44,52 +36,55 @@ private func streamedSuccess() throws -> FinishedSpan {
     answered[AttributeName.usageInputTokens] = .int(1200)
     answered[AttributeName.usageOutputTokens] = .int(300)
     answered[AttributeName.usageCost] = .double(0.00765)
-    let second = SpanData(
-        traceID: traceID, spanID: SpanID.random(), parentSpanID: serverID, parentIsRemote: false, traceFlags: 1,
-        traceState: nil, name: "chat gpt-4o-2024-08-06", kind: .client, startNanos: secondAttemptStart,
-        endNanos: end - 5_000_000, attributes: answered, events: [], status: .ok)
-    var summary = RequestSummary(requestID: "req_b7ad6b71692033311c80319c", operation: "chat")
-    summary.requestModel = "gpt-4o"
-    summary.modelGroup = "gpt-4o"
-    summary.deploymentID = "azure-east-1"
-    summary.provider = "openai"
-    summary.responseModel = "gpt-4o-2024-08-06"
-    summary.caller = Caller(keyHash: "ab12", keyAlias: "ci-key", teamID: "team-7", teamAlias: "Search")
-    summary.statusCode = 200
-    summary.stream = true
-    summary.usage = Usage(inputTokens: 1200, outputTokens: 300, cacheReadTokens: 1024, reasoningTokens: 64)
-    summary.costUSD = 0.00765
-    summary.attempts = 2
-    summary.durationSeconds = 1.25
-    summary.timeToFirstChunkSeconds = 0.125
-    summary.overheadSeconds = 0.0042
-    summary.endUser = "end-user-9"
-    summary.sessionID = "sess-1"
-    summary.tags = ["prod", "search"]
-    summary.apiBase = "https://api.openai.com"
-    summary.content = CapturedContent(
-        input: .array([.object(["role": "user", "content": "Hi"])]),
-        output: .array([.object(["role": "assistant", "content": "Hello!"])]))
-    return FinishedSpan(server: server, attempts: [first, second], summary: summary)
+    return FinishedSpanBuilder(
+        requestID: "req_b7ad6b71692033311c80319c", traceID: traceID, spanID: serverID, start: start, end: end,
+        attributes: serverAttributes
+    )
+    .attempt(
+        name: "chat gpt-4o-2024-08-06", start: start + 10_000_000, end: start + 300_000_000, attributes: failedAttributes,
+        status: .error(message: "upstream 503")
+    )
+    .attempt(name: "chat gpt-4o-2024-08-06", start: secondAttemptStart, end: end - 5_000_000, attributes: answered)
+    .summary { summary in
+        summary.requestModel = "gpt-4o"
+        summary.modelGroup = "gpt-4o"
+        summary.deploymentID = "azure-east-1"
+        summary.provider = "openai"
+        summary.responseModel = "gpt-4o-2024-08-06"
+        summary.caller = Caller(keyHash: "ab12", keyAlias: "ci-key", teamID: "team-7", teamAlias: "Search")
+        summary.statusCode = 200
+        summary.stream = true
+        summary.usage = Usage(inputTokens: 1200, outputTokens: 300, cacheReadTokens: 1024, reasoningTokens: 64)
+        summary.costUSD = 0.00765
+        summary.attempts = 2
+        summary.durationSeconds = 1.25
+        summary.timeToFirstChunkSeconds = 0.125
+        summary.overheadSeconds = 0.0042
+        summary.endUser = "end-user-9"
+        summary.sessionID = "sess-1"
+        summary.tags = ["prod", "search"]
+        summary.apiBase = "https://api.openai.com"
+        summary.content = CapturedContent(
+            input: .array([.object(["role": "user", "content": "Hi"])]),
+            output: .array([.object(["role": "assistant", "content": "Hello!"])]))
+    }
+    .build()
 }
 
 /// The same request failing with a 429 after both attempts.
 private func failure() throws -> FinishedSpan {
-    let success = try streamedSuccess()
-    var summary = success.summary
-    summary.statusCode = 429
-    summary.errorType = "rate_limit_exceeded"
-    summary.errorMessage = "Rate limit reached for gpt-4o."
-    summary.usage = nil
-    summary.costUSD = nil
-    summary.responseModel = nil
-    summary.timeToFirstChunkSeconds = nil
-    let failedAttempts = success.attempts.map { attempt in
-        var failed = attempt
-        failed.status = .error(message: "429")
-        return failed
-    }
-    return FinishedSpan(server: success.server, attempts: failedAttempts, summary: summary)
+    FinishedSpanBuilder(try streamedSuccess())
+        .summary { summary in
+            summary.statusCode = 429
+            summary.errorType = "rate_limit_exceeded"
+            summary.errorMessage = "Rate limit reached for gpt-4o."
+            summary.usage = nil
+            summary.costUSD = nil
+            summary.responseModel = nil
+            summary.timeToFirstChunkSeconds = nil
+        }
+        .eachAttempt { $0.status = .error(message: "429") }
+        .build()
 }
 
 private func roundTrip(_ value: JSONValue) throws -> JSONValue {
@@ -157,11 +152,7 @@ private func roundTrip(_ value: JSONValue) throws -> JSONValue {
     }
 
     @Test func completionStartIsTheEndWhenNotStreamed() throws {
-        let request = try streamedSuccess()
-        var summary = request.summary
-        summary.stream = false
-        let p = StandardLoggingPayload.make(
-            FinishedSpan(server: request.server, attempts: request.attempts, summary: summary), includeContent: false)
+        let p = StandardLoggingPayload.make(try streamedSuccess().with { $0.stream = false }, includeContent: false)
         #expect(p["completionStartTime"] == p["endTime"])
         #expect(p["stream"]?.boolValue == false)
     }
@@ -230,14 +221,15 @@ private func roundTrip(_ value: JSONValue) throws -> JSONValue {
     }
 
     @Test func embeddingsOnBedrockUseLiteLLMNames() throws {
-        let request = try failure()
-        var summary = request.summary
-        summary.operation = "embeddings"
-        summary.provider = "aws.bedrock"
-        summary.statusCode = 400
-        summary.errorType = "context_length_exceeded"
-        let p = StandardLoggingPayload.make(
-            FinishedSpan(server: request.server, attempts: [], summary: summary), includeContent: true)
+        let request = FinishedSpanBuilder(try failure())
+            .attempts([])
+            .summary { summary in
+                summary.operation = "embeddings"
+                summary.provider = "aws.bedrock"
+                summary.statusCode = 400
+                summary.errorType = "context_length_exceeded"
+            }
+        let p = StandardLoggingPayload.make(request.build(), includeContent: true)
         #expect(p["call_type"]?.stringValue == "aembedding")
         #expect(p["custom_llm_provider"]?.stringValue == "bedrock")
         #expect(p["error_information"]?["error_class"]?.stringValue == "ContextWindowExceededError")

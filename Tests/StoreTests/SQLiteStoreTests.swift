@@ -19,34 +19,73 @@ func spendRow(_ id: String, key: String? = "k1", team: String? = "t1", spend: Do
 }
 
 @Suite struct SQLiteStoreTests {
-    @Test func keysRoundTripAndOnlyTheDigestIsStored() async throws {
-        let path = temporaryDatabasePath()
-        let store = try SQLiteStore(path: path)
-        let raw = "sk-raw-secret-key-123456"
+    @Test func keysRoundTripUpdateAndDelete() async throws {
+        let store = try SQLiteStore(path: temporaryDatabasePath())
         let key = VirtualKey(
-            token: KeyDigest(key: raw).hex, keyName: VirtualKey.displayName(of: raw), keyAlias: "app",
-            models: ["gpt-4o-mini"], aliases: ["gpt-4": "gpt-4o-mini"], maxBudget: 10, metadata: #"{"env":"prod"}"#,
-            createdAt: 1)
-        try await store.insertKey(key)
-        #expect(try await store.key(token: key.token) == key)
+            token: KeyDigest(key: "sk-raw-secret-key-123456").hex, keyName: "sk-...3456", keyAlias: "app",
+            aliases: ["gpt-4": "gpt-4o-mini"], limits: Limits(models: ["gpt-4o-mini"], maxBudget: 10),
+            metadata: #"{"env":"prod"}"#, createdAt: 1)
+        try await store.insert(key)
+        #expect(try await store.fetch(VirtualKey.self, id: key.token) == key)
         var changed = key
         changed.blocked = true
-        try await store.updateKey(changed)
-        #expect(try await store.key(token: key.token)?.blocked == true)
-        #expect(key.keyName == "sk-...3456")
-        // Nothing on disk contains the raw key.
-        for suffix in ["", "-wal", "-shm"] {
-            let bytes = FileManager.default.contents(atPath: path + suffix) ?? Data()
-            #expect(bytes.range(of: Data(raw.utf8)) == nil, "raw key found in \(path + suffix)")
+        try await store.update(changed)
+        #expect(try await store.fetch(VirtualKey.self, id: key.token)?.blocked == true)
+        #expect(try await store.delete(VirtualKey.self, ids: [key.token, "missing"]) == 1)
+        #expect(try await store.fetch(VirtualKey.self, id: key.token) == nil)
+    }
+
+    /// Every limit of every kind of record is a column of its own table, and comes back as written.
+    @Test func limitsRoundTripAsColumnsOfEachTable() async throws {
+        let store = try SQLiteStore(path: temporaryDatabasePath())
+        let limits = Limits(
+            models: ["gpt-4o-mini", "claude"], maxBudget: 12.5, budgetDuration: "30d", budgetResetAt: 1_700_000_000,
+            spend: 0.25, tpmLimit: 1000, rpmLimit: 60, maxParallelRequests: 3)
+        var key = VirtualKey(token: "k1", keyName: "sk-...k1", limits: limits, createdAt: 0)
+        key.softBudget = 5
+        var team = Team(teamID: "t1", createdAt: 0)
+        team.limits = limits
+        var user = User(userID: "u1", createdAt: 0)
+        user.limits = limits
+        var organization = Organization(organizationID: "o1", organizationAlias: "Acme", createdAt: 0)
+        organization.limits = limits
+        try await store.insert(key)
+        try await store.insert(team)
+        try await store.insert(user)
+        try await store.insert(organization)
+        #expect(try await store.fetch(VirtualKey.self, id: "k1") == key)
+        #expect(try await store.fetch(Team.self, id: "t1") == team)
+        #expect(try await store.fetch(User.self, id: "u1") == user)
+        #expect(try await store.fetch(Organization.self, id: "o1") == organization)
+        for table in ["keys", "teams", "users", "organizations"] {
+            let row = try #require(
+                try await store.pool.read { db in
+                    try Row.fetchOne(
+                        db,
+                        sql: """
+                            SELECT models, max_budget, budget_duration, budget_reset_at, spend, tpm_limit, rpm_limit,
+                                   max_parallel_requests FROM \(table)
+                            """)
+                })
+            let models: String? = row["models"]
+            let durations: [String?] = [row["budget_duration"]]
+            let amounts: [Double?] = [row["max_budget"], row["budget_reset_at"], row["spend"]]
+            let counts: [Int?] = [row["tpm_limit"], row["rpm_limit"], row["max_parallel_requests"]]
+            #expect(models == #"["gpt-4o-mini","claude"]"#, "\(table)")
+            #expect(durations == ["30d"], "\(table)")
+            #expect(amounts == [12.5, 1_700_000_000, 0.25], "\(table)")
+            #expect(counts == [1000, 60, 3], "\(table)")
         }
-        #expect(try await store.deleteKeys(tokens: [key.token, "missing"]) == 1)
-        #expect(try await store.key(token: key.token) == nil)
+        // Cleared limits are NULL columns again.
+        key.limits = Limits()
+        try await store.update(key)
+        #expect(try await store.fetch(VirtualKey.self, id: "k1")?.limits == Limits())
     }
 
     @Test func listingIsPagedAndFiltered() async throws {
         let store = try SQLiteStore(path: temporaryDatabasePath())
         for i in 0..<5 {
-            try await store.insertKey(VirtualKey(token: "tok\(i)", keyName: "sk-...000\(i)", teamID: i < 3 ? "a" : "b", createdAt: Double(i)))
+            try await store.insert(VirtualKey(token: "tok\(i)", keyName: "sk-...000\(i)", teamID: i < 3 ? "a" : "b", createdAt: Double(i)))
         }
         let page = try await store.keys(teamID: "a", userID: nil, limit: 2, offset: 1)
         #expect(page.total == 3 && page.keys.map(\.token) == ["tok1", "tok2"])
@@ -55,10 +94,10 @@ func spendRow(_ id: String, key: String? = "k1", team: String? = "t1", spend: Do
 
     @Test func spendIsIdempotentAndRolledUp() async throws {
         let store = try SQLiteStore(path: temporaryDatabasePath())
-        try await store.insertKey(VirtualKey(token: "k1", keyName: "sk-...k1", createdAt: 0))
+        try await store.insert(VirtualKey(token: "k1", keyName: "sk-...k1", createdAt: 0))
         try await store.recordSpend([spendRow("r1"), spendRow("r2")])
         try await store.recordSpend([spendRow("r1")])  // a retried commit
-        #expect(try await store.key(token: "k1")?.spend == 1.0)
+        #expect(try await store.fetch(VirtualKey.self, id: "k1")?.limits.spend == 1.0)
         #expect(try await store.spendLogs(SpendQuery()).count == 2)
         let daily = try await store.pool.read { db in
             try Row.fetchOne(db, sql: "SELECT day, requests, input_tokens, spend FROM daily_spend")
@@ -95,29 +134,53 @@ func spendRow(_ id: String, key: String? = "k1", team: String? = "t1", spend: Do
         #expect(byDay.map(\.group) == ["1970-01-03"] && byDay.first?.spend == 7)
     }
 
-    @Test func budgetResetHappensOnceWhenDue() async throws {
+    @Test(arguments: BudgetOwner.allCases)
+    func budgetResetHappensOnceWhenDue(owner: BudgetOwner) async throws {
         let store = try SQLiteStore(path: temporaryDatabasePath())
-        try await store.insertKey(VirtualKey(token: "k1", keyName: "sk-...k1", budgetDuration: "30s", budgetResetAt: 100, createdAt: 0))
-        try await store.recordSpend([spendRow("r1")])
-        #expect(try await !store.resetBudget(of: .key, id: "k1", dueBy: 99, next: 129))
-        #expect(try await store.resetBudget(of: .key, id: "k1", dueBy: 100, next: 130))
-        #expect(try await !store.resetBudget(of: .key, id: "k1", dueBy: 100, next: 130))
-        let key = try await store.key(token: "k1")
-        #expect(key?.spend == 0 && key?.budgetResetAt == 130)
+        let limits = Limits(budgetDuration: "30s", budgetResetAt: 100)
+        var row = spendRow("r1", key: "k1", team: "t1")
+        row.userID = "u1"
+        row.orgID = "o1"
+        try await store.insert(VirtualKey(token: "k1", keyName: "sk-...k1", limits: limits, createdAt: 0))
+        var team = Team(teamID: "t1", createdAt: 0)
+        team.limits = limits
+        try await store.insert(team)
+        var user = User(userID: "u1", createdAt: 0)
+        user.limits = limits
+        try await store.insert(user)
+        var organization = Organization(organizationID: "o1", organizationAlias: "Acme", createdAt: 0)
+        organization.limits = limits
+        try await store.insert(organization)
+        try await store.recordSpend([row])
+        let id = ["key": "k1", "team": "t1", "user": "u1", "organization": "o1"][owner.rawValue] ?? ""
+        #expect(try await !store.resetBudget(of: owner, id: id, dueBy: 99, next: 129))
+        #expect(try await store.resetBudget(of: owner, id: id, dueBy: 100, next: 130))
+        #expect(try await !store.resetBudget(of: owner, id: id, dueBy: 100, next: 130))
+        let after: Limits? =
+            switch owner {
+            case .key: try await store.fetch(VirtualKey.self, id: id)?.limits
+            case .team: try await store.fetch(Team.self, id: id)?.limits
+            case .user: try await store.fetch(User.self, id: id)?.limits
+            case .organization: try await store.fetch(Organization.self, id: id)?.limits
+            }
+        #expect(after?.spend == 0 && after?.budgetResetAt == 130)
+        // The other owners keep their spend.
+        #expect(try await store.fetch(VirtualKey.self, id: "k1")?.limits.spend == (owner == .key ? 0 : 0.5))
+        #expect(try await store.fetch(Team.self, id: "t1")?.limits.spend == (owner == .team ? 0 : 0.5))
     }
 
     @Test func teamsRoundTripCarrySpendAndTakeTheirKeysWithThem() async throws {
         let store = try SQLiteStore(path: temporaryDatabasePath())
         var team = Team(teamID: "t1", createdAt: 1)
         team.members = [Team.Member(userID: "u1", role: "admin")]
-        team.models = ["gpt-4o-mini"]
-        try await store.insertTeam(team)
-        #expect(try await store.team(id: "t1") == team)
-        try await store.insertKey(VirtualKey(token: "k1", keyName: "sk-...k1", teamID: "t1", createdAt: 0))
+        team.limits.models = ["gpt-4o-mini"]
+        try await store.insert(team)
+        #expect(try await store.fetch(Team.self, id: "t1") == team)
+        try await store.insert(VirtualKey(token: "k1", keyName: "sk-...k1", teamID: "t1", createdAt: 0))
         try await store.recordSpend([spendRow("r1", key: "k1", team: "t1", spend: 2)])
-        #expect(try await store.team(id: "t1")?.spend == 2)
-        #expect(try await store.deleteTeams(ids: ["t1", "nope"]) == 1)
-        #expect(try await store.key(token: "k1") == nil)
+        #expect(try await store.fetch(Team.self, id: "t1")?.limits.spend == 2)
+        #expect(try await store.delete(Team.self, ids: ["t1", "nope"]) == 1)
+        #expect(try await store.fetch(VirtualKey.self, id: "k1") == nil)
         #expect(try await store.teams().isEmpty)
     }
 
@@ -125,107 +188,74 @@ func spendRow(_ id: String, key: String? = "k1", team: String? = "t1", spend: Do
         let store = try SQLiteStore(path: temporaryDatabasePath())
         var user = User(userID: "u1", createdAt: 1)
         user.userEmail = "ada@example.com"
-        try await store.insertUser(user)
-        #expect(try await store.user(id: "u1") == user)
-        try await store.insertKey(VirtualKey(token: "k1", keyName: "sk-...k1", userID: "u1", createdAt: 0))
-        try await store.recordSpend([spendRow("r1", key: "k1", team: nil, spend: 3)].map { row in
-            var row = row
-            row.userID = "u1"
-            return row
-        })
-        #expect(try await store.user(id: "u1")?.spend == 3)
+        try await store.insert(user)
+        #expect(try await store.fetch(User.self, id: "u1") == user)
+        try await store.insert(VirtualKey(token: "k1", keyName: "sk-...k1", userID: "u1", createdAt: 0))
+        var row = spendRow("r1", key: "k1", team: nil, spend: 3)
+        row.userID = "u1"
+        try await store.recordSpend([row])
+        #expect(try await store.fetch(User.self, id: "u1")?.limits.spend == 3)
         #expect(try await store.keys(teamID: nil, userID: "u1", limit: 10, offset: 0).total == 1)
         #expect(try await store.users(limit: 10, offset: 0).total == 1)
-        #expect(try await store.deleteUsers(ids: ["u1"]) == 1)
-        #expect(try await store.key(token: "k1") == nil)
+        #expect(try await store.delete(User.self, ids: ["u1"]) == 1)
+        #expect(try await store.fetch(VirtualKey.self, id: "k1") == nil)
     }
 
     @Test func deletingAnOrganizationTakesItsTeamsAndTheirKeys() async throws {
         let store = try SQLiteStore(path: temporaryDatabasePath())
-        try await store.insertOrganization(Organization(organizationID: "o1", organizationAlias: "Acme", createdAt: 0))
+        try await store.insert(Organization(organizationID: "o1", organizationAlias: "Acme", createdAt: 0))
         var team = Team(teamID: "t1", createdAt: 0)
         team.organizationID = "o1"
-        try await store.insertTeam(team)
-        try await store.insertTeam(Team(teamID: "t2", createdAt: 0))
-        try await store.insertKey(VirtualKey(token: "k1", keyName: "sk-...k1", teamID: "t1", createdAt: 0))
+        try await store.insert(team)
+        try await store.insert(Team(teamID: "t2", createdAt: 0))
+        try await store.insert(VirtualKey(token: "k1", keyName: "sk-...k1", teamID: "t1", createdAt: 0))
+        try await store.insert(VirtualKey(token: "k2", keyName: "sk-...k2", teamID: "t2", createdAt: 0))
         var row = spendRow("r1", key: "k1", team: "t1", spend: 4)
         row.orgID = "o1"
         try await store.recordSpend([row])
-        #expect(try await store.organization(id: "o1")?.spend == 4)
-        #expect(try await store.deleteOrganizations(ids: ["o1"]) == 1)
-        #expect(try await store.team(id: "t1") == nil)
-        #expect(try await store.team(id: "t2") != nil)
-        #expect(try await store.key(token: "k1") == nil)
+        #expect(try await store.fetch(Organization.self, id: "o1")?.limits.spend == 4)
+        #expect(try await store.delete(Organization.self, ids: ["o1"]) == 1)
+        #expect(try await store.organizations().isEmpty)
+        #expect(try await store.fetch(Team.self, id: "t1") == nil)
+        #expect(try await store.fetch(Team.self, id: "t2") != nil)
+        #expect(try await store.fetch(VirtualKey.self, id: "k1") == nil)
+        #expect(try await store.fetch(VirtualKey.self, id: "k2") != nil)
     }
 
-    @Test func reopeningKeepsDataAndDoesNotRemigrate() async throws {
+    /// Opening a database again applies no migration and changes no table: the schema and the
+    /// migration log are what the first open left.
+    @Test func reopeningKeepsDataAndLeavesTheSchemaAsItWas() async throws {
         let path = temporaryDatabasePath()
-        try await SQLiteStore(path: path).recordSpend([spendRow("x")])
-        #expect(try await SQLiteStore(path: path).spendLogs(SpendQuery()).count == 1)
+        let first = try SQLiteStore(path: path)
+        try await first.recordSpend([spendRow("x")])
+        let before = try await StoreSchema.read(first)
+        #expect(before.migrations == StoreSchema.migrationNames)
+        let reopened = try SQLiteStore(path: path)
+        #expect(try await StoreSchema.read(reopened) == before)
+        #expect(try await reopened.spendLogs(SpendQuery()).map(\.requestID) == ["x"])
     }
 }
 
-/// Counts transactions, to show that concurrent commits share them, and can fail every write.
-final class CountingStore: GatewayStore {
-    struct WriteFailure: Error {}
-    let inner: SQLiteStore
-    let failWrites: Bool
-    let transactions = Atomic<Int>(0)
-    init(_ inner: SQLiteStore, failWrites: Bool = false) {
-        self.inner = inner
-        self.failWrites = failWrites
-    }
-    func recordSpend(_ rows: [SpendRow]) async throws {
-        transactions.add(1, ordering: .relaxed)
-        if failWrites { throw WriteFailure() }
-        try await inner.recordSpend(rows)
-    }
-    func insertKey(_ key: VirtualKey) async throws { try await inner.insertKey(key) }
-    func key(token: String) async throws -> VirtualKey? { try await inner.key(token: token) }
-    func updateKey(_ key: VirtualKey) async throws { try await inner.updateKey(key) }
-    func deleteKeys(tokens: [String]) async throws -> Int { try await inner.deleteKeys(tokens: tokens) }
-    func keys(teamID: String?, userID: String?, limit: Int, offset: Int) async throws -> (keys: [VirtualKey], total: Int) {
-        try await inner.keys(teamID: teamID, userID: userID, limit: limit, offset: offset)
-    }
-    func spendLogs(_ query: SpendQuery) async throws -> [SpendRow] { try await inner.spendLogs(query) }
-    func spendReport(by grouping: SpendGrouping, since: Int64?, until: Int64?) async throws -> [SpendTotal] {
-        try await inner.spendReport(by: grouping, since: since, until: until)
-    }
-    func insertTeam(_ team: Team) async throws { try await inner.insertTeam(team) }
-    func team(id: String) async throws -> Team? { try await inner.team(id: id) }
-    func updateTeam(_ team: Team) async throws { try await inner.updateTeam(team) }
-    func deleteTeams(ids: [String]) async throws -> Int { try await inner.deleteTeams(ids: ids) }
-    func teams() async throws -> [Team] { try await inner.teams() }
-    func insertUser(_ user: User) async throws { try await inner.insertUser(user) }
-    func user(id: String) async throws -> User? { try await inner.user(id: id) }
-    func updateUser(_ user: User) async throws { try await inner.updateUser(user) }
-    func deleteUsers(ids: [String]) async throws -> Int { try await inner.deleteUsers(ids: ids) }
-    func users(limit: Int, offset: Int) async throws -> (users: [User], total: Int) { try await inner.users(limit: limit, offset: offset) }
-    func resetBudget(of owner: BudgetOwner, id: String, dueBy now: Double, next: Double) async throws -> Bool {
-        try await inner.resetBudget(of: owner, id: id, dueBy: now, next: next)
-    }
-    func insertOrganization(_ organization: Organization) async throws { try await inner.insertOrganization(organization) }
-    func organization(id: String) async throws -> Organization? { try await inner.organization(id: id) }
-    func updateOrganization(_ organization: Organization) async throws { try await inner.updateOrganization(organization) }
-    func deleteOrganizations(ids: [String]) async throws -> Int { try await inner.deleteOrganizations(ids: ids) }
-    func organizations() async throws -> [Organization] { try await inner.organizations() }
-}
+/// What a database's schema is: its tables and indexes as SQLite keeps their SQL, and the
+/// migrations recorded as applied.
+struct StoreSchema: Equatable {
+    var objects: [String]
+    var migrations: [String]
 
-@Suite struct SpendLedgerTests {
-    @Test func concurrentCommitsAllLandInSharedTransactions() async throws {
-        let store = CountingStore(try SQLiteStore(path: temporaryDatabasePath()))
-        let ledger = SpendLedger(store: store)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for i in 0..<200 { group.addTask { try await ledger.commit(spendRow("r\(i)")) } }
-            try await group.waitForAll()
-        }
-        #expect(try await store.spendLogs(SpendQuery(limit: 1000)).count == 200)
-        let transactions = store.transactions.load(ordering: .relaxed)
-        #expect(transactions >= 1 && transactions < 200, "\(transactions) transactions for 200 rows")
+    /// Every migration, oldest first, by the name recorded in `grdb_migrations`.
+    static let migrationNames = [
+        "v1: keys, spend logs, daily rollups", "v2: budget reset time on keys", "v3: teams", "v4: users",
+        "v5: organizations", "v6: soft budget on keys", "v7: estimated usage on spend rows",
+    ]
+
+    static func read(_ store: SQLiteStore) async throws -> StoreSchema {
+        try await store.pool.read { db in try read(db) }
     }
 
-    @Test func aFailedWriteIsReportedToEveryWaiter() async throws {
-        let ledger = SpendLedger(store: CountingStore(try SQLiteStore(path: temporaryDatabasePath()), failWrites: true))
-        await #expect(throws: CountingStore.WriteFailure.self) { try await ledger.commit(spendRow("x")) }
+    static func read(_ db: Database) throws -> StoreSchema {
+        StoreSchema(
+            objects: try String.fetchAll(
+                db, sql: "SELECT type || ' ' || name || ': ' || IFNULL(sql, '') FROM sqlite_master ORDER BY type, name"),
+            migrations: try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY rowid"))
     }
 }

@@ -1,15 +1,16 @@
 import Synchronization
+import TelemetryTesting
 import Testing
 
 @testable import Telemetry
 
 func makeFinishedSpan(sampled: Bool = true, group: String = "g") -> FinishedSpan {
-    let parent = TraceParent(traceID: TraceID.random(), spanID: SpanID.random(), flags: sampled ? 1 : 0)
-    let server = Span(name: "POST /v1/chat/completions", kind: .server, parent: parent).end()
-    var summary = RequestSummary(requestID: "r", operation: "chat")
-    summary.modelGroup = group
-    summary.statusCode = 200
-    return FinishedSpan(server: server, attempts: [], summary: summary)
+    FinishedSpanBuilder(requestID: "r", sampled: sampled)
+        .summary { summary in
+            summary.modelGroup = group
+            summary.statusCode = 200
+        }
+        .build()
 }
 
 final class RecordingExporter: SpanExporter {
@@ -109,12 +110,11 @@ final class RecordingExporter: SpanExporter {
 
 @Suite struct SinkRouteTests {
     func request(team: String?, alias: String? = nil, group: String = "g", status: Int = 200, teamOnly: Bool = false) -> FinishedSpan {
-        let span = makeFinishedSpan(group: group)
-        var summary = span.summary
-        summary.caller = Caller(keyAlias: alias, teamID: team)
-        summary.statusCode = status
-        summary.teamDestinationsOnly = teamOnly
-        return FinishedSpan(server: span.server, attempts: [], summary: summary)
+        makeFinishedSpan(group: group).with { summary in
+            summary.caller = Caller(keyAlias: alias, teamID: team)
+            summary.statusCode = status
+            summary.teamDestinationsOnly = teamOnly
+        }
     }
 
     @Test func routesMatchTeamAliasGroupAndOutcome() {

@@ -19,13 +19,27 @@ import Testing
         let ids = (0..<20_000).map { _ in TraceID.random() }
         let kept = ids.filter { sampler.shouldSample(traceID: $0, parent: nil) }.count
         #expect((4_400...5_600).contains(kept))
-        // The same trace id always gets the same decision, so every hop agrees.
-        for id in ids.prefix(100) {
-            #expect(sampler.shouldSample(traceID: id, parent: nil) == sampler.shouldSample(traceID: id, parent: nil))
+        // Every hop agrees: another service configured the same way, reading the trace id from the
+        // `traceparent` header this hop sends, decides the same for every id.
+        let nextHop = Sampler.fromEnvironment(["OTEL_TRACES_SAMPLER": "traceidratio", "OTEL_TRACES_SAMPLER_ARG": "0.25"]).sampler
+        for id in ids.prefix(200) {
+            let header = TraceParent(traceID: id, spanID: SpanID.random(), flags: 0).header
+            let received = try #require(TraceParent(header: header)).traceID
+            #expect(sampler.shouldSample(traceID: id, parent: nil) == nextHop.shouldSample(traceID: received, parent: nil))
         }
-        let low = try #require(TraceID(high: 1, low: 0x0000_0000_0000_0001))
-        let high = try #require(TraceID(high: 1, low: 0x7FFF_FFFF_FFFF_FFFF))
-        #expect(sampler.shouldSample(traceID: low, parent: nil) && !sampler.shouldSample(traceID: high, parent: nil))
+        // Consistent across ratios: a trace kept at 25 % is kept at 50 %, so a lower-rate hop
+        // never keeps a trace a higher-rate hop drops.
+        let half = Sampler(root: .traceIDRatio(0.5), parentBased: false)
+        #expect(ids.allSatisfy { !sampler.shouldSample(traceID: $0, parent: nil) || half.shouldSample(traceID: $0, parent: nil) })
+        // The rule's boundary: kept when the low 63 bits of the id are below 0.25 × 2^63 = 2^61;
+        // the id's top bit plays no part. (The comparison is in doubles, so the id just below
+        // the bound is one a double holds exactly: 2^61 − 256.)
+        let below = try #require(TraceID(high: 1, low: 0x1FFF_FFFF_FFFF_FF00))
+        let at = try #require(TraceID(high: 1, low: 0x2000_0000_0000_0000))
+        let topBit = try #require(TraceID(high: 1, low: 0x8000_0000_0000_0001))
+        #expect(sampler.shouldSample(traceID: below, parent: nil))
+        #expect(!sampler.shouldSample(traceID: at, parent: nil))
+        #expect(sampler.shouldSample(traceID: topBit, parent: nil))
     }
 
     @Test func parentBasedFollowsTheCallerAndSpansCarryTheDecision() {

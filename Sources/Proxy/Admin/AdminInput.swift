@@ -6,9 +6,6 @@ import Telemetry
 /// What every admin endpoint shares: master-key authentication, OpenAI-shaped errors, and
 /// checked parsing of JSON bodies and query strings.
 enum AdminInput {
-    static let storeError = GatewayError(
-        status: 503, type: "api_error", message: "The key store is unavailable.", errorType: "store_unavailable")
-
     /// Runs `work` for the master key and renders its JSON, or the error.
     static func answer(
         _ authenticator: Authenticator, _ headers: HTTPFields, _ work: () async throws(GatewayError) -> JSONValue
@@ -18,7 +15,7 @@ enum AdminInput {
             let value = try await work()
             return GatewayReply(status: 200, headers: [("content-type", "application/json")], body: .bytes(value.encoded()))
         } catch {
-            return Gateway.reply(error, headers: [])
+            return GatewayReply(error)
         }
     }
 
@@ -27,7 +24,7 @@ enum AdminInput {
         do {
             return try await call()
         } catch {
-            throw storeError
+            throw .storeUnavailable()
         }
     }
 
@@ -82,9 +79,5 @@ enum AdminInput {
             throw .invalidRequest("'\(name)' must be a whole number of at least 1.", param: name)
         }
         return number
-    }
-
-    static func date(_ seconds: Double?) -> JSONValue {
-        seconds.map { .string(ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: $0))) } ?? .null
     }
 }

@@ -1,34 +1,37 @@
 import Foundation
 import HTTPTypes
 import NIOCore
+import Store
 import Telemetry
 
 /// A record the admin API creates, updates, looks up and deletes by id: teams, users and
 /// organisations. Each says only what differs; `EntityAdmin` does the rest once.
 protocol AdminEntity: BudgetedRecord {
-    /// The fields `/<kind>/new` and `/<kind>/update` accept besides the id.
-    static var settable: Set<String> { get }
-    /// A record made from checked `/<kind>/new` fields.
-    static func make(id: String, fields: JSONObject, now: Double) throws(GatewayError) -> Self
-    /// Applies checked fields; `null` clears.
-    mutating func apply(_ fields: JSONObject, now: Double) throws(GatewayError)
-    var json: JSONObject { get }
+    /// The fields `/<kind>/new` and `/<kind>/update` accept besides the id, and answers show.
+    static var adminFields: AdminFields<Self> { get }
+    /// Fields `/<kind>/new` must have.
+    static var requiredOnCreate: [String] { get }
+    /// A record with nothing set but its id and creation time.
+    init(id: String, createdAt: Double)
+    /// LiteLLM answers `/team/update` and `/user/update` with `{"<kind>_id", "data"}`, and
+    /// `/organization/update` with the record itself.
+    static var updateAnswerWrapped: Bool { get }
 }
 
 extension AdminEntity {
     /// `team_id`, `user_id`, `organization_id`.
     static var idField: String { "\(kind)_id" }
+    static var requiredOnCreate: [String] { [] }
+    static var updateAnswerWrapped: Bool { false }
+
+    var json: JSONObject { Self.adminFields.render(self) }
 }
 
-/// Create, update, delete and look up for one entity type, against the store calls given; the
-/// budget gauges on `/metrics` follow every change.
+/// Create, update, delete and look up for one entity type; the budget gauges on `/metrics`
+/// follow every change.
 struct EntityAdmin<Record: AdminEntity>: Sendable {
+    let store: any GatewayStore
     let authenticator: Authenticator
-    let fetch: @Sendable (String) async throws -> Record?
-    let insert: @Sendable (Record) async throws -> Void
-    let save: @Sendable (Record) async throws -> Void
-    /// Deletes by id (with whatever depends on them); returns how many existed.
-    let remove: @Sendable ([String]) async throws -> Int
     /// Checks a record before it is saved (a team's organisation must exist).
     var validate: @Sendable (Record) async throws(GatewayError) -> Void = { _ in }
     /// LiteLLM answers a duplicate user with 409 and a duplicate team with 400.
@@ -37,37 +40,38 @@ struct EntityAdmin<Record: AdminEntity>: Sendable {
     func create(_ body: ByteBuffer, headers: HTTPFields) async -> GatewayReply {
         await AdminInput.answer(authenticator, headers) { () async throws(GatewayError) -> JSONValue in
             let object = try AdminInput.object(body)
-            try AdminInput.onlyKnown(object.keys, Record.settable.union([Record.idField]))
+            try AdminInput.onlyKnown(object.keys, Record.adminFields.settable.union([Record.idField]))
             let id =
                 object[Record.idField] == nil
                 ? UUID().uuidString.lowercased() : try AdminInput.requiredString(object, Record.idField)
-            let record = try Record.make(id: id, fields: object, now: Date().timeIntervalSince1970)
+            for field in Record.requiredOnCreate { _ = try AdminInput.requiredString(object, field) }
+            let now = authenticator.clock.nowSeconds()
+            var record = Record(id: id, createdAt: now)
+            try Record.adminFields.changes(object, passing: [Record.idField], now: now).apply(to: &record)
             try await validate(record)
-            guard try await AdminInput.store({ try await fetch(id) }) == nil else {
+            guard try await AdminInput.store({ try await store.fetch(Record.self, id: id) }) == nil else {
                 throw GatewayError(
-                    status: duplicateStatus, type: "invalid_request_error",
-                    message: "A \(Record.kind) with \(Record.idField) '\(id)' already exists.", param: Record.idField,
-                    code: "\(Record.kind)_exists")
+                    .conflict, "A \(Record.kind) with \(Record.idField) '\(id)' already exists.", param: Record.idField,
+                    status: duplicateStatus, detail: .init(code: "\(Record.kind)_exists"))
             }
-            try await AdminInput.store { try await insert(record) }
+            try await AdminInput.store { try await store.insert(record) }
             authenticator.budgetGauges.changed(record)
             return .object(record.json)
         }
     }
 
-    /// `answer` shapes the reply: LiteLLM wraps teams and users in `{"<kind>_id", "data"}`.
-    func update(_ body: ByteBuffer, headers: HTTPFields, answer: @escaping @Sendable (Record) -> JSONValue) async
-        -> GatewayReply
-    {
+    func update(_ body: ByteBuffer, headers: HTTPFields) async -> GatewayReply {
         await AdminInput.answer(authenticator, headers) { () async throws(GatewayError) -> JSONValue in
             let object = try AdminInput.object(body)
-            try AdminInput.onlyKnown(object.keys, Record.settable.union([Record.idField]))
+            try AdminInput.onlyKnown(object.keys, Record.adminFields.settable.union([Record.idField]))
             var record = try await existing(try AdminInput.requiredString(object, Record.idField))
-            try record.apply(object, now: Date().timeIntervalSince1970)
+            let now = authenticator.clock.nowSeconds()
+            try Record.adminFields.changes(object, passing: [Record.idField], now: now).apply(to: &record)
             try await validate(record)
-            try await AdminInput.store { try await save(record) }
+            try await AdminInput.store { try await store.update(record) }
             authenticator.budgetGauges.changed(record)
-            return answer(record)
+            guard Record.updateAnswerWrapped else { return .object(record.json) }
+            return .object([Record.idField: .string(record.recordID), "data": .object(record.json)])
         }
     }
 
@@ -78,7 +82,7 @@ struct EntityAdmin<Record: AdminEntity>: Sendable {
             let field = "\(Record.kind)_ids"
             try AdminInput.onlyKnown(object.keys, [field])
             let ids = try AdminInput.stringList(object, field)
-            let removed = try await AdminInput.store { try await remove(ids) }
+            let removed = try await AdminInput.store { try await store.delete(Record.self, ids: ids) }
             authenticator.budgetGauges.deleted(kind: Record.kind, ids: ids)
             guard removed > 0 else {
                 throw .notFound("None of these \(Record.kind)s exists.")
@@ -88,7 +92,7 @@ struct EntityAdmin<Record: AdminEntity>: Sendable {
     }
 
     func existing(_ id: String) async throws(GatewayError) -> Record {
-        guard let record = try await AdminInput.store({ try await fetch(id) }) else {
+        guard let record = try await AdminInput.store({ try await store.fetch(Record.self, id: id) }) else {
             throw .notFound("No \(Record.kind) with \(Record.idField) '\(id)'.")
         }
         return record
@@ -100,5 +104,28 @@ struct EntityAdmin<Record: AdminEntity>: Sendable {
             throw .invalidRequest("'\(Record.idField)' is required.", param: Record.idField)
         }
         return id
+    }
+}
+
+/// What the `…Management` types share: their record type's create, update and delete endpoints.
+protocol EntityEndpoints {
+    associatedtype Record: AdminEntity
+    var entity: EntityAdmin<Record> { get }
+}
+
+extension EntityEndpoints {
+    var store: any GatewayStore { entity.store }
+    var authenticator: Authenticator { entity.authenticator }
+
+    func create(_ body: ByteBuffer, headers: HTTPFields) async -> GatewayReply {
+        await entity.create(body, headers: headers)
+    }
+
+    func update(_ body: ByteBuffer, headers: HTTPFields) async -> GatewayReply {
+        await entity.update(body, headers: headers)
+    }
+
+    func delete(_ body: ByteBuffer, headers: HTTPFields) async -> GatewayReply {
+        await entity.delete(body, headers: headers)
     }
 }

@@ -28,28 +28,19 @@ public struct KeyManagement: Sendable {
     /// Makes a key from `/key/generate` fields (also what `spanway keys create` sends); returns
     /// the raw key, which exists nowhere else afterwards.
     public func create(_ object: JSONObject) async throws(GatewayError) -> (raw: String, key: VirtualKey) {
-        let fields = try KeyFields(object, extra: ["key"])
-        let raw: String
-        if let custom = object["key"] {
-            guard let text = custom.stringValue, text.hasPrefix("sk-"), text.count >= 20 else {
-                throw .invalidRequest("'key' must be a string starting with 'sk-', at least 20 characters.", param: "key")
-            }
-            raw = text
-        } else {
-            raw = Self.newKey()
-        }
+        let now = authenticator.clock.nowSeconds()
+        let changes = try VirtualKey.adminFields.changes(object, passing: ["key"], now: now)
+        let raw = try Self.rawKey(object, "key")
         try await requireTeam(object)
-        let now = Date().timeIntervalSince1970
         var key = VirtualKey(token: KeyDigest(key: raw).hex, keyName: VirtualKey.displayName(of: raw), createdAt: now)
-        fields.apply(to: &key, now: now)
+        changes.apply(to: &key)
         do {
-            try await store.insertKey(key)
+            try await store.insert(key)
         } catch {
-            if (try? await store.key(token: key.token)) != nil {
-                throw GatewayError(status: 409, type: "invalid_request_error", message: "This key already exists.",
-                    param: "key", code: "key_exists")
+            if (try? await store.fetch(VirtualKey.self, id: key.token)) != nil {
+                throw GatewayError(.conflict, "This key already exists.", param: "key", detail: .init(code: "key_exists"))
             }
-            throw AdminInput.storeError
+            throw .storeUnavailable()
         }
         authenticator.budgetGauges.changed(key)
         return (raw, key)
@@ -62,7 +53,7 @@ public struct KeyManagement: Sendable {
             let object = try AdminInput.object(body)
             try AdminInput.onlyKnown(object.keys, ["key", "grace_period", "new_key"])
             var old = try await existing(Self.token(of: try AdminInput.requiredString(object, "key")))
-            let now = Date().timeIntervalSince1970
+            let now = authenticator.clock.nowSeconds()
             var grace: Double?
             if let value = object["grace_period"], !value.isNull {
                 guard let text = value.stringValue, let seconds = DurationText.seconds(text) else {
@@ -70,28 +61,19 @@ public struct KeyManagement: Sendable {
                 }
                 grace = seconds
             }
-            let raw: String
-            if let custom = object["new_key"] {
-                guard let text = custom.stringValue, text.hasPrefix("sk-"), text.count >= 20 else {
-                    throw .invalidRequest("'new_key' must be a string starting with 'sk-', at least 20 characters.",
-                        param: "new_key")
-                }
-                raw = text
-            } else {
-                raw = Self.newKey()
-            }
+            let raw = try Self.rawKey(object, "new_key")
             var new = old
             new.token = KeyDigest(key: raw).hex
             new.keyName = VirtualKey.displayName(of: raw)
             new.createdAt = now
             let replaced = old.token
             try await AdminInput.store {
-                try await store.insertKey(new)
+                try await store.insert(new)
                 if let grace {
                     old.expiresAt = min(old.expiresAt ?? .infinity, now + grace)
-                    try await store.updateKey(old)
+                    try await store.update(old)
                 } else {
-                    _ = try await store.deleteKeys(tokens: [replaced])
+                    _ = try await store.delete(VirtualKey.self, ids: [replaced])
                 }
             }
             authenticator.budgetGauges.changed(new)
@@ -137,11 +119,11 @@ public struct KeyManagement: Sendable {
         await answer(headers) { () async throws(GatewayError) -> JSONValue in
             let object = try AdminInput.object(body)
             let name = try AdminInput.requiredString(object, "key")
-            let fields = try KeyFields(object, extra: ["key"])
+            let changes = try VirtualKey.adminFields.changes(object, passing: ["key"], now: authenticator.clock.nowSeconds())
             try await requireTeam(object)
             var key = try await existing(Self.token(of: name))
-            fields.apply(to: &key, now: Date().timeIntervalSince1970)
-            try await AdminInput.store { try await store.updateKey(key) }
+            changes.apply(to: &key)
+            try await AdminInput.store { try await store.update(key) }
             authenticator.budgetGauges.changed(key)
             return .object(Self.info(key))
         }
@@ -152,7 +134,7 @@ public struct KeyManagement: Sendable {
             let object = try AdminInput.object(body)
             try AdminInput.onlyKnown(object.keys, ["keys"])
             let tokens = try AdminInput.stringList(object, "keys").map(Self.token(of:))
-            let deleted = try await AdminInput.store { try await store.deleteKeys(tokens: tokens) }
+            let deleted = try await AdminInput.store { try await store.delete(VirtualKey.self, ids: tokens) }
             authenticator.budgetGauges.deleted(kind: VirtualKey.kind, ids: tokens)
             guard deleted > 0 else { throw .notFound("None of these keys exists.") }
             return .object(["deleted_keys": .array(tokens.map(JSONValue.string))])
@@ -168,21 +150,30 @@ public struct KeyManagement: Sendable {
     /// A key can only join a team that exists.
     private func requireTeam(_ object: JSONObject) async throws(GatewayError) {
         guard let id = object["team_id"]?.stringValue else { return }
-        guard try await AdminInput.store({ try await store.team(id: id) }) != nil else {
+        guard try await AdminInput.store({ try await store.fetch(Team.self, id: id) }) != nil else {
             throw .invalidRequest("Unknown team '\(id)'.", param: "team_id", code: "team_not_found")
         }
     }
 
     private func existing(_ token: String) async throws(GatewayError) -> VirtualKey {
-        guard let key = try await AdminInput.store({ try await store.key(token: token) }) else {
+        guard let key = try await AdminInput.store({ try await store.fetch(VirtualKey.self, id: token) }) else {
             throw .notFound("No such key.")
         }
         return key
     }
 
     /// A raw key (`sk-…`) is hashed; anything else is taken to be a token already.
-    static func token(of name: String) -> String {
+    public static func token(of name: String) -> String {
         name.hasPrefix("sk-") ? KeyDigest(key: name).hex : name
+    }
+
+    /// The raw key a request names in `field`, or a new one when it names none.
+    static func rawKey(_ object: JSONObject, _ field: String) throws(GatewayError) -> String {
+        guard let custom = object[field] else { return newKey() }
+        guard let text = custom.stringValue, text.hasPrefix("sk-"), text.count >= 20 else {
+            throw .invalidRequest("'\(field)' must be a string starting with 'sk-', at least 20 characters.", param: field)
+        }
+        return text
     }
 
     /// `sk-` and 32 characters from a 62-letter alphabet: about 190 bits.
@@ -193,13 +184,32 @@ public struct KeyManagement: Sendable {
     }
 
     static func info(_ key: VirtualKey) -> JSONObject {
-        func text(_ value: String?) -> JSONValue { value.map(JSONValue.string) ?? .null }
-        let own: JSONObject = [
-            "token": .string(key.token), "key_name": .string(key.keyName), "key_alias": text(key.keyAlias),
-            "team_id": text(key.teamID), "user_id": text(key.userID),
-            "aliases": .object(JSONObject(key.aliases.sorted { $0.key < $1.key }.map { (key: $0.key, value: .string($0.value)) })),
-            "soft_budget": key.softBudget.map(JSONValue.double) ?? .null, "expires": AdminInput.date(key.expiresAt), "blocked": .bool(key.blocked), "created_at": AdminInput.date(key.createdAt),
-        ]
-        return own.merging(key.limitJSON)
+        VirtualKey.adminFields.render(key)
     }
+}
+
+extension VirtualKey {
+    /// The fields of `/key/generate` and `/key/update`, and of the answers about keys.
+    static let adminFields = AdminFields<VirtualKey>(
+        [
+            .shown("token") { .string($0.token) },
+            .shown("key_name") { .string($0.keyName) },
+            .text("key_alias", \.keyAlias),
+            .text("team_id", \.teamID),
+            .text("user_id", \.userID),
+            .stored(
+                "aliases", \.aliases, AdminValue.nameMap,
+                show: { .object(JSONObject($0.sorted { $0.key < $1.key }.map { (key: $0.key, value: .string($0.value)) })) }),
+            .amount("soft_budget", \.softBudget),
+            // How long the key lives from now; answers show when it expires instead.
+            AdminField(
+                "duration",
+                parse: { value, now throws(GatewayError) in
+                    let lifetime = try AdminValue.duration(value, "duration")
+                    return { $0.expiresAt = lifetime.map { now + $0.seconds } }
+                }, render: nil),
+            .shown("expires") { AdminValue.date($0.expiresAt) },
+            .flag("blocked", \.blocked),
+            .shown("created_at") { AdminValue.date($0.createdAt) },
+        ] + AdminField.limitFields)
 }

@@ -26,7 +26,7 @@ extension TeamManagement {
             metadata["logging"] = .array(logging)
             team.metadata = JSONValue.object(metadata).encodedString()
             try await Self.checkTraceSettings(team, egress: egress)
-            try await AdminInput.store { try await store.updateTeam(team) }
+            try await AdminInput.store { try await store.update(team) }
             return .object([
                 "status": "success",
                 "data": .object([
@@ -61,7 +61,7 @@ extension TeamManagement {
             metadata["logging"] = .array([])
             metadata["default_sinks"] = .bool(false)
             team.metadata = JSONValue.object(metadata).encodedString()
-            try await AdminInput.store { try await store.updateTeam(team) }
+            try await AdminInput.store { try await store.update(team) }
             return .object(["status": "success", "data": .object(["team_id": .string(teamID), "logging_disabled": true])])
         }
     }

@@ -5,9 +5,7 @@ import Store
 import Telemetry
 
 /// `/team/*` with LiteLLM's field names. Master key only. A team's limits bind all its keys.
-public struct TeamManagement: Sendable {
-    let store: any GatewayStore
-    let authenticator: Authenticator
+public struct TeamManagement: EntityEndpoints, Sendable {
     let entity: EntityAdmin<Team>
     /// Where a team's own callbacks may send (`spanway_settings.allowed_egress`).
     let egress: EgressPolicy
@@ -16,34 +14,17 @@ public struct TeamManagement: Sendable {
     init(
         store: any GatewayStore, authenticator: Authenticator, egress: EgressPolicy = EgressPolicy(allowed: [])
     ) {
-        self.store = store
-        self.authenticator = authenticator
         self.egress = egress
         self.entity = EntityAdmin(
-            authenticator: authenticator, fetch: { try await store.team(id: $0) },
-            insert: { try await store.insertTeam($0) },
-            save: { try await store.updateTeam($0) },
-            remove: { try await store.deleteTeams(ids: $0) },
+            store: store, authenticator: authenticator,
             // A team can only belong to an organization that exists.
             validate: { team throws(GatewayError) in
                 try await TeamManagement.checkTraceSettings(team, egress: egress)
                 guard let id = team.organizationID else { return }
-                guard try await AdminInput.store({ try await store.organization(id: id) }) != nil else {
+                guard try await AdminInput.store({ try await store.fetch(Organization.self, id: id) }) != nil else {
                     throw .invalidRequest("Unknown organization '\(id)'.", param: "organization_id", code: "organization_not_found")
                 }
             })
-    }
-
-    public func create(_ body: ByteBuffer, headers: HTTPFields) async -> GatewayReply {
-        await entity.create(body, headers: headers)
-    }
-
-    public func update(_ body: ByteBuffer, headers: HTTPFields) async -> GatewayReply {
-        await entity.update(body, headers: headers) { .object(["team_id": .string($0.teamID), "data": .object($0.json)]) }
-    }
-
-    public func delete(_ body: ByteBuffer, headers: HTTPFields) async -> GatewayReply {
-        await entity.delete(body, headers: headers)
     }
 
     public func info(_ uri: String, headers: HTTPFields) async -> GatewayReply {
@@ -74,7 +55,7 @@ public struct TeamManagement: Sendable {
                 }
                 team.members.append(added)
             }
-            try await AdminInput.store { try await store.updateTeam(team) }
+            try await AdminInput.store { try await store.update(team) }
             return .object(team.json)
         }
     }
@@ -89,40 +70,29 @@ public struct TeamManagement: Sendable {
                 throw .notFound("User '\(user)' is not a member of this team.")
             }
             team.members.removeAll { $0.userID == user }
-            try await AdminInput.store { try await store.updateTeam(team) }
+            try await AdminInput.store { try await store.update(team) }
             return .object(team.json)
         }
     }
 }
 
 extension Team: AdminEntity {
-    static var settable: Set<String> {
-        limitFields.union(["team_alias", "organization_id", "blocked", "members_with_roles", "metadata"])
-    }
+    static let updateAnswerWrapped = true
 
-    static func make(id: String, fields: JSONObject, now: Double) throws(GatewayError) -> Team {
-        var team = Team(teamID: id, createdAt: now)
-        try team.apply(fields, now: now)
-        return team
-    }
+    static let adminFields = AdminFields<Team>(
+        [
+            .shown("team_id") { .string($0.teamID) },
+            .text("team_alias", \.teamAlias),
+            .text("organization_id", \.organizationID),
+            .flag("blocked", \.blocked),
+            .stored(
+                "members_with_roles", \.members, { value, field throws(GatewayError) in try members(value.arrayValue ?? [], field: field) },
+                show: { .array($0.map { .object(["user_id": .string($0.userID), "role": .string($0.role)]) }) }),
+            .shown("created_at") { AdminValue.date($0.createdAt) },
+        ] + AdminField.limitFields)
 
-    mutating func apply(_ fields: JSONObject, now: Double) throws(GatewayError) {
-        for (field, value) in fields.members where Self.settable.contains(field) {
-            if field == "members_with_roles" {
-                members = try Self.members(value.arrayValue ?? [], field: field)
-                continue
-            }
-            try KeyFields.check(field, value)
-            guard !applyLimitField(field, value, now: now) else { continue }
-            switch field {
-            case "team_alias": teamAlias = value.stringValue
-            case "organization_id": organizationID = value.stringValue
-            case "blocked": blocked = value.boolValue ?? false
-            // Trace routing (`logging`, `default_sinks`, `capture_content`) lives here; checked on save.
-            case "metadata": metadata = value.isNull ? "{}" : value.encodedString()
-            default: break
-            }
-        }
+    init(id: String, createdAt: Double) {
+        self.init(teamID: id, createdAt: createdAt)
     }
 
     /// `{"user_id": …, "role": "admin" | "user"}` items.
@@ -139,16 +109,5 @@ extension Team: AdminEntity {
             members.append(Member(userID: user, role: role))
         }
         return members
-    }
-
-    var json: JSONObject {
-        let own: JSONObject = [
-            "team_id": .string(teamID), "team_alias": teamAlias.map(JSONValue.string) ?? .null,
-            "organization_id": organizationID.map(JSONValue.string) ?? .null, "blocked": .bool(blocked),
-            "members_with_roles": .array(members.map { .object(["user_id": .string($0.userID), "role": .string($0.role)]) }),
-            "created_at": AdminInput.date(createdAt),
-            "metadata": .object(TeamManagement.masked(TeamManagement.metadata(of: self))),
-        ]
-        return own.merging(limitJSON)
     }
 }

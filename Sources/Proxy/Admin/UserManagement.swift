@@ -5,31 +5,11 @@ import Store
 import Telemetry
 
 /// `/user/*` with LiteLLM's field names. Master key only. A user's limits bind the user's keys.
-public struct UserManagement: Sendable {
-    let store: any GatewayStore
-    let authenticator: Authenticator
+public struct UserManagement: EntityEndpoints, Sendable {
     let entity: EntityAdmin<User>
 
     init(store: any GatewayStore, authenticator: Authenticator) {
-        self.store = store
-        self.authenticator = authenticator
-        self.entity = EntityAdmin(
-            authenticator: authenticator, fetch: { try await store.user(id: $0) },
-            insert: { try await store.insertUser($0) },
-            save: { try await store.updateUser($0) },
-            remove: { try await store.deleteUsers(ids: $0) }, duplicateStatus: 409)
-    }
-
-    public func create(_ body: ByteBuffer, headers: HTTPFields) async -> GatewayReply {
-        await entity.create(body, headers: headers)
-    }
-
-    public func update(_ body: ByteBuffer, headers: HTTPFields) async -> GatewayReply {
-        await entity.update(body, headers: headers) { .object(["user_id": .string($0.userID), "data": .object($0.json)]) }
-    }
-
-    public func delete(_ body: ByteBuffer, headers: HTTPFields) async -> GatewayReply {
-        await entity.delete(body, headers: headers)
+        entity = EntityAdmin(store: store, authenticator: authenticator, duplicateStatus: 409)
     }
 
     public func info(_ uri: String, headers: HTTPFields) async -> GatewayReply {
@@ -59,40 +39,26 @@ public struct UserManagement: Sendable {
 }
 
 extension User: AdminEntity {
+    static let updateAnswerWrapped = true
     static let roles: Set<String> = ["proxy_admin", "proxy_admin_viewer", "internal_user", "internal_user_viewer"]
-    static var settable: Set<String> { limitFields.union(["user_alias", "user_email", "user_role"]) }
 
-    static func make(id: String, fields: JSONObject, now: Double) throws(GatewayError) -> User {
-        var user = User(userID: id, createdAt: now)
-        try user.apply(fields, now: now)
-        return user
-    }
+    static let adminFields = AdminFields<User>(
+        [
+            .shown("user_id") { .string($0.userID) },
+            .text("user_alias", \.userAlias),
+            .text("user_email", \.userEmail),
+            .stored(
+                "user_role", \.userRole,
+                { value, field throws(GatewayError) in
+                    guard let role = value.stringValue, roles.contains(role) else {
+                        throw .invalidRequest("'user_role' must be one of \(roles.sorted().joined(separator: ", ")).", param: field)
+                    }
+                    return role
+                }, show: JSONValue.string),
+            .shown("created_at") { AdminValue.date($0.createdAt) },
+        ] + AdminField.limitFields)
 
-    mutating func apply(_ fields: JSONObject, now: Double) throws(GatewayError) {
-        for (field, value) in fields.members where Self.settable.contains(field) {
-            if field == "user_role" {
-                guard let role = value.stringValue, Self.roles.contains(role) else {
-                    throw .invalidRequest("'user_role' must be one of \(Self.roles.sorted().joined(separator: ", ")).", param: field)
-                }
-                userRole = role
-                continue
-            }
-            try KeyFields.check(field, value)
-            guard !applyLimitField(field, value, now: now) else { continue }
-            switch field {
-            case "user_alias": userAlias = value.stringValue
-            case "user_email": userEmail = value.stringValue
-            default: break
-            }
-        }
-    }
-
-    var json: JSONObject {
-        let own: JSONObject = [
-            "user_id": .string(userID), "user_alias": userAlias.map(JSONValue.string) ?? .null,
-            "user_email": userEmail.map(JSONValue.string) ?? .null, "user_role": .string(userRole),
-            "created_at": AdminInput.date(createdAt),
-        ]
-        return own.merging(limitJSON)
+    init(id: String, createdAt: Double) {
+        self.init(userID: id, createdAt: createdAt)
     }
 }

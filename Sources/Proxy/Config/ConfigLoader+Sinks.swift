@@ -58,9 +58,9 @@ extension ConfigLoader {
         }
         for entry in outcomes {
             do {
-                config.sinks.append(try SinkConfig.make(
+                config.sinks.append(try SinkConfig.parse(
                     kind: entry.kind, name: entry.kind.rawValue, values: [:], environment: environment,
-                    route: SinkRoute(outcome: entry.outcome), captureContent: true))
+                    route: SinkRoute(outcome: entry.outcome), captureContent: true).sink)
             } catch {
                 reader.error(entry.path, "callback '\(entry.name)': \(Self.describe(error))")
             }
@@ -91,16 +91,17 @@ extension ConfigLoader {
             }
         }
         for (name, outcome) in callbacks {
-            guard let kind = SinkConfig.Kind(callbackName: name), kind != .otel || values["otel_endpoint"] != nil else {
-                reader.warning(path, "team callback '\(name)' is not supported and is ignored")
-                continue
-            }
-            do {
-                config.sinks.append(try SinkConfig.make(
-                    kind: kind, name: "team/\(teamID)/\(name.lowercased())", values: values, environment: [:],
-                    route: .team(teamID, outcome: outcome), captureContent: true))
+            do throws(TeamTraceSettings.CallbackProblem) {
+                // A team's OTLP callback needs its own endpoint; LiteLLM's config names it `otel_endpoint`.
+                guard SinkConfig.Kind(callbackName: name) != .otel || values["otel_endpoint"] != nil else { throw .unsupported }
+                let parsed = try TeamTraceSettings.callback(teamID: teamID, name: name, outcome: outcome, values: values)
+                config.sinks.append(parsed.sink)
             } catch {
-                reader.error(path, "team callback '\(name)': \(Self.describe(error))")
+                switch error {
+                // LiteLLM configs may name callbacks Spanway does not have: a warning, as for `callbacks`.
+                case .unsupported: reader.warning(path, "team callback '\(name)' is not supported and is ignored")
+                case .sink(let problem): reader.error(path, "team callback '\(name)': \(Self.describe(problem))")
+                }
             }
         }
         config.teamTraceSettings[teamID] = settings
@@ -160,9 +161,9 @@ extension ConfigLoader {
         }
         let capture = mapping["capture_content"].flatMap { reader.bool($0, at: "\(path).capture_content") } ?? true
         do {
-            config.sinks.append(try SinkConfig.make(
+            config.sinks.append(try SinkConfig.parse(
                 kind: kind, name: name, values: values, headers: headers, environment: environment, route: route,
-                captureContent: capture))
+                captureContent: capture).sink)
         } catch {
             reader.error(path, Self.describe(error))
         }

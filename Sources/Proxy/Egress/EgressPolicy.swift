@@ -136,10 +136,10 @@ public struct EgressPolicy: Sendable {
 extension EgressPolicy {
     /// Checks a sink's destination: the host a Sentry DSN names, else the URL's host.
     public func check(sink: SinkConfig) async -> Refusal? {
-        if sink.kind == .sentry {
-            guard let dsn = SentryDSN(sink.destination) else { return .notAURL }
+        if case .sentry(let text, _, _) = sink.destination {
+            guard let dsn = SentryDSN(text) else { return .notAURL }
             return await check(host: dsn.host)
         }
-        return await check(url: sink.destination)
+        return await check(url: sink.destination.address)
     }
 }

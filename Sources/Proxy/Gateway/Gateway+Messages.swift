@@ -15,7 +15,7 @@ extension Gateway {
     public func proxyMessages(
         headers: HTTPFields, route: String, body: () async throws(GatewayError) -> ByteBuffer
     ) async -> GatewayReply {
-        let reply = await proxy(.chat, headers: headers, route: route, body: body) { bytes throws(GatewayError) in
+        let reply = await flow.run(.chat, headers: headers, route: route, body: body) { bytes throws(GatewayError) in
             let translated = try AnthropicInbound.chatRequest(from: bytes)
             return try OpenAIRequest(operation: .chat, bytes: JSONValue.object(translated).encoded())
         }

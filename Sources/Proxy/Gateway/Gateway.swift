@@ -5,9 +5,9 @@ import Sinks
 import Store
 import Telemetry
 
-/// Spanway in-process: authenticate, route, translate, call, normalise, price, and emit one
-/// `FinishedSpan` per request. The HTTP server is a thin face over this type, and Swift programs
-/// can embed it without one.
+/// Spanway in-process: the front of one gateway. It builds the stages from a config and hands
+/// each request to `RequestFlow`, which runs it from authentication to settlement; the HTTP
+/// server is a thin face over this type, and Swift programs can embed it without one.
 public final class Gateway: Sendable {
     public let config: GatewayConfig
     public let router: ModelRouter
@@ -16,8 +16,6 @@ public final class Gateway: Sendable {
     /// The spend ledger; nil without a store or with `disable_spend_logs`.
     public let ledger: SpendLedger?
     let authenticator: Authenticator
-    let budgets = BudgetGuard()
-    let rateLimiter = RateLimiter()
     /// Soft-budget crossings, queued for the alert sinks.
     public let budgetAlerts: BudgetAlerts
     /// `/key/*`, when there is a store to keep keys in.
@@ -30,38 +28,31 @@ public final class Gateway: Sendable {
     public let teamManagement: TeamManagement?
     /// `/spend/logs` and `/global/spend/report`, when there is a store.
     public let spendReports: SpendReports?
-    /// Which traces the trace sinks receive (`OTEL_TRACES_SAMPLER`).
-    let sampler: Sampler
-    /// Teams' own destinations, built from their metadata; nil without a store.
-    let teamDestinations: TeamDestinations?
     /// Operational alerts (`general_settings.alerting` / `spanway_settings.alerts`).
     public let alertMonitor: AlertMonitor?
-    /// What captured content must never contain: the master key, the metrics token, provider keys,
-    /// sink credentials.
-    let contentSecrets: [String]
-    /// Captured content waits here to be redacted, off the request path, before the sinks see it.
+    /// Captured content waits here to be redacted before the sinks see it (its counts go to /metrics).
     let redaction: RedactionQueue
+    /// Every chat completion, embedding and Messages request runs through it.
+    let flow: RequestFlow
     let logger: Logger
+    /// The one source of time for the gateway's decisions.
+    let clock: any GatewayClock
     let startedAt: Int
-    /// Wait between retries of one request; short, because a client is waiting.
-    let retryBackoff = Backoff(initial: .milliseconds(100), maximum: .seconds(5), maxRetries: .max)
-    /// Largest upstream answer read whole (non-streaming).
-    let maxUpstreamBody = 64 * 1024 * 1024
 
     public init(
         config: GatewayConfig, deployments: [Deployment], pipeline: Pipeline, prometheus: PrometheusSink,
         store: (any GatewayStore)?, logger: Logger, priceBook: PriceBook = PriceBook(),
-        sampler: Sampler = .parentBasedAlwaysOn, sinkFactory: SinkFactory? = nil
+        sampler: Sampler = .parentBasedAlwaysOn, sinkFactory: SinkFactory? = nil, clock: any GatewayClock = SystemClock()
     ) {
-        self.sampler = sampler
+        self.clock = clock
         // Destinations set through the admin API go only where `allowed_egress` lets them.
         let egress = EgressPolicy(allowed: config.allowedEgress)
-        self.teamDestinations = sinkFactory.map {
+        let teamDestinations = sinkFactory.map {
             TeamDestinations(
                 pipeline: pipeline, factory: $0, configured: config.teamTraceSettings,
                 egress: egress, logger: logger)
         }
-        self.contentSecrets = [config.masterKey, config.metricsToken].compactMap { $0 } + deployments.flatMap(\.config.secrets)
+        let contentSecrets = [config.masterKey, config.metricsToken].compactMap { $0 } + deployments.flatMap(\.config.secrets)
             + config.sinks.flatMap(\.secrets)
         self.budgetAlerts = BudgetAlerts(logger: logger)
         self.ledger = config.disableSpendLogs ? nil : store.map(SpendLedger.init(store:))
@@ -71,9 +62,10 @@ public final class Gateway: Sendable {
             cooldowns: Cooldowns(settings: config.cooldowns),
             aliases: config.modelGroupAliases, strategy: config.routingStrategy, priceBook: priceBook)
         self.pipeline = pipeline
-        self.redaction = RedactionQueue(pipeline: pipeline)
+        let redaction = RedactionQueue(pipeline: pipeline)
+        self.redaction = redaction
         self.prometheus = prometheus
-        let authenticator = Authenticator(masterKey: config.masterKey, store: store)
+        let authenticator = Authenticator(masterKey: config.masterKey, store: store, clock: clock)
         self.authenticator = authenticator
         self.keyManagement = store.map { KeyManagement(store: $0, authenticator: authenticator) }
         self.spendReports = store.map { SpendReports(store: $0, authenticator: authenticator) }
@@ -88,59 +80,39 @@ public final class Gateway: Sendable {
             self.alertMonitor = nil
         }
         self.logger = logger
-        self.startedAt = Int(WallClock.nowNanos() / 1_000_000_000)
+        self.startedAt = Int(clock.nowSeconds())
+        let budgets = BudgetGuard()
+        let rateLimiter = RateLimiter()
+        let settlement = Settlement(
+            pipeline: pipeline, redaction: redaction, load: router.load, budgets: budgets, rateLimiter: rateLimiter,
+            budgetAlerts: budgetAlerts, budgetGauges: authenticator.budgetGauges, ledger: ledger, logger: logger,
+            clock: clock)
+        self.flow = RequestFlow(
+            config: config, authenticator: authenticator,
+            traces: TraceRouting(
+                config: config, sampler: sampler, teamDestinations: teamDestinations, contentSecrets: contentSecrets),
+            rateLimiter: rateLimiter, budgets: budgets, router: router,
+            attempts: AttemptLoop(
+                config: config, router: router, prometheus: prometheus, settlement: settlement, logger: logger, clock: clock),
+            settlement: settlement, clock: clock)
     }
 
-    /// Ends a request: emits its span to the sinks (never waiting) and commits its ledger row
-    /// (waiting: spend is money). Called before the response, or a stream's last chunk, is released.
-    func settle(_ exchange: Exchange, status: Int, error: GatewayError? = nil, clientDisconnected: Bool = false) async {
-        guard let finished = exchange.finish(status: status, error: error, clientDisconnected: clientDisconnected) else {
-            return
-        }
-        if let redactor = exchange.redactor, finished.summary.content != nil {
-            redaction.submit(finished, redactor: redactor)
-        } else {
-            pipeline.emit(finished)
-        }
-        if let deployment = finished.summary.deploymentID, let tokens = finished.summary.usage?.totalTokens {
-            router.load.used(deployment, tokens: tokens, now: WallClock.nowSeconds())
-        }
-        // The reservation is released only after the real cost is in the ledger, so at every
-        // moment the budget counts the request one way or the other.
-        defer {
-            exchange.reservation.map(budgets.release)
-            if let ticket = exchange.ticket {
-                let tokens = finished.summary.usage?.totalTokens ?? 0
-                rateLimiter.release(ticket, tokens: tokens, now: WallClock.nowSeconds())
-            }
-        }
-        if let principal = exchange.principal {
-            budgetAlerts.settled(principal, cost: finished.summary.costUSD ?? 0)
-        }
-        guard let ledger, exchange.isAuthenticated else { return }
-        // Before the commit: a gauge loaded from the store after it would count the cost twice.
-        exchange.principal.map { budgetGauges.settled($0, cost: finished.summary.costUSD ?? 0) }
-        do {
-            try await ledger.commit(SpendRow(finished))
-        } catch {
-            // The answer still goes out; the row's facts are in the span and this log line.
-            logger.error(
-                "ledger write failed",
-                metadata: [
-                    "request_id": "\(finished.summary.requestID)", "spend": "\(finished.summary.costUSD ?? 0)",
-                    "error": "\(type(of: error))",
-                ])
-        }
+    /// Proxies a chat completion or embeddings request. Never throws: every failure is an
+    /// OpenAI-shaped reply, and every request, answered or refused, is emitted as one span.
+    public func proxy(
+        _ operation: OpenAIRequest.Operation, body: ByteBuffer, headers: HTTPFields, route: String
+    ) async -> GatewayReply {
+        await proxy(operation, headers: headers, route: route, body: { body })
     }
 
-    /// Stage 1 (telemetry part): where the caller's trace may go, and whether its content is captured.
-    func routeTrace(_ exchange: Exchange, principal: Principal) {
-        var team = principal.caller.teamID.flatMap { config.teamTraceSettings[$0] }
-        if let record = principal.team, let teamDestinations { team = teamDestinations.settings(for: record) }
-        let capture = team?.captureContent ?? config.captureContent
-        let redactor = capture
-            ? ContentRedactor(secrets: contentSecrets, redactEmails: team?.redactEmails ?? config.redactEmails) : nil
-        exchange.route(teamDestinationsOnly: team?.defaultSinks == false, redactor: redactor)
+    /// The same, with the body read by `body` only once the caller is known and admitted.
+    public func proxy(
+        _ operation: OpenAIRequest.Operation, headers: HTTPFields, route: String,
+        body: () async throws(GatewayError) -> ByteBuffer
+    ) async -> GatewayReply {
+        await flow.run(operation, headers: headers, route: route, body: body) { bytes throws(GatewayError) in
+            try OpenAIRequest(operation: operation, bytes: bytes)
+        }
     }
 
     /// `GET /metrics`: the Prometheus text, with sink-delivery, budget and deployment figures as
@@ -163,7 +135,7 @@ public final class Gateway: Sendable {
     }
 
     func deploymentFigures() -> [PrometheusSink.DeploymentFigure] {
-        let now = WallClock.nowSeconds()
+        let now = clock.nowSeconds()
         let counts = router.cooldowns.cooldownCounts()
         return router.deployments.map { deployment in
             PrometheusSink.DeploymentFigure(
@@ -179,20 +151,14 @@ public final class Gateway: Sendable {
         do {
             principal = try await authenticator.authenticate(headers)
         } catch {
-            return Self.reply(error, headers: [])
+            return GatewayReply(error)
         }
-        let allowed = principal.key.map { $0.models.isEmpty ? nil : Set($0.models) } ?? nil
+        let allowed = principal.key.map { $0.limits.models.isEmpty ? nil : Set($0.limits.models) } ?? nil
         let data = config.modelGroups.filter { allowed?.contains($0) ?? true }.map { name -> JSONValue in
             .object(["id": .string(name), "object": "model", "created": .int(startedAt), "owned_by": "spanway"])
         }
         return GatewayReply(
             status: 200, headers: [("content-type", "application/json")],
             body: .bytes(JSONValue.object(["object": "list", "data": .array(data)]).encoded()))
-    }
-
-    static func reply(_ error: GatewayError, headers: [(String, String)]) -> GatewayReply {
-        var all = headers + [("content-type", "application/json")]
-        all += error.headers.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
-        return GatewayReply(status: error.status, headers: all, body: .bytes(error.body.encoded()))
     }
 }

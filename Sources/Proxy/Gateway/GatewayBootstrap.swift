@@ -17,6 +17,8 @@ public struct GatewayBootstrap: Sendable {
     public var store: (any GatewayStore)?
     public var pipelineConfiguration: PipelineConfiguration
     public var logger: Logger
+    /// The time the gateway's decisions read (limits, cooldowns, budgets, key expiry).
+    public var clock: any GatewayClock
 
     /// The upstream client a gateway should own: a refused connection fails at once (the router,
     /// not the pool, decides what to try next), and the per-host pool is sized for a gateway,
@@ -41,8 +43,9 @@ public struct GatewayBootstrap: Sendable {
     public init(
         config: GatewayConfig, environment: [String: String], httpClient: HTTPClient,
         mockUpstream: MockUpstream = MockUpstream(), store: (any GatewayStore)? = nil,
-        pipelineConfiguration: PipelineConfiguration? = nil, logger: Logger
+        pipelineConfiguration: PipelineConfiguration? = nil, logger: Logger, clock: any GatewayClock = SystemClock()
     ) {
+        self.clock = clock
         self.store = store
         self.config = config
         self.environment = environment
@@ -96,7 +99,7 @@ public struct GatewayBootstrap: Sendable {
             guard let adapter = ProviderCatalogue.adapters[entry.provider] else { continue }
             if entry.apiKey == nil, let name = adapter.apiKeyEnvironment { entry.apiKey = environment[name] }
             let transport: any Transport = ProviderCatalogue.inProcess.contains(entry.provider) ? mock : network
-            let price = Self.price(for: entry, in: priceBook)
+            let price = priceBook.price(for: entry)
             entry.maxOutputTokens = price?.maxOutputTokens
             // A wildcard deployment is priced per request, for the model it is asked for.
             if price == nil && !entry.model.contains("*") {
@@ -145,7 +148,7 @@ public struct GatewayBootstrap: Sendable {
         }
         return Gateway(
             config: config, deployments: deployments, pipeline: pipeline, prometheus: prometheus,
-            store: store, logger: logger, priceBook: priceBook, sampler: sampler, sinkFactory: factory)
+            store: store, logger: logger, priceBook: priceBook, sampler: sampler, sinkFactory: factory, clock: clock)
     }
 
     func loadPriceBook() throws(BootstrapError) -> PriceBook {
@@ -161,17 +164,6 @@ public struct GatewayBootstrap: Sendable {
             return PriceBook()
         }
         return bundled
-    }
-
-    /// The table's price for the deployment's model, with the deployment's own prices on top.
-    static func price(for entry: DeploymentConfig, in book: PriceBook) -> ModelPrice? {
-        let provider = ProviderCatalogue.inProcess.contains(entry.provider) ? nil : entry.provider
-        if let base = book.price(model: entry.model, provider: provider) {
-            return base.overridden(input: entry.inputCostPerToken, output: entry.outputCostPerToken)
-        }
-        guard entry.inputCostPerToken != nil || entry.outputCostPerToken != nil else { return nil }
-        return ModelPrice(
-            inputCostPerToken: entry.inputCostPerToken ?? 0, outputCostPerToken: entry.outputCostPerToken ?? 0)
     }
 
     /// `OTEL_BSP_*` batch settings; the schedule delay defaults to 1 s (the SDK's 5 s is long for a gateway).

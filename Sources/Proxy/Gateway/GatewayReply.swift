@@ -18,6 +18,13 @@ public struct GatewayReply: Sendable {
         self.body = body
     }
 
+    /// An error as the reply the client gets: its status, OpenAI-shaped body and headers.
+    public init(_ error: GatewayError, headers: [(String, String)] = []) {
+        var all = headers + [("content-type", "application/json")]
+        all += error.headers.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+        self.init(status: error.status, headers: all, body: .bytes(error.body.encoded()))
+    }
+
     public func header(_ name: String) -> String? {
         headers.first { $0.0.lowercased() == name.lowercased() }?.1
     }

@@ -52,37 +52,20 @@ public struct AnthropicAdapter: ProviderAdapter {
                 text += (block["input"] ?? .object([:])).encodedString()
                 answeredJSON = true
             case "tool_use":
-                toolCalls.append(.object([
-                    "id": block["id"] ?? .null, "type": "function",
-                    "function": .object([
-                        "name": block["name"] ?? .null, "arguments": .string((block["input"] ?? .object([:])).encodedString()),
-                    ]),
-                ]))
+                toolCalls.append(.object(CanonicalToolCall.json(
+                    id: block["id"] ?? .null, name: block["name"] ?? .null,
+                    arguments: (block["input"] ?? .object([:])).encodedString())))
             case "thinking": thinking += block["thinking"]?.stringValue ?? ""
             default: break  // redacted thinking and server-tool blocks have no OpenAI field
             }
         }
         let stop = message["stop_reason"]?.stringValue
         let finish = answeredJSON && stop == "tool_use" ? "stop" : Self.finishReason(stop)
-        let usage = message["usage"].flatMap(Self.usage)
-        var reply: JSONObject = [
-            "role": "assistant", "content": text.isEmpty && !toolCalls.isEmpty ? .null : .string(text),
-        ]
-        if !toolCalls.isEmpty { reply["tool_calls"] = .array(toolCalls) }
-        if request.includeReasoning && !thinking.isEmpty { reply["reasoning_content"] = .string(thinking) }
-        var completion: JSONObject = [
-            "id": message["id"] ?? .null, "object": "chat.completion", "created": .int(Int(Date().timeIntervalSince1970)),
-            "model": message["model"] ?? .null,
-            "choices": .array([.object(["index": .int(0), "message": .object(reply), "finish_reason": .string(finish)])]),
-        ]
-        if let usage { completion["usage"] = Self.openAIUsage(usage) }
-        return ProviderReply(
-            body: JSONValue.object(completion).encoded(), usage: usage, responseID: message["id"]?.stringValue,
-            responseModel: message["model"]?.stringValue, finishReasons: [finish])
-    }
-
-    public func makeStreamDecoder() -> any ChatStreamDecoder {
-        AnthropicStreamDecoder()
+        let reply = CanonicalCompletion.message(text: text, toolCalls: toolCalls, reasoning: request.includeReasoning ? thinking : nil)
+        return CanonicalCompletion.reply(
+            id: message["id"] ?? .null, model: message["model"] ?? .null, responseModel: message["model"]?.stringValue,
+            choices: [CanonicalCompletion.choice(message: reply, finish: finish)],
+            usage: message["usage"].flatMap(Self.usage), reported: Self.reportedUsage, finishReasons: [finish])
     }
 
     public func makeStreamDecoder(for request: OpenAIRequest) -> any ChatStreamDecoder {
@@ -104,14 +87,17 @@ public struct AnthropicAdapter: ProviderAdapter {
             return .contextWindowExceeded(message, status: status)
         }
         if message.lowercased().contains("content filtering policy") { return .contentPolicyViolation(message) }
-        let clientStatus = status == 529 ? 503 : OpenAIAdapter.clientStatus(forUpstream: status)
-        var mapped = GatewayError(
-            status: clientStatus, type: Self.openAIErrorType(type, status: clientStatus), message: message,
-            code: type, errorType: type ?? String(status))
+        let clientStatus = status == 529 ? 503 : UpstreamStatus.clientStatus(forUpstream: status)
+        var mapped = GatewayError.upstream(
+            clientStatus: clientStatus, message, detail: .init(type: Self.openAIErrorType(type), code: type),
+            label: type ?? String(status))
         // Normalised (and clamped) rather than passed through: the header is the upstream's.
-        if let retryAfter = OpenAIAdapter.retryAfterSeconds(headers) { mapped.headers["retry-after"] = retryAfter }
+        if let retryAfter = UpstreamStatus.retryAfterSeconds(headers) { mapped.headers["retry-after"] = retryAfter }
         return mapped
     }
+
+    /// Anthropic reports cache reads, and thinking tokens in `output_tokens_details`.
+    static let reportedUsage: CanonicalUsage.Details = [.cachedTokens, .reasoningTokens]
 
     /// Anthropic reports input without cache reads and writes; GenAI input includes them.
     static func usage(_ json: JSONValue) -> Usage? {
@@ -124,15 +110,6 @@ public struct AnthropicAdapter: ProviderAdapter {
             reasoningTokens: json["output_tokens_details"]?["thinking_tokens"]?.tokenCount ?? 0)
     }
 
-    static func openAIUsage(_ usage: Usage) -> JSONValue {
-        .object([
-            "prompt_tokens": .int(usage.inputTokens), "completion_tokens": .int(usage.outputTokens),
-            "total_tokens": .int(usage.totalTokens),
-            "prompt_tokens_details": .object(["cached_tokens": .int(usage.cacheReadTokens)]),
-            "completion_tokens_details": .object(["reasoning_tokens": .int(usage.reasoningTokens)]),
-        ])
-    }
-
     static func finishReason(_ stop: String?) -> String {
         switch stop {
         case "max_tokens", "model_context_window_exceeded", "pause_turn": "length"
@@ -142,14 +119,15 @@ public struct AnthropicAdapter: ProviderAdapter {
         }
     }
 
-    static func openAIErrorType(_ type: String?, status: Int) -> String {
+    /// OpenAI's `error.type` for Anthropic's, or nil where the status alone decides it.
+    static func openAIErrorType(_ type: String?) -> String? {
         switch type {
         case "authentication_error": "authentication_error"
         case "permission_error": "permission_denied"
         case "not_found_error": "not_found_error"
         case "rate_limit_error": "rate_limit_exceeded"
         case "invalid_request_error": "invalid_request_error"
-        default: OpenAIAdapter.errorType(forStatus: status)
+        default: nil
         }
     }
 }

@@ -1,6 +1,6 @@
 import Telemetry
 
-/// OpenAI chat request → Anthropic Messages request (providers.md §4.3).
+/// OpenAI chat request → Anthropic Messages request. https://docs.anthropic.com/en/api/messages
 enum AnthropicRequest {
     /// The tool a JSON-mode request is answered through: Messages has no `response_format`, so
     /// the schema becomes a forced tool whose input is handed back as the message content.
@@ -72,18 +72,14 @@ enum AnthropicRequest {
     /// System text pulled out; tool results folded into user turns; same-role turns merged.
     static func conversation(_ messages: [JSONValue]) throws(GatewayError) -> (system: [JSONValue], messages: [JSONValue]) {
         var system: [JSONValue] = []
-        var turns: [(role: String, blocks: [JSONValue])] = []
-        func append(_ role: String, _ blocks: [JSONValue]) {
-            guard !blocks.isEmpty else { return }
-            if turns.last?.role == role { turns[turns.count - 1].blocks += blocks } else { turns.append((role, blocks)) }
-        }
+        var turns = AlternatingTurns()
         for (i, message) in messages.enumerated() {
             let role = message["role"]?.stringValue ?? ""
             switch role {
             case "system", "developer":
                 system += try contentBlocks(message["content"], path: "messages[\(i)].content").filter { $0["type"] == "text" }
             case "user":
-                append("user", try contentBlocks(message["content"], path: "messages[\(i)].content"))
+                turns.append("user", try contentBlocks(message["content"], path: "messages[\(i)].content"))
             case "assistant":
                 var blocks = try contentBlocks(message["content"], path: "messages[\(i)].content")
                 for (j, call) in (message["tool_calls"]?.arrayValue ?? []).enumerated() {
@@ -96,55 +92,41 @@ enum AnthropicRequest {
                         "type": "tool_use", "id": call["id"] ?? .null, "name": call["function"]?["name"] ?? .null, "input": input,
                     ]))
                 }
-                append("assistant", blocks)
+                turns.append("assistant", blocks)
             case "tool":
-                let text = message["content"]?.stringValue
-                    ?? (message["content"]?.arrayValue ?? []).compactMap { $0["text"]?.stringValue }.joined()
-                append("user", [.object([
-                    "type": "tool_result", "tool_use_id": message["tool_call_id"] ?? .null, "content": .string(text),
+                turns.append("user", [.object([
+                    "type": "tool_result", "tool_use_id": message["tool_call_id"] ?? .null,
+                    "content": .string(OpenAIContent.toolResultText(message["content"])),
                 ])])
             default:
                 throw .invalidRequest("'messages[\(i)].role' \(role) is not supported.", param: "messages[\(i)].role")
             }
         }
-        if turns.first?.role != "user" { turns.insert(("user", [.object(["type": "text", "text": "."])]), at: 0) }
-        return (system, turns.map { .object(["role": .string($0.role), "content": .array($0.blocks)]) })
+        turns.openWithUser(.object(["type": "text", "text": "."]))
+        return (system, turns.json(itemsKey: "content"))
     }
 
-    /// OpenAI content (string or parts) as Anthropic blocks; empty text is dropped (Anthropic refuses it).
+    /// OpenAI content (string or parts) as Anthropic blocks.
     static func contentBlocks(_ content: JSONValue?, path: String) throws(GatewayError) -> [JSONValue] {
-        guard let content, !content.isNull else { return [] }
-        if let text = content.stringValue { return text.isEmpty ? [] : [.object(["type": "text", "text": .string(text)])] }
-        guard let parts = content.arrayValue else {
-            throw .invalidRequest("'\(path)' must be a string or an array of parts.", param: path)
-        }
-        var blocks: [JSONValue] = []
-        for (k, part) in parts.enumerated() {
-            switch part["type"]?.stringValue {
-            case "text":
-                if let text = part["text"]?.stringValue, !text.isEmpty { blocks.append(.object(["type": "text", "text": .string(text)])) }
-            case "image_url":
-                guard let url = part["image_url"]?["url"]?.stringValue ?? part["image_url"]?.stringValue else {
-                    throw .invalidRequest("'\(path)[\(k)].image_url.url' is required.", param: "\(path)[\(k)].image_url.url")
-                }
-                blocks.append(.object(["type": "image", "source": try imageSource(url, path: "\(path)[\(k)].image_url.url")]))
-            default:
-                let type = part["type"]?.stringValue ?? "?"
-                throw .invalidRequest("'\(path)[\(k)].type' \(type) is not supported for Anthropic models.", param: "\(path)[\(k)].type")
+        try OpenAIContent.blocks(content, path: path, text: { .object(["type": "text", "text": .string($0)]) }) {
+            type, part, partPath throws(GatewayError) in
+            guard type == "image_url" else {
+                throw .invalidRequest(
+                    "'\(partPath).type' \(type ?? "?") is not supported for Anthropic models.", param: "\(partPath).type")
             }
+            let url = try OpenAIContent.imageURL(part, path: partPath)
+            return .object(["type": "image", "source": try imageSource(url, path: "\(partPath).image_url.url")])
         }
-        return blocks
     }
 
     /// `data:<media>;base64,<data>` becomes a base64 source, `http(s)://` a URL source.
     static func imageSource(_ url: String, path: String) throws(GatewayError) -> JSONValue {
         if url.hasPrefix("http://") || url.hasPrefix("https://") { return .object(["type": "url", "url": .string(url)]) }
-        guard url.hasPrefix("data:"), let comma = url.firstIndex(of: ","),
-            url[..<comma].hasSuffix(";base64")
-        else { throw .invalidRequest("'\(path)' must be an http(s) URL or a base64 data URL.", param: path) }
-        let mediaType = url[url.index(url.startIndex, offsetBy: 5)..<comma].dropLast(";base64".count)
+        guard let dataURL = DataURL(url) else {
+            throw .invalidRequest("'\(path)' must be an http(s) URL or a base64 data URL.", param: path)
+        }
         return .object([
-            "type": "base64", "media_type": .string(String(mediaType)), "data": .string(String(url[url.index(after: comma)...])),
+            "type": "base64", "media_type": .string(String(dataURL.mediaType)), "data": .string(String(dataURL.data)),
         ])
     }
 

@@ -43,7 +43,7 @@ public struct AzureAdapter: ProviderAdapter {
         try openAI.parseResponse(body, for: request)
     }
 
-    public func makeStreamDecoder() -> any ChatStreamDecoder {
+    public func makeStreamDecoder(for request: OpenAIRequest) -> any ChatStreamDecoder {
         AzureStreamDecoder()
     }
 
@@ -56,9 +56,7 @@ public struct AzureAdapter: ProviderAdapter {
             return .contentPolicyViolation(message, param: error?["param"]?.stringValue)
         }
         if code == "DeploymentNotFound" {
-            return GatewayError(
-                status: 404, type: "not_found_error", message: message, code: "model_not_found",
-                errorType: "model_not_found")
+            return .upstream(clientStatus: 404, message)
         }
         return openAI.mapError(status: status, headers: headers, body: body, deployment: deployment)
     }

@@ -36,7 +36,7 @@ enum EmbeddingsTranslation {
         }
         var list: JSONObject = ["object": "list", "data": .array(data), "model": .string(model)]
         if let promptTokens {
-            list["usage"] = .object(["prompt_tokens": .int(promptTokens), "total_tokens": .int(promptTokens)])
+            list["usage"] = CanonicalUsage.embeddingsJSON(promptTokens: promptTokens)
         }
         return JSONValue.object(list).encoded()
     }

@@ -1,6 +1,5 @@
 import NIOCore
 import NIOHTTP1
-import Sinks
 import Telemetry
 
 /// OpenAI's API, and every OpenAI-compatible one behind an `api_base`. Bodies are spliced: the
@@ -44,12 +43,12 @@ public struct OpenAIAdapter: ProviderAdapter {
             throw .badUpstreamResponse("The upstream's answer has no '\(expected)' array.")
         }
         return ProviderReply(
-            body: body, usage: object["usage"].flatMap(Self.usage), responseID: object["id"]?.stringValue,
+            body: body, usage: object["usage"].flatMap(CanonicalUsage.parse), responseID: object["id"]?.stringValue,
             responseModel: object["model"]?.stringValue,
             finishReasons: object["choices"]?.arrayValue?.compactMap { $0["finish_reason"]?.stringValue } ?? [])
     }
 
-    public func makeStreamDecoder() -> any ChatStreamDecoder {
+    public func makeStreamDecoder(for request: OpenAIRequest) -> any ChatStreamDecoder {
         OpenAIStreamDecoder()
     }
 
@@ -64,14 +63,10 @@ public struct OpenAIAdapter: ProviderAdapter {
         if (status == 400 || status == 413) && UpstreamErrorText.isContextWindowExceeded("\(code ?? "") \(message)") {
             return .contextWindowExceeded(message, status: status, param: param)
         }
-        var error = GatewayError(
-            status: Self.clientStatus(forUpstream: status),
-            type: upstream?["type"]?.stringValue ?? Self.errorType(forStatus: status),
-            message: message,
-            param: param,
-            code: code,
-            errorType: code ?? String(status))
-        if let retryAfter = Self.retryAfterSeconds(headers) {
+        var error = GatewayError.upstream(
+            clientStatus: UpstreamStatus.clientStatus(forUpstream: status), message, param: param,
+            detail: .init(type: upstream?["type"]?.stringValue, code: code), label: code ?? String(status))
+        if let retryAfter = UpstreamStatus.retryAfterSeconds(headers) {
             error.headers["retry-after"] = retryAfter
         }
         return error
@@ -79,79 +74,17 @@ public struct OpenAIAdapter: ProviderAdapter {
 
     /// OpenAI's codes for a prompt or output refused by policy (Azure's `content_filter` included).
     static let contentPolicyCodes: Set<String> = ["content_policy_violation", "invalid_prompt", "content_filter"]
-
-    /// OpenAI's usage object in GenAI terms: `prompt_tokens` already includes cached tokens and
-    /// `completion_tokens` already includes reasoning tokens.
-    static func usage(_ json: JSONValue) -> Usage? {
-        guard let object = json.objectValue else { return nil }
-        let input = object["prompt_tokens"]?.tokenCount ?? object["input_tokens"]?.tokenCount
-        guard let input else { return nil }
-        return Usage(
-            inputTokens: input,
-            outputTokens: object["completion_tokens"]?.tokenCount ?? object["output_tokens"]?.tokenCount ?? 0,
-            // DeepSeek reports cache hits on its own field.
-            cacheReadTokens: object["prompt_tokens_details"]?["cached_tokens"]?.tokenCount
-                ?? object["prompt_cache_hit_tokens"]?.tokenCount ?? 0,
-            cacheCreationTokens: object["prompt_tokens_details"]?["cache_creation_tokens"]?.tokenCount ?? 0,
-            reasoningTokens: object["completion_tokens_details"]?["reasoning_tokens"]?.tokenCount ?? 0)
-    }
-
-    /// Statuses are passed through where the client can act on them; anything odd becomes 502.
-    static func clientStatus(forUpstream status: Int) -> Int {
-        switch status {
-        case 400, 401, 403, 404, 408, 409, 413, 422, 429, 500, 502, 503, 504: status
-        case 400..<500: 400
-        default: 502
-        }
-    }
-
-    static func errorType(forStatus status: Int) -> String {
-        switch status {
-        case 401: "authentication_error"
-        case 403: "permission_denied"
-        case 404: "not_found_error"
-        case 429: "rate_limit_exceeded"
-        case 400..<500: "invalid_request_error"
-        default: "api_error"
-        }
-    }
-
-    /// `retry-after` (seconds or an HTTP-date), or OpenAI's `retry-after-ms`, as whole seconds
-    /// rounded up. The upstream's headers are outside input: NaN, infinities, negatives and dates
-    /// that do not parse are ignored, and waits over a day are clamped to a day, so what the
-    /// cooldowns and the client see is always a small whole number.
-    static func retryAfterSeconds(_ headers: HTTPHeaders) -> String? {
-        if let value = headers.first(name: "retry-after"), let wait = RetryAfter.parse(value) {
-            return String(OutsideNumber.wholeSeconds(wait))
-        }
-        if let ms = headers.first(name: "retry-after-ms"), let wait = OutsideNumber.duration(millisecondsText: ms) {
-            return String(OutsideNumber.wholeSeconds(wait))
-        }
-        return nil
-    }
 }
 
 /// OpenAI's SSE stream: each `data:` is a chunk; `[DONE]` ends it.
-struct OpenAIStreamDecoder: ChatStreamDecoder {
-    var sse = SSEDecoder()
+struct OpenAIStreamDecoder: FramedStreamDecoder {
+    var framing = SSEDecoder()
 
-    mutating func feed(_ buffer: ByteBuffer) throws(GatewayError) -> [StreamChunk] {
-        let events = try sse.feed(buffer.readableBytesView)
-        var chunks: [StreamChunk] = []
-        for event in events { chunks.append(try Self.chunk(event)) }
-        return chunks
-    }
-
-    mutating func finish() throws(GatewayError) -> [StreamChunk] {
-        guard let event = sse.finish() else { return [] }
-        return [try Self.chunk(event)]
-    }
-
-    static func chunk(_ event: SSEEvent) throws(GatewayError) -> StreamChunk {
-        if event.data == Array("[DONE]".utf8) { return .done }
+    func translate(_ event: SSEEvent) throws(GatewayError) -> [StreamChunk] {
+        if event.data == Array("[DONE]".utf8) { return [.done] }
         guard let json = try? JSONParser.parse(event.data), let object = json.objectValue else {
             throw .badUpstreamResponse("The upstream stream sent an event that is not a JSON object.")
         }
-        return .chunk(object, raw: event.data)
+        return [.chunk(object, raw: event.data)]
     }
 }

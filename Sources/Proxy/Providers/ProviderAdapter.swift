@@ -44,8 +44,8 @@ public protocol ProviderAdapter: Sendable {
 
     func request(for request: OpenAIRequest, deployment: DeploymentConfig) throws(GatewayError) -> UpstreamRequest
     func parseResponse(_ body: [UInt8], for request: OpenAIRequest) throws(GatewayError) -> ProviderReply
-    func makeStreamDecoder() -> any ChatStreamDecoder
-    /// A decoder for this request's stream, where the translation depends on what was asked.
+    /// A decoder for this request's stream: the translation may depend on what was asked (JSON
+    /// mode, reasoning text, the model to name in chunks).
     func makeStreamDecoder(for request: OpenAIRequest) -> any ChatStreamDecoder
     func mapError(status: Int, headers: HTTPHeaders, body: [UInt8], deployment: DeploymentConfig) -> GatewayError
 
@@ -77,10 +77,6 @@ extension ProviderAdapter {
 
     public func apiBase(for deployment: DeploymentConfig) -> String {
         deployment.apiBase ?? defaultAPIBase
-    }
-
-    public func makeStreamDecoder(for request: OpenAIRequest) -> any ChatStreamDecoder {
-        makeStreamDecoder()
     }
 
     public func prepare(_ request: UpstreamRequest, deployment: DeploymentConfig, transport: any Transport)

@@ -17,7 +17,7 @@ public enum ProviderCatalogue {
         "mock": OpenAIAdapter(providerName: "mock", defaultAPIBase: "mock://spanway/v1", apiKeyEnvironment: nil),
     ]
 
-    /// Plainly OpenAI-compatible providers (providers.md §10): LiteLLM's prefix, the provider's
+    /// Plainly OpenAI-compatible providers: LiteLLM's prefix, the provider's
     /// base URL and the environment variable LiteLLM reads its key from, so that
     /// `model: groq/llama-3.1-8b-instant` works with only a key. `gen_ai.provider.name` is
     /// OpenTelemetry's well-known value where there is one, else the prefix.

@@ -1,7 +1,7 @@
 import Telemetry
 
-/// Steps shared by adapters that rebuild an OpenAI request in a provider's own shape (Cohere,
-/// Ollama), and the few they share on the way back. Every refusal names the field, so a client
+/// Steps shared by adapters that rebuild an OpenAI request in a provider's own shape, and the few
+/// they share on the way back. Every refusal names the field, so a client
 /// can see what to change.
 enum RequestTranslation {
     /// The text of an OpenAI `content`: a string, or text parts joined with newlines. Any other
@@ -36,7 +36,8 @@ enum RequestTranslation {
     }
 
     /// A tool call's `function.name` and its `arguments` parsed as the JSON object OpenAI says it
-    /// is. An unparsable string is refused rather than sent as `{}` (providers.md §0).
+    /// is. An unparsable string is refused rather than sent as `{}`, which would call the tool with
+    /// arguments the model never gave.
     static func toolCall(_ call: JSONValue, path: String) throws(GatewayError) -> (name: String, arguments: JSONObject) {
         guard let name = call["function"]?["name"]?.stringValue, !name.isEmpty else {
             throw .invalidRequest("'\(path).function.name' is required.", param: "\(path).function.name")
@@ -61,8 +62,8 @@ enum RequestTranslation {
         return list.isEmpty ? nil : list
     }
 
-    /// An id for a response or tool call the upstream did not name (`chatcmpl-…`, `call_…`;
-    /// providers.md §0): the prefix and 24 random letters and digits.
+    /// An id for a response or tool call the upstream did not name, in OpenAI's forms
+    /// (`chatcmpl-…`, `call_…`): the prefix and 24 random letters and digits.
     static func makeID(_ prefix: String) -> String {
         let alphabet = Array("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
         return prefix + String((0..<24).map { _ in alphabet[Int.random(in: 0..<alphabet.count)] })

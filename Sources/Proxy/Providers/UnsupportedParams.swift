@@ -1,6 +1,6 @@
 import Telemetry
 
-/// OpenAI parameters a provider cannot honour (providers.md §1.2): refused with a 400 naming the
+/// OpenAI parameters a provider cannot honour: refused with a 400 naming the
 /// parameter, or removed when the deployment has `drop_params` (LiteLLM's switch). `n > 1` is
 /// refused even then, since dropping it would change how many answers the client gets.
 struct UnsupportedParams {
@@ -9,6 +9,14 @@ struct UnsupportedParams {
     var allowsSeveralChoices = false
     /// Whether `parallel_tool_calls: false` can be honoured; if not it is refused like the rest.
     var canDisableParallelToolCalls = false
+
+    /// Parameters whose answers come back in a shape the gateway does not translate (log
+    /// probabilities, audio, predicted outputs, web search, the deprecated functions API), for
+    /// providers that rebuild the request in their own shape (Cohere, Ollama).
+    static let untranslatedAnswers = [
+        "logprobs", "top_logprobs", "logit_bias", "audio", "prediction", "functions", "function_call",
+        "web_search_options",
+    ]
 
     func apply(to body: JSONObject, dropping: Bool) throws(GatewayError) -> JSONObject {
         var body = body

@@ -1,8 +1,8 @@
 import NIOHTTP1
 
 /// The gateway's error for an upstream failure that says little more than its HTTP status and a
-/// message (Cohere's `{"message"}`, Ollama's `{"error"}`): status, type and code per
-/// providers.md §9.1, with the context-window signature of §9.2 recognised in the message.
+/// message (Cohere's `{"message"}`, Ollama's `{"error"}`), with a prompt over the context window
+/// recognised in the message.
 enum UpstreamStatusError {
     /// `message` must already be scrubbed of secrets.
     static func make(status: Int, message: String, headers: HTTPHeaders) -> GatewayError {
@@ -10,28 +10,12 @@ enum UpstreamStatusError {
         if [400, 413, 422].contains(status) && UpstreamErrorText.isContextWindowExceeded(message) {
             error = .contextWindowExceeded(message, status: status)
         } else {
-            let clientStatus = OpenAIAdapter.clientStatus(forUpstream: status)
-            let code = code(forStatus: clientStatus)
-            error = GatewayError(
-                status: clientStatus, type: OpenAIAdapter.errorType(forStatus: clientStatus), message: message,
-                code: code, errorType: code ?? String(status))
+            let clientStatus = UpstreamStatus.clientStatus(forUpstream: status)
+            error = .upstream(clientStatus: clientStatus, message)
+            // Named on spans by the upstream's own status when the gateway has no code for it.
+            if error.code == nil { error = .upstream(clientStatus: clientStatus, message, label: String(status)) }
         }
-        if let retryAfter = OpenAIAdapter.retryAfterSeconds(headers) { error.headers["retry-after"] = retryAfter }
+        if let retryAfter = UpstreamStatus.retryAfterSeconds(headers) { error.headers["retry-after"] = retryAfter }
         return error
-    }
-
-    static func code(forStatus status: Int) -> String? {
-        switch status {
-        case 401: "invalid_api_key"
-        case 403: "permission_denied"
-        case 404: "model_not_found"
-        case 408, 504: "timeout"
-        case 422: "unprocessable_entity"
-        case 429: "rate_limit_exceeded"
-        case 500: "internal_error"
-        case 502: "bad_gateway"
-        case 503: "overloaded"
-        default: nil
-        }
     }
 }

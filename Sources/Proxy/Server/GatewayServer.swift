@@ -118,9 +118,7 @@ public enum GatewayServer {
         } catch is NIOTooManyBytesError {
             throw GatewayError.payloadTooLarge(limit: limit)
         } catch {
-            throw GatewayError(
-                status: 400, type: "invalid_request_error", message: "The request body could not be read.",
-                errorType: "body_unreadable")
+            throw GatewayError(.invalidRequest, "The request body could not be read.", label: "body_unreadable")
         }
     }
 
@@ -170,15 +168,7 @@ struct OpenAIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch let error as HTTPError {
             let status = Int(error.status.code)
             let message = error.body ?? (status == 404 ? "No route for \(request.method) \(request.uri.path)." : "\(error.status.reasonPhrase)")
-            let type =
-                switch status {
-                case 404: "not_found_error"
-                case 405: "invalid_request_error"
-                case 413: "invalid_request_error"
-                case 400..<500: "invalid_request_error"
-                default: "api_error"
-                }
-            return Self.render(GatewayError(status: status, type: type, message: message))
+            return Self.render(GatewayError(.http(status: status), message))
         } catch {
             context.logger.error("unhandled error", metadata: ["error": "\(type(of: error))"])
             return Self.render(.internal("The gateway failed to handle the request."))

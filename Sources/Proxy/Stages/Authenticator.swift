@@ -17,7 +17,7 @@ public struct Principal: Sendable {
 
     /// Every subject whose limits bind this caller, key first.
     var limitSubjects: [LimitSubject] {
-        [key?.limits, team?.limits, user?.limits, organization?.limits].compactMap { $0 }
+        [key?.limitSubject, team?.limitSubject, user?.limitSubject, organization?.limitSubject].compactMap { $0 }
     }
 
     /// Stage 2 (per-key part): the model group this key asks for after its aliases, if its key,
@@ -25,9 +25,7 @@ public struct Principal: Sendable {
     func admit(model: String, param: String = "model") throws(GatewayError) -> String {
         let group = key?.aliases[model] ?? model
         if let subject = refusing(group, requested: model) {
-            throw GatewayError(status: 403, type: "permission_denied",
-                message: "This \(subject.kind) may not use the model '\(model)'.", param: param, code: "model_not_allowed",
-                errorType: "model_not_allowed")
+            throw .permissionDenied("This \(subject.kind) may not use the model '\(model)'.", param: param, code: "model_not_allowed")
         }
         return group
     }
@@ -60,17 +58,21 @@ public struct Authenticator: Sendable {
     /// people, and an unsalted SHA-256 of one in every sink and ledger row invites a guess.
     public static let masterKeyName = "master"
 
-    public init(masterKey: String?, store: (any GatewayStore)?, budgetGauges: BudgetGauges = BudgetGauges()) {
+    /// Key expiry and budget resets are read against this clock.
+    public let clock: any GatewayClock
+
+    public init(
+        masterKey: String?, store: (any GatewayStore)?, budgetGauges: BudgetGauges = BudgetGauges(),
+        clock: any GatewayClock = SystemClock()
+    ) {
+        self.clock = clock
         masterDigest = masterKey.flatMap { $0.isEmpty ? nil : KeyDigest(key: $0) }
         self.store = store
         self.budgetGauges = budgetGauges
     }
 
-    public var isOpen: Bool { masterDigest == nil }
-
-    public func authenticate(_ headers: HTTPFields, now: Double = Date().timeIntervalSince1970) async throws(GatewayError)
-        -> Principal
-    {
+    public func authenticate(_ headers: HTTPFields) async throws(GatewayError) -> Principal {
+        let now = clock.nowSeconds()
         let digest = Self.presentedKey(headers).map(KeyDigest.init(key:))
         guard let masterDigest else {
             // No master key configured: the gateway is open (a warning was logged at start-up).
@@ -82,19 +84,19 @@ public struct Authenticator: Sendable {
         if digest.matches(masterDigest) {
             return Principal(caller: Caller(keyHash: Self.masterKeyName, keyAlias: Self.masterKeyName), isMaster: true)
         }
-        guard let store, let key = try await fresh(.key, id: digest.hex, now: now, { try await store.key(token: $0) })
+        guard let key = try await fresh(VirtualKey.self, id: digest.hex, now: now)
         else { throw .authentication("Invalid API key.") }
         if key.blocked { throw .authentication("This API key is blocked.") }
         if key.isExpired(now: now) { throw .authentication("This API key has expired.") }
         var team: Team?
-        if let id = key.teamID { team = try await fresh(.team, id: id, now: now) { try await store.team(id: $0) } }
+        if let id = key.teamID { team = try await fresh(Team.self, id: id, now: now) }
         if team?.blocked == true { throw .authentication("This API key's team is blocked.") }
         // A key may name a user the gateway does not manage (attribution only); limits apply when it does.
         var user: User?
-        if let id = key.userID { user = try await fresh(.user, id: id, now: now) { try await store.user(id: $0) } }
+        if let id = key.userID { user = try await fresh(User.self, id: id, now: now) }
         var organization: Organization?
         if let id = team?.organizationID {
-            organization = try await fresh(.organization, id: id, now: now) { try await store.organization(id: $0) }
+            organization = try await fresh(Organization.self, id: id, now: now)
         }
         return Principal(
             caller: Caller(
@@ -106,14 +108,12 @@ public struct Authenticator: Sendable {
     /// Admin endpoints take the master key only; with none configured they are closed.
     public func authenticateAdmin(_ headers: HTTPFields) async throws(GatewayError) -> Principal {
         guard masterDigest != nil else {
-            throw GatewayError(status: 403, type: "permission_denied",
-                message: "The admin API needs a master key; set general_settings.master_key or SPANWAY_MASTER_KEY.",
-                errorType: "permission_denied")
+            throw .permissionDenied(
+                "The admin API needs a master key; set general_settings.master_key or SPANWAY_MASTER_KEY.")
         }
         let principal = try await authenticate(headers)
         guard principal.isMaster else {
-            throw GatewayError(status: 403, type: "permission_denied", message: "This endpoint needs the master key.",
-                errorType: "permission_denied")
+            throw .permissionDenied("This endpoint needs the master key.")
         }
         return principal
     }
@@ -121,20 +121,20 @@ public struct Authenticator: Sendable {
     /// The record, with its budget reset first when its period has ended. Budgets reset lazily, on
     /// first use after the period; the store makes a reset happen once even when requests race.
     private func fresh<Record: BudgetedRecord>(
-        _ owner: BudgetOwner, id: String, now: Double, _ fetch: (String) async throws -> Record?
+        _ type: Record.Type, id: String, now: Double
     ) async throws(GatewayError) -> Record? {
         guard let store else { return nil }
         do {
-            guard let record = try await fetch(id) else { return nil }
-            guard let due = record.budgetResetAt, due <= now,
-                let period = record.budgetDuration.flatMap(DurationText.seconds)
-            else { return record }
-            _ = try await store.resetBudget(of: owner, id: id, dueBy: now, next: now + period)
-            let reset = try await fetch(id)
+            guard let record = try await store.fetch(Record.self, id: id) else { return nil }
+            guard let due = record.limits.budgetResetAt, due <= now, let period = record.limits.budgetPeriod else {
+                return record
+            }
+            _ = try await store.resetBudget(of: Record.owner, id: id, dueBy: now, next: now + period)
+            let reset = try await store.fetch(Record.self, id: id)
             reset.map(budgetGauges.refreshed)
             return reset
         } catch {
-            throw AdminInput.storeError
+            throw .storeUnavailable()
         }
     }
 

@@ -70,12 +70,12 @@ public final class BudgetGauges: Sendable {
             let id = record.budgetID
             state.deleted.remove(id)
             // Without a budget, only an entry that had one needs to hear of it.
-            guard record.maxBudget != nil || state.entries[id] != nil else { return }
+            guard record.limits.maxBudget != nil || state.entries[id] != nil else { return }
             var entry = state.entries[id] ?? Self.entry(record)
             entry.name = record.budgetName
             entry.parents = record.budgetParents
-            entry.maxBudget = record.maxBudget
-            entry.resetAt = record.budgetResetAt
+            entry.maxBudget = record.limits.maxBudget
+            entry.resetAt = record.limits.budgetResetAt
             state.entries[id] = entry
         }
     }
@@ -102,13 +102,13 @@ public final class BudgetGauges: Sendable {
         guard !state.deleted.contains(id) else { return }
         if var entry = state.entries[id] {
             // A newer period than ours: the record's spend is the period's so far.
-            if let next = record.budgetResetAt, next > entry.resetAt ?? -.infinity {
-                entry.spend = record.spend
+            if let next = record.limits.budgetResetAt, next > entry.resetAt ?? -.infinity {
+                entry.spend = record.limits.spend
                 entry.resetAt = next
             }
             entry.spend += cost
             state.entries[id] = entry
-        } else if record.maxBudget != nil {
+        } else if record.limits.maxBudget != nil {
             // First seen: the record was read when the request was admitted, after every request
             // settled before it, and none settled since (it would have made the entry).
             var entry = entry(record)
@@ -120,7 +120,7 @@ public final class BudgetGauges: Sendable {
     private static func entry(_ record: some BudgetedRecord) -> Entry {
         Entry(
             scope: type(of: record).kind, name: record.budgetName, parents: record.budgetParents,
-            maxBudget: record.maxBudget, spend: record.spend, resetAt: record.budgetResetAt)
+            maxBudget: record.limits.maxBudget, spend: record.limits.spend, resetAt: record.limits.budgetResetAt)
     }
 
     /// Reads the store's budgets once (bounded), adding only subjects not already known here;
@@ -138,18 +138,18 @@ public final class BudgetGauges: Sendable {
             for page in 0..<loadPages {
                 let (keys, total) = try await store.keys(
                     teamID: nil, userID: nil, limit: loadPageSize, offset: page * loadPageSize)
-                records += keys.filter { $0.maxBudget != nil } as [any BudgetedRecord]
+                records += keys.filter { $0.limits.maxBudget != nil } as [any BudgetedRecord]
                 if (page + 1) * loadPageSize >= total { break }
                 if page == loadPages - 1 { complete = false }
             }
             for page in 0..<loadPages {
                 let (users, total) = try await store.users(limit: loadPageSize, offset: page * loadPageSize)
-                records += users.filter { $0.maxBudget != nil } as [any BudgetedRecord]
+                records += users.filter { $0.limits.maxBudget != nil } as [any BudgetedRecord]
                 if (page + 1) * loadPageSize >= total { break }
                 if page == loadPages - 1 { complete = false }
             }
-            records += try await store.teams().filter { $0.maxBudget != nil } as [any BudgetedRecord]
-            records += try await store.organizations().filter { $0.maxBudget != nil } as [any BudgetedRecord]
+            records += try await store.teams().filter { $0.limits.maxBudget != nil } as [any BudgetedRecord]
+            records += try await store.organizations().filter { $0.limits.maxBudget != nil } as [any BudgetedRecord]
             state.withLock { state in
                 for record in records where state.entries[record.budgetID] == nil && !state.deleted.contains(record.budgetID) {
                     state.entries[record.budgetID] = Self.entry(record)
@@ -201,14 +201,14 @@ public final class BudgetGauges: Sendable {
 }
 
 /// A record with a budget the gauges follow, and what it may be called in metrics.
-protocol BudgetedRecord: LimitedRecord, Sendable {
+protocol BudgetedRecord: LimitedRecord {
     /// The bounded, non-personal name for `/metrics`; nil for none.
     var budgetName: String? { get }
     var budgetParents: [String] { get }
 }
 
 extension BudgetedRecord {
-    var budgetID: String { "\(Self.kind):\(limitID)" }
+    var budgetID: String { "\(Self.kind):\(recordID)" }
 }
 
 extension VirtualKey: BudgetedRecord {

@@ -47,10 +47,7 @@ public final class BudgetGuard: Sendable {
     }
 
     private static func refusal(_ exhausted: LimitSubject) -> GatewayError {
-        GatewayError(
-            status: 400, type: "budget_exceeded",
-            message: "This \(exhausted.kind) has reached its budget of \(exhausted.maxBudget ?? 0) USD.",
-            code: "budget_exceeded", errorType: "budget_exceeded")
+        GatewayError(.budgetExceeded, "This \(exhausted.kind) has reached its budget of \(exhausted.maxBudget ?? 0) USD.")
     }
 
     func release(_ reservation: Reservation) {

@@ -1,8 +1,9 @@
-import Sinks
 import Synchronization
+import Telemetry
 
 /// Deployment health for the router (stage 3): a deployment that fails more than `allowedFails`
-/// times within a minute, or answers 429, 401 or 404 once, is left out for `cooldownTime`
+/// times within a minute, or fails in a way that cools it down at once (`Failure.coolsDownAtOnce`:
+/// a rate limit, a refused key, a missing model), is left out for `cooldownTime`
 /// seconds, or for as long as the provider's `retry-after` says when it says so. Times are seconds
 /// from any fixed origin, passed in, so tests drive a clock.
 public final class Cooldowns: Sendable {
@@ -31,25 +32,16 @@ public final class Cooldowns: Sendable {
         self.settings = settings
     }
 
-    /// Statuses that say the deployment itself cannot serve now, whatever the retry count:
-    /// rate limited, its key refused, or its model missing.
-    static let immediate: Set<Int> = [401, 404, 429]
-
-    /// Whether `error` says something about the deployment rather than about the request: a
-    /// context-window or policy refusal, or any other 4xx the client caused, is not counted.
-    static func countsAgainstDeployment(_ error: GatewayError) -> Bool {
-        immediate.contains(error.status) || error.status == 408 || error.status >= 500
-    }
-
     /// Records a failed call; returns true when it puts the deployment into cooldown.
     @discardableResult
     public func recordFailure(_ id: String, error: GatewayError, now: Double) -> Bool {
-        guard Self.countsAgainstDeployment(error) else { return false }
+        // A context-window or policy refusal, or any other failure the client caused, is not counted.
+        guard error.failure.countsAgainstDeployment else { return false }
         return health.withLock { all in
             var entry = all[id] ?? Health()
             entry.failures = entry.failures.filter { now - $0 < 60 } + [now]
             let cooling = entry.coolingUntil.map { $0 > now } ?? false
-            let trips = Self.immediate.contains(error.status) || entry.failures.count > settings.allowedFails
+            let trips = error.failure.coolsDownAtOnce || entry.failures.count > settings.allowedFails
             if trips && !cooling {
                 let asked = error.headers["retry-after"].flatMap { RetryAfter.parse($0) }
                 // `RetryAfter.parse` clamps the upstream's ask to a day; the configured time is held to the same.

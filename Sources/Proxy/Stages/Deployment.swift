@@ -1,4 +1,3 @@
-import Sinks
 import Telemetry
 
 /// A configured deployment made ready to call: its adapter, transport and price.
@@ -46,7 +45,7 @@ public struct Deployment: Sendable {
         var config = config
         config.model = config.model.replacingOccurrences(of: "*", with: model)
         return Deployment(
-            config: config, adapter: adapter, transport: transport, price: GatewayBootstrap.price(for: config, in: priceBook))
+            config: config, adapter: adapter, transport: transport, price: priceBook.price(for: config))
     }
 
     static func hostAndPort(_ url: String) -> (String?, Int?) {
@@ -198,15 +197,11 @@ public struct ModelRouter: Sendable {
         return defaults
     }
 
-    static let allCoolingDownCode = "no_healthy_deployment"
-
     static func allCoolingDown(_ group: String, retryAfter seconds: Double) throws(GatewayError) -> Never {
         // Clamped: `Int(Double)` traps on the huge values a bad `cooldown_time` would give.
         let wait = OutsideNumber.int(seconds, clampedTo: 1...86_400) ?? 1
         throw GatewayError(
-            status: 503, type: "api_error",
-            message: "Every deployment of '\(group)' is cooling down after failures; try again in \(wait) s.",
-            code: allCoolingDownCode, headers: ["retry-after": String(wait)],
-            errorType: allCoolingDownCode)
+            .noHealthyDeployment, "Every deployment of '\(group)' is cooling down after failures; try again in \(wait) s.",
+            headers: ["retry-after": String(wait)])
     }
 }

@@ -24,12 +24,15 @@ public struct Fallbacks: Sendable, Equatable {
     }
 
     /// The groups to try next after `group` failed with `error`, in order.
-    public func targets(after group: String, error: GatewayError, override: Override) -> [String] {
+    public func targets(after group: String, failure: Failure, override: Override) -> [String] {
         guard !override.disabled else { return [] }
-        if error.isContextWindowExceeded { return contextWindow[group] ?? [] }
-        if error.isContentPolicyViolation { return contentPolicy[group] ?? [] }
-        guard Self.isProvidersFault(error) else { return [] }
-        return override.groups ?? general[group] ?? defaults
+        switch failure {
+        case .upstream(.contextWindowExceeded): return contextWindow[group] ?? []
+        case .upstream(.contentPolicy): return contentPolicy[group] ?? []
+        // Failures another provider might not have: outages, limits, timeouts, refused credentials,
+        // a missing model. A bad request would fail anywhere.
+        default: return failure.isProvidersFault ? override.groups ?? general[group] ?? defaults : []
+        }
     }
 
     /// Every group a request for `group` might fall back to, whatever the failure: what the budget
@@ -40,15 +43,11 @@ public struct Fallbacks: Sendable, Equatable {
     }
 
     /// The `reason` label of `spanway_fallbacks_total`: which list was used.
-    public static func reason(_ error: GatewayError) -> String {
-        if error.isContextWindowExceeded { return "context_window" }
-        if error.isContentPolicyViolation { return "content_policy" }
-        return "error"
-    }
-
-    /// Failures another provider might not have: outages, limits, timeouts, refused credentials,
-    /// a missing model. A bad request would fail anywhere.
-    static func isProvidersFault(_ error: GatewayError) -> Bool {
-        error.isRetryable || [401, 403, 404].contains(error.status)
+    public static func reason(_ failure: Failure) -> String {
+        switch failure {
+        case .upstream(.contextWindowExceeded): "context_window"
+        case .upstream(.contentPolicy): "content_policy"
+        default: "error"
+        }
     }
 }

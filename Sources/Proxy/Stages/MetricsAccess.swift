@@ -38,8 +38,6 @@ public struct MetricsAccess: Sendable {
 
     /// LiteLLM's message prefix, OpenAI's error shape.
     static func refusal(_ reason: String) -> GatewayError {
-        GatewayError(
-            status: 401, type: "authentication_error", message: "Unauthorized access to metrics endpoint: \(reason)",
-            param: "authorization", code: "invalid_api_key", errorType: "authentication")
+        .authentication("Unauthorized access to metrics endpoint: \(reason)", param: "authorization")
     }
 }

@@ -1,5 +1,5 @@
-import Sinks
 import Synchronization
+import Telemetry
 
 /// Stage 2 (rates): requests and tokens per minute, and requests in parallel, per key and per team. Counters
 /// are in memory, in fixed one-minute windows (the scale-out issue moves them to Redis).
@@ -92,9 +92,7 @@ public final class RateLimiter: Sendable {
     }
 
     static func refusal(_ kind: String, _ limit: String, retryAfter: String, headers: [(String, String)]) -> GatewayError {
-        var error = GatewayError(
-            status: 429, type: "rate_limit_exceeded", message: "This \(kind) is limited to \(limit).",
-            code: "rate_limit_exceeded", errorType: "rate_limited")
+        var error = GatewayError(.rateLimited, "This \(kind) is limited to \(limit).")
         error.headers["retry-after"] = retryAfter
         for (name, value) in headers { error.headers[name] = value }
         return error

@@ -10,15 +10,20 @@ public struct RetryPolicy: Sendable, Equatable {
         case contentPolicy = "ContentPolicyViolationErrorRetries"
         case internalServer = "InternalServerErrorRetries"
 
-        init?(_ error: GatewayError) {
-            switch error.status {
-            case _ where error.isContentPolicyViolation: self = .contentPolicy
-            case 401, 403: self = .authentication
-            case 408, 504: self = .timeout
-            case 429: self = .rateLimit
-            case 400..<500: self = .badRequest
-            case 500...: self = .internalServer
-            default: return nil
+        init(_ failure: Failure) {
+            switch failure {
+            case .upstream(.contentPolicy): self = .contentPolicy
+            case .authentication, .permissionDenied, .upstream(.authentication), .upstream(.permissionDenied):
+                self = .authentication
+            case .timeout, .upstream(.timeout): self = .timeout
+            case .rateLimited, .upstream(.rateLimited), .upstream(.quotaExhausted): self = .rateLimit
+            case .noHealthyDeployment, .storeUnavailable, .misconfigured, .internal, .upstream(.serverError),
+                .upstream(.badResponse), .upstream(.overloaded), .upstream(.unreachable):
+                self = .internalServer
+            case .http(let status) where status >= 500: self = .internalServer
+            case .invalidRequest, .budgetExceeded, .notFound, .modelNotFound, .conflict, .requestTooLarge, .clientClosed,
+                .http, .upstream(.badRequest), .upstream(.contextWindowExceeded), .upstream(.notFound):
+                self = .badRequest
             }
         }
     }
@@ -31,7 +36,7 @@ public struct RetryPolicy: Sendable, Equatable {
 
     /// Retries allowed after `error`, given `numRetries` as the default for retryable failures.
     public func allowed(after error: GatewayError, numRetries: Int) -> Int {
-        if let kind = Kind(error), let count = retries[kind] { return count }
+        if let count = retries[Kind(error.failure)] { return count }
         return error.isRetryable ? numRetries : 0
     }
 

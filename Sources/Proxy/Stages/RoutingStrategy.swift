@@ -1,5 +1,5 @@
-import Sinks
 import Synchronization
+import Telemetry
 
 /// `router_settings.routing_strategy`: how the deployments of one `order` level are ranked for a
 /// request. The first ranked is tried first; retries move down the ranking.

@@ -1,5 +1,5 @@
 /// Incremental splitter for newline-delimited JSON (`application/x-ndjson`, Ollama's stream
-/// framing; providers.md §12.3). Works on bytes, so a line or a multi-byte character split across
+/// framing). Works on bytes, so a line or a multi-byte character split across
 /// network reads is reassembled before anything is decoded. Lines end at `\n`; a `\r` before it
 /// is dropped, and blank lines are skipped. It only frames lines: parsing the JSON is the caller's.
 public struct NDJSONDecoder: Sendable {

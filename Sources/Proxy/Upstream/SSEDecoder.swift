@@ -26,7 +26,7 @@ public struct SSEDecoder: Sendable {
     private var data: [UInt8] = []
     private var hasData = false
     private var event: String?
-    private var skipLeadingLF = false
+    private var lineEnding = LineEnding()
 
     public init(maxLineLength: Int = SSEDecoder.maxLineLength, maxEventSize: Int = SSEDecoder.defaultMaxEventSize) {
         self.maxLineLength = maxLineLength
@@ -39,17 +39,12 @@ public struct SSEDecoder: Sendable {
     public mutating func feed(_ bytes: some Sequence<UInt8>) throws(GatewayError) -> [SSEEvent] {
         var events: [SSEEvent] = []
         for byte in bytes {
-            if skipLeadingLF {
-                skipLeadingLF = false
-                if byte == 0x0A { continue }
-            }
-            switch byte {
-            case 0x0A:
+            switch lineEnding.classify(byte) {
+            case .skip:
+                continue
+            case .end:
                 if let e = endLine() { events.append(e) }
-            case 0x0D:
-                skipLeadingLF = true
-                if let e = endLine() { events.append(e) }
-            default:
+            case .content:
                 guard line.count < maxLineLength else { throw Self.lineTooLong }
                 // The pending line may still become data, so it counts against the event too;
                 // checked here, `finish()` can never go past the bound either.

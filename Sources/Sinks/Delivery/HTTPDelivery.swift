@@ -88,7 +88,11 @@ public final class HTTPDelivery: Sendable {
                         "sink rejected a batch", metadata: ["sink": "\(sink)", "status": "\(response.status.code)"])
                     return .rejected(status: response.status.code)
                 }
-                retryAfter = asked ?? response.headers.first(name: "retry-after").flatMap { RetryAfter.parse($0) }
+                retryAfter =
+                    asked
+                    ?? response.headers.first(name: "retry-after").flatMap {
+                        RetryAfter.parse($0, nowSeconds: Int(backoff.clock.nowSeconds()))
+                    }
             } catch {
                 failures.add(1, ordering: .relaxed)
                 logger.debug("sink delivery failed", metadata: ["sink": "\(sink)", "error": "\(type(of: error))"])
@@ -102,17 +106,8 @@ public final class HTTPDelivery: Sendable {
         }
     }
 
-    /// Sleeps, but wakes early (returning false) when shutdown begins or the task is cancelled.
+    /// Waits before a retry; false when shutdown began or the task was cancelled meanwhile.
     func pause(_ duration: Duration) async -> Bool {
-        let deadline = ContinuousClock.now + duration
-        while ContinuousClock.now < deadline {
-            if draining.load(ordering: .relaxed) { return false }
-            do {
-                try await Task.sleep(for: min(.milliseconds(50), deadline - ContinuousClock.now))
-            } catch {
-                return false
-            }
-        }
-        return true
+        await backoff.wait.body(duration) { self.draining.load(ordering: .relaxed) }
     }
 }

@@ -6,12 +6,12 @@ import Telemetry
 
 /// Logs finished requests to Helicone's async log API, one POST per request (the API takes no
 /// batches), a bounded number at a time.
-public final class HeliconeExporter: SpanExporter {
+public final class HeliconeExporter: DeliveringExporter {
     public let name: String
     private let baseURL: String
     private let headers: HTTPHeaders
     private let includeContent: Bool
-    private let delivery: HTTPDelivery
+    public let delivery: HTTPDelivery
     private let logger: Logger
 
     public init(
@@ -32,14 +32,8 @@ public final class HeliconeExporter: SpanExporter {
         self.logger = logger
     }
 
-    public var failedAttempts: Int { delivery.failedAttempts }
-
     public func deliver(_ batch: [FinishedSpan]) async -> Int {
         await countDelivered(batch) { await self.send($0) }
-    }
-
-    public func beginShutdown() {
-        delivery.stopRetrying()
     }
 
     private func send(_ request: FinishedSpan) async -> Bool {

@@ -70,7 +70,7 @@ public enum HeliconeLog {
             if let type = summary.errorType { error["type"] = .string(type) }
             return ["error": .object(error)]
         }
-        let attempt = request.attempts.last { $0.status == .ok }
+        let attempt = request.answering
         let embeddings = summary.operation == "embeddings"
         var json = JSONObject()
         if case .string(let id) = attempt?.attributes[AttributeName.responseID] { json["id"] = .string(id) }

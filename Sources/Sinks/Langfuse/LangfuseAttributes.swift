@@ -30,14 +30,7 @@ public enum LangfuseAttributes {
             // it for a second generation; an explicit type keeps usage and cost counted once.
             out.append(SpanAttribute("langfuse.observation.type", .string("span")))
             // The trace's own input/output, so Langfuse's trace list shows them as the batch API does.
-            if includeContent, let content = summary.content {
-                if let input = content.input {
-                    out.append(SpanAttribute("langfuse.trace.input", .string(input.encodedString())))
-                }
-                if let output = content.output {
-                    out.append(SpanAttribute("langfuse.trace.output", .string(output.encodedString())))
-                }
-            }
+            if includeContent { out += content(summary.content, prefix: "langfuse.trace") }
             return out
         }
 
@@ -46,7 +39,7 @@ public enum LangfuseAttributes {
             out.append(SpanAttribute("langfuse.observation.status_message", .string(message)))
             return out
         }
-        guard let success = successfulAttempt(of: request), success.spanID == span.spanID else { return out }
+        guard let answering = request.answering, answering.spanID == span.spanID else { return out }
         out.append(SpanAttribute("langfuse.observation.model.name", .string(modelName(of: span, summary: summary))))
         if let usage = summary.usage {
             out.append(
@@ -59,24 +52,18 @@ public enum LangfuseAttributes {
             SpanAttribute(
                 "langfuse.observation.completion_start_time",
                 .string(Timestamp.iso8601(nanos: completionStartNanos(of: span)))))
-        if includeContent, let content = summary.content {
-            if let input = content.input {
-                out.append(SpanAttribute("langfuse.observation.input", .string(input.encodedString())))
-            }
-            if let output = content.output {
-                out.append(SpanAttribute("langfuse.observation.output", .string(output.encodedString())))
-            }
-        }
+        if includeContent { out += content(summary.content, prefix: "langfuse.observation") }
         return out
     }
 
-    // MARK: Shared with the batch ingestion encoder
-
-    /// The attempt whose answer the client got: the last one that ended well. Usage, cost and
-    /// content in the summary belong to it.
-    static func successfulAttempt(of request: FinishedSpan) -> SpanData? {
-        request.attempts.last { $0.status == .ok }
+    /// `<prefix>.input` and `<prefix>.output`, as JSON strings, for what was captured.
+    private static func content(_ content: CapturedContent?, prefix: String) -> [SpanAttribute] {
+        [("input", content?.input), ("output", content?.output)].compactMap { key, value in
+            value.map { SpanAttribute("\(prefix).\(key)", .string($0.encodedString())) }
+        }
     }
+
+    // MARK: Shared with the batch ingestion encoder
 
     static func traceName(_ summary: RequestSummary) -> String {
         summary.modelGroup ?? summary.operation

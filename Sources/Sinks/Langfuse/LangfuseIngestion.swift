@@ -57,7 +57,7 @@ public enum LangfuseIngestion {
             "startTime": .string(Timestamp.iso8601(nanos: span.startNanos)),
             "endTime": .string(Timestamp.iso8601(nanos: span.endNanos)),
         ]
-        let succeeded = LangfuseAttributes.successfulAttempt(of: request)?.spanID == span.spanID
+        let succeeded = request.answering?.spanID == span.spanID
         if succeeded || span.attributes[AttributeName.responseTimeToFirstChunk] != nil {
             body["completionStartTime"] = .string(
                 Timestamp.iso8601(nanos: LangfuseAttributes.completionStartNanos(of: span)))

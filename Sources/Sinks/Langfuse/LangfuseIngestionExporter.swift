@@ -8,13 +8,13 @@ import Telemetry
 /// Sends finished requests to Langfuse's batch ingestion API, for Langfuse deployments (or
 /// preferences) that do not take OTLP. Delivery is counted per request: one whose events were all
 /// taken arrived, whatever happened to the rest of the batch.
-public final class LangfuseIngestionExporter: SpanExporter {
+public final class LangfuseIngestionExporter: DeliveringExporter {
     public let name: String
     private let url: String
     private let headers: HTTPHeaders
     private let includeContent: Bool
     private let backoff: Backoff
-    private let delivery: HTTPDelivery
+    public let delivery: HTTPDelivery
     private let logger: Logger
     private let partialFailures = Atomic<Int>(0)
 
@@ -55,10 +55,6 @@ public final class LangfuseIngestionExporter: SpanExporter {
                 "sink lost requests", metadata: ["sink": "\(name)", "lost": "\(batch.count - delivered)"])
         }
         return delivered
-    }
-
-    public func beginShutdown() {
-        delivery.stopRetrying()
     }
 
     private func post(_ body: [UInt8]) async -> LangfuseIngestion.PostResult {

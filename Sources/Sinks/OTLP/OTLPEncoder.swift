@@ -28,7 +28,8 @@ public struct OTLPEncoder: Sendable {
         self.decoration = decoration
     }
 
-    /// The `ExportTraceServiceRequest` bytes, field numbers as in opentelemetry-proto (protocols.md §2.4).
+    /// The `ExportTraceServiceRequest` bytes, field numbers as in opentelemetry-proto
+    /// (https://github.com/open-telemetry/opentelemetry-proto/blob/main/opentelemetry/proto/trace/v1/trace.proto).
     public func encode(_ batch: [FinishedSpan]) -> [UInt8] {
         var out = ProtobufWriter(capacity: 256 + batch.count * 1024)
         out.message(1) { resourceSpans in  // ExportTraceServiceRequest.resource_spans

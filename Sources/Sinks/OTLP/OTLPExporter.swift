@@ -7,11 +7,11 @@ import Telemetry
 
 /// Sends finished requests as OTLP/HTTP protobuf (`ExportTraceServiceRequest`), gzip-compressed,
 /// in batches assembled by the pipeline.
-public final class OTLPExporter: SpanExporter {
+public final class OTLPExporter: DeliveringExporter {
     public let name: String
     private let configuration: OTLPConfiguration
     private let encoder: OTLPEncoder
-    private let delivery: HTTPDelivery
+    public let delivery: HTTPDelivery
 
     public init(
         name: String = "otlp", configuration: OTLPConfiguration, client: HTTPClient = .shared,
@@ -28,8 +28,6 @@ public final class OTLPExporter: SpanExporter {
             logger: logger)
     }
 
-    public var failedAttempts: Int { delivery.failedAttempts }
-
     public func deliver(_ batch: [FinishedSpan]) async -> Int {
         var body = ByteBuffer(bytes: encoder.encode(batch))
         var headers = HTTPHeaders()
@@ -41,9 +39,5 @@ public final class OTLPExporter: SpanExporter {
             headers.add(name: "content-encoding", value: "gzip")
         }
         return await delivery.post(url: configuration.endpoint, headers: headers, body: body) ? batch.count : 0
-    }
-
-    public func beginShutdown() {
-        delivery.stopRetrying()
     }
 }

@@ -1,8 +1,9 @@
 /// Protocol Buffers wire encoding, just what OTLP's trace messages need. Written by hand because
 /// swift-protobuf's generic message path cost ~31 µs per request (two spans) in the hot-path
 /// benchmark, almost all of it runtime generic-metadata lookups, allocation and copy-on-write of
-/// nested message storage; this writer appends to one buffer. The generated types still decode in
-/// tests, and the golden vector (protocols.md §2.5) pins the bytes.
+/// nested message storage; this writer appends to one buffer. Tests decode its output with types
+/// generated from the `.proto` files (the `OTLPProto` test-support target), and a golden vector
+/// encoded by the reference implementation pins the bytes.
 struct ProtobufWriter {
     enum WireType: UInt64 {
         case varint = 0

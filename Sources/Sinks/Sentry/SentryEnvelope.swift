@@ -1,6 +1,7 @@
 import Telemetry
 
-/// Turns a failed request into a Sentry envelope holding one error event (protocols.md §7.2, §7.3).
+/// Turns a failed request into a Sentry envelope holding one error event
+/// (https://develop.sentry.dev/sdk/data-model/envelopes/, https://develop.sentry.dev/sdk/data-model/event-payloads/).
 ///
 /// Only failures go to Sentry: it is an error tracker, and a successful request has nothing to
 /// report. The event links to the OTel trace through `contexts.trace` and the envelope's dynamic

@@ -10,13 +10,13 @@ import Telemetry
 /// Rate limits are honoured the way Sentry's own SDKs honour them: once an answer says error
 /// events are limited, events are dropped without being sent until the limit has passed, because
 /// sending them anyway only earns more 429s and Sentry would discard them.
-public final class SentryExporter: SpanExporter {
+public final class SentryExporter: DeliveringExporter {
     public let name: String
     private let dsn: SentryDSN
     private let environment: String
     private let release: String?
     private let sdkVersion: String
-    private let delivery: HTTPDelivery
+    public let delivery: HTTPDelivery
     private let logger: Logger
     private let url: String
     private let headers: HTTPHeaders
@@ -43,15 +43,9 @@ public final class SentryExporter: SpanExporter {
         self.headers = headers
     }
 
-    public var failedAttempts: Int { delivery.failedAttempts }
-
     /// Succeeded requests count as delivered: they are not Sentry's to send.
     public func deliver(_ batch: [FinishedSpan]) async -> Int {
         await countDelivered(batch) { await self.send($0) }
-    }
-
-    public func beginShutdown() {
-        delivery.stopRetrying()
     }
 
     /// True when Sentry must not be sent error events now.

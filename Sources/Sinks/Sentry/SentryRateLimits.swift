@@ -1,7 +1,9 @@
+import Telemetry
 import NIOHTTP1
 
-/// Sentry's rate limits as its SDKs read them (protocols.md §7.2): `X-Sentry-Rate-Limits` on any
-/// answer, else a 429's `Retry-After`, else 60 seconds for a bare 429.
+/// Sentry's rate limits as its SDKs read them: `X-Sentry-Rate-Limits` on any answer, else a 429's
+/// `Retry-After`, else 60 seconds for a bare 429
+/// (https://develop.sentry.dev/sdk/expected-features/rate-limiting/).
 public enum SentryRateLimits {
     /// The data category of error events (item type `event`).
     public static let errorCategory = "error"

@@ -1,13 +1,13 @@
 import Telemetry
 
-/// LiteLLM's `StandardLoggingPayload` (protocols.md §8.2): one JSON object per request, so that
+/// LiteLLM's `StandardLoggingPayload` (`litellm/types/utils.py`): one JSON object per request, so that
 /// receivers written for LiteLLM's `generic_api` callback read Spanway's webhook unchanged.
 ///
 /// Every number comes from the summary or the spans; absent values are `null`, as LiteLLM sends them.
 public enum StandardLoggingPayload {
     public static func make(_ request: FinishedSpan, includeContent: Bool) -> JSONValue {
         let s = request.summary
-        let answering = answeringAttempt(request)
+        let answering = request.answering
         let usage = s.usage ?? Usage(inputTokens: 0, outputTokens: 0)
         // LiteLLM reports no cost for a failed call, and 0.0 rather than null when it has none.
         let cost = s.succeeded ? (s.costUSD ?? 0) : 0
@@ -73,11 +73,6 @@ public enum StandardLoggingPayload {
             "litellm_model_name": optional(s.responseModel),
         ])
         return .object(payload)
-    }
-
-    /// The attempt whose answer the client got: the last one that succeeded.
-    static func answeringAttempt(_ request: FinishedSpan) -> SpanData? {
-        request.attempts.last { $0.status == .ok }
     }
 
     /// LiteLLM's names for the calls (the proxy makes the async variants).

@@ -4,7 +4,8 @@ import NIOCore
 import NIOHTTP1
 import Telemetry
 
-/// How a batch of payloads becomes request bodies: LiteLLM's `log_format` values (protocols.md §8.1).
+/// How a batch of payloads becomes request bodies: the `log_format` values of LiteLLM's generic API
+/// callback (`litellm/integrations/generic_api/generic_api_callback.py`).
 public enum WebhookFormat: String, Sendable {
     /// One POST whose body is a JSON array of the payloads (LiteLLM's default).
     case jsonArray = "json_array"
@@ -39,7 +40,7 @@ public enum WebhookFormat: String, Sendable {
 
 /// LiteLLM's `generic_api` callback: each request as a `StandardLoggingPayload`, POSTed to a URL
 /// in batches, so receivers built for LiteLLM work against Spanway unchanged.
-public final class WebhookExporter: SpanExporter {
+public final class WebhookExporter: DeliveringExporter {
     public static let successEvent = "llm_api_success"
     public static let failureEvent = "llm_api_failure"
 
@@ -49,7 +50,7 @@ public final class WebhookExporter: SpanExporter {
     private let format: WebhookFormat
     private let events: Set<String>
     private let includeContent: Bool
-    private let delivery: HTTPDelivery
+    public let delivery: HTTPDelivery
 
     public init(
         name: String = "webhook", url: String, headers: [(String, String)] = [], format: WebhookFormat = .jsonArray,
@@ -76,8 +77,6 @@ public final class WebhookExporter: SpanExporter {
         self.delivery = HTTPDelivery(sink: name, client: client, backoff: backoff, timeout: timeout, logger: logger)
     }
 
-    public var failedAttempts: Int { delivery.failedAttempts }
-
     /// The event type LiteLLM would log the request under.
     public static func eventType(_ request: FinishedSpan) -> String {
         request.summary.succeeded ? successEvent : failureEvent
@@ -95,10 +94,6 @@ public final class WebhookExporter: SpanExporter {
         }
         let arrived = await countDelivered(bodies) { await self.post($0) }
         return skipped + arrived
-    }
-
-    public func beginShutdown() {
-        delivery.stopRetrying()
     }
 
     private func post(_ body: [UInt8]) async -> Bool {

@@ -2,7 +2,7 @@ import GRDB
 
 /// One answered request in the ledger. Small on purpose: ids, tokens and cost, no copies of
 /// prices or prompts.
-public struct SpendRow: Sendable, Equatable, Codable, FetchableRecord, PersistableRecord {
+public struct SpendRow: Sendable, Equatable, Codable, SnakeCaseColumns, PersistableRecord {
     public static let databaseTableName = "spend_logs"
 
     public var requestID: String
@@ -61,30 +61,5 @@ public struct SpendRow: Sendable, Equatable, Codable, FetchableRecord, Persistab
         self.spend = spend
         self.statusCode = statusCode
         self.errorType = errorType
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case requestID = "request_id"
-        case traceID = "trace_id"
-        case startTime = "start_time"
-        case endTime = "end_time"
-        case keyHash = "key_hash"
-        case keyAlias = "key_alias"
-        case teamID = "team_id"
-        case userID = "user_id"
-        case orgID = "org_id"
-        case operation, model
-        case modelGroup = "model_group"
-        case deploymentID = "deployment_id"
-        case provider
-        case inputTokens = "input_tokens"
-        case outputTokens = "output_tokens"
-        case cacheReadTokens = "cache_read_tokens"
-        case cacheCreationTokens = "cache_creation_tokens"
-        case reasoningTokens = "reasoning_tokens"
-        case spend
-        case statusCode = "status_code"
-        case errorType = "error_type"
-        case usageEstimated = "usage_estimated"
     }
 }

@@ -19,238 +19,108 @@ public final class SQLiteStore: GatewayStore {
         try Self.migrator.migrate(pool)
     }
 
-    /// Versioned schema: migrations are append-only, never edited once released.
+    /// Versioned schema: migrations are append-only, and each runs the SQL it ran when it was
+    /// released, spelled out rather than built from the record types, so that changing a record
+    /// can never change what an old migration does.
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
-        migrator.registerMigration("v1: keys, spend logs, daily rollups") { db in
-            try db.create(table: "keys") { t in
-                t.primaryKey("token", .text)
-                t.column("key_name", .text).notNull()
-                t.column("key_alias", .text).indexed()
-                t.column("team_id", .text).indexed()
-                t.column("user_id", .text).indexed()
-                t.column("models", .text).notNull()
-                t.column("aliases", .text).notNull()
-                t.column("max_budget", .double)
-                t.column("budget_duration", .text)
-                t.column("spend", .double).notNull().defaults(to: 0)
-                t.column("tpm_limit", .integer)
-                t.column("rpm_limit", .integer)
-                t.column("max_parallel_requests", .integer)
-                t.column("metadata", .text).notNull()
-                t.column("expires_at", .double)
-                t.column("blocked", .boolean).notNull().defaults(to: false)
-                t.column("created_at", .double).notNull()
-            }
-            try db.create(table: "spend_logs") { t in
-                t.primaryKey("request_id", .text)
-                t.column("trace_id", .text).notNull()
-                t.column("start_time", .integer).notNull().indexed()
-                t.column("end_time", .integer).notNull()
-                t.column("key_hash", .text).indexed()
-                t.column("key_alias", .text)
-                t.column("team_id", .text).indexed()
-                t.column("user_id", .text)
-                t.column("org_id", .text)
-                t.column("operation", .text).notNull()
-                t.column("model", .text)
-                t.column("model_group", .text)
-                t.column("deployment_id", .text)
-                t.column("provider", .text)
-                t.column("input_tokens", .integer).notNull()
-                t.column("output_tokens", .integer).notNull()
-                t.column("cache_read_tokens", .integer).notNull()
-                t.column("cache_creation_tokens", .integer).notNull()
-                t.column("reasoning_tokens", .integer).notNull()
-                t.column("spend", .double).notNull()
-                t.column("status_code", .integer).notNull()
-                t.column("error_type", .text)
-            }
-            // Empty strings rather than NULL in the key columns, so the primary key groups them.
-            try db.create(table: "daily_spend") { t in
-                t.column("day", .text).notNull()
-                t.column("key_hash", .text).notNull()
-                t.column("team_id", .text).notNull()
-                t.column("model_group", .text).notNull()
-                t.column("provider", .text).notNull()
-                t.column("requests", .integer).notNull()
-                t.column("input_tokens", .integer).notNull()
-                t.column("output_tokens", .integer).notNull()
-                t.column("spend", .double).notNull()
-                t.primaryKey(["day", "key_hash", "team_id", "model_group", "provider"])
-            }
-        }
-        migrator.registerMigration("v2: budget reset time on keys") { db in
-            try db.alter(table: "keys") { t in t.add(column: "budget_reset_at", .double) }
-        }
-        migrator.registerMigration("v3: teams") { db in
-            try db.create(table: "teams") { t in
-                t.primaryKey("team_id", .text)
-                t.column("team_alias", .text)
-                t.column("organization_id", .text)
-                t.column("models", .text).notNull()
-                t.column("max_budget", .double)
-                t.column("budget_duration", .text)
-                t.column("budget_reset_at", .double)
-                t.column("spend", .double).notNull().defaults(to: 0)
-                t.column("tpm_limit", .integer)
-                t.column("rpm_limit", .integer)
-                t.column("max_parallel_requests", .integer)
-                t.column("metadata", .text).notNull()
-                t.column("blocked", .boolean).notNull().defaults(to: false)
-                t.column("members", .text).notNull()
-                t.column("created_at", .double).notNull()
-            }
-        }
-        migrator.registerMigration("v4: users") { db in
-            try db.create(table: "users") { t in
-                t.primaryKey("user_id", .text)
-                t.column("user_alias", .text)
-                t.column("user_email", .text)
-                t.column("user_role", .text).notNull()
-                t.column("models", .text).notNull()
-                t.column("max_budget", .double)
-                t.column("budget_duration", .text)
-                t.column("budget_reset_at", .double)
-                t.column("spend", .double).notNull().defaults(to: 0)
-                t.column("tpm_limit", .integer)
-                t.column("rpm_limit", .integer)
-                t.column("max_parallel_requests", .integer)
-                t.column("metadata", .text).notNull()
-                t.column("created_at", .double).notNull()
-            }
-        }
-        migrator.registerMigration("v5: organizations") { db in
-            try db.create(table: "organizations") { t in
-                t.primaryKey("organization_id", .text)
-                t.column("organization_alias", .text).notNull()
-                t.column("models", .text).notNull()
-                t.column("max_budget", .double)
-                t.column("budget_duration", .text)
-                t.column("budget_reset_at", .double)
-                t.column("spend", .double).notNull().defaults(to: 0)
-                t.column("tpm_limit", .integer)
-                t.column("rpm_limit", .integer)
-                t.column("max_parallel_requests", .integer)
-                t.column("metadata", .text).notNull()
-                t.column("created_at", .double).notNull()
-            }
-        }
-        migrator.registerMigration("v6: soft budget on keys") { db in
-            try db.alter(table: "keys") { t in t.add(column: "soft_budget", .double) }
-        }
-        migrator.registerMigration("v7: estimated usage on spend rows") { db in
-            try db.alter(table: "spend_logs") { t in t.add(column: "usage_estimated", .boolean).notNull().defaults(to: false) }
+        for (name, sql) in migrations {
+            migrator.registerMigration(name) { db in try db.execute(sql: sql) }
         }
         return migrator
     }
 
-    public func insertOrganization(_ organization: Organization) async throws {
-        try await pool.write { db in try organization.insert(db) }
+    static let migrations: [(name: String, sql: String)] = [
+        (
+            "v1: keys, spend logs, daily rollups",
+            // Empty strings rather than NULL in daily_spend's key columns, so the primary key groups them.
+            """
+            CREATE TABLE "keys" ("token" TEXT PRIMARY KEY NOT NULL, "key_name" TEXT NOT NULL, "key_alias" TEXT, \
+            "team_id" TEXT, "user_id" TEXT, "models" TEXT NOT NULL, "aliases" TEXT NOT NULL, "max_budget" DOUBLE, \
+            "budget_duration" TEXT, "spend" DOUBLE NOT NULL DEFAULT 0, "tpm_limit" INTEGER, "rpm_limit" INTEGER, \
+            "max_parallel_requests" INTEGER, "metadata" TEXT NOT NULL, "expires_at" DOUBLE, \
+            "blocked" BOOLEAN NOT NULL DEFAULT 0, "created_at" DOUBLE NOT NULL);
+            CREATE INDEX "keys_on_key_alias" ON "keys"("key_alias");
+            CREATE INDEX "keys_on_team_id" ON "keys"("team_id");
+            CREATE INDEX "keys_on_user_id" ON "keys"("user_id");
+            CREATE TABLE "spend_logs" ("request_id" TEXT PRIMARY KEY NOT NULL, "trace_id" TEXT NOT NULL, \
+            "start_time" INTEGER NOT NULL, "end_time" INTEGER NOT NULL, "key_hash" TEXT, "key_alias" TEXT, \
+            "team_id" TEXT, "user_id" TEXT, "org_id" TEXT, "operation" TEXT NOT NULL, "model" TEXT, \
+            "model_group" TEXT, "deployment_id" TEXT, "provider" TEXT, "input_tokens" INTEGER NOT NULL, \
+            "output_tokens" INTEGER NOT NULL, "cache_read_tokens" INTEGER NOT NULL, \
+            "cache_creation_tokens" INTEGER NOT NULL, "reasoning_tokens" INTEGER NOT NULL, "spend" DOUBLE NOT NULL, \
+            "status_code" INTEGER NOT NULL, "error_type" TEXT);
+            CREATE INDEX "spend_logs_on_start_time" ON "spend_logs"("start_time");
+            CREATE INDEX "spend_logs_on_key_hash" ON "spend_logs"("key_hash");
+            CREATE INDEX "spend_logs_on_team_id" ON "spend_logs"("team_id");
+            CREATE TABLE "daily_spend" ("day" TEXT NOT NULL, "key_hash" TEXT NOT NULL, "team_id" TEXT NOT NULL, \
+            "model_group" TEXT NOT NULL, "provider" TEXT NOT NULL, "requests" INTEGER NOT NULL, \
+            "input_tokens" INTEGER NOT NULL, "output_tokens" INTEGER NOT NULL, "spend" DOUBLE NOT NULL, \
+            PRIMARY KEY ("day", "key_hash", "team_id", "model_group", "provider"));
+            """
+        ),
+        ("v2: budget reset time on keys", #"ALTER TABLE "keys" ADD COLUMN "budget_reset_at" DOUBLE;"#),
+        (
+            "v3: teams",
+            """
+            CREATE TABLE "teams" ("team_id" TEXT PRIMARY KEY NOT NULL, "team_alias" TEXT, "organization_id" TEXT, \
+            "models" TEXT NOT NULL, "max_budget" DOUBLE, "budget_duration" TEXT, "budget_reset_at" DOUBLE, \
+            "spend" DOUBLE NOT NULL DEFAULT 0, "tpm_limit" INTEGER, "rpm_limit" INTEGER, \
+            "max_parallel_requests" INTEGER, "metadata" TEXT NOT NULL, "blocked" BOOLEAN NOT NULL DEFAULT 0, \
+            "members" TEXT NOT NULL, "created_at" DOUBLE NOT NULL);
+            """
+        ),
+        (
+            "v4: users",
+            """
+            CREATE TABLE "users" ("user_id" TEXT PRIMARY KEY NOT NULL, "user_alias" TEXT, "user_email" TEXT, \
+            "user_role" TEXT NOT NULL, "models" TEXT NOT NULL, "max_budget" DOUBLE, "budget_duration" TEXT, \
+            "budget_reset_at" DOUBLE, "spend" DOUBLE NOT NULL DEFAULT 0, "tpm_limit" INTEGER, "rpm_limit" INTEGER, \
+            "max_parallel_requests" INTEGER, "metadata" TEXT NOT NULL, "created_at" DOUBLE NOT NULL);
+            """
+        ),
+        (
+            "v5: organizations",
+            """
+            CREATE TABLE "organizations" ("organization_id" TEXT PRIMARY KEY NOT NULL, \
+            "organization_alias" TEXT NOT NULL, "models" TEXT NOT NULL, "max_budget" DOUBLE, "budget_duration" TEXT, \
+            "budget_reset_at" DOUBLE, "spend" DOUBLE NOT NULL DEFAULT 0, "tpm_limit" INTEGER, "rpm_limit" INTEGER, \
+            "max_parallel_requests" INTEGER, "metadata" TEXT NOT NULL, "created_at" DOUBLE NOT NULL);
+            """
+        ),
+        ("v6: soft budget on keys", #"ALTER TABLE "keys" ADD COLUMN "soft_budget" DOUBLE;"#),
+        (
+            "v7: estimated usage on spend rows",
+            #"ALTER TABLE "spend_logs" ADD COLUMN "usage_estimated" BOOLEAN NOT NULL DEFAULT 0;"#
+        ),
+    ]
+
+    public func insert<Record: LimitedRecord>(_ record: Record) async throws {
+        try await pool.write { db in try record.insert(db) }
     }
 
-    public func organization(id: String) async throws -> Organization? {
-        try await pool.read { db in try Organization.fetchOne(db, key: id) }
+    public func fetch<Record: LimitedRecord>(_ type: Record.Type, id: String) async throws -> Record? {
+        try await pool.read { db in try Record.fetchOne(db, key: id) }
     }
 
-    public func updateOrganization(_ organization: Organization) async throws {
-        try await pool.write { db in try organization.update(db) }
+    public func update<Record: LimitedRecord>(_ record: Record) async throws {
+        try await pool.write { db in try record.update(db) }
     }
 
-    public func deleteOrganizations(ids: [String]) async throws -> Int {
+    public func delete<Record: LimitedRecord>(_ type: Record.Type, ids: [String]) async throws -> Int {
         try await pool.write { db in
-            let teams = try String.fetchAll(
-                db, Team.select(Column("team_id")).filter(ids.contains(Column("organization_id"))))
-            try VirtualKey.filter(teams.contains(Column("team_id"))).deleteAll(db)
-            try Team.deleteAll(db, keys: teams)
-            return try Organization.deleteAll(db, keys: ids)
-        }
-    }
-
-    public func organizations() async throws -> [Organization] {
-        try await pool.read { db in try Organization.order(Column("created_at"), Column("organization_id")).fetchAll(db) }
-    }
-
-    public func insertUser(_ user: User) async throws {
-        try await pool.write { db in try user.insert(db) }
-    }
-
-    public func user(id: String) async throws -> User? {
-        try await pool.read { db in try User.fetchOne(db, key: id) }
-    }
-
-    public func updateUser(_ user: User) async throws {
-        try await pool.write { db in try user.update(db) }
-    }
-
-    public func deleteUsers(ids: [String]) async throws -> Int {
-        try await pool.write { db in
-            try VirtualKey.filter(ids.contains(Column("user_id"))).deleteAll(db)
-            return try User.deleteAll(db, keys: ids)
-        }
-    }
-
-    public func users(limit: Int, offset: Int) async throws -> (users: [User], total: Int) {
-        try await pool.read { db in
-            let total = try User.fetchCount(db)
-            return (try User.order(Column("created_at"), Column("user_id")).limit(limit, offset: offset).fetchAll(db), total)
-        }
-    }
-
-    public func insertTeam(_ team: Team) async throws {
-        try await pool.write { db in try team.insert(db) }
-    }
-
-    public func team(id: String) async throws -> Team? {
-        try await pool.read { db in try Team.fetchOne(db, key: id) }
-    }
-
-    public func updateTeam(_ team: Team) async throws {
-        try await pool.write { db in try team.update(db) }
-    }
-
-    public func deleteTeams(ids: [String]) async throws -> Int {
-        try await pool.write { db in
-            try VirtualKey.filter(ids.contains(Column("team_id"))).deleteAll(db)
-            return try Team.deleteAll(db, keys: ids)
-        }
-    }
-
-    public func teams() async throws -> [Team] {
-        try await pool.read { db in try Team.order(Column("created_at"), Column("team_id")).fetchAll(db) }
-    }
-
-    public func resetBudget(of owner: BudgetOwner, id: String, dueBy now: Double, next: Double) async throws -> Bool {
-        // Table and column come from the closed BudgetOwner list, never from input.
-        let (table, column) =
-            switch owner {
-            case .key: ("keys", "token")
-            case .team: ("teams", "team_id")
-            case .user: ("users", "user_id")
-            case .organization: ("organizations", "organization_id")
+            switch Record.owner {
+            case .key: break
+            case .user: try VirtualKey.filter(ids.contains(Column("user_id"))).deleteAll(db)
+            case .team: try VirtualKey.filter(ids.contains(Column("team_id"))).deleteAll(db)
+            case .organization:
+                let teams = try String.fetchAll(
+                    db, Team.select(Column("team_id")).filter(ids.contains(Column("organization_id"))))
+                try VirtualKey.filter(teams.contains(Column("team_id"))).deleteAll(db)
+                try Team.deleteAll(db, keys: teams)
             }
-        return try await pool.write { db in
-            try db.execute(
-                sql: "UPDATE \(table) SET spend = 0, budget_reset_at = ? WHERE \(column) = ? AND budget_reset_at <= ?",
-                arguments: [next, id, now])
-            return db.changesCount > 0
+            return try Record.deleteAll(db, keys: ids)
         }
-    }
-
-    public func insertKey(_ key: VirtualKey) async throws {
-        try await pool.write { db in try key.insert(db) }
-    }
-
-    public func key(token: String) async throws -> VirtualKey? {
-        try await pool.read { db in try VirtualKey.fetchOne(db, key: token) }
-    }
-
-    public func updateKey(_ key: VirtualKey) async throws {
-        try await pool.write { db in try key.update(db) }
-    }
-
-    public func deleteKeys(tokens: [String]) async throws -> Int {
-        try await pool.write { db in try VirtualKey.deleteAll(db, keys: tokens) }
     }
 
     public func keys(teamID: String?, userID: String?, limit: Int, offset: Int) async throws -> (keys: [VirtualKey], total: Int) {
@@ -264,17 +134,50 @@ public final class SQLiteStore: GatewayStore {
         }
     }
 
+    public func users(limit: Int, offset: Int) async throws -> (users: [User], total: Int) {
+        try await pool.read { db in
+            let total = try User.fetchCount(db)
+            return (try User.order(Column("created_at"), Column("user_id")).limit(limit, offset: offset).fetchAll(db), total)
+        }
+    }
+
+    public func teams() async throws -> [Team] {
+        try await pool.read { db in try Team.order(Column("created_at"), Column("team_id")).fetchAll(db) }
+    }
+
+    public func organizations() async throws -> [Organization] {
+        try await pool.read { db in try Organization.order(Column("created_at"), Column("organization_id")).fetchAll(db) }
+    }
+
+    /// The table and primary key of each owner. SQL names come from this closed list, never from input.
+    static func table(of owner: BudgetOwner) -> (name: String, key: String) {
+        switch owner {
+        case .key: ("keys", "token")
+        case .team: ("teams", "team_id")
+        case .user: ("users", "user_id")
+        case .organization: ("organizations", "organization_id")
+        }
+    }
+
+    public func resetBudget(of owner: BudgetOwner, id: String, dueBy now: Double, next: Double) async throws -> Bool {
+        let table = Self.table(of: owner)
+        return try await pool.write { db in
+            try db.execute(
+                sql: "UPDATE \(table.name) SET spend = 0, budget_reset_at = ? WHERE \(table.key) = ? AND budget_reset_at <= ?",
+                arguments: [next, id, now])
+            return db.changesCount > 0
+        }
+    }
+
     public func recordSpend(_ rows: [SpendRow]) async throws {
         guard !rows.isEmpty else { return }
         try await pool.write { db in
             // Cached statements: this runs for every answered request, so SQL is compiled once.
-            let addSpend = [
-                "keys": try db.cachedStatement(sql: "UPDATE keys SET spend = spend + ? WHERE token = ?"),
-                "teams": try db.cachedStatement(sql: "UPDATE teams SET spend = spend + ? WHERE team_id = ?"),
-                "users": try db.cachedStatement(sql: "UPDATE users SET spend = spend + ? WHERE user_id = ?"),
-                "organizations": try db.cachedStatement(
-                    sql: "UPDATE organizations SET spend = spend + ? WHERE organization_id = ?"),
-            ]
+            var addSpend: [BudgetOwner: Statement] = [:]
+            for owner in BudgetOwner.allCases {
+                let table = Self.table(of: owner)
+                addSpend[owner] = try db.cachedStatement(sql: "UPDATE \(table.name) SET spend = spend + ? WHERE \(table.key) = ?")
+            }
             let rollUp = try db.cachedStatement(
                 sql: """
                     INSERT INTO daily_spend (day, key_hash, team_id, model_group, provider, requests, input_tokens, output_tokens, spend)
@@ -287,9 +190,11 @@ public final class SQLiteStore: GatewayStore {
                 try row.insert(db, onConflict: .ignore)
                 guard db.changesCount > 0 else { continue }
                 if row.spend > 0 {
-                    let owners = [("keys", row.keyHash), ("teams", row.teamID), ("users", row.userID), ("organizations", row.orgID)]
-                    for (table, id) in owners {
-                        if let id, let statement = addSpend[table] { try statement.execute(arguments: [row.spend, id]) }
+                    let owners: [(BudgetOwner, String?)] = [
+                        (.key, row.keyHash), (.team, row.teamID), (.user, row.userID), (.organization, row.orgID),
+                    ]
+                    for (owner, id) in owners {
+                        if let id, let statement = addSpend[owner] { try statement.execute(arguments: [row.spend, id]) }
                     }
                 }
                 try rollUp.execute(arguments: [

@@ -48,5 +48,4 @@ public enum AttributeName {
     public static let clientDisconnected = "spanway.client.disconnected"
     /// The usage was counted by the gateway (an interrupted stream), not reported by the provider.
     public static let usageEstimated = "spanway.usage.estimated"
-    public static let overhead = "spanway.overhead"
 }

@@ -98,11 +98,15 @@ public struct FinishedSpan: Sendable {
     public let server: SpanData
     public let attempts: [SpanData]
     public let summary: RequestSummary
+    /// The attempt whose answer the client got: the last one that ended well; nil when none did.
+    /// The summary's usage, cost and content belong to it.
+    public let answering: SpanData?
 
     public init(server: SpanData, attempts: [SpanData], summary: RequestSummary) {
         self.server = server
         self.attempts = attempts
         self.summary = summary
+        self.answering = attempts.last { $0.status == .ok }
     }
 
     public var spans: [SpanData] { [server] + attempts }

@@ -112,8 +112,6 @@ public final class Span: Sendable {
         state.withLock { $0.status = status }
     }
 
-    public var elapsed: Duration { ContinuousClock.now - startInstant }
-
     /// Ends the span (first call wins) and returns its frozen data.
     @discardableResult
     public func end(at instant: ContinuousClock.Instant = .now) -> SpanData {

@@ -3,7 +3,7 @@ import NIOCore
 import NIOHTTP1
 import Telemetry
 
-/// AWS Bedrock (`bedrock/<modelId>`) through the Converse API (providers.md §6): OpenAI requests
+/// AWS Bedrock (`bedrock/<modelId>`) through the Converse API: OpenAI requests
 /// translated to Converse, answers and binary event streams translated back, exceptions mapped.
 /// Requests are signed with SigV4 in `prepare`, after the gateway has added its own headers, or
 /// carry a Bedrock API key as a bearer token. Embeddings go through InvokeModel for the Titan and
@@ -99,36 +99,18 @@ public struct BedrockAdapter: ProviderAdapter {
                 guard let id = toolUse["toolUseId"]?.stringValue, let name = toolUse["name"]?.stringValue else {
                     throw .badUpstreamResponse("The upstream's Bedrock toolUse block has no toolUseId or name.")
                 }
-                toolCalls.append(.object([
-                    "id": .string(id), "type": "function",
-                    "function": .object([
-                        "name": .string(name), "arguments": .string((toolUse["input"] ?? .object([:])).encodedString()),
-                    ]),
-                ]))
+                toolCalls.append(.object(CanonicalToolCall.json(
+                    id: .string(id), name: .string(name), arguments: (toolUse["input"] ?? .object([:])).encodedString())))
             }
             // reasoningContent, citations and the like have no OpenAI field.
         }
         let finish = Self.finishReason(json["stopReason"]?.stringValue, sawToolCall: !toolCalls.isEmpty)
-        let usage = Self.usage(json["usage"])
-        var message: JSONObject = [
-            "role": "assistant", "content": text.isEmpty && !toolCalls.isEmpty ? .null : .string(text),
-        ]
-        if !toolCalls.isEmpty { message["tool_calls"] = .array(toolCalls) }
+        let message = CanonicalCompletion.message(text: text, toolCalls: toolCalls)
         // Converse has no response id and names no model: make an id up, echo the model asked for.
-        let id = Self.makeResponseID()
-        var completion: JSONObject = [
-            "id": .string(id), "object": "chat.completion", "created": .int(Int(Date().timeIntervalSince1970)),
-            "model": .string(request.model),
-            "choices": .array([.object(["index": .int(0), "message": .object(message), "finish_reason": .string(finish)])]),
-        ]
-        if let usage { completion["usage"] = Self.openAIUsage(usage) }
-        return ProviderReply(
-            body: JSONValue.object(completion).encoded(), usage: usage, responseID: id, responseModel: nil,
-            finishReasons: [finish])
-    }
-
-    public func makeStreamDecoder() -> any ChatStreamDecoder {
-        BedrockStreamDecoder(model: "", secrets: environment.credentials?.secrets ?? [])
+        return CanonicalCompletion.reply(
+            id: .string(Self.makeResponseID()), model: .string(request.model), responseModel: nil,
+            choices: [CanonicalCompletion.choice(message: message, finish: finish)], usage: Self.usage(json["usage"]),
+            reported: Self.reportedUsage, finishReasons: [finish])
     }
 
     /// The stream decoder for one request: chunks name the model the client asked for, since
@@ -144,7 +126,7 @@ public struct BedrockAdapter: ProviderAdapter {
         var error = BedrockError.map(
             name: BedrockError.name(headers: headers, body: json), message: SecretRedactor.scrub(text, secrets: secrets),
             upstreamStatus: status)
-        if let retryAfter = OpenAIAdapter.retryAfterSeconds(headers) { error.headers["retry-after"] = retryAfter }
+        if let retryAfter = UpstreamStatus.retryAfterSeconds(headers) { error.headers["retry-after"] = retryAfter }
         return error
     }
 
@@ -159,7 +141,7 @@ public struct BedrockAdapter: ProviderAdapter {
     /// A deployment that cannot be called as configured: the gateway's fault, not the client's,
     /// and another deployment of the group may still work.
     static func misconfigured(_ message: String) -> GatewayError {
-        GatewayError(status: 500, type: "api_error", message: message, errorType: "provider_configuration")
+        GatewayError(.misconfigured, message, detail: .init(code: nil), label: "provider_configuration")
     }
 
     static func makeResponseID() -> String {
@@ -177,18 +159,11 @@ public struct BedrockAdapter: ProviderAdapter {
             cacheReadTokens: cacheRead, cacheCreationTokens: cacheWrite)
     }
 
-    /// OpenAI's usage object. Cache writes go in `cache_creation_tokens`, the name
-    /// `OpenAIAdapter.usage` reads back when the gateway relays a stream's usage chunk.
-    static func openAIUsage(_ usage: Usage) -> JSONValue {
-        var details: JSONObject = ["cached_tokens": .int(usage.cacheReadTokens)]
-        if usage.cacheCreationTokens > 0 { details["cache_creation_tokens"] = .int(usage.cacheCreationTokens) }
-        return .object([
-            "prompt_tokens": .int(usage.inputTokens), "completion_tokens": .int(usage.outputTokens),
-            "total_tokens": .int(usage.totalTokens), "prompt_tokens_details": .object(details),
-        ])
-    }
+    /// Converse reports cache reads (and writes, which `CanonicalUsage` always shows), but no
+    /// reasoning count.
+    static let reportedUsage: CanonicalUsage.Details = [.cachedTokens]
 
-    /// providers.md §1.3. A turn that called tools finishes with `tool_calls` even when the
+    /// Converse's stop reasons in OpenAI's terms. A turn that called tools finishes with `tool_calls` even when the
     /// model said `end_turn`.
     static func finishReason(_ stop: String?, sawToolCall: Bool) -> String {
         switch stop {

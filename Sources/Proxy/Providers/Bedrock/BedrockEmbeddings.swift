@@ -81,7 +81,7 @@ enum BedrockEmbeddings {
         }
         var reply: JSONObject = ["object": "list", "data": .array(data), "model": .string(model)]
         if let usage {
-            reply["usage"] = .object(["prompt_tokens": .int(usage.inputTokens), "total_tokens": .int(usage.inputTokens)])
+            reply["usage"] = CanonicalUsage.embeddingsJSON(promptTokens: usage.inputTokens)
         }
         return ProviderReply(
             body: JSONValue.object(reply).encoded(), usage: usage, responseID: nil, responseModel: nil, finishReasons: [])

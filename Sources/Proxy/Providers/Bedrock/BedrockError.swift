@@ -1,7 +1,8 @@
 import NIOHTTP1
 import Telemetry
 
-/// Bedrock's exceptions as the gateway's errors (providers.md §6.7 and §9.1). The same table
+/// Bedrock's exceptions (https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_Converse.html#API_runtime_Converse_Errors)
+/// as the gateway's errors. The same table
 /// serves HTTP errors and the exception frames of a stream.
 enum BedrockError {
     /// The exception name: `x-amzn-ErrorType` (`ValidationException:http://…`), else the body's
@@ -38,10 +39,11 @@ enum BedrockError {
             case "ModelErrorException"?, "ModelStreamErrorException"?: (502, "bad_gateway")
             case "InternalServerException"?: (500, "internal_error")
             case "ServiceUnavailableException"?: (503, "overloaded")
-            default: (OpenAIAdapter.clientStatus(forUpstream: upstreamStatus), canonical)
+            default: (UpstreamStatus.clientStatus(forUpstream: upstreamStatus), canonical)
             }
-        let type = status == 408 ? "timeout" : OpenAIAdapter.errorType(forStatus: status)
-        return GatewayError(
-            status: status, type: type, message: message, code: code, errorType: canonical ?? String(upstreamStatus))
+        // Bedrock's model timeout keeps the gateway's own timeout type.
+        let type: String? = status == 408 ? "timeout" : nil
+        return .upstream(
+            clientStatus: status, message, detail: .init(type: type, code: code), label: canonical ?? String(upstreamStatus))
     }
 }

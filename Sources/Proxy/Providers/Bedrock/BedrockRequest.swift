@@ -1,6 +1,7 @@
 import Telemetry
 
-/// OpenAI chat request → Bedrock Converse request (providers.md §6.3, §1.2). The same body serves
+/// OpenAI chat request → Bedrock Converse request
+/// (https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_Converse.html). The same body serves
 /// `converse` and `converse-stream`: streaming is chosen by the URL.
 enum BedrockRequest {
     /// OpenAI parameters Converse has no field for: refused by name, or dropped with `drop_params`.
@@ -121,15 +122,7 @@ enum BedrockRequest {
         var hasToolBlocks = false
 
         init(_ input: [JSONValue]) throws(GatewayError) {
-            var turns: [(role: String, blocks: [JSONValue])] = []
-            func append(_ role: String, _ blocks: [JSONValue]) {
-                guard !blocks.isEmpty else { return }
-                if turns.last?.role == role {
-                    turns[turns.count - 1].blocks += blocks
-                } else {
-                    turns.append((role, blocks))
-                }
-            }
+            var turns = AlternatingTurns()
             for (i, message) in input.enumerated() {
                 let role = message["role"]?.stringValue ?? ""
                 let path = "messages[\(i)].content"
@@ -137,22 +130,22 @@ enum BedrockRequest {
                 case "system", "developer":
                     system += try BedrockRequest.contentBlocks(message["content"], path: path, allowImages: false)
                 case "user":
-                    append("user", try BedrockRequest.contentBlocks(message["content"], path: path, allowImages: true))
+                    turns.append("user", try BedrockRequest.contentBlocks(message["content"], path: path, allowImages: true))
                 case "assistant":
                     var blocks = try BedrockRequest.contentBlocks(message["content"], path: path, allowImages: false)
                     for (j, call) in (message["tool_calls"]?.arrayValue ?? []).enumerated() {
                         blocks.append(try toolUse(call, path: "messages[\(i)].tool_calls[\(j)]"))
                     }
-                    append("assistant", blocks)
+                    turns.append("assistant", blocks)
                 case "tool":
                     hasToolBlocks = true
-                    append("user", [try BedrockRequest.toolResult(message, path: "messages[\(i)]")])
+                    turns.append("user", [try BedrockRequest.toolResult(message, path: "messages[\(i)]")])
                 default:
                     throw .invalidRequest("'messages[\(i)].role' \(role) is not supported.", param: "messages[\(i)].role")
                 }
             }
-            if turns.first?.role != "user" { turns.insert(("user", [.object(["text": "."])]), at: 0) }
-            messages = turns.map { .object(["role": .string($0.role), "content": .array($0.blocks)]) }
+            turns.openWithUser(.object(["text": "."]))
+            messages = turns.json(itemsKey: "content")
         }
 
         private mutating func toolUse(_ call: JSONValue, path: String) throws(GatewayError) -> JSONValue {
@@ -179,8 +172,7 @@ enum BedrockRequest {
         guard let id = message["tool_call_id"]?.stringValue, !id.isEmpty else {
             throw .invalidRequest("'\(path).tool_call_id' is required.", param: "\(path).tool_call_id")
         }
-        let text = message["content"]?.stringValue
-            ?? (message["content"]?.arrayValue ?? []).compactMap { $0["text"]?.stringValue }.joined()
+        let text = OpenAIContent.toolResultText(message["content"])
         let content: JSONValue
         if let json = try? JSONParser.parse(text), json.objectValue != nil {
             content = .object(["json": json])
@@ -190,47 +182,32 @@ enum BedrockRequest {
         return .object(["toolResult": .object(["toolUseId": .string(id), "content": .array([content])])])
     }
 
-    /// OpenAI content (a string or parts) as Converse blocks. Empty text is dropped (Converse
-    /// refuses blank text blocks).
+    /// OpenAI content (a string or parts) as Converse blocks.
     static func contentBlocks(_ content: JSONValue?, path: String, allowImages: Bool) throws(GatewayError) -> [JSONValue] {
-        guard let content, !content.isNull else { return [] }
-        if let text = content.stringValue { return text.isEmpty ? [] : [.object(["text": .string(text)])] }
-        guard let parts = content.arrayValue else {
-            throw .invalidRequest("'\(path)' must be a string or an array of parts.", param: path)
-        }
-        var blocks: [JSONValue] = []
-        for (k, part) in parts.enumerated() {
-            switch part["type"]?.stringValue {
-            case "text":
-                if let text = part["text"]?.stringValue, !text.isEmpty { blocks.append(.object(["text": .string(text)])) }
-            case "image_url" where allowImages:
-                let urlPath = "\(path)[\(k)].image_url.url"
-                guard let url = part["image_url"]?["url"]?.stringValue ?? part["image_url"]?.stringValue else {
-                    throw .invalidRequest("'\(urlPath)' is required.", param: urlPath)
-                }
-                blocks.append(try image(url, path: urlPath))
-            default:
-                let type = part["type"]?.stringValue ?? "?"
+        try OpenAIContent.blocks(content, path: path, text: { .object(["text": .string($0)]) }) {
+            type, part, partPath throws(GatewayError) in
+            guard type == "image_url" && allowImages else {
                 throw .invalidRequest(
-                    "'\(path)[\(k)].type' \(type) is not supported here for Bedrock models.", param: "\(path)[\(k)].type")
+                    "'\(partPath).type' \(type ?? "?") is not supported here for Bedrock models.", param: "\(partPath).type")
             }
+            let urlPath = "\(partPath).image_url.url"
+            return try image(try OpenAIContent.imageURL(part, path: partPath), path: urlPath)
         }
-        return blocks
     }
 
     /// A base64 data URL as an image block. Converse takes no remote URLs, and the gateway does
     /// not fetch them on the client's behalf.
     static func image(_ url: String, path: String) throws(GatewayError) -> JSONValue {
-        guard url.hasPrefix("data:"), let comma = url.firstIndex(of: ","), url[..<comma].hasSuffix(";base64") else {
+        guard let dataURL = DataURL(url) else {
             throw .invalidRequest(
                 "'\(path)' must be a base64 data URL for Bedrock models (remote URLs are not fetched).", param: path)
         }
-        let mediaType = url[url.index(url.startIndex, offsetBy: 5)..<comma].dropLast(";base64".count).lowercased()
+        let mediaType = dataURL.mediaType.lowercased()
         guard let format = imageFormats[mediaType] else {
             throw .invalidRequest(
                 "'\(path)' has media type '\(mediaType)'; Bedrock takes png, jpeg, gif or webp.", param: path)
         }
-        let data = String(url[url.index(after: comma)...])
+        let data = String(dataURL.data)
         return .object(["image": .object(["format": .string(format), "source": .object(["bytes": .string(data)])])])
     }
 }

@@ -2,7 +2,8 @@ import Foundation
 import NIOCore
 import Telemetry
 
-/// Bedrock's ConverseStream (binary event-stream frames) as OpenAI chunks (providers.md §6.6).
+/// Bedrock's ConverseStream (binary event-stream frames) as OpenAI chunks.
+/// https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_ConverseStream.html
 /// Tool calls are numbered among tool calls only, not among content blocks. Usage arrives in the
 /// `metadata` event *after* `messageStop`, so the stream ends there, not at the stop. An
 /// exception frame becomes one OpenAI-shaped error chunk, and the stream is over.
@@ -16,9 +17,7 @@ struct BedrockStreamDecoder: ChatStreamDecoder {
     }
 
     private var frames = EventStreamDecoder()
-    private let id = BedrockAdapter.makeResponseID()
-    private let model: String
-    private let created = Int(Date().timeIntervalSince1970)
+    private let envelope: ChunkEnvelope
     /// Scrubbed from upstream exception messages.
     private let secrets: [String]
     private var phase = Phase.streaming
@@ -26,7 +25,7 @@ struct BedrockStreamDecoder: ChatStreamDecoder {
     private var toolOrdinals: [Int: Int] = [:]
 
     init(model: String, secrets: [String]) {
-        self.model = model
+        self.envelope = ChunkEnvelope(id: .string(BedrockAdapter.makeResponseID()), model: .string(model))
         self.secrets = secrets
     }
 
@@ -79,7 +78,7 @@ struct BedrockStreamDecoder: ChatStreamDecoder {
     private mutating func event(_ type: String?, _ json: JSONValue) throws(GatewayError) -> [StreamChunk] {
         switch type {
         case "messageStart":
-            return [chunk(delta: ["role": "assistant", "content": ""])]
+            return [envelope.start()]
         case "contentBlockStart":
             guard let toolUse = json["start"]?["toolUse"] else { return [] }
             guard let index = json["contentBlockIndex"]?.intValue, let toolID = toolUse["toolUseId"]?.stringValue,
@@ -90,58 +89,40 @@ struct BedrockStreamDecoder: ChatStreamDecoder {
             }
             let ordinal = toolOrdinals.count
             toolOrdinals[index] = ordinal
-            return [chunk(delta: ["tool_calls": .array([.object([
-                "index": .int(ordinal), "id": .string(toolID), "type": "function",
-                "function": .object(["name": .string(name), "arguments": ""]),
-            ])])])]
+            return [envelope.toolCall(
+                CanonicalToolCall.json(index: ordinal, id: .string(toolID), name: .string(name), arguments: ""))]
         case "contentBlockDelta":
             let delta = json["delta"]
             if let text = delta?["text"]?.stringValue {
-                return text.isEmpty ? [] : [chunk(delta: ["content": .string(text)])]
+                return text.isEmpty ? [] : [envelope.delta(["content": .string(text)])]
             }
             if let fragment = delta?["toolUse"]?["input"]?.stringValue {
                 guard let ordinal = json["contentBlockIndex"]?.intValue.flatMap({ toolOrdinals[$0] }) else {
                     throw .badUpstreamResponse(
                         "The upstream Bedrock stream sent toolUse input for a block it never started.")
                 }
-                return fragment.isEmpty ? [] : [chunk(delta: ["tool_calls": .array([.object([
-                    "index": .int(ordinal), "function": .object(["arguments": .string(fragment)]),
-                ])])])]
+                return fragment.isEmpty
+                    ? [] : [envelope.toolCall(CanonicalToolCall.fragment(index: ordinal, arguments: fragment))]
             }
             return []  // reasoning text, signatures and citations have no OpenAI field
         case "messageStop":
             phase = .stopped
             let finish = BedrockAdapter.finishReason(json["stopReason"]?.stringValue, sawToolCall: !toolOrdinals.isEmpty)
-            return [chunk(delta: [:], finish: finish)]
+            return [envelope.delta([:], finish: finish)]
         case "metadata":
             phase = .ended
             guard let usage = BedrockAdapter.usage(json["usage"]) else { return [.done] }
-            let usageChunk: JSONObject = [
-                "id": .string(id), "object": "chat.completion.chunk", "created": .int(created), "model": .string(model),
-                "choices": .array([]), "usage": BedrockAdapter.openAIUsage(usage),
-            ]
-            return [.chunk(usageChunk, raw: JSONValue.object(usageChunk).encoded()), .done]
+            return [envelope.usage(usage, reported: BedrockAdapter.reportedUsage), .done]
         default:
             return []  // contentBlockStop, and events added after this was written
         }
     }
 
-    /// An exception frame as an in-stream OpenAI error (providers.md §9.4), typed like the same
+    /// An exception frame as an in-stream OpenAI error, typed like the same
     /// exception over HTTP.
     private mutating func fail(name: String?, message: String?) -> [StreamChunk] {
         phase = .ended
         let text = SecretRedactor.scrub(message ?? "Bedrock failed mid-stream.", secrets: secrets)
-        let body = BedrockError.map(name: name, message: text, upstreamStatus: 500).body
-        return [.chunk(body.objectValue ?? JSONObject(), raw: body.encoded())]
-    }
-
-    private func chunk(delta: JSONObject, finish: String? = nil) -> StreamChunk {
-        let object: JSONObject = [
-            "id": .string(id), "object": "chat.completion.chunk", "created": .int(created), "model": .string(model),
-            "choices": .array([.object([
-                "index": .int(0), "delta": .object(delta), "finish_reason": finish.map(JSONValue.string) ?? .null,
-            ])]),
-        ]
-        return .chunk(object, raw: JSONValue.object(object).encoded())
+        return [.error(BedrockError.map(name: name, message: text, upstreamStatus: 500))]
     }
 }

@@ -47,7 +47,8 @@ enum EventStreamError: Error, Sendable, Equatable, CustomStringConvertible {
     }
 }
 
-/// Incremental decoder for AWS's binary event-stream framing (providers.md §6.5, §12.4), as
+/// Incremental decoder for AWS's binary event-stream framing
+/// (https://docs.aws.amazon.com/transcribe/latest/dg/event-stream.html), as
 /// Bedrock's ConverseStream sends it. Bytes may arrive split anywhere; a message is returned
 /// once all of it is here and both CRCs check out. Frames over botocore's limits (128 KiB of
 /// headers, 24 MiB of payload) are refused before they are buffered, so a hostile upstream

@@ -3,7 +3,7 @@ import Foundation
 import NIOHTTP1
 
 /// AWS Signature Version 4 in the `Authorization` header, the way botocore's `SigV4Auth` signs
-/// every service but S3 (providers.md §6.2). Written here because the only packages that do it
+/// every service but S3 (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv-create-signed-request.html). Written here because the only packages that do it
 /// are the AWS SDKs, far too large a dependency for one HMAC chain.
 ///
 /// Only an allow-list of headers is signed (`host`, `content-type`, `accept` and `x-amz-*`), so

@@ -5,7 +5,7 @@ import Telemetry
 
 /// Cohere's v2 API (`cohere/…`, `cohere_chat/…`): OpenAI chat requests translated to `/v2/chat`
 /// and embeddings to `/v2/embed`, answers and event streams translated back, errors mapped
-/// (providers.md §7).
+/// (https://docs.cohere.com/reference/chat).
 public struct CohereAdapter: ProviderAdapter {
     public var genAIProviderName: String { "cohere" }
     public var defaultAPIBase: String { "https://api.cohere.com" }
@@ -36,15 +36,11 @@ public struct CohereAdapter: ProviderAdapter {
         }
     }
 
-    public func makeStreamDecoder() -> any ChatStreamDecoder {
-        CohereStreamDecoder(emitsReasoningContent: false)
-    }
-
     public func makeStreamDecoder(for request: OpenAIRequest) -> any ChatStreamDecoder {
         CohereStreamDecoder(emitsReasoningContent: request.includeReasoning)
     }
 
-    /// Cohere errors are `{"message"}` plus the status (§7.5). 498 is either an unsafe request or a
+    /// Cohere errors are `{"message"}` plus the status (https://docs.cohere.com/reference/errors). 498 is either an unsafe request or a
     /// bad token depending on who describes it, so the message decides.
     public func mapError(status: Int, headers: HTTPHeaders, body: [UInt8], deployment: DeploymentConfig) -> GatewayError {
         let json = try? JSONParser.parse(body)
@@ -56,17 +52,13 @@ public struct CohereAdapter: ProviderAdapter {
             return .authentication(message)
         case 402:
             // A billing limit: retrying will not help, and OpenAI calls it insufficient_quota.
-            return GatewayError(
-                status: 429, type: "insufficient_quota", message: message, code: "insufficient_quota",
-                errorType: "insufficient_quota")
+            return GatewayError(.upstream(.quotaExhausted), message)
         case 498:
             let lowered = message.lowercased()
             let unsafe = ["unsafe", "safety", "blocked", "content policy"].contains { lowered.contains($0) }
             return unsafe ? .contentPolicyViolation(message) : .authentication(message)
         case 499:
-            return GatewayError(
-                status: 400, type: "invalid_request_error", message: message, code: "request_cancelled",
-                errorType: "request_cancelled")
+            return .upstream(clientStatus: 400, message, detail: .init(code: "request_cancelled"))
         default:
             return UpstreamStatusError.make(status: status, message: message, headers: headers)
         }
@@ -102,22 +94,14 @@ public struct CohereAdapter: ProviderAdapter {
         let reason = object["finish_reason"]?.stringValue
         if text.isEmpty && toolCalls.isEmpty, let failure = Self.failure(reason) { throw failure }
         let finish = Self.finishReason(reason, sawToolCall: !toolCalls.isEmpty)
-        var reply: JSONObject = [
-            "role": "assistant", "content": text.isEmpty && !toolCalls.isEmpty ? .null : .string(text),
-        ]
-        if request.includeReasoning && !thinking.isEmpty { reply["reasoning_content"] = .string(thinking) }
-        if !toolCalls.isEmpty { reply["tool_calls"] = .array(toolCalls) }
-        let id = object["id"]?.stringValue ?? RequestTranslation.makeID("chatcmpl-")
-        var completion: JSONObject = [
-            "id": .string(id), "object": "chat.completion", "created": .int(Int(Date().timeIntervalSince1970)),
-            "model": .string(request.model),
-            "choices": .array([.object(["index": .int(0), "message": .object(reply), "finish_reason": .string(finish)])]),
-        ]
-        let usage = Self.usage(object["usage"])
-        if let usage { completion["usage"] = Self.openAIUsage(usage) }
-        return ProviderReply(
-            body: JSONValue.object(completion).encoded(), usage: usage, responseID: id, responseModel: nil,
-            finishReasons: [finish])
+        let reply = CanonicalCompletion.message(
+            text: text, toolCalls: toolCalls, reasoning: request.includeReasoning ? thinking : nil)
+        // Cohere names no model in its answer: the one asked for is echoed.
+        return CanonicalCompletion.reply(
+            id: .string(object["id"]?.stringValue ?? RequestTranslation.makeID("chatcmpl-")),
+            model: .string(request.model), responseModel: nil,
+            choices: [CanonicalCompletion.choice(message: reply, finish: finish)], usage: Self.usage(object["usage"]),
+            reported: Self.reportedUsage, finishReasons: [finish])
     }
 
     private func embeddingsReply(_ body: [UInt8], for request: OpenAIRequest) throws(GatewayError) -> ProviderReply {
@@ -148,10 +132,9 @@ public struct CohereAdapter: ProviderAdapter {
                 throw .badUpstreamResponse("The upstream sent a tool call without a function name.")
             }
             let arguments = RequestTranslation.argumentsText(call["function"]?["arguments"])
-            out.append(.object([
-                "id": .string(call["id"]?.stringValue ?? RequestTranslation.makeID("call_")), "type": "function",
-                "function": .object(["name": .string(name), "arguments": .string(arguments)]),
-            ]))
+            out.append(.object(CanonicalToolCall.json(
+                id: .string(call["id"]?.stringValue ?? RequestTranslation.makeID("call_")), name: .string(name),
+                arguments: arguments)))
         }
         return out
     }
@@ -167,14 +150,8 @@ public struct CohereAdapter: ProviderAdapter {
         return Usage(inputTokens: input, outputTokens: output, cacheReadTokens: object["cached_tokens"]?.tokenCount ?? 0)
     }
 
-    /// Cohere reports cached prompt tokens but no reasoning count, so that detail is left out.
-    static func openAIUsage(_ usage: Usage) -> JSONValue {
-        .object([
-            "prompt_tokens": .int(usage.inputTokens), "completion_tokens": .int(usage.outputTokens),
-            "total_tokens": .int(usage.totalTokens),
-            "prompt_tokens_details": .object(["cached_tokens": .int(usage.cacheReadTokens)]),
-        ])
-    }
+    /// Cohere reports cached prompt tokens but no reasoning count.
+    static let reportedUsage: CanonicalUsage.Details = [.cachedTokens]
 
     /// `TOOL_CALL` is Cohere's own tool-call reason; `ERROR` and `TIMEOUT` after some output are a
     /// plain stop (LiteLLM's choice), see `failure` for the case with none.
@@ -192,9 +169,7 @@ public struct CohereAdapter: ProviderAdapter {
         case "ERROR":
             .upstreamUnavailable("Cohere ended the generation with ERROR before producing any output.", errorType: "upstream_error")
         case "TIMEOUT":
-            GatewayError(
-                status: 504, type: "api_error", message: "Cohere timed out before producing any output.", code: "timeout",
-                errorType: "timeout")
+            .upstream(clientStatus: 504, "Cohere timed out before producing any output.")
         default:
             nil
         }

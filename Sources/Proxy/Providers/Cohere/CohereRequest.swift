@@ -1,20 +1,16 @@
 import Telemetry
 
-/// OpenAI request → Cohere v2 `/v2/chat` and `/v2/embed` requests (providers.md §7.2).
+/// OpenAI request → Cohere v2 `/v2/chat` and `/v2/embed` requests.
+/// https://docs.cohere.com/reference/chat
 enum CohereRequest {
     /// OpenAI parameters with no Cohere equivalent, or whose answer the gateway does not translate
     /// back (Cohere's logprobs have another shape): refused by name unless `drop_params`.
-    static let unsupported = [
-        "logprobs", "top_logprobs", "logit_bias", "audio", "prediction", "functions", "function_call",
-        "web_search_options",
-    ]
+    static let unsupported = UnsupportedParams(provider: "Cohere", names: UnsupportedParams.untranslatedAnswers)
     /// Cohere's own fields with no OpenAI analogue, passed through when a client sends them.
     static let nativeFields = ["safety_mode", "documents", "citation_options", "strict_tools", "thinking", "k", "priority"]
-    /// `reasoning_effort` as a thinking budget (LiteLLM's budgets for the same words).
-    static let thinkingBudgets = ["minimal": 1024, "low": 1024, "medium": 2048, "high": 4096]
 
     static func chat(_ body: JSONObject, model: String, dropParams: Bool) throws(GatewayError) -> JSONObject {
-        let body = try UnsupportedParams(provider: "Cohere", names: unsupported).apply(to: body, dropping: dropParams)
+        let body = try unsupported.apply(to: body, dropping: dropParams)
         var out: JSONObject = ["model": .string(model)]
         out["messages"] = .array(try messages(body["messages"]?.arrayValue ?? []))
         var tools = try RequestTranslation.tools(body)
@@ -113,9 +109,7 @@ enum CohereRequest {
                 }
                 out.append(.object(["type": "text", "text": .string(text)]))
             case "image_url":
-                guard let url = part["image_url"]?["url"]?.stringValue ?? part["image_url"]?.stringValue else {
-                    throw .invalidRequest("'\(path)[\(k)].image_url.url' is required.", param: "\(path)[\(k)].image_url.url")
-                }
+                let url = try OpenAIContent.imageURL(part, path: "\(path)[\(k)]")
                 out.append(.object(["type": "image_url", "image_url": .object(["url": .string(url)])]))
             default:
                 let type = part["type"]?.stringValue ?? "?"
@@ -161,28 +155,20 @@ enum CohereRequest {
 
     /// `json_object` as is; `json_schema` as a JSON object constrained by the schema.
     static func responseFormat(_ format: JSONValue?) throws(GatewayError) -> JSONValue? {
-        guard let format, !format.isNull else { return nil }
-        switch format["type"]?.stringValue {
-        case "text"?:
-            return nil
-        case "json_object"?:
-            return .object(["type": "json_object"])
-        case "json_schema"?:
-            guard let schema = format["json_schema"]?["schema"], schema.objectValue != nil else {
-                throw .invalidRequest(
-                    "'response_format.json_schema.schema' must be an object.", param: "response_format.json_schema.schema")
-            }
-            return .object(["type": "json_object", "json_schema": schema])
-        default:
-            throw .invalidRequest("'response_format.type' must be text, json_object or json_schema.", param: "response_format.type")
+        switch try ResponseFormat.parse(format) {
+        case nil: nil
+        case .jsonObject?: .object(["type": "json_object"])
+        case .jsonSchema(let schema)?: .object(["type": "json_object", "json_schema": schema])
         }
     }
 
+    /// `reasoning_effort` as a thinking budget (LiteLLM's budgets for the same words).
     static func thinking(_ effort: JSONValue) throws(GatewayError) -> JSONValue {
-        if effort == "none" { return .object(["type": "disabled"]) }
-        guard let budget = effort.stringValue.flatMap({ thinkingBudgets[$0] }) else {
-            throw .invalidRequest("'reasoning_effort' must be none, minimal, low, medium or high.", param: "reasoning_effort")
+        switch try ReasoningEffort.parse(effort) {
+        case .off: .object(["type": "disabled"])
+        case .minimal, .low: .object(["type": "enabled", "token_budget": .int(1024)])
+        case .medium: .object(["type": "enabled", "token_budget": .int(2048)])
+        case .high: .object(["type": "enabled", "token_budget": .int(4096)])
         }
-        return .object(["type": "enabled", "token_budget": .int(budget)])
     }
 }

@@ -5,7 +5,8 @@ import Telemetry
 
 /// Google's Gemini models through AI Studio (`gemini/…`, an API key) or Vertex AI (`vertex_ai/…`,
 /// an OAuth2 token from a service account). Both speak `generateContent` with the same bodies and
-/// streams; they differ in host, path and authentication (providers.md §5, §5.7).
+/// streams; they differ in host, path and authentication.
+/// https://ai.google.dev/api/generate-content, https://cloud.google.com/vertex-ai/generative-ai/docs/reference/rest
 public struct GeminiAdapter: ProviderAdapter {
     public enum Platform: Sendable {
         case aiStudio
@@ -104,7 +105,7 @@ public struct GeminiAdapter: ProviderAdapter {
         // Vertex wraps errors in an array when a stream is asked for without `alt=sse`.
         if let first = parsed?.arrayValue?.first { parsed = first }
         var mapped = GeminiError.gatewayError(parsed?["error"], httpStatus: status, secrets: deployment.secrets)
-        if mapped.headers["retry-after"] == nil, let retryAfter = OpenAIAdapter.retryAfterSeconds(headers) {
+        if mapped.headers["retry-after"] == nil, let retryAfter = UpstreamStatus.retryAfterSeconds(headers) {
             mapped.headers["retry-after"] = retryAfter
         }
         return mapped
@@ -195,8 +196,6 @@ public struct GeminiAdapter: ProviderAdapter {
 
     /// A deployment that cannot be called as configured: the operator's problem, not the client's.
     static func configError(_ message: String) -> GatewayError {
-        GatewayError(
-            status: 500, type: "api_error", message: message, code: "invalid_deployment_config",
-            errorType: "invalid_deployment_config")
+        .misconfigured(message)
     }
 }

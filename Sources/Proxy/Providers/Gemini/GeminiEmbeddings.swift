@@ -1,7 +1,7 @@
 import Telemetry
 
 /// OpenAI embeddings through Gemini: AI Studio's `:batchEmbedContents` or Vertex's `:predict`
-/// (providers.md §2.5), answered in OpenAI's list shape.
+/// (https://ai.google.dev/api/embeddings), answered in OpenAI's list shape.
 enum GeminiEmbeddings {
     static func request(_ request: OpenAIRequest, model: String, platform: GeminiAdapter.Platform) throws(GatewayError) -> JSONObject {
         let texts = try EmbeddingsTranslation.texts(request, provider: "Gemini")

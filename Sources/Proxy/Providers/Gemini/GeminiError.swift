@@ -1,8 +1,7 @@
-import Sinks
 import Telemetry
 
-/// Google's error bodies (`google.rpc.Status` as JSON, providers.md §5.6) as the gateway's
-/// OpenAI-shaped errors (§9.1). Used for HTTP errors and for `{"error":…}` events inside a stream.
+/// Google's error bodies (`google.rpc.Status` as JSON, https://ai.google.dev/gemini-api/docs/troubleshooting)
+/// as the gateway's OpenAI-shaped errors. Used for HTTP errors and for `{"error":…}` events inside a stream.
 enum GeminiError {
     static func gatewayError(_ error: JSONValue?, httpStatus: Int, secrets: [String]) -> GatewayError {
         let status = error?["status"]?.stringValue
@@ -14,33 +13,29 @@ enum GeminiError {
         if details.contains(where: { $0["reason"]?.stringValue == "API_KEY_INVALID" }) || status == "UNAUTHENTICATED"
             || httpStatus == 401
         {
-            mapped = GatewayError(
-                status: 401, type: "authentication_error", message: message, code: "invalid_api_key", errorType: errorType)
+            mapped = .upstream(clientStatus: 401, message, label: errorType)
         } else if UpstreamErrorText.isContextWindowExceeded(message) {
             mapped = .contextWindowExceeded(message, status: httpStatus)
         } else {
             switch (status, httpStatus) {
             case ("RESOURCE_EXHAUSTED"?, _), (_, 429):
-                mapped = GatewayError(
-                    status: 429, type: "rate_limit_exceeded", message: message, code: "rate_limit_exceeded", errorType: errorType)
+                mapped = .upstream(clientStatus: 429, message, label: errorType)
             case ("PERMISSION_DENIED"?, _), (_, 403):
-                mapped = GatewayError(
-                    status: 403, type: "permission_denied", message: message, code: "permission_denied", errorType: errorType)
+                mapped = .upstream(clientStatus: 403, message, label: errorType)
             case ("NOT_FOUND"?, _), (_, 404):
-                mapped = GatewayError(
-                    status: 404, type: "not_found_error", message: message, code: "model_not_found", errorType: errorType)
+                mapped = .upstream(clientStatus: 404, message, label: errorType)
             case ("UNAVAILABLE"?, _), (_, 503):
-                mapped = GatewayError(
-                    status: 503, type: "overloaded_error", message: message, code: "overloaded", errorType: errorType)
+                mapped = .upstream(
+                    clientStatus: 503, message, detail: .init(type: "overloaded_error", code: "overloaded"), label: errorType)
             case ("DEADLINE_EXCEEDED"?, _), (_, 504):
-                mapped = GatewayError(status: 504, type: "timeout_error", message: message, code: "timeout", errorType: errorType)
+                mapped = .upstream(
+                    clientStatus: 504, message, detail: .init(type: "timeout_error", code: "timeout"), label: errorType)
             case ("INTERNAL"?, _), (_, 500):
-                mapped = GatewayError(status: 500, type: "api_error", message: message, code: "internal_error", errorType: errorType)
+                mapped = .upstream(clientStatus: 500, message, label: errorType)
             default:
-                let clientStatus = OpenAIAdapter.clientStatus(forUpstream: httpStatus)
-                mapped = GatewayError(
-                    status: clientStatus, type: OpenAIAdapter.errorType(forStatus: clientStatus), message: message,
-                    code: status?.lowercased(), errorType: errorType)
+                let clientStatus = UpstreamStatus.clientStatus(forUpstream: httpStatus)
+                mapped = .upstream(
+                    clientStatus: clientStatus, message, detail: .init(code: status?.lowercased()), label: errorType)
             }
         }
         if let delay = retryDelaySeconds(details) { mapped.headers["retry-after"] = delay }

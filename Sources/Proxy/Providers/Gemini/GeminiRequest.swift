@@ -1,6 +1,6 @@
 import Telemetry
 
-/// OpenAI chat request → Gemini `generateContent` body (providers.md §1.2, §5.2). The same body
+/// OpenAI chat request → Gemini `generateContent` body (https://ai.google.dev/api/generate-content). The same body
 /// serves AI Studio and Vertex AI; wire names are camelCase.
 enum GeminiRequest {
     /// OpenAI parameters Gemini has no equivalent for: refused by name unless `drop_params` is set,
@@ -50,13 +50,9 @@ enum GeminiRequest {
         -> (system: [JSONValue], contents: [JSONValue])
     {
         var system: [JSONValue] = []
-        var turns: [(role: String, parts: [JSONValue])] = []
+        var turns = AlternatingTurns()
         // Gemini needs the function name on a result; OpenAI results only carry the call's id.
         var toolNames: [String: String] = [:]
-        func append(_ role: String, _ parts: [JSONValue]) {
-            guard !parts.isEmpty else { return }
-            if turns.last?.role == role { turns[turns.count - 1].parts += parts } else { turns.append((role, parts)) }
-        }
         for (i, message) in messages.enumerated() {
             let role = message["role"]?.stringValue ?? ""
             let path = "messages[\(i)].content"
@@ -68,7 +64,7 @@ enum GeminiRequest {
                 }
                 system += parts
             case "user":
-                append("user", try contentParts(message["content"], path: path))
+                turns.append("user", try contentParts(message["content"], path: path))
             case "assistant":
                 var parts = try contentParts(message["content"], path: path)
                 for (j, call) in (message["tool_calls"]?.arrayValue ?? []).enumerated() {
@@ -84,7 +80,7 @@ enum GeminiRequest {
                     }
                     parts.append(.object(part))
                 }
-                append("model", parts)
+                turns.append("model", parts)
             case "tool":
                 guard let id = message["tool_call_id"]?.stringValue, let name = toolNames[id] else {
                     throw .invalidRequest(
@@ -92,7 +88,7 @@ enum GeminiRequest {
                         param: "messages[\(i)].tool_call_id")
                 }
                 let response: JSONObject = ["name": .string(name), "response": toolResponse(message["content"])]
-                append("user", [.object(["functionResponse": .object(response)])])
+                turns.append("user", [.object(["functionResponse": .object(response)])])
             default:
                 throw .invalidRequest(
                     "'messages[\(i)].role' \(role) is not supported for Gemini models.", param: "messages[\(i)].role")
@@ -105,45 +101,34 @@ enum GeminiRequest {
             }
             return ([], [.object(["role": "user", "parts": .array(system)])])
         }
-        return (system, turns.map { .object(["role": .string($0.role), "parts": .array($0.parts)]) })
+        return (system, turns.json(itemsKey: "parts"))
     }
 
     /// A tool result as the JSON object Gemini requires, under Google's suggested key `output`:
     /// JSON text is passed as the value it encodes, anything else as a string.
     static func toolResponse(_ content: JSONValue?) -> JSONValue {
-        let text = content?.stringValue
-            ?? (content?.arrayValue ?? []).compactMap { $0["text"]?.stringValue }.joined()
+        let text = OpenAIContent.toolResultText(content)
         let value = (try? JSONParser.parse(text)) ?? .string(text)
         return .object(["output": value])
     }
 
-    /// OpenAI content (a string or parts) as Gemini parts; empty text is dropped (Gemini refuses it).
+    /// OpenAI content (a string or parts) as Gemini parts; a refusal is text too.
     static func contentParts(_ content: JSONValue?, path: String) throws(GatewayError) -> [JSONValue] {
-        guard let content, !content.isNull else { return [] }
-        if let text = content.stringValue { return text.isEmpty ? [] : [.object(["text": .string(text)])] }
-        guard let parts = content.arrayValue else {
-            throw .invalidRequest("'\(path)' must be a string or an array of parts.", param: path)
-        }
-        var out: [JSONValue] = []
-        for (k, part) in parts.enumerated() {
-            let partPath = "\(path)[\(k)]"
-            switch part["type"]?.stringValue {
-            case "text":
-                if let text = part["text"]?.stringValue, !text.isEmpty { out.append(.object(["text": .string(text)])) }
+        try OpenAIContent.blocks(content, path: path, text: { .object(["text": .string($0)]) }) {
+            type, part, partPath throws(GatewayError) in
+            switch type {
             case "refusal":
-                if let text = part["refusal"]?.stringValue, !text.isEmpty { out.append(.object(["text": .string(text)])) }
+                guard let text = part["refusal"]?.stringValue, !text.isEmpty else { return nil }
+                return .object(["text": .string(text)])
             case "image_url":
-                guard let url = part["image_url"]?["url"]?.stringValue ?? part["image_url"]?.stringValue else {
-                    throw .invalidRequest("'\(partPath).image_url.url' is required.", param: "\(partPath).image_url.url")
-                }
-                out.append(try media(url, path: "\(partPath).image_url.url"))
+                return try media(try OpenAIContent.imageURL(part, path: partPath), path: "\(partPath).image_url.url")
             case "input_audio":
                 guard let data = part["input_audio"]?["data"]?.stringValue,
                     let format = part["input_audio"]?["format"]?.stringValue
                 else {
                     throw .invalidRequest("'\(partPath).input_audio' needs 'data' and 'format'.", param: "\(partPath).input_audio")
                 }
-                out.append(.object(["inlineData": .object(["mimeType": .string("audio/\(format)"), "data": .string(data)])]))
+                return .object(["inlineData": .object(["mimeType": .string("audio/\(format)"), "data": .string(data)])])
             case "file":
                 guard let data = part["file"]?["file_data"]?.stringValue, data.hasPrefix("data:") else {
                     throw .invalidRequest(
@@ -151,13 +136,12 @@ enum GeminiRequest {
                             + "(file ids are not supported).",
                         param: "\(partPath).file")
                 }
-                out.append(try media(data, path: "\(partPath).file.file_data"))
+                return try media(data, path: "\(partPath).file.file_data")
             default:
-                let type = part["type"]?.stringValue ?? "?"
-                throw .invalidRequest("'\(partPath).type' \(type) is not supported for Gemini models.", param: "\(partPath).type")
+                throw .invalidRequest(
+                    "'\(partPath).type' \(type ?? "?") is not supported for Gemini models.", param: "\(partPath).type")
             }
         }
-        return out
     }
 
     /// A `data:` URL becomes `inlineData`. An `http(s)://` or `gs://` URL becomes `fileData`: the
@@ -165,15 +149,14 @@ enum GeminiRequest {
     /// works for Files API URIs, Cloud Storage on Vertex and public URLs Gemini fetches itself.
     static func media(_ url: String, path: String) throws(GatewayError) -> JSONValue {
         if url.hasPrefix("data:") {
-            guard let comma = url.firstIndex(of: ","), url[..<comma].hasSuffix(";base64") else {
+            guard let dataURL = DataURL(url) else {
                 throw .invalidRequest("'\(path)' must be a base64 data URL (data:<type>;base64,…).", param: path)
             }
-            let mimeType = url[url.index(url.startIndex, offsetBy: 5)..<comma].dropLast(";base64".count)
-            guard !mimeType.isEmpty else {
+            guard !dataURL.mediaType.isEmpty else {
                 throw .invalidRequest("'\(path)' has no media type.", param: path)
             }
             return .object(["inlineData": .object([
-                "mimeType": .string(String(mimeType)), "data": .string(String(url[url.index(after: comma)...])),
+                "mimeType": .string(String(dataURL.mediaType)), "data": .string(String(dataURL.data)),
             ])])
         }
         guard url.hasPrefix("https://") || url.hasPrefix("http://") || url.hasPrefix("gs://") else {

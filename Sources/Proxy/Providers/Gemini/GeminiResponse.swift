@@ -1,7 +1,8 @@
 import Foundation
 import Telemetry
 
-/// A Gemini `GenerateContentResponse` as an OpenAI `chat.completion` (providers.md §5.3). The
+/// A Gemini `GenerateContentResponse` as an OpenAI `chat.completion`
+/// (https://ai.google.dev/api/generate-content#generatecontentresponse). The
 /// pieces (parts, finish reasons, usage) are shared with the stream decoder.
 enum GeminiResponse {
     static func reply(_ body: [UInt8], requestedModel: String, includeReasoning: Bool = false) throws(GatewayError) -> ProviderReply {
@@ -26,34 +27,22 @@ enum GeminiResponse {
                 case .text(let value)?: text += value
                 case .thought(let value)?: reasoning += value
                 case .functionCall(let name, let arguments, let id)?:
-                    toolCalls.append(.object([
-                        "id": .string(id), "type": "function",
-                        "function": .object(["name": .string(name), "arguments": .string(arguments)]),
-                    ]))
+                    toolCalls.append(.object(CanonicalToolCall.json(id: .string(id), name: .string(name), arguments: arguments)))
                 case nil: break
                 }
             }
             let finish = finishReason(candidate["finishReason"]?.stringValue, sawToolCall: !toolCalls.isEmpty) ?? "stop"
-            var message: JSONObject = ["role": "assistant", "content": text.isEmpty && !toolCalls.isEmpty ? .null : .string(text)]
-            if includeReasoning && !reasoning.isEmpty { message["reasoning_content"] = .string(reasoning) }
-            if !toolCalls.isEmpty { message["tool_calls"] = .array(toolCalls) }
-            choices.append(.object([
-                "index": .int(candidate["index"]?.intValue ?? position), "message": .object(message),
-                "finish_reason": .string(finish),
-            ]))
+            let message = CanonicalCompletion.message(
+                text: text, toolCalls: toolCalls, reasoning: includeReasoning ? reasoning : nil)
+            choices.append(
+                CanonicalCompletion.choice(index: candidate["index"]?.intValue ?? position, message: message, finish: finish))
             finishReasons.append(finish)
         }
-        let usage = object["usageMetadata"].flatMap(Self.usage)
-        let id = object["responseId"]?.stringValue ?? RequestTranslation.makeID("chatcmpl-")
         let model = object["modelVersion"]?.stringValue ?? requestedModel
-        var completion: JSONObject = [
-            "id": .string(id), "object": "chat.completion", "created": .int(Int(Date().timeIntervalSince1970)),
-            "model": .string(model), "choices": .array(choices),
-        ]
-        if let usage { completion["usage"] = AnthropicAdapter.openAIUsage(usage) }
-        return ProviderReply(
-            body: JSONValue.object(completion).encoded(), usage: usage, responseID: id, responseModel: model,
-            finishReasons: finishReasons)
+        return CanonicalCompletion.reply(
+            id: .string(object["responseId"]?.stringValue ?? RequestTranslation.makeID("chatcmpl-")),
+            model: .string(model), responseModel: model, choices: choices,
+            usage: object["usageMetadata"].flatMap(Self.usage), reported: reportedUsage, finishReasons: finishReasons)
     }
 
     /// One content part, in the terms OpenAI has for it.
@@ -106,6 +95,9 @@ enum GeminiResponse {
         }
     }
 
+    /// Gemini reports cached tokens and thoughts.
+    static let reportedUsage: CanonicalUsage.Details = [.cachedTokens, .reasoningTokens]
+
     /// `promptTokenCount` already includes cached tokens; thoughts are not in `candidatesTokenCount`,
     /// except on models whose total shows they are (LiteLLM checks the same way).
     static func usage(_ metadata: JSONValue) -> Usage? {
@@ -129,7 +121,7 @@ enum GeminiResponse {
 }
 
 /// Gemini 3 refuses a function call sent back without the `thoughtSignature` it came with
-/// (providers.md §5.5), and OpenAI's format has no field for it. So it travels in the tool-call id
+/// (https://ai.google.dev/gemini-api/docs/thought-signatures), and OpenAI's format has no field for it. So it travels in the tool-call id
 /// after a separator (LiteLLM's convention, so histories move between the two gateways) and is
 /// split off when the call comes back in the next request. Nothing is kept on the server.
 enum ThoughtSignature {

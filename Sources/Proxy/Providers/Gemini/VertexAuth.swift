@@ -6,7 +6,7 @@ import Telemetry
 import _CryptoExtras
 
 /// Access tokens for Vertex AI from service-account keys, by the OAuth2 JWT bearer flow (RFC 7523,
-/// providers.md §5.8). A token is cached per credential until shortly before it expires, and only
+/// https://developers.google.com/identity/protocols/oauth2/service-account). A token is cached per credential until shortly before it expires, and only
 /// one exchange per credential is in flight: concurrent requests wait for it.
 public actor VertexAuth {
     private struct Token: Sendable {
@@ -137,7 +137,8 @@ struct ServiceAccount: Sendable {
     }
 }
 
-/// The signed JWT a service account presents to Google's token endpoint (providers.md §5.8).
+/// The signed JWT a service account presents to Google's token endpoint (RFC 7523,
+/// https://www.rfc-editor.org/rfc/rfc7523).
 enum ServiceAccountJWT {
     static let scope = "https://www.googleapis.com/auth/cloud-platform"
     /// The longest Google accepts.

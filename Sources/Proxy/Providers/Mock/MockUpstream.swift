@@ -76,49 +76,31 @@ public struct MockUpstream: Sendable {
     }
 
     func chat(_ body: JSONObject, model: String) -> UpstreamResponse {
-        let promptTokens = Self.countTokens(body["messages"])
         let words = Self.words(for: model)
-        let completionTokens = words.count + 2
-        let id = "chatcmpl-mock-\(Self.fingerprint(body))"
-        let usage: JSONValue = .object([
-            "prompt_tokens": .int(promptTokens), "completion_tokens": .int(completionTokens),
-            "total_tokens": .int(promptTokens + completionTokens),
-        ])
+        let usage = Usage(inputTokens: Self.countTokens(body["messages"]), outputTokens: words.count + 2)
+        let id: JSONValue = .string("chatcmpl-mock-\(Self.fingerprint(body))")
         guard body["stream"]?.boolValue == true else {
-            let response: JSONValue = .object([
-                "id": .string(id), "object": "chat.completion", "created": .int(1_700_000_000), "model": .string(model),
-                "choices": .array([
-                    .object([
-                        "index": .int(0),
-                        "message": .object(["role": "assistant", "content": .string(words.joined(separator: " "))]),
-                        "finish_reason": "stop",
-                    ])
-                ]),
-                "usage": usage,
-            ])
-            return Self.json(200, response)
+            let message = CanonicalCompletion.message(text: words.joined(separator: " "), toolCalls: [])
+            let reply = CanonicalCompletion.reply(
+                id: id, model: .string(model), responseModel: model,
+                choices: [CanonicalCompletion.choice(message: message, finish: "stop")], usage: usage, reported: [],
+                finishReasons: ["stop"], created: 1_700_000_000)
+            return UpstreamResponse(status: 200, headers: ["content-type": "application/json"], body: Self.bytes([reply.body]))
         }
-        func chunk(_ delta: JSONValue, finish: String? = nil) -> [UInt8] {
-            let value: JSONValue = .object([
-                "id": .string(id), "object": "chat.completion.chunk", "created": .int(1_700_000_000),
-                "model": .string(model),
-                "choices": .array([.object(["index": .int(0), "delta": delta, "finish_reason": finish.map(JSONValue.string) ?? .null])]),
-            ])
-            return Array("data: ".utf8) + value.encoded() + Array("\n\n".utf8)
-        }
-        var frames: [[UInt8]] = [chunk(.object(["role": "assistant", "content": ""]))]
+        let envelope = ChunkEnvelope(id: id, model: .string(model), created: 1_700_000_000)
+        var chunks = [envelope.start()]
         for (i, word) in words.enumerated() {
-            frames.append(chunk(.object(["content": .string(i == 0 ? word : " " + word)])))
+            chunks.append(envelope.delta(["content": .string(i == 0 ? word : " " + word)]))
         }
-        frames.append(chunk(.object([:]), finish: "stop"))
+        chunks.append(envelope.delta([:], finish: "stop"))
         if body["stream_options"]?["include_usage"]?.boolValue == true {
-            let usageChunk: JSONValue = .object([
-                "id": .string(id), "object": "chat.completion.chunk", "created": .int(1_700_000_000),
-                "model": .string(model), "choices": .array([]), "usage": usage,
-            ])
-            frames.append(Array("data: ".utf8) + usageChunk.encoded() + Array("\n\n".utf8))
+            chunks.append(envelope.usage(usage, reported: []))
         }
-        frames.append(Array("data: [DONE]\n\n".utf8))
+        chunks.append(.done)
+        var frames = chunks.map { chunk in
+            guard case .chunk(_, let raw) = chunk else { return Array("data: [DONE]\n\n".utf8) }
+            return Array("data: ".utf8) + raw + Array("\n\n".utf8)
+        }
         // `cutoff`: the connection closes after a few words, with no finish, usage or [DONE].
         if model.contains("cutoff") { frames = Array(frames.prefix(3)) }
         let drip = Self.number(after: "drip-", in: model)

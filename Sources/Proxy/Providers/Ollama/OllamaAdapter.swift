@@ -5,7 +5,7 @@ import Telemetry
 
 /// Ollama's native API (`ollama_chat/…`, `ollama/…`): OpenAI chat requests translated to
 /// `/api/chat` and embeddings to `/api/embed`, answers and NDJSON streams translated back, errors
-/// mapped (providers.md §8). Ollama's OpenAI-compatible `/v1` needs no adapter of its own.
+/// mapped (https://github.com/ollama/ollama/blob/main/docs/api.md). Ollama's OpenAI-compatible `/v1` needs no adapter of its own.
 public struct OllamaAdapter: ProviderAdapter {
     public var genAIProviderName: String { "ollama" }
     public var defaultAPIBase: String { "http://localhost:11434" }
@@ -42,15 +42,11 @@ public struct OllamaAdapter: ProviderAdapter {
         }
     }
 
-    public func makeStreamDecoder() -> any ChatStreamDecoder {
-        OllamaStreamDecoder(emitsReasoningContent: false)
-    }
-
     public func makeStreamDecoder(for request: OpenAIRequest) -> any ChatStreamDecoder {
         OllamaStreamDecoder(emitsReasoningContent: request.includeReasoning)
     }
 
-    /// Ollama errors are `{"error":"…"}` plus the status (§8.3); a missing model is a 404 whose
+    /// Ollama errors are `{"error":"…"}` plus the status; a missing model is a 404 whose
     /// text says to pull it.
     public func mapError(status: Int, headers: HTTPHeaders, body: [UInt8], deployment: DeploymentConfig) -> GatewayError {
         let json = try? JSONParser.parse(body)
@@ -71,24 +67,14 @@ public struct OllamaAdapter: ProviderAdapter {
         }
         let text = message["content"]?.stringValue ?? ""
         let finish = Self.finishReason(object["done_reason"]?.stringValue, sawToolCall: !toolCalls.isEmpty)
-        var reply: JSONObject = [
-            "role": "assistant", "content": text.isEmpty && !toolCalls.isEmpty ? .null : .string(text),
-        ]
-        if includeReasoning, let thinking = message["thinking"]?.stringValue, !thinking.isEmpty {
-            reply["reasoning_content"] = .string(thinking)
-        }
-        if !toolCalls.isEmpty { reply["tool_calls"] = .array(toolCalls) }
-        let id = RequestTranslation.makeID("chatcmpl-")
-        var completion: JSONObject = [
-            "id": .string(id), "object": "chat.completion", "created": .int(Self.created(object["created_at"])),
-            "model": object["model"] ?? .null,
-            "choices": .array([.object(["index": .int(0), "message": .object(reply), "finish_reason": .string(finish)])]),
-        ]
-        let usage = Self.usage(object)
-        if let usage { completion["usage"] = Self.openAIUsage(usage) }
-        return ProviderReply(
-            body: JSONValue.object(completion).encoded(), usage: usage, responseID: id,
-            responseModel: object["model"]?.stringValue, finishReasons: [finish])
+        let reply = CanonicalCompletion.message(
+            text: text, toolCalls: toolCalls, reasoning: includeReasoning ? message["thinking"]?.stringValue : nil)
+        // Ollama's answers carry no id.
+        return CanonicalCompletion.reply(
+            id: .string(RequestTranslation.makeID("chatcmpl-")), model: object["model"] ?? .null,
+            responseModel: object["model"]?.stringValue, choices: [CanonicalCompletion.choice(message: reply, finish: finish)],
+            usage: Self.usage(object), reported: Self.reportedUsage, finishReasons: [finish],
+            created: Self.created(object["created_at"]))
     }
 
     private func embeddingsReply(_ object: JSONObject, for request: OpenAIRequest) throws(GatewayError) -> ProviderReply {
@@ -116,10 +102,9 @@ public struct OllamaAdapter: ProviderAdapter {
                 throw .badUpstreamResponse("The upstream sent a tool call without a function name.")
             }
             let text = RequestTranslation.argumentsText(call["function"]?["arguments"])
-            out.append([
-                "index": .int(firstIndex + offset), "id": .string(RequestTranslation.makeID("call_")), "type": "function",
-                "function": .object(["name": .string(name), "arguments": .string(text)]),
-            ])
+            out.append(CanonicalToolCall.json(
+                index: firstIndex + offset, id: .string(RequestTranslation.makeID("call_")), name: .string(name),
+                arguments: text))
         }
         return out
     }
@@ -133,13 +118,8 @@ public struct OllamaAdapter: ProviderAdapter {
         return Usage(inputTokens: input ?? 0, outputTokens: output ?? 0)
     }
 
-    /// Ollama reports no cache or reasoning breakdown, so those details are left out.
-    static func openAIUsage(_ usage: Usage) -> JSONValue {
-        .object([
-            "prompt_tokens": .int(usage.inputTokens), "completion_tokens": .int(usage.outputTokens),
-            "total_tokens": .int(usage.totalTokens),
-        ])
-    }
+    /// Ollama reports no cache or reasoning breakdown.
+    static let reportedUsage: CanonicalUsage.Details = []
 
     /// Ollama says `stop` even when it called tools; `load` and `unload` are housekeeping replies.
     static func finishReason(_ reason: String?, sawToolCall: Bool) -> String {

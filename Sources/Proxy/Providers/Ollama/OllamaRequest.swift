@@ -1,20 +1,18 @@
 import Telemetry
 
-/// OpenAI request → Ollama's native `/api/chat` and `/api/embed` requests (providers.md §8.1).
+/// OpenAI request → Ollama's native `/api/chat` and `/api/embed` requests.
+/// https://github.com/ollama/ollama/blob/main/docs/api.md
 enum OllamaRequest {
     /// OpenAI parameters with no `/api/chat` equivalent, or whose answer the gateway does not
     /// translate back: refused by name unless `drop_params`.
-    static let unsupported = [
-        "logprobs", "top_logprobs", "logit_bias", "audio", "prediction", "functions", "function_call",
-        "web_search_options",
-    ]
+    static let unsupported = UnsupportedParams(provider: "Ollama", names: UnsupportedParams.untranslatedAnswers)
     /// Ollama's own top-level fields, passed through when a client sends them.
     static let nativeFields = ["keep_alive", "think"]
     /// OpenAI sampling fields that Ollama reads from `options` under the same name.
     static let sameNameOptions = ["temperature", "top_p", "top_k", "seed", "presence_penalty", "frequency_penalty"]
 
     static func chat(_ body: JSONObject, model: String, stream: Bool, dropParams: Bool) throws(GatewayError) -> JSONObject {
-        let body = try UnsupportedParams(provider: "Ollama", names: unsupported).apply(to: body, dropping: dropParams)
+        let body = try unsupported.apply(to: body, dropping: dropParams)
         var out: JSONObject = ["model": .string(model)]
         out["messages"] = .array(try messages(body["messages"]?.arrayValue ?? []))
         let tools = try RequestTranslation.tools(body)
@@ -61,7 +59,7 @@ enum OllamaRequest {
     }
 
     /// Tool results name their function (`tool_name`), which OpenAI leaves to the `tool_call_id`:
-    /// the name is looked up among the calls earlier in the conversation (providers.md §12.7).
+    /// the name is looked up among the calls earlier in the conversation.
     static func messages(_ messages: [JSONValue]) throws(GatewayError) -> [JSONValue] {
         var out: [JSONValue] = []
         var toolNames: [String: String] = [:]
@@ -131,41 +129,27 @@ enum OllamaRequest {
     /// The data of a `data:…;base64,` URL. The gateway does not fetch http(s) images for Ollama:
     /// fetching client-chosen URLs from inside the network is a request-forgery risk.
     static func base64Image(_ url: String, path: String) throws(GatewayError) -> String {
-        guard url.hasPrefix("data:"), let comma = url.firstIndex(of: ","), url[..<comma].hasSuffix(";base64"),
-            url.index(after: comma) < url.endIndex
-        else {
+        guard let dataURL = DataURL(url), !dataURL.data.isEmpty else {
             throw .invalidRequest("'\(path)' must be a base64 data URL for Ollama models.", param: path)
         }
-        return String(url[url.index(after: comma)...])
+        return String(dataURL.data)
     }
 
     /// `json_object` is Ollama's `"json"`; a JSON schema is given as the format itself.
     static func format(_ format: JSONValue?) throws(GatewayError) -> JSONValue? {
-        guard let format, !format.isNull else { return nil }
-        switch format["type"]?.stringValue {
-        case "text"?:
-            return nil
-        case "json_object"?:
-            return "json"
-        case "json_schema"?:
-            guard let schema = format["json_schema"]?["schema"], schema.objectValue != nil else {
-                throw .invalidRequest(
-                    "'response_format.json_schema.schema' must be an object.", param: "response_format.json_schema.schema")
-            }
-            return schema
-        default:
-            throw .invalidRequest("'response_format.type' must be text, json_object or json_schema.", param: "response_format.type")
+        switch try ResponseFormat.parse(format) {
+        case nil: nil
+        case .jsonObject?: "json"
+        case .jsonSchema(let schema)?: schema
         }
     }
 
     static func think(_ effort: JSONValue) throws(GatewayError) -> JSONValue {
-        switch effort.stringValue {
-        case "none"?: return false
-        case "minimal"?, "low"?: return "low"
-        case "medium"?: return "medium"
-        case "high"?: return "high"
-        default:
-            throw .invalidRequest("'reasoning_effort' must be none, minimal, low, medium or high.", param: "reasoning_effort")
+        switch try ReasoningEffort.parse(effort) {
+        case .off: false
+        case .minimal, .low: "low"
+        case .medium: "medium"
+        case .high: "high"
         }
     }
 }

@@ -2,7 +2,7 @@
 /// budget periods.
 public enum DurationText {
     /// A hundred years of 365 days.
-    static let maximumSeconds: Double = 100 * 365 * 86_400
+    public static let maximumSeconds: Double = 100 * 365 * 86_400
 
     public static func seconds(_ text: String) -> Double? {
         let units: [(String, Double)] = [("mo", 2_592_000), ("s", 1), ("m", 60), ("h", 3600), ("d", 86400), ("w", 604_800)]

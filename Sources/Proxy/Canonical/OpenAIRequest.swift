@@ -11,8 +11,8 @@ public struct OpenAIRequest: Sendable {
     public var operation: Operation
     public var body: JSONObject
     public var model: String
-    /// Whether reasoning text goes back as `reasoning_content` (providers.md §0: a de-facto
-    /// extension that strict OpenAI clients may reject, so only when the client opts in).
+    /// Whether reasoning text goes back as `reasoning_content`: a de-facto extension (DeepSeek,
+    /// vLLM, LiteLLM) that strict OpenAI clients may reject, so only when the client opts in.
     public var includeReasoning = false
     /// The request's own `timeout` (seconds, LiteLLM's field), taken out of the body.
     public var timeout: Duration?

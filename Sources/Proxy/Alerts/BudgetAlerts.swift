@@ -34,10 +34,10 @@ public final class BudgetAlerts: Sendable {
     /// Called when a request settles with `cost`; `spendBefore` is the key's spend when it was admitted.
     func settled(_ principal: Principal, cost: Double) {
         guard let key = principal.key, let soft = key.softBudget, cost > 0 else { return }
-        let after = key.spend + cost
-        guard key.spend < soft, after >= soft else { return }
+        let after = key.limits.spend + cost
+        guard key.limits.spend < soft, after >= soft else { return }
         // Once per key and period: concurrent requests may all see the crossing.
-        let period = "\(key.token):\(key.budgetResetAt ?? 0)"
+        let period = "\(key.token):\(key.limits.budgetResetAt ?? 0)"
         guard raised.withLock({ $0.insert(period).inserted }) else { return }
         let alert = BudgetAlert(keyToken: key.token, keyAlias: key.keyAlias, teamID: key.teamID, softBudget: soft, spend: after)
         let queued = queue.push(alert)

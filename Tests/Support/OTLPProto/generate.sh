@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Regenerates Sources/Sinks/OTLP/Generated from the .proto files beside this script.
+# Regenerates Tests/Support/OTLPProto/Generated from the .proto files beside this script.
 # Run by hand after editing a .proto; the output is committed and never generated during a build.
+# Only tests use these types (to decode what the hand-written OTLP encoder sends); the shipped
+# exporter does not depend on SwiftProtobuf.
 # Needs protoc (Debian: protobuf-compiler) and builds protoc-gen-swift at the same tag as the
 # SwiftProtobuf the package resolves, because generated code checks that runtime's API version.
 set -euo pipefail

@@ -138,6 +138,6 @@ public final class AlertMonitor: Service, Sendable {
     }
 
     static func money(_ value: Double) -> String {
-        Gateway.formatCost((value * 100).rounded() / 100)
+        ReplyHeaders.formatCost((value * 100).rounded() / 100)
     }
 }

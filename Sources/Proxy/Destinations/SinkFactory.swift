@@ -31,17 +31,15 @@ public struct SinkFactory: Sendable {
     }
 
     func exporter(for sink: SinkConfig) throws(Failure) -> any SpanExporter {
-        let exporter: any SpanExporter
-        switch sink.kind {
-        case .otel:
-            let endpoint = sink.destination.hasSuffix("/v1/traces") ? sink.destination : OTLPConfiguration.tracesURL(base: sink.destination)
-            exporter = OTLPExporter(
-                name: sink.name, configuration: otlp(endpoint: endpoint, headers: sink.headers), client: client,
-                serviceVersion: serviceVersion, includeContent: sink.captureContent, logger: logger)
-        case .langfuseOTel:
-            let credentials = langfuse(sink)
-            let includeContent = sink.captureContent
-            exporter = OTLPExporter(
+        let includeContent = sink.captureContent
+        switch sink.destination {
+        case .otel(let destination, let headers):
+            let endpoint = destination.hasSuffix("/v1/traces") ? destination : OTLPConfiguration.tracesURL(base: destination)
+            return OTLPExporter(
+                name: sink.name, configuration: otlp(endpoint: endpoint, headers: headers), client: client,
+                serviceVersion: serviceVersion, includeContent: includeContent, logger: logger)
+        case .langfuseOTel(let credentials):
+            return OTLPExporter(
                 name: sink.name,
                 configuration: otlp(
                     endpoint: credentials.otlpTracesURL,
@@ -50,36 +48,30 @@ public struct SinkFactory: Sendable {
                 decoration: { span, request in
                     LangfuseAttributes.extra(for: span, in: request, includeContent: includeContent)
                 }, logger: logger)
-        case .langfuse:
-            exporter = LangfuseIngestionExporter(
-                name: sink.name, credentials: langfuse(sink), includeContent: sink.captureContent, client: client,
+        case .langfuse(let credentials):
+            return LangfuseIngestionExporter(
+                name: sink.name, credentials: credentials, includeContent: includeContent, client: client,
                 backoff: backoff, timeout: timeout, serviceVersion: serviceVersion, logger: logger)
-        case .helicone:
-            exporter = HeliconeExporter(
-                name: sink.name, baseURL: sink.destination, apiKey: sink.secretKey ?? "", includeContent: sink.captureContent,
+        case .helicone(let baseURL, let apiKey):
+            return HeliconeExporter(
+                name: sink.name, baseURL: baseURL, apiKey: apiKey, includeContent: includeContent,
                 client: client, backoff: backoff, timeout: timeout, logger: logger)
-        case .sentry:
-            guard let dsn = SentryDSN(sink.destination) else { throw .invalidDSN(sink.name) }
-            exporter = SentryExporter(
-                name: sink.name, dsn: dsn, environment: sink.environment, release: sink.release, sdkVersion: serviceVersion,
+        case .sentry(let dsn, let environment, let release):
+            guard let dsn = SentryDSN(dsn) else { throw .invalidDSN(sink.name) }
+            return SentryExporter(
+                name: sink.name, dsn: dsn, environment: environment, release: release, sdkVersion: serviceVersion,
                 client: client, backoff: backoff, timeout: timeout, logger: logger)
-        case .webhook:
+        case .webhook(let url, let headers, let format):
             var events: Set<String> = []
             if sink.route.outcome != .failure { events.insert(WebhookExporter.successEvent) }
             if sink.route.outcome != .success { events.insert(WebhookExporter.failureEvent) }
-            exporter = WebhookExporter(
-                name: sink.name, url: sink.destination, headers: sink.headers,
-                format: WebhookFormat(rawValue: sink.format) ?? .jsonArray, events: events,
-                includeContent: sink.captureContent, client: client, backoff: backoff, timeout: timeout, logger: logger)
+            return WebhookExporter(
+                name: sink.name, url: url, headers: headers, format: format, events: events,
+                includeContent: includeContent, client: client, backoff: backoff, timeout: timeout, logger: logger)
         }
-        return exporter
     }
 
     private func otlp(endpoint: String, headers: [(String, String)]) -> OTLPConfiguration {
         OTLPConfiguration(endpoint: endpoint, headers: headers, timeout: timeout, backoff: backoff, resource: resource)
-    }
-
-    private func langfuse(_ sink: SinkConfig) -> LangfuseCredentials {
-        LangfuseCredentials(host: sink.destination, publicKey: sink.publicKey ?? "", secretKey: sink.secretKey ?? "")
     }
 }

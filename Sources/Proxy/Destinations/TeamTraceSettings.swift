@@ -46,9 +46,9 @@ public struct TeamTraceSettings: Sendable {
         for (index, entry) in entries.enumerated() {
             let path = "metadata.logging[\(index)]"
             guard let name = entry["callback_name"]?.stringValue else { throw .invalid("\(path).callback_name", "is required") }
-            guard let kind = SinkConfig.Kind(callbackName: name) else {
-                throw .invalid("\(path).callback_name", "'\(name)' is not a supported callback")
-            }
+            let unsupported = Problem.invalid("\(path).callback_name", "'\(name)' is not a supported callback")
+            // The name is judged before the rest of the entry.
+            guard SinkConfig.Kind(callbackName: name) != nil else { throw unsupported }
             let type = entry["callback_type"]?.stringValue ?? "success_and_failure"
             guard let outcome = Self.outcome(type) else {
                 throw .invalid("\(path).callback_type", "must be success, failure or success_and_failure")
@@ -63,22 +63,44 @@ public struct TeamTraceSettings: Sendable {
                 }
                 values[key] = text
             }
-            do throws(SinkConfig.Problem) {
-                let sink = try SinkConfig.make(
-                    kind: kind, name: "team/\(teamID)/\(name)", values: values, environment: [:],
-                    route: .team(teamID, outcome: outcome), captureContent: true)
-                settings.sinks.append(sink)
+            do throws(CallbackProblem) {
+                let parsed = try callback(teamID: teamID, name: name, outcome: outcome, values: values)
+                settings.sinks.append(parsed.sink)
                 // The key that carried the destination; none when the kind's default was used.
-                let key = values.keys.sorted().first { values[$0] == sink.destination }
-                settings.destinationFields.append(key.map { "\(path).callback_vars.\($0)" } ?? "\(path).callback_vars")
+                settings.destinationFields.append(
+                    parsed.destinationKey.map { "\(path).callback_vars.\($0)" } ?? "\(path).callback_vars")
             } catch {
                 switch error {
-                case .missing(let what): throw .invalid("\(path).callback_vars", "\(what) is required")
-                case .invalid(let field, let why): throw .invalid("\(path).callback_vars.\(field)", why)
+                case .unsupported: throw unsupported
+                case .sink(.missing(let what)): throw .invalid("\(path).callback_vars", "\(what) is required")
+                case .sink(.invalid(let field, let why)): throw .invalid("\(path).callback_vars.\(field)", why)
                 }
             }
         }
         return settings
+    }
+
+    public enum CallbackProblem: Error, Equatable {
+        /// Not a callback Spanway can send to.
+        case unsupported
+        case sink(SinkConfig.Problem)
+    }
+
+    /// One team callback, from the team's metadata or from `default_team_settings` in the config
+    /// file: the same rules for both. `values` are LiteLLM's callback variables (already free of
+    /// `os.environ/` where the source may not read the environment); the gateway's own variables
+    /// are never a team's credentials. The sink is named `team/<team_id>/<callback name>`.
+    static func callback(
+        teamID: String, name: String, outcome: SinkRoute.Outcome, values: [String: String]
+    ) throws(CallbackProblem) -> SinkConfig.Parsed {
+        guard let kind = SinkConfig.Kind(callbackName: name) else { throw .unsupported }
+        do throws(SinkConfig.Problem) {
+            return try SinkConfig.parse(
+                kind: kind, name: "team/\(teamID)/\(name.lowercased())", values: values, environment: [:],
+                route: .team(teamID, outcome: outcome), captureContent: true)
+        } catch {
+            throw .sink(error)
+        }
     }
 
     static func outcome(_ type: String) -> SinkRoute.Outcome? {

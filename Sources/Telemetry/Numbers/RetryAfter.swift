@@ -42,7 +42,7 @@ public enum RetryAfter {
 }
 
 extension StringProtocol {
-    var trimmingSpaces: String {
+    public var trimmingSpaces: String {
         String(self.drop(while: { $0 == " " || $0 == "\t" }).reversed().drop(while: { $0 == " " || $0 == "\t" }).reversed())
     }
 }

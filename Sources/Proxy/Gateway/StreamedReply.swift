@@ -1,7 +1,7 @@
 import NIOCore
 import Telemetry
 
-extension Gateway {
+extension AttemptLoop {
     /// Relays a provider stream to the client chunk by chunk as it arrives. Usage is always asked
     /// of the upstream and read here; the client sees the usage chunk only if it asked for it.
     /// `[DONE]` is sent last, after the ledger has the request.
@@ -15,7 +15,7 @@ extension Gateway {
         exchange: Exchange
     ) -> GatewayReply {
         let headers =
-            responseHeaders(exchange, cost: nil) + [
+            ReplyHeaders.of(exchange, cost: nil) + [
                 ("content-type", "text/event-stream"), ("cache-control", "no-cache"),
                 ("trailer", "x-spanway-response-cost"),
             ]
@@ -42,10 +42,10 @@ extension Gateway {
                         relay.capturedText.map { .array([.object(["role": "assistant", "content": .string($0)])]) }
                     }
                     attempt.succeeded(reply, cost: cost)
-                    await self.settle(exchange, status: 200)
+                    await settlement.settle(exchange, status: 200)
                     // The last chunk goes out only after the ledger row is committed.
                     await watch.finalWrite(Array("data: [DONE]\n\n".utf8), with: write)
-                    return .finished(trailers: [("x-spanway-response-cost", Self.formatCost(cost ?? 0))])
+                    return .finished(trailers: [("x-spanway-response-cost", ReplyHeaders.formatCost(cost ?? 0))])
                 case (_, .maxDuration):
                     // Cut off by the watchdog: whatever the relay saw was the cancellation.
                     let error = GatewayError.timeout("The stream ran longer than the gateway's limit of \(limits.maxStreamDuration).")
@@ -53,7 +53,7 @@ extension Gateway {
                     let cost = await self.settleInterrupted(
                         relay, by: .timeLimit(error), promptTokens: promptTokens, deployment: deployment, attempt: attempt,
                         exchange: exchange)
-                    return .finished(trailers: [("x-spanway-response-cost", Self.formatCost(cost))])
+                    return .finished(trailers: [("x-spanway-response-cost", ReplyHeaders.formatCost(cost))])
                 case (.clientGone, _), (_, .writeStalled):
                     await self.settleInterrupted(
                         relay, by: .clientGone, promptTokens: promptTokens, deployment: deployment, attempt: attempt,
@@ -63,8 +63,8 @@ extension Gateway {
                     let cost = await self.settleInterrupted(
                         relay, by: .upstream(error), promptTokens: promptTokens, deployment: deployment, attempt: attempt,
                         exchange: exchange)
-                    // The error event ends the stream: no `[DONE]` after it (providers.md §9.4).
-                    return .finished(trailers: [("x-spanway-response-cost", Self.formatCost(cost))])
+                    // The error event ends the stream: no `[DONE]` after it, as OpenAI's own streams end.
+                    return .finished(trailers: [("x-spanway-response-cost", ReplyHeaders.formatCost(cost))])
                 }
             },
             abandoned: {
@@ -88,8 +88,7 @@ extension Gateway {
             switch self {
             case .clientGone:
                 GatewayError(
-                    status: 499, type: "api_error", message: "The client closed the connection before the answer ended.",
-                    errorType: "client_disconnected")
+                    .clientClosed, "The client closed the connection before the answer ended.", label: "client_disconnected")
             case .timeLimit(let error), .upstream(let error): error
             }
         }
@@ -121,10 +120,10 @@ extension Gateway {
                 "usage_estimated": "\(estimated)",
             ])
         if case .clientGone = interruption {
-            await settle(exchange, status: 499, error: error, clientDisconnected: true)
+            await settlement.settle(exchange, status: 499, error: error, clientDisconnected: true)
         } else {
             // The response head (200) is out; the error travelled as an event.
-            await settle(exchange, status: 200, error: error)
+            await settlement.settle(exchange, status: 200, error: error)
         }
         return cost ?? 0
     }
@@ -219,10 +218,11 @@ struct StreamRelay: Sendable {
     /// Reads a chunk for the span; returns what the client should get (nil: nothing).
     private mutating func observe(_ object: JSONObject, raw: [UInt8]) -> [UInt8]? {
         if let error = object["error"], !error.isNull {
+            let code = error["code"]?.stringValue
             midStreamError = GatewayError(
-                status: 502, type: error["type"]?.stringValue ?? "api_error",
-                message: SecretRedactor.scrub(error["message"]?.stringValue ?? "The upstream failed mid-stream."),
-                code: error["code"]?.stringValue, errorType: error["code"]?.stringValue ?? "stream_error")
+                .upstream(.badResponse),
+                SecretRedactor.scrub(error["message"]?.stringValue ?? "The upstream failed mid-stream."), status: 502,
+                detail: .init(type: error["type"]?.stringValue ?? "api_error", code: code), label: code ?? "stream_error")
             return raw
         }
         if reply.responseID == nil { reply.responseID = object["id"]?.stringValue }
@@ -245,7 +245,7 @@ struct StreamRelay: Sendable {
             }
         }
         guard let usageValue = object["usage"], !usageValue.isNull else { return raw }
-        reply.usage = OpenAIAdapter.usage(usageValue)
+        reply.usage = CanonicalUsage.parse(usageValue)
         if forwardUsage { return raw }
         // The client did not ask for usage: drop a usage-only chunk, strip usage from any other.
         if choices.isEmpty { return nil }

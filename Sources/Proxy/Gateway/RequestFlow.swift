@@ -1,0 +1,122 @@
+import HTTPTypes
+import NIOCore
+import Telemetry
+
+/// One request from the route to the sinks, top to bottom: authenticate, admit, read, route,
+/// reserve, then the attempts (translate, call, normalise, price), then settle. Never throws:
+/// every failure is an OpenAI-shaped reply, and every request, answered or refused, settles as
+/// one span.
+struct RequestFlow: Sendable {
+    let config: GatewayConfig
+    let authenticator: Authenticator
+    let traces: TraceRouting
+    let rateLimiter: RateLimiter
+    let budgets: BudgetGuard
+    let router: ModelRouter
+    let attempts: AttemptLoop
+    let settlement: Settlement
+    let clock: any GatewayClock
+
+    /// `body` is read only once the caller is known and admitted: an unknown caller, or one past
+    /// its limits, never makes the gateway read or parse a body. `parse` turns it into the
+    /// canonical request (an Anthropic Messages body is translated there).
+    func run(
+        _ operation: OpenAIRequest.Operation, headers: HTTPFields, route path: String,
+        body readBody: () async throws(GatewayError) -> ByteBuffer,
+        parse: (ByteBufferView) throws(GatewayError) -> OpenAIRequest
+    ) async -> GatewayReply {
+        let exchange = Exchange(
+            method: "POST", route: path, operation: operation.rawValue, headers: headers, sampler: traces.sampler)
+        do throws(GatewayError) {
+            // 1. Authenticate, from the headers alone.
+            let principal = try await authenticator.authenticate(headers)
+            exchange.authenticated(principal)
+            traces.route(exchange, principal: principal)
+            // 2. Admit: rate limits and spent budgets.
+            let subjects = principal.limitSubjects
+            if !subjects.isEmpty {
+                exchange.hold(try rateLimiter.acquire(subjects, now: clock.nowSeconds()))
+                try budgets.refuseIfSpent(subjects)
+            }
+            // 3. Read the request, and take the gateway's own fields out of it.
+            let body = try await readBody()
+            var request = try parse(body.readableBytesView)
+            let options = try RequestOptions(taking: &request, headers: headers, reasoningByDefault: config.reasoningContent)
+            request.timeout = options.timeout
+            request.includeReasoning = options.includeReasoning
+            exchange.described(tags: options.tags, sessionID: options.sessionID)
+            exchange.captureInput(request.body["messages"] ?? request.body["input"])
+            // 4. Route: the model the caller may use, its deployments, and where to fall back.
+            let route = try self.route(request, options: options, principal: principal, exchange: exchange)
+            // 5. Reserve the budget at the dearest deployment the request might reach.
+            if !subjects.isEmpty {
+                let candidates = route.plan + Set(route.fallbacks.groups.values).flatMap { router.deployments(of: $0) }
+                let estimate = BudgetGuard.estimate(
+                    request, bodyBytes: body.readableBytes, prices: candidates.compactMap(\.price))
+                exchange.hold(try budgets.reserve(subjects, estimate: estimate))
+            }
+            // 6. Translate, call, normalise, price, settle: attempt by attempt until one answers.
+            return try await attempts.run(route, request: request, exchange: exchange)
+        } catch {
+            await settlement.settle(exchange, status: error.status, error: error)
+            return GatewayReply(error, headers: ReplyHeaders.of(exchange, cost: 0))
+        }
+    }
+
+    /// The group for the requested model (after the key's aliases), its plan, and its fallback
+    /// groups. A group whose every deployment is cooling down may still have fallbacks.
+    private func route(_ request: OpenAIRequest, options: RequestOptions, principal: Principal, exchange: Exchange)
+        throws(GatewayError) -> Route
+    {
+        let name = try principal.admit(model: request.model)
+        let group = router.group(named: name)
+        exchange.requested(request, modelGroup: group)
+        guard let group else { throw GatewayError.modelNotFound(name) }
+        let fallbacks = try fallbackGroups(after: group, override: options.fallbacks, principal: principal)
+        do throws(GatewayError) {
+            let plan = try router.attempts(for: group, now: clock.nowSeconds(), tags: options.tags, requestedModel: name)
+            return Route(group: group, plan: plan ?? [], fallbacks: fallbacks)
+        } catch where error.failure == .noHealthyDeployment {
+            return Route(group: group, plan: [], unavailable: error, fallbacks: fallbacks)
+        }
+    }
+
+    /// The groups this request may fall back to, as `Fallbacks` orders them for each kind of
+    /// failure, resolved like the requested model (the key's aliases, group aliases). A group
+    /// the caller may not use is refused when the request named it (`fallbacks`) and left out
+    /// when the config did: falling back never widens what a key can reach.
+    func fallbackGroups(after group: String, override: Fallbacks.Override, principal: Principal)
+        throws(GatewayError) -> Fallbacks.Resolved
+    {
+        var resolved: [String: String] = [:]
+        for name in override.groups ?? [] {
+            let admitted = try principal.admit(model: name, param: "fallbacks")
+            resolved[name] = router.group(named: admitted) ?? admitted
+        }
+        for name in config.fallbacks.candidates(after: group, override: override) where resolved[name] == nil {
+            if let target = router.group(named: name), principal.allows(target, requested: name) { resolved[name] = target }
+        }
+        return Fallbacks.Resolved(override: override, groups: resolved)
+    }
+}
+
+/// Where a caller's trace may go, and whether its content is captured.
+struct TraceRouting: Sendable {
+    let config: GatewayConfig
+    /// Which traces the trace sinks receive (`OTEL_TRACES_SAMPLER`).
+    let sampler: Sampler
+    /// Teams' own destinations, built from their metadata; nil without a store.
+    let teamDestinations: TeamDestinations?
+    /// What captured content must never contain: the master key, the metrics token, provider
+    /// keys, sink credentials.
+    let contentSecrets: [String]
+
+    func route(_ exchange: Exchange, principal: Principal) {
+        var team = principal.caller.teamID.flatMap { config.teamTraceSettings[$0] }
+        if let record = principal.team, let teamDestinations { team = teamDestinations.settings(for: record) }
+        let capture = team?.captureContent ?? config.captureContent
+        let redactor =
+            capture ? ContentRedactor(secrets: contentSecrets, redactEmails: team?.redactEmails ?? config.redactEmails) : nil
+        exchange.route(teamDestinationsOnly: team?.defaultSinks == false, redactor: redactor)
+    }
+}

@@ -1,0 +1,60 @@
+import Logging
+import Sinks
+import Store
+import Telemetry
+
+/// The last stage of every request, answered or refused: its span goes to the sinks (never
+/// waited on), its tokens to the limits and the router's load, its reservation is released, and
+/// its spend is committed to the ledger (waited on: spend is money). Runs before the response,
+/// or a stream's last chunk, is released.
+struct Settlement: Sendable {
+    let pipeline: Pipeline
+    /// Captured content is redacted here, off the request path, before the sinks see it.
+    let redaction: RedactionQueue
+    let load: DeploymentLoad
+    let budgets: BudgetGuard
+    let rateLimiter: RateLimiter
+    let budgetAlerts: BudgetAlerts
+    let budgetGauges: BudgetGauges
+    /// Nil without a store or with `disable_spend_logs`.
+    let ledger: SpendLedger?
+    let logger: Logger
+    let clock: any GatewayClock
+
+    /// Settles `exchange` once; later calls for the same exchange do nothing.
+    func settle(_ exchange: Exchange, status: Int, error: GatewayError? = nil, clientDisconnected: Bool = false) async {
+        guard let finished = exchange.finish(status: status, error: error, clientDisconnected: clientDisconnected) else {
+            return
+        }
+        if let redactor = exchange.redactor, finished.summary.content != nil {
+            redaction.submit(finished, redactor: redactor)
+        } else {
+            pipeline.emit(finished)
+        }
+        let tokens = finished.summary.usage?.totalTokens
+        if let deployment = finished.summary.deploymentID, let tokens {
+            load.used(deployment, tokens: tokens, now: clock.nowSeconds())
+        }
+        // The reservation is released only after the real cost is in the ledger, so at every
+        // moment the budget counts the request one way or the other.
+        defer {
+            exchange.reservation.map(budgets.release)
+            exchange.ticket.map { rateLimiter.release($0, tokens: tokens ?? 0, now: clock.nowSeconds()) }
+        }
+        let cost = finished.summary.costUSD ?? 0
+        if let principal = exchange.principal { budgetAlerts.settled(principal, cost: cost) }
+        guard let ledger, exchange.isAuthenticated else { return }
+        // Before the commit: a gauge loaded from the store after it would count the cost twice.
+        exchange.principal.map { budgetGauges.settled($0, cost: cost) }
+        do {
+            try await ledger.commit(SpendRow(finished))
+        } catch {
+            // The answer still goes out; the row's facts are in the span and this log line.
+            logger.error(
+                "ledger write failed",
+                metadata: [
+                    "request_id": "\(finished.summary.requestID)", "spend": "\(cost)", "error": "\(type(of: error))",
+                ])
+        }
+    }
+}

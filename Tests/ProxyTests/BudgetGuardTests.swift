@@ -1,0 +1,99 @@
+import Telemetry
+import Testing
+
+@testable import Proxy
+
+/// Reservations against budgets, and the estimate a request reserves. Expected figures are worked
+/// out by hand from gpt-4o-mini's prices in the bundled LiteLLM price table (input 1.5e-7 USD a
+/// token, output 6e-7, at most 16384 output tokens).
+@Suite struct BudgetGuardTests {
+    static func subject(_ id: String, kind: String = "key", budget: Double?, spend: Double = 0) -> LimitSubject {
+        LimitSubject(id: id, kind: kind, models: [], maxBudget: budget, spend: spend)
+    }
+
+    static func refusal(_ guardian: BudgetGuard, _ subjects: [LimitSubject], estimate: Double) -> GatewayError? {
+        do throws(GatewayError) {
+            _ = try guardian.reserve(subjects, estimate: estimate)
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    static func spentRefusal(_ guardian: BudgetGuard, _ subjects: [LimitSubject]) -> GatewayError? {
+        do throws(GatewayError) {
+            try guardian.refuseIfSpent(subjects)
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    @Test func unbudgetedSubjectsReserveNothing() throws {
+        #expect(try BudgetGuard().reserve([Self.subject("key:a", budget: nil)], estimate: 1) == nil)
+    }
+
+    @Test func reservationsCountUntilReleased() throws {
+        let guardian = BudgetGuard()
+        let key = [Self.subject("key:a", budget: 1.0, spend: 0.5)]
+        // 0.5 spent + 0.3 reserved < 1: admitted; then 0.5 + 0.6 >= 1: the third is refused.
+        let first = try #require(try guardian.reserve(key, estimate: 0.3))
+        _ = try #require(try guardian.reserve(key, estimate: 0.3))
+        let refused = try #require(Self.refusal(guardian, key, estimate: 0.01))
+        #expect(refused.status == 400 && refused.type == "budget_exceeded" && refused.code == "budget_exceeded")
+        #expect(refused.message == "This key has reached its budget of 1.0 USD.")
+        #expect(Self.spentRefusal(guardian, key) != nil)
+        // Releasing one leaves 0.5 + 0.3 < 1.
+        guardian.release(first)
+        #expect(Self.spentRefusal(guardian, key) == nil)
+        #expect(try guardian.reserve(key, estimate: 0.1) != nil)
+    }
+
+    @Test func aSpentBudgetIsRefusedBeforeAnyReservation() throws {
+        let guardian = BudgetGuard()
+        let spent = [Self.subject("key:a", budget: 2, spend: 2)]
+        #expect(Self.spentRefusal(guardian, spent)?.message == "This key has reached its budget of 2.0 USD.")
+        #expect(Self.refusal(guardian, spent, estimate: 0) != nil)
+        #expect(Self.spentRefusal(guardian, [Self.subject("key:b", budget: 2, spend: 1.99)]) == nil)
+    }
+
+    /// The first spent subject is named, and a refused request reserves against none.
+    @Test func refusalsNameTheSubjectAndReserveNothing() throws {
+        let guardian = BudgetGuard()
+        let key = Self.subject("key:a", budget: 1)
+        let team = Self.subject("team:t", kind: "team", budget: 0.1, spend: 0.1)
+        #expect(Self.refusal(guardian, [key, team], estimate: 0.5)?.message == "This team has reached its budget of 0.1 USD.")
+        // Had the key reserved 0.5 above, 0.5 + 0.6 would now be refused.
+        #expect(try guardian.reserve([key], estimate: 0.6) != nil)
+    }
+
+    static func request(_ json: String) throws -> OpenAIRequest {
+        try OpenAIRequest(operation: .chat, bytes: Array(json.utf8))
+    }
+
+    static let mini = ModelPrice(inputCostPerToken: 1.5e-7, outputCostPerToken: 6e-7, maxOutputTokens: 16384)
+
+    /// A 100-byte body is 25 input tokens (four bytes a token).
+    @Test func estimateIsBodyAsInputPlusTheOutputLimit() throws {
+        let limited = try Self.request(#"{"model":"m","max_tokens":10,"messages":[{"role":"user","content":"x"}]}"#)
+        // 25 × 1.5e-7 + 10 × 6e-7 = 3.75e-6 + 6e-6
+        #expect(abs(BudgetGuard.estimate(limited, bodyBytes: 100, prices: [Self.mini]) - 9.75e-6) < 1e-12)
+        // max_completion_tokens wins over max_tokens: 25 × 1.5e-7 + 20 × 6e-7
+        let both = try Self.request(#"{"model":"m","max_tokens":10,"max_completion_tokens":20,"messages":[{"role":"user","content":"x"}]}"#)
+        #expect(abs(BudgetGuard.estimate(both, bodyBytes: 100, prices: [Self.mini]) - 1.575e-5) < 1e-12)
+        // No limit: the model's 16384 output tokens: 3.75e-6 + 16384 × 6e-7 = 3.75e-6 + 9.8304e-3
+        let open = try Self.request(#"{"model":"m","messages":[{"role":"user","content":"x"}]}"#)
+        #expect(abs(BudgetGuard.estimate(open, bodyBytes: 100, prices: [Self.mini]) - 0.00983415) < 1e-12)
+        // Neither: 4096 output tokens: 3.75e-6 + 4096 × 6e-7 = 3.75e-6 + 2.4576e-3
+        let unknown = ModelPrice(inputCostPerToken: 1.5e-7, outputCostPerToken: 6e-7)
+        #expect(abs(BudgetGuard.estimate(open, bodyBytes: 100, prices: [unknown]) - 0.00246135) < 1e-12)
+    }
+
+    @Test func estimateUsesTheDearestDeploymentAndNothingWithoutPrices() throws {
+        let request = try Self.request(#"{"model":"m","max_tokens":10,"messages":[{"role":"user","content":"x"}]}"#)
+        // gpt-4o at 2.5e-6 / 1e-5: 25 × 2.5e-6 + 10 × 1e-5 = 6.25e-5 + 1e-4
+        let dear = ModelPrice(inputCostPerToken: 2.5e-6, outputCostPerToken: 1e-5)
+        #expect(abs(BudgetGuard.estimate(request, bodyBytes: 100, prices: [Self.mini, dear]) - 1.625e-4) < 1e-12)
+        #expect(BudgetGuard.estimate(request, bodyBytes: 100, prices: []) == 0)
+    }
+}
