@@ -72,9 +72,52 @@ import Testing
     func killNineLosesNoAnsweredSpend() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("spanway-crash-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let database = directory.appendingPathComponent("ledger.db").path
-        let gateway = try await Self.start(in: directory, database: database)
         let client = HTTPClient(eventLoopGroupProvider: .singleton)
+        let started = Started()
+        let outcome: (answered: Set<String>, rows: Set<String>)
+        do {
+            outcome = try await Self.killAndRestart(in: directory, client: client, started: started)
+        } catch {
+            // However the test ends (a failure, its time limit), no gateway is left running and
+            // the client is shut down: a client dropped without that crashes the whole run.
+            for child in started.children.withLock({ $0 }) where child.process.isRunning { child.process.terminate() }
+            try? await client.shutdown()
+            throw error
+        }
+        try await client.shutdown()
+
+        let (answered, rows) = outcome
+        #expect(answered.count >= Tally.enough, "the load generator got too few answers to mean anything: \(answered.count)")
+        #expect(answered.isSubset(of: rows), "\(answered.subtracting(rows).count) answered requests have no row")
+        // Rows beyond the answers are requests committed while the process died before answering.
+        #expect(rows.count - answered.count <= 16)
+        // Neither run's log ever printed the key.
+        let logs = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasSuffix(".log") }
+        #expect(logs.count == 2)
+        for name in logs {
+            let text = try String(contentsOf: directory.appendingPathComponent(name), encoding: .utf8)
+            #expect(text.contains("spanway listening") && !text.contains("sk-crash"), "\(name)")
+        }
+        print("crash test: \(answered.count) answers received, \(rows.count) ledger rows after kill -9 and restart")
+    }
+
+    /// The gateways a test started, to stop them when it fails.
+    final class Started: Sendable {
+        let children = Mutex<[ChildProcess]>([])
+
+        func add(_ gateway: Gateway) -> Gateway {
+            children.withLock { $0.append(gateway.child) }
+            return gateway
+        }
+    }
+
+    /// Loads a gateway, kills it with SIGKILL, restarts it on the same database; returns the
+    /// request ids answered before the kill and those in the ledger after the restart.
+    static func killAndRestart(
+        in directory: URL, client: HTTPClient, started: Started
+    ) async throws -> (answered: Set<String>, rows: Set<String>) {
+        let database = directory.appendingPathComponent("ledger.db").path
+        let gateway = started.add(try await Self.start(in: directory, database: database))
         let tally = Tally()
         let url = gateway.url
         let pid = gateway.process.processIdentifier
@@ -82,7 +125,7 @@ import Testing
         try await withThrowingTaskGroup(of: Void.self) { group in
             for _ in 0..<16 {
                 group.addTask {
-                    while !tally.killed.load(ordering: .relaxed) {
+                    while !tally.killed.load(ordering: .relaxed) && !Task.isCancelled {
                         var request = HTTPClientRequest(url: url + "/v1/chat/completions")
                         request.method = .POST
                         request.headers.add(name: "authorization", value: "Bearer sk-crash")
@@ -110,11 +153,12 @@ import Testing
             }
             try await group.waitForAll()
         }
+        try Task.checkCancellation()
         _ = await gateway.child.exit()
         #expect(gateway.process.terminationReason == .uncaughtSignal)
 
         // Restart on the same database: it recovers the WAL and serves the ledger.
-        let restarted = try await Self.start(in: directory, database: database)
+        let restarted = started.add(try await Self.start(in: directory, database: database))
         var request = HTTPClientRequest(url: restarted.url + "/spend/logs?page_size=1000&page=1")
         request.headers.add(name: "authorization", value: "Bearer sk-crash")
         var rows: Set<String> = []
@@ -127,20 +171,6 @@ import Testing
         }
         restarted.process.terminate()
         _ = await restarted.child.exit()
-        try await client.shutdown()
-
-        let answered = Set(tally.received.withLock { $0 })
-        #expect(answered.count >= Tally.enough, "the load generator got too few answers to mean anything: \(answered.count)")
-        #expect(answered.isSubset(of: rows), "\(answered.subtracting(rows).count) answered requests have no row")
-        // Rows beyond the answers are requests committed while the process died before answering.
-        #expect(rows.count - answered.count <= 16)
-        // Neither run's log ever printed the key.
-        let logs = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasSuffix(".log") }
-        #expect(logs.count == 2)
-        for name in logs {
-            let text = try String(contentsOf: directory.appendingPathComponent(name), encoding: .utf8)
-            #expect(text.contains("spanway listening") && !text.contains("sk-crash"), "\(name)")
-        }
-        print("crash test: \(answered.count) answers received, \(rows.count) ledger rows after kill -9 and restart")
+        return (Set(tally.received.withLock { $0 }), rows)
     }
 }

@@ -82,7 +82,7 @@ import Testing
             let asked = try await h.send(
                 "/v1/chat/completions", json: #"{"model":"lonely","fallbacks":["backup"],"messages":[{"role":"user","content":"x"}]}"#)
             #expect(asked.status == 200, "per-request fallbacks: \(asked.text)")
-            #expect(h.upstream.requests.withLock { $0.allSatisfy { !String(decoding: $0.body, as: UTF8.self).contains("fallbacks") } })
+            #expect(h.upstream.requests.withLock { !$0.isEmpty && $0.allSatisfy { !String(decoding: $0.body, as: UTF8.self).contains("fallbacks") } })
             #expect(general.headers.first(name: "x-spanway-attempts") == "2")
             let metrics = try await h.exposition()
             let fallbacks = "spanway_fallbacks_total"
@@ -115,7 +115,7 @@ import Testing
                     json: #"{"model":"g","metadata":{"tags":["eu"]},"messages":[{"role":"user","content":"x"}]}"#)
                 #expect(body.headers.first(name: "x-spanway-deployment") == "eu")
             }
-            #expect(h.upstream.requests.withLock { $0.allSatisfy { !String(decoding: $0.body, as: UTF8.self).contains("metadata") } })
+            #expect(h.upstream.requests.withLock { !$0.isEmpty && $0.allSatisfy { !String(decoding: $0.body, as: UTF8.self).contains("metadata") } })
             #expect(try await h.chat("g", extra: [("x-spanway-tags", "apac")]).status == 400)
         }
     }
@@ -186,7 +186,7 @@ import Testing
             let invalid = try await h.send(
                 "/v1/chat/completions", json: #"{"model":"slow","timeout":"soon","messages":[{"role":"user","content":"x"}]}"#)
             #expect(invalid.status == 400 && invalid.json?["error"]?["param"] == "timeout")
-            #expect(h.upstream.requests.withLock { $0.allSatisfy { !String(decoding: $0.body, as: UTF8.self).contains("timeout") } })
+            #expect(h.upstream.requests.withLock { !$0.isEmpty && $0.allSatisfy { !String(decoding: $0.body, as: UTF8.self).contains("timeout") } })
         }
     }
 }

@@ -167,4 +167,22 @@ import Testing
             #expect(bytes.range(of: Data("raw-secret-key".utf8)) == nil)
         }
     }
+
+    /// Creation times and budget periods come from the gateway's clock, not the wall clock.
+    @Test func adminTimesComeFromTheInjectedClock() async throws {
+        let store = try SQLiteStore(path: FileManager.default.temporaryDirectory.appendingPathComponent("admin-\(UUID()).db").path)
+        let clock = ManualClock(seconds: 2_000_000_000)
+        let authenticator = Authenticator(masterKey: "sk-master-key-for-tests", store: store, clock: clock)
+        let teams = TeamManagement(store: store, authenticator: authenticator)
+        var headers = HTTPFields()
+        headers[.authorization] = "Bearer sk-master-key-for-tests"
+        let created = await teams.create(ByteBuffer(string: #"{"team_id":"t","budget_duration":"1h"}"#), headers: headers)
+        #expect(created.status == 200)
+        let team = try #require(try await store.fetch(Team.self, id: "t"))
+        #expect(team.createdAt == 2_000_000_000 && team.limits.budgetResetAt == 2_000_000_000 + 3600)
+        clock.advance(by: .seconds(60))
+        let updated = await teams.update(ByteBuffer(string: #"{"team_id":"t","budget_duration":"1d"}"#), headers: headers)
+        #expect(updated.status == 200)
+        #expect(try await store.fetch(Team.self, id: "t")?.limits.budgetResetAt == 2_000_000_060 + 86_400)
+    }
 }

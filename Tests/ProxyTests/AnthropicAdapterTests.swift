@@ -42,6 +42,29 @@ import Testing
         try transcript.expectMatches(expected)
     }
 
+    /// Cache writes are billed apart from plain input: the usage chunk a stream ends with must carry
+    /// them, since that chunk is all the gateway reads a streamed answer's usage from.
+    @Test func streamedUsageKeepsCacheWrites() throws {
+        let stream = """
+            event: message_start
+            data: {"type":"message_start","message":{"id":"msg_1","model":"claude","usage":{"input_tokens":10,"cache_creation_input_tokens":100,"cache_read_input_tokens":20,"output_tokens":1}}}
+
+            event: message_delta
+            data: {"type":"message_delta","delta":{"stop_reason":"end_turn"},"usage":{"output_tokens":7}}
+
+            event: message_stop
+            data: {"type":"message_stop"}
+
+
+            """
+        let transcript = try StreamTranscript.decodeBytewise(Array(stream.utf8), with: adapter.makeStreamDecoder(for: streamedChat))
+        let usage = try #require(transcript.usage)
+        #expect(usage["prompt_tokens"] == .int(130) && usage["completion_tokens"] == .int(7))
+        #expect(usage["prompt_tokens_details"] == .object(["cached_tokens": .int(20), "cache_creation_tokens": .int(100)]))
+        let read = try #require(CanonicalUsage.parse(usage))
+        #expect(read == Usage(inputTokens: 130, outputTokens: 7, cacheReadTokens: 20, cacheCreationTokens: 100))
+    }
+
     @Test func midStreamErrorBecomesAnErrorChunk() throws {
         var decoder = adapter.makeStreamDecoder(for: streamedChat)
         let chunks = try decoder.feed(ByteBuffer(bytes: try Fixture.bytes("anthropic/messages.stream-midstream-error.sse")))

@@ -13,7 +13,7 @@ extension ConfigLoaderTests {
             """)
         #expect(config.requireAuthForMetrics && config.requirePrice)
         #expect(config.metricsToken == "scrape-tok")
-        #expect(config.deployments.allSatisfy { $0.requirePrice })
+        #expect(!config.deployments.isEmpty && config.deployments.allSatisfy { $0.requirePrice })
         #expect(config.warnings.isEmpty, "\(config.warnings)")
     }
 

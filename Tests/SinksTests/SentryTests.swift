@@ -535,12 +535,14 @@ final class RecordingHTTPServer: Sendable {
         return server.port
     }
 
+    /// Wakes the accept loop, which closes the socket itself: closing it here could let a new
+    /// server reuse the descriptor while this loop still accepts on it, and take that server's calls.
     func stop() {
         shutdown(listener, Int32(SHUT_RDWR))
-        close(listener)
     }
 
     private func acceptLoop() {
+        defer { close(listener) }
         while true {
             let connection = accept(listener, nil, nil)
             if connection < 0 { return }

@@ -82,6 +82,31 @@ func spendRow(_ id: String, key: String? = "k1", team: String? = "t1", spend: Do
         #expect(try await store.fetch(VirtualKey.self, id: "k1")?.limits == Limits())
     }
 
+    /// Columns are found by name from properties (`teamID` is `team_id`): every column of every
+    /// table names exactly one stored property of its record, so none decodes as a silent nil.
+    @Test func everyColumnNamesAPropertyOfItsRecord() async throws {
+        let store = try SQLiteStore(path: temporaryDatabasePath())
+        func properties(_ value: Any) -> Set<String> {
+            Set(Mirror(reflecting: value).children.compactMap(\.label).filter { $0 != "limits" })
+                .union(Mirror(reflecting: Limits()).children.compactMap(\.label))
+        }
+        let records: [(table: String, properties: Set<String>)] = [
+            ("keys", properties(VirtualKey(token: "", keyName: "", createdAt: 0))),
+            ("teams", properties(Team(teamID: "", createdAt: 0))),
+            ("users", properties(User(userID: "", createdAt: 0))),
+            ("organizations", properties(Organization(organizationID: "", organizationAlias: "", createdAt: 0))),
+            (
+                "spend_logs",
+                Set(Mirror(reflecting: spendRow("r")).children.compactMap(\.label))
+            ),
+        ]
+        for (table, expected) in records {
+            let columns = try await store.pool.read { db in try db.columns(in: table).map(\.name) }
+            #expect(Set(columns.map(ColumnKey.property(forColumn:))) == expected, "\(table)")
+            #expect(columns.count == expected.count, "\(table)")
+        }
+    }
+
     @Test func listingIsPagedAndFiltered() async throws {
         let store = try SQLiteStore(path: temporaryDatabasePath())
         for i in 0..<5 {

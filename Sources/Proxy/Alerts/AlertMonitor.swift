@@ -35,12 +35,14 @@ public final class AlertMonitor: Service, Sendable {
     private let state = Mutex(State())
     private let counts = Mutex<(sent: Int, dropped: Int)>((0, 0))
     private let interval: Duration
+    private let clock: any GatewayClock
 
     init(
         settings: AlertSettings, router: ModelRouter, pipeline: Pipeline, budgetAlerts: BudgetAlerts, client: HTTPClient,
-        interval: Duration = .milliseconds(250), logger: Logger
+        interval: Duration = .milliseconds(250), logger: Logger, clock: any GatewayClock = SystemClock()
     ) {
         self.settings = settings
+        self.clock = clock
         self.router = router
         self.pipeline = pipeline
         self.budgetAlerts = budgetAlerts
@@ -61,7 +63,7 @@ public final class AlertMonitor: Service, Sendable {
             await withTaskGroup(of: Void.self) { group in
                 group.addTask { await self.send() }
                 while !queue.isClosed && !Task.isCancelled {
-                    check(now: WallClock.nowSeconds())
+                    check(now: clock.nowSeconds())
                     try? await Task.sleep(for: interval)
                 }
             }

@@ -75,7 +75,7 @@ public final class Gateway: Sendable {
         if let settings = config.alerts, let factory = sinkFactory {
             self.alertMonitor = AlertMonitor(
                 settings: settings, router: self.router, pipeline: pipeline, budgetAlerts: self.budgetAlerts,
-                client: factory.client, logger: logger)
+                client: factory.client, logger: logger, clock: clock)
         } else {
             self.alertMonitor = nil
         }

@@ -6,7 +6,6 @@ public struct NDJSONDecoder: Sendable {
     /// A single line longer than this is refused, so a hostile upstream cannot grow memory forever.
     public static let defaultMaxLineLength = 16 * 1024 * 1024
 
-
     public let maxLineLength: Int
     private var line: [UInt8] = []
 

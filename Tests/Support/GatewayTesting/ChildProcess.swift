@@ -15,13 +15,17 @@ public final class ChildProcess: @unchecked Sendable {
 
     private let state = Mutex(State())
 
-    public init(executable: String, arguments: [String], environment: [String: String], log: FileHandle? = nil) throws {
+    /// `standardError: false` reads stdout only (for output a test parses) and drops stderr.
+    public init(
+        executable: String, arguments: [String], environment: [String: String], log: FileHandle? = nil,
+        standardError: Bool = true
+    ) throws {
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         process.environment = environment
         let pipe = Pipe()
         process.standardOutput = pipe
-        process.standardError = pipe
+        process.standardError = standardError ? pipe : FileHandle.nullDevice
         try process.run()
         let reader = pipe.fileHandleForReading
         // A blocking read loop on its own thread: it ends when every writer (the child) is gone.

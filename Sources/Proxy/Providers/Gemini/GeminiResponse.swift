@@ -1,4 +1,3 @@
-import Foundation
 import Telemetry
 
 /// A Gemini `GenerateContentResponse` as an OpenAI `chat.completion`
