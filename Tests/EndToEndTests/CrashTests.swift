@@ -164,7 +164,9 @@ import Testing
         var rows: Set<String> = []
         for page in 1...100 {
             request.url = restarted.url + "/spend/logs?page_size=1000&page=\(page)"
-            let body = try await client.execute(request, timeout: .seconds(10)).body.collect(upTo: 64 << 20)
+            let response = try await client.execute(request, timeout: .seconds(10))
+            let body = try await response.body.collect(upTo: 64 << 20)
+            try #require(response.status == .ok, "\(String(buffer: body))")
             let ids = try JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [[String: Any]] ?? []
             rows.formUnion(ids.compactMap { $0["request_id"] as? String })
             if ids.count < 1000 { break }

@@ -21,7 +21,6 @@ import Testing
         general_settings: {master_key: \(Harness.master)}
         """
 
-
     func ask(_ h: Harness, key: String, extra: String = "") async throws -> Harness.Reply {
         try await h.send(
             "/v1/chat/completions", json: #"{"model":"flaky","messages":[{"role":"user","content":"hi"}]\#(extra)}"#, key: key)

@@ -41,7 +41,6 @@ import Testing
         }
     }
 
-
     func row(_ h: Harness, model: String) async throws -> SpendRow? {
         try await h.store.spendLogs(SpendQuery()).first { $0.modelGroup == model }
     }

@@ -60,7 +60,9 @@ import Testing
     }
 
     @Test func blockedExpiredDeletedAndOverBudgetKeysAreRefused() async throws {
-        try await Harness.with(config: e2eConfig) { h in
+        // Expiry is read against the gateway's clock: moved on by hand, not waited for.
+        let clock = ManualClock(seconds: Date().timeIntervalSince1970)
+        try await Harness.with(config: e2eConfig, clock: clock) { h in
             let body = #"{"model":"local","messages":[{"role":"user","content":"x"}]}"#
             let (key, token) = try await generate(h, #"{"key_alias":"a"}"#)
             #expect(try await h.send("/key/update", json: #"{"key":"\#(key)","blocked":true}"#).json?["blocked"] == true)
@@ -75,7 +77,8 @@ import Testing
             #expect(over.status == 400 && over.json?["error"]?["type"] == "budget_exceeded")
 
             let (short, _) = try await generate(h, #"{"duration":"1s"}"#)
-            try await Task.sleep(for: .milliseconds(1100))
+            #expect(try await h.send("/v1/chat/completions", json: body, key: short).status == 200)
+            clock.advance(by: .seconds(1))
             let expired = try await h.send("/v1/chat/completions", json: body, key: short)
             #expect(expired.status == 401 && expired.json?["error"]?["message"] == "This API key has expired.")
 

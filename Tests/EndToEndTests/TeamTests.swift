@@ -10,7 +10,6 @@ import Testing
 @Suite(.serialized, .timeLimit(.minutes(1))) struct TeamTests {
     static let body = #"{"model":"local","messages":[{"role":"user","content":"x"}]}"#
 
-
     @Test func aTeamsLimitsBindAllItsKeys() async throws {
         // A stopped clock: all five requests fall in one rate-limit minute whenever the test runs.
         try await Harness.with(config: e2eConfig, clock: TestTime.clock(secondsIntoMinute: 15)) { h in

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import Telemetry
+import TelemetryTesting
 import Testing
 
 @testable import OTLPProto
@@ -26,10 +27,9 @@ import Testing
                 let stats = h.gateway.pipeline.stats().first
                 return (stats?.dropped ?? 0) > 0 && (stats?.failedAttempts ?? 0) > 0
             }
-            let text = try await h.metrics()
-            #expect(text.contains(#"spanway_sink_dropped_total{sink="otlp"}"#))
-            #expect(!text.contains(#"spanway_sink_dropped_total{sink="otlp"} 0"#))
-            #expect(text.contains(#"spanway_sink_failed_total{sink="otlp"}"#))
+            let metrics = try MetricsExposition(try await h.metrics())
+            #expect(try metrics.value(of: "spanway_sink_dropped_total", labels: ["sink": "otlp"]) ?? 0 > 0)
+            #expect(try metrics.value(of: "spanway_sink_failed_total", labels: ["sink": "otlp"]) ?? 0 > 0)
         }
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 import Store
 import Telemetry
+import TelemetryTesting
 import Testing
 
 @testable import OTLPProto
@@ -82,16 +83,16 @@ import Testing
                 }
             }
             // Prometheus.
-            let metrics = try await h.metrics()
+            let metrics = try MetricsExposition(try await h.metrics())
             var prometheus: [String: Totals] = [:]
-            for line in metrics.split(separator: "\n") where !line.hasPrefix("#") {
-                guard let team = ["alpha", "beta"].first(where: { line.contains(#"team="\#($0)""#) }),
-                    let value = line.split(separator: " ").last.flatMap({ Double($0) })
-                else { continue }
-                if line.hasPrefix("spanway_tokens_total{") && (line.contains(#"type="input""#) || line.contains(#"type="output""#)) {
-                    prometheus[team, default: Totals()].tokens += Int(value)
-                } else if line.hasPrefix("spanway_spend_usd_total{") {
-                    prometheus[team, default: Totals()].cost += value
+            for team in ["alpha", "beta"] {
+                for type in ["input", "output"] {
+                    for sample in metrics.samples("spanway_tokens_total", matching: ["team": team, "type": type]) {
+                        prometheus[team, default: Totals()].tokens += Int(sample.value)
+                    }
+                }
+                for sample in metrics.samples("spanway_spend_usd_total", matching: ["team": team]) {
+                    prometheus[team, default: Totals()].cost += sample.value
                 }
             }
             for team in ["alpha", "beta"] {
@@ -154,6 +155,10 @@ import Testing
             let optOut = try await h.send(
                 "/team/update", json: #"{"team_id":"alpha","metadata":{"default_sinks":false,"logging":[\#(callback)]}}"#)
             #expect(optOut.status == 200, "\(optOut.text)")
+            // Team answers show the callback's credentials masked, like `GET /team/{id}/callback`.
+            #expect(optOut.text.contains("generic_logger_endpoint") && !optOut.text.contains("alpha-secret"))
+            let info = try await h.send("/team/info?team_id=alpha")
+            #expect(info.status == 200 && info.text.contains("generic_logger_endpoint") && !info.text.contains("alpha-secret"))
             #expect(try await chat(h, "gpt-4o-mini", key: alpha).status == 200)
             #expect(try await chat(h, "claude", key: beta).status == 200)
             try await h.eventually("alpha's fourth reached its own destination only") { teams("/alpha").count == 4 && teams("/hook").count == 7 }
@@ -185,9 +190,9 @@ import Testing
             }
             let stats = try #require(h.gateway.pipeline.stats().first { $0.sink == "generic_api" })
             #expect(stats.exported + stats.dropped + stats.queueDepth <= 65 && stats.dropped > 0)
-            let metrics = try await h.metrics()
-            #expect(metrics.contains(#"spanway_sink_dropped_total{sink="generic_api"}"#))
-            #expect(metrics.contains(#"spanway_sink_queue_depth{sink="generic_api"}"#))
+            let metrics = try MetricsExposition(try await h.metrics())
+            #expect(try metrics.value(of: "spanway_sink_dropped_total", labels: ["sink": "generic_api"]) ?? 0 > 0)
+            #expect(try metrics.value(of: "spanway_sink_queue_depth", labels: ["sink": "generic_api"]) != nil)
         }
     }
 
@@ -240,10 +245,15 @@ import Testing
             try await h.eventually("the webhook logs every request") {
                 h.hooks.received(under: "/hook").flatMap { $0.json?.arrayValue ?? [] }.count == 4
             }
-            try await Task.sleep(for: .milliseconds(300))
+            // Emitting is synchronous, so by now every lane has taken the requests it will ever get:
+            // the trace sinks' lanes took none, and nothing can reach their receivers later.
+            for lane in h.gateway.pipeline.stats() where lane.sink != "generic_api" {
+                #expect(lane.exported + lane.dropped + lane.queueDepth == 0, "\(lane.sink) was fed")
+            }
             #expect(h.receiver.spans.isEmpty && h.hooks.received(under: "/langfuse").isEmpty)
             #expect(try await h.store.spendLogs(SpendQuery(teamID: "alpha")).count == 4)
-            #expect(try await h.metrics().contains(#"status_code="200"} 4"#))
+            let metrics = try MetricsExposition(try await h.metrics())
+            #expect(try metrics.value(of: "spanway_requests_total", labels: ["team": "alpha", "status_code": "200"]) == 4)
             // A caller's sampled traceparent wins under parentbased_* only; always_off ignores it.
         }
     }
@@ -272,7 +282,8 @@ import Testing
                 alerts().contains { $0.contains("Budget alert: key 'thrifty'") && $0.contains("soft budget") }
             }
             #expect(!h.hooks.everything.contains(key))
-            #expect(try await h.metrics().contains(#"spanway_sink_exported_total{sink="alerts"}"#))
+            let metrics = try MetricsExposition(try await h.metrics())
+            #expect(try metrics.value(of: "spanway_sink_exported_total", labels: ["sink": "alerts"]) != nil)
         }
     }
 }

@@ -200,11 +200,12 @@ struct FuzzTarget: Sendable {
         }
     }
 
-    /// The mutation loop. Stops at the first broken property and records it with the seed,
-    /// the iteration and the input.
-    func run() {
+    /// The mutation loop. Stops at the first broken property and returns it with the seed, the
+    /// iteration and the input. Synchronous: the caller runs it off the cooperative pool and
+    /// records what it returns.
+    func run() -> [String] {
         let seeds = files(in: "Corpus").map(\.bytes) + files(in: "Crashes").map(\.bytes)
-        #expect(!seeds.isEmpty, "Corpus/\(name) has no seed files")
+        var problems = seeds.isEmpty ? ["Corpus/\(name) has no seed files"] : []
         let seed = FuzzSettings.seed(for: name)
         var rng = SplitMix64(seed: seed)
         var mutator = Mutator(rng: SplitMix64(seed: seed ^ 0xA5A5_A5A5_A5A5_A5A5), tokens: tokens, maxLength: maxLength)
@@ -229,19 +230,21 @@ struct FuzzTarget: Sendable {
                     if pool.count < poolLimit { pool.append(input) } else { pool[seeds.count + rng.below(256)] = input }
                 }
             } catch {
-                Issue.record(
+                problems.append(
                     """
                     fuzz target '\(name)' broke a property: \(error)
                     seed: SPANWAY_FUZZ_SEED=0x\(String(FuzzSettings.seed, radix: 16)) (target seed 0x\(String(seed, radix: 16))), iteration \(iteration)
                     input (base64): \(Data(input).base64EncodedString())
                     """)
-                return
+                return problems
             }
         }
+        return problems
     }
 
-    /// Every corpus and crash file, once, through the same property.
-    func replay() {
+    /// Every corpus and crash file, once, through the same property; returns what broke.
+    func replay() -> [String] {
+        var problems: [String] = []
         for folder in ["Corpus", "Crashes"] {
             for file in files(in: folder) {
                 var rng = SplitMix64(seed: FuzzSettings.defaultSeed)
@@ -252,12 +255,13 @@ struct FuzzTarget: Sendable {
                 do {
                     _ = try check(input, &rng)
                 } catch {
-                    Issue.record("\(folder)/\(name)/\(file.name) broke a property: \(error)")
+                    problems.append("\(folder)/\(name)/\(file.name) broke a property: \(error)")
                 }
                 input.removeAll()
                 CrashGuard.releaseSlot(slot)
             }
         }
+        return problems
     }
 }
 

@@ -1,17 +1,11 @@
 import Foundation
+import GatewayTesting
 import NIOCore
 import NIOHTTP1
 import Telemetry
 import Testing
 
 @testable import Proxy
-
-/// A transport for `prepare`, which must not need the network for SigV4.
-private struct NoNetwork: Transport {
-    func send(_ request: UpstreamRequest, timeout: Duration) async throws -> UpstreamResponse {
-        throw TransportError.connectionFailed
-    }
-}
 
 @Suite struct BedrockAdapterTests {
     static let secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
@@ -259,7 +253,7 @@ private struct NoNetwork: Transport {
         let halfConfigured = deployment(params: ["aws_access_key_id": "AKIACONFIG", "aws_session_token": "SESSIONTOKEN-XYZ"])
         let upstream = try adapter.request(for: chat(#"{"model":"m","messages":[{"role":"user","content":"q"}]}"#), deployment: halfConfigured)
         do throws(GatewayError) {
-            _ = try await adapter.prepare(upstream, deployment: halfConfigured, transport: NoNetwork())
+            _ = try await adapter.prepare(upstream, deployment: halfConfigured, transport: FakeTransport.unreachable())
             Issue.record("signed without a secret")
         } catch {
             #expect(error.status == 500 && error.message.contains("no AWS credentials") && !error.message.contains("SESSIONTOKEN-XYZ"))
@@ -413,7 +407,7 @@ private struct NoNetwork: Transport {
         keyed.apiKey = "bedrock-api-key-value"
         let bearer = try adapter.request(for: request, deployment: keyed)
         #expect(bearer.headers.first(name: "authorization") == "Bearer bedrock-api-key-value")
-        let unsigned = try await adapter.prepare(bearer, deployment: keyed, transport: NoNetwork())
+        let unsigned = try await adapter.prepare(bearer, deployment: keyed, transport: FakeTransport.unreachable())
         #expect(unsigned.headers.first(name: "x-amz-date") == nil)
         #expect(adapter.apiKeyEnvironment == "AWS_BEARER_TOKEN_BEDROCK")
     }
@@ -432,7 +426,7 @@ private struct NoNetwork: Transport {
         for (config, keyID, region, token) in cases {
             var upstream = try adapter.request(for: request, deployment: config)
             upstream.headers.add(name: "traceparent", value: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01")
-            let signed = try await adapter.prepare(upstream, deployment: config, transport: NoNetwork())
+            let signed = try await adapter.prepare(upstream, deployment: config, transport: FakeTransport.unreachable())
             let authorization = try #require(signed.headers.first(name: "authorization"))
             let date = try #require(signed.headers.first(name: "x-amz-date"))
             #expect(date.count == 16 && date.hasSuffix("Z"))

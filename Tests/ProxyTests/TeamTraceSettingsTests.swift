@@ -36,13 +36,14 @@ import Testing
             "metadata.logging[0].callback_vars.langfuse_host", "metadata.logging[1].callback_vars.generic_logger_endpoint",
         ])
         // A team's sinks never take the gateway's credentials or content settings.
-        #expect(settings.sinks.allSatisfy(\.captureContent))
+        #expect(settings.sinks.allSatisfy { $0.captureContent })
     }
 
     @Test func problemsNameTheirField() throws {
         func problem(_ text: String) throws -> TeamTraceSettings.Problem? {
-            do {
-                _ = try TeamTraceSettings.parse(teamID: "t", metadata: try Self.metadata(text))
+            let metadata = try Self.metadata(text)
+            do throws(TeamTraceSettings.Problem) {
+                _ = try TeamTraceSettings.parse(teamID: "t", metadata: metadata)
                 return nil
             } catch {
                 return error

@@ -53,8 +53,9 @@ final class RecordingExporter: SpanExporter {
             exporters: [exporter], configuration: PipelineConfiguration(queueCapacity: 3, maxBatchSize: 1, scheduleDelay: .zero))
         let run = Task { try await pipeline.run() }
         // The exporter is blocked on its first batch; the queue holds 3; the rest are dropped.
+        // `emit` returns only once each span is queued or dropped: whether or not the exporter has
+        // taken its first span yet, at most 3 + 1 were accepted.
         for _ in 0..<10 { pipeline.emit(makeFinishedSpan()) }
-        try await Task.sleep(for: .milliseconds(50))
         let stats = try #require(pipeline.stats().first)
         #expect(stats.dropped >= 6 && stats.queueDepth <= 3)
         for _ in 0..<10 { open.yield() }
@@ -70,7 +71,7 @@ final class RecordingExporter: SpanExporter {
         let pipeline = Pipeline(exporters: [exporter], configuration: PipelineConfiguration(scheduleDelay: .seconds(30)))
         let run = Task { try await pipeline.run() }
         for _ in 0..<5 { pipeline.emit(makeFinishedSpan()) }
-        try await Task.sleep(for: .milliseconds(20))
+        // Closing delivers what is queued: no need to wait for delivery first.
         pipeline.close()
         try await run.value
         #expect(exporter.count == 5)
@@ -82,7 +83,7 @@ final class RecordingExporter: SpanExporter {
         let pipeline = Pipeline(exporters: [exporter], configuration: PipelineConfiguration(scheduleDelay: .zero))
         let run = Task { try await pipeline.run() }
         pipeline.emit(makeFinishedSpan())
-        try await Task.sleep(for: .milliseconds(20))
+        // Closing delivers what is queued: no need to wait for delivery first.
         pipeline.close()
         try await run.value
         let stats = try #require(pipeline.stats().first)
@@ -100,7 +101,7 @@ final class RecordingExporter: SpanExporter {
         let run = Task { try await pipeline.run() }
         pipeline.emit(makeFinishedSpan(sampled: false))
         pipeline.emit(makeFinishedSpan(sampled: true))
-        try await Task.sleep(for: .milliseconds(20))
+        // Closing delivers what is queued: no need to wait for delivery first.
         pipeline.close()
         try await run.value
         #expect(observer.seen.load(ordering: .relaxed) == 2)

@@ -59,8 +59,11 @@ struct AdminField<Record>: Sendable {
 }
 
 extension AdminField where Record: LimitedRecord {
-    /// The fields every key, team, user and organisation has: its `Limits` and its metadata.
-    static var limitFields: [AdminField] {
+    /// The fields every key, team, user and organisation has: its `Limits` and its metadata,
+    /// shown through `showMetadata` (teams mask the credentials in theirs).
+    static func limitFields(
+        showMetadata: @escaping @Sendable (String) -> JSONValue = AdminValue.parsedObject
+    ) -> [AdminField] {
         [
             stored("models", \.limits.models, AdminValue.names, show: { .array($0.map(JSONValue.string)) }),
             amount("max_budget", \.limits.maxBudget),
@@ -80,7 +83,7 @@ extension AdminField where Record: LimitedRecord {
             count("tpm_limit", \.limits.tpmLimit),
             count("rpm_limit", \.limits.rpmLimit),
             count("max_parallel_requests", \.limits.maxParallelRequests),
-            stored("metadata", \.metadata, AdminValue.objectText, show: AdminValue.parsedObject),
+            stored("metadata", \.metadata, AdminValue.objectText, show: showMetadata),
         ]
     }
 }

@@ -211,5 +211,5 @@ extension VirtualKey {
             .shown("expires") { AdminValue.date($0.expiresAt) },
             .flag("blocked", \.blocked),
             .shown("created_at") { AdminValue.date($0.createdAt) },
-        ] + AdminField.limitFields)
+        ] + AdminField.limitFields())
 }

@@ -42,7 +42,7 @@ extension Organization: AdminEntity {
                 { value, field throws(GatewayError) in try AdminInput.requiredString([field: value], field) },
                 show: JSONValue.string),
             .shown("created_at") { AdminValue.date($0.createdAt) },
-        ] + AdminField.limitFields)
+        ] + AdminField.limitFields())
 
     init(id: String, createdAt: Double) {
         self.init(organizationID: id, organizationAlias: "", createdAt: createdAt)

@@ -89,7 +89,10 @@ extension Team: AdminEntity {
                 "members_with_roles", \.members, { value, field throws(GatewayError) in try members(value.arrayValue ?? [], field: field) },
                 show: { .array($0.map { .object(["user_id": .string($0.userID), "role": .string($0.role)]) }) }),
             .shown("created_at") { AdminValue.date($0.createdAt) },
-        ] + AdminField.limitFields)
+        ] + AdminField.limitFields { text in
+            // Team callbacks carry credentials: answers show them masked, as `GET /team/{id}/callback` does.
+            .object(TeamManagement.masked(AdminValue.parsedObject(text).objectValue ?? [:]))
+        })
 
     init(id: String, createdAt: Double) {
         self.init(teamID: id, createdAt: createdAt)

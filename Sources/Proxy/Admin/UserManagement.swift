@@ -56,7 +56,7 @@ extension User: AdminEntity {
                     return role
                 }, show: JSONValue.string),
             .shown("created_at") { AdminValue.date($0.createdAt) },
-        ] + AdminField.limitFields)
+        ] + AdminField.limitFields())
 
     init(id: String, createdAt: Double) {
         self.init(userID: id, createdAt: createdAt)

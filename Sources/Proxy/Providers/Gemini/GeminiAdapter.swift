@@ -92,10 +92,6 @@ public struct GeminiAdapter: ProviderAdapter {
         }
     }
 
-    public func makeStreamDecoder() -> any ChatStreamDecoder {
-        GeminiStreamDecoder()
-    }
-
     public func makeStreamDecoder(for request: OpenAIRequest) -> any ChatStreamDecoder {
         GeminiStreamDecoder(includeReasoning: request.includeReasoning)
     }
