@@ -22,7 +22,8 @@ func nanos(_ iterations: Int, _ body: () throws -> Int) rethrows -> Double {
         let start = ContinuousClock.now
         for _ in 0..<iterations { sink &+= try body() }
         let elapsed = ContinuousClock.now - start
-        samples.append((Double(elapsed.components.seconds) * 1e18 + Double(elapsed.components.attoseconds)) / 1e9 / Double(iterations))
+        samples.append(
+            (Double(elapsed.components.seconds) * 1e18 + Double(elapsed.components.attoseconds)) / 1e9 / Double(iterations))
     }
     precondition(sink != .min)
     return median(samples)
@@ -37,14 +38,16 @@ func nanosAsync(_ iterations: Int, _ body: () async -> Int) async -> Double {
         let start = ContinuousClock.now
         for _ in 0..<iterations { sink &+= await body() }
         let elapsed = ContinuousClock.now - start
-        samples.append((Double(elapsed.components.seconds) * 1e18 + Double(elapsed.components.attoseconds)) / 1e9 / Double(iterations))
+        samples.append(
+            (Double(elapsed.components.seconds) * 1e18 + Double(elapsed.components.attoseconds)) / 1e9 / Double(iterations))
     }
     precondition(sink != .min)
     return median(samples)
 }
 
 let body = Array(
-    #"{"model":"gpt-4o-mini","messages":[{"role":"system","content":"You are terse."},{"role":"user","content":"Say hello in one short sentence."}],"temperature":0.2,"max_tokens":64}"#.utf8)
+    #"{"model":"gpt-4o-mini","messages":[{"role":"system","content":"You are terse."},{"role":"user","content":"Say hello in one short sentence."}],"temperature":0.2,"max_tokens":64}"#
+        .utf8)
 
 /// A finished request as the sinks see it: a SERVER span and one CLIENT span with the usual attributes.
 func finishedSpan() -> FinishedSpan {
@@ -79,20 +82,34 @@ func finishedSpan() -> FinishedSpan {
 
 let baseline = try nanos(100_000) { (try JSONParser.parse(body)).objectValue?.keys.count ?? 0 }
 var results: [(String, Double)] = []
-results.append(("request parse (OpenAIRequest)", try nanos(100_000) { try OpenAIRequest(operation: .chat, bytes: body).body.keys.count }))
+results.append(
+    ("request parse (OpenAIRequest)", try nanos(100_000) { try OpenAIRequest(operation: .chat, bytes: body).body.keys.count }))
 let span = finishedSpan()
 let encoder = OTLPEncoder(resource: [SpanAttribute("service.name", .string("spanway"))], scopeName: "spanway", scopeVersion: "0")
 results.append(("OTLP encoding, one request (2 spans)", nanos(20_000) { encoder.encode([span]).count }))
 let batch = Array(repeating: span, count: 512)
 results.append(("OTLP encoding, per request in a 512 batch", nanos(20) { encoder.encode(batch).count } / 512))
 let prometheus = PrometheusSink()
-results.append(("Prometheus update, one request", nanos(100_000) { prometheus.observe(span); return 1 }))
-let frame = ByteBuffer(string: #"data: {"id":"chatcmpl-x","object":"chat.completion.chunk","created":1,"model":"gpt-4o-mini","choices":[{"index":0,"delta":{"content":" hello"},"finish_reason":null}]}"# + "\n\n")
+results.append(
+    (
+        "Prometheus update, one request",
+        nanos(100_000) {
+            prometheus.observe(span); return 1
+        }
+    ))
+let frame = ByteBuffer(
+    string:
+        #"data: {"id":"chatcmpl-x","object":"chat.completion.chunk","created":1,"model":"gpt-4o-mini","choices":[{"index":0,"delta":{"content":" hello"},"finish_reason":null}]}"#
+        + "\n\n")
 var decoder = OpenAIAdapter().makeStreamDecoder(for: try OpenAIRequest(operation: .chat, bytes: body))
 results.append(("SSE chunk decode (OpenAI stream)", try nanos(100_000) { try decoder.feed(frame).count }))
 let book = PriceBook.bundled ?? PriceBook()
 let usage = Usage(inputTokens: 1200, outputTokens: 300, cacheReadTokens: 1000)
-results.append(("price lookup and cost", nanos(100_000) { book.price(model: "gpt-4o-mini", provider: "openai")?.cost(of: usage) == nil ? 0 : 1 }))
+results.append(
+    (
+        "price lookup and cost",
+        nanos(100_000) { book.price(model: "gpt-4o-mini", provider: "openai")?.cost(of: usage) == nil ? 0 : 1 }
+    ))
 
 let logger: Logger = {
     var logger = Logger(label: "bench")
@@ -101,12 +118,13 @@ let logger: Logger = {
 }()
 /// A gateway on the in-process mock provider, with no sinks; `ledger` adds the SQLite spend ledger.
 func gateway(ledger: Bool) throws -> Gateway {
-    let config = try ProviderCatalogue.configLoader(environment: [:]).load(yaml: """
-        model_list:
-          - model_name: gpt-4o-mini
-            litellm_params: {model: mock/gpt-4o-mini}
-        general_settings: {disable_spend_logs: \(!ledger)}
-        """)
+    let config = try ProviderCatalogue.configLoader(environment: [:]).load(
+        yaml: """
+            model_list:
+              - model_name: gpt-4o-mini
+                litellm_params: {model: mock/gpt-4o-mini}
+            general_settings: {disable_spend_logs: \(!ledger)}
+            """)
     let database = FileManager.default.temporaryDirectory.appendingPathComponent("hotpath-\(UUID().uuidString).db").path
     return try GatewayBootstrap(
         config: config, environment: ["OTEL_SDK_DISABLED": "true", "DATABASE_URL": "sqlite:\(database)"],

@@ -24,7 +24,9 @@ func nanosPerDecision(_ decide: () -> Int) -> Double {
         let start = ContinuousClock.now
         for _ in 0..<decisions { sink &+= decide() }
         let elapsed = ContinuousClock.now - start
-        samples.append(Double(elapsed.components.attoseconds) / 1e9 / Double(decisions) + Double(elapsed.components.seconds) * 1e9 / Double(decisions))
+        samples.append(
+            Double(elapsed.components.attoseconds) / 1e9 / Double(decisions) + Double(elapsed.components.seconds) * 1e9
+                / Double(decisions))
     }
     precondition(sink != -1)
     return median(samples)

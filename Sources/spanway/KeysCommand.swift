@@ -63,8 +63,12 @@ struct KeysCommand: AsyncParsableCommand {
             while true {
                 let page = try await store.keys(teamID: team, userID: nil, limit: 500, offset: offset)
                 for key in page.keys {
-                    print([key.token, key.keyName, key.keyAlias ?? "", key.teamID ?? "", String(format: "%.6f", key.limits.spend),
-                        String(key.blocked)].joined(separator: "\t"))
+                    print(
+                        [
+                            key.token, key.keyName, key.keyAlias ?? "", key.teamID ?? "",
+                            String(format: "%.6f", key.limits.spend),
+                            String(key.blocked),
+                        ].joined(separator: "\t"))
                 }
                 offset += page.keys.count
                 if page.keys.isEmpty || offset >= page.total { break }

@@ -41,13 +41,21 @@ struct SpendCommand: AsyncParsableCommand {
         }
 
         static func table(_ totals: [SpendTotal], heading: String) -> String {
-            let rows = [[heading, "requests", "input tokens", "output tokens", "spend (USD)"]]
+            let rows =
+                [[heading, "requests", "input tokens", "output tokens", "spend (USD)"]]
                 + totals.map {
-                    [$0.group.isEmpty ? "(none)" : $0.group, String($0.requests), String($0.inputTokens),
-                        String($0.outputTokens), String(format: "%.6f", $0.spend)]
+                    [
+                        $0.group.isEmpty ? "(none)" : $0.group, String($0.requests), String($0.inputTokens),
+                        String($0.outputTokens), String(format: "%.6f", $0.spend),
+                    ]
                 }
-                + [["total", String(totals.reduce(0) { $0 + $1.requests }), String(totals.reduce(0) { $0 + $1.inputTokens }),
-                    String(totals.reduce(0) { $0 + $1.outputTokens }), String(format: "%.6f", totals.reduce(0) { $0 + $1.spend })]]
+                + [
+                    [
+                        "total", String(totals.reduce(0) { $0 + $1.requests }), String(totals.reduce(0) { $0 + $1.inputTokens }),
+                        String(totals.reduce(0) { $0 + $1.outputTokens }),
+                        String(format: "%.6f", totals.reduce(0) { $0 + $1.spend }),
+                    ]
+                ]
             let widths = (0..<5).map { column in rows.map { $0[column].count }.max() ?? 0 }
             return rows.enumerated().map { index, row in
                 let line = row.enumerated().map { column, cell in

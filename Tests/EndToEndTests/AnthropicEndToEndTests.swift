@@ -1,4 +1,5 @@
 import Foundation
+import GatewayTesting
 import Telemetry
 import Testing
 
@@ -7,12 +8,14 @@ import Testing
 @testable import Sinks
 
 /// An OpenAI client through the gateway to an Anthropic upstream (the in-process mock speaking Messages).
-@Suite(.serialized) struct AnthropicEndToEndTests {
+@Suite(.serialized, .timeLimit(.minutes(1))) struct AnthropicEndToEndTests {
     @Test func chatAndStreamComeBackOpenAIShapedWithAnthropicUsage() async throws {
         try await Harness.with(config: e2eConfig) { h in
             let reply = try await h.send(
                 "/v1/chat/completions",
-                json: #"{"model":"claude","messages":[{"role":"system","content":"Be brief."},{"role":"user","content":"Say hello"}]}"#)
+                json:
+                    #"{"model":"claude","messages":[{"role":"system","content":"Be brief."},{"role":"user","content":"Say hello"}]}"#
+            )
             #expect(reply.status == 200, "\(reply.text)")
             #expect(reply.json?["object"] == "chat.completion")
             #expect(reply.json?["choices"]?.arrayValue?.first?["message"]?["content"]?.stringValue == MockUpstream.text)
@@ -27,10 +30,14 @@ import Testing
 
             let streamed = try await h.send(
                 "/v1/chat/completions",
-                json: #"{"model":"claude","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"Say hello"}]}"#)
+                json:
+                    #"{"model":"claude","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"Say hello"}]}"#
+            )
             let chunks = ssePayloads(streamed.text).dropLast().compactMap { try? JSONParser.parse($0) }
             #expect(ssePayloads(streamed.text).last == "[DONE]")
-            #expect(chunks.compactMap { $0["choices"]?.arrayValue?.first?["delta"]?["content"]?.stringValue }.joined() == MockUpstream.text)
+            #expect(
+                chunks.compactMap { $0["choices"]?.arrayValue?.first?["delta"]?["content"]?.stringValue }.joined()
+                    == MockUpstream.text)
             #expect(chunks.last?["usage"]?["prompt_tokens_details"]?["cached_tokens"]?.intValue == 5)
 
             try await h.eventually("anthropic client spans with cache-read usage") {

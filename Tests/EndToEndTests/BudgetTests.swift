@@ -24,8 +24,9 @@ import Testing
             let info = try await h.send("/key/info?key=\(key)").json?["info"]
             #expect(info?["spend"]?.doubleValue ?? 0 > 0 && info?["budget_reset_at"]?.stringValue != nil)
             let metrics = try await h.metrics()
-            let remaining = try #require(try MetricsExposition(metrics).value(
-                of: "spanway_budget_remaining_usd", labels: ["scope": "key", "name": "resetting"]))
+            let remaining = try #require(
+                try MetricsExposition(metrics).value(
+                    of: "spanway_budget_remaining_usd", labels: ["scope": "key", "name": "resetting"]))
             // Spent past its budget again in the new period.
             #expect(remaining < 0, "\(metrics)")
             let token = KeyDigest(key: key).hex

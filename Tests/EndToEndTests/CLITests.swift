@@ -1,5 +1,6 @@
-import Foundation
 import AsyncHTTPClient
+import Foundation
+import GatewayTesting
 import NIOCore
 import Store
 import Telemetry
@@ -20,15 +21,19 @@ import Testing
     @Test(.enabled(if: CrashTests.runnable, "needs .build/debug/spanway, which swift test builds"))
     func keysCreateListRevoke() async throws {
         let database = FileManager.default.temporaryDirectory.appendingPathComponent("spanway-cli-\(UUID().uuidString).db").path
-        let created = try await run(["keys", "create", "--alias", "ops", "--models", "a,b", "--max-budget", "2.5", "--rpm", "60"], database: database)
+        let created = try await run(
+            ["keys", "create", "--alias", "ops", "--models", "a,b", "--max-budget", "2.5", "--rpm", "60"], database: database)
         #expect(created.status == 0)
         let key = created.out.trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(key.hasPrefix("sk-"))
         let stored = try #require(try await SQLiteStore(path: database).fetch(VirtualKey.self, id: KeyDigest(key: key).hex))
-        #expect(stored.keyAlias == "ops" && stored.limits.models == ["a", "b"] && stored.limits.maxBudget == 2.5 && stored.limits.rpmLimit == 60)
+        #expect(
+            stored.keyAlias == "ops" && stored.limits.models == ["a", "b"] && stored.limits.maxBudget == 2.5
+                && stored.limits.rpmLimit == 60)
 
         let listed = try await run(["keys", "list"], database: database)
-        #expect(listed.status == 0 && listed.out.contains(stored.token) && listed.out.contains("ops") && !listed.out.contains(key))
+        #expect(
+            listed.status == 0 && listed.out.contains(stored.token) && listed.out.contains("ops") && !listed.out.contains(key))
         #expect(try await run(["keys", "create", "--team", "missing"], database: database).status != 0)
 
         #expect(try await run(["keys", "revoke", key], database: database).out.contains("revoked 1 of 1"))
@@ -38,7 +43,9 @@ import Testing
         #expect(report.status == 0 && report.out.contains("total"))
     }
 
-    static var needsBinary: ConditionTrait { .enabled(if: CrashTests.runnable, "needs .build/debug/spanway, which swift test builds") }
+    static var needsBinary: ConditionTrait {
+        .enabled(if: CrashTests.runnable, "needs .build/debug/spanway, which swift test builds")
+    }
 
     /// Runs `spanway check` on `yaml`; returns its exit status and everything it printed.
     func check(_ yaml: String) async throws -> (status: Int32, out: String) {
@@ -52,7 +59,8 @@ import Testing
     }
 
     @Test(needsBinary) func checkAcceptsAValidConfig() async throws {
-        let result = try await check("""
+        let result = try await check(
+            """
             model_list:
               - model_name: chat
                 litellm_params: {model: mock/gpt-4o-mini}
@@ -65,7 +73,8 @@ import Testing
 
     /// Every problem is printed with its YAML path, and any error makes the exit status 1.
     @Test(needsBinary) func checkNamesEveryProblemAndFails() async throws {
-        let result = try await check("""
+        let result = try await check(
+            """
             model_list:
               - model_name: chat
                 litellm_params: {model: mock/gpt-4o-mini}
@@ -75,7 +84,9 @@ import Testing
             """)
         #expect(result.status == 1, "\(result.out)")
         let lines = result.out.split(separator: "\n").map(String.init)
-        #expect(lines.contains("error: router_settings.model_group_alias.gpt4: 'missing' is not a model_name in model_list"), "\(result.out)")
+        #expect(
+            lines.contains("error: router_settings.model_group_alias.gpt4: 'missing' is not a model_name in model_list"),
+            "\(result.out)")
         #expect(lines.contains("error: fallbacks: 'nowhere' is not a model_name in model_list"), "\(result.out)")
         #expect(!result.out.contains("ok:"))
     }
@@ -100,7 +111,8 @@ import Testing
             var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/v1/chat/completions")
             request.method = .POST
             request.headers.add(name: "content-type", value: "application/json")
-            request.body = .bytes(ByteBuffer(string: #"{"model":"gpt-4o-mini","messages":[{"role":"user","content":"Say hello"}]}"#))
+            request.body = .bytes(
+                ByteBuffer(string: #"{"model":"gpt-4o-mini","messages":[{"role":"user","content":"Say hello"}]}"#))
             let response = try await client.execute(request, timeout: .seconds(10))
             let body = try JSONParser.parse(Array(try await response.body.collect(upTo: 1 << 20).readableBytesView))
             #expect(response.status == .ok)

@@ -11,7 +11,7 @@ import Testing
 /// receiver, payloads checked field by field against each destination's documented format
 /// (Langfuse's ingestion and OTLP APIs, Helicone's async log, Sentry envelopes, LiteLLM's
 /// `StandardLoggingPayload`).
-@Suite(.serialized) struct CallbackSinkTests {
+@Suite(.serialized, .timeLimit(.minutes(1))) struct CallbackSinkTests {
     static let models = """
         model_list:
           - model_name: gpt-4o-mini
@@ -36,7 +36,9 @@ import Testing
 
     func key(_ h: Harness, team: String, alias: String) async throws -> String {
         if try await h.send("/team/info?team_id=\(team)").status == 404 {
-            #expect(try await h.send("/team/new", json: #"{"team_id":"\#(team)","team_alias":"\#(team.uppercased())"}"#).status == 200)
+            #expect(
+                try await h.send("/team/new", json: #"{"team_id":"\#(team)","team_alias":"\#(team.uppercased())"}"#).status == 200
+            )
         }
         let reply = try await h.send("/key/generate", json: #"{"team_id":"\#(team)","key_alias":"\#(alias)"}"#)
         return try #require(reply.json?["key"]?.stringValue, "\(reply.text)")
@@ -46,7 +48,8 @@ import Testing
         let config = Self.models + "litellm_settings: {callbacks: [\"langfuse_otel\"]}"
         try await Harness.with(config: config, environment: Self.env, otlp: false) { h in
             let key = try await key(h, team: "research", alias: "notebook")
-            let reply = try await h.send("/v1/chat/completions", json: Self.body, key: key, headers: [("x-spanway-session-id", "s-1")])
+            let reply = try await h.send(
+                "/v1/chat/completions", json: Self.body, key: key, headers: [("x-spanway-session-id", "s-1")])
             #expect(reply.status == 200)
             try await h.eventually("Langfuse got the trace") { !h.hooks.received(under: "/langfuse").isEmpty }
             let hook = try #require(h.hooks.received(under: "/langfuse").first)
@@ -68,7 +71,8 @@ import Testing
             #expect(details["output"]?.intValue == Int(outputTokens))
             #expect(details["total"]?.intValue == Int(inputTokens + outputTokens))
             let cost = try #require(generation[attribute: "gen_ai.usage.cost"]?.doubleValue)
-            let costDetails = try JSONParser.parse(try #require(generation[attribute: "langfuse.observation.cost_details"]?.stringValue))
+            let costDetails = try JSONParser.parse(
+                try #require(generation[attribute: "langfuse.observation.cost_details"]?.stringValue))
             #expect(costDetails["total"]?.doubleValue == cost)
             #expect(reply.headers.first(name: "x-spanway-response-cost").flatMap(Double.init) == cost)
             let start = try #require(generation[attribute: "langfuse.observation.completion_start_time"]?.stringValue)
@@ -98,7 +102,9 @@ import Testing
             #expect(generation["usageDetails"]?["input_cached_tokens"]?.intValue == 5)
             #expect(generation["costDetails"]?["total"]?.doubleValue ?? 0 > 0)
             #expect(generation["startTime"]?.stringValue?.hasSuffix("Z") == true)
-            try await h.eventually("counted as exported") { h.gateway.pipeline.stats().first { $0.sink == "langfuse" }?.exported == 1 }
+            try await h.eventually("counted as exported") {
+                h.gateway.pipeline.stats().first { $0.sink == "langfuse" }?.exported == 1
+            }
         }
     }
 
@@ -106,12 +112,20 @@ import Testing
         let config = Self.models + "litellm_settings: {success_callback: [\"helicone\"]}"
         try await Harness.with(config: config, environment: Self.env, otlp: false) { h in
             let key = try await key(h, team: "research", alias: "notebook")
-            #expect(try await h.send("/v1/chat/completions", json: Self.body.replacingOccurrences(of: "claude", with: "gpt-4o-mini"), key: key).status == 200)
-            #expect(try await h.send("/v1/chat/completions", json: #"{"model":"e500","messages":[{"role":"user","content":"x"}]}"#, key: key).status >= 500)
-            try await h.eventually("Helicone got the success") { !h.hooks.received(under: "/helicone").isEmpty }
-            try await Task.sleep(for: .milliseconds(200))
+            #expect(
+                try await h.send(
+                    "/v1/chat/completions", json: Self.body.replacingOccurrences(of: "claude", with: "gpt-4o-mini"), key: key
+                ).status == 200)
+            #expect(
+                try await h.send(
+                    "/v1/chat/completions", json: #"{"model":"e500","messages":[{"role":"user","content":"x"}]}"#, key: key
+                ).status >= 500)
+            // A later success travels the same lane in order: once it is there, the failure would have been too.
+            let later = Self.body.replacingOccurrences(of: "claude", with: "gpt-4o-mini")
+            #expect(try await h.send("/v1/chat/completions", json: later, key: key).status == 200)
+            try await h.eventually("Helicone got both successes") { h.hooks.received(under: "/helicone").count >= 2 }
             let hooks = h.hooks.received(under: "/helicone")
-            #expect(hooks.count == 1, "success_callback: failures are not sent")
+            #expect(hooks.count == 2, "success_callback: failures are not sent")
             let hook = try #require(hooks.first)
             #expect(hook.path == "/helicone/oai/v1/log")
             #expect(hook.header("authorization") == "Bearer sk-helicone-secret-value")
@@ -127,7 +141,9 @@ import Testing
             let end = try #require(log["timing"]?["endTime"])
             let startMs = try #require(start["seconds"]?.intValue) * 1000 + (start["milliseconds"]?.intValue ?? -1)
             let endMs = try #require(end["seconds"]?.intValue) * 1000 + (end["milliseconds"]?.intValue ?? -1)
-            #expect((0...999).contains(start["milliseconds"]?.intValue ?? -1) && (0...999).contains(end["milliseconds"]?.intValue ?? -1))
+            #expect(
+                (0...999).contains(start["milliseconds"]?.intValue ?? -1)
+                    && (0...999).contains(end["milliseconds"]?.intValue ?? -1))
             #expect(startMs <= endMs && abs(Double(startMs) / 1000 - Date().timeIntervalSince1970) < 60)
         }
     }
@@ -137,12 +153,18 @@ import Testing
         try await Harness.with(config: config, environment: Self.env) { h in
             let key = try await key(h, team: "research", alias: "notebook")
             #expect(try await h.send("/v1/chat/completions", json: Self.body, key: key).status == 200)
-            let failed = try await h.send("/v1/chat/completions", json: #"{"model":"e500","messages":[{"role":"user","content":"x"}]}"#, key: key)
+            let failed = try await h.send(
+                "/v1/chat/completions", json: #"{"model":"e500","messages":[{"role":"user","content":"x"}]}"#, key: key)
             #expect(failed.status >= 500)
-            try await h.eventually("Sentry got the failure") { !h.hooks.received(under: "/sentry").isEmpty }
-            try await Task.sleep(for: .milliseconds(200))
+            // A second failure travels the same lane after the success: once both failures are
+            // there, the success would have been too.
+            #expect(
+                try await h.send(
+                    "/v1/chat/completions", json: #"{"model":"e500","messages":[{"role":"user","content":"y"}]}"#, key: key
+                ).status >= 500)
+            try await h.eventually("Sentry got both failures") { h.hooks.received(under: "/sentry").count >= 2 }
             let hooks = h.hooks.received(under: "/sentry")
-            #expect(hooks.count == 1, "only the failure")
+            #expect(hooks.count == 2, "only the failures")
             let hook = try #require(hooks.first)
             #expect(hook.path == "/sentry/api/42/envelope/")
             #expect(hook.header("x-sentry-auth")?.hasPrefix("Sentry sentry_key=sentrypublic, sentry_version=7") == true)
@@ -171,7 +193,10 @@ import Testing
         try await Harness.with(config: config, environment: Self.env) { h in
             let key = try await key(h, team: "research", alias: "notebook")
             let ok = try await h.send("/v1/chat/completions", json: Self.body, key: key)
-            #expect(try await h.send("/v1/chat/completions", json: #"{"model":"e500","messages":[{"role":"user","content":"x"}]}"#, key: key).status >= 500)
+            #expect(
+                try await h.send(
+                    "/v1/chat/completions", json: #"{"model":"e500","messages":[{"role":"user","content":"x"}]}"#, key: key
+                ).status >= 500)
             try await h.eventually("both payloads arrived") {
                 h.hooks.received(under: "/hook").flatMap { $0.json?.arrayValue ?? [] }.count == 2
             }
@@ -186,7 +211,8 @@ import Testing
             #expect(success["call_type"] == "acompletion")
             #expect(success["metadata"]?["user_api_key_team_id"] == "research")
             #expect(success["metadata"]?["user_api_key_alias"] == "notebook")
-            #expect(success["response_cost"]?.doubleValue == ok.headers.first(name: "x-spanway-response-cost").flatMap(Double.init))
+            #expect(
+                success["response_cost"]?.doubleValue == ok.headers.first(name: "x-spanway-response-cost").flatMap(Double.init))
             let start = try #require(success["startTime"]?.doubleValue)
             let end = try #require(success["endTime"]?.doubleValue)
             #expect(start <= end && abs(start - Date().timeIntervalSince1970) < 60)

@@ -1,4 +1,5 @@
 import Foundation
+import GatewayTesting
 import Store
 import Testing
 
@@ -48,7 +49,9 @@ import Testing
             let answered = try await ask(h, key: withBackup)
             #expect(answered.status == 200)
             #expect(answered.headers.first(name: "x-spanway-model-group") == "backup")
-            try await h.eventually("the ledger row") { try await h.store.spendLogs(SpendQuery()).contains { $0.statusCode == 200 } }
+            try await h.eventually("the ledger row") {
+                try await h.store.spendLogs(SpendQuery()).contains { $0.statusCode == 200 }
+            }
             let row = try #require(try await h.store.spendLogs(SpendQuery()).first { $0.statusCode == 200 })
             #expect(row.modelGroup == "backup")
         }
@@ -83,7 +86,8 @@ import Testing
                 let key = try await h.newKey(#"{"max_budget":1}"#)
                 let inFlight = Task {
                     try await h.send(
-                        "/v1/chat/completions", json: #"{"model":"gated","stream":true,"max_tokens":10,"messages":[{"role":"user","content":"hi"}]}"#,
+                        "/v1/chat/completions",
+                        json: #"{"model":"gated","stream":true,"max_tokens":10,"messages":[{"role":"user","content":"hi"}]}"#,
                         key: key)
                 }
                 var arrivals = upstream.arrivals.makeAsyncIterator()

@@ -28,7 +28,8 @@ final class TrapServer: Sendable {
 
     func received(under prefix: String) -> [Hit] { hits.withLock { $0.filter { $0.path.hasPrefix(prefix) } } }
 
-    static let completion = #"{"id":"chatcmpl-stolen","object":"chat.completion","created":1700000000,"model":"stolen","choices":[{"index":0,"message":{"role":"assistant","content":"stolen"},"finish_reason":"stop"}],"usage":{"prompt_tokens":1,"completion_tokens":1,"total_tokens":2}}"#
+    static let completion =
+        #"{"id":"chatcmpl-stolen","object":"chat.completion","created":1700000000,"model":"stolen","choices":[{"index":0,"message":{"role":"assistant","content":"stolen"},"finish_reason":"stop"}],"usage":{"prompt_tokens":1,"completion_tokens":1,"total_tokens":2}}"#
     static let rateLimited = #"{"error":{"message":"slow down","type":"rate_limit_exceeded","code":"rate_limit_exceeded"}}"#
 
     func router() -> Router<BasicRequestContext> {
@@ -44,7 +45,8 @@ final class TrapServer: Sendable {
             if path.hasPrefix("/retry-huge") {
                 var headers = json
                 headers[.retryAfter] = "1e300"
-                return Response(status: .tooManyRequests, headers: headers, body: .init(byteBuffer: ByteBuffer(string: Self.rateLimited)))
+                return Response(
+                    status: .tooManyRequests, headers: headers, body: .init(byteBuffer: ByteBuffer(string: Self.rateLimited)))
             }
             if path.hasPrefix("/retry-nan") {
                 var headers = json
@@ -169,7 +171,8 @@ final class TrapServer: Sendable {
                     litellm_params: {model: openai/gpt-4o-mini, api_base: "{upstream}"}
                 """
             let env = [
-                "GENERIC_LOGGER_ENDPOINT": "\(trap.root)/redirect-hook", "GENERIC_LOGGER_HEADERS": "x-hook-token=hook-secret-value",
+                "GENERIC_LOGGER_ENDPOINT": "\(trap.root)/redirect-hook",
+                "GENERIC_LOGGER_HEADERS": "x-hook-token=hook-secret-value",
             ]
             try await Harness.with(config: config, environment: env, otlp: false) { h in
                 #expect(try await h.chat("healthy").status == 200)
@@ -217,12 +220,19 @@ final class TrapServer: Sendable {
             // Langfuse's host, named by its own key.
             let langfuse = try await h.send(
                 "/team/t/callback",
-                json: #"{"callback_name":"langfuse","callback_vars":{"langfuse_public_key":"pk","langfuse_secret_key":"sk","langfuse_host":"http://169.254.169.254"}}"#)
-            #expect(langfuse.status == 400 && langfuse.json?["error"]?["param"] == "metadata.logging[0].callback_vars.langfuse_host", "\(langfuse.text)")
+                json:
+                    #"{"callback_name":"langfuse","callback_vars":{"langfuse_public_key":"pk","langfuse_secret_key":"sk","langfuse_host":"http://169.254.169.254"}}"#
+            )
+            #expect(
+                langfuse.status == 400 && langfuse.json?["error"]?["param"] == "metadata.logging[0].callback_vars.langfuse_host",
+                "\(langfuse.text)")
             // Sentry's DSN host.
             let sentry = try await h.send(
-                "/team/t/callback", json: #"{"callback_name":"sentry","callback_vars":{"sentry_dsn":"http://key@169.254.169.254/42"}}"#)
-            #expect(sentry.status == 400 && sentry.json?["error"]?["param"] == "metadata.logging[0].callback_vars.sentry_dsn", "\(sentry.text)")
+                "/team/t/callback",
+                json: #"{"callback_name":"sentry","callback_vars":{"sentry_dsn":"http://key@169.254.169.254/42"}}"#)
+            #expect(
+                sentry.status == 400 && sentry.json?["error"]?["param"] == "metadata.logging[0].callback_vars.sentry_dsn",
+                "\(sentry.text)")
             // The same through team metadata, on update and on creation.
             let update = try await h.send(
                 "/team/update", json: #"{"team_id":"t","metadata":{"logging":[\#(webhook("http://169.254.169.254/"))]}}"#)
@@ -238,11 +248,12 @@ final class TrapServer: Sendable {
     }
 
     @Test(.timeLimit(.minutes(1))) func allowedEgressLetsTheOperatorOpenAddresses() async throws {
-        let config = Self.teamConfig + """
+        let config =
+            Self.teamConfig + """
 
-            spanway_settings:
-              allowed_egress: ["127.0.0.1/32", "10.0.0.0/8"]
-            """
+                spanway_settings:
+                  allowed_egress: ["127.0.0.1/32", "10.0.0.0/8"]
+                """
         try await Harness.with(config: config, otlp: false) { h in
             #expect(try await h.send("/team/new", json: #"{"team_id":"t"}"#).status == 200)
             for url in ["http://\(h.hooks.root)/team-t", "http://2130706433:9/", "http://10.1.2.3/"] {
@@ -265,16 +276,23 @@ final class TrapServer: Sendable {
     }
 
     @Test(.timeLimit(.minutes(1))) func teamCallbacksMayNotReadTheEnvironment() async throws {
-        try await Harness.with(config: Self.teamConfig, environment: ["E2E_PRESENT_SECRET": "e2e-present-secret-xyz"], otlp: false) { h in
+        try await Harness.with(
+            config: Self.teamConfig, environment: ["E2E_PRESENT_SECRET": "e2e-present-secret-xyz"], otlp: false
+        ) { h in
             #expect(try await h.send("/team/new", json: #"{"team_id":"t"}"#).status == 200)
             func attempt(_ variable: String) async throws -> Harness.Reply {
                 try await h.send(
                     "/team/t/callback",
-                    json: #"{"callback_name":"langfuse","callback_vars":{"langfuse_public_key":"os.environ/\#(variable)","langfuse_secret_key":"sk"}}"#)
+                    json:
+                        #"{"callback_name":"langfuse","callback_vars":{"langfuse_public_key":"os.environ/\#(variable)","langfuse_secret_key":"sk"}}"#
+                )
             }
             let present = try await attempt("E2E_PRESENT_SECRET")
             let missing = try await attempt("E2E_SURELY_MISSING")
-            #expect(present.status == 400 && present.json?["error"]?["param"] == "metadata.logging[0].callback_vars.langfuse_public_key", "\(present.text)")
+            #expect(
+                present.status == 400
+                    && present.json?["error"]?["param"] == "metadata.logging[0].callback_vars.langfuse_public_key",
+                "\(present.text)")
             #expect(present.text == missing.text, "the answer does not tell which variables exist")
             #expect(!present.text.contains("e2e-present-secret-xyz") && !present.text.contains("E2E_PRESENT_SECRET"))
         }
@@ -289,7 +307,9 @@ final class TrapServer: Sendable {
                 litellm_params: {model: "azure/*", api_base: "{upstream_root}", api_key: azure-key}
             """
         try await Harness.with(config: config, otlp: false) { h in
-            for model in ["azure/..", "azure/.", "azure/%2e%2e", "azure/../../admin", "azure/a?x=1", "azure/a#b", #"azure/..\\.."#] {
+            for model in [
+                "azure/..", "azure/.", "azure/%2e%2e", "azure/../../admin", "azure/a?x=1", "azure/a#b", #"azure/..\\.."#,
+            ] {
                 let reply = try await h.chat(model)
                 #expect(reply.status == 400, "\(model): \(reply.text)")
                 #expect(reply.json?["error"]?["param"] == "model", "\(model): \(reply.text)")

@@ -1,19 +1,18 @@
 import AsyncHTTPClient
 import CompressNIO
 import Foundation
+import GatewayTesting
 import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
 import NIOHTTP1
 import ServiceLifecycle
-import Synchronization
 import Store
+import Synchronization
 import Telemetry
 import TelemetryTesting
 import Testing
-
-@_exported import GatewayTesting
 
 @testable import OTLPProto
 @testable import Proxy
@@ -169,7 +168,9 @@ struct Harness {
         try await api.newKey(fields)
     }
 
-    func chat(_ model: String, stream: Bool = false, includeUsage: Bool = false, extra: [(String, String)] = []) async throws -> Reply {
+    func chat(_ model: String, stream: Bool = false, includeUsage: Bool = false, extra: [(String, String)] = []) async throws
+        -> Reply
+    {
         var body = #"{"model":"\#(model)","messages":[{"role":"user","content":"Say hello"}]"#
         if stream { body += #","stream":true"# }
         if includeUsage { body += #","stream_options":{"include_usage":true}"# }

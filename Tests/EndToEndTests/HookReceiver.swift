@@ -31,7 +31,9 @@ final class HookReceiver: Sendable {
     }
 
     /// Every payload delivered anywhere, as text: for checks that nothing leaked.
-    var everything: String { hooks.withLock { $0.map { $0.text + "\n" + $0.headers.map(\.value).joined(separator: "\n") }.joined(separator: "\n") } }
+    var everything: String {
+        hooks.withLock { $0.map { $0.text + "\n" + $0.headers.map(\.value).joined(separator: "\n") }.joined(separator: "\n") }
+    }
 
     func fail(_ prefix: String, with status: HTTPResponse.Status?) {
         failing.withLock { $0[prefix] = status }
@@ -57,7 +59,8 @@ final class HookReceiver: Sendable {
                     status: .init(code: 207), headers: [.contentType: "application/json"],
                     body: .init(byteBuffer: ByteBuffer(bytes: answer.encoded())))
             }
-            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: "{}")))
+            return Response(
+                status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: "{}")))
         }
         return router
     }

@@ -57,7 +57,8 @@ final class GatedUpstream: Sendable {
     }
 
     static let usageChunk = ByteBuffer(
-        string: #"data: {"id":"chatcmpl-gated","object":"chat.completion.chunk","created":1700000000,"model":"gated","choices":[],"usage":{"prompt_tokens":7,"completion_tokens":5,"total_tokens":12}}"#
+        string:
+            #"data: {"id":"chatcmpl-gated","object":"chat.completion.chunk","created":1700000000,"model":"gated","choices":[],"usage":{"prompt_tokens":7,"completion_tokens":5,"total_tokens":12}}"#
             + "\n\ndata: [DONE]\n\n")
 
     func router() -> Router<BasicRequestContext> {
@@ -70,39 +71,50 @@ final class GatedUpstream: Sendable {
             switch model {
             case "gate-head":
                 await self.gate()
-                return Response(status: .ok, headers: headers, body: .init { writer in
-                    try await writer.write(Self.chunk("Hello"))
-                    try await writer.write(Self.chunk("", finish: true))
-                    try await writer.write(Self.usageChunk)
-                    try await writer.finish(nil)
-                })
+                return Response(
+                    status: .ok, headers: headers,
+                    body: .init { writer in
+                        try await writer.write(Self.chunk("Hello"))
+                        try await writer.write(Self.chunk("", finish: true))
+                        try await writer.write(Self.usageChunk)
+                        try await writer.finish(nil)
+                    })
             case "gate-mid":
-                return Response(status: .ok, headers: headers, body: .init { writer in
-                    try await writer.write(Self.chunk("Twelve bytes"))
-                    try await writer.write(Self.chunk(" more words."))
-                    await self.gate()
-                    for _ in 0..<50 { try await writer.write(Self.chunk(" and more")) }
-                    try await writer.write(Self.chunk("", finish: true))
-                    try await writer.write(Self.usageChunk)
-                    try await writer.finish(nil)
-                })
+                return Response(
+                    status: .ok, headers: headers,
+                    body: .init { writer in
+                        try await writer.write(Self.chunk("Twelve bytes"))
+                        try await writer.write(Self.chunk(" more words."))
+                        await self.gate()
+                        for _ in 0..<50 { try await writer.write(Self.chunk(" and more")) }
+                        try await writer.write(Self.chunk("", finish: true))
+                        try await writer.write(Self.usageChunk)
+                        try await writer.finish(nil)
+                    })
             case "flood":
                 let piece = String(repeating: "x", count: 64 * 1024)
-                return Response(status: .ok, headers: headers, body: .init { writer in
-                    for _ in 0..<1024 { try await writer.write(Self.chunk(piece)) }
-                    try await writer.finish(nil)
-                })
+                return Response(
+                    status: .ok, headers: headers,
+                    body: .init { writer in
+                        for _ in 0..<1024 { try await writer.write(Self.chunk(piece)) }
+                        try await writer.finish(nil)
+                    })
             case "fail-first":
-                return Response(status: .ok, headers: headers, body: .init { writer in
-                    try await writer.write(ByteBuffer(string: #"data: {"error":{"message":"overloaded","type":"server_error"}}"# + "\n\n"))
-                    try await writer.finish(nil)
-                })
+                return Response(
+                    status: .ok, headers: headers,
+                    body: .init { writer in
+                        try await writer.write(
+                            ByteBuffer(string: #"data: {"error":{"message":"overloaded","type":"server_error"}}"# + "\n\n"))
+                        try await writer.finish(nil)
+                    })
             default:  // hang
-                return Response(status: .ok, headers: headers, body: .init { writer in
-                    try await writer.write(Self.chunk("Hello"))
-                    await self.gate()
-                    try await writer.finish(nil)
-                })
+                return Response(
+                    status: .ok, headers: headers,
+                    body: .init { writer in
+                        try await writer.write(Self.chunk("Hello"))
+                        await self.gate()
+                        try await writer.finish(nil)
+                    })
             }
         }
         return router
@@ -182,7 +194,8 @@ final class RawConnection: @unchecked Sendable {
 
 /// A chat request head and body, as raw HTTP/1.1.
 func rawChatRequest(model: String, key: String, stream: Bool = true) -> String {
-    let body = #"{"model":"\#(model)","stream":\#(stream),"messages":[{"role":"user","content":"Tell me a long story about gateways"}]}"#
+    let body =
+        #"{"model":"\#(model)","stream":\#(stream),"messages":[{"role":"user","content":"Tell me a long story about gateways"}]}"#
     return "POST /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer \(key)\r\n"
         + "Content-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n" + body
 }

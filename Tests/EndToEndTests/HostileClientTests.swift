@@ -1,4 +1,5 @@
 import Foundation
+import GatewayTesting
 import Store
 import Synchronization
 import Testing
@@ -72,7 +73,8 @@ import Testing
             #expect(spend.inputTokens == Self.estimatedPromptTokens && spend.outputTokens == 0)
             #expect(abs(spend.spend - Double(Self.estimatedPromptTokens) * 0.001) < 1e-12)
             // The parallel slot and the budget reservation were given back: the key works again.
-            let next = try await h.send("/v1/chat/completions", json: #"{"model":"local","messages":[{"role":"user","content":"hi"}]}"#, key: key)
+            let next = try await h.send(
+                "/v1/chat/completions", json: #"{"model":"local","messages":[{"role":"user","content":"hi"}]}"#, key: key)
             #expect(next.status == 200)
         }
     }
@@ -94,7 +96,8 @@ import Testing
             // tokens); the gateway may have relayed a few more before it saw the reset.
             #expect(spend.outputTokens >= 6)
             #expect(abs(spend.spend - (Double(spend.inputTokens) * 0.001 + Double(spend.outputTokens) * 0.002)) < 1e-12)
-            let next = try await h.send("/v1/chat/completions", json: #"{"model":"local","messages":[{"role":"user","content":"hi"}]}"#, key: key)
+            let next = try await h.send(
+                "/v1/chat/completions", json: #"{"model":"local","messages":[{"role":"user","content":"hi"}]}"#, key: key)
             #expect(next.status == 200)
         }
     }
@@ -107,7 +110,8 @@ import Testing
             let spend = try await settledRow(h, model: "flood")
             #expect(spend.statusCode == 499 && spend.usageEstimated)
             #expect(spend.outputTokens > 0)
-            let next = try await h.send("/v1/chat/completions", json: #"{"model":"local","messages":[{"role":"user","content":"hi"}]}"#, key: key)
+            let next = try await h.send(
+                "/v1/chat/completions", json: #"{"model":"local","messages":[{"role":"user","content":"hi"}]}"#, key: key)
             #expect(next.status == 200)
             await client.close()
         }
@@ -211,7 +215,10 @@ import Testing
             let budget = try await h.send("/v1/chat/completions", json: garbage, key: spent)
             #expect(budget.status == 400 && budget.json?["error"]?["code"] == "budget_exceeded")
             let limited = try await h.newKey(#"{"rpm_limit":1}"#)
-            #expect(try await h.send("/v1/chat/completions", json: #"{"model":"local","messages":[{"role":"user","content":"x"}]}"#, key: limited).status == 200)
+            #expect(
+                try await h.send(
+                    "/v1/chat/completions", json: #"{"model":"local","messages":[{"role":"user","content":"x"}]}"#, key: limited
+                ).status == 200)
             let refused = try await h.send("/v1/chat/completions", json: garbage, key: limited)
             #expect(refused.status == 429)
         }

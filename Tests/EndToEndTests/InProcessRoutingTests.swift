@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import GatewayTesting
 import HTTPTypes
 import Logging
 import NIOCore
@@ -13,12 +14,13 @@ import Testing
 /// with the same fallbacks, retries and cooldowns (here against the in-process mock provider).
 @Suite(.timeLimit(.minutes(1))) struct InProcessRoutingTests {
     @Test func anEmbeddedGatewayRoutesFallsBackAndCoolsDown() async throws {
-        let config = try ProviderCatalogue.configLoader(environment: [:]).load(yaml: """
-            router_settings: {allowed_fails: 0, cooldown_time: 60, fallbacks: [{flaky: [steady]}]}
-            model_list:
-              - {model_name: flaky, litellm_params: {model: mock/error-503}, model_info: {id: flaky-1}}
-              - {model_name: steady, litellm_params: {model: mock/gpt-4o-mini}, model_info: {id: steady-1}}
-            """)
+        let config = try ProviderCatalogue.configLoader(environment: [:]).load(
+            yaml: """
+                router_settings: {allowed_fails: 0, cooldown_time: 60, fallbacks: [{flaky: [steady]}]}
+                model_list:
+                  - {model_name: flaky, litellm_params: {model: mock/error-503}, model_info: {id: flaky-1}}
+                  - {model_name: steady, litellm_params: {model: mock/gpt-4o-mini}, model_info: {id: steady-1}}
+                """)
         let client = HTTPClient(eventLoopGroupProvider: .singleton)
         do {
             try await route(config, client: client)
@@ -34,12 +36,16 @@ import Testing
         logger.logLevel = .critical
         let clock = TestTime.clock()
         let gateway = try GatewayBootstrap(
-            config: config, environment: [:], httpClient: client, store: try SQLiteStore(path: FileManager.default.temporaryDirectory.appendingPathComponent("spanway-embedded-\(UUID()).db").path),
+            config: config, environment: [:], httpClient: client,
+            store: try SQLiteStore(
+                path: FileManager.default.temporaryDirectory.appendingPathComponent("spanway-embedded-\(UUID()).db").path),
             logger: logger, clock: clock
         ).makeGateway()
         let body = ByteBuffer(string: #"{"model":"flaky","messages":[{"role":"user","content":"hi"}]}"#)
         let first = await gateway.proxy(.chat, body: body, headers: HTTPFields(), route: "embedded")
-        #expect(first.status == 200 && first.header("x-spanway-attempts") == "2" && first.header("x-spanway-deployment") == "steady-1")
+        #expect(
+            first.status == 200 && first.header("x-spanway-attempts") == "2" && first.header("x-spanway-deployment") == "steady-1"
+        )
         #expect(gateway.router.cooldowns.isCooling("flaky-1", now: clock.nowSeconds()))
         let second = await gateway.proxy(.chat, body: body, headers: HTTPFields(), route: "embedded")
         #expect(second.status == 200 && second.header("x-spanway-attempts") == "1", "the cooling deployment is not tried")
@@ -47,6 +53,7 @@ import Testing
         clock.advance(by: .seconds(60))
         #expect(!gateway.router.cooldowns.isCooling("flaky-1", now: clock.nowSeconds()))
         let third = await gateway.proxy(.chat, body: body, headers: HTTPFields(), route: "embedded")
-        #expect(third.status == 200 && third.header("x-spanway-attempts") == "2", "the cooled-down deployment is tried first again")
+        #expect(
+            third.status == 200 && third.header("x-spanway-attempts") == "2", "the cooled-down deployment is tried first again")
     }
 }

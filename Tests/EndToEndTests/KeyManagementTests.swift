@@ -7,7 +7,7 @@ import Testing
 @testable import Proxy
 @testable import Sinks
 
-@Suite(.serialized) struct KeyManagementTests {
+@Suite(.serialized, .timeLimit(.minutes(1))) struct KeyManagementTests {
     func generate(_ h: Harness, _ body: String) async throws -> (key: String, token: String) {
         let reply = try await h.send("/key/generate", json: body)
         #expect(reply.status == 200, "\(reply.text)")
@@ -21,7 +21,9 @@ import Testing
             #expect(try await h.send("/team/new", json: #"{"team_id":"team-a"}"#).status == 200)
             let reply = try await h.send(
                 "/key/generate",
-                json: #"{"key_alias":"billing-app","team_id":"team-a","user_id":"u1","models":["gpt-4o-mini","local"],"metadata":{"env":"prod"},"max_budget":5}"#)
+                json:
+                    #"{"key_alias":"billing-app","team_id":"team-a","user_id":"u1","models":["gpt-4o-mini","local"],"metadata":{"env":"prod"},"max_budget":5}"#
+            )
             let info = try #require(reply.json)
             let key = try #require(info["key"]?.stringValue)
             #expect(key.hasPrefix("sk-") && key.count == 35)
@@ -29,7 +31,8 @@ import Testing
             #expect(info["key_name"]?.stringValue == "sk-...\(key.suffix(4))")
             #expect(info["models"] == .array(["gpt-4o-mini", "local"]) && info["metadata"]?["env"] == "prod")
 
-            let chat = try await h.send("/v1/chat/completions", json: #"{"model":"gpt-4o-mini","messages":[{"role":"user","content":"x"}]}"#, key: key)
+            let chat = try await h.send(
+                "/v1/chat/completions", json: #"{"model":"gpt-4o-mini","messages":[{"role":"user","content":"x"}]}"#, key: key)
             #expect(chat.status == 200)
             let row = try #require(try await h.store.spendLogs(SpendQuery(keyHash: KeyDigest(key: key).hex)).first)
             #expect(row.keyAlias == "billing-app" && row.teamID == "team-a" && row.userID == "u1")
@@ -44,7 +47,10 @@ import Testing
             #expect(models == ["gpt-4o-mini", "local"])
 
             try await h.eventually("spans and metrics carry the key's alias and team") {
-                h.receiver.spans.contains { $0[attribute: "spanway.key.alias"]?.stringValue == "billing-app" && $0[attribute: "spanway.team.id"]?.stringValue == "team-a" }
+                h.receiver.spans.contains {
+                    $0[attribute: "spanway.key.alias"]?.stringValue == "billing-app"
+                        && $0[attribute: "spanway.team.id"]?.stringValue == "team-a"
+                }
             }
             let metrics = try await h.metrics()
             #expect(metrics.contains(#"team="team-a",key_alias="billing-app""#))
@@ -105,7 +111,9 @@ import Testing
             let newest = try #require(immediate.json?["key"]?.stringValue)
             #expect(try await h.send("/v1/chat/completions", json: body, key: new).status == 401)
             #expect(try await h.send("/v1/chat/completions", json: body, key: newest).status == 200)
-            #expect(try await h.send("/key/regenerate", json: #"{"key":"\#(newest)","grace_period":"later"}"#).json?["error"]?["param"] == "grace_period")
+            #expect(
+                try await h.send("/key/regenerate", json: #"{"key":"\#(newest)","grace_period":"later"}"#).json?["error"]?[
+                    "param"] == "grace_period")
             #expect(try await h.send("/key/regenerate", json: #"{"key":"sk-never-existed-000000"}"#).status == 404)
         }
     }
@@ -113,16 +121,21 @@ import Testing
     @Test func aliasesRouteThisKeysNamesToOtherGroups() async throws {
         try await Harness.with(config: e2eConfig) { h in
             let (key, _) = try await generate(h, #"{"aliases":{"gpt-4":"local"},"models":["local"]}"#)
-            let reply = try await h.send("/v1/chat/completions", json: #"{"model":"gpt-4","messages":[{"role":"user","content":"x"}]}"#, key: key)
+            let reply = try await h.send(
+                "/v1/chat/completions", json: #"{"model":"gpt-4","messages":[{"role":"user","content":"x"}]}"#, key: key)
             #expect(reply.status == 200 && reply.headers.first(name: "x-spanway-model-group") == "local")
-            #expect(try await h.send("/v1/chat/completions", json: #"{"model":"gpt-4","messages":[{"role":"user"}]}"#).status == 404)
+            #expect(
+                try await h.send("/v1/chat/completions", json: #"{"model":"gpt-4","messages":[{"role":"user"}]}"#).status == 404)
         }
     }
 
     @Test(arguments: [
         (#"{"colour":"red"}"#, "colour", "Unknown field 'colour'."),
         (#"{"max_budget":-1}"#, "max_budget", "'max_budget' must not be negative."),
-        (#"{"budget_duration":"soon"}"#, "budget_duration", "'budget_duration' must be a duration like 30s, 15m, 1h, 1d, 30d or 1mo."),
+        (
+            #"{"budget_duration":"soon"}"#, "budget_duration",
+            "'budget_duration' must be a duration like 30s, 15m, 1h, 1d, 30d or 1mo."
+        ),
         (#"{"duration":"0d"}"#, "duration", "'duration' must be a duration like 30s, 15m, 1h, 1d, 30d or 1mo."),
         (#"{"models":"gpt-4o"}"#, "models", "'models' must be an array of strings, found string."),
         (#"{"rpm_limit":1.5}"#, "rpm_limit", "'rpm_limit' must be an integer, found number."),
@@ -132,7 +145,8 @@ import Testing
         try await Harness.with(config: e2eConfig) { h in
             let reply = try await h.send("/key/generate", json: body)
             #expect(reply.status == 400, "\(reply.text)")
-            #expect(reply.json?["error"]?["param"]?.stringValue == param && reply.json?["error"]?["message"]?.stringValue == message)
+            #expect(
+                reply.json?["error"]?["param"]?.stringValue == param && reply.json?["error"]?["message"]?.stringValue == message)
         }
     }
 
@@ -146,10 +160,13 @@ import Testing
             #expect(try await h.send("/key/list", key: nil).status == 401)
             #expect(try await h.send("/key/generate", json: "{}", key: "sk-unknown-key-000000000").status == 401)
             let page = try await h.send("/key/list?page=2&size=2").json
-            #expect(page?["total_count"]?.intValue == 4 && page?["total_pages"]?.intValue == 2 && page?["current_page"]?.intValue == 2)
+            #expect(
+                page?["total_count"]?.intValue == 4 && page?["total_pages"]?.intValue == 2 && page?["current_page"]?.intValue == 2
+            )
             #expect(page?["keys"]?.arrayValue?.count == 2)
             let team = try await h.send("/key/list?team_id=t0&return_full_object=true").json
-            #expect(team?["keys"]?.arrayValue?.compactMap { $0["token"]?.stringValue }.sorted() == [tokens[0], tokens[2]].sorted())
+            #expect(
+                team?["keys"]?.arrayValue?.compactMap { $0["token"]?.stringValue }.sorted() == [tokens[0], tokens[2]].sorted())
             #expect(try await h.send("/key/list?size=0").status == 400)
             #expect(try await h.send("/key/info?key=nope").status == 404)
             #expect(try await h.send("/key/info").json?["error"]?["param"] == "key")

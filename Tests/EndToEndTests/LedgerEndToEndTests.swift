@@ -1,4 +1,5 @@
 import Foundation
+import GatewayTesting
 import Store
 import Telemetry
 import Testing

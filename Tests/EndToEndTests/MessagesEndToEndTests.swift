@@ -8,8 +8,9 @@ import Testing
 
 /// Anthropic's Messages format in front of any provider: `POST /v1/messages` to an OpenAI
 /// upstream and to an Anthropic one, answered in Messages format with spans and cost as for chat.
-@Suite(.serialized) struct MessagesEndToEndTests {
-    static let request = #"{"model":"MODEL","max_tokens":100,"system":"Be brief.","messages":[{"role":"user","content":"Say hello"}]}"#
+@Suite(.serialized, .timeLimit(.minutes(1))) struct MessagesEndToEndTests {
+    static let request =
+        #"{"model":"MODEL","max_tokens":100,"system":"Be brief.","messages":[{"role":"user","content":"Say hello"}]}"#
 
     @Test func messagesReachEveryProviderInAnthropicFormat() async throws {
         try await Harness.with(config: e2eConfig) { h in
@@ -47,7 +48,9 @@ import Testing
             #expect(anonymous.status == 401 && anonymous.json?["error"]?["type"] == "authentication_error")
 
             try await h.eventually("server spans for /v1/messages, answered and refused") {
-                let spans = h.receiver.spans.filter { $0.kind == .server && $0[attribute: "http.route"]?.stringValue == "/v1/messages" }
+                let spans = h.receiver.spans.filter {
+                    $0.kind == .server && $0[attribute: "http.route"]?.stringValue == "/v1/messages"
+                }
                 return spans.count == 7
             }
         }

@@ -1,4 +1,5 @@
 import Foundation
+import GatewayTesting
 import Store
 import Telemetry
 import TelemetryTesting
@@ -33,7 +34,8 @@ import Testing
                 let reply = try await h.send("/metrics", key: refused)
                 #expect(reply.status == 401)
                 #expect(reply.json?["error"]?["type"] == "authentication_error")
-                #expect(reply.json?["error"]?["message"]?.stringValue?.hasPrefix("Unauthorized access to metrics endpoint: ") == true)
+                #expect(
+                    reply.json?["error"]?["message"]?.stringValue?.hasPrefix("Unauthorized access to metrics endpoint: ") == true)
                 #expect(!reply.text.contains("spanway_"))
             }
             let allowed = try await h.send("/metrics", key: Harness.master)
@@ -47,7 +49,10 @@ import Testing
             #expect(try await h.send("/metrics", key: nil).status == 401, "the token alone closes /metrics")
             #expect(try await h.send("/metrics", key: token).status == 200)
             #expect(try await h.send("/metrics", key: Harness.master).status == 200)
-            #expect(try await h.send("/v1/chat/completions", json: #"{"model":"local","messages":[{"role":"user","content":"x"}]}"#, key: token).status == 401)
+            #expect(
+                try await h.send(
+                    "/v1/chat/completions", json: #"{"model":"local","messages":[{"role":"user","content":"x"}]}"#, key: token
+                ).status == 401)
             #expect(try await h.send("/key/list", key: token).status != 200)
             #expect(try await h.send("/v1/models", key: token).status == 401)
         }
@@ -63,26 +68,35 @@ import Testing
 
     @Test func labelsNameAliasesNeverUserIdsOrDigests() async throws {
         try await Harness.with(config: Self.models) { h in
-            #expect(try await h.send("/team/new", json: #"{"team_id":"t-research","team_alias":"Research","max_budget":10}"#).status == 200)
+            #expect(
+                try await h.send("/team/new", json: #"{"team_id":"t-research","team_alias":"Research","max_budget":10}"#).status
+                    == 200)
             #expect(try await h.send("/user/new", json: #"{"user_id":"bob@corp.example","max_budget":0.000001}"#).status == 200)
-            let aliased = try #require(try await h.send(
-                "/key/generate", json: #"{"key_alias":"billing-app","team_id":"t-research","user_id":"bob@corp.example","max_budget":5}"#
-            ).json?["key"]?.stringValue)
+            let aliased = try #require(
+                try await h.send(
+                    "/key/generate",
+                    json: #"{"key_alias":"billing-app","team_id":"t-research","user_id":"bob@corp.example","max_budget":5}"#
+                ).json?["key"]?.stringValue)
             let unaliased = try #require(try await h.send("/key/generate", json: #"{"max_budget":5}"#).json?["key"]?.stringValue)
             let body = #"{"model":"local","messages":[{"role":"user","content":"Say hello"}]}"#
             for key in [aliased, unaliased] {
                 #expect(try await h.send("/v1/chat/completions", json: body, key: key).status == 200)
             }
             let metrics = try await h.metrics()
-            for secret in [aliased, unaliased, KeyDigest(key: aliased).hex, KeyDigest(key: unaliased).hex,
-                KeyDigest(key: Harness.master).hex, "bob@corp.example"]
-            {
+            for secret in [
+                aliased, unaliased, KeyDigest(key: aliased).hex, KeyDigest(key: unaliased).hex,
+                KeyDigest(key: Harness.master).hex, "bob@corp.example",
+            ] {
                 #expect(!metrics.contains(secret), "\(secret) in /metrics")
             }
             let exposition = try MetricsExposition(metrics)
             let requests = "spanway_requests_total"
-            #expect(try exposition.value(of: requests, labels: ["team": "Research", "key_alias": "billing-app", "status_code": "200"]) == 1, "\(metrics)")
-            #expect(try exposition.value(of: requests, labels: ["team": "", "key_alias": "unaliased", "status_code": "200"]) == 1)
+            #expect(
+                try exposition.value(
+                    of: requests, labels: ["team": "Research", "key_alias": "billing-app", "status_code": "200"]) == 1,
+                "\(metrics)")
+            #expect(
+                try exposition.value(of: requests, labels: ["team": "", "key_alias": "unaliased", "status_code": "200"]) == 1)
             let remaining = "spanway_budget_remaining_usd"
             #expect(try exposition.value(of: remaining, labels: ["scope": "key", "name": "billing-app"]) != nil)
             #expect(try exposition.value(of: remaining, labels: ["scope": "team", "name": "Research"]) != nil)
@@ -95,10 +109,15 @@ import Testing
     /// request, it must equal max_budget minus the ledger's spend after it.
     @Test func budgetGaugeFollowsSettledSpend() async throws {
         try await Harness.with(config: Self.models) { h in
-            let key = try #require(try await h.send("/key/generate", json: #"{"key_alias":"metered","max_budget":1}"#).json?["key"]?.stringValue)
+            let key = try #require(
+                try await h.send("/key/generate", json: #"{"key_alias":"metered","max_budget":1}"#).json?["key"]?.stringValue)
             let series = #"spanway_budget_remaining_usd{scope="key",name="metered"}"#
             #expect(Self.sample(try await h.metrics(), series) == 1)
-            #expect(try await h.send("/v1/chat/completions", json: #"{"model":"local","messages":[{"role":"user","content":"Say hello"}]}"#, key: key).status == 200)
+            #expect(
+                try await h.send(
+                    "/v1/chat/completions", json: #"{"model":"local","messages":[{"role":"user","content":"Say hello"}]}"#,
+                    key: key
+                ).status == 200)
             let spend = try #require(try await h.store.fetch(VirtualKey.self, id: KeyDigest(key: key).hex)?.limits.spend)
             #expect(spend > 0)
             #expect(Self.sample(try await h.metrics(), series) == 1 - spend)
@@ -152,13 +171,16 @@ import Testing
             let cost = Double(capitalised.headers.first(name: "x-spanway-response-cost") ?? "") ?? 0
             // gpt-4o-mini's row: 0.15 $/M input, 0.6 $/M output.
             let usage = try #require(capitalised.json?["usage"])
-            let expected = Double(usage["prompt_tokens"]?.intValue ?? 0) * 1.5e-7 + Double(usage["completion_tokens"]?.intValue ?? 0) * 6e-7
+            let expected =
+                Double(usage["prompt_tokens"]?.intValue ?? 0) * 1.5e-7 + Double(usage["completion_tokens"]?.intValue ?? 0) * 6e-7
             #expect(cost > 0 && abs(cost - expected) < 1e-12, "\(cost) vs \(expected)")
 
             #expect(try await h.chat("mock/no-such-model-anywhere").status == 200)
             #expect(try await h.chat("mock/no-such-model-anywhere").status == 200)
             let metrics = try await h.metrics()
-            #expect(try MetricsExposition(metrics).value(of: "spanway_unpriced_requests_total", labels: ["model_group": "mock/*"]) == 2, "\(metrics)")
+            #expect(
+                try MetricsExposition(metrics).value(of: "spanway_unpriced_requests_total", labels: ["model_group": "mock/*"])
+                    == 2, "\(metrics)")
         }
     }
 
@@ -168,7 +190,9 @@ import Testing
             let streamed = try await h.chat("mock/no-such-model-anywhere", stream: true, includeUsage: true)
             #expect(streamed.status == 200 && ssePayloads(streamed.text).last == "[DONE]")
             let metrics = try await h.metrics()
-            #expect(try MetricsExposition(metrics).value(of: "spanway_unpriced_requests_total", labels: ["model_group": "mock/*"]) == 1, "\(metrics)")
+            #expect(
+                try MetricsExposition(metrics).value(of: "spanway_unpriced_requests_total", labels: ["model_group": "mock/*"])
+                    == 1, "\(metrics)")
         }
     }
 

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import GatewayTesting
 import NIOCore
 import Telemetry
 import TelemetryTesting
@@ -84,7 +85,9 @@ let e2eConfig = """
             let export = try #require(h.receiver.exports.withLock { $0.first })
             #expect(export.headers[.contentType] == "application/x-protobuf")
             #expect(export.headers[.contentEncoding] == "gzip")
-            #expect(export.request.resourceSpans.first?.resource.attributes.first { $0.key == "service.name" }?.value.stringValue == "spanway-e2e")
+            #expect(
+                export.request.resourceSpans.first?.resource.attributes.first { $0.key == "service.name" }?.value.stringValue
+                    == "spanway-e2e")
             let everything = h.receiver.exports.withLock { $0.map { "\($0.request)" }.joined() }
             #expect(!everything.contains(Harness.upstreamKey) && !everything.contains(Harness.master))
         }
@@ -100,17 +103,23 @@ let e2eConfig = """
             let text = chunks.compactMap { $0["choices"]?.arrayValue?.first?["delta"]?["content"]?.stringValue }.joined()
             #expect(text == MockUpstream.text)
             #expect(chunks.allSatisfy { $0["usage"] == nil || $0["usage"] == .null })
-            #expect(h.upstream.last.flatMap { try? JSONParser.parse($0.body) }?["stream_options"]?["include_usage"] == .bool(true))
+            #expect(
+                h.upstream.last.flatMap { try? JSONParser.parse($0.body) }?["stream_options"]?["include_usage"] == .bool(true))
 
             let withUsage = try await h.chat("gpt-4o-mini", stream: true, includeUsage: true)
-            let usageChunk = ssePayloads(withUsage.text).compactMap { try? JSONParser.parse($0) }.last { $0["usage"]?.objectValue != nil }
+            let usageChunk = ssePayloads(withUsage.text).compactMap { try? JSONParser.parse($0) }.last {
+                $0["usage"]?.objectValue != nil
+            }
             #expect(usageChunk?["usage"]?["completion_tokens"]?.intValue ?? 0 > 0)
 
             // Both streams were priced from the usage the upstream reported.
             try await h.eventually("spend counted for both streams") {
                 try await h.exposition().value(
                     of: "spanway_requests_total",
-                    labels: ["model_group": "gpt-4o-mini", "provider": "openai", "team": "", "key_alias": "master", "status_code": "200"]) == 2
+                    labels: [
+                        "model_group": "gpt-4o-mini", "provider": "openai", "team": "", "key_alias": "master",
+                        "status_code": "200",
+                    ]) == 2
             }
             try await h.eventually("client spans with usage") {
                 h.receiver.spans.filter { $0.kind == .client && $0[attribute: "gen_ai.usage.output_tokens"] != nil }.count == 2
@@ -127,7 +136,8 @@ let e2eConfig = """
             var request = HTTPClientRequest(url: h.gatewayURL + "/v1/chat/completions")
             request.method = .POST
             request.headers.add(name: "authorization", value: "Bearer \(Harness.master)")
-            request.body = .bytes(ByteBuffer(string: #"{"model":"drip","stream":true,"messages":[{"role":"user","content":"x"}]}"#))
+            request.body = .bytes(
+                ByteBuffer(string: #"{"model":"drip","stream":true,"messages":[{"role":"user","content":"x"}]}"#))
             let task = Task {
                 let response = try await h.client.execute(request, timeout: .seconds(30))
                 var iterator = response.body.makeAsyncIterator()
@@ -137,7 +147,9 @@ let e2eConfig = """
             // The response (and its connection) is dropped; the gateway must notice and stop the upstream.
             try await h.eventually("upstream stream abandoned") { h.upstream.abandonedStreams.load(ordering: .relaxed) == 1 }
             try await h.eventually("server span records the disconnect") {
-                h.receiver.spans.contains { $0.kind == .server && $0[attribute: "spanway.client.disconnected"]?.boolValue == true }
+                h.receiver.spans.contains {
+                    $0.kind == .server && $0[attribute: "spanway.client.disconnected"]?.boolValue == true
+                }
             }
             let server = try #require(h.receiver.spans.first { $0.kind == .server })
             #expect(server[attribute: "error.type"]?.stringValue == "client_disconnected")
@@ -189,10 +201,13 @@ let e2eConfig = """
             let unknown = try await h.chat("no-such-model")
             #expect(unknown.status == 404 && unknown.json?["error"]?["code"]?.stringValue == "model_not_found")
             let big = String(repeating: "x", count: 20_000)
-            let tooLarge = try await h.send("/v1/chat/completions", json: #"{"model":"gpt-4o-mini","messages":[{"role":"user","content":"\#(big)"}]}"#)
+            let tooLarge = try await h.send(
+                "/v1/chat/completions", json: #"{"model":"gpt-4o-mini","messages":[{"role":"user","content":"\#(big)"}]}"#)
             #expect(tooLarge.status == 413 && tooLarge.json?["error"]?["code"]?.stringValue == "request_too_large")
             #expect(try await h.send("/v1/chat/completions", json: "{}", key: "sk-wrong").status == 401)
-            #expect(try await h.send("/v1/chat/completions", json: "{}", key: nil).json?["error"]?["type"]?.stringValue == "authentication_error")
+            #expect(
+                try await h.send("/v1/chat/completions", json: "{}", key: nil).json?["error"]?["type"]?.stringValue
+                    == "authentication_error")
             let xAPIKey = try await h.send("/v1/models", key: nil, headers: [("x-api-key", Harness.master)])
             #expect(xAPIKey.status == 200)
             #expect(xAPIKey.json?["data"]?.arrayValue?.compactMap { $0["id"]?.stringValue }.contains("embedder") == true)
@@ -220,7 +235,9 @@ let e2eConfig = """
             #expect(reply.status == 503)
             #expect(h.upstream.count == 3)
             try await h.eventually("three attempt spans") { h.receiver.spans.filter { $0.kind == .client }.count == 3 }
-            let attempts = h.receiver.spans.filter { $0.kind == .client }.compactMap { $0[attribute: "spanway.attempt"]?.intValue }
+            let attempts = h.receiver.spans.filter { $0.kind == .client }.compactMap {
+                $0[attribute: "spanway.attempt"]?.intValue
+            }
             #expect(attempts.sorted() == [1, 2, 3])
             #expect(h.receiver.spans.first { $0.kind == .server }?[attribute: "spanway.attempts"]?.intValue == 3)
         }

@@ -83,11 +83,12 @@ import Testing
 
     @Test(.enabled(if: hasOpenAI, "needs python3 with the openai package (pip install openai)"))
     func openAISDKReadsTranslatedProviders() async throws {
-        let config = TranslatedProvidersEndToEndTests.config + """
+        let config =
+            TranslatedProvidersEndToEndTests.config + """
 
-              - model_name: claude
-                litellm_params: {model: anthropic/claude-mock, api_base: "{upstream}", api_key: os.environ/E2E_UPSTREAM_KEY}
-            """
+                  - model_name: claude
+                    litellm_params: {model: anthropic/claude-mock, api_base: "{upstream}", api_key: os.environ/E2E_UPSTREAM_KEY}
+                """
         try await Harness.with(config: config) { h in
             let (status, output) = try await Self.runPython(Self.openAIScript, [h.gatewayURL, Harness.master, MockUpstream.text])
             #expect(status == 0, "\(output)")
@@ -98,9 +99,12 @@ import Testing
     @Test(.enabled(if: hasAnthropic, "needs python3 with the anthropic package (pip install anthropic)"))
     func anthropicSDKReadsMessagesAnswers() async throws {
         try await Harness.with(config: e2eConfig) { h in
-            let (status, output) = try await Self.runPython(Self.anthropicScript, [h.gatewayURL, Harness.master, MockUpstream.text])
+            let (status, output) = try await Self.runPython(
+                Self.anthropicScript, [h.gatewayURL, Harness.master, MockUpstream.text])
             #expect(status == 0, "\(output)")
-            #expect(output.contains("ok gpt-4o-mini") && output.contains("ok claude") && output.contains("ok rate limit"), "\(output)")
+            #expect(
+                output.contains("ok gpt-4o-mini") && output.contains("ok claude") && output.contains("ok rate limit"), "\(output)"
+            )
         }
     }
 

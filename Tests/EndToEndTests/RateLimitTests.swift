@@ -1,4 +1,5 @@
 import Foundation
+import GatewayTesting
 import Testing
 
 @testable import Proxy
@@ -23,7 +24,9 @@ import Testing
             #expect(third.headers.first(name: "retry-after") == "45")
             #expect(third.headers.first(name: "x-ratelimit-remaining-requests") == "0")
             // Another key is not affected.
-            #expect(try await h.send("/v1/chat/completions", json: Self.body, key: try await h.newKey(#"{"rpm_limit":2}"#)).status == 200)
+            #expect(
+                try await h.send("/v1/chat/completions", json: Self.body, key: try await h.newKey(#"{"rpm_limit":2}"#)).status
+                    == 200)
             // The next minute admits the key again.
             clock.advance(by: .seconds(45))
             let later = try await h.send("/v1/chat/completions", json: Self.body, key: key)
@@ -51,7 +54,9 @@ import Testing
         try await withTestServer(upstream.router()) { port in
             let config = e2eConfig.replacingOccurrences(
                 of: "model_list:\n",
-                with: "model_list:\n  - model_name: gated\n    litellm_params: {model: openai/gate-head, api_base: \"http://127.0.0.1:\(port)/v1\", api_key: k}\n")
+                with:
+                    "model_list:\n  - model_name: gated\n    litellm_params: {model: openai/gate-head, api_base: \"http://127.0.0.1:\(port)/v1\", api_key: k}\n"
+            )
             try await Harness.with(config: config, otlp: false, clock: TestTime.clock()) { h in
                 let key = try await h.newKey(#"{"max_parallel_requests":1}"#)
                 let gated = #"{"model":"gated","stream":true,"messages":[{"role":"user","content":"x"}]}"#
@@ -59,7 +64,9 @@ import Testing
                 var arrivals = upstream.arrivals.makeAsyncIterator()
                 #expect(await arrivals.next() == "gate-head")
                 let refused = try await h.send("/v1/chat/completions", json: Self.body, key: key)
-                #expect(refused.status == 429 && refused.json?["error"]?["message"] == "This key is limited to 1 requests in parallel.")
+                #expect(
+                    refused.status == 429
+                        && refused.json?["error"]?["message"] == "This key is limited to 1 requests in parallel.")
                 upstream.release()
                 let first = try await running
                 #expect(first.status == 200 && first.text.hasSuffix("data: [DONE]\n\n"))

@@ -28,13 +28,18 @@ import Testing
                 let reply = try await h.chat("mixed")
                 #expect(reply.status == 200, "request \(index): \(reply.text)")
             }
-            let sentToFailing = h.upstream.requests.withLock { $0.filter { String(decoding: $0.body, as: UTF8.self).contains("error-500") }.count }
+            let sentToFailing = h.upstream.requests.withLock {
+                $0.filter { String(decoding: $0.body, as: UTF8.self).contains("error-500") }.count
+            }
             #expect(sentToFailing == 3, "allowed_fails 2: the third failure cools it down, then it gets nothing")
 
             let metrics = try await h.exposition()
-            #expect(try metrics.value(of: "spanway_deployment_state", labels: ["model_group": "mixed", "deployment": "failing"]) == 1)
-            #expect(try metrics.value(of: "spanway_deployment_state", labels: ["model_group": "mixed", "deployment": "healthy"]) == 0)
-            #expect(try metrics.value(of: "spanway_cooldowns_total", labels: ["model_group": "mixed", "deployment": "failing"]) == 1)
+            #expect(
+                try metrics.value(of: "spanway_deployment_state", labels: ["model_group": "mixed", "deployment": "failing"]) == 1)
+            #expect(
+                try metrics.value(of: "spanway_deployment_state", labels: ["model_group": "mixed", "deployment": "healthy"]) == 0)
+            #expect(
+                try metrics.value(of: "spanway_cooldowns_total", labels: ["model_group": "mixed", "deployment": "failing"]) == 1)
             try await h.eventually("three requests needed a second attempt") {
                 try await h.exposition().value(of: "spanway_retries_total", labels: ["model_group": "mixed"]) == 3
             }
@@ -66,7 +71,9 @@ import Testing
     @Test func fallbacksByKindWithPerRequestOverrides() async throws {
         try await Harness.with(config: Self.fallbackConfig) { h in
             let general = try await h.chat("primary")
-            #expect(general.status == 200 && general.json?["choices"]?.arrayValue?.first?["message"]?["content"]?.stringValue == MockUpstream.text)
+            #expect(
+                general.status == 200
+                    && general.json?["choices"]?.arrayValue?.first?["message"]?["content"]?.stringValue == MockUpstream.text)
             for alias in ["old-name", "hidden-name"] {
                 let aliased = try await h.chat(alias)
                 #expect(aliased.status == 200 && aliased.headers.first(name: "x-spanway-model-group") == "backup", "\(alias)")
@@ -77,24 +84,33 @@ import Testing
             #expect(refused.status == 200, "content_policy_fallbacks: \(refused.text)")
 
             let disabled = try await h.send(
-                "/v1/chat/completions", json: #"{"model":"primary","disable_fallbacks":true,"messages":[{"role":"user","content":"x"}]}"#)
+                "/v1/chat/completions",
+                json: #"{"model":"primary","disable_fallbacks":true,"messages":[{"role":"user","content":"x"}]}"#)
             #expect(disabled.status == 500)
             let asked = try await h.send(
-                "/v1/chat/completions", json: #"{"model":"lonely","fallbacks":["backup"],"messages":[{"role":"user","content":"x"}]}"#)
+                "/v1/chat/completions",
+                json: #"{"model":"lonely","fallbacks":["backup"],"messages":[{"role":"user","content":"x"}]}"#)
             #expect(asked.status == 200, "per-request fallbacks: \(asked.text)")
-            #expect(h.upstream.requests.withLock { !$0.isEmpty && $0.allSatisfy { !String(decoding: $0.body, as: UTF8.self).contains("fallbacks") } })
+            #expect(
+                h.upstream.requests.withLock {
+                    !$0.isEmpty && $0.allSatisfy { !String(decoding: $0.body, as: UTF8.self).contains("fallbacks") }
+                })
             #expect(general.headers.first(name: "x-spanway-attempts") == "2")
             let metrics = try await h.exposition()
             let fallbacks = "spanway_fallbacks_total"
             #expect(try metrics.value(of: fallbacks, labels: ["from": "primary", "to": "backup", "reason": "error"]) == 1)
             #expect(try metrics.value(of: fallbacks, labels: ["from": "small", "to": "backup", "reason": "context_window"]) == 1)
-            #expect(try metrics.value(of: fallbacks, labels: ["from": "strict", "to": "backup", "reason": "content_policy"]) == 1)
-            let bad = try await h.send("/v1/chat/completions", json: #"{"model":"lonely","fallbacks":"backup","messages":[{"role":"user","content":"x"}]}"#)
+            #expect(
+                try metrics.value(of: fallbacks, labels: ["from": "strict", "to": "backup", "reason": "content_policy"]) == 1)
+            let bad = try await h.send(
+                "/v1/chat/completions",
+                json: #"{"model":"lonely","fallbacks":"backup","messages":[{"role":"user","content":"x"}]}"#)
             #expect(bad.status == 400 && bad.json?["error"]?["param"] == "fallbacks")
 
             try await h.eventually("the answering attempt of a fallback has depth 1 and comes after the failed one") {
                 let answered = h.receiver.spans.filter {
-                    $0.kind == .client && $0[attribute: "spanway.fallback.depth"]?.intValue == 1 && $0[attribute: "error.type"] == nil
+                    $0.kind == .client && $0[attribute: "spanway.fallback.depth"]?.intValue == 1
+                        && $0[attribute: "error.type"] == nil
                 }
                 return answered.count == 4 && answered.allSatisfy { $0[attribute: "spanway.attempt"]?.intValue == 2 }
             }
@@ -109,13 +125,17 @@ import Testing
             """
         try await Harness.with(config: config) { h in
             for _ in 0..<10 {
-                #expect(try await h.chat("g", extra: [("x-spanway-tags", "us")]).headers.first(name: "x-spanway-deployment") == "us")
+                #expect(
+                    try await h.chat("g", extra: [("x-spanway-tags", "us")]).headers.first(name: "x-spanway-deployment") == "us")
                 let body = try await h.send(
                     "/v1/chat/completions",
                     json: #"{"model":"g","metadata":{"tags":["eu"]},"messages":[{"role":"user","content":"x"}]}"#)
                 #expect(body.headers.first(name: "x-spanway-deployment") == "eu")
             }
-            #expect(h.upstream.requests.withLock { !$0.isEmpty && $0.allSatisfy { !String(decoding: $0.body, as: UTF8.self).contains("metadata") } })
+            #expect(
+                h.upstream.requests.withLock {
+                    !$0.isEmpty && $0.allSatisfy { !String(decoding: $0.body, as: UTF8.self).contains("metadata") }
+                })
             #expect(try await h.chat("g", extra: [("x-spanway-tags", "apac")]).status == 400)
         }
     }
@@ -158,15 +178,18 @@ import Testing
               - {model_name: big, litellm_params: {model: openai/gpt-4o-mini, api_base: "{upstream}"}}
             """
         try await Harness.with(config: config) { h in
-            let long = String(repeating: "word ", count: 20_000)  // about 25,000 tokens by the estimate; gpt-3.5-turbo holds 16,385
+            // About 25,000 tokens by the estimate; gpt-3.5-turbo holds 16,385.
+            let long = String(repeating: "word ", count: 20_000)
             let reply = try await h.send(
                 "/v1/chat/completions", json: #"{"model":"small","messages":[{"role":"user","content":"\#(long)"}]}"#)
             #expect(reply.status == 200, "\(reply.text.prefix(300))")
-            #expect(h.upstream.requests.withLock { $0.map { try? JSONParser.parse($0.body)["model"] } } == [.string("gpt-4o-mini")])
+            #expect(
+                h.upstream.requests.withLock { $0.map { try? JSONParser.parse($0.body)["model"] } } == [.string("gpt-4o-mini")])
             #expect(reply.headers.first(name: "x-spanway-deployment")?.isEmpty == false)
             let short = try await h.chat("small")
             #expect(short.status == 200)
-            #expect(try JSONParser.parse(try #require(h.upstream.last).body)["model"] == "gpt-3.5-turbo", "short prompts still fit")
+            #expect(
+                try JSONParser.parse(try #require(h.upstream.last).body)["model"] == "gpt-3.5-turbo", "short prompts still fit")
         }
     }
 
@@ -186,7 +209,10 @@ import Testing
             let invalid = try await h.send(
                 "/v1/chat/completions", json: #"{"model":"slow","timeout":"soon","messages":[{"role":"user","content":"x"}]}"#)
             #expect(invalid.status == 400 && invalid.json?["error"]?["param"] == "timeout")
-            #expect(h.upstream.requests.withLock { !$0.isEmpty && $0.allSatisfy { !String(decoding: $0.body, as: UTF8.self).contains("timeout") } })
+            #expect(
+                h.upstream.requests.withLock {
+                    !$0.isEmpty && $0.allSatisfy { !String(decoding: $0.body, as: UTF8.self).contains("timeout") }
+                })
         }
     }
 }

@@ -28,7 +28,9 @@ import Testing
             // read from the rows, not from the test's own clock.
             let rows = try await h.store.spendLogs(SpendQuery(limit: 100))
             #expect(rows.count == 3)
-            let days = rows.map { ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: Double($0.startTime) / 1000)).prefix(10) }
+            let days = rows.map {
+                ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: Double($0.startTime) / 1000)).prefix(10)
+            }
             let first = try #require(days.min()), last = try #require(days.max())
             let byDay = try #require(
                 try await h.send("/global/spend/report?group_by=day&start_date=\(first)&end_date=\(last)").json?.arrayValue)

@@ -1,4 +1,5 @@
 import Foundation
+import GatewayTesting
 import Store
 import Telemetry
 import Testing
@@ -15,12 +16,14 @@ import Testing
         try await Harness.with(config: e2eConfig, clock: TestTime.clock(secondsIntoMinute: 15)) { h in
             // Four a minute: the refused request below counts too (limits are checked from the
             // headers, before the body names a model).
-            let created = try await h.send("/team/new", json: #"{"team_id":"research","team_alias":"Research","models":["local"],"rpm_limit":4}"#)
+            let created = try await h.send(
+                "/team/new", json: #"{"team_id":"research","team_alias":"Research","models":["local"],"rpm_limit":4}"#)
             #expect(created.status == 200 && created.json?["team_alias"] == "Research")
             let a = try await h.newKey(#"{"team_id":"research","rpm_limit":100}"#)
             let b = try await h.newKey(#"{"team_id":"research"}"#)
             // The team's model list binds its keys.
-            let denied = try await h.send("/v1/chat/completions", json: #"{"model":"gpt-4o-mini","messages":[{"role":"user","content":"x"}]}"#, key: a)
+            let denied = try await h.send(
+                "/v1/chat/completions", json: #"{"model":"gpt-4o-mini","messages":[{"role":"user","content":"x"}]}"#, key: a)
             #expect(denied.status == 403 && denied.json?["error"]?["message"] == "This team may not use the model 'gpt-4o-mini'.")
             // The team's rpm is shared by its keys and is tighter than key a's own.
             let first = try await h.send("/v1/chat/completions", json: Self.body, key: a)
@@ -28,7 +31,8 @@ import Testing
             #expect(try await h.send("/v1/chat/completions", json: Self.body, key: b).status == 200)
             #expect(try await h.send("/v1/chat/completions", json: Self.body, key: a).status == 200)
             let limited = try await h.send("/v1/chat/completions", json: Self.body, key: b)
-            #expect(limited.status == 429 && limited.json?["error"]?["message"] == "This team is limited to 4 requests per minute.")
+            #expect(
+                limited.status == 429 && limited.json?["error"]?["message"] == "This team is limited to 4 requests per minute.")
             #expect(limited.headers.first(name: "retry-after") == "45")
 
             let rows = try await h.store.spendLogs(SpendQuery(teamID: "research"))
@@ -49,7 +53,9 @@ import Testing
             #expect(try await h.send("/v1/chat/completions", json: Self.body, key: key).status == 200)
             let over = try await h.send("/v1/chat/completions", json: Self.body, key: key)
             #expect(over.status == 400 && over.json?["error"]?["message"] == "This team has reached its budget of 1e-07 USD.")
-            #expect(try await h.send("/team/update", json: #"{"team_id":"t","max_budget":null,"blocked":true}"#).json?["data"]?["blocked"] == true)
+            #expect(
+                try await h.send("/team/update", json: #"{"team_id":"t","max_budget":null,"blocked":true}"#).json?["data"]?[
+                    "blocked"] == true)
             let blocked = try await h.send("/v1/chat/completions", json: Self.body, key: key)
             #expect(blocked.status == 401 && blocked.json?["error"]?["message"] == "This API key's team is blocked.")
         }

@@ -9,7 +9,7 @@ import Testing
 @testable import Proxy
 @testable import Sinks
 
-@Suite(.serialized) struct TelemetryDeliveryTests {
+@Suite(.serialized, .timeLimit(.minutes(1))) struct TelemetryDeliveryTests {
     static let config = """
         model_list:
           - model_name: m
@@ -20,7 +20,10 @@ import Testing
         """
 
     @Test func collectorDownRequestsStillSucceedAndLossIsCounted() async throws {
-        let env = ["OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:1", "OTEL_BSP_MAX_QUEUE_SIZE": "1", "OTEL_BSP_MAX_EXPORT_BATCH_SIZE": "1"]
+        let env = [
+            "OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:1", "OTEL_BSP_MAX_QUEUE_SIZE": "1",
+            "OTEL_BSP_MAX_EXPORT_BATCH_SIZE": "1",
+        ]
         try await Harness.with(config: Self.config, environment: env) { h in
             for _ in 0..<20 { #expect(try await h.chat("m").status == 200) }
             try await h.eventually("drops and failed attempts on /metrics") {
@@ -52,7 +55,10 @@ import Testing
         try await Harness.with(config: Self.config, environment: env) { h in
             receiver = h.receiver
             inFlight = Task { try await h.chat("slow") }
-            try await Task.sleep(for: .milliseconds(100))
+            let slow = try #require(h.gateway.router.deployments.first { $0.config.modelName == "slow" }?.config.id)
+            try await h.eventually("the slow request reached its upstream") {
+                h.gateway.router.load.snapshot([slow], now: 0).inFlight == [1]
+            }
             // Leaving the closure triggers graceful shutdown while the slow request is still running.
         }
         let reply = try await inFlight?.value

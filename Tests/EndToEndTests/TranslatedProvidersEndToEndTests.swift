@@ -1,4 +1,5 @@
 import Foundation
+import GatewayTesting
 import Telemetry
 import Testing
 
@@ -9,7 +10,7 @@ import Testing
 /// Gemini and Bedrock through the HTTP server: an OpenAI client gets OpenAI shapes back, the
 /// upstream gets its native request (Gemini's key in a header, Bedrock's SigV4 signature), and
 /// the spans carry the provider's name and the normalised tokens of the fixtures.
-@Suite(.serialized) struct TranslatedProvidersEndToEndTests {
+@Suite(.serialized, .timeLimit(.minutes(1))) struct TranslatedProvidersEndToEndTests {
     /// `model_list` comes last so that other tests can append deployments.
     static let config = """
         litellm_settings: {callbacks: [otel]}
@@ -34,7 +35,8 @@ import Testing
     @Test(arguments: [("gemini", "gcp.gemini"), ("bedrock", "aws.bedrock")])
     func providerAnswersInOpenAIShape(model: String, providerName: String) async throws {
         try await Harness.with(config: Self.config) { h in
-            let reply = try await h.send("/v1/chat/completions", json: Self.question.replacingOccurrences(of: "MODEL", with: model))
+            let reply = try await h.send(
+                "/v1/chat/completions", json: Self.question.replacingOccurrences(of: "MODEL", with: model))
             #expect(reply.status == 200, "\(reply.text)")
             let choice = reply.json?["choices"]?.arrayValue?.first
             #expect(reply.json?["object"] == "chat.completion")
@@ -66,7 +68,8 @@ import Testing
                 #expect(try JSONParser.parse(sent.body)["messages"]?.arrayValue?.first?["role"] == "user")
             }
 
-            let streamed = try await h.send("/v1/chat/completions", json: Self.weather.replacingOccurrences(of: "MODEL", with: model))
+            let streamed = try await h.send(
+                "/v1/chat/completions", json: Self.weather.replacingOccurrences(of: "MODEL", with: model))
             #expect(streamed.status == 200)
             let payloads = ssePayloads(streamed.text)
             #expect(payloads.last == "[DONE]", "\(streamed.text)")
@@ -78,13 +81,23 @@ import Testing
             let arguments = calls.compactMap { $0["function"]?["arguments"]?.stringValue }.joined()
             #expect(try JSONParser.parse(Array(arguments.utf8)) == .object(["city": "Paris", "unit": "celsius"]))
             #expect(chunks.compactMap { $0["choices"]?.arrayValue?.first?["finish_reason"]?.stringValue }.last == "tool_calls")
-            #expect(chunks.last?["usage"]?["prompt_tokens"]?.intValue == 312 && chunks.last?["usage"]?["completion_tokens"]?.intValue == 41)
+            #expect(
+                chunks.last?["usage"]?["prompt_tokens"]?.intValue == 312
+                    && chunks.last?["usage"]?["completion_tokens"]?.intValue == 41)
 
             try await h.eventually("\(providerName) client spans with normalised tokens") {
-                let spans = h.receiver.spans.filter { $0.kind == .client && $0[attribute: "gen_ai.provider.name"]?.stringValue == providerName }
+                let spans = h.receiver.spans.filter {
+                    $0.kind == .client && $0[attribute: "gen_ai.provider.name"]?.stringValue == providerName
+                }
                 return spans.count == (model == "gemini" ? 3 : 2)
-                    && spans.contains { $0[attribute: "gen_ai.usage.input_tokens"]?.intValue == 1250 && $0[attribute: "gen_ai.usage.output_tokens"]?.intValue == 73 }
-                    && spans.contains { $0[attribute: "gen_ai.usage.input_tokens"]?.intValue == 312 && $0[attribute: "gen_ai.usage.output_tokens"]?.intValue == 41 }
+                    && spans.contains {
+                        $0[attribute: "gen_ai.usage.input_tokens"]?.intValue == 1250
+                            && $0[attribute: "gen_ai.usage.output_tokens"]?.intValue == 73
+                    }
+                    && spans.contains {
+                        $0[attribute: "gen_ai.usage.input_tokens"]?.intValue == 312
+                            && $0[attribute: "gen_ai.usage.output_tokens"]?.intValue == 41
+                    }
             }
             for span in h.receiver.spans {
                 #expect(!"\(span)".contains(Harness.upstreamKey), "a provider secret reached a span")

@@ -1,9 +1,10 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// Makes a crash or a hang in a fuzz target say which input caused it.
 ///
@@ -43,11 +44,11 @@ enum CrashGuard {
         for signal in signals {
             var action = sigaction()
             #if os(Linux)
-            action.__sigaction_handler.sa_handler = crashHandler
-            action.sa_flags = Int32(SA_ONSTACK)
+                action.__sigaction_handler.sa_handler = crashHandler
+                action.sa_flags = Int32(SA_ONSTACK)
             #else
-            action.__sigaction_u.__sa_handler = crashHandler
-            action.sa_flags = SA_ONSTACK
+                action.__sigaction_u.__sa_handler = crashHandler
+                action.sa_flags = SA_ONSTACK
             #endif
             sigaction(signal, &action, previousActions + Int(signal))
         }
@@ -125,7 +126,8 @@ enum CrashGuard {
         while true {
             sleep(1)
             let time = now()
-            for index in 0..<slotCount where slots[index].busy && time > slots[index].startedNanos
+            for index in 0..<slotCount
+            where slots[index].busy && time > slots[index].startedNanos
                 && time - slots[index].startedNanos > limit
             {
                 write(2, "\nFUZZ HANG: one input ran longer than SPANWAY_FUZZ_HANG_SECONDS\n")
@@ -140,18 +142,18 @@ enum CrashGuard {
     static func write(_ fd: Int32, _ text: StaticString) {
         _ = text.withUTF8Buffer { buffer in
             #if canImport(Glibc)
-            Glibc.write(fd, buffer.baseAddress, buffer.count)
+                Glibc.write(fd, buffer.baseAddress, buffer.count)
             #else
-            Darwin.write(fd, buffer.baseAddress, buffer.count)
+                Darwin.write(fd, buffer.baseAddress, buffer.count)
             #endif
         }
     }
 
     static func writeRaw(_ pointer: UnsafeRawPointer, _ count: Int) {
         #if canImport(Glibc)
-        _ = Glibc.write(2, pointer, count)
+            _ = Glibc.write(2, pointer, count)
         #else
-        _ = Darwin.write(2, pointer, count)
+            _ = Darwin.write(2, pointer, count)
         #endif
     }
 

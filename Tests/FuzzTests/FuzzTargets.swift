@@ -9,9 +9,10 @@ import Telemetry
 /// Every fuzz target and the properties it checks. Iteration counts are set so the whole suite
 /// takes about a minute in a debug build on two cores (see FuzzTests).
 enum FuzzTargets {
-    static let all: [FuzzTarget] = [
-        json, chatRequest, embeddingsRequest, sse, ndjson, eventStream, yamlConfig, retryAfter,
-    ] + providers.flatMap { [response($0), stream($0), error($0)] }
+    static let all: [FuzzTarget] =
+        [
+            json, chatRequest, embeddingsRequest, sse, ndjson, eventStream, yamlConfig, retryAfter,
+        ] + providers.flatMap { [response($0), stream($0), error($0)] }
 
     static func named(_ name: String) -> FuzzTarget? { all.first { $0.name == name } }
 
@@ -67,13 +68,14 @@ enum FuzzTargets {
 
     // MARK: OpenAI request validation
 
-    static let requestTokens = jsonTokens + [
-        "\"model\":", "\"messages\":", "\"role\":\"user\"", "\"content\":", "\"stream\":true", "\"n\":",
-        "\"max_tokens\":", "\"temperature\":", "\"tools\":", "\"tool_choice\":", "\"response_format\":",
-        "\"input\":", "\"stop\":", "\"image_url\":", "\"fallbacks\":", "\"timeout\":", "\"api_base\":",
-        "\"dimensions\":", "\"encoding_format\":", "\"reasoning_effort\":", "\"stream_options\":{\"include_usage\":true}",
-        "\"type\":\"function\"", "\"function\":{\"name\":\"f\",\"arguments\":\"{}\"}", "\"tool_calls\":",
-    ]
+    static let requestTokens =
+        jsonTokens + [
+            "\"model\":", "\"messages\":", "\"role\":\"user\"", "\"content\":", "\"stream\":true", "\"n\":",
+            "\"max_tokens\":", "\"temperature\":", "\"tools\":", "\"tool_choice\":", "\"response_format\":",
+            "\"input\":", "\"stop\":", "\"image_url\":", "\"fallbacks\":", "\"timeout\":", "\"api_base\":",
+            "\"dimensions\":", "\"encoding_format\":", "\"reasoning_effort\":", "\"stream_options\":{\"include_usage\":true}",
+            "\"type\":\"function\"", "\"function\":{\"name\":\"f\",\"arguments\":\"{}\"}", "\"tool_calls\":",
+        ]
 
     static let chatRequest = FuzzTarget(name: "openai-chat-request", iterations: 20_000, tokens: requestTokens) {
         input, _ in try validateRequest(input, operation: .chat)
@@ -170,7 +172,9 @@ enum FuzzTargets {
         return wholeLines != nil
     }
 
-    static let eventStreamTokens = [":message-type", ":event-type", "event", "exception", "contentBlockDelta", "messageStop", "metadata"]
+    static let eventStreamTokens = [
+        ":message-type", ":event-type", "event", "exception", "contentBlockDelta", "messageStop", "metadata",
+    ]
 
     static let eventStream = FuzzTarget(
         name: "aws-eventstream", iterations: 2_000, tokens: eventStreamTokens, maxLength: 16 * 1024,
@@ -233,7 +237,9 @@ enum FuzzTargets {
         guard let config, !hasErrors else { return false }
         // `load` is `check` plus the verdict: the same text must load.
         guard (try? loader.load(yaml: text)) != nil else { throw PropertyFailure("check accepted what load refused") }
-        guard config.maxRequestBodyBytes > 0 else { throw PropertyFailure("a request body limit of \(config.maxRequestBodyBytes)") }
+        guard config.maxRequestBodyBytes > 0 else {
+            throw PropertyFailure("a request body limit of \(config.maxRequestBodyBytes)")
+        }
         return true
     }
 
@@ -268,7 +274,9 @@ enum FuzzTargets {
         var config = DeploymentConfig(
             modelName: "fuzz", provider: provider, model: model, id: "fuzz-\(provider)", apiBase: apiBase, apiKey: secret)
         if provider == "bedrock" {
-            config.providerParams = ["aws_access_key_id": "AKIAFUZZ", "aws_secret_access_key": awsSecret, "aws_region_name": "us-east-1"]
+            config.providerParams = [
+                "aws_access_key_id": "AKIAFUZZ", "aws_secret_access_key": awsSecret, "aws_region_name": "us-east-1",
+            ]
         }
         return config
     }

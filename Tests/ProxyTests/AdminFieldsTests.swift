@@ -29,10 +29,12 @@ import Testing
     }
 
     @Test func eachRecordTypeAcceptsTheLimitFieldsAndItsOwn() {
-        #expect(VirtualKey.adminFields.settable
-            == Self.limitNames.union(["key_alias", "aliases", "team_id", "user_id", "duration", "blocked", "soft_budget"]))
-        #expect(Team.adminFields.settable
-            == Self.limitNames.union(["team_alias", "organization_id", "blocked", "members_with_roles"]))
+        #expect(
+            VirtualKey.adminFields.settable
+                == Self.limitNames.union(["key_alias", "aliases", "team_id", "user_id", "duration", "blocked", "soft_budget"]))
+        #expect(
+            Team.adminFields.settable
+                == Self.limitNames.union(["team_alias", "organization_id", "blocked", "members_with_roles"]))
         #expect(User.adminFields.settable == Self.limitNames.union(["user_alias", "user_email", "user_role"]))
         #expect(Organization.adminFields.settable == Self.limitNames.union(["organization_alias"]))
     }
@@ -70,9 +72,15 @@ import Testing
             (#"{"max_budget":-1}"#, "max_budget", "'max_budget' must not be negative."),
             (#"{"tpm_limit":1.5}"#, "tpm_limit", "'tpm_limit' must be an integer, found number."),
             (#"{"rpm_limit":-3}"#, "rpm_limit", "'rpm_limit' must not be negative."),
-            (#"{"max_parallel_requests":true}"#, "max_parallel_requests", "'max_parallel_requests' must be an integer, found boolean."),
+            (
+                #"{"max_parallel_requests":true}"#, "max_parallel_requests",
+                "'max_parallel_requests' must be an integer, found boolean."
+            ),
             (#"{"budget_duration":30}"#, "budget_duration", "'budget_duration' must be a duration string, found number."),
-            (#"{"budget_duration":"soon"}"#, "budget_duration", "'budget_duration' must be a duration like 30s, 15m, 1h, 1d, 30d or 1mo."),
+            (
+                #"{"budget_duration":"soon"}"#, "budget_duration",
+                "'budget_duration' must be a duration like 30s, 15m, 1h, 1d, 30d or 1mo."
+            ),
             (#"{"metadata":[]}"#, "metadata", "'metadata' must be an object, found array."),
             (#"{"team_alias":5}"#, "team_alias", "'team_alias' must be a string, found number."),
             (#"{"blocked":"yes"}"#, "blocked", "'blocked' must be a boolean, found string."),
@@ -128,7 +136,8 @@ import Testing
 
     /// Fields set through the admin API, stored, read back and shown, come out as they went in.
     @Test func fieldsRoundTripThroughTheStore() async throws {
-        let store = try SQLiteStore(path: FileManager.default.temporaryDirectory.appendingPathComponent("admin-\(UUID()).db").path)
+        let store = try SQLiteStore(
+            path: FileManager.default.temporaryDirectory.appendingPathComponent("admin-\(UUID()).db").path)
         let input = try body(
             #"{"team_alias":"Ops","models":["a"],"max_budget":3,"budget_duration":"1h","tpm_limit":5,"rpm_limit":6,"max_parallel_requests":7,"metadata":{"x":"y"},"members_with_roles":[{"user_id":"u1","role":"admin"}]}"#
         )
@@ -158,7 +167,8 @@ import Testing
         let principal = try await authenticator.authenticate(headers)
         #expect(principal.key?.token == key.token && principal.key?.createdAt == 1_800_000_000)
         try await store.recordSpend([
-            SpendRow(requestID: "r", traceID: "t", startTime: 0, endTime: 0, keyHash: key.token, operation: "chat", statusCode: 200)
+            SpendRow(
+                requestID: "r", traceID: "t", startTime: 0, endTime: 0, keyHash: key.token, operation: "chat", statusCode: 200)
         ])
         let files = ["", "-wal", "-shm"].map { FileManager.default.contents(atPath: path + $0) ?? Data() }
         #expect(files.contains { $0.range(of: Data(key.token.utf8)) != nil }, "the digest should be on disk")
@@ -170,7 +180,8 @@ import Testing
 
     /// Creation times and budget periods come from the gateway's clock, not the wall clock.
     @Test func adminTimesComeFromTheInjectedClock() async throws {
-        let store = try SQLiteStore(path: FileManager.default.temporaryDirectory.appendingPathComponent("admin-\(UUID()).db").path)
+        let store = try SQLiteStore(
+            path: FileManager.default.temporaryDirectory.appendingPathComponent("admin-\(UUID()).db").path)
         let clock = ManualClock(seconds: 2_000_000_000)
         let authenticator = Authenticator(masterKey: "sk-master-key-for-tests", store: store, clock: clock)
         let teams = TeamManagement(store: store, authenticator: authenticator)

@@ -11,7 +11,6 @@ import Testing
     let deployment = DeploymentConfig(
         modelName: "claude", provider: "anthropic", model: "claude-sonnet-4-5-20250929", id: "d", apiKey: "sk-ant-secret-key")
 
-
     /// Scenario A: thinking plus text, cache reads; values from expected/scenario-a.normalized.json.
     @Test func parsesTheMessageFixture() throws {
         let expected = try #require(try Fixture.json("scenario-a.normalized.json")["anthropic/messages.response.json"])
@@ -28,7 +27,8 @@ import Testing
         #expect(body["choices"]?.arrayValue?.first?["message"]?["content"] == expected["content"])
         #expect(body["choices"]?.arrayValue?.first?["message"]?["reasoning_content"] == expected["reasoning_content"])
         request.includeReasoning = false
-        let plain = try JSONParser.parse(adapter.parseResponse(try Fixture.bytes("anthropic/messages.response.json"), for: request).body)
+        let plain = try JSONParser.parse(
+            adapter.parseResponse(try Fixture.bytes("anthropic/messages.response.json"), for: request).body)
         #expect(plain["choices"]?.arrayValue?.first?["message"]?["reasoning_content"] == nil)
         #expect(body["usage"]?["total_tokens"]?.intValue == expected["usage"]?["total_tokens"]?.intValue)
         #expect(body["object"] == "chat.completion")
@@ -57,7 +57,8 @@ import Testing
 
 
             """
-        let transcript = try StreamTranscript.decodeBytewise(Array(stream.utf8), with: adapter.makeStreamDecoder(for: streamedChat))
+        let transcript = try StreamTranscript.decodeBytewise(
+            Array(stream.utf8), with: adapter.makeStreamDecoder(for: streamedChat))
         let usage = try #require(transcript.usage)
         #expect(usage["prompt_tokens"] == .int(130) && usage["completion_tokens"] == .int(7))
         #expect(usage["prompt_tokens_details"] == .object(["cached_tokens": .int(20), "cache_creation_tokens": .int(100)]))
@@ -76,19 +77,23 @@ import Testing
     }
 
     @Test func errorFixtures() throws {
-        let overloaded = adapter.mapError(status: 529, headers: [:], body: try Fixture.bytes("anthropic/error.overloaded.json"), deployment: deployment)
+        let overloaded = adapter.mapError(
+            status: 529, headers: [:], body: try Fixture.bytes("anthropic/error.overloaded.json"), deployment: deployment)
         #expect(overloaded.status == 503 && overloaded.isRetryable && overloaded.code == "overloaded_error")
-        let tooLong = adapter.mapError(status: 400, headers: [:], body: try Fixture.bytes("anthropic/error.prompt_too_long.json"), deployment: deployment)
+        let tooLong = adapter.mapError(
+            status: 400, headers: [:], body: try Fixture.bytes("anthropic/error.prompt_too_long.json"), deployment: deployment)
         #expect(tooLong.status == 400 && tooLong.code == "context_length_exceeded" && tooLong.type == "invalid_request_error")
         let leaky = adapter.mapError(
-            status: 401, headers: [:], body: Array(#"{"type":"error","error":{"type":"authentication_error","message":"bad key sk-ant-secret-key"}}"#.utf8),
+            status: 401, headers: [:],
+            body: Array(#"{"type":"error","error":{"type":"authentication_error","message":"bad key sk-ant-secret-key"}}"#.utf8),
             deployment: deployment)
         #expect(leaky.status == 401 && !leaky.message.contains("sk-ant-secret-key"))
     }
 
     /// The follow-up turn of scenario B, converted to a Messages request.
     @Test func translatesTheConversation() throws {
-        let request = try chat(#"""
+        let request = try chat(
+            #"""
             {"model":"claude","max_tokens":256,"temperature":0.2,"stream":true,
              "messages":[{"role":"system","content":"You are a weather assistant."},
                {"role":"user","content":"What's the weather in Paris right now?"},
@@ -99,7 +104,9 @@ import Testing
             """#)
         let upstream = try adapter.request(for: request, deployment: deployment)
         #expect(upstream.url == "https://api.anthropic.com/v1/messages")
-        #expect(upstream.headers.first(name: "x-api-key") == "sk-ant-secret-key" && upstream.headers.first(name: "anthropic-version") == "2023-06-01")
+        #expect(
+            upstream.headers.first(name: "x-api-key") == "sk-ant-secret-key"
+                && upstream.headers.first(name: "anthropic-version") == "2023-06-01")
         let body = try JSONParser.parse(upstream.body)
         #expect(body["model"] == "claude-sonnet-4-5-20250929" && body["max_tokens"]?.intValue == 256 && body["stream"] == true)
         #expect(body["system"] == .array([.object(["type": "text", "text": "You are a weather assistant."])]))
@@ -115,22 +122,34 @@ import Testing
 
     @Test func imagesDefaultsAndRefusals() throws {
         let image = try adapter.request(
-            for: chat(#"{"model":"c","messages":[{"role":"user","content":[{"type":"text","text":"what is this"},{"type":"image_url","image_url":{"url":"data:image/png;base64,iVBORw0KGgo="}}]}]}"#),
-            deployment: DeploymentConfig(modelName: "c", provider: "anthropic", model: "m", id: "d", apiBase: "http://127.0.0.1:9/v1"))
+            for: chat(
+                #"{"model":"c","messages":[{"role":"user","content":[{"type":"text","text":"what is this"},{"type":"image_url","image_url":{"url":"data:image/png;base64,iVBORw0KGgo="}}]}]}"#
+            ),
+            deployment: DeploymentConfig(
+                modelName: "c", provider: "anthropic", model: "m", id: "d", apiBase: "http://127.0.0.1:9/v1"))
         #expect(image.url == "http://127.0.0.1:9/v1/messages")
         let body = try JSONParser.parse(image.body)
         // Messages requires max_tokens: without a client or configured limit the gateway sends 4096.
         #expect(body["max_tokens"]?.intValue == 4096)
-        #expect(body["messages"]?.arrayValue?.first?["content"]?.arrayValue?.last?["source"]
-            == .object(["type": "base64", "media_type": "image/png", "data": "iVBORw0KGgo="]))
+        #expect(
+            body["messages"]?.arrayValue?.first?["content"]?.arrayValue?.last?["source"]
+                == .object(["type": "base64", "media_type": "image/png", "data": "iVBORw0KGgo="]))
         let refusals: [(String, String)] = [
             (#"{"model":"c","messages":[{"role":"user","content":"x"}],"seed":1}"#, "seed"),
             (#"{"model":"c","messages":[{"role":"user","content":"x"}],"n":2}"#, "n"),
             (#"{"model":"c","messages":[{"role":"user","content":"x"}],"temperature":1.5}"#, "temperature"),
-            (#"{"model":"c","messages":[{"role":"user","content":"x"}],"response_format":{"type":"json_schema","json_schema":{}}}"#, "response_format"),
-            (#"{"model":"c","messages":[{"role":"assistant","content":null,"tool_calls":[{"id":"t","type":"function","function":{"name":"f","arguments":"{oops"}}]}]}"#,
-                "messages[0].tool_calls[0].function.arguments"),
-            (#"{"model":"c","messages":[{"role":"user","content":[{"type":"image_url","image_url":{"url":"ftp://x"}}]}]}"#, "messages[0].content[0].image_url.url"),
+            (
+                #"{"model":"c","messages":[{"role":"user","content":"x"}],"response_format":{"type":"json_schema","json_schema":{}}}"#,
+                "response_format"
+            ),
+            (
+                #"{"model":"c","messages":[{"role":"assistant","content":null,"tool_calls":[{"id":"t","type":"function","function":{"name":"f","arguments":"{oops"}}]}]}"#,
+                "messages[0].tool_calls[0].function.arguments"
+            ),
+            (
+                #"{"model":"c","messages":[{"role":"user","content":[{"type":"image_url","image_url":{"url":"ftp://x"}}]}]}"#,
+                "messages[0].content[0].image_url.url"
+            ),
         ]
         for (text, param) in refusals {
             let request = try chat(text)
@@ -143,24 +162,33 @@ import Testing
         }
         var lenient = deployment
         lenient.dropParams = true
-        let dropped = try JSONParser.parse(try adapter.request(
-            for: chat(#"{"model":"c","messages":[{"role":"user","content":"x"}],"seed":1,"logit_bias":{"1":2}}"#), deployment: lenient).body)
+        let dropped = try JSONParser.parse(
+            try adapter.request(
+                for: chat(#"{"model":"c","messages":[{"role":"user","content":"x"}],"seed":1,"logit_bias":{"1":2}}"#),
+                deployment: lenient
+            ).body)
         #expect(dropped["seed"] == nil && dropped["logit_bias"] == nil && dropped["messages"] != nil)
         #expect(throws: GatewayError.self) {
-            try adapter.request(for: try chat(#"{"model":"c","messages":[{"role":"user","content":"x"}],"n":3}"#), deployment: lenient)
+            try adapter.request(
+                for: try chat(#"{"model":"c","messages":[{"role":"user","content":"x"}],"n":3}"#), deployment: lenient)
         }
         lenient.maxOutputTokens = 64000
-        let limited = try JSONParser.parse(try adapter.request(
-            for: chat(#"{"model":"c","messages":[{"role":"user","content":"x"}]}"#), deployment: lenient).body)
+        let limited = try JSONParser.parse(
+            try adapter.request(
+                for: chat(#"{"model":"c","messages":[{"role":"user","content":"x"}]}"#), deployment: lenient
+            ).body)
         #expect(limited["max_tokens"]?.intValue == 64000)
         #expect(throws: GatewayError.self) {
-            try adapter.request(for: try OpenAIRequest(operation: .embeddings, bytes: Array(#"{"model":"c","input":"x"}"#.utf8)), deployment: deployment)
+            try adapter.request(
+                for: try OpenAIRequest(operation: .embeddings, bytes: Array(#"{"model":"c","input":"x"}"#.utf8)),
+                deployment: deployment)
         }
     }
 
     /// JSON mode goes out as a forced tool and comes back as content, in both reply shapes.
     @Test func jsonModeIsAForcedToolAnsweredAsContent() throws {
-        let request = try chat(#"""
+        let request = try chat(
+            #"""
             {"model":"c","messages":[{"role":"user","content":"x"}],
              "response_format":{"type":"json_schema","json_schema":{"name":"city","schema":{"type":"object","properties":{"city":{"type":"string"}}}}}}
             """#)
@@ -175,7 +203,8 @@ import Testing
             """#
         let reply = try adapter.parseResponse(Array(message.utf8), for: request)
         let choice = try JSONParser.parse(reply.body)["choices"]?.arrayValue?.first
-        #expect(try JSONParser.parse(Array((choice?["message"]?["content"]?.stringValue ?? "").utf8)) == .object(["city": "Paris"]))
+        #expect(
+            try JSONParser.parse(Array((choice?["message"]?["content"]?.stringValue ?? "").utf8)) == .object(["city": "Paris"]))
         #expect(choice?["message"]?["tool_calls"] == nil && reply.finishReasons == ["stop"])
 
         let stream = #"""

@@ -6,16 +6,18 @@ import Testing
 
 @Suite struct AnthropicInboundTests {
     @Test func translatesAMessagesRequest() throws {
-        let body = try AnthropicInbound.chatRequest(from: Array(#"""
-            {"model":"any","max_tokens":300,"system":[{"type":"text","text":"Be brief."}],"stream":true,
-             "stop_sequences":["END"],"temperature":0.3,"metadata":{"user_id":"u1"},
-             "tools":[{"name":"get_weather","description":"Weather","input_schema":{"type":"object","properties":{"city":{"type":"string"}}}}],
-             "tool_choice":{"type":"any"},
-             "messages":[
-               {"role":"user","content":[{"type":"text","text":"Weather in Paris?"},{"type":"image","source":{"type":"base64","media_type":"image/png","data":"iVBO"}}]},
-               {"role":"assistant","content":[{"type":"thinking","thinking":"hm","signature":"s"},{"type":"text","text":"Checking."},{"type":"tool_use","id":"toolu_1","name":"get_weather","input":{"city":"Paris"}}]},
-               {"role":"user","content":[{"type":"tool_result","tool_use_id":"toolu_1","content":[{"type":"text","text":"18C"}]},{"type":"text","text":"Thanks"}]}]}
-            """#.utf8))
+        let body = try AnthropicInbound.chatRequest(
+            from: Array(
+                #"""
+                {"model":"any","max_tokens":300,"system":[{"type":"text","text":"Be brief."}],"stream":true,
+                 "stop_sequences":["END"],"temperature":0.3,"metadata":{"user_id":"u1"},
+                 "tools":[{"name":"get_weather","description":"Weather","input_schema":{"type":"object","properties":{"city":{"type":"string"}}}}],
+                 "tool_choice":{"type":"any"},
+                 "messages":[
+                   {"role":"user","content":[{"type":"text","text":"Weather in Paris?"},{"type":"image","source":{"type":"base64","media_type":"image/png","data":"iVBO"}}]},
+                   {"role":"assistant","content":[{"type":"thinking","thinking":"hm","signature":"s"},{"type":"text","text":"Checking."},{"type":"tool_use","id":"toolu_1","name":"get_weather","input":{"city":"Paris"}}]},
+                   {"role":"user","content":[{"type":"tool_result","tool_use_id":"toolu_1","content":[{"type":"text","text":"18C"}]},{"type":"text","text":"Thanks"}]}]}
+                """#.utf8))
         #expect(body["model"] == "any" && body["max_tokens"]?.intValue == 300 && body["stop"] == .array(["END"]))
         #expect(body["stream"] == true && body["stream_options"]?["include_usage"] == true && body["user"] == "u1")
         #expect(body["tool_choice"] == "required")
@@ -27,7 +29,8 @@ import Testing
         #expect(messages[2]["content"] == "Checking.")
         let call = messages[2]["tool_calls"]?.arrayValue?.first
         #expect(call?["id"] == "toolu_1" && call?["function"]?["name"] == "get_weather")
-        #expect(try JSONParser.parse(Array((call?["function"]?["arguments"]?.stringValue ?? "").utf8)) == .object(["city": "Paris"]))
+        #expect(
+            try JSONParser.parse(Array((call?["function"]?["arguments"]?.stringValue ?? "").utf8)) == .object(["city": "Paris"]))
         #expect(messages[3]["tool_call_id"] == "toolu_1" && messages[3]["content"] == "18C")
         #expect(messages[4]["content"] == "Thanks")
     }
@@ -39,8 +42,14 @@ import Testing
             (#"{"model":"m","messages":[{"role":"user","content":"x"}]}"#, "max_tokens"),
             (#"{"model":"m","max_tokens":5,"messages":[]}"#, "messages"),
             (#"{"model":"m","max_tokens":5,"messages":[{"role":"system","content":"x"}]}"#, "messages[0].role"),
-            (#"{"model":"m","max_tokens":5,"messages":[{"role":"user","content":[{"type":"video"}]}]}"#, "messages[0].content[0].type"),
-            (#"{"model":"m","max_tokens":5,"messages":[{"role":"user","content":"x"}],"tool_choice":{"type":"tool"}}"#, "tool_choice.name"),
+            (
+                #"{"model":"m","max_tokens":5,"messages":[{"role":"user","content":[{"type":"video"}]}]}"#,
+                "messages[0].content[0].type"
+            ),
+            (
+                #"{"model":"m","max_tokens":5,"messages":[{"role":"user","content":"x"}],"tool_choice":{"type":"tool"}}"#,
+                "tool_choice.name"
+            ),
         ]
         for (text, param) in cases {
             do throws(GatewayError) {
@@ -53,16 +62,19 @@ import Testing
     }
 
     @Test func translatesACompletionAndErrors() throws {
-        let completion = try JSONParser.parse(Array(#"""
-            {"id":"c1","object":"chat.completion","model":"gpt","choices":[{"index":0,"finish_reason":"tool_calls",
-             "message":{"role":"assistant","content":"Checking.","tool_calls":[{"id":"call_1","type":"function","function":{"name":"get_weather","arguments":"{\"city\":\"Paris\"}"}}]}}],
-             "usage":{"prompt_tokens":1250,"completion_tokens":73,"total_tokens":1323,"prompt_tokens_details":{"cached_tokens":1024}}}
-            """#.utf8))
+        let completion = try JSONParser.parse(
+            Array(
+                #"""
+                {"id":"c1","object":"chat.completion","model":"gpt","choices":[{"index":0,"finish_reason":"tool_calls",
+                 "message":{"role":"assistant","content":"Checking.","tool_calls":[{"id":"call_1","type":"function","function":{"name":"get_weather","arguments":"{\"city\":\"Paris\"}"}}]}}],
+                 "usage":{"prompt_tokens":1250,"completion_tokens":73,"total_tokens":1323,"prompt_tokens_details":{"cached_tokens":1024}}}
+                """#.utf8))
         let message = AnthropicInbound.message(fromCompletion: completion)
         #expect(message["type"] == "message" && message["stop_reason"] == "tool_use")
         #expect(message["content"]?.arrayValue?.map { $0["type"]?.stringValue ?? "" } == ["text", "tool_use"])
         #expect(message["content"]?.arrayValue?.last?["input"] == .object(["city": "Paris"]))
-        #expect(message["usage"]?["input_tokens"]?.intValue == 226 && message["usage"]?["cache_read_input_tokens"]?.intValue == 1024)
+        #expect(
+            message["usage"]?["input_tokens"]?.intValue == 226 && message["usage"]?["cache_read_input_tokens"]?.intValue == 1024)
         #expect(message["usage"]?["output_tokens"]?.intValue == 73)
 
         let error = AnthropicInbound.error(
@@ -78,8 +90,11 @@ import Testing
         var events: [UInt8] = []
         for byte in try Fixture.bytes("openai/chat.stream.sse") { events += encoder.encode(ByteBuffer(bytes: [byte])) }
         let text = String(decoding: events, as: UTF8.self)
-        #expect(text.hasPrefix("event: message_start\n") && text.hasSuffix("event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n"))
-        let transcript = try StreamTranscript.decodeBytewise(events, with: AnthropicAdapter().makeStreamDecoder(for: streamedChat))
+        #expect(
+            text.hasPrefix("event: message_start\n")
+                && text.hasSuffix("event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n"))
+        let transcript = try StreamTranscript.decodeBytewise(
+            events, with: AnthropicAdapter().makeStreamDecoder(for: streamedChat))
         try transcript.expectMatches(expected)
     }
 }

@@ -11,10 +11,11 @@ import Testing
         modelName: "gpt", provider: "azure", model: "my gpt-4o", id: "d", apiBase: "https://res.openai.azure.com/",
         apiKey: "azure-secret-key", apiVersion: "2024-10-21")
 
-
     @Test func buildsDeploymentURLsWithTheKeyInAHeader() throws {
-        let upstream = try adapter.request(for: chat(#"{"model":"gpt","messages":[{"role":"user","content":"hi"}],"stream":true}"#), deployment: deployment)
-        #expect(upstream.url == "https://res.openai.azure.com/openai/deployments/my%20gpt-4o/chat/completions?api-version=2024-10-21")
+        let upstream = try adapter.request(
+            for: chat(#"{"model":"gpt","messages":[{"role":"user","content":"hi"}],"stream":true}"#), deployment: deployment)
+        #expect(
+            upstream.url == "https://res.openai.azure.com/openai/deployments/my%20gpt-4o/chat/completions?api-version=2024-10-21")
         #expect(upstream.headers.first(name: "api-key") == "azure-secret-key")
         #expect(upstream.headers.first(name: "authorization") == nil)
         let body = try JSONParser.parse(upstream.body)
@@ -27,12 +28,16 @@ import Testing
 
         var noBase = deployment
         noBase.apiBase = nil
-        #expect(throws: GatewayError.self) { try adapter.request(for: chat(#"{"model":"gpt","messages":[{"role":"user","content":"hi"}]}"#), deployment: noBase) }
+        #expect(throws: GatewayError.self) {
+            try adapter.request(for: chat(#"{"model":"gpt","messages":[{"role":"user","content":"hi"}]}"#), deployment: noBase)
+        }
     }
 
     @Test func parsesScenarioA() throws {
         let expected = try #require(try Fixture.json("scenario-a.normalized.json")["azure/chat.response.json"])
-        let reply = try adapter.parseResponse(try Fixture.bytes("azure/chat.response.json"), for: chat(#"{"model":"gpt","messages":[{"role":"user","content":"hi"}]}"#))
+        let reply = try adapter.parseResponse(
+            try Fixture.bytes("azure/chat.response.json"),
+            for: chat(#"{"model":"gpt","messages":[{"role":"user","content":"hi"}]}"#))
         let usage = try #require(reply.usage)
         #expect(usage.inputTokens == expected["usage"]?["prompt_tokens"]?.intValue)
         #expect(usage.outputTokens == expected["usage"]?["completion_tokens"]?.intValue)
@@ -78,13 +83,15 @@ import Testing
         let groq = try #require(ProviderCatalogue.adapters["groq"])
         #expect(groq.apiKeyEnvironment == "GROQ_API_KEY" && groq.genAIProviderName == "groq")
         let deployment = DeploymentConfig(modelName: "g", provider: "groq", model: "llama-3.1-8b-instant", id: "g", apiKey: "gsk")
-        let request = try OpenAIRequest(operation: .chat, bytes: Array(#"{"model":"g","messages":[{"role":"user","content":"hi"}]}"#.utf8))
+        let request = try OpenAIRequest(
+            operation: .chat, bytes: Array(#"{"model":"g","messages":[{"role":"user","content":"hi"}]}"#.utf8))
         let upstream = try groq.request(for: request, deployment: deployment)
         #expect(upstream.url == "https://api.groq.com/openai/v1/chat/completions")
         #expect(try JSONParser.parse(upstream.body)["model"] == "llama-3.1-8b-instant")
-        for prefix in ["together_ai", "fireworks_ai", "deepinfra", "mistral", "xai", "openrouter", "deepseek", "perplexity",
-            "cerebras", "hosted_vllm", "lm_studio", "llamafile", "huggingface", "databricks", "nvidia_nim"]
-        {
+        for prefix in [
+            "together_ai", "fireworks_ai", "deepinfra", "mistral", "xai", "openrouter", "deepseek", "perplexity",
+            "cerebras", "hosted_vllm", "lm_studio", "llamafile", "huggingface", "databricks", "nvidia_nim",
+        ] {
             #expect(ProviderCatalogue.adapters[prefix] != nil, "\(prefix)")
         }
         #expect(ProviderCatalogue.adapters["xai"]?.genAIProviderName == "x_ai")
@@ -115,7 +122,9 @@ import Testing
             return Deployment(config: config, adapter: adapter, transport: MockTransport(), price: nil).serverAddress
         }
         #expect(try address("bedrock", ["aws_region_name": "eu-west-1"]) == "bedrock-runtime.eu-west-1.amazonaws.com")
-        #expect(try address("vertex_ai", ["vertex_project": "p", "vertex_location": "europe-west4"]) == "europe-west4-aiplatform.googleapis.com")
+        #expect(
+            try address("vertex_ai", ["vertex_project": "p", "vertex_location": "europe-west4"])
+                == "europe-west4-aiplatform.googleapis.com")
         #expect(try address("groq", [:]) == "api.groq.com")
     }
 
@@ -128,12 +137,15 @@ import Testing
         #expect(tooLong.isContextWindowExceeded && tooLong.status == 400 && !tooLong.isRetryable)
         let vllm = adapter.mapError(
             status: 400, headers: [:],
-            body: Array(#"{"error":{"message":"This model's maximum context length is 4096 tokens.","type":"BadRequestError"}}"#.utf8),
+            body: Array(
+                #"{"error":{"message":"This model's maximum context length is 4096 tokens.","type":"BadRequestError"}}"#.utf8),
             deployment: deployment)
         #expect(vllm.isContextWindowExceeded)
         let policy = adapter.mapError(
             status: 400, headers: [:],
-            body: Array(#"{"error":{"message":"Your request was rejected","type":"invalid_request_error","code":"content_policy_violation"}}"#.utf8),
+            body: Array(
+                #"{"error":{"message":"Your request was rejected","type":"invalid_request_error","code":"content_policy_violation"}}"#
+                    .utf8),
             deployment: deployment)
         #expect(policy.isContentPolicyViolation && policy.status == 400)
         let parameter = adapter.mapError(

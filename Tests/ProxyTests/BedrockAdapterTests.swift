@@ -22,12 +22,12 @@ import Testing
         return config
     }
 
-
     /// Scenario A: reasoning plus text, cache reads; values from expected/scenario-a.normalized.json.
     @Test func parsesTheConverseFixture() throws {
         let expected = try #require(try Fixture.json("scenario-a.normalized.json")["bedrock/converse.response.json"])
         let reply = try adapter.parseResponse(
-            try Fixture.bytes("bedrock/converse.response.json"), for: chat(#"{"model":"claude","messages":[{"role":"user","content":"q"}]}"#))
+            try Fixture.bytes("bedrock/converse.response.json"),
+            for: chat(#"{"model":"claude","messages":[{"role":"user","content":"q"}]}"#))
         let usage = try #require(reply.usage)
         #expect(usage.inputTokens == expected["usage"]?["prompt_tokens"]?.intValue)
         #expect(usage.outputTokens == expected["usage"]?["completion_tokens"]?.intValue)
@@ -43,17 +43,21 @@ import Testing
         #expect(choice["finish_reason"] == expected["finish_reason"])
         #expect(body["usage"]?["prompt_tokens"] == expected["usage"]?["prompt_tokens"])
         #expect(body["usage"]?["total_tokens"] == expected["usage"]?["total_tokens"])
-        #expect(body["usage"]?["prompt_tokens_details"]?["cached_tokens"] == expected["usage"]?["prompt_tokens_details"]?["cached_tokens"])
+        #expect(
+            body["usage"]?["prompt_tokens_details"]?["cached_tokens"]
+                == expected["usage"]?["prompt_tokens_details"]?["cached_tokens"])
         // Not reported by Converse, so not made up.
         #expect(body["usage"]?["completion_tokens_details"] == nil)
     }
 
     @Test func nonStreamToolUseAndMalformedBodies() throws {
         let request = try chat(#"{"model":"m","messages":[{"role":"user","content":"q"}]}"#)
-        let reply = try adapter.parseResponse(Array(#"""
-            {"output":{"message":{"role":"assistant","content":[{"toolUse":{"toolUseId":"tooluse_1","name":"get_weather","input":{"city":"Paris"}}}]}},
-             "stopReason":"tool_use","usage":{"inputTokens":10,"outputTokens":5,"totalTokens":15,"cacheWriteInputTokens":7},"p":"padding"}
-            """#.utf8), for: request)
+        let reply = try adapter.parseResponse(
+            Array(
+                #"""
+                {"output":{"message":{"role":"assistant","content":[{"toolUse":{"toolUseId":"tooluse_1","name":"get_weather","input":{"city":"Paris"}}}]}},
+                 "stopReason":"tool_use","usage":{"inputTokens":10,"outputTokens":5,"totalTokens":15,"cacheWriteInputTokens":7},"p":"padding"}
+                """#.utf8), for: request)
         let message = try #require(try JSONParser.parse(reply.body)["choices"]?.arrayValue?.first?["message"])
         #expect(message["content"] == .null)
         #expect(message["tool_calls"]?.arrayValue?.first?["id"] == "tooluse_1")
@@ -205,19 +209,31 @@ import Testing
         let tooLong = try map("bedrock/error.validation_too_long.json", 400, "ValidationException")
         #expect(tooLong.status == 400 && tooLong.isContextWindowExceeded && tooLong.type == "invalid_request_error")
         let denied = try map("bedrock/error.access_denied.json", 403, "AccessDeniedException")
-        #expect(denied.status == 403 && denied.code == "permission_denied" && denied.type == "permission_denied" && !denied.isRetryable)
+        #expect(
+            denied.status == 403 && denied.code == "permission_denied" && denied.type == "permission_denied"
+                && !denied.isRetryable)
 
         // Without the header: the body's __type, then code.
         let cases: [(Int, String, Int, String?)] = [
-            (403, #"{"__type":"com.amazon.coral.service#UnrecognizedClientException","message":"The security token included in the request is invalid."}"#, 401, "invalid_api_key"),
+            (
+                403,
+                #"{"__type":"com.amazon.coral.service#UnrecognizedClientException","message":"The security token included in the request is invalid."}"#,
+                401, "invalid_api_key"
+            ),
             (403, #"{"__type":"InvalidSignatureException","message":"Signature expired"}"#, 401, "invalid_api_key"),
-            (404, #"{"code":"ResourceNotFoundException","message":"Could not resolve the foundation model"}"#, 404, "model_not_found"),
+            (
+                404, #"{"code":"ResourceNotFoundException","message":"Could not resolve the foundation model"}"#, 404,
+                "model_not_found"
+            ),
             (424, #"{"__type":"ModelErrorException","message":"The model failed","originalStatusCode":500}"#, 502, "bad_gateway"),
             (408, #"{"__type":"ModelTimeoutException","message":"slow"}"#, 408, "timeout"),
             (400, #"{"__type":"ServiceQuotaExceededException","message":"quota"}"#, 429, "rate_limit_exceeded"),
             (503, #"{"__type":"ServiceUnavailableException","message":"busy"}"#, 503, "overloaded"),
             (500, #"{"__type":"InternalServerException","message":"oops"}"#, 500, "internal_error"),
-            (400, #"{"__type":"ValidationException","message":"Malformed input request: extraneous key [foo]"}"#, 400, "ValidationException"),
+            (
+                400, #"{"__type":"ValidationException","message":"Malformed input request: extraneous key [foo]"}"#, 400,
+                "ValidationException"
+            ),
             (400, #"{"message":"prompt is too long: 300000 tokens > 200000 maximum"}"#, 400, "context_length_exceeded"),
             (500, "<html>gateway</html>", 500, nil),
         ]
@@ -241,7 +257,10 @@ import Testing
         #expect(!error.message.contains(Self.environmentSecret) && error.message.contains("[redacted]"))
 
         let frame = EventStreamFrame.make(
-            headers: [(":message-type", 7, [0, 9] + Array("exception".utf8)), (":exception-type", 7, [0, 19] + Array("validationException".utf8))],
+            headers: [
+                (":message-type", 7, [0, 9] + Array("exception".utf8)),
+                (":exception-type", 7, [0, 19] + Array("validationException".utf8)),
+            ],
             payload: Array(#"{"message":"key \#(Self.environmentSecret) rejected"}"#.utf8))
         var decoder = adapter.makeStreamDecoder(for: streamedChat)
         let chunks = try decoder.feed(ByteBuffer(bytes: frame))
@@ -251,19 +270,23 @@ import Testing
 
         // A configured key id without its secret is not completed from the environment.
         let halfConfigured = deployment(params: ["aws_access_key_id": "AKIACONFIG", "aws_session_token": "SESSIONTOKEN-XYZ"])
-        let upstream = try adapter.request(for: chat(#"{"model":"m","messages":[{"role":"user","content":"q"}]}"#), deployment: halfConfigured)
+        let upstream = try adapter.request(
+            for: chat(#"{"model":"m","messages":[{"role":"user","content":"q"}]}"#), deployment: halfConfigured)
         do throws(GatewayError) {
             _ = try await adapter.prepare(upstream, deployment: halfConfigured, transport: FakeTransport.unreachable())
             Issue.record("signed without a secret")
         } catch {
-            #expect(error.status == 500 && error.message.contains("no AWS credentials") && !error.message.contains("SESSIONTOKEN-XYZ"))
+            #expect(
+                error.status == 500 && error.message.contains("no AWS credentials") && !error.message.contains("SESSIONTOKEN-XYZ")
+            )
         }
     }
 
     /// The Converse request field by field: system, merged turns, image, tool use and result, tools,
     /// tool choice, inference config with stop.
     @Test func translatesTheConversation() throws {
-        let request = try chat(#"""
+        let request = try chat(
+            #"""
             {"model":"claude","max_tokens":256,"temperature":0.2,"top_p":0.9,"stop":"END","stream":true,
              "messages":[{"role":"system","content":"You are a weather assistant."},
                {"role":"developer","content":[{"type":"text","text":"Be brief."}]},
@@ -276,7 +299,10 @@ import Testing
              "tool_choice":{"type":"function","function":{"name":"get_weather"}}}
             """#)
         let upstream = try adapter.request(for: request, deployment: deployment())
-        #expect(upstream.url == "https://bedrock-runtime.us-west-2.amazonaws.com/model/anthropic.claude-3-5-haiku-20241022-v1%3A0/converse-stream")
+        #expect(
+            upstream.url
+                == "https://bedrock-runtime.us-west-2.amazonaws.com/model/anthropic.claude-3-5-haiku-20241022-v1%3A0/converse-stream"
+        )
         #expect(upstream.headers.first(name: "accept") == "application/vnd.amazon.eventstream")
         #expect(upstream.headers.first(name: "content-type") == "application/json")
         #expect(upstream.headers.first(name: "authorization") == nil)
@@ -284,38 +310,68 @@ import Testing
         #expect(body["system"] == .array([.object(["text": "You are a weather assistant."]), .object(["text": "Be brief."])]))
         let messages = try #require(body["messages"]?.arrayValue)
         #expect(messages.map { $0["role"]?.stringValue ?? "" } == ["user", "assistant", "user"])
-        #expect(messages[0]["content"] == .array([
-            .object(["text": "What's in this image?"]),
-            .object(["image": .object(["format": "jpeg", "source": .object(["bytes": "/9j/4AAQ"])])]),
-            .object(["text": "And the weather in Paris?"]),
-        ]))
-        #expect(messages[1]["content"] == .array([
-            .object(["text": "Let me check."]),
-            .object(["toolUse": .object(["toolUseId": "tooluse_abc", "name": "get_weather", "input": .object(["city": "Paris"])])]),
-        ]))
-        #expect(messages[2]["content"] == .array([
-            .object(["toolResult": .object(["toolUseId": "tooluse_abc", "content": .array([.object(["json": .object(["temp_c": .int(18)])])])])]),
-            .object(["toolResult": .object(["toolUseId": "tooluse_def", "content": .array([.object(["text": "cloudy"])])])]),
-        ]))
-        #expect(body["inferenceConfig"] == .object([
-            "maxTokens": .int(256), "temperature": .double(0.2), "topP": .double(0.9), "stopSequences": .array(["END"]),
-        ]))
-        #expect(body["toolConfig"] == .object([
-            "tools": .array([.object(["toolSpec": .object([
-                "name": "get_weather", "description": "Current weather",
-                "inputSchema": .object(["json": .object(["type": "object", "properties": .object(["city": .object(["type": "string"])])])]),
-            ])])]),
-            "toolChoice": .object(["tool": .object(["name": "get_weather"])]),
-        ]))
+        #expect(
+            messages[0]["content"]
+                == .array([
+                    .object(["text": "What's in this image?"]),
+                    .object(["image": .object(["format": "jpeg", "source": .object(["bytes": "/9j/4AAQ"])])]),
+                    .object(["text": "And the weather in Paris?"]),
+                ]))
+        #expect(
+            messages[1]["content"]
+                == .array([
+                    .object(["text": "Let me check."]),
+                    .object([
+                        "toolUse": .object([
+                            "toolUseId": "tooluse_abc", "name": "get_weather", "input": .object(["city": "Paris"]),
+                        ])
+                    ]),
+                ]))
+        #expect(
+            messages[2]["content"]
+                == .array([
+                    .object([
+                        "toolResult": .object([
+                            "toolUseId": "tooluse_abc", "content": .array([.object(["json": .object(["temp_c": .int(18)])])]),
+                        ])
+                    ]),
+                    .object([
+                        "toolResult": .object(["toolUseId": "tooluse_def", "content": .array([.object(["text": "cloudy"])])])
+                    ]),
+                ]))
+        #expect(
+            body["inferenceConfig"]
+                == .object([
+                    "maxTokens": .int(256), "temperature": .double(0.2), "topP": .double(0.9), "stopSequences": .array(["END"]),
+                ]))
+        #expect(
+            body["toolConfig"]
+                == .object([
+                    "tools": .array([
+                        .object([
+                            "toolSpec": .object([
+                                "name": "get_weather", "description": "Current weather",
+                                "inputSchema": .object([
+                                    "json": .object([
+                                        "type": "object", "properties": .object(["city": .object(["type": "string"])]),
+                                    ])
+                                ]),
+                            ])
+                        ])
+                    ]),
+                    "toolChoice": .object(["tool": .object(["name": "get_weather"])]),
+                ]))
         #expect(body["stream"] == nil && body["model"] == nil)
     }
 
     @Test func toolChoicesAndHistoryWithoutTools() throws {
         func toolConfig(_ extra: String, history: Bool = false) throws -> JSONValue? {
-            let turns = history
+            let turns =
+                history
                 ? #"{"role":"user","content":"q"},{"role":"assistant","content":null,"tool_calls":[{"id":"t1","type":"function","function":{"name":"lookup","arguments":"{}"}}]},{"role":"tool","tool_call_id":"t1","content":"ok"}"#
                 : #"{"role":"user","content":"q"}"#
-            let upstream = try adapter.request(for: chat(#"{"model":"m","messages":[\#(turns)]\#(extra)}"#), deployment: deployment())
+            let upstream = try adapter.request(
+                for: chat(#"{"model":"m","messages":[\#(turns)]\#(extra)}"#), deployment: deployment())
             return try JSONParser.parse(upstream.body)["toolConfig"]
         }
         let tools = #","tools":[{"type":"function","function":{"name":"f"}}]"#
@@ -347,12 +403,23 @@ import Testing
             }
         }
         let messageRefusals: [(String, String)] = [
-            (#"{"role":"user","content":[{"type":"image_url","image_url":{"url":"https://example.com/cat.png"}}]}"#, "messages[0].content[0].image_url.url"),
-            (#"{"role":"user","content":[{"type":"image_url","image_url":{"url":"data:image/tiff;base64,AAAA"}}]}"#, "messages[0].content[0].image_url.url"),
-            (#"{"role":"assistant","content":null,"tool_calls":[{"id":"t","type":"function","function":{"name":"f","arguments":"{oops"}}]}"#,
-                "messages[0].tool_calls[0].function.arguments"),
+            (
+                #"{"role":"user","content":[{"type":"image_url","image_url":{"url":"https://example.com/cat.png"}}]}"#,
+                "messages[0].content[0].image_url.url"
+            ),
+            (
+                #"{"role":"user","content":[{"type":"image_url","image_url":{"url":"data:image/tiff;base64,AAAA"}}]}"#,
+                "messages[0].content[0].image_url.url"
+            ),
+            (
+                #"{"role":"assistant","content":null,"tool_calls":[{"id":"t","type":"function","function":{"name":"f","arguments":"{oops"}}]}"#,
+                "messages[0].tool_calls[0].function.arguments"
+            ),
             (#"{"role":"tool","content":"x"}"#, "messages[0].tool_call_id"),
-            (#"{"role":"system","content":[{"type":"image_url","image_url":{"url":"data:image/png;base64,AA=="}}]}"#, "messages[0].content[0].type"),
+            (
+                #"{"role":"system","content":[{"type":"image_url","image_url":{"url":"data:image/png;base64,AA=="}}]}"#,
+                "messages[0].content[0].type"
+            ),
             (#"{"role":"wizard","content":"x"}"#, "messages[0].role"),
         ]
         for (message, param) in messageRefusals {
@@ -367,31 +434,47 @@ import Testing
         var dropping = deployment()
         dropping.dropParams = true
         let dropped = try adapter.request(
-            for: chat(#"{"model":"m","messages":[{"role":"assistant","content":"hi"}],"seed":1,"n":3,"response_format":{"type":"json_object"}}"#),
+            for: chat(
+                #"{"model":"m","messages":[{"role":"assistant","content":"hi"}],"seed":1,"n":3,"response_format":{"type":"json_object"}}"#
+            ),
             deployment: dropping)
         let body = try JSONParser.parse(dropped.body)
         #expect(body["seed"] == nil && body["outputConfig"] == nil && body["inferenceConfig"] == nil)
         // Converse starts with the user.
         #expect(body["messages"]?.arrayValue?.map { $0["role"]?.stringValue ?? "" } == ["user", "assistant"])
         let schema = try adapter.request(
-            for: chat(#"{"model":"m","messages":[{"role":"user","content":"q"}],"response_format":{"type":"json_schema","json_schema":{"name":"answer","schema":{"type":"object"}}}}"#),
+            for: chat(
+                #"{"model":"m","messages":[{"role":"user","content":"q"}],"response_format":{"type":"json_schema","json_schema":{"name":"answer","schema":{"type":"object"}}}}"#
+            ),
             deployment: deployment())
-        #expect(try JSONParser.parse(schema.body)["outputConfig"] == .object(["textFormat": .object([
-            "type": "json_schema", "structure": .object(["jsonSchema": .object(["schema": #"{"type":"object"}"#, "name": "answer"])]),
-        ])]))
+        #expect(
+            try JSONParser.parse(schema.body)["outputConfig"]
+                == .object([
+                    "textFormat": .object([
+                        "type": "json_schema",
+                        "structure": .object(["jsonSchema": .object(["schema": #"{"type":"object"}"#, "name": "answer"])]),
+                    ])
+                ]))
     }
 
     @Test func endpointsRegionsAndKeys() async throws {
         let request = try chat(#"{"model":"m","messages":[{"role":"user","content":"q"}]}"#)
         let arn = "arn:aws:bedrock:eu-central-1:123456789012:inference-profile/eu.anthropic.claude-3-7-sonnet-20250219-v1:0"
         let profile = try adapter.request(for: request, deployment: deployment(arn, params: ["aws_region_name": "eu-central-1"]))
-        #expect(profile.url == "https://bedrock-runtime.eu-central-1.amazonaws.com/model/arn%3Aaws%3Abedrock%3Aeu-central-1%3A123456789012%3Ainference-profile%2Feu.anthropic.claude-3-7-sonnet-20250219-v1%3A0/converse")
+        #expect(
+            profile.url
+                == "https://bedrock-runtime.eu-central-1.amazonaws.com/model/arn%3Aaws%3Abedrock%3Aeu-central-1%3A123456789012%3Ainference-profile%2Feu.anthropic.claude-3-7-sonnet-20250219-v1%3A0/converse"
+        )
         let routed = try adapter.request(for: request, deployment: deployment("converse/us.amazon.nova-pro-v1:0"))
         #expect(routed.url == "https://bedrock-runtime.us-west-2.amazonaws.com/model/us.amazon.nova-pro-v1%3A0/converse")
         var custom = deployment()
         custom.apiBase = "http://127.0.0.1:9/"
-        #expect(try adapter.request(for: request, deployment: custom).url == "http://127.0.0.1:9/model/anthropic.claude-3-5-haiku-20241022-v1%3A0/converse")
-        #expect(adapter.genAIProviderName == "aws.bedrock" && adapter.defaultAPIBase == "https://bedrock-runtime.us-west-2.amazonaws.com")
+        #expect(
+            try adapter.request(for: request, deployment: custom).url
+                == "http://127.0.0.1:9/model/anthropic.claude-3-5-haiku-20241022-v1%3A0/converse")
+        #expect(
+            adapter.genAIProviderName == "aws.bedrock"
+                && adapter.defaultAPIBase == "https://bedrock-runtime.us-west-2.amazonaws.com")
 
         // No region anywhere: a configuration error naming the setting.
         let bare = BedrockAdapter(environment: [:])
@@ -430,8 +513,11 @@ import Testing
             let authorization = try #require(signed.headers.first(name: "authorization"))
             let date = try #require(signed.headers.first(name: "x-amz-date"))
             #expect(date.count == 16 && date.hasSuffix("Z"))
-            #expect(authorization.hasPrefix("AWS4-HMAC-SHA256 Credential=\(keyID)/\(date.prefix(8))/\(region)/bedrock/aws4_request, "))
-            let signedHeaders = token == nil ? "content-type;host;x-amz-date" : "content-type;host;x-amz-date;x-amz-security-token"
+            #expect(
+                authorization.hasPrefix("AWS4-HMAC-SHA256 Credential=\(keyID)/\(date.prefix(8))/\(region)/bedrock/aws4_request, ")
+            )
+            let signedHeaders =
+                token == nil ? "content-type;host;x-amz-date" : "content-type;host;x-amz-date;x-amz-security-token"
             #expect(authorization.contains("SignedHeaders=\(signedHeaders),"))
             #expect(signed.headers.first(name: "x-amz-security-token") == token)
             #expect(signed.headers.first(name: "traceparent") != nil && signed.body == upstream.body)
@@ -449,13 +535,17 @@ import Testing
             try OpenAIRequest(operation: .embeddings, bytes: Array(text.utf8))
         }
         let titan = try adapter.request(
-            for: embeddings(#"{"model":"e","input":"hello","dimensions":256}"#), deployment: deployment("amazon.titan-embed-text-v2:0"))
+            for: embeddings(#"{"model":"e","input":"hello","dimensions":256}"#),
+            deployment: deployment("amazon.titan-embed-text-v2:0"))
         #expect(titan.url == "https://bedrock-runtime.us-west-2.amazonaws.com/model/amazon.titan-embed-text-v2%3A0/invoke")
         #expect(try JSONParser.parse(titan.body) == .object(["inputText": "hello", "dimensions": .int(256)]))
         let cohere = try adapter.request(
             for: embeddings(#"{"model":"e","input":["a","b"]}"#), deployment: deployment("us.cohere.embed-v4:0"))
         #expect(try JSONParser.parse(cohere.body) == .object(["texts": .array(["a", "b"]), "input_type": "search_document"]))
-        for (model, input) in [("amazon.titan-embed-text-v2:0", #"["a","b"]"#), ("amazon.nova-pro-v1:0", #""a""#), ("cohere.embed-english-v3", "[[1,2]]")] {
+        for (model, input) in [
+            ("amazon.titan-embed-text-v2:0", #"["a","b"]"#), ("amazon.nova-pro-v1:0", #""a""#),
+            ("cohere.embed-english-v3", "[[1,2]]"),
+        ] {
             #expect(throws: GatewayError.self) {
                 try adapter.request(for: embeddings(#"{"model":"e","input":\#(input)}"#), deployment: deployment(model))
             }

@@ -50,7 +50,8 @@ final class CountingStore: GatewayStore {
 
 @Suite struct BudgetGaugesTests {
     static func temporaryStore() throws -> SQLiteStore {
-        try SQLiteStore(path: FileManager.default.temporaryDirectory.appendingPathComponent("gauges-\(UUID().uuidString).db").path)
+        try SQLiteStore(
+            path: FileManager.default.temporaryDirectory.appendingPathComponent("gauges-\(UUID().uuidString).db").path)
     }
 
     /// The value of the sample named exactly `series` (name and labels) in a text exposition.
@@ -59,7 +60,8 @@ final class CountingStore: GatewayStore {
     }
 
     func key(_ raw: String, alias: String? = nil, budget: Double?, team: String? = nil, user: String? = nil) -> VirtualKey {
-        var key = VirtualKey(token: KeyDigest(key: raw).hex, keyName: "sk-...", keyAlias: alias, teamID: team, userID: user, createdAt: 0)
+        var key = VirtualKey(
+            token: KeyDigest(key: raw).hex, keyName: "sk-...", keyAlias: alias, teamID: team, userID: user, createdAt: 0)
         key.limits.maxBudget = budget
         return key
     }
@@ -124,7 +126,8 @@ final class CountingStore: GatewayStore {
         #expect(figure(gauges, "organization", "o-1") == 100)
         gauges.deleted(kind: "organization", ids: ["o-1"])
         #expect(gauges.figures().budgets.map(\.name) == ["b"])
-        gauges.settled(Principal(caller: .init(), isMaster: false, key: teamKey, team: team, organization: organization), cost: 0.1)
+        gauges.settled(
+            Principal(caller: .init(), isMaster: false, key: teamKey, team: team, organization: organization), cost: 0.1)
         #expect(gauges.figures().budgets.map(\.name) == ["b"])
         // A key whose budget is removed leaves the series; a stale request does not restore it.
         var unbudgeted = other
@@ -139,7 +142,11 @@ final class CountingStore: GatewayStore {
         try await store.insert(key("sk-a", alias: "a", budget: 1))
         try await store.insert(key("sk-b", alias: "b", budget: 1))
         try await store.insert(key("sk-c", alias: "c", budget: 1))
-        try await store.recordSpend([SpendRow(requestID: "r1", traceID: "t", startTime: 0, endTime: 0, keyHash: KeyDigest(key: "sk-a").hex, operation: "chat", spend: 0.25, statusCode: 200)])
+        try await store.recordSpend([
+            SpendRow(
+                requestID: "r1", traceID: "t", startTime: 0, endTime: 0, keyHash: KeyDigest(key: "sk-a").hex, operation: "chat",
+                spend: 0.25, statusCode: 200)
+        ])
         let gauges = BudgetGauges(loadPageSize: 2, loadPages: 5)
         // Settled before the load: already known, so the load must not replace it.
         var known = key("sk-b", alias: "b", budget: 1)
@@ -159,10 +166,11 @@ final class CountingStore: GatewayStore {
         for index in 0..<300 {
             try await counting.insert(key("sk-bulk-\(index)-padding-pad", alias: "bulk-\(index)", budget: 5))
         }
-        let config = try ProviderCatalogue.configLoader(environment: [:]).load(yaml: """
-            model_list: [{model_name: local, litellm_params: {model: mock/gpt-4o-mini}}]
-            general_settings: {master_key: sk-gauges-master}
-            """)
+        let config = try ProviderCatalogue.configLoader(environment: [:]).load(
+            yaml: """
+                model_list: [{model_name: local, litellm_params: {model: mock/gpt-4o-mini}}]
+                general_settings: {master_key: sk-gauges-master}
+                """)
         let client = GatewayBootstrap.makeHTTPClient()
         let gateway = try GatewayBootstrap(
             config: config, environment: [:], httpClient: client, store: counting, logger: Logger(label: "test")
@@ -179,7 +187,11 @@ final class CountingStore: GatewayStore {
         headers[.authorization] = "Bearer sk-bulk-7-padding-pad"
         let principal = try await gateway.authenticator.authenticate(headers)
         gateway.budgetGauges.settled(principal, cost: 0.125)
-        try await counting.recordSpend([SpendRow(requestID: "q-1", traceID: "t", startTime: 0, endTime: 0, keyHash: principal.caller.keyHash, operation: "chat", spend: 0.125, statusCode: 200)])
+        try await counting.recordSpend([
+            SpendRow(
+                requestID: "q-1", traceID: "t", startTime: 0, endTime: 0, keyHash: principal.caller.keyHash, operation: "chat",
+                spend: 0.125, statusCode: 200)
+        ])
         let ledger = try #require(try await counting.fetch(VirtualKey.self, id: KeyDigest(key: "sk-bulk-7-padding-pad").hex))
         text = String(decoding: await gateway.metricsText(), as: UTF8.self)
         #expect(ledger.limits.spend == 0.125)

@@ -79,7 +79,8 @@ import Testing
         // 25 × 1.5e-7 + 10 × 6e-7 = 3.75e-6 + 6e-6
         #expect(abs(BudgetGuard.estimate(limited, bodyBytes: 100, prices: [Self.mini]) - 9.75e-6) < 1e-12)
         // max_completion_tokens wins over max_tokens: 25 × 1.5e-7 + 20 × 6e-7
-        let both = try Self.request(#"{"model":"m","max_tokens":10,"max_completion_tokens":20,"messages":[{"role":"user","content":"x"}]}"#)
+        let both = try Self.request(
+            #"{"model":"m","max_tokens":10,"max_completion_tokens":20,"messages":[{"role":"user","content":"x"}]}"#)
         #expect(abs(BudgetGuard.estimate(both, bodyBytes: 100, prices: [Self.mini]) - 1.575e-5) < 1e-12)
         // No limit: the model's 16384 output tokens: 3.75e-6 + 16384 × 6e-7 = 3.75e-6 + 9.8304e-3
         let open = try Self.request(#"{"model":"m","messages":[{"role":"user","content":"x"}]}"#)

@@ -11,7 +11,6 @@ import Testing
     let deployment = DeploymentConfig(
         modelName: "command", provider: "cohere", model: "command-a-03-2025", id: "d", apiKey: "co-secret-key-123")
 
-
     func refusal(_ text: String, dropParams: Bool = false) throws -> GatewayError? {
         try adapter.refusal(text, deployment: deployment, dropParams: dropParams)
     }
@@ -54,7 +53,8 @@ import Testing
     @Test func decodesTheStreamFixtureByteByByte() throws {
         let expected = try #require(try Fixture.json("scenario-b.normalized.json")["cohere/chat.stream.sse"])
         let bytes = try Fixture.bytes("cohere/chat.stream.sse")
-        let transcript = try StreamTranscript(StreamTranscript.chunksBytewise(bytes, with: adapter.makeStreamDecoder(for: streamedChat)))
+        let transcript = try StreamTranscript(
+            StreamTranscript.chunksBytewise(bytes, with: adapter.makeStreamDecoder(for: streamedChat)))
         try transcript.expectMatches(expected)
         #expect(transcript.toolCalls[0]?.id == "get_weather_i5qudzp52yu2")
         #expect(transcript.usage?["prompt_tokens_details"]?["cached_tokens"]?.intValue == 0)
@@ -75,27 +75,34 @@ import Testing
             return try decoder.feed(ByteBuffer(string: text)) + decoder.finish()
         }
         // A failed generation: an OpenAI-shaped error event and no [DONE].
-        let failed = try StreamTranscript(decode([
-            #"{"type":"message-start","id":"x","delta":{"message":{"role":"assistant"}}}"#,
-            #"{"type":"content-delta","index":0,"delta":{"message":{"content":{"text":"Hel"}}}}"#,
-            #"{"type":"message-end","delta":{"finish_reason":"ERROR","error":"internal failure"}}"#,
-        ]))
+        let failed = try StreamTranscript(
+            decode([
+                #"{"type":"message-start","id":"x","delta":{"message":{"role":"assistant"}}}"#,
+                #"{"type":"content-delta","index":0,"delta":{"message":{"content":{"text":"Hel"}}}}"#,
+                #"{"type":"message-end","delta":{"finish_reason":"ERROR","error":"internal failure"}}"#,
+            ]))
         #expect(failed.content == "Hel" && !failed.sawDone && failed.errors.count == 1)
-        #expect(failed.errors.first?["type"] == "api_error" && failed.errors.first?["message"]?.stringValue?.contains("internal failure") == true)
+        #expect(
+            failed.errors.first?["type"] == "api_error"
+                && failed.errors.first?["message"]?.stringValue?.contains("internal failure") == true)
         // ERROR with nothing produced is an error, not an empty answer.
         let empty = try StreamTranscript(decode([#"{"type":"message-end","delta":{"finish_reason":"ERROR"}}"#]))
         #expect(!empty.sawDone && empty.errors.first?["code"] == "upstream_unavailable")
         // A call whose arguments never came gets "{}"; MAX_TOKENS is length; [DONE] after the end is ignored.
-        let bare = try StreamTranscript(decode([
-            #"{"type":"tool-call-start","index":3,"delta":{"message":{"tool_calls":{"id":"t1","type":"function","function":{"name":"now","arguments":""}}}}}"#,
-            #"{"type":"tool-call-end","index":3}"#,
-            #"{"type":"message-end","delta":{"finish_reason":"MAX_TOKENS","usage":{"billed_units":{"input_tokens":5,"output_tokens":7}}}}"#,
-            "[DONE]",
-        ]))
+        let bare = try StreamTranscript(
+            decode([
+                #"{"type":"tool-call-start","index":3,"delta":{"message":{"tool_calls":{"id":"t1","type":"function","function":{"name":"now","arguments":""}}}}}"#,
+                #"{"type":"tool-call-end","index":3}"#,
+                #"{"type":"message-end","delta":{"finish_reason":"MAX_TOKENS","usage":{"billed_units":{"input_tokens":5,"output_tokens":7}}}}"#,
+                "[DONE]",
+            ]))
         #expect(bare.sawDone && bare.afterDone == 0 && bare.toolCalls[0]?.arguments == "{}" && bare.toolCalls[0]?.name == "now")
-        #expect(bare.finishReason == "length" && bare.usage?["prompt_tokens"]?.intValue == 5 && bare.usage?["total_tokens"]?.intValue == 12)
+        #expect(
+            bare.finishReason == "length" && bare.usage?["prompt_tokens"]?.intValue == 5
+                && bare.usage?["total_tokens"]?.intValue == 12)
         // Thinking deltas become reasoning_content only with the opt-in.
-        let thinkingEvent = "data: {\"type\":\"content-delta\",\"index\":0,\"delta\":{\"message\":{\"content\":{\"thinking\":\"hmm\"}}}}\n\n"
+        let thinkingEvent =
+            "data: {\"type\":\"content-delta\",\"index\":0,\"delta\":{\"message\":{\"content\":{\"thinking\":\"hmm\"}}}}\n\n"
         var optIn = try chat(#"{"model":"command","messages":[{"role":"user","content":"x"}]}"#)
         optIn.includeReasoning = true
         var opted = adapter.makeStreamDecoder(for: optIn)
@@ -169,7 +176,8 @@ import Testing
 
     /// The follow-up turn of scenario B as a Cohere v2 chat request, field by field.
     @Test func translatesTheConversation() throws {
-        let request = try chat(#"""
+        let request = try chat(
+            #"""
             {"model":"command","max_tokens":100,"max_completion_tokens":256,"temperature":0.3,"top_p":0.9,"top_k":40,
              "stop":"END","seed":7,"frequency_penalty":0.1,"presence_penalty":0.2,"stream":true,"user":"u-1",
              "stream_options":{"include_usage":true},"safety_mode":"CONTEXTUAL",
@@ -199,13 +207,15 @@ import Testing
         let messages = try #require(body["messages"]?.arrayValue)
         #expect(messages.map { $0["role"]?.stringValue ?? "" } == ["system", "user", "assistant", "tool", "assistant"])
         #expect(messages[0]["content"] == "You are a weather assistant.")
-        #expect(messages[1]["content"]?.arrayValue?.last
-            == .object(["type": "image_url", "image_url": .object(["url": "data:image/png;base64,iVBORw0KGgo="])]))
+        #expect(
+            messages[1]["content"]?.arrayValue?.last
+                == .object(["type": "image_url", "image_url": .object(["url": "data:image/png;base64,iVBORw0KGgo="])]))
         #expect(messages[2]["tool_plan"] == "Let me check the current weather in Paris." && messages[2]["content"] == nil)
         let call = try #require(messages[2]["tool_calls"]?.arrayValue?.first)
         #expect(call["id"] == "get_weather_x1" && call["function"]?["name"] == "get_weather")
-        #expect(try JSONParser.parse(try #require(call["function"]?["arguments"]?.stringValue))
-            == .object(["city": "Paris", "unit": "celsius"]))
+        #expect(
+            try JSONParser.parse(try #require(call["function"]?["arguments"]?.stringValue))
+                == .object(["city": "Paris", "unit": "celsius"]))
         #expect(messages[3] == .object(["role": "tool", "tool_call_id": "get_weather_x1", "content": "{\"temp_c\":18}"]))
         #expect(messages[4] == .object(["role": "assistant", "content": "It is 18 °C."]))
         let tool = try #require(body["tools"]?.arrayValue?.first)
@@ -226,11 +236,17 @@ import Testing
         #expect(auto["tool_choice"] == nil && auto["tools"]?.arrayValue?.count == 2)
         #expect(try body(#""response_format":{"type":"json_object"}"#)["response_format"] == .object(["type": "json_object"]))
         #expect(try body(#""response_format":{"type":"text"}"#)["response_format"] == nil)
-        #expect(try body(#""reasoning_effort":"medium""#)["thinking"] == .object(["type": "enabled", "token_budget": .int(2048)]))
+        #expect(
+            try body(#""reasoning_effort":"medium""#)["thinking"] == .object(["type": "enabled", "token_budget": .int(2048)]))
         #expect(try body(#""stream":false"#)["stream"] == nil)
         // Only the members Cohere defines are sent; OpenAI's per-function strict becomes strict_tools.
-        let strict = try body(#""tools":[{"type":"function","function":{"name":"a","strict":true,"parameters":{"type":"object"}}}]"#)
-        #expect(strict["tools"] == .array([.object(["type": "function", "function": .object(["name": "a", "parameters": .object(["type": "object"])])])]))
+        let strict = try body(
+            #""tools":[{"type":"function","function":{"name":"a","strict":true,"parameters":{"type":"object"}}}]"#)
+        #expect(
+            strict["tools"]
+                == .array([
+                    .object(["type": "function", "function": .object(["name": "a", "parameters": .object(["type": "object"])])])
+                ]))
         #expect(strict["strict_tools"] == true && auto["strict_tools"] == nil)
         // A base already ending in /v2 is not given a second one.
         var v2 = deployment
@@ -251,22 +267,36 @@ import Testing
             (#"{"model":"c",\#(user),"logit_bias":{"1":2}}"#, "logit_bias"),
             (#"{"model":"c",\#(user),"n":2}"#, "n"),
             (#"{"model":"c",\#(user),"parallel_tool_calls":false}"#, "parallel_tool_calls"),
-            (#"{"model":"c",\#(user),"tools":[{"type":"function","function":{"name":"a"}}],"tool_choice":{"type":"function","function":{"name":"zz"}}}"#, "tool_choice"),
+            (
+                #"{"model":"c",\#(user),"tools":[{"type":"function","function":{"name":"a"}}],"tool_choice":{"type":"function","function":{"name":"zz"}}}"#,
+                "tool_choice"
+            ),
             (#"{"model":"c",\#(user),"response_format":{"type":"xml"}}"#, "response_format.type"),
             (#"{"model":"c",\#(user),"reasoning_effort":"extreme"}"#, "reasoning_effort"),
-            (#"{"model":"c","messages":[{"role":"assistant","tool_calls":[{"id":"t","type":"function","function":{"name":"f","arguments":"{oops"}}]}]}"#,
-                "messages[0].tool_calls[0].function.arguments"),
-            (#"{"model":"c","messages":[{"role":"user","content":[{"type":"input_audio","input_audio":{}}]}]}"#, "messages[0].content[0].type"),
+            (
+                #"{"model":"c","messages":[{"role":"assistant","tool_calls":[{"id":"t","type":"function","function":{"name":"f","arguments":"{oops"}}]}]}"#,
+                "messages[0].tool_calls[0].function.arguments"
+            ),
+            (
+                #"{"model":"c","messages":[{"role":"user","content":[{"type":"input_audio","input_audio":{}}]}]}"#,
+                "messages[0].content[0].type"
+            ),
             (#"{"model":"c","messages":[{"role":"tool","content":"x"}]}"#, "messages[0].tool_call_id"),
             (#"{"model":"c","messages":[{"role":"function","content":"x"}]}"#, "messages[0].role"),
-            (#"{"model":"c","messages":[{"role":"user","content":"x"}],"tools":[{"type":"function"}]}"#, "tools[0].function.name"),
+            (
+                #"{"model":"c","messages":[{"role":"user","content":"x"}],"tools":[{"type":"function"}]}"#,
+                "tools[0].function.name"
+            ),
         ]
         for (text, param) in cases {
             let error = try refusal(text)
             #expect(error?.param == param && error?.status == 400, "\(text)")
         }
         // drop_params leaves unsupported parameters out, but never fakes n > 1.
-        #expect(try refusal(#"{"model":"c",\#(user),"logprobs":true,"logit_bias":{"1":2},"parallel_tool_calls":false}"#, dropParams: true) == nil)
+        #expect(
+            try refusal(
+                #"{"model":"c",\#(user),"logprobs":true,"logit_bias":{"1":2},"parallel_tool_calls":false}"#, dropParams: true)
+                == nil)
         #expect(try refusal(#"{"model":"c",\#(user),"n":3}"#, dropParams: true)?.param == "n")
         #expect(try refusal(#"{"model":"c",\#(user),"logprobs":false,"n":1}"#) == nil)
         var dropping = deployment
@@ -283,11 +313,15 @@ import Testing
         let body = try JSONParser.parse(upstream.body)
         #expect(body["texts"] == .array(["hello", "world"]) && body["input_type"] == "search_document")
         #expect(body["embedding_types"] == .array(["float"]) && body["output_dimension"]?.intValue == 256)
-        let answer = Array(#"{"id":"e1","embeddings":{"float":[[0.5,-1.25],[1,2]]},"texts":["hello","world"],"meta":{"billed_units":{"input_tokens":4}}}"#.utf8)
+        let answer = Array(
+            #"{"id":"e1","embeddings":{"float":[[0.5,-1.25],[1,2]]},"texts":["hello","world"],"meta":{"billed_units":{"input_tokens":4}}}"#
+                .utf8)
         let reply = try adapter.parseResponse(answer, for: request)
         let list = try JSONParser.parse(reply.body)
         #expect(list["object"] == "list" && list["model"] == "embed" && reply.usage?.inputTokens == 4)
-        #expect(list["data"]?.arrayValue?.first == .object(["object": "embedding", "index": .int(0), "embedding": .array([.number("0.5"), .number("-1.25")])]))
+        #expect(
+            list["data"]?.arrayValue?.first
+                == .object(["object": "embedding", "index": .int(0), "embedding": .array([.number("0.5"), .number("-1.25")])]))
         #expect(list["usage"] == .object(["prompt_tokens": .int(4), "total_tokens": .int(4)]))
         // base64 is little-endian float32, as OpenAI encodes it: 0.5 = 0x3F000000, -1.25 = 0xBFA00000.
         let base64Request = try OpenAIRequest(
@@ -297,7 +331,9 @@ import Testing
         #expect(Array(try #require(Data(base64Encoded: text))) == [0, 0, 0, 0x3F, 0, 0, 0xA0, 0xBF])
         let tokens = try OpenAIRequest(operation: .embeddings, bytes: Array(#"{"model":"embed","input":[[1,2,3]]}"#.utf8))
         #expect(throws: GatewayError.self) { try adapter.request(for: tokens, deployment: deployment) }
-        #expect(throws: GatewayError.self) { try adapter.parseResponse(Array(#"{"embeddings":{"float":[["x"]]}}"#.utf8), for: request) }
+        #expect(throws: GatewayError.self) {
+            try adapter.parseResponse(Array(#"{"embeddings":{"float":[["x"]]}}"#.utf8), for: request)
+        }
     }
 
     enum Unexpected: Error { case chunk }

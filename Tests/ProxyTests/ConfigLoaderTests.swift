@@ -9,34 +9,35 @@ import Testing
         knownProviders: ["openai", "mock"])
 
     @Test func readsLiteLLMConfig() throws {
-        let config = try loader.load(yaml: """
-            model_list:
-              - model_name: gpt-4o-mini
-                litellm_params:
-                  model: openai/gpt-4o-mini
-                  api_base: http://127.0.0.1:9999/v1
-                  api_key: os.environ/UPSTREAM_KEY
-                  api_version: "2024-10-21"
-                  timeout: 2.5
-                  rpm: os.environ/RPM
-                  tpm: 100000
-                  input_cost_per_token: 0.000001
-                  output_cost_per_token: 2e-6
-                model_info:
-                  id: primary
-              - model_name: gpt-4o-mini
-                litellm_params:
-                  model: mock/gpt-4o-mini
-            general_settings:
-              master_key: sk-master
-              max_request_size_mb: 1
-              disable_spend_logs: true
-            litellm_settings:
-              callbacks: ["otel", "prometheus"]
-              success_callback: langfuse
-            router_settings:
-              num_retries: 2
-            """)
+        let config = try loader.load(
+            yaml: """
+                model_list:
+                  - model_name: gpt-4o-mini
+                    litellm_params:
+                      model: openai/gpt-4o-mini
+                      api_base: http://127.0.0.1:9999/v1
+                      api_key: os.environ/UPSTREAM_KEY
+                      api_version: "2024-10-21"
+                      timeout: 2.5
+                      rpm: os.environ/RPM
+                      tpm: 100000
+                      input_cost_per_token: 0.000001
+                      output_cost_per_token: 2e-6
+                    model_info:
+                      id: primary
+                  - model_name: gpt-4o-mini
+                    litellm_params:
+                      model: mock/gpt-4o-mini
+                general_settings:
+                  master_key: sk-master
+                  max_request_size_mb: 1
+                  disable_spend_logs: true
+                litellm_settings:
+                  callbacks: ["otel", "prometheus"]
+                  success_callback: langfuse
+                router_settings:
+                  num_retries: 2
+                """)
         #expect(config.deployments.count == 2)
         let first = config.deployments[0]
         #expect(first.modelName == "gpt-4o-mini" && first.provider == "openai" && first.model == "gpt-4o-mini")
@@ -54,29 +55,30 @@ import Testing
     }
 
     @Test func everyErrorIsReportedWithItsYAMLPath() {
-        let (_, issues) = loader.check(yaml: """
-            model_list:
-              - model_name: a
-                litellm_params: {model: openai/a}
-              - model_name: b
-                litellm_params: {model: nope/b}
-              - model_name: c
-                litellm_params:
-                  model: openai/c
-                  api_key: os.environ/MISSING_KEY
-                  rpm: "ten"
-                  timeout: soon
-                  api_base: ftp://x
-              - litellm_params: {model: openai/d}
-              - model_name: e
-                litellm_params: {model: openai/e}
-                model_info: {id: dup}
-              - model_name: f
-                litellm_params: {model: openai/f}
-                model_info: {id: dup}
-            router_settings:
-              num_retries: [1]
-            """)
+        let (_, issues) = loader.check(
+            yaml: """
+                model_list:
+                  - model_name: a
+                    litellm_params: {model: openai/a}
+                  - model_name: b
+                    litellm_params: {model: nope/b}
+                  - model_name: c
+                    litellm_params:
+                      model: openai/c
+                      api_key: os.environ/MISSING_KEY
+                      rpm: "ten"
+                      timeout: soon
+                      api_base: ftp://x
+                  - litellm_params: {model: openai/d}
+                  - model_name: e
+                    litellm_params: {model: openai/e}
+                    model_info: {id: dup}
+                  - model_name: f
+                    litellm_params: {model: openai/f}
+                    model_info: {id: dup}
+                router_settings:
+                  num_retries: [1]
+                """)
         let errors = issues.filter { $0.severity == .error }.map { "\($0.path): \($0.message)" }
         let expected = [
             "model_list[1].litellm_params.model: unknown provider 'nope' (known: mock, openai)",
@@ -92,15 +94,19 @@ import Testing
     }
 
     @Test func unknownKeysAreWarningsNotFailures() throws {
-        let config = try loader.load(yaml: """
-            model_list:
-              - model_name: a
-                litellm_params: {model: openai/a, weigth: 3}
-            litellm_settings: {set_verbose: true}
-            something_new: 1
-            """)
+        let config = try loader.load(
+            yaml: """
+                model_list:
+                  - model_name: a
+                    litellm_params: {model: openai/a, weigth: 3}
+                litellm_settings: {set_verbose: true}
+                something_new: 1
+                """)
         #expect(config.deployments.count == 1)
-        #expect(Set(config.warnings.map(\.path)) == ["model_list[0].litellm_params.weigth", "litellm_settings.set_verbose", "something_new"])
+        #expect(
+            Set(config.warnings.map(\.path)) == [
+                "model_list[0].litellm_params.weigth", "litellm_settings.set_verbose", "something_new",
+            ])
     }
 
     @Test func brokenYAMLAndWrongShapes() {
@@ -116,34 +122,43 @@ import Testing
     }
 
     @Test func stableIDsDependOnTheDeploymentNotItsPosition() throws {
-        let a = try loader.load(yaml: "model_list: [{model_name: x, litellm_params: {model: openai/a}}, {model_name: x, litellm_params: {model: openai/b}}]")
-        let b = try loader.load(yaml: "model_list: [{model_name: x, litellm_params: {model: openai/b}}, {model_name: x, litellm_params: {model: openai/a}}]")
+        let a = try loader.load(
+            yaml:
+                "model_list: [{model_name: x, litellm_params: {model: openai/a}}, {model_name: x, litellm_params: {model: openai/b}}]"
+        )
+        let b = try loader.load(
+            yaml:
+                "model_list: [{model_name: x, litellm_params: {model: openai/b}}, {model_name: x, litellm_params: {model: openai/a}}]"
+        )
         #expect(a.deployments[0].id == b.deployments[1].id && a.deployments[0].id != a.deployments[1].id)
     }
 
     @Test func issuesPrintWithSeverityAndPath() {
-        #expect(ConfigIssue(.error, "model_list[2].litellm_params.api_key", "x").description
-            == "error: model_list[2].litellm_params.api_key: x")
+        #expect(
+            ConfigIssue(.error, "model_list[2].litellm_params.api_key", "x").description
+                == "error: model_list[2].litellm_params.api_key: x")
     }
 
     @Test func providerParamsAndDropParams() throws {
         let loader = ProviderCatalogue.configLoader(environment: ["AWS_SECRET": "aws-s3cret"])
-        let config = try loader.load(yaml: """
-            litellm_settings: {drop_params: true}
-            model_list:
-              - model_name: claude
-                litellm_params:
-                  model: bedrock/anthropic.claude-3-5-sonnet-20240620-v1:0
-                  aws_region_name: eu-west-1
-                  aws_access_key_id: AKIDEXAMPLE
-                  aws_secret_access_key: os.environ/AWS_SECRET
-              - model_name: strict
-                litellm_params: {model: openai/gpt-4o, drop_params: false}
-            """)
+        let config = try loader.load(
+            yaml: """
+                litellm_settings: {drop_params: true}
+                model_list:
+                  - model_name: claude
+                    litellm_params:
+                      model: bedrock/anthropic.claude-3-5-sonnet-20240620-v1:0
+                      aws_region_name: eu-west-1
+                      aws_access_key_id: AKIDEXAMPLE
+                      aws_secret_access_key: os.environ/AWS_SECRET
+                  - model_name: strict
+                    litellm_params: {model: openai/gpt-4o, drop_params: false}
+                """)
         let bedrock = config.deployments[0]
-        #expect(bedrock.providerParams == [
-            "aws_region_name": "eu-west-1", "aws_access_key_id": "AKIDEXAMPLE", "aws_secret_access_key": "aws-s3cret",
-        ])
+        #expect(
+            bedrock.providerParams == [
+                "aws_region_name": "eu-west-1", "aws_access_key_id": "AKIDEXAMPLE", "aws_secret_access_key": "aws-s3cret",
+            ])
         #expect(bedrock.secrets == ["aws-s3cret"])
         #expect(!bedrock.description.contains("aws-s3cret"))
         #expect(bedrock.dropParams && !config.deployments[1].dropParams)
@@ -151,9 +166,10 @@ import Testing
     }
 
     @Test func providersWithoutASharedEndpointNeedAnAPIBase() {
-        let (_, issues) = ProviderCatalogue.configLoader(environment: [:]).check(yaml: """
-            model_list: [{model_name: a, litellm_params: {model: azure/gpt-4o, api_key: k}}]
-            """)
+        let (_, issues) = ProviderCatalogue.configLoader(environment: [:]).check(
+            yaml: """
+                model_list: [{model_name: a, litellm_params: {model: azure/gpt-4o, api_key: k}}]
+                """)
         #expect(issues.map(\.description) == ["error: model_list[0].litellm_params.api_base: required for azure/ deployments"])
     }
 
@@ -163,12 +179,13 @@ import Testing
                 "HELICONE_API_KEY": "sk-h", "SENTRY_DSN": "https://abc@o1.ingest.sentry.io/42",
                 "GENERIC_LOGGER_ENDPOINT": "https://hooks.example/x", "GENERIC_LOGGER_HEADERS": "a=1,b=2",
             ], knownProviders: ["openai"])
-        let config = try loader.load(yaml: """
-            litellm_settings:
-              callbacks: ["generic_api", "datadog"]
-              success_callback: ["helicone", "generic_api"]
-              failure_callback: ["sentry"]
-            """)
+        let config = try loader.load(
+            yaml: """
+                litellm_settings:
+                  callbacks: ["generic_api", "datadog"]
+                  success_callback: ["helicone", "generic_api"]
+                  failure_callback: ["sentry"]
+                """)
         let sinks = Dictionary(uniqueKeysWithValues: config.sinks.map { ($0.name, $0) })
         #expect(sinks["generic_api"]?.route.outcome == .any)
         guard case .webhook(_, let headers, _)? = sinks["generic_api"]?.destination else {
@@ -176,23 +193,28 @@ import Testing
             return
         }
         #expect(headers.map { "\($0.0)=\($0.1)" } == ["a=1", "b=2"])
-        #expect(sinks["helicone"]?.route.outcome == .success && sinks["helicone"]?.destination.address == "https://api.worker.helicone.ai")
+        #expect(
+            sinks["helicone"]?.route.outcome == .success
+                && sinks["helicone"]?.destination.address == "https://api.worker.helicone.ai")
         #expect(sinks["sentry"]?.route.outcome == .failure)
         #expect(config.warnings.contains { $0.path == "litellm_settings.callbacks" && $0.message.contains("datadog") })
         #expect(sinks["sentry"]?.secrets.contains("https://abc@o1.ingest.sentry.io/42") == true)
     }
 
     @Test func aCallbackWithoutItsSettingsIsAnError() {
-        let (_, issues) = ConfigLoader(environment: [:], knownProviders: []).check(yaml: """
-            litellm_settings: {success_callback: ["langfuse_otel"], failure_callback: ["sentry"]}
-            spanway_settings:
-              sinks:
-                - {type: generic_api, destination: "ftp://x"}
-                - {type: carrier_pigeon}
-                - {type: helicone, api_key: k, match: {status: sometimes}}
-            """)
+        let (_, issues) = ConfigLoader(environment: [:], knownProviders: []).check(
+            yaml: """
+                litellm_settings: {success_callback: ["langfuse_otel"], failure_callback: ["sentry"]}
+                spanway_settings:
+                  sinks:
+                    - {type: generic_api, destination: "ftp://x"}
+                    - {type: carrier_pigeon}
+                    - {type: helicone, api_key: k, match: {status: sometimes}}
+                """)
         let errors = issues.filter { $0.severity == .error }.map { "\($0.path): \($0.message)" }
-        #expect(errors.contains("litellm_settings.success_callback: callback 'langfuse_otel': public_key or LANGFUSE_PUBLIC_KEY is required"))
+        #expect(
+            errors.contains(
+                "litellm_settings.success_callback: callback 'langfuse_otel': public_key or LANGFUSE_PUBLIC_KEY is required"))
         #expect(errors.contains("litellm_settings.failure_callback: callback 'sentry': destination or SENTRY_DSN is required"))
         #expect(errors.contains("spanway_settings.sinks[0]: destination must be an http:// or https:// URL"))
         #expect(errors.contains { $0.hasPrefix("spanway_settings.sinks[1].type:") })
@@ -200,35 +222,37 @@ import Testing
     }
 
     @Test func explicitSinksTeamSettingsAndAlerts() throws {
-        let loader = ConfigLoader(environment: ["HOOK_TOKEN": "t0k", "SLACK_WEBHOOK_URL": "https://hooks.slack.example/T1"], knownProviders: [])
-        let config = try loader.load(yaml: """
-            general_settings: {alerting: ["slack"], alert_types: ["budget_alerts", "llm_too_slow"]}
-            litellm_settings:
-              default_team_settings:
-                - team_id: research
-                  success_callback: ["langfuse"]
-                  langfuse_public_key: pk-team
-                  langfuse_secret_key: sk-team
-                  langfuse_host: https://lf.example
-                  default_sinks: false
-                  capture_content: true
-            spanway_settings:
-              capture_content: false
-              redact_emails: true
-              sinks:
-                - name: billing
-                  type: generic_api
-                  destination: https://billing.example/spend
-                  format: ndjson
-                  headers: {X-Token: os.environ/HOOK_TOKEN}
-                  events: [llm_api_success]
-                  match: {model_group: [gpt-4o], key_alias: [prod]}
-                - name: ops-otlp
-                  type: otel
-                  destination: http://collector:4318
-                  match: {team: [ops]}
+        let loader = ConfigLoader(
+            environment: ["HOOK_TOKEN": "t0k", "SLACK_WEBHOOK_URL": "https://hooks.slack.example/T1"], knownProviders: [])
+        let config = try loader.load(
+            yaml: """
+                general_settings: {alerting: ["slack"], alert_types: ["budget_alerts", "llm_too_slow"]}
+                litellm_settings:
+                  default_team_settings:
+                    - team_id: research
+                      success_callback: ["langfuse"]
+                      langfuse_public_key: pk-team
+                      langfuse_secret_key: sk-team
+                      langfuse_host: https://lf.example
+                      default_sinks: false
+                      capture_content: true
+                spanway_settings:
                   capture_content: false
-            """)
+                  redact_emails: true
+                  sinks:
+                    - name: billing
+                      type: generic_api
+                      destination: https://billing.example/spend
+                      format: ndjson
+                      headers: {X-Token: os.environ/HOOK_TOKEN}
+                      events: [llm_api_success]
+                      match: {model_group: [gpt-4o], key_alias: [prod]}
+                    - name: ops-otlp
+                      type: otel
+                      destination: http://collector:4318
+                      match: {team: [ops]}
+                      capture_content: false
+                """)
         let sinks = Dictionary(uniqueKeysWithValues: config.sinks.map { ($0.name, $0) })
         let team = try #require(sinks["team/research/langfuse"])
         guard case .langfuse(let credentials) = team.destination else {
@@ -258,14 +282,16 @@ import Testing
     let loader = ConfigLoader(environment: [:], knownProviders: ["openai"])
 
     @Test func readsAllowedEgress() throws {
-        let config = try loader.load(yaml: """
-            spanway_settings:
-              allowed_egress: ["10.0.0.0/8", "127.0.0.1", "fd00::/8", "langfuse.internal", "*.corp.example"]
-            model_list: [{model_name: x, litellm_params: {model: openai/x}}]
-            """)
+        let config = try loader.load(
+            yaml: """
+                spanway_settings:
+                  allowed_egress: ["10.0.0.0/8", "127.0.0.1", "fd00::/8", "langfuse.internal", "*.corp.example"]
+                model_list: [{model_name: x, litellm_params: {model: openai/x}}]
+                """)
         #expect(config.allowedEgress.count == 5)
-        #expect(config.allowedEgress.map(\.description).filter { !$0.contains(":") }
-            == ["10.0.0.0/8", "127.0.0.1/32", "langfuse.internal", "*.corp.example"])
+        #expect(
+            config.allowedEgress.map(\.description).filter { !$0.contains(":") }
+                == ["10.0.0.0/8", "127.0.0.1/32", "langfuse.internal", "*.corp.example"])
         let policy = EgressPolicy(allowed: config.allowedEgress)
         #expect(policy.allows(address: IPAddress("10.9.8.7")!) && policy.allows(address: IPAddress("fd00:ec2::254")!))
         #expect(!policy.allows(address: IPAddress("127.0.0.2")!))
@@ -273,34 +299,44 @@ import Testing
     }
 
     @Test func badAllowedEgressEntriesAreNamedByPath() {
-        let (_, issues) = loader.check(yaml: """
-            spanway_settings:
-              allowed_egress: ["10.0.0.0/8", "10.0.0.0/99", "http://x/", {a: 1}, "bad host"]
-            model_list: [{model_name: x, litellm_params: {model: openai/x}}]
-            """)
+        let (_, issues) = loader.check(
+            yaml: """
+                spanway_settings:
+                  allowed_egress: ["10.0.0.0/8", "10.0.0.0/99", "http://x/", {a: 1}, "bad host"]
+                model_list: [{model_name: x, litellm_params: {model: openai/x}}]
+                """)
         let errors = Set(issues.filter { $0.severity == .error }.map(\.path))
-        #expect(errors == [
-            "spanway_settings.allowed_egress[1]", "spanway_settings.allowed_egress[2]", "spanway_settings.allowed_egress[3]",
-            "spanway_settings.allowed_egress[4]",
-        ], "\(issues)")
+        #expect(
+            errors == [
+                "spanway_settings.allowed_egress[1]", "spanway_settings.allowed_egress[2]", "spanway_settings.allowed_egress[3]",
+                "spanway_settings.allowed_egress[4]",
+            ], "\(issues)")
         let (_, notAList) = loader.check(yaml: "spanway_settings: {allowed_egress: 10.0.0.0/8}\nmodel_list: []")
         #expect(notAList.contains { $0.path == "spanway_settings.allowed_egress" && $0.severity == .error })
     }
 
     @Test func hugeDurationsAndSizesAreErrorsNotTraps() {
-        let (_, issues) = loader.check(yaml: """
-            general_settings: {max_request_size_mb: 1e300}
-            router_settings: {cooldown_time: 1e300}
-            model_list:
-              - model_name: x
-                litellm_params: {model: openai/x, timeout: 1e300, stream_timeout: 99999999999999999999}
-            """)
+        let (_, issues) = loader.check(
+            yaml: """
+                general_settings: {max_request_size_mb: 1e300}
+                router_settings: {cooldown_time: 1e300}
+                model_list:
+                  - model_name: x
+                    litellm_params: {model: openai/x, timeout: 1e300, stream_timeout: 99999999999999999999}
+                """)
         let errors = Set(issues.filter { $0.severity == .error }.map(\.path))
-        #expect(errors == [
-            "general_settings.max_request_size_mb", "router_settings.cooldown_time", "model_list[0].litellm_params.timeout",
-            "model_list[0].litellm_params.stream_timeout",
-        ], "\(issues)")
-        let (_, nan) = loader.check(yaml: "router_settings: {cooldown_time: .nan}\nmodel_list: [{model_name: x, litellm_params: {model: openai/x, timeout: .inf}}]")
-        #expect(Set(nan.filter { $0.severity == .error }.map(\.path)) == ["router_settings.cooldown_time", "model_list[0].litellm_params.timeout"])
+        #expect(
+            errors == [
+                "general_settings.max_request_size_mb", "router_settings.cooldown_time", "model_list[0].litellm_params.timeout",
+                "model_list[0].litellm_params.stream_timeout",
+            ], "\(issues)")
+        let (_, nan) = loader.check(
+            yaml:
+                "router_settings: {cooldown_time: .nan}\nmodel_list: [{model_name: x, litellm_params: {model: openai/x, timeout: .inf}}]"
+        )
+        #expect(
+            Set(nan.filter { $0.severity == .error }.map(\.path)) == [
+                "router_settings.cooldown_time", "model_list[0].litellm_params.timeout",
+            ])
     }
 }

@@ -88,25 +88,28 @@ import Testing
 
     @Test func configNamesExistingGroupsOnly() throws {
         let loader = ProviderCatalogue.configLoader(environment: [:])
-        let config = try loader.load(yaml: """
-            router_settings:
-              fallbacks: [{a: [b]}]
-              context_window_fallbacks: [{a: [b]}]
-            litellm_settings: {default_fallbacks: [b]}
-            model_list:
-              - {model_name: a, litellm_params: {model: mock/x}}
-              - {model_name: b, litellm_params: {model: mock/y}}
-            """)
+        let config = try loader.load(
+            yaml: """
+                router_settings:
+                  fallbacks: [{a: [b]}]
+                  context_window_fallbacks: [{a: [b]}]
+                litellm_settings: {default_fallbacks: [b]}
+                model_list:
+                  - {model_name: a, litellm_params: {model: mock/x}}
+                  - {model_name: b, litellm_params: {model: mock/y}}
+                """)
         #expect(config.fallbacks.general == ["a": ["b"]] && config.fallbacks.contextWindow == ["a": ["b"]])
         #expect(config.fallbacks.defaults == ["b"] && config.warnings.isEmpty)
-        let (_, issues) = loader.check(yaml: """
-            router_settings: {fallbacks: [{a: [typo]}], model_group_alias: {old: gone}}
-            model_list: [{model_name: a, litellm_params: {model: mock/x}}]
-            """)
-        #expect(issues.map(\.description) == [
-            "error: fallbacks: 'typo' is not a model_name in model_list",
-            "error: router_settings.model_group_alias.old: 'gone' is not a model_name in model_list",
-        ])
+        let (_, issues) = loader.check(
+            yaml: """
+                router_settings: {fallbacks: [{a: [typo]}], model_group_alias: {old: gone}}
+                model_list: [{model_name: a, litellm_params: {model: mock/x}}]
+                """)
+        #expect(
+            issues.map(\.description) == [
+                "error: fallbacks: 'typo' is not a model_name in model_list",
+                "error: router_settings.model_group_alias.old: 'gone' is not a model_name in model_list",
+            ])
     }
 }
 
@@ -120,10 +123,11 @@ import Testing
         #expect(policy.allowed(after: .contentPolicyViolation("no"), numRetries: 2) == 0, "no entry: not retryable")
         #expect(policy.maxRetries(numRetries: 2) == 4)
 
-        let config = try ProviderCatalogue.configLoader(environment: [:]).load(yaml: """
-            router_settings: {retry_policy: {RateLimitErrorRetries: 3, TimeoutErrorRetries: 0}}
-            model_list: [{model_name: a, litellm_params: {model: mock/x}}]
-            """)
+        let config = try ProviderCatalogue.configLoader(environment: [:]).load(
+            yaml: """
+                router_settings: {retry_policy: {RateLimitErrorRetries: 3, TimeoutErrorRetries: 0}}
+                model_list: [{model_name: a, litellm_params: {model: mock/x}}]
+                """)
         #expect(config.retryPolicy == RetryPolicy(retries: [.rateLimit: 3, .timeout: 0]))
     }
 }

@@ -19,7 +19,9 @@ struct FakeResolver: HostResolver {
         #expect(IPAddress("169.254.169.254") == .v4(0xA9FE_A9FE))
         #expect(IPAddress("0xa9.0xfe.0xa9.0xfe") == .v4(0xA9FE_A9FE))
         #expect(IPAddress("2852039166") == .v4(0xA9FE_A9FE))
-        for notAnAddress in ["256.0.0.1", "1.2.3.4.5", "08.0.0.1", "0x1g.0.0.1", "example.com", "", "1..2", "4294967296", "１２７.0.0.1"] {
+        for notAnAddress in [
+            "256.0.0.1", "1.2.3.4.5", "08.0.0.1", "0x1g.0.0.1", "example.com", "", "1..2", "4294967296", "１２７.0.0.1",
+        ] {
             #expect(IPAddress(notAnAddress) == nil, "\(notAnAddress)")
         }
         #expect(IPAddress("[fd00:ec2::254]") == .v6(0xFD00_0EC2_0000_0000_0000_0000_0000_0254))
@@ -105,14 +107,17 @@ struct FakeResolver: HostResolver {
             #expect(found == kind, "\(url)")
         }
         #expect(await policy.check(url: "https://nowhere.example/") == .unresolvable("nowhere.example"))
-        for url in ["ftp://public.example/", "not a url", "http://169%2e254%2e169%2e254/", "http://user@public.example/", "http:///x"] {
+        for url in [
+            "ftp://public.example/", "not a url", "http://169%2e254%2e169%2e254/", "http://user@public.example/", "http:///x",
+        ] {
             #expect(await policy.check(url: url) == .notAURL, "\(url)")
         }
     }
 
     @Test func allowedEgressAllowsByCIDROrName() async {
         let policy = EgressPolicy(
-            allowed: ["127.0.0.1", "10.0.0.0/8", "internal.example", "*.corp.example", "169.254.169.254/32"].compactMap(EgressPolicy.Rule.init),
+            allowed: ["127.0.0.1", "10.0.0.0/8", "internal.example", "*.corp.example", "169.254.169.254/32"].compactMap(
+                EgressPolicy.Rule.init),
             resolver: resolver)
         #expect(await policy.check(url: "http://127.0.0.1:9/") == nil)
         #expect(await policy.check(url: "http://2130706433/") == nil, "the same address, spelled oddly")
@@ -129,7 +134,8 @@ struct FakeResolver: HostResolver {
     @Test func teamMetadataMayNotReadTheEnvironment() throws {
         func problem(_ value: String) -> TeamTraceSettings.Problem? {
             let metadata = Self.object(
-                #"{"logging":[{"callback_name":"langfuse","callback_vars":{"langfuse_public_key":"\#(value)","langfuse_secret_key":"sk"}}]}"#)
+                #"{"logging":[{"callback_name":"langfuse","callback_vars":{"langfuse_public_key":"\#(value)","langfuse_secret_key":"sk"}}]}"#
+            )
             do {
                 _ = try TeamTraceSettings.parse(teamID: "t", metadata: metadata)
                 return nil
@@ -158,9 +164,10 @@ struct FakeResolver: HostResolver {
             #"{"logging":[{"callback_name":"generic_api","callback_vars":{"generic_logger_endpoint":"http://169.254.169.254/"}},"#
                 + #"{"callback_name":"langfuse","callback_vars":{"langfuse_public_key":"pk","langfuse_secret_key":"sk"}}]}"#)
         let settings = try TeamTraceSettings.parse(teamID: "t", metadata: metadata)
-        #expect(settings.destinationFields == [
-            "metadata.logging[0].callback_vars.generic_logger_endpoint", "metadata.logging[1].callback_vars",
-        ])
+        #expect(
+            settings.destinationFields == [
+                "metadata.logging[0].callback_vars.generic_logger_endpoint", "metadata.logging[1].callback_vars",
+            ])
     }
 
     @Test func aDestinationThatRebindsIsDroppedBeforeEachBatch() async throws {
@@ -174,7 +181,8 @@ struct FakeResolver: HostResolver {
         }
         let sink = try SinkConfig.parse(
             kind: .webhook, name: "team/t/generic_api", values: ["destination": "https://rebinding.example/hook"],
-            environment: [:], route: .team("t", outcome: .any), captureContent: false).sink
+            environment: [:], route: .team("t", outcome: .any), captureContent: false
+        ).sink
         let inner = Counting()
         let before = EgressGuardedExporter(
             inner, sink: sink, policy: EgressPolicy(resolver: FakeResolver(table: ["rebinding.example": ["93.184.215.14"]])),

@@ -61,7 +61,9 @@ enum EventStreamFrame {
         #expect(messages.count == lines.count)
         for (message, line) in zip(messages, lines) {
             let expectedHeaders = (line["headers"]?.objectValue?.members ?? []).map { ($0.key, $0.value.stringValue ?? "") }
-            #expect(message.headers == Dictionary(uniqueKeysWithValues: expectedHeaders.map { ($0.0, EventStreamHeaderValue.string($0.1)) }))
+            #expect(
+                message.headers
+                    == Dictionary(uniqueKeysWithValues: expectedHeaders.map { ($0.0, EventStreamHeaderValue.string($0.1)) }))
             #expect(try JSONParser.parse(message.payload) == line["payload"])
         }
         var whole = EventStreamDecoder()

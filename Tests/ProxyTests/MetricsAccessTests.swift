@@ -54,7 +54,8 @@ import Testing
 
     @Test func readFromTheConfig() throws {
         let loader = ConfigLoader(environment: ["SPANWAY_METRICS_TOKEN": "tok-1"], knownProviders: ["mock"])
-        let config = try loader.load(yaml: "general_settings: {master_key: sk-m, require_auth_for_metrics_endpoint: true}\nmodel_list: []")
+        let config = try loader.load(
+            yaml: "general_settings: {master_key: sk-m, require_auth_for_metrics_endpoint: true}\nmodel_list: []")
         #expect(config.requireAuthForMetrics && config.metricsToken == "tok-1")
         let access = MetricsAccess(config)
         #expect(refused(access, "tok-1") == nil && refused(access, "sk-m") == nil && refused(access, "x") != nil)

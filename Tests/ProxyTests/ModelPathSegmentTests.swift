@@ -28,13 +28,17 @@ import Testing
         let adapter = AzureAdapter()
         for model in Self.hostile {
             let deployment = DeploymentConfig(
-                modelName: "azure/*", provider: "azure", model: model, id: "d", apiBase: "https://res.openai.azure.com", apiKey: "k")
+                modelName: "azure/*", provider: "azure", model: model, id: "d", apiBase: "https://res.openai.azure.com",
+                apiKey: "k")
             let request = try plainChat()
             expectRefused({ () throws(GatewayError) in try adapter.request(for: request, deployment: deployment) }, "\(model)")
         }
         let fine = DeploymentConfig(
-            modelName: "azure/*", provider: "azure", model: "gpt-4o.2024", id: "d", apiBase: "https://res.openai.azure.com", apiKey: "k")
-        #expect(try adapter.request(for: plainChat(), deployment: fine).url.contains("/openai/deployments/gpt-4o.2024/chat/completions"))
+            modelName: "azure/*", provider: "azure", model: "gpt-4o.2024", id: "d", apiBase: "https://res.openai.azure.com",
+            apiKey: "k")
+        #expect(
+            try adapter.request(for: plainChat(), deployment: fine).url.contains(
+                "/openai/deployments/gpt-4o.2024/chat/completions"))
     }
 
     @Test func geminiAndVertexModels() throws {
@@ -43,16 +47,20 @@ import Testing
         for model in Self.hostile where !model.isEmpty {
             let request = try plainChat()
             let aiStudio = DeploymentConfig(modelName: "gemini/*", provider: "gemini", model: model, id: "d", apiKey: "k")
-            expectRefused({ () throws(GatewayError) in try gemini.request(for: request, deployment: aiStudio) }, "gemini \(model)")
+            expectRefused(
+                { () throws(GatewayError) in try gemini.request(for: request, deployment: aiStudio) }, "gemini \(model)")
             let onVertex = DeploymentConfig(modelName: "vertex_ai/*", provider: "vertex_ai", model: model, id: "d")
-            expectRefused({ () throws(GatewayError) in try vertex.request(for: request, deployment: onVertex) }, "vertex \(model)")
+            expectRefused(
+                { () throws(GatewayError) in try vertex.request(for: request, deployment: onVertex) }, "vertex \(model)")
         }
         let fine = DeploymentConfig(modelName: "gemini/*", provider: "gemini", model: "gemini-2.5-flash", id: "d", apiKey: "k")
         #expect(try gemini.request(for: plainChat(), deployment: fine).url.contains("/models/gemini-2.5-flash:generateContent"))
     }
 
     @Test func bedrockModelIds() throws {
-        let adapter = BedrockAdapter(environment: ["AWS_ACCESS_KEY_ID": "AKIA", "AWS_SECRET_ACCESS_KEY": "s", "AWS_REGION": "us-east-1"])
+        let adapter = BedrockAdapter(environment: [
+            "AWS_ACCESS_KEY_ID": "AKIA", "AWS_SECRET_ACCESS_KEY": "s", "AWS_REGION": "us-east-1",
+        ])
         for model in Self.hostile where model != "a/b" {
             let deployment = DeploymentConfig(modelName: "bedrock/*", provider: "bedrock", model: model, id: "d")
             let request = try plainChat()
@@ -66,7 +74,9 @@ import Testing
 
     @Test func theCheckItself() {
         for model in Self.hostile { #expect(!ModelPathSegment.isSafe(model, allowSlash: false), "\(model)") }
-        for model in ["..", "a/..", "./a", "a//b", "a/"] { #expect(!ModelPathSegment.isSafe(model, allowSlash: true), "\(model)") }
+        for model in ["..", "a/..", "./a", "a//b", "a/"] {
+            #expect(!ModelPathSegment.isSafe(model, allowSlash: true), "\(model)")
+        }
         for model in ["gpt-4o", "my gpt-4o", "anthropic.claude-3-5-haiku-20241022-v1:0", "gemini-2.5-flash", "a..b", "...x"] {
             #expect(ModelPathSegment.isSafe(model, allowSlash: false), "\(model)")
         }

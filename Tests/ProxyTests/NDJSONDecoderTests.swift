@@ -4,7 +4,8 @@ import Testing
 
 @Suite struct NDJSONDecoderTests {
     /// CRLF and LF endings, blank and whitespace-only lines, multi-byte characters.
-    static let stream = Array("{\"a\":\"naïve café ☕ 日本語\"}\r\n\n{\"b\":2}\n  \t\r\n{\"c\":[1,\n".utf8)
+    static let stream =
+        Array("{\"a\":\"naïve café ☕ 日本語\"}\r\n\n{\"b\":2}\n  \t\r\n{\"c\":[1,\n".utf8)
         + Array("2]}\n{\"d\":\"tail\"}".utf8)
     static let expected = [
         Array("{\"a\":\"naïve café ☕ 日本語\"}".utf8), Array("{\"b\":2}".utf8), Array("{\"c\":[1,".utf8), Array("2]}".utf8),

@@ -10,7 +10,6 @@ import Testing
     let adapter = OllamaAdapter()
     let deployment = DeploymentConfig(modelName: "qwen", provider: "ollama_chat", model: "qwen3:8b", id: "d")
 
-
     func refusal(_ text: String, dropParams: Bool = false) throws -> GatewayError? {
         try adapter.refusal(text, deployment: deployment, dropParams: dropParams)
     }
@@ -50,7 +49,8 @@ import Testing
 
     @Test func toolCallsInAWholeAnswer() throws {
         let request = try chat(#"{"model":"qwen","messages":[{"role":"user","content":"x"}]}"#)
-        let answer = #"{"model":"qwen3:8b","created_at":"2026-11-25T12:00:02Z","message":{"role":"assistant","content":"","tool_calls":[{"function":{"name":"get_weather","arguments":{"city":"Paris"}}}]},"done":true,"done_reason":"stop","eval_count":9}"#
+        let answer =
+            #"{"model":"qwen3:8b","created_at":"2026-11-25T12:00:02Z","message":{"role":"assistant","content":"","tool_calls":[{"function":{"name":"get_weather","arguments":{"city":"Paris"}}}]},"done":true,"done_reason":"stop","eval_count":9}"#
         let reply = try adapter.parseResponse(Array(answer.utf8), for: request)
         #expect(reply.finishReasons == ["tool_calls"])
         #expect(reply.usage == Usage(inputTokens: 0, outputTokens: 9))
@@ -88,7 +88,8 @@ import Testing
     /// An `{"error":…}` line after content: an OpenAI-shaped error event, then nothing, no [DONE].
     @Test func midStreamErrorBecomesAnErrorChunk() throws {
         let bytes = try Fixture.bytes("ollama/chat.stream-midstream-error.ndjson")
-        let transcript = try StreamTranscript(StreamTranscript.chunksBytewise(bytes, with: adapter.makeStreamDecoder(for: streamedChat)))
+        let transcript = try StreamTranscript(
+            StreamTranscript.chunksBytewise(bytes, with: adapter.makeStreamDecoder(for: streamedChat)))
         #expect(transcript.content == "Let me" && !transcript.sawDone && transcript.finishReason == nil)
         #expect(transcript.errors.count == 1)
         let error = try #require(transcript.errors.first)
@@ -150,7 +151,8 @@ import Testing
 
     /// The follow-up turn of scenario B as an Ollama /api/chat request, field by field.
     @Test func translatesTheConversation() throws {
-        let request = try chat(#"""
+        let request = try chat(
+            #"""
             {"model":"qwen","max_completion_tokens":512,"temperature":0.7,"top_p":0.9,"top_k":40,"stop":["END"],"seed":7,
              "presence_penalty":0.1,"frequency_penalty":0.2,"response_format":{"type":"json_object"},"keep_alive":"5m",
              "options":{"num_ctx":8192,"temperature":1.5},"user":"u-1",
@@ -174,13 +176,19 @@ import Testing
         #expect(options["presence_penalty"] == .double(0.1) && options["frequency_penalty"] == .double(0.2))
         let messages = try #require(body["messages"]?.arrayValue)
         #expect(messages[0] == .object(["role": "system", "content": "You are a weather assistant."]))
-        #expect(messages[1] == .object([
-            "role": "user", "content": "What is in this picture?", "images": .array(["iVBORw0KGgo="]),
-        ]))
-        #expect(messages[2] == .object([
-            "role": "assistant", "content": "",
-            "tool_calls": .array([.object(["function": .object(["name": "get_weather", "arguments": .object(["city": "Paris"])])])]),
-        ]))
+        #expect(
+            messages[1]
+                == .object([
+                    "role": "user", "content": "What is in this picture?", "images": .array(["iVBORw0KGgo="]),
+                ]))
+        #expect(
+            messages[2]
+                == .object([
+                    "role": "assistant", "content": "",
+                    "tool_calls": .array([
+                        .object(["function": .object(["name": "get_weather", "arguments": .object(["city": "Paris"])])])
+                    ]),
+                ]))
         #expect(messages[3] == .object(["role": "tool", "content": "{\"temp_c\":18}", "tool_name": "get_weather"]))
         #expect(messages[4] == .object(["role": "tool", "content": "?"]))
         #expect(body["tools"]?.arrayValue?.first?["function"]?["name"] == "get_weather")
@@ -193,7 +201,8 @@ import Testing
         }
         let streamed = try body(#""stream":true,"stream_options":{"include_usage":true}"#)
         #expect(streamed["stream"] == true && streamed["stream_options"] == nil && streamed["options"] == nil)
-        let schema = try body(#""response_format":{"type":"json_schema","json_schema":{"name":"w","schema":{"type":"object","required":["a"]}}}"#)
+        let schema = try body(
+            #""response_format":{"type":"json_schema","json_schema":{"name":"w","schema":{"type":"object","required":["a"]}}}"#)
         #expect(schema["format"] == .object(["type": "object", "required": .array(["a"])]))
         let tools = #""tools":[{"type":"function","function":{"name":"a"}}]"#
         #expect(try body(tools + #","tool_choice":"none""#)["tools"] == nil)
@@ -209,7 +218,8 @@ import Testing
         hosted.apiKey = "ollama-key"
         let request = try chat(#"{"model":"q","messages":[{"role":"user","content":"x"}]}"#)
         let upstream = try adapter.request(for: request, deployment: hosted)
-        #expect(upstream.url == "https://ollama.com/api/chat" && upstream.headers.first(name: "authorization") == "Bearer ollama-key")
+        #expect(
+            upstream.url == "https://ollama.com/api/chat" && upstream.headers.first(name: "authorization") == "Bearer ollama-key")
     }
 
     @Test func refusesWhatOllamaCannotDo() throws {
@@ -220,13 +230,22 @@ import Testing
             (#"{"model":"q",\#(user),\#(tools),"tool_choice":{"type":"function","function":{"name":"a"}}}"#, "tool_choice"),
             (#"{"model":"q",\#(user),"n":2}"#, "n"),
             (#"{"model":"q",\#(user),"logprobs":true}"#, "logprobs"),
-            (#"{"model":"q",\#(user),"response_format":{"type":"json_schema","json_schema":{"name":"x"}}}"#, "response_format.json_schema.schema"),
-            (#"{"model":"q","messages":[{"role":"user","content":[{"type":"image_url","image_url":{"url":"https://example.com/cat.png"}}]}]}"#,
-                "messages[0].content[0].image_url.url"),
-            (#"{"model":"q","messages":[{"role":"system","content":[{"type":"image_url","image_url":{"url":"data:image/png;base64,AA=="}}]}]}"#,
-                "messages[0].content[0].type"),
-            (#"{"model":"q","messages":[{"role":"assistant","tool_calls":[{"id":"t","type":"function","function":{"name":"f","arguments":"[1]"}}]}]}"#,
-                "messages[0].tool_calls[0].function.arguments"),
+            (
+                #"{"model":"q",\#(user),"response_format":{"type":"json_schema","json_schema":{"name":"x"}}}"#,
+                "response_format.json_schema.schema"
+            ),
+            (
+                #"{"model":"q","messages":[{"role":"user","content":[{"type":"image_url","image_url":{"url":"https://example.com/cat.png"}}]}]}"#,
+                "messages[0].content[0].image_url.url"
+            ),
+            (
+                #"{"model":"q","messages":[{"role":"system","content":[{"type":"image_url","image_url":{"url":"data:image/png;base64,AA=="}}]}]}"#,
+                "messages[0].content[0].type"
+            ),
+            (
+                #"{"model":"q","messages":[{"role":"assistant","tool_calls":[{"id":"t","type":"function","function":{"name":"f","arguments":"[1]"}}]}]}"#,
+                "messages[0].tool_calls[0].function.arguments"
+            ),
         ]
         for (text, param) in cases {
             let error = try refusal(text)
@@ -243,7 +262,8 @@ import Testing
         #expect(upstream.url == "http://localhost:11434/api/embed")
         let body = try JSONParser.parse(upstream.body)
         #expect(body == .object(["model": "qwen3:8b", "input": .array(["hello"]), "dimensions": .int(64)]))
-        let answer = Array(#"{"model":"nomic-embed-text","embeddings":[[0.25,-0.5]],"total_duration":1,"prompt_eval_count":3}"#.utf8)
+        let answer = Array(
+            #"{"model":"nomic-embed-text","embeddings":[[0.25,-0.5]],"total_duration":1,"prompt_eval_count":3}"#.utf8)
         let reply = try adapter.parseResponse(answer, for: request)
         #expect(reply.usage == Usage(inputTokens: 3, outputTokens: 0) && reply.responseModel == "nomic-embed-text")
         let list = try JSONParser.parse(reply.body)
@@ -256,7 +276,10 @@ import Testing
         #expect(OllamaAdapter.unixSeconds(rfc3339: "1970-01-01T00:00:00Z") == 0)
         #expect(OllamaAdapter.unixSeconds(rfc3339: "2026-11-25T12:00:01.482913Z") == 1_795_608_001)
         #expect(OllamaAdapter.unixSeconds(rfc3339: "2024-02-29T23:59:59.123456789-07:00") == 1_709_276_399)
-        for bad in ["", "2026-11-25", "2026-13-25T12:00:01Z", "2026-11-25T12:00:01", "2026-11-25T12:00:01+0100", "2026-11-25T12:00:01Zjunk"] {
+        for bad in [
+            "", "2026-11-25", "2026-13-25T12:00:01Z", "2026-11-25T12:00:01", "2026-11-25T12:00:01+0100",
+            "2026-11-25T12:00:01Zjunk",
+        ] {
             #expect(OllamaAdapter.unixSeconds(rfc3339: bad) == nil, "\(bad)")
         }
     }

@@ -14,12 +14,16 @@ import Testing
 
     @Test func buildsTheUpstreamRequest() throws {
         let upstream = try adapter.request(
-            for: chat(#"{"model":"group","messages":[{"role":"user","content":"hi"}],"stream":true,"stream_options":{"x":1},"temperature":0.5}"#),
+            for: chat(
+                #"{"model":"group","messages":[{"role":"user","content":"hi"}],"stream":true,"stream_options":{"x":1},"temperature":0.5}"#
+            ),
             deployment: deployment)
         #expect(upstream.url == "http://up:8080/v1/chat/completions")
         #expect(upstream.headers.first(name: "authorization") == "Bearer sk-upstream-secret")
-        #expect(String(decoding: upstream.body, as: UTF8.self)
-            == #"{"model":"gpt-4.1-mini","messages":[{"role":"user","content":"hi"}],"stream":true,"stream_options":{"x":1,"include_usage":true},"temperature":0.5}"#)
+        #expect(
+            String(decoding: upstream.body, as: UTF8.self)
+                == #"{"model":"gpt-4.1-mini","messages":[{"role":"user","content":"hi"}],"stream":true,"stream_options":{"x":1,"include_usage":true},"temperature":0.5}"#
+        )
     }
 
     /// Scenario A: the normalised values in expected/scenario-a.normalized.json.
@@ -85,7 +89,8 @@ import Testing
     @Test func rateLimitFixtureMapsTo429WithRetryAfter() throws {
         var headers = HTTPHeaders()
         headers.add(name: "retry-after-ms", value: "636")
-        let error = adapter.mapError(status: 429, headers: headers, body: try Fixture.bytes("openai/error.rate_limit.json"), deployment: deployment)
+        let error = adapter.mapError(
+            status: 429, headers: headers, body: try Fixture.bytes("openai/error.rate_limit.json"), deployment: deployment)
         #expect(error.status == 429 && error.code == "rate_limit_exceeded" && error.type == "tokens")
         #expect(error.headers["retry-after"] == "1")
         #expect(error.isRetryable)
@@ -93,7 +98,8 @@ import Testing
 
     @Test func contextWindowFixtureKeepsCodeAndParam() throws {
         let error = adapter.mapError(
-            status: 400, headers: [:], body: try Fixture.bytes("openai/error.context_length_exceeded.json"), deployment: deployment)
+            status: 400, headers: [:], body: try Fixture.bytes("openai/error.context_length_exceeded.json"),
+            deployment: deployment)
         #expect(error.status == 400 && error.code == "context_length_exceeded" && error.param == "messages")
         #expect(error.errorType == "context_length_exceeded" && !error.isRetryable)
     }
@@ -127,7 +133,8 @@ import Testing
         let request = try OpenAIRequest(operation: .embeddings, bytes: Array(#"{"model":"e","input":"x"}"#.utf8))
         let vector = "[" + Array(repeating: "0.5", count: 1_536).joined(separator: ",") + "]"
         let items = (0..<700).map { #"{"object":"embedding","index":\#($0),"embedding":\#(vector)}"# }
-        let body = #"{"object":"list","data":["# + items.joined(separator: ",")
+        let body =
+            #"{"object":"list","data":["# + items.joined(separator: ",")
             + #"],"model":"e","usage":{"prompt_tokens":700,"total_tokens":700}}"#
         let reply = try adapter.parseResponse(Array(body.utf8), for: request)
         #expect(reply.usage?.inputTokens == 700)
@@ -137,8 +144,12 @@ import Testing
         #expect(Deployment.hostAndPort("http://up:8080/v1") == ("up", 8080))
         #expect(Deployment.hostAndPort("https://api.openai.com/v1") == ("api.openai.com", 443))
         #expect(Deployment.hostAndPort("http://user:pw@[::1]:9/x") == ("::1", 9))
-        #expect(ReplyHeaders.formatCost(6.6e-6) == "0.0000066" && ReplyHeaders.formatCost(0) == "0" && ReplyHeaders.formatCost(1.5) == "1.5")
-        #expect(ReplyHeaders.formatCost(12) == "12" && ReplyHeaders.formatCost(0.1 + 0.2) == "0.3" && ReplyHeaders.formatCost(4e-13) == "0")
+        #expect(
+            ReplyHeaders.formatCost(6.6e-6) == "0.0000066" && ReplyHeaders.formatCost(0) == "0"
+                && ReplyHeaders.formatCost(1.5) == "1.5")
+        #expect(
+            ReplyHeaders.formatCost(12) == "12" && ReplyHeaders.formatCost(0.1 + 0.2) == "0.3"
+                && ReplyHeaders.formatCost(4e-13) == "0")
         #expect(ReplyHeaders.formatCost(1.23456789012345e-3) == "0.00123456789" && ReplyHeaders.formatCost(.nan) == "0")
     }
 }

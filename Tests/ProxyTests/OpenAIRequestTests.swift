@@ -17,7 +17,9 @@ import Testing
     }
 
     @Test func validChatKeepsTheBodyAsWritten() throws {
-        let request = try parse(#"{"model":"m","messages":[{"role":"user","content":"hi"}],"stream":true,"stream_options":{"include_usage":true},"x_vendor":{"k":1}}"#)
+        let request = try parse(
+            #"{"model":"m","messages":[{"role":"user","content":"hi"}],"stream":true,"stream_options":{"include_usage":true},"x_vendor":{"k":1}}"#
+        )
         #expect(request.model == "m" && request.stream && request.clientWantsStreamUsage)
         #expect(request.body.keys == ["model", "messages", "stream", "stream_options", "x_vendor"])
     }
@@ -30,14 +32,24 @@ import Testing
         (#"{"model":"m","messages":[3]}"#, "messages[0]", "'messages[0]' must be an object, found number."),
         (#"{"model":"m","messages":[{"content":"x"}]}"#, "messages[0].role", "'messages[0].role' must be a string."),
         (#"{"model":"m","messages":[{"role":"user"}],"stream":"yes"}"#, "stream", "'stream' must be a boolean, found string."),
-        (#"{"model":"m","messages":[{"role":"user"}],"temperature":"hot"}"#, "temperature", "'temperature' must be a number, found string."),
-        (#"{"model":"m","messages":[{"role":"user"}],"max_tokens":1.5}"#, "max_tokens", "'max_tokens' must be an integer, found number."),
+        (
+            #"{"model":"m","messages":[{"role":"user"}],"temperature":"hot"}"#, "temperature",
+            "'temperature' must be a number, found string."
+        ),
+        (
+            #"{"model":"m","messages":[{"role":"user"}],"max_tokens":1.5}"#, "max_tokens",
+            "'max_tokens' must be an integer, found number."
+        ),
         (#"{"model":"m","messages":[{"role":"user"}],"n":0}"#, "n", "'n' must be at least 1."),
         (#"{"model":"m","messages":[{"role":"user"}],"stop":[1]}"#, "stop", "'stop' must be a string or an array of strings."),
-        (#"{"model":"m","messages":[{"role":"user"}],"stream_options":{"include_usage":1}}"#, "stream_options.include_usage",
-            "'stream_options.include_usage' must be a boolean, found number."),
-        (#"{"model":"m","messages":[{"role":"user"}],"api_base":"http://169.254.169.254"}"#, "api_base",
-            "'api_base' cannot be set by a client: upstreams are chosen by the gateway's configuration."),
+        (
+            #"{"model":"m","messages":[{"role":"user"}],"stream_options":{"include_usage":1}}"#, "stream_options.include_usage",
+            "'stream_options.include_usage' must be a boolean, found number."
+        ),
+        (
+            #"{"model":"m","messages":[{"role":"user"}],"api_base":"http://169.254.169.254"}"#, "api_base",
+            "'api_base' cannot be set by a client: upstreams are chosen by the gateway's configuration."
+        ),
     ])
     func badFieldsAreNamed(body: String, param: String, message: String) {
         let e = error(body)
@@ -71,7 +83,9 @@ import Testing
     }
 
     @Test func spanAttributesFromParameters() throws {
-        let request = try parse(#"{"model":"m","messages":[{"role":"user"}],"max_tokens":50,"temperature":0.2,"top_p":1,"stop":"END","seed":7,"n":2,"stream":true}"#)
+        let request = try parse(
+            #"{"model":"m","messages":[{"role":"user"}],"max_tokens":50,"temperature":0.2,"top_p":1,"stop":"END","seed":7,"n":2,"stream":true}"#
+        )
         let attributes = Dictionary(uniqueKeysWithValues: request.spanAttributes.compactMap { k, v in v.map { (k, $0) } })
         #expect(attributes["gen_ai.request.max_tokens"] == .int(50))
         #expect(attributes["gen_ai.request.temperature"] == .double(0.2))

@@ -122,18 +122,31 @@ import Testing
 
     @Test func everyAdaptersUsageStaysInRange() throws {
         for value in Self.extremes {
-            let openAI = try #require(CanonicalUsage.parse(try json(
-                #"{"prompt_tokens":\#(value),"completion_tokens":\#(value),"prompt_tokens_details":{"cached_tokens":\#(value)}}"#)))
-            let anthropic = try #require(AnthropicAdapter.usage(try json(
-                #"{"input_tokens":\#(value),"cache_read_input_tokens":\#(value),"cache_creation_input_tokens":\#(value),"output_tokens":\#(value)}"#)))
-            let bedrock = try #require(BedrockAdapter.usage(try json(
-                #"{"inputTokens":\#(value),"cacheReadInputTokens":\#(value),"cacheWriteInputTokens":\#(value),"outputTokens":\#(value)}"#)))
-            let gemini = try #require(GeminiResponse.usage(try json(
-                #"{"promptTokenCount":\#(value),"toolUsePromptTokenCount":\#(value),"candidatesTokenCount":\#(value),"thoughtsTokenCount":\#(value)}"#)))
+            let openAI = try #require(
+                CanonicalUsage.parse(
+                    try json(
+                        #"{"prompt_tokens":\#(value),"completion_tokens":\#(value),"prompt_tokens_details":{"cached_tokens":\#(value)}}"#
+                    )))
+            let anthropic = try #require(
+                AnthropicAdapter.usage(
+                    try json(
+                        #"{"input_tokens":\#(value),"cache_read_input_tokens":\#(value),"cache_creation_input_tokens":\#(value),"output_tokens":\#(value)}"#
+                    )))
+            let bedrock = try #require(
+                BedrockAdapter.usage(
+                    try json(
+                        #"{"inputTokens":\#(value),"cacheReadInputTokens":\#(value),"cacheWriteInputTokens":\#(value),"outputTokens":\#(value)}"#
+                    )))
+            let gemini = try #require(
+                GeminiResponse.usage(
+                    try json(
+                        #"{"promptTokenCount":\#(value),"toolUsePromptTokenCount":\#(value),"candidatesTokenCount":\#(value),"thoughtsTokenCount":\#(value)}"#
+                    )))
             for usage in [openAI, anthropic, bedrock, gemini] {
                 #expect(usage.totalTokens >= 0 && usage.totalTokens <= 8 * TokenCount.maximum, "\(value)")
             }
-            let inbound = AnthropicInbound.usage(try json(#"{"prompt_tokens":\#(value),"prompt_tokens_details":{"cached_tokens":1}}"#))
+            let inbound = AnthropicInbound.usage(
+                try json(#"{"prompt_tokens":\#(value),"prompt_tokens_details":{"cached_tokens":1}}"#))
             #expect((inbound["input_tokens"]?.intValue ?? -1) >= 0, "\(value)")
         }
         #expect(CanonicalUsage.parse(try json(#"{"prompt_tokens":12,"completion_tokens":3}"#))?.totalTokens == 15)

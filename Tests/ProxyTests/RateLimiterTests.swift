@@ -29,7 +29,8 @@ import Testing
     }
 
     @Test func subjectsWithoutRateLimitsGetNoTicket() throws {
-        let ticket = try RateLimiter().acquire([LimitSubject(id: "key:a", kind: "key", models: [], maxBudget: 5, spend: 0)], now: Self.now)
+        let ticket = try RateLimiter().acquire(
+            [LimitSubject(id: "key:a", kind: "key", models: [], maxBudget: 5, spend: 0)], now: Self.now)
         #expect(ticket == nil)
     }
 

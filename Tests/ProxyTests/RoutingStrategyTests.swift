@@ -26,10 +26,12 @@ import Testing
     }
 
     @Test func simpleShuffleFollowsWeightsThenRPM() throws {
-        let weighted = ModelRouter(deployments: [Self.deployment("a", weight: 1), Self.deployment("b", weight: 3)], numRetries: 1, seed: 7)
+        let weighted = ModelRouter(
+            deployments: [Self.deployment("a", weight: 1), Self.deployment("b", weight: 3)], numRetries: 1, seed: 7)
         let shares = try Self.firstChoices(weighted)
         #expect(abs(Double(shares["b"] ?? 0) / 4000 - 0.75) < 0.03, "\(shares)")
-        let byRPM = ModelRouter(deployments: [Self.deployment("a", rpm: 100), Self.deployment("b", rpm: 900)], numRetries: 0, seed: 7)
+        let byRPM = ModelRouter(
+            deployments: [Self.deployment("a", rpm: 100), Self.deployment("b", rpm: 900)], numRetries: 0, seed: 7)
         #expect(abs(Double(try Self.firstChoices(byRPM)["b"] ?? 0) / 4000 - 0.9) < 0.03)
         let plan = try #require(try weighted.attempts(for: "g", now: 0))
         #expect(Set(plan.map(\.config.id)) == ["a", "b"], "a retry goes to the other deployment")
@@ -82,14 +84,21 @@ import Testing
 
     @Test func taggedRequestsGoToDeploymentsSharingATag() throws {
         let router = ModelRouter(
-            deployments: [Self.deployment("eu", tags: ["eu", "gdpr"]), Self.deployment("us", tags: ["us"]), Self.deployment("any", tags: ["default"])],
+            deployments: [
+                Self.deployment("eu", tags: ["eu", "gdpr"]), Self.deployment("us", tags: ["us"]),
+                Self.deployment("any", tags: ["default"]),
+            ],
             numRetries: 2, seed: 5)
         for _ in 0..<50 {
             #expect(try router.attempts(for: "g", now: 0, tags: ["gdpr"])?.map(\.config.id) == ["eu", "eu", "eu"])
-            #expect(Set(try #require(try router.attempts(for: "g", now: 0, tags: ["us", "eu"])).map(\.config.id)) == ["eu", "us"])
-            #expect(try router.attempts(for: "g", now: 0, tags: ["apac"])?.map(\.config.id) == ["any", "any", "any"], "default serves unknown tags")
+            #expect(
+                Set(try #require(try router.attempts(for: "g", now: 0, tags: ["us", "eu"])).map(\.config.id)) == ["eu", "us"])
+            #expect(
+                try router.attempts(for: "g", now: 0, tags: ["apac"])?.map(\.config.id) == ["any", "any", "any"],
+                "default serves unknown tags")
         }
-        #expect(Set(try #require(try router.attempts(for: "g", now: 0)).map(\.config.id)).count == 3, "untagged requests go anywhere")
+        #expect(
+            Set(try #require(try router.attempts(for: "g", now: 0)).map(\.config.id)).count == 3, "untagged requests go anywhere")
         let strict = ModelRouter(deployments: [Self.deployment("eu", tags: ["eu"])], numRetries: 0, seed: 5)
         do throws(GatewayError) {
             _ = try strict.attempts(for: "g", now: 0, tags: ["us"])
@@ -109,9 +118,12 @@ import Testing
                 config: DeploymentConfig(modelName: name, provider: "openai", model: model, id: name), adapter: OpenAIAdapter(),
                 transport: MockTransport(), price: nil)
         }
-        let book = try PriceBook(json: Array(#"{"gpt-4o":{"input_cost_per_token":2.5e-06,"output_cost_per_token":1e-05,"litellm_provider":"openai"}}"#.utf8))
+        let book = try PriceBook(
+            json: Array(
+                #"{"gpt-4o":{"input_cost_per_token":2.5e-06,"output_cost_per_token":1e-05,"litellm_provider":"openai"}}"#.utf8))
         let router = ModelRouter(
-            deployments: [wildcard("openai/*", "*"), wildcard("*", "fallback-*"), wildcard("exact", "m")], numRetries: 0, priceBook: book)
+            deployments: [wildcard("openai/*", "*"), wildcard("*", "fallback-*"), wildcard("exact", "m")], numRetries: 0,
+            priceBook: book)
         #expect(router.group(named: "openai/gpt-4o") == "openai/*" && router.group(named: "exact") == "exact")
         #expect(router.group(named: "llama") == "*")
         let plan = try #require(try router.attempts(for: "openai/*", now: 0, requestedModel: "openai/gpt-4o"))
@@ -121,7 +133,10 @@ import Testing
 
     @Test func usageBasedPrefersTheLeastUsedThisMinuteAndSkipsFullOnes() throws {
         let router = ModelRouter(
-            deployments: [Self.deployment("a", tpm: 100), Self.deployment("b", tpm: 1000), Self.deployment("c"), Self.deployment("d", rpm: 1)],
+            deployments: [
+                Self.deployment("a", tpm: 100), Self.deployment("b", tpm: 1000), Self.deployment("c"),
+                Self.deployment("d", rpm: 1),
+            ],
             numRetries: 3, strategy: .usageBased, seed: 9)
         router.load.used("a", tokens: 50, now: 10)
         router.load.used("b", tokens: 500, now: 10)

@@ -17,15 +17,16 @@ import Testing
     }
 
     @Test func readsEverySetting() throws {
-        let config = try loader.load(yaml: """
-            spanway_settings:
-              max_connections: 100
-              request_header_timeout: 2.5
-              request_body_timeout: 30
-              idle_timeout: 5
-              max_stream_duration: 600
-              stream_write_timeout: 0.25
-            """)
+        let config = try loader.load(
+            yaml: """
+                spanway_settings:
+                  max_connections: 100
+                  request_header_timeout: 2.5
+                  request_body_timeout: 30
+                  idle_timeout: 5
+                  max_stream_duration: 600
+                  stream_write_timeout: 0.25
+                """)
         let limits = config.serverLimits
         #expect(limits.maxConnections == 100)
         #expect(limits.requestHeaderTimeout == .milliseconds(2500) && limits.requestBodyTimeout == .seconds(30))
@@ -34,14 +35,15 @@ import Testing
     }
 
     @Test func refusesOutOfRangeValuesNamingTheirPath() {
-        let (_, issues) = loader.check(yaml: """
-            spanway_settings:
-              max_connections: 0
-              request_header_timeout: -1
-              idle_timeout: 1e300
-              max_stream_duration: .nan
-              stream_write_timeout: "soon"
-            """)
+        let (_, issues) = loader.check(
+            yaml: """
+                spanway_settings:
+                  max_connections: 0
+                  request_header_timeout: -1
+                  idle_timeout: 1e300
+                  max_stream_duration: .nan
+                  stream_write_timeout: "soon"
+                """)
         let errors = issues.filter { $0.severity == .error }.map(\.path)
         for path in [
             "spanway_settings.max_connections", "spanway_settings.request_header_timeout", "spanway_settings.idle_timeout",

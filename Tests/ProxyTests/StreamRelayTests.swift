@@ -14,7 +14,8 @@ import Testing
         let delta = content.map { #"{"content":"\#($0)"}"# } ?? "{}"
         let reason = finish.map { #""\#($0)""# } ?? "null"
         let usagePart = usage.map { #","usage":\#($0)"# } ?? ""
-        return #"data: {"id":"chatcmpl-1","object":"chat.completion.chunk","created":1,"model":"gpt-4o-mini","choices":[{"index":0,"delta":\#(delta),"finish_reason":\#(reason)}]\#(usagePart)}"#
+        return
+            #"data: {"id":"chatcmpl-1","object":"chat.completion.chunk","created":1,"model":"gpt-4o-mini","choices":[{"index":0,"delta":\#(delta),"finish_reason":\#(reason)}]\#(usagePart)}"#
             + "\n\n"
     }
 

@@ -20,7 +20,8 @@ import Testing
             metadata: try Self.metadata(
                 #"{"default_sinks":false,"capture_content":true,"logging":["#
                     + #"{"callback_name":"langfuse","callback_type":"success","callback_vars":{"langfuse_public_key":"pk-1","langfuse_secret_key":"sk-1","langfuse_host":"https://lf.example"}},"#
-                    + #"{"callback_name":"generic_api","callback_vars":{"generic_logger_endpoint":"https://hooks.example/t","log_format":"ndjson"}}]}"#))
+                    + #"{"callback_name":"generic_api","callback_vars":{"generic_logger_endpoint":"https://hooks.example/t","log_format":"ndjson"}}]}"#
+            ))
         #expect(settings.defaultSinks == false && settings.captureContent == true && settings.redactEmails == nil)
         #expect(settings.sinks.map(\.name) == ["team/research/langfuse", "team/research/generic_api"])
         #expect(settings.sinks.map(\.route) == [.team("research", outcome: .success), .team("research", outcome: .any)])
@@ -32,9 +33,10 @@ import Testing
         }
         #expect(credentials.host == "https://lf.example" && credentials.publicKey == "pk-1" && credentials.secretKey == "sk-1")
         #expect(url == "https://hooks.example/t" && format == .ndjson)
-        #expect(settings.destinationFields == [
-            "metadata.logging[0].callback_vars.langfuse_host", "metadata.logging[1].callback_vars.generic_logger_endpoint",
-        ])
+        #expect(
+            settings.destinationFields == [
+                "metadata.logging[0].callback_vars.langfuse_host", "metadata.logging[1].callback_vars.generic_logger_endpoint",
+            ])
         // A team's sinks never take the gateway's credentials or content settings.
         #expect(settings.sinks.allSatisfy { $0.captureContent })
     }
@@ -68,22 +70,24 @@ import Testing
     }
 
     @Test func theConfigFileAndTheAdminAPIParseACallbackAlike() throws {
-        let config = try ConfigLoader(environment: ["LANGFUSE_PUBLIC_KEY": "pk-gateway"], knownProviders: []).load(yaml: """
-            litellm_settings:
-              default_team_settings:
-                - team_id: research
-                  success_callback: ["Langfuse"]
-                  langfuse_public_key: pk-team
-                  langfuse_secret_key: sk-team
-                  langfuse_host: https://lf.example
-            """)
+        let config = try ConfigLoader(environment: ["LANGFUSE_PUBLIC_KEY": "pk-gateway"], knownProviders: []).load(
+            yaml: """
+                litellm_settings:
+                  default_team_settings:
+                    - team_id: research
+                      success_callback: ["Langfuse"]
+                      langfuse_public_key: pk-team
+                      langfuse_secret_key: sk-team
+                      langfuse_host: https://lf.example
+                """)
         let fromConfig = try #require(config.sinks.first)
         let fromMetadata = try #require(
             try TeamTraceSettings.parse(
                 teamID: "research",
                 metadata: try Self.metadata(
                     #"{"logging":[{"callback_name":"Langfuse","callback_type":"success","callback_vars":"#
-                        + #"{"langfuse_public_key":"pk-team","langfuse_secret_key":"sk-team","langfuse_host":"https://lf.example"}}]}"#)
+                        + #"{"langfuse_public_key":"pk-team","langfuse_secret_key":"sk-team","langfuse_host":"https://lf.example"}}]}"#
+                )
             ).sinks.first)
         for sink in [fromConfig, fromMetadata] {
             #expect(sink.name == "team/research/langfuse")
@@ -100,7 +104,8 @@ import Testing
         configured.captureContent = false
         configured.redactEmails = true
         let destinations = TeamDestinations(
-            pipeline: pipeline, factory: factory, configured: ["t": configured], egress: EgressPolicy(resolver: FakeResolver(table: [:])),
+            pipeline: pipeline, factory: factory, configured: ["t": configured],
+            egress: EgressPolicy(resolver: FakeResolver(table: [:])),
             logger: Logger(label: "test"))
         var team = Team(teamID: "t", createdAt: 0)
         team.metadata =

@@ -138,7 +138,8 @@ final class TestClock: Sendable {
 
     /// A refusal from the token endpoint is a 401 that says why, without any secret in it.
     @Test func tokenEndpointRefusalIsAnAuthenticationError() async throws {
-        let endpoint = FakeTokenEndpoint(.init(status: 400, body: #"{"error":"invalid_grant","error_description":"Invalid JWT Signature."}"#))
+        let endpoint = FakeTokenEndpoint(
+            .init(status: 400, body: #"{"error":"invalid_grant","error_description":"Invalid JWT Signature."}"#))
         let auth = VertexAuth()
         do {
             _ = try await auth.accessToken(credentials: credentials, transport: endpoint)
@@ -153,7 +154,9 @@ final class TestClock: Sendable {
         #expect(try await auth.accessToken(credentials: credentials, transport: endpoint) == "ya29.test-token")
 
         let broken = FakeTokenEndpoint(.init(status: 503, body: "unavailable"))
-        await #expect(throws: GatewayError.self) { try await VertexAuth().accessToken(credentials: credentials, transport: broken) }
+        await #expect(throws: GatewayError.self) {
+            try await VertexAuth().accessToken(credentials: credentials, transport: broken)
+        }
         let empty = FakeTokenEndpoint(.init(status: 200, body: #"{"token_type":"Bearer"}"#))
         do {
             _ = try await VertexAuth().accessToken(credentials: credentials, transport: empty)
@@ -164,7 +167,8 @@ final class TestClock: Sendable {
     }
 
     @Test func badCredentialsAreRefusedWithoutQuotingThem() throws {
-        let secretish = #"{"type":"service_account","client_email":"a@b","private_key":"-----BEGIN PRIVATE KEY-----\nnot-a-key\n-----END PRIVATE KEY-----\n"}"#
+        let secretish =
+            #"{"type":"service_account","client_email":"a@b","private_key":"-----BEGIN PRIVATE KEY-----\nnot-a-key\n-----END PRIVATE KEY-----\n"}"#
         let account = try ServiceAccount.load(secretish)
         do throws(GatewayError) {
             _ = try ServiceAccountJWT.assertion(for: account, issuedAt: Date())
@@ -184,7 +188,8 @@ final class TestClock: Sendable {
                 _ = try ServiceAccount.load(source)
                 Issue.record("accepted: \(source)")
             } catch {
-                #expect(error.status == 401 && !error.message.contains("secret-refresh") && !error.message.contains("/nonexistent"))
+                #expect(
+                    error.status == 401 && !error.message.contains("secret-refresh") && !error.message.contains("/nonexistent"))
             }
         }
     }
@@ -198,7 +203,8 @@ final class TestClock: Sendable {
         let adapter = GeminiAdapter(platform: .vertexAI, environment: [:])
         var deployment = DeploymentConfig(modelName: "g", provider: "vertex_ai", model: "gemini-2.5-flash", id: "v")
         deployment.providerParams = ["vertex_credentials": file.path, "vertex_location": "us-east5"]
-        let request = try OpenAIRequest(operation: .chat, bytes: Array(#"{"model":"g","messages":[{"role":"user","content":"x"}]}"#.utf8))
+        let request = try OpenAIRequest(
+            operation: .chat, bytes: Array(#"{"model":"g","messages":[{"role":"user","content":"x"}]}"#.utf8))
         let upstream = try adapter.request(for: request, deployment: deployment)
         #expect(upstream.url.hasPrefix("https://us-east5-aiplatform.googleapis.com/v1/projects/sa-project/locations/us-east5/"))
         let endpoint = FakeTokenEndpoint(Self.granted)
@@ -216,7 +222,9 @@ final class TestClock: Sendable {
         }
         // AI Studio needs no token: prepare() leaves the request alone.
         let studio = GeminiAdapter(platform: .aiStudio, environment: [:])
-        #expect(try await studio.prepare(upstream, deployment: deployment, transport: endpoint).headers.first(name: "authorization") == nil)
+        #expect(
+            try await studio.prepare(upstream, deployment: deployment, transport: endpoint).headers.first(name: "authorization")
+                == nil)
         #expect(endpoint.requests.count == 1)
     }
 }

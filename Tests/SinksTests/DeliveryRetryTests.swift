@@ -39,7 +39,8 @@ import Testing
         // Backoff alone would wait 3.5 to 7 s: only the header gives 1 s.
         let exporter = OTLPExporter(
             configuration: OTLPConfiguration(
-                endpoint: "http://127.0.0.1:\(server.port)/v1/traces", backoff: waits.backoff(initial: .seconds(7), maxRetries: 3)),
+                endpoint: "http://127.0.0.1:\(server.port)/v1/traces", backoff: waits.backoff(initial: .seconds(7), maxRetries: 3)
+            ),
             serviceVersion: "test", logger: logger)
         #expect(await exporter.deliver([request(), request()]) == 2)
         #expect(waits.all == [.seconds(1)])

@@ -29,7 +29,8 @@ import Testing
             traceFlags: 0x01, traceState: nil, name: "chat gpt-4o", kind: .client,
             startNanos: 1_700_000_000_000_000_000, endNanos: 1_700_000_001_500_000_000, attributes: attributes,
             events: [], status: .ok)
-        let encoder = OTLPEncoder(resource: [SpanAttribute("service.name", .string("gw"))], scopeName: "gw", scopeVersion: "0.1.0")
+        let encoder = OTLPEncoder(
+            resource: [SpanAttribute("service.name", .string("gw"))], scopeName: "gw", scopeVersion: "0.1.0")
         let bytes = encoder.encode([FinishedSpanBuilder(server: span, requestID: "r").build()])
         #expect(bytes.map { String(format: "%02x", $0) }.joined() == Self.golden)
     }
@@ -47,7 +48,8 @@ import Testing
         let clientData = client.end()
         let serverData = server.end()
         let batch = [FinishedSpanBuilder(server: serverData, attempts: [clientData], requestID: "r").build()]
-        let encoder = OTLPEncoder(resource: [SpanAttribute("service.name", .string("svc"))], scopeName: "spanway", scopeVersion: "1")
+        let encoder = OTLPEncoder(
+            resource: [SpanAttribute("service.name", .string("svc"))], scopeName: "spanway", scopeVersion: "1")
         let decoded = try Opentelemetry_Proto_Collector_Trace_V1_ExportTraceServiceRequest(serializedBytes: encoder.encode(batch))
 
         let resourceSpans = try #require(decoded.resourceSpans.first)
@@ -79,34 +81,42 @@ import Testing
 
 @Suite struct OTLPConfigurationTests {
     @Test func genericEndpointGetsTheTracesPathAndKeepsItsBasePath() throws {
-        let config = try #require(OTLPConfiguration.fromEnvironment(
-            ["OTEL_EXPORTER_OTLP_ENDPOINT": "http://c:4318/mycollector/"], enabled: false, serviceVersion: "1"))
+        let config = try #require(
+            OTLPConfiguration.fromEnvironment(
+                ["OTEL_EXPORTER_OTLP_ENDPOINT": "http://c:4318/mycollector/"], enabled: false, serviceVersion: "1"))
         #expect(config.endpoint == "http://c:4318/mycollector/v1/traces")
         #expect(OTLPConfiguration.tracesURL(base: "http://c:4318") == "http://c:4318/v1/traces")
     }
 
     @Test func signalEndpointIsUsedAsIs() throws {
-        let config = try #require(OTLPConfiguration.fromEnvironment(
-            ["OTEL_EXPORTER_OTLP_ENDPOINT": "http://a", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "http://b/custom"],
-            enabled: false, serviceVersion: "1"))
+        let config = try #require(
+            OTLPConfiguration.fromEnvironment(
+                ["OTEL_EXPORTER_OTLP_ENDPOINT": "http://a", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "http://b/custom"],
+                enabled: false, serviceVersion: "1"))
         #expect(config.endpoint == "http://b/custom")
     }
 
     @Test func disabledWithoutEndpointUnlessAskedFor() throws {
         #expect(OTLPConfiguration.fromEnvironment([:], enabled: false, serviceVersion: "1") == nil)
-        #expect(OTLPConfiguration.fromEnvironment([:], enabled: true, serviceVersion: "1")?.endpoint == "http://localhost:4318/v1/traces")
-        #expect(OTLPConfiguration.fromEnvironment(["OTEL_SDK_DISABLED": "true", "OTEL_EXPORTER_OTLP_ENDPOINT": "http://a"], enabled: true, serviceVersion: "1") == nil)
+        #expect(
+            OTLPConfiguration.fromEnvironment([:], enabled: true, serviceVersion: "1")?.endpoint
+                == "http://localhost:4318/v1/traces")
+        #expect(
+            OTLPConfiguration.fromEnvironment(
+                ["OTEL_SDK_DISABLED": "true", "OTEL_EXPORTER_OTLP_ENDPOINT": "http://a"], enabled: true, serviceVersion: "1")
+                == nil)
     }
 
     @Test func headersCompressionTimeoutAndResource() throws {
-        let config = try #require(OTLPConfiguration.fromEnvironment(
-            [
-                "OTEL_EXPORTER_OTLP_ENDPOINT": "http://a",
-                "OTEL_EXPORTER_OTLP_HEADERS": "Authorization=Basic%20abc%3D, x-tenant = t1,broken",
-                "OTEL_EXPORTER_OTLP_COMPRESSION": "none", "OTEL_EXPORTER_OTLP_TIMEOUT": "2500",
-                "OTEL_RESOURCE_ATTRIBUTES": "service.name=fromattrs,deployment.environment=prod%2Ceu",
-                "OTEL_SERVICE_NAME": "gateway-prod",
-            ], enabled: false, serviceVersion: "1"))
+        let config = try #require(
+            OTLPConfiguration.fromEnvironment(
+                [
+                    "OTEL_EXPORTER_OTLP_ENDPOINT": "http://a",
+                    "OTEL_EXPORTER_OTLP_HEADERS": "Authorization=Basic%20abc%3D, x-tenant = t1,broken",
+                    "OTEL_EXPORTER_OTLP_COMPRESSION": "none", "OTEL_EXPORTER_OTLP_TIMEOUT": "2500",
+                    "OTEL_RESOURCE_ATTRIBUTES": "service.name=fromattrs,deployment.environment=prod%2Ceu",
+                    "OTEL_SERVICE_NAME": "gateway-prod",
+                ], enabled: false, serviceVersion: "1"))
         #expect(config.headers.map { "\($0.0)=\($0.1)" } == ["authorization=Basic abc=", "x-tenant=t1"])
         #expect(!config.gzip)
         #expect(config.timeout == .milliseconds(2500))

@@ -6,7 +6,10 @@ import Testing
 
 /// What `/metrics` may reveal: bounded labels, and a signal for answers nobody could price.
 @Suite struct PrometheusExposureTests {
-    func span(status: Int = 200, caller: Caller = Caller(keyHash: "k", keyAlias: "app"), usage: Usage? = Usage(inputTokens: 10, outputTokens: 5), cost: Double?) -> FinishedSpan {
+    func span(
+        status: Int = 200, caller: Caller = Caller(keyHash: "k", keyAlias: "app"),
+        usage: Usage? = Usage(inputTokens: 10, outputTokens: 5), cost: Double?
+    ) -> FinishedSpan {
         FinishedSpanBuilder(requestID: "r", name: "POST").summary { summary in
             summary.modelGroup = "mock/*"
             summary.provider = "mock"
@@ -44,8 +47,12 @@ import Testing
         let rendered = String(decoding: sink.render(sinks: []), as: UTF8.self)
         let text = try MetricsExposition(rendered)
         #expect(!rendered.contains(digest))
-        #expect(try text.value(of: "spanway_requests_total", labels: ["key_alias": "unaliased", "team": "", "status_code": "200"]) == 1)
-        #expect(try text.value(of: "spanway_requests_total", labels: ["key_alias": "unaliased", "team": "t-1", "status_code": "200"]) == 1)
+        #expect(
+            try text.value(of: "spanway_requests_total", labels: ["key_alias": "unaliased", "team": "", "status_code": "200"])
+                == 1)
+        #expect(
+            try text.value(of: "spanway_requests_total", labels: ["key_alias": "unaliased", "team": "t-1", "status_code": "200"])
+                == 1)
         // A refused request had no key at all.
         #expect(try text.value(of: "spanway_requests_total", labels: ["key_alias": "", "status_code": "401"]) == 1)
     }

@@ -4,11 +4,11 @@ import Testing
 @testable import Sinks
 @testable import Telemetry
 
-
 @Suite struct PrometheusSinkTests {
-    func request(status: Int = 200, usage: Usage? = Usage(inputTokens: 100, outputTokens: 20, cacheReadTokens: 30),
-        cost: Double? = 0.5, ttfc: Double? = nil, team: String? = "research") -> FinishedSpan
-    {
+    func request(
+        status: Int = 200, usage: Usage? = Usage(inputTokens: 100, outputTokens: 20, cacheReadTokens: 30),
+        cost: Double? = 0.5, ttfc: Double? = nil, team: String? = "research"
+    ) -> FinishedSpan {
         FinishedSpanBuilder(requestID: "r").summary { summary in
             summary.modelGroup = "gpt-4o-mini"
             summary.provider = "openai"
@@ -29,7 +29,9 @@ import Testing
         sink.observe(request())
         sink.observe(request(ttfc: 0.05))
         sink.observe(request(status: 429, usage: nil, cost: nil))
-        let text = String(decoding: sink.render(sinks: [SinkStats(sink: "otlp", exported: 7, failedAttempts: 2, dropped: 3, queueDepth: 1)]), as: UTF8.self)
+        let text = String(
+            decoding: sink.render(sinks: [SinkStats(sink: "otlp", exported: 7, failedAttempts: 2, dropped: 3, queueDepth: 1)]),
+            as: UTF8.self)
         let exposition = try MetricsExposition(text)
         let owner = ["model_group": "gpt-4o-mini", "provider": "openai", "team": "research", "key_alias": "app-1"]
 
@@ -84,7 +86,9 @@ import Testing
     @Test func sinkCountersStayCorrectAcrossScrapes() throws {
         let sink = PrometheusSink()
         _ = sink.render(sinks: [SinkStats(sink: "otlp", exported: 5, failedAttempts: 0, dropped: 0, queueDepth: 0)])
-        let text = String(decoding: sink.render(sinks: [SinkStats(sink: "otlp", exported: 9, failedAttempts: 0, dropped: 0, queueDepth: 0)]), as: UTF8.self)
+        let text = String(
+            decoding: sink.render(sinks: [SinkStats(sink: "otlp", exported: 9, failedAttempts: 0, dropped: 0, queueDepth: 0)]),
+            as: UTF8.self)
         #expect(try MetricsExposition(text).value(of: "spanway_sink_exported_total", labels: ["sink": "otlp"]) == 9)
     }
 

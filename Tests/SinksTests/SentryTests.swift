@@ -10,9 +10,9 @@ import Testing
 @testable import Telemetry
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 // MARK: - Fixtures

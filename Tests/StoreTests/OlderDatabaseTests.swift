@@ -76,26 +76,26 @@ import Testing
     /// Rows as the version that made each table wrote them (JSON columns as GRDB encoded them).
     static let rowsAdded: [Int: String] = [
         1: """
-            INSERT INTO keys (token, key_name, key_alias, team_id, user_id, models, aliases, max_budget, budget_duration,
-                spend, tpm_limit, rpm_limit, max_parallel_requests, metadata, expires_at, blocked, created_at)
-            VALUES ('tok-old', 'sk-...old1', 'legacy', 't-old', 'u-old', '["gpt-4o-mini","claude"]',
-                '{"gpt-4":"gpt-4o-mini"}', 10.0, '30d', 1.5, 1000, 60, 2, '{"env":"prod"}', 99999999.0, 0, 1000.0);
-            INSERT INTO spend_logs (request_id, trace_id, start_time, end_time, key_hash, key_alias, team_id, user_id,
-                org_id, operation, model, model_group, deployment_id, provider, input_tokens, output_tokens,
-                cache_read_tokens, cache_creation_tokens, reasoning_tokens, spend, status_code, error_type)
-            VALUES ('req-old', 'trace-old', 1700000000000, 1700000000120, 'tok-old', 'legacy', 't-old', 'u-old',
-                'o-old', 'chat', 'gpt-4o-mini-2024', 'gpt-4o-mini', 'dep-1', 'openai', 10, 5, 1, 0, 0, 1.5, 200, NULL);
-            INSERT INTO daily_spend VALUES ('2023-11-14', 'tok-old', 't-old', 'gpt-4o-mini', 'openai', 1, 10, 5, 1.5);
-            """,
+        INSERT INTO keys (token, key_name, key_alias, team_id, user_id, models, aliases, max_budget, budget_duration,
+            spend, tpm_limit, rpm_limit, max_parallel_requests, metadata, expires_at, blocked, created_at)
+        VALUES ('tok-old', 'sk-...old1', 'legacy', 't-old', 'u-old', '["gpt-4o-mini","claude"]',
+            '{"gpt-4":"gpt-4o-mini"}', 10.0, '30d', 1.5, 1000, 60, 2, '{"env":"prod"}', 99999999.0, 0, 1000.0);
+        INSERT INTO spend_logs (request_id, trace_id, start_time, end_time, key_hash, key_alias, team_id, user_id,
+            org_id, operation, model, model_group, deployment_id, provider, input_tokens, output_tokens,
+            cache_read_tokens, cache_creation_tokens, reasoning_tokens, spend, status_code, error_type)
+        VALUES ('req-old', 'trace-old', 1700000000000, 1700000000120, 'tok-old', 'legacy', 't-old', 'u-old',
+            'o-old', 'chat', 'gpt-4o-mini-2024', 'gpt-4o-mini', 'dep-1', 'openai', 10, 5, 1, 0, 0, 1.5, 200, NULL);
+        INSERT INTO daily_spend VALUES ('2023-11-14', 'tok-old', 't-old', 'gpt-4o-mini', 'openai', 1, 10, 5, 1.5);
+        """,
         2: "UPDATE keys SET budget_reset_at = 5000 WHERE token = 'tok-old';",
         3: """
-            INSERT INTO teams VALUES ('t-old', 'Old team', 'o-old', '["gpt-4o-mini"]', 20.0, '7d', 6000.0, 1.5, NULL,
-                100, NULL, '{"default_sinks":false}', 0, '[{"role":"admin","user_id":"u-old"}]', 900.0);
-            """,
+        INSERT INTO teams VALUES ('t-old', 'Old team', 'o-old', '["gpt-4o-mini"]', 20.0, '7d', 6000.0, 1.5, NULL,
+            100, NULL, '{"default_sinks":false}', 0, '[{"role":"admin","user_id":"u-old"}]', 900.0);
+        """,
         4: """
-            INSERT INTO users VALUES ('u-old', 'Ada', 'ada@example.com', 'proxy_admin', '[]', 5.0, NULL, NULL, 1.5,
-                NULL, NULL, 1, '{}', 800.0);
-            """,
+        INSERT INTO users VALUES ('u-old', 'Ada', 'ada@example.com', 'proxy_admin', '[]', 5.0, NULL, NULL, 1.5,
+            NULL, NULL, 1, '{}', 800.0);
+        """,
         5: "INSERT INTO organizations VALUES ('o-old', 'Acme', '[]', 100.0, NULL, NULL, 1.5, NULL, NULL, NULL, '{}', 700.0);",
         6: "UPDATE keys SET soft_budget = 8 WHERE token = 'tok-old';",
     ]
@@ -153,9 +153,14 @@ import Testing
         #expect(!old.usageEstimated)
         if version >= 3 {
             let team = try #require(try await store.fetch(Team.self, id: "t-old"))
-            #expect(team.teamAlias == "Old team" && team.organizationID == "o-old" && team.metadata == #"{"default_sinks":false}"#)
+            #expect(
+                team.teamAlias == "Old team" && team.organizationID == "o-old" && team.metadata == #"{"default_sinks":false}"#)
             #expect(team.members == [Team.Member(userID: "u-old", role: "admin")] && !team.blocked)
-            #expect(team.limits == Limits(models: ["gpt-4o-mini"], maxBudget: 20, budgetDuration: "7d", budgetResetAt: 6000, spend: 1.5, rpmLimit: 100))
+            #expect(
+                team.limits
+                    == Limits(
+                        models: ["gpt-4o-mini"], maxBudget: 20, budgetDuration: "7d", budgetResetAt: 6000, spend: 1.5,
+                        rpmLimit: 100))
         }
         if version >= 4 {
             let user = try #require(try await store.fetch(User.self, id: "u-old"))

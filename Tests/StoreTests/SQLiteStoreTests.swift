@@ -110,7 +110,8 @@ func spendRow(_ id: String, key: String? = "k1", team: String? = "t1", spend: Do
     @Test func listingIsPagedAndFiltered() async throws {
         let store = try SQLiteStore(path: temporaryDatabasePath())
         for i in 0..<5 {
-            try await store.insert(VirtualKey(token: "tok\(i)", keyName: "sk-...000\(i)", teamID: i < 3 ? "a" : "b", createdAt: Double(i)))
+            try await store.insert(
+                VirtualKey(token: "tok\(i)", keyName: "sk-...000\(i)", teamID: i < 3 ? "a" : "b", createdAt: Double(i)))
         }
         let page = try await store.keys(teamID: "a", userID: nil, limit: 2, offset: 1)
         #expect(page.total == 3 && page.keys.map(\.token) == ["tok1", "tok2"])
@@ -150,11 +151,12 @@ func spendRow(_ id: String, key: String? = "k1", team: String? = "t1", spend: Do
             spendRow("c", team: "t2", spend: 5, at: 86_400_000 * 2), spendRow("d", team: nil, spend: 0.5, at: 86_400_000 * 3),
         ])
         let byTeam = try await store.spendReport(by: .team, since: nil, until: nil)
-        #expect(byTeam == [
-            SpendTotal(group: "t2", requests: 1, inputTokens: 10, outputTokens: 5, spend: 5),
-            SpendTotal(group: "t1", requests: 2, inputTokens: 20, outputTokens: 10, spend: 3),
-            SpendTotal(group: "", requests: 1, inputTokens: 10, outputTokens: 5, spend: 0.5),
-        ])
+        #expect(
+            byTeam == [
+                SpendTotal(group: "t2", requests: 1, inputTokens: 10, outputTokens: 5, spend: 5),
+                SpendTotal(group: "t1", requests: 2, inputTokens: 20, outputTokens: 10, spend: 3),
+                SpendTotal(group: "", requests: 1, inputTokens: 10, outputTokens: 5, spend: 0.5),
+            ])
         let byDay = try await store.spendReport(by: .day, since: 86_400_000 * 2, until: 86_400_000 * 3)
         #expect(byDay.map(\.group) == ["1970-01-03"] && byDay.first?.spend == 7)
     }

@@ -66,7 +66,8 @@ import Testing
     @Test func stringLengthIsBounded() throws {
         let limits = JSONParser.Limits(maxStringBytes: 4)
         #expect(try JSONParser.parse(#""abcd""#, limits: limits).stringValue == "abcd")
-        #expect(try JSONParser.parse(#""\u0061\u0062\n\u00e9""#, limits: JSONParser.Limits(maxStringBytes: 5)).stringValue == "ab\né")
+        #expect(
+            try JSONParser.parse(#""\u0061\u0062\n\u00e9""#, limits: JSONParser.Limits(maxStringBytes: 5)).stringValue == "ab\né")
         for text in [#""abcde""#, #""ab\ncd""#, #"{"abcde":1}"#] {
             do {
                 _ = try JSONParser.parse(text, limits: limits)

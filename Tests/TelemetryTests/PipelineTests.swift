@@ -97,7 +97,8 @@ final class RecordingExporter: SpanExporter {
         }
         let observer = Counter()
         let exporter = RecordingExporter()
-        let pipeline = Pipeline(observers: [observer], exporters: [exporter], configuration: PipelineConfiguration(scheduleDelay: .zero))
+        let pipeline = Pipeline(
+            observers: [observer], exporters: [exporter], configuration: PipelineConfiguration(scheduleDelay: .zero))
         let run = Task { try await pipeline.run() }
         pipeline.emit(makeFinishedSpan(sampled: false))
         pipeline.emit(makeFinishedSpan(sampled: true))
@@ -110,7 +111,9 @@ final class RecordingExporter: SpanExporter {
 }
 
 @Suite struct SinkRouteTests {
-    func request(team: String?, alias: String? = nil, group: String = "g", status: Int = 200, teamOnly: Bool = false) -> FinishedSpan {
+    func request(team: String?, alias: String? = nil, group: String = "g", status: Int = 200, teamOnly: Bool = false)
+        -> FinishedSpan
+    {
         makeFinishedSpan(group: group).with { summary in
             summary.caller = Caller(keyAlias: alias, teamID: team)
             summary.statusCode = status

@@ -4,12 +4,14 @@ import Testing
 
 /// Model spellings clients send on wildcard routes must still find their price (issue 11).
 @Suite struct PriceLookupTests {
-    let book = try! PriceBook(json: Array(#"""
-        {"gpt-4o": {"input_cost_per_token": 2.5e-6, "output_cost_per_token": 1e-5},
-         "openai/o1": {"input_cost_per_token": 1.5e-5, "output_cost_per_token": 6e-5},
-         "Mixed-Case": {"input_cost_per_token": 7, "output_cost_per_token": 7},
-         "mixed-case": {"input_cost_per_token": 8, "output_cost_per_token": 8}}
-        """#.utf8))
+    let book = try! PriceBook(
+        json: Array(
+            #"""
+            {"gpt-4o": {"input_cost_per_token": 2.5e-6, "output_cost_per_token": 1e-5},
+             "openai/o1": {"input_cost_per_token": 1.5e-5, "output_cost_per_token": 6e-5},
+             "Mixed-Case": {"input_cost_per_token": 7, "output_cost_per_token": 7},
+             "mixed-case": {"input_cost_per_token": 8, "output_cost_per_token": 8}}
+            """#.utf8))
 
     @Test func caseIsIgnoredWhenNoExactSpellingExists() {
         #expect(book.price(model: "GPT-4o", provider: nil)?.inputCostPerToken == 2.5e-6)

@@ -22,7 +22,8 @@ import Testing
         let price = ModelPrice(
             inputCostPerToken: 3e-6, outputCostPerToken: 1.5e-5, cacheReadInputTokenCost: 3e-7,
             cacheCreationInputTokenCost: 3.75e-6, outputCostPerReasoningToken: 2e-5)
-        let usage = Usage(inputTokens: 1000, outputTokens: 100, cacheReadTokens: 200, cacheCreationTokens: 300, reasoningTokens: 40)
+        let usage = Usage(
+            inputTokens: 1000, outputTokens: 100, cacheReadTokens: 200, cacheCreationTokens: 300, reasoningTokens: 40)
         let expected = 500 * 3e-6 + 200 * 3e-7 + 300 * 3.75e-6 + 60 * 1.5e-5 + 40 * 2e-5
         #expect(abs(price.cost(of: usage) - expected) < 1e-15)
     }
@@ -43,11 +44,13 @@ import Testing
     }
 
     @Test func lookupTriesProviderQualifiedNameFirst() throws {
-        let book = try PriceBook(json: Array(#"""
-            {"m": {"input_cost_per_token": 1, "output_cost_per_token": 2},
-             "groq/m": {"input_cost_per_token": 3, "output_cost_per_token": 4},
-             "sample_spec": {"input_cost_per_token": "text"}}
-            """#.utf8))
+        let book = try PriceBook(
+            json: Array(
+                #"""
+                {"m": {"input_cost_per_token": 1, "output_cost_per_token": 2},
+                 "groq/m": {"input_cost_per_token": 3, "output_cost_per_token": 4},
+                 "sample_spec": {"input_cost_per_token": "text"}}
+                """#.utf8))
         #expect(book.price(model: "m", provider: "groq")?.inputCostPerToken == 3)
         #expect(book.price(model: "m", provider: "openai")?.inputCostPerToken == 1)
         #expect(book.price(model: "vendor/m", provider: nil)?.inputCostPerToken == 1)

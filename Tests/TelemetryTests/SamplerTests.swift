@@ -5,8 +5,12 @@ import Testing
 @Suite struct SamplerTests {
     @Test func readsTheStandardVariables() {
         #expect(Sampler.fromEnvironment([:]).sampler == .parentBasedAlwaysOn)
-        #expect(Sampler.fromEnvironment(["OTEL_TRACES_SAMPLER": "always_off"]).sampler == Sampler(root: .alwaysOff, parentBased: false))
-        let ratio = Sampler.fromEnvironment(["OTEL_TRACES_SAMPLER": "parentbased_traceidratio", "OTEL_TRACES_SAMPLER_ARG": "0.25"])
+        #expect(
+            Sampler.fromEnvironment(["OTEL_TRACES_SAMPLER": "always_off"]).sampler
+                == Sampler(root: .alwaysOff, parentBased: false))
+        let ratio = Sampler.fromEnvironment([
+            "OTEL_TRACES_SAMPLER": "parentbased_traceidratio", "OTEL_TRACES_SAMPLER_ARG": "0.25",
+        ])
         #expect(ratio.sampler == Sampler(root: .traceIDRatio(0.25), parentBased: true) && ratio.problem == nil)
         let bad = Sampler.fromEnvironment(["OTEL_TRACES_SAMPLER": "traceidratio", "OTEL_TRACES_SAMPLER_ARG": "half"])
         #expect(bad.sampler == Sampler(root: .traceIDRatio(1), parentBased: false) && bad.problem != nil)
@@ -49,10 +53,12 @@ import Testing
         #expect(!sampler.shouldSample(traceID: unsampledParent.traceID, parent: unsampledParent))
         #expect(Sampler(root: .alwaysOff, parentBased: true).shouldSample(traceID: sampledParent.traceID, parent: sampledParent))
         // Without parentbased the root decides, whatever the caller said.
-        #expect(!Sampler(root: .alwaysOff, parentBased: false).shouldSample(traceID: sampledParent.traceID, parent: sampledParent))
+        #expect(
+            !Sampler(root: .alwaysOff, parentBased: false).shouldSample(traceID: sampledParent.traceID, parent: sampledParent))
         let span = Span(name: "s", kind: .server, parent: unsampledParent, sampler: sampler)
         #expect(!span.isSampled && span.traceFlags == 0x02)
-        #expect(Span(name: "s", kind: .server, parent: nil, sampler: Sampler(root: .alwaysOff, parentBased: true)).traceFlags == 0)
+        #expect(
+            Span(name: "s", kind: .server, parent: nil, sampler: Sampler(root: .alwaysOff, parentBased: true)).traceFlags == 0)
     }
 
     @Test func emailsAreRedactedOnlyWhereTheyAre() {

@@ -108,9 +108,11 @@ struct EntityAdmin<Record: AdminEntity>: Sendable {
 }
 
 /// What the `…Management` types share: their record type's create, update and delete endpoints.
-protocol EntityEndpoints {
+protocol EntityEndpoints: Sendable {
     associatedtype Record: AdminEntity
     var entity: EntityAdmin<Record> { get }
+    /// `GET /<kind>/info?<kind>_id=…`.
+    func info(_ uri: String, headers: HTTPFields) async -> GatewayReply
 }
 
 extension EntityEndpoints {

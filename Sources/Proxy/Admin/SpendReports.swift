@@ -11,16 +11,19 @@ public struct SpendReports: Sendable {
     public func logs(_ uri: String, headers: HTTPFields) async -> GatewayReply {
         await answer(headers) { () async throws(GatewayError) -> JSONValue in
             let query = AdminInput.query(uri)
-            try AdminInput.onlyKnown(query.keys, ["api_key", "team_id", "user_id", "model", "start_date", "end_date", "page", "page_size"], what: "query parameter")
+            try AdminInput.onlyKnown(
+                query.keys, ["api_key", "team_id", "user_id", "model", "start_date", "end_date", "page", "page_size"],
+                what: "query parameter")
             let page = try AdminInput.positive(query["page"], "page", default: 1)
             let size = try AdminInput.positive(query["page_size"], "page_size", default: 100)
             guard size <= 1000 else { throw .invalidRequest("'page_size' must be at most 1000.", param: "page_size") }
             let (since, until) = try Self.range(query)
             let rows = try await AdminInput.store {
-                try await store.spendLogs(SpendQuery(
-                    keyHash: query["api_key"].map(KeyManagement.token(of:)), teamID: query["team_id"],
-                    userID: query["user_id"], modelGroup: query["model"], since: since, until: until, limit: size,
-                    offset: (page - 1) * size))
+                try await store.spendLogs(
+                    SpendQuery(
+                        keyHash: query["api_key"].map(KeyManagement.token(of:)), teamID: query["team_id"],
+                        userID: query["user_id"], modelGroup: query["model"], since: since, until: until, limit: size,
+                        offset: (page - 1) * size))
             }
             return .array(rows.map(Self.json))
         }
@@ -37,13 +40,14 @@ public struct SpendReports: Sendable {
             }
             let (since, until) = try Self.range(query)
             let totals = try await AdminInput.store { try await store.spendReport(by: grouping, since: since, until: until) }
-            return .array(totals.map { total in
-                .object([
-                    "group_by": .string(grouping.rawValue), "group": .string(total.group), "spend": .double(total.spend),
-                    "requests": .int(total.requests), "prompt_tokens": .int(total.inputTokens),
-                    "completion_tokens": .int(total.outputTokens),
-                ])
-            })
+            return .array(
+                totals.map { total in
+                    .object([
+                        "group_by": .string(grouping.rawValue), "group": .string(total.group), "spend": .double(total.spend),
+                        "requests": .int(total.requests), "prompt_tokens": .int(total.inputTokens),
+                        "completion_tokens": .int(total.outputTokens),
+                    ])
+                })
         }
     }
 

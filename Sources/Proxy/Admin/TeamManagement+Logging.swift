@@ -91,13 +91,20 @@ extension TeamManagement {
     static func masked(_ metadata: JSONObject) -> JSONObject {
         var shown = metadata
         guard let logging = metadata["logging"]?.arrayValue else { return shown }
-        shown["logging"] = .array(logging.map { entry in
-            guard var object = entry.objectValue, let vars = object["callback_vars"]?.objectValue else { return entry }
-            object["callback_vars"] = .object(JSONObject(vars.members.map { member in
-                (key: member.key, value: visibleCallbackVars.contains(member.key) ? member.value : .string(SecretRedactor.replacement))
-            }))
-            return .object(object)
-        })
+        shown["logging"] = .array(
+            logging.map { entry in
+                guard var object = entry.objectValue, let vars = object["callback_vars"]?.objectValue else { return entry }
+                object["callback_vars"] = .object(
+                    JSONObject(
+                        vars.members.map { member in
+                            (
+                                key: member.key,
+                                value: visibleCallbackVars.contains(member.key)
+                                    ? member.value : .string(SecretRedactor.replacement)
+                            )
+                        }))
+                return .object(object)
+            })
         return shown
     }
 }

@@ -22,7 +22,8 @@ public struct TeamManagement: EntityEndpoints, Sendable {
                 try await TeamManagement.checkTraceSettings(team, egress: egress)
                 guard let id = team.organizationID else { return }
                 guard try await AdminInput.store({ try await store.fetch(Organization.self, id: id) }) != nil else {
-                    throw .invalidRequest("Unknown organization '\(id)'.", param: "organization_id", code: "organization_not_found")
+                    throw .invalidRequest(
+                        "Unknown organization '\(id)'.", param: "organization_id", code: "organization_not_found")
                 }
             })
     }
@@ -30,9 +31,12 @@ public struct TeamManagement: EntityEndpoints, Sendable {
     public func info(_ uri: String, headers: HTTPFields) async -> GatewayReply {
         await AdminInput.answer(authenticator, headers) { () async throws(GatewayError) -> JSONValue in
             let team = try await entity.existing(try EntityAdmin<Team>.id(in: uri))
-            let keys = try await AdminInput.store { try await store.keys(teamID: team.teamID, userID: nil, limit: 1000, offset: 0) }
+            let keys = try await AdminInput.store {
+                try await store.keys(teamID: team.teamID, userID: nil, limit: 1000, offset: 0)
+            }
             return .object([
-                "team_id": .string(team.teamID), "team_info": .object(team.json), "keys": .array(keys.keys.map { .string($0.token) }),
+                "team_id": .string(team.teamID), "team_info": .object(team.json),
+                "keys": .array(keys.keys.map { .string($0.token) }),
             ])
         }
     }
@@ -86,13 +90,15 @@ extension Team: AdminEntity {
             .text("organization_id", \.organizationID),
             .flag("blocked", \.blocked),
             .stored(
-                "members_with_roles", \.members, { value, field throws(GatewayError) in try members(value.arrayValue ?? [], field: field) },
+                "members_with_roles", \.members,
+                { value, field throws(GatewayError) in try members(value.arrayValue ?? [], field: field) },
                 show: { .array($0.map { .object(["user_id": .string($0.userID), "role": .string($0.role)]) }) }),
             .shown("created_at") { AdminValue.date($0.createdAt) },
-        ] + AdminField.limitFields { text in
-            // Team callbacks carry credentials: answers show them masked, as `GET /team/{id}/callback` does.
-            .object(TeamManagement.masked(AdminValue.parsedObject(text).objectValue ?? [:]))
-        })
+        ]
+            + AdminField.limitFields { text in
+                // Team callbacks carry credentials: answers show them masked, as `GET /team/{id}/callback` does.
+                .object(TeamManagement.masked(AdminValue.parsedObject(text).objectValue ?? [:]))
+            })
 
     init(id: String, createdAt: Double) {
         self.init(teamID: id, createdAt: createdAt)

@@ -15,9 +15,12 @@ public struct UserManagement: EntityEndpoints, Sendable {
     public func info(_ uri: String, headers: HTTPFields) async -> GatewayReply {
         await AdminInput.answer(authenticator, headers) { () async throws(GatewayError) -> JSONValue in
             let user = try await entity.existing(try EntityAdmin<User>.id(in: uri))
-            let keys = try await AdminInput.store { try await store.keys(teamID: nil, userID: user.userID, limit: 1000, offset: 0) }
+            let keys = try await AdminInput.store {
+                try await store.keys(teamID: nil, userID: user.userID, limit: 1000, offset: 0)
+            }
             return .object([
-                "user_id": .string(user.userID), "user_info": .object(user.json), "keys": .array(keys.keys.map { .string($0.token) }),
+                "user_id": .string(user.userID), "user_info": .object(user.json),
+                "keys": .array(keys.keys.map { .string($0.token) }),
             ])
         }
     }
@@ -51,7 +54,8 @@ extension User: AdminEntity {
                 "user_role", \.userRole,
                 { value, field throws(GatewayError) in
                     guard let role = value.stringValue, roles.contains(role) else {
-                        throw .invalidRequest("'user_role' must be one of \(roles.sorted().joined(separator: ", ")).", param: field)
+                        throw .invalidRequest(
+                            "'user_role' must be one of \(roles.sorted().joined(separator: ", ")).", param: field)
                     }
                     return role
                 }, show: JSONValue.string),

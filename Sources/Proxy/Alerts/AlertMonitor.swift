@@ -81,7 +81,8 @@ public final class AlertMonitor: Service, Sendable {
                 let who = alert.keyAlias.map { "key '\($0)'" } ?? "a key"
                 let team = alert.teamID.map { " (team '\($0)')" } ?? ""
                 alerts.append(
-                    "Budget alert: \(who)\(team) has spent $\(Self.money(alert.spend)), crossing its soft budget of $\(Self.money(alert.softBudget)).")
+                    "Budget alert: \(who)\(team) has spent $\(Self.money(alert.spend)), crossing its soft budget of $\(Self.money(alert.softBudget))."
+                )
             }
         }
         let cooling = Set(router.deployments.map(\.config.id).filter { router.cooldowns.isCooling($0, now: now) })
@@ -114,7 +115,8 @@ public final class AlertMonitor: Service, Sendable {
                     watch.alerted = true
                     if settings.kinds.contains(.sinkFailure) {
                         alerts.append(
-                            "Sink '\(sink.sink)' has failed to deliver for \(Int(now - since)) s; \(sink.dropped) requests dropped so far, \(sink.queueDepth) queued.")
+                            "Sink '\(sink.sink)' has failed to deliver for \(Int(now - since)) s; \(sink.dropped) requests dropped so far, \(sink.queueDepth) queued."
+                        )
                     }
                 }
                 watch.exported = sink.exported

@@ -18,9 +18,11 @@ struct ChunkEnvelope: Sendable {
     /// A chunk with one choice's `delta` (and its finish reason, on the last one).
     func delta(_ delta: JSONObject, choice: Int = 0, finish: String? = nil) -> StreamChunk {
         chunk(
-            choices: [.object([
-                "index": .int(choice), "delta": .object(delta), "finish_reason": finish.map(JSONValue.string) ?? .null,
-            ])])
+            choices: [
+                .object([
+                    "index": .int(choice), "delta": .object(delta), "finish_reason": finish.map(JSONValue.string) ?? .null,
+                ])
+            ])
     }
 
     /// The role chunk that opens a choice.

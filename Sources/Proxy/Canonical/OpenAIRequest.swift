@@ -63,7 +63,8 @@ public struct OpenAIRequest: Sendable {
         }
         try Self.optional(body, "stream", as: "a boolean", \.boolValue)
         try Self.optional(body, "stream_options", as: "an object", \.objectValue)
-        try Self.optional(body["stream_options"]?.objectValue, "include_usage", as: "a boolean", \.boolValue,
+        try Self.optional(
+            body["stream_options"]?.objectValue, "include_usage", as: "a boolean", \.boolValue,
             prefix: "stream_options.")
         for field in ["temperature", "top_p", "frequency_penalty", "presence_penalty"] {
             try Self.optional(body, field, as: "a number", \.doubleValue)
@@ -114,7 +115,8 @@ public struct OpenAIRequest: Sendable {
     ) throws(GatewayError) {
         guard let value = body?[field], !value.isNull else { return }
         guard get(value) != nil else {
-            throw .invalidRequest("'\(prefix)\(field)' must be \(expected), found \(value.typeName).",
+            throw .invalidRequest(
+                "'\(prefix)\(field)' must be \(expected), found \(value.typeName).",
                 param: prefix + field)
         }
     }

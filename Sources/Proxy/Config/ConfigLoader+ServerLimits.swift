@@ -5,7 +5,11 @@ extension ConfigLoader {
     /// most a day).
     func readServerLimits(_ spanway: [String: Node], into limits: inout ServerLimits, _ reader: inout YAMLReader) {
         if let node = spanway["max_connections"], let count = reader.int(node, at: "spanway_settings.max_connections") {
-            if count > 0 { limits.maxConnections = count } else { reader.error("spanway_settings.max_connections", "must be greater than 0") }
+            if count > 0 {
+                limits.maxConnections = count
+            } else {
+                reader.error("spanway_settings.max_connections", "must be greater than 0")
+            }
         }
         let durations: [(String, WritableKeyPath<ServerLimits, Duration>)] = [
             ("request_header_timeout", \.requestHeaderTimeout), ("request_body_timeout", \.requestBodyTimeout),

@@ -14,9 +14,12 @@ extension ConfigLoader {
 
     /// Named callbacks (`callbacks`, `success_callback`, `failure_callback`, with LiteLLM's
     /// variables), `default_team_settings`, and `spanway_settings.sinks`.
-    func readSinks(litellm: [String: Node], spanway: [String: Node], into config: inout GatewayConfig, _ reader: inout YAMLReader) {
+    func readSinks(litellm: [String: Node], spanway: [String: Node], into config: inout GatewayConfig, _ reader: inout YAMLReader)
+    {
         readCallbacks(litellm, into: &config, &reader)
-        if let node = litellm["default_team_settings"], let teams = reader.sequence(node, at: "litellm_settings.default_team_settings") {
+        if let node = litellm["default_team_settings"],
+            let teams = reader.sequence(node, at: "litellm_settings.default_team_settings")
+        {
             for (index, team) in teams.enumerated() {
                 readTeamSettings(team, at: "litellm_settings.default_team_settings[\(index)]", into: &config, &reader)
             }
@@ -58,9 +61,11 @@ extension ConfigLoader {
         }
         for entry in outcomes {
             do {
-                config.sinks.append(try SinkConfig.parse(
-                    kind: entry.kind, name: entry.kind.rawValue, values: [:], environment: environment,
-                    route: SinkRoute(outcome: entry.outcome), captureContent: true).sink)
+                config.sinks.append(
+                    try SinkConfig.parse(
+                        kind: entry.kind, name: entry.kind.rawValue, values: [:], environment: environment,
+                        route: SinkRoute(outcome: entry.outcome), captureContent: true
+                    ).sink)
             } catch {
                 reader.error(entry.path, "callback '\(entry.name)': \(Self.describe(error))")
             }
@@ -115,14 +120,16 @@ extension ConfigLoader {
             return
         }
         guard let kind = SinkConfig.Kind(callbackName: typeName) else {
-            reader.error("\(path).type", "'\(typeName)' is not one of otel, langfuse_otel, langfuse, helicone, sentry, generic_api")
+            reader.error(
+                "\(path).type", "'\(typeName)' is not one of otel, langfuse_otel, langfuse, helicone, sentry, generic_api")
             return
         }
         let name = mapping["name"].flatMap { reader.string($0, at: "\(path).name") } ?? kind.rawValue
         var values: [String: String] = [:]
-        for key in ["destination", "endpoint", "host", "dsn", "api_base", "public_key", "secret_key", "api_key", "format",
-            "log_format", "environment", "release"]
-        {
+        for key in [
+            "destination", "endpoint", "host", "dsn", "api_base", "public_key", "secret_key", "api_key", "format",
+            "log_format", "environment", "release",
+        ] {
             if let node = mapping[key], let value = reader.string(node, at: "\(path).\(key)") { values[key] = value }
         }
         var headers: [(String, String)] = []
@@ -161,9 +168,11 @@ extension ConfigLoader {
         }
         let capture = mapping["capture_content"].flatMap { reader.bool($0, at: "\(path).capture_content") } ?? true
         do {
-            config.sinks.append(try SinkConfig.parse(
-                kind: kind, name: name, values: values, headers: headers, environment: environment, route: route,
-                captureContent: capture).sink)
+            config.sinks.append(
+                try SinkConfig.parse(
+                    kind: kind, name: name, values: values, headers: headers, environment: environment, route: route,
+                    captureContent: capture
+                ).sink)
         } catch {
             reader.error(path, Self.describe(error))
         }
@@ -180,7 +189,9 @@ extension ConfigLoader {
 extension ConfigLoader {
     /// LiteLLM's `general_settings.alerting: ["slack"]` with `SLACK_WEBHOOK_URL` and `alert_types`,
     /// or `spanway_settings.alerts: {webhook_url, types, sink_failure_seconds}`.
-    func readAlerts(general: [String: Node], spanway: [String: Node], into config: inout GatewayConfig, _ reader: inout YAMLReader) {
+    func readAlerts(
+        general: [String: Node], spanway: [String: Node], into config: inout GatewayConfig, _ reader: inout YAMLReader
+    ) {
         var url: String?
         var types: [String]?
         var threshold: Double?

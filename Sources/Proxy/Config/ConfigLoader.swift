@@ -52,12 +52,20 @@ public struct ConfigLoader: Sendable {
     private func read(_ root: Node, _ reader: inout YAMLReader) -> GatewayConfig? {
         guard let top = reader.mapping(root, at: "") else { return nil }
         reader.warnUnknown(
-            top, known: ["model_list", "general_settings", "litellm_settings", "router_settings", "spanway_settings",
-                "environment_variables"], at: "")
+            top,
+            known: [
+                "model_list", "general_settings", "litellm_settings", "router_settings", "spanway_settings",
+                "environment_variables",
+            ], at: "")
         var config = GatewayConfig()
 
         let general = top["general_settings"].flatMap { reader.mapping($0, at: "general_settings") } ?? [:]
-        reader.warnUnknown(general, known: ["master_key", "max_request_size_mb", "disable_spend_logs", "alerting", "alert_types", "require_auth_for_metrics_endpoint"], at: "general_settings")
+        reader.warnUnknown(
+            general,
+            known: [
+                "master_key", "max_request_size_mb", "disable_spend_logs", "alerting", "alert_types",
+                "require_auth_for_metrics_endpoint",
+            ], at: "general_settings")
         if let node = general["disable_spend_logs"] {
             config.disableSpendLogs = reader.bool(node, at: "general_settings.disable_spend_logs") ?? false
         }
@@ -75,7 +83,8 @@ public struct ConfigLoader: Sendable {
 
         let litellm = top["litellm_settings"].flatMap { reader.mapping($0, at: "litellm_settings") } ?? [:]
         reader.warnUnknown(
-            litellm, known: Set(["callbacks", "success_callback", "failure_callback", "drop_params", "default_team_settings"])
+            litellm,
+            known: Set(["callbacks", "success_callback", "failure_callback", "drop_params", "default_team_settings"])
                 .union(Self.fallbackKeys),
             at: "litellm_settings")
         if let node = litellm["drop_params"] {
@@ -84,8 +93,11 @@ public struct ConfigLoader: Sendable {
 
         let router = top["router_settings"].flatMap { reader.mapping($0, at: "router_settings") } ?? [:]
         reader.warnUnknown(
-            router, known: Set(["num_retries", "allowed_fails", "cooldown_time", "model_group_alias", "routing_strategy", "retry_policy",
-                "enable_pre_call_checks"]).union(Self.fallbackKeys), at: "router_settings")
+            router,
+            known: Set([
+                "num_retries", "allowed_fails", "cooldown_time", "model_group_alias", "routing_strategy", "retry_policy",
+                "enable_pre_call_checks",
+            ]).union(Self.fallbackKeys), at: "router_settings")
         if let node = router["enable_pre_call_checks"] {
             config.enablePreCallChecks = reader.bool(node, at: "router_settings.enable_pre_call_checks") ?? false
         }
@@ -120,7 +132,11 @@ public struct ConfigLoader: Sendable {
             readFallbacks(settings, at: section, into: &config.fallbacks, &reader)
         }
         if let node = router["allowed_fails"], let fails = reader.int(node, at: "router_settings.allowed_fails") {
-            if fails >= 0 { config.cooldowns.allowedFails = fails } else { reader.error("router_settings.allowed_fails", "must not be negative") }
+            if fails >= 0 {
+                config.cooldowns.allowedFails = fails
+            } else {
+                reader.error("router_settings.allowed_fails", "must not be negative")
+            }
         }
         if let node = router["cooldown_time"], let seconds = reader.double(node, at: "router_settings.cooldown_time") {
             if seconds >= 0 && seconds <= 86_400 {
@@ -130,13 +146,20 @@ public struct ConfigLoader: Sendable {
             }
         }
         if let node = router["num_retries"], let retries = reader.int(node, at: "router_settings.num_retries") {
-            if retries >= 0 { config.numRetries = retries } else { reader.error("router_settings.num_retries", "must not be negative") }
+            if retries >= 0 {
+                config.numRetries = retries
+            } else {
+                reader.error("router_settings.num_retries", "must not be negative")
+            }
         }
 
         let spanway = top["spanway_settings"].flatMap { reader.mapping($0, at: "spanway_settings") } ?? [:]
         reader.warnUnknown(
-            spanway, known: Set(["pricing_file", "reasoning_content", "sinks", "capture_content", "redact_emails", "alerts", "require_price"])
-                .union(ServerLimits.keys).union(["allowed_egress"]),
+            spanway,
+            known: Set([
+                "pricing_file", "reasoning_content", "sinks", "capture_content", "redact_emails", "alerts", "require_price",
+            ])
+            .union(ServerLimits.keys).union(["allowed_egress"]),
             at: "spanway_settings")
         readServerLimits(spanway, into: &config.serverLimits, &reader)
         readAllowedEgress(spanway, into: &config.allowedEgress, &reader)
@@ -166,10 +189,14 @@ public struct ConfigLoader: Sendable {
         return config
     }
 
-    static let fallbackKeys: Set<String> = ["fallbacks", "context_window_fallbacks", "content_policy_fallbacks", "default_fallbacks"]
+    static let fallbackKeys: Set<String> = [
+        "fallbacks", "context_window_fallbacks", "content_policy_fallbacks", "default_fallbacks",
+    ]
 
     /// LiteLLM's shape: a list of one-key mappings, `- gpt-4o: [claude, gemini]`.
-    private func readFallbacks(_ settings: [String: Node], at section: String, into fallbacks: inout Fallbacks, _ reader: inout YAMLReader) {
+    private func readFallbacks(
+        _ settings: [String: Node], at section: String, into fallbacks: inout Fallbacks, _ reader: inout YAMLReader
+    ) {
         func table(_ key: String) -> [String: [String]] {
             guard let node = settings[key], let items = reader.sequence(node, at: "\(section).\(key)") else { return [:] }
             var table: [String: [String]] = [:]
@@ -194,7 +221,10 @@ public struct ConfigLoader: Sendable {
     private func checkFallbackTargets(_ config: GatewayConfig, _ reader: inout YAMLReader) {
         let groups = Set(config.modelGroups)
         let f = config.fallbacks
-        for (kind, table) in [("fallbacks", f.general), ("context_window_fallbacks", f.contextWindow), ("content_policy_fallbacks", f.contentPolicy)] {
+        for (kind, table) in [
+            ("fallbacks", f.general), ("context_window_fallbacks", f.contextWindow),
+            ("content_policy_fallbacks", f.contentPolicy),
+        ] {
             for (group, targets) in table.sorted(by: { $0.key < $1.key }) {
                 for name in [group] + targets where !groups.contains(name) {
                     reader.error(kind, "'\(name)' is not a model_name in model_list")
@@ -209,7 +239,8 @@ public struct ConfigLoader: Sendable {
         }
     }
 
-    private func readDeployment(_ node: Node, at path: String, dropParams: Bool, _ reader: inout YAMLReader) -> DeploymentConfig? {
+    private func readDeployment(_ node: Node, at path: String, dropParams: Bool, _ reader: inout YAMLReader) -> DeploymentConfig?
+    {
         guard let entry = reader.mapping(node, at: path) else { return nil }
         reader.warnUnknown(entry, known: ["model_name", "litellm_params", "model_info"], at: path)
         guard let nameNode = entry["model_name"] else {

@@ -133,7 +133,8 @@ struct AttemptLoop: Sendable {
         var upstreamRequest = try adapter.request(for: request, deployment: deployment.config)
         upstreamRequest.headers.replaceOrAdd(name: "traceparent", value: attempt.traceParent.header)
         if let state = exchange.server.traceState { upstreamRequest.headers.replaceOrAdd(name: "tracestate", value: state) }
-        upstreamRequest = try await adapter.prepare(upstreamRequest, deployment: deployment.config, transport: deployment.transport)
+        upstreamRequest = try await adapter.prepare(
+            upstreamRequest, deployment: deployment.config, transport: deployment.transport)
 
         let timeout = deployment.timeout(for: request)
         let response: UpstreamResponse

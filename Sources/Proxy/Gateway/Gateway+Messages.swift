@@ -27,19 +27,21 @@ extension Gateway {
         switch reply.body {
         case .bytes(let bytes):
             let json = try? JSONParser.parse(bytes)
-            let converted = reply.status == 200
+            let converted =
+                reply.status == 200
                 ? AnthropicInbound.message(fromCompletion: json ?? .null)
                 : AnthropicInbound.error(fromOpenAI: json, status: reply.status)
             out.body = .bytes(converted.encoded())
         case .stream(let stream):
             // The inner stream settles the request if this one is dropped unrun: it is released with it.
-            out.body = .stream(ReplyStream { write in
-                let encoder = Mutex(AnthropicEventEncoder())
-                return await stream.run { buffer in
-                    let events = encoder.withLock { $0.encode(buffer) }
-                    if !events.isEmpty { try await write(ByteBuffer(bytes: events)) }
-                }
-            })
+            out.body = .stream(
+                ReplyStream { write in
+                    let encoder = Mutex(AnthropicEventEncoder())
+                    return await stream.run { buffer in
+                        let events = encoder.withLock { $0.encode(buffer) }
+                        if !events.isEmpty { try await write(ByteBuffer(bytes: events)) }
+                    }
+                })
         }
         return out
     }

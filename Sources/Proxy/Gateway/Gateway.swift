@@ -52,7 +52,8 @@ public final class Gateway: Sendable {
                 pipeline: pipeline, factory: $0, configured: config.teamTraceSettings,
                 egress: egress, logger: logger)
         }
-        let contentSecrets = [config.masterKey, config.metricsToken].compactMap { $0 } + deployments.flatMap(\.config.secrets)
+        let contentSecrets =
+            [config.masterKey, config.metricsToken].compactMap { $0 } + deployments.flatMap(\.config.secrets)
             + config.sinks.flatMap(\.secrets)
         self.budgetAlerts = BudgetAlerts(logger: logger)
         self.ledger = config.disableSpendLogs ? nil : store.map(SpendLedger.init(store:))
@@ -121,7 +122,8 @@ public final class Gateway: Sendable {
         await loadBudgetGauges()
         let (budgets, exhausted) = budgetGauges.figures()
         return prometheus.render(
-            sinks: pipeline.stats() + [budgetAlerts.stats, redaction.stats] + (alertMonitor.map { [$0.stats] } ?? []), budgets: budgets,
+            sinks: pipeline.stats() + [budgetAlerts.stats, redaction.stats] + (alertMonitor.map { [$0.stats] } ?? []),
+            budgets: budgets,
             exhausted: exhausted, deployments: deploymentFigures())
     }
 

@@ -76,7 +76,7 @@ struct RequestFlow: Sendable {
         do throws(GatewayError) {
             let plan = try router.attempts(for: group, now: clock.nowSeconds(), tags: options.tags, requestedModel: name)
             return Route(group: group, plan: plan ?? [], fallbacks: fallbacks)
-        } catch where error.failure == .noHealthyDeployment {
+        } catch  where error.failure == .noHealthyDeployment {
             return Route(group: group, plan: [], unavailable: error, fallbacks: fallbacks)
         }
     }

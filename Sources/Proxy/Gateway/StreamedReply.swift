@@ -48,7 +48,8 @@ extension AttemptLoop {
                     return .finished(trailers: [("x-spanway-response-cost", ReplyHeaders.formatCost(cost ?? 0))])
                 case (_, .maxDuration):
                     // Cut off by the watchdog: whatever the relay saw was the cancellation.
-                    let error = GatewayError.timeout("The stream ran longer than the gateway's limit of \(limits.maxStreamDuration).")
+                    let error = GatewayError.timeout(
+                        "The stream ran longer than the gateway's limit of \(limits.maxStreamDuration).")
                     await watch.finalWrite(StreamRelay.errorEvent(error), with: write)
                     let cost = await self.settleInterrupted(
                         relay, by: .timeLimit(error), promptTokens: promptTokens, deployment: deployment, attempt: attempt,

@@ -38,14 +38,16 @@ struct AnthropicEventEncoder {
         }
         if !started {
             started = true
-            emit("message_start", .object([
-                "type": "message_start",
-                "message": .object([
-                    "id": chunk["id"] ?? .null, "type": "message", "role": "assistant", "model": chunk["model"] ?? .null,
-                    "content": .array([]), "stop_reason": .null, "stop_sequence": .null,
-                    "usage": .object(["input_tokens": .int(0), "output_tokens": .int(0)]),
-                ]),
-            ]), into: &out)
+            emit(
+                "message_start",
+                .object([
+                    "type": "message_start",
+                    "message": .object([
+                        "id": chunk["id"] ?? .null, "type": "message", "role": "assistant", "model": chunk["model"] ?? .null,
+                        "content": .array([]), "stop_reason": .null, "stop_sequence": .null,
+                        "usage": .object(["input_tokens": .int(0), "output_tokens": .int(0)]),
+                    ]),
+                ]), into: &out)
         }
         if let usage = chunk["usage"], !usage.isNull { self.usage = usage }
         guard let choice = chunk["choices"]?.arrayValue?.first else { return }
@@ -56,10 +58,12 @@ struct AnthropicEventEncoder {
         for call in choice["delta"]?["tool_calls"]?.arrayValue ?? [] {
             let index = call["index"]?.intValue ?? 0
             if toolBlocks[index] == nil {
-                open(.tool(index), start: .object([
-                    "type": "tool_use", "id": call["id"] ?? .null, "name": call["function"]?["name"] ?? .null,
-                    "input": .object([:]),
-                ]), into: &out)
+                open(
+                    .tool(index),
+                    start: .object([
+                        "type": "tool_use", "id": call["id"] ?? .null, "name": call["function"]?["name"] ?? .null,
+                        "input": .object([:]),
+                    ]), into: &out)
             } else if openBlock != .tool(index) {
                 continue  // interleaved fragments of an earlier call cannot be reopened in Anthropic's format
             }
@@ -76,9 +80,11 @@ struct AnthropicEventEncoder {
         blockIndex += 1
         if case .tool(let index) = block { toolBlocks[index] = blockIndex }
         openBlock = block
-        emit("content_block_start", .object([
-            "type": "content_block_start", "index": .int(blockIndex), "content_block": start,
-        ]), into: &out)
+        emit(
+            "content_block_start",
+            .object([
+                "type": "content_block_start", "index": .int(blockIndex), "content_block": start,
+            ]), into: &out)
     }
 
     private mutating func closeBlock(into out: inout [UInt8]) {
@@ -88,18 +94,22 @@ struct AnthropicEventEncoder {
     }
 
     private func emitDelta(_ delta: JSONValue, into out: inout [UInt8]) {
-        emit("content_block_delta", .object([
-            "type": "content_block_delta", "index": .int(blockIndex), "delta": delta,
-        ]), into: &out)
+        emit(
+            "content_block_delta",
+            .object([
+                "type": "content_block_delta", "index": .int(blockIndex), "delta": delta,
+            ]), into: &out)
     }
 
     private mutating func finish(into out: inout [UInt8]) {
         closeBlock(into: &out)
-        emit("message_delta", .object([
-            "type": "message_delta",
-            "delta": .object(["stop_reason": .string(stopReason), "stop_sequence": .null]),
-            "usage": AnthropicInbound.usage(usage),
-        ]), into: &out)
+        emit(
+            "message_delta",
+            .object([
+                "type": "message_delta",
+                "delta": .object(["stop_reason": .string(stopReason), "stop_sequence": .null]),
+                "usage": AnthropicInbound.usage(usage),
+            ]), into: &out)
         emit("message_stop", .object(["type": "message_stop"]), into: &out)
     }
 

@@ -32,16 +32,17 @@ enum AnthropicInbound {
             if let value = body[from], !value.isNull { out[to] = value }
         }
         if let tools = body["tools"]?.arrayValue, !tools.isEmpty {
-            out["tools"] = .array(try tools.enumerated().map { index, tool throws(GatewayError) in
-                guard let name = tool["name"]?.stringValue else {
-                    throw .invalidRequest("'tools[\(index)].name' is required.", param: "tools[\(index)].name")
-                }
-                var function: JSONObject = [
-                    "name": .string(name), "parameters": tool["input_schema"] ?? .object(["type": "object"]),
-                ]
-                if let description = tool["description"] { function["description"] = description }
-                return .object(["type": "function", "function": .object(function)])
-            })
+            out["tools"] = .array(
+                try tools.enumerated().map { index, tool throws(GatewayError) in
+                    guard let name = tool["name"]?.stringValue else {
+                        throw .invalidRequest("'tools[\(index)].name' is required.", param: "tools[\(index)].name")
+                    }
+                    var function: JSONObject = [
+                        "name": .string(name), "parameters": tool["input_schema"] ?? .object(["type": "object"]),
+                    ]
+                    if let description = tool["description"] { function["description"] = description }
+                    return .object(["type": "function", "function": .object(function)])
+                })
         }
         if let choice = body["tool_choice"], !choice.isNull { out["tool_choice"] = try toolChoice(choice) }
         if body["stream"]?.boolValue == true {
@@ -74,25 +75,32 @@ enum AnthropicInbound {
             case "text":
                 parts.append(.object(["type": "text", "text": block["text"] ?? ""]))
             case "image":
-                parts.append(.object(["type": "image_url", "image_url": .object(["url": .string(try imageURL(block, at: blockPath))])]))
+                parts.append(
+                    .object(["type": "image_url", "image_url": .object(["url": .string(try imageURL(block, at: blockPath))])]))
             case "tool_use":
                 guard let id = block["id"]?.stringValue, let name = block["name"]?.stringValue else {
                     throw .invalidRequest("'\(blockPath)' needs an id and a name.", param: blockPath)
                 }
-                toolCalls.append(.object([
-                    "id": .string(id), "type": "function",
-                    "function": .object(["name": .string(name), "arguments": .string((block["input"] ?? .object([:])).encodedString())]),
-                ]))
+                toolCalls.append(
+                    .object([
+                        "id": .string(id), "type": "function",
+                        "function": .object([
+                            "name": .string(name), "arguments": .string((block["input"] ?? .object([:])).encodedString()),
+                        ]),
+                    ]))
             case "tool_result":
                 guard let id = block["tool_use_id"]?.stringValue else {
                     throw .invalidRequest("'\(blockPath).tool_use_id' is required.", param: "\(blockPath).tool_use_id")
                 }
-                let result = try block["content"].map { value throws(GatewayError) in try text(value, at: "\(blockPath).content") } ?? ""
+                let result =
+                    try block["content"].map { value throws(GatewayError) in try text(value, at: "\(blockPath).content") } ?? ""
                 toolResults.append(.object(["role": "tool", "tool_call_id": .string(id), "content": .string(result)]))
             case "thinking", "redacted_thinking":
                 continue
             default:
-                throw .invalidRequest("'\(blockPath).type' \(block["type"]?.encodedString() ?? "null") is not supported.", param: "\(blockPath).type")
+                throw .invalidRequest(
+                    "'\(blockPath).type' \(block["type"]?.encodedString() ?? "null") is not supported.",
+                    param: "\(blockPath).type")
             }
         }
         var out = toolResults
@@ -156,7 +164,8 @@ enum AnthropicInbound {
             content.append(.object(["type": "text", "text": .string(text)]))
         }
         for call in choice?["message"]?["tool_calls"]?.arrayValue ?? [] {
-            content.append(toolUse(id: call["id"], name: call["function"]?["name"], arguments: call["function"]?["arguments"]?.stringValue))
+            content.append(
+                toolUse(id: call["id"], name: call["function"]?["name"], arguments: call["function"]?["arguments"]?.stringValue))
         }
         return .object([
             "id": completion["id"] ?? .null, "type": "message", "role": "assistant", "model": completion["model"] ?? .null,

@@ -51,16 +51,19 @@ public struct AnthropicAdapter: ProviderAdapter {
                 text += (block["input"] ?? .object([:])).encodedString()
                 answeredJSON = true
             case "tool_use":
-                toolCalls.append(.object(CanonicalToolCall.json(
-                    id: block["id"] ?? .null, name: block["name"] ?? .null,
-                    arguments: (block["input"] ?? .object([:])).encodedString())))
+                toolCalls.append(
+                    .object(
+                        CanonicalToolCall.json(
+                            id: block["id"] ?? .null, name: block["name"] ?? .null,
+                            arguments: (block["input"] ?? .object([:])).encodedString())))
             case "thinking": thinking += block["thinking"]?.stringValue ?? ""
             default: break  // redacted thinking and server-tool blocks have no OpenAI field
             }
         }
         let stop = message["stop_reason"]?.stringValue
         let finish = answeredJSON && stop == "tool_use" ? "stop" : Self.finishReason(stop)
-        let reply = CanonicalCompletion.message(text: text, toolCalls: toolCalls, reasoning: request.includeReasoning ? thinking : nil)
+        let reply = CanonicalCompletion.message(
+            text: text, toolCalls: toolCalls, reasoning: request.includeReasoning ? thinking : nil)
         return CanonicalCompletion.reply(
             id: message["id"] ?? .null, model: message["model"] ?? .null, responseModel: message["model"]?.stringValue,
             choices: [CanonicalCompletion.choice(message: reply, finish: finish)],

@@ -26,26 +26,29 @@ enum AnthropicRequest {
             out["stop_sequences"] = stop.stringValue.map { .array([.string($0)]) } ?? stop
         }
         if let tools = body["tools"]?.arrayValue, !tools.isEmpty {
-            out["tools"] = .array(try tools.enumerated().map { index, tool throws(GatewayError) in
-                guard let function = tool["function"], let name = function["name"]?.stringValue else {
-                    throw .invalidRequest("'tools[\(index)].function.name' is required.", param: "tools[\(index)].function.name")
-                }
-                var converted: JSONObject = [
-                    "name": .string(name),
-                    "input_schema": function["parameters"] ?? .object(["type": "object", "properties": .object([:])]),
-                ]
-                if let description = function["description"] { converted["description"] = description }
-                return .object(converted)
-            })
+            out["tools"] = .array(
+                try tools.enumerated().map { index, tool throws(GatewayError) in
+                    guard let function = tool["function"], let name = function["name"]?.stringValue else {
+                        throw .invalidRequest(
+                            "'tools[\(index)].function.name' is required.", param: "tools[\(index)].function.name")
+                    }
+                    var converted: JSONObject = [
+                        "name": .string(name),
+                        "input_schema": function["parameters"] ?? .object(["type": "object", "properties": .object([:])]),
+                    ]
+                    if let description = function["description"] { converted["description"] = description }
+                    return .object(converted)
+                })
         }
         if let choice = try toolChoice(body["tool_choice"], parallel: body["parallel_tool_calls"]?.boolValue) {
             out["tool_choice"] = choice
         }
         if let schema = try jsonSchema(body["response_format"]) {
             var tools = out["tools"]?.arrayValue ?? []
-            tools.append(.object([
-                "name": .string(jsonTool), "description": "Respond with a JSON object.", "input_schema": schema,
-            ]))
+            tools.append(
+                .object([
+                    "name": .string(jsonTool), "description": "Respond with a JSON object.", "input_schema": schema,
+                ]))
             out["tools"] = .array(tools)
             out["tool_choice"] = .object(["type": "tool", "name": .string(jsonTool)])
         }
@@ -88,16 +91,22 @@ enum AnthropicRequest {
                     guard let input = try? JSONParser.parse(arguments), input.objectValue != nil else {
                         throw .invalidRequest("'\(path)' is not a JSON object.", param: path)
                     }
-                    blocks.append(.object([
-                        "type": "tool_use", "id": call["id"] ?? .null, "name": call["function"]?["name"] ?? .null, "input": input,
-                    ]))
+                    blocks.append(
+                        .object([
+                            "type": "tool_use", "id": call["id"] ?? .null, "name": call["function"]?["name"] ?? .null,
+                            "input": input,
+                        ]))
                 }
                 turns.append("assistant", blocks)
             case "tool":
-                turns.append("user", [.object([
-                    "type": "tool_result", "tool_use_id": message["tool_call_id"] ?? .null,
-                    "content": .string(OpenAIContent.toolResultText(message["content"])),
-                ])])
+                turns.append(
+                    "user",
+                    [
+                        .object([
+                            "type": "tool_result", "tool_use_id": message["tool_call_id"] ?? .null,
+                            "content": .string(OpenAIContent.toolResultText(message["content"])),
+                        ])
+                    ])
             default:
                 throw .invalidRequest("'messages[\(i)].role' \(role) is not supported.", param: "messages[\(i)].role")
             }

@@ -43,8 +43,11 @@ struct AnthropicStreamDecoder: FramedStreamDecoder {
             let ordinal = toolOrdinals.count
             toolOrdinals[index] = ordinal
             let block = object["content_block"]
-            return [envelope.toolCall(CanonicalToolCall.json(
-                index: ordinal, id: block?["id"] ?? .null, name: block?["name"] ?? .null, arguments: ""))]
+            return [
+                envelope.toolCall(
+                    CanonicalToolCall.json(
+                        index: ordinal, id: block?["id"] ?? .null, name: block?["name"] ?? .null, arguments: ""))
+            ]
         case "content_block_delta":
             let delta = object["delta"]
             switch delta?["type"]?.stringValue {

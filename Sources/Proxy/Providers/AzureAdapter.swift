@@ -32,7 +32,8 @@ public struct AzureAdapter: ProviderAdapter {
         } else {
             let version = deployment.apiVersion ?? Self.defaultAPIVersion
             try ModelPathSegment.check(deployment.model)
-            upstream.url = "\(base)/openai/deployments/\(Self.pathSegment(deployment.model))\(path)?api-version=\(Self.queryValue(version))"
+            upstream.url =
+                "\(base)/openai/deployments/\(Self.pathSegment(deployment.model))\(path)?api-version=\(Self.queryValue(version))"
         }
         upstream.headers.remove(name: "authorization")
         if let key = deployment.apiKey, !key.isEmpty { upstream.headers.add(name: "api-key", value: key) }

@@ -22,7 +22,8 @@ enum ResponseFormat: Equatable {
             }
             return .jsonSchema(schema)
         default:
-            throw .invalidRequest("'response_format.type' must be text, json_object or json_schema.", param: "response_format.type")
+            throw .invalidRequest(
+                "'response_format.type' must be text, json_object or json_schema.", param: "response_format.type")
         }
     }
 }

@@ -66,7 +66,9 @@ final class RedactionQueue: Sendable {
     /// `spanway_sink_*{sink="content_redaction"}`: redacted, dropped (content left out), waiting.
     var stats: SinkStats {
         state.withLock {
-            SinkStats(sink: "content_redaction", exported: $0.redacted, failedAttempts: 0, dropped: $0.dropped, queueDepth: $0.pending.count)
+            SinkStats(
+                sink: "content_redaction", exported: $0.redacted, failedAttempts: 0, dropped: $0.dropped,
+                queueDepth: $0.pending.count)
         }
     }
 }

@@ -15,15 +15,18 @@ public enum GatewayServer {
             for (path, operation) in [("/chat/completions", OpenAIRequest.Operation.chat), ("/embeddings", .embeddings)] {
                 let route = prefix + path
                 router.post(RouterPath(route)) { request, _ -> Response in
-                    response(await gateway.proxy(operation, headers: request.headers, route: route) { () throws(GatewayError) in
-                        try await collectBody(request, limit: limit)
-                    })
+                    response(
+                        await gateway.proxy(operation, headers: request.headers, route: route) { () throws(GatewayError) in
+                            try await collectBody(request, limit: limit)
+                        })
                 }
             }
             router.post(RouterPath(prefix + "/messages")) { request, _ -> Response in
-                response(await gateway.proxyMessages(headers: request.headers, route: prefix + "/messages") { () throws(GatewayError) in
-                    try await collectBody(request, limit: limit)
-                })
+                response(
+                    await gateway.proxyMessages(headers: request.headers, route: prefix + "/messages") {
+                        () throws(GatewayError) in
+                        try await collectBody(request, limit: limit)
+                    })
             }
             router.get(RouterPath(prefix + "/models")) { request, _ -> Response in
                 response(await gateway.models(headers: request.headers))
@@ -51,13 +54,17 @@ public enum GatewayServer {
             get("/key/info", keys.info)
             get("/key/list", keys.list)
         }
+        /// LiteLLM's `/<kind>/new`, `/update`, `/delete` and `/info` for teams, users and organisations.
+        func entity(_ kind: String, _ endpoints: some EntityEndpoints) {
+            post("/\(kind)/new", endpoints.create)
+            post("/\(kind)/update", endpoints.update)
+            post("/\(kind)/delete", endpoints.delete)
+            get("/\(kind)/info", endpoints.info)
+        }
         if let teams = gateway.teamManagement {
-            post("/team/new", teams.create)
-            post("/team/update", teams.update)
-            post("/team/delete", teams.delete)
+            entity("team", teams)
             post("/team/member_add", teams.addMember)
             post("/team/member_delete", teams.deleteMember)
-            get("/team/info", teams.info)
             get("/team/list") { _, headers in await teams.list(headers: headers) }
             router.post("/team/:team_id/callback") { request, context in
                 let body = try await adminBody(request)
@@ -72,16 +79,11 @@ public enum GatewayServer {
             }
         }
         if let users = gateway.userManagement {
-            post("/user/new", users.create)
-            post("/user/update", users.update)
-            post("/user/delete", users.delete)
-            get("/user/info", users.info)
+            entity("user", users)
             get("/user/list", users.list)
         }
         if let organizations = gateway.organizationManagement {
-            post("/organization/new", organizations.create)
-            post("/organization/update", organizations.update)
-            post("/organization/delete", organizations.delete)
+            entity("organization", organizations)
             // LiteLLM serves these two as PATCH and DELETE.
             router.patch("/organization/update") { request, _ in
                 response(await organizations.update(try await adminBody(request), headers: request.headers))
@@ -89,7 +91,6 @@ public enum GatewayServer {
             router.delete("/organization/delete") { request, _ in
                 response(await organizations.delete(try await adminBody(request), headers: request.headers))
             }
-            get("/organization/info", organizations.info)
             get("/organization/list") { _, headers in await organizations.list(headers: headers) }
         }
         if let reports = gateway.spendReports {
@@ -167,7 +168,9 @@ struct OpenAIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return Self.render(error)
         } catch let error as HTTPError {
             let status = Int(error.status.code)
-            let message = error.body ?? (status == 404 ? "No route for \(request.method) \(request.uri.path)." : "\(error.status.reasonPhrase)")
+            let message =
+                error.body
+                ?? (status == 404 ? "No route for \(request.method) \(request.uri.path)." : "\(error.status.reasonPhrase)")
             return Self.render(GatewayError(.http(status: status), message))
         } catch {
             context.logger.error("unhandled error", metadata: ["error": "\(type(of: error))"])

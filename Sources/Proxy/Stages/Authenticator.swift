@@ -25,7 +25,8 @@ public struct Principal: Sendable {
     func admit(model: String, param: String = "model") throws(GatewayError) -> String {
         let group = key?.aliases[model] ?? model
         if let subject = refusing(group, requested: model) {
-            throw .permissionDenied("This \(subject.kind) may not use the model '\(model)'.", param: param, code: "model_not_allowed")
+            throw .permissionDenied(
+                "This \(subject.kind) may not use the model '\(model)'.", param: param, code: "model_not_allowed")
         }
         return group
     }

@@ -57,7 +57,8 @@ public struct Deployment: Sendable {
         let defaultPort = scheme == "https" ? 443 : scheme == "http" ? 80 : nil
         if authority.hasPrefix("["), let close = authority.firstIndex(of: "]") {
             let host = String(authority[authority.index(after: authority.startIndex)..<close])
-            let port = authority[authority.index(after: close)...].dropFirst().isEmpty
+            let port =
+                authority[authority.index(after: close)...].dropFirst().isEmpty
                 ? defaultPort : Int(authority[authority.index(after: close)...].dropFirst())
             return (host, port)
         }
@@ -154,7 +155,9 @@ public struct ModelRouter: Sendable {
         var levels: [(order: Int, members: [Int])] = []
         for index in healthy {
             let order = keys.order[index]
-            if let at = levels.firstIndex(where: { $0.order == order }) { levels[at].members.append(index) } else {
+            if let at = levels.firstIndex(where: { $0.order == order }) {
+                levels[at].members.append(index)
+            } else {
                 levels.append((order, [index]))
             }
         }

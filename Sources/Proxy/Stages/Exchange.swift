@@ -256,19 +256,22 @@ final class Attempt: Sendable {
     func succeeded(_ reply: ProviderReply, cost: Double?) {
         span.setAttributes(Self.replyAttributes(reply, cost: cost))
         span.setStatus(.ok)
-        end(Outcome(
-            usage: reply.usage, cost: cost, responseModel: reply.responseModel,
-            timeToFirstChunk: firstChunkAt.withLock { $0 }.map { $0 - span.startInstant }))
+        end(
+            Outcome(
+                usage: reply.usage, cost: cost, responseModel: reply.responseModel,
+                timeToFirstChunk: firstChunkAt.withLock { $0 }.map { $0 - span.startInstant }))
     }
 
     /// An answer cut off part way (the client left, the stream ran out of time): a failure, but
     /// what was used so far is charged. `estimated` says the gateway counted the usage itself.
     func interrupted(_ error: GatewayError, reply: ProviderReply, cost: Double?, estimated: Bool) {
-        span.setAttributes(Self.replyAttributes(reply, cost: cost) + [(AttributeName.usageEstimated, estimated ? .bool(true) : nil)])
+        span.setAttributes(
+            Self.replyAttributes(reply, cost: cost) + [(AttributeName.usageEstimated, estimated ? .bool(true) : nil)])
         fail(error)
-        end(Outcome(
-            usage: reply.usage, usageEstimated: estimated, cost: cost, responseModel: reply.responseModel,
-            timeToFirstChunk: firstChunkAt.withLock { $0 }.map { $0 - span.startInstant }))
+        end(
+            Outcome(
+                usage: reply.usage, usageEstimated: estimated, cost: cost, responseModel: reply.responseModel,
+                timeToFirstChunk: firstChunkAt.withLock { $0 }.map { $0 - span.startInstant }))
     }
 
     private static func replyAttributes(_ reply: ProviderReply, cost: Double?) -> [(String, AttributeValue?)] {
@@ -283,8 +286,10 @@ final class Attempt: Sendable {
                 (AttributeName.usageInputTokens, .int(Int64(usage.inputTokens))),
                 (AttributeName.usageOutputTokens, .int(Int64(usage.outputTokens))),
                 (AttributeName.usageCacheReadInputTokens, usage.cacheReadTokens > 0 ? .int(Int64(usage.cacheReadTokens)) : nil),
-                (AttributeName.usageCacheCreationInputTokens,
-                    usage.cacheCreationTokens > 0 ? .int(Int64(usage.cacheCreationTokens)) : nil),
+                (
+                    AttributeName.usageCacheCreationInputTokens,
+                    usage.cacheCreationTokens > 0 ? .int(Int64(usage.cacheCreationTokens)) : nil
+                ),
                 (AttributeName.usageReasoningOutputTokens, usage.reasoningTokens > 0 ? .int(Int64(usage.reasoningTokens)) : nil),
             ]
         }

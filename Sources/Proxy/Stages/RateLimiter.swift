@@ -42,7 +42,8 @@ public final class RateLimiter: Sendable {
                 if let limit = subject.rpm {
                     guard window.requests < limit else {
                         let headers = [("x-ratelimit-limit-requests", String(limit)), ("x-ratelimit-remaining-requests", "0")]
-                        return .failure(Self.refusal(subject.kind, "\(limit) requests per minute", retryAfter: retryAfter, headers: headers))
+                        return .failure(
+                            Self.refusal(subject.kind, "\(limit) requests per minute", retryAfter: retryAfter, headers: headers))
                     }
                     let left = limit - window.requests - 1
                     if left < remainingRequests?.left ?? .max { remainingRequests = (limit, left) }
@@ -50,7 +51,8 @@ public final class RateLimiter: Sendable {
                 if let limit = subject.tpm {
                     guard window.tokens < limit else {
                         let headers = [("x-ratelimit-limit-tokens", String(limit)), ("x-ratelimit-remaining-tokens", "0")]
-                        return .failure(Self.refusal(subject.kind, "\(limit) tokens per minute", retryAfter: retryAfter, headers: headers))
+                        return .failure(
+                            Self.refusal(subject.kind, "\(limit) tokens per minute", retryAfter: retryAfter, headers: headers))
                     }
                     let left = limit - window.tokens
                     if left < remainingTokens?.left ?? .max { remainingTokens = (limit, left) }

@@ -22,11 +22,13 @@ public struct HTTPTransport: Transport {
             let response = try await client.execute(outbound, deadline: .now() + .nanoseconds(timeout.nanoseconds))
             if (300..<400).contains(response.status.code) { return Self.redirectRefused(Int(response.status.code)) }
             return UpstreamResponse(status: Int(response.status.code), headers: response.headers, body: response.body)
-        } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout
+        } catch let error as HTTPClientError
+            where error == .deadlineExceeded || error == .readTimeout
             || error == .connectTimeout
         {
             throw TransportError.timeout
-        } catch let error as HTTPClientError where error == .invalidURL || error == .emptyHost
+        } catch let error as HTTPClientError
+            where error == .invalidURL || error == .emptyHost
             || error == .unsupportedScheme(request.url)
         {
             throw TransportError.invalidURL

@@ -99,8 +99,7 @@ public enum HeliconeLog {
             "startTime": instant(request.server.startNanos),
             "endTime": instant(max(request.server.endNanos, request.server.startNanos)),
         ]
-        if request.summary.stream, let seconds = request.summary.timeToFirstChunkSeconds, seconds.isFinite, seconds >= 0
-        {
+        if request.summary.stream, let seconds = request.summary.timeToFirstChunkSeconds, seconds.isFinite, seconds >= 0 {
             timing["timeToFirstToken"] = .int(Int((seconds * 1000).rounded()))
         }
         return timing

@@ -109,7 +109,9 @@ public struct OTLPEncoder: Sendable {
     static func contentAttributes(_ data: SpanData, _ request: FinishedSpan) -> [SpanAttribute] {
         guard data.kind == .client, let content = request.summary.content else { return [] }
         var attributes: [SpanAttribute] = []
-        if let input = content.input { attributes.append(SpanAttribute(AttributeName.inputMessages, .string(input.encodedString()))) }
+        if let input = content.input {
+            attributes.append(SpanAttribute(AttributeName.inputMessages, .string(input.encodedString())))
+        }
         if data.status == .ok, let output = content.output {
             attributes.append(SpanAttribute(AttributeName.outputMessages, .string(output.encodedString())))
         }

@@ -66,7 +66,9 @@ public final class PrometheusSink: SpanObserver, Sendable {
         var labels: [String]
     }
 
-    private func counter(_ metric: String, _ descriptor: @autoclosure () -> MetricNameDescriptor, _ labels: [(String, String)]) -> Counter {
+    private func counter(_ metric: String, _ descriptor: @autoclosure () -> MetricNameDescriptor, _ labels: [(String, String)])
+        -> Counter
+    {
         let key = SeriesKey(metric: metric, labels: labels.map(\.1))
         if let cached = counters.withLock({ $0[key] }) { return cached }
         let made = registry.makeCounter(descriptor: descriptor(), labels: labels)
@@ -101,8 +103,10 @@ public final class PrometheusSink: SpanObserver, Sendable {
         if s.attempts > 1 {
             counter("retries", Self.retries, [("model_group", modelGroup)]).increment(by: Int64(s.attempts - 1))
         }
-        histogram("duration", Self.requestDuration, [("model_group", modelGroup), ("provider", provider)], buckets: Self.durationBuckets)
-            .record(s.durationSeconds)
+        histogram(
+            "duration", Self.requestDuration, [("model_group", modelGroup), ("provider", provider)], buckets: Self.durationBuckets
+        )
+        .record(s.durationSeconds)
         histogram("overhead", Self.overhead, [], buckets: Self.overheadBuckets).record(s.overheadSeconds)
 
         // The GenAI client metrics describe upstream calls; a request refused before routing has none.
@@ -197,51 +201,54 @@ public final class PrometheusSink: SpanObserver, Sendable {
     static var fallbacks: MetricNameDescriptor {
         MetricNameDescriptor(
             namespace: "spanway", metricName: "fallbacks", unitName: "total",
-            helpText: "Requests sent on to a fallback model group, by from, to and reason (error, context_window, content_policy).")
+            helpText:
+                "Requests sent on to a fallback model group, by from, to and reason (error, context_window, content_policy).")
     }
     static var requests: MetricNameDescriptor {
         MetricNameDescriptor(
-        namespace: "spanway", metricName: "requests", unitName: "total",
-        helpText: "Requests answered by the gateway, by model group, provider, team, key alias and status.")
+            namespace: "spanway", metricName: "requests", unitName: "total",
+            helpText: "Requests answered by the gateway, by model group, provider, team, key alias and status.")
     }
     static var tokens: MetricNameDescriptor {
         MetricNameDescriptor(
-        namespace: "spanway", metricName: "tokens", unitName: "total",
-        helpText: "Tokens used, by type (input, output, cache_read, cache_creation, reasoning).")
+            namespace: "spanway", metricName: "tokens", unitName: "total",
+            helpText: "Tokens used, by type (input, output, cache_read, cache_creation, reasoning).")
     }
     static var spend: MetricNameDescriptor {
         MetricNameDescriptor(
-        namespace: "spanway", metricName: "spend_usd", unitName: "total", helpText: "Spend in US dollars.")
+            namespace: "spanway", metricName: "spend_usd", unitName: "total", helpText: "Spend in US dollars.")
     }
     static var requestDuration: MetricNameDescriptor {
         MetricNameDescriptor(
-        namespace: "spanway", metricName: "request_duration", unitName: "seconds",
-        helpText: "Whole-request latency as the client saw it.")
+            namespace: "spanway", metricName: "request_duration", unitName: "seconds",
+            helpText: "Whole-request latency as the client saw it.")
     }
     static var overhead: MetricNameDescriptor {
         MetricNameDescriptor(
-        namespace: "spanway", metricName: "overhead", unitName: "seconds",
-        helpText: "Time the gateway itself added: request time minus time waiting on upstreams.")
+            namespace: "spanway", metricName: "overhead", unitName: "seconds",
+            helpText: "Time the gateway itself added: request time minus time waiting on upstreams.")
     }
     static var operationDuration: MetricNameDescriptor {
         MetricNameDescriptor(
-        metricName: "gen_ai_client_operation_duration", unitName: "seconds",
-        helpText: "GenAI operation duration (OpenTelemetry gen_ai.client.operation.duration).")
+            metricName: "gen_ai_client_operation_duration", unitName: "seconds",
+            helpText: "GenAI operation duration (OpenTelemetry gen_ai.client.operation.duration).")
     }
     static var timeToFirstChunk: MetricNameDescriptor {
         MetricNameDescriptor(
-        metricName: "gen_ai_client_operation_time_to_first_chunk", unitName: "seconds",
-        helpText: "Time to the first streamed chunk (gen_ai.client.operation.time_to_first_chunk).")
+            metricName: "gen_ai_client_operation_time_to_first_chunk", unitName: "seconds",
+            helpText: "Time to the first streamed chunk (gen_ai.client.operation.time_to_first_chunk).")
     }
     static var tokenUsage: MetricNameDescriptor {
         MetricNameDescriptor(
-        metricName: "gen_ai_client_token_usage", unitName: "",
-        helpText: "Tokens per operation by gen_ai_token_type (gen_ai.client.token.usage).")
+            metricName: "gen_ai_client_token_usage", unitName: "",
+            helpText: "Tokens per operation by gen_ai_token_type (gen_ai.client.token.usage).")
     }
     static var budgetRemaining: MetricNameDescriptor {
         MetricNameDescriptor(
             namespace: "spanway", metricName: "budget_remaining_usd", unitName: "",
-            helpText: "Budget left this period (max_budget minus spend; negative when overspent), per aliased key, team or organization.")
+            helpText:
+                "Budget left this period (max_budget minus spend; negative when overspent), per aliased key, team or organization."
+        )
     }
     static var budgetsExhausted: MetricNameDescriptor {
         MetricNameDescriptor(
@@ -265,22 +272,22 @@ public final class PrometheusSink: SpanObserver, Sendable {
     }
     static var sinkExported: MetricNameDescriptor {
         MetricNameDescriptor(
-        namespace: "spanway", metricName: "sink_exported", unitName: "total",
-        helpText: "Requests delivered to a telemetry sink.")
+            namespace: "spanway", metricName: "sink_exported", unitName: "total",
+            helpText: "Requests delivered to a telemetry sink.")
     }
     static var sinkFailed: MetricNameDescriptor {
         MetricNameDescriptor(
-        namespace: "spanway", metricName: "sink_failed", unitName: "total",
-        helpText: "Failed delivery attempts to a telemetry sink (each retry counts).")
+            namespace: "spanway", metricName: "sink_failed", unitName: "total",
+            helpText: "Failed delivery attempts to a telemetry sink (each retry counts).")
     }
     static var sinkDropped: MetricNameDescriptor {
         MetricNameDescriptor(
-        namespace: "spanway", metricName: "sink_dropped", unitName: "total",
-        helpText: "Requests a telemetry sink lost: its queue was full or delivery was given up.")
+            namespace: "spanway", metricName: "sink_dropped", unitName: "total",
+            helpText: "Requests a telemetry sink lost: its queue was full or delivery was given up.")
     }
     static var sinkQueueDepth: MetricNameDescriptor {
         MetricNameDescriptor(
-        namespace: "spanway", metricName: "sink_queue_depth", unitName: "",
-        helpText: "Requests waiting in a telemetry sink's queue.")
+            namespace: "spanway", metricName: "sink_queue_depth", unitName: "",
+            helpText: "Requests waiting in a telemetry sink's queue.")
     }
 }

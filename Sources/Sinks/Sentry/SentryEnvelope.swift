@@ -118,7 +118,8 @@ public enum SentryEnvelope {
     }
 
     static func tagValue(_ value: String) -> String {
-        let oneLine = value.contains(where: \.isNewline)
+        let oneLine =
+            value.contains(where: \.isNewline)
             ? String(value.map { $0.isNewline ? " " : $0 }) : value
         return String(oneLine.prefix(maxTagLength))
     }

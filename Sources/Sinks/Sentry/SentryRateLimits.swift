@@ -1,5 +1,5 @@
-import Telemetry
 import NIOHTTP1
+import Telemetry
 
 /// Sentry's rate limits as its SDKs read them: `X-Sentry-Rate-Limits` on any answer, else a 429's
 /// `Retry-After`, else 60 seconds for a bare 429

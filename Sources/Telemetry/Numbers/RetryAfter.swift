@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// The `Retry-After` header: delay-seconds or an HTTP-date (IMF-fixdate, the form senders must use).

@@ -22,7 +22,6 @@ extension SpanExporter {
     public func shutdown() async {}
 }
 
-
 /// A sink that updates in-memory state in place (Prometheus). It must never block.
 public protocol SpanObserver: Sendable {
     func observe(_ span: FinishedSpan)

@@ -62,7 +62,9 @@ public struct MetricsExposition: Sendable {
             var cursor = Cursor(Array(line.utf8))
             guard let sample = cursor.sample() else { throw fail(cursor.error ?? "not a sample") }
             guard types[Self.family(of: sample.name, types: types)] != nil else { throw fail("a sample before its TYPE") }
-            let key = sample.name + "{" + sample.labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
+            let key =
+                sample.name + "{"
+                + sample.labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
             guard seen.insert(key).inserted else { throw fail("the same series twice") }
             samples.append(sample)
         }

@@ -99,8 +99,10 @@ public struct BedrockAdapter: ProviderAdapter {
                 guard let id = toolUse["toolUseId"]?.stringValue, let name = toolUse["name"]?.stringValue else {
                     throw .badUpstreamResponse("The upstream's Bedrock toolUse block has no toolUseId or name.")
                 }
-                toolCalls.append(.object(CanonicalToolCall.json(
-                    id: .string(id), name: .string(name), arguments: (toolUse["input"] ?? .object([:])).encodedString())))
+                toolCalls.append(
+                    .object(
+                        CanonicalToolCall.json(
+                            id: .string(id), name: .string(name), arguments: (toolUse["input"] ?? .object([:])).encodedString())))
             }
             // reasoningContent, citations and the like have no OpenAI field.
         }

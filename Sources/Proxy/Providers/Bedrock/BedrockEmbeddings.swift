@@ -74,10 +74,11 @@ enum BedrockEmbeddings {
             guard let numbers = vector.arrayValue, numbers.allSatisfy({ $0.doubleValue != nil }) else {
                 throw .badUpstreamResponse("The upstream's embedding \(index) is not an array of numbers.")
             }
-            data.append(.object([
-                "object": "embedding", "index": .int(index),
-                "embedding": base64 ? .string(Self.base64(numbers.compactMap(\.doubleValue))) : vector,
-            ]))
+            data.append(
+                .object([
+                    "object": "embedding", "index": .int(index),
+                    "embedding": base64 ? .string(Self.base64(numbers.compactMap(\.doubleValue))) : vector,
+                ]))
         }
         var reply: JSONObject = ["object": "list", "data": .array(data), "model": .string(model)]
         if let usage {

@@ -68,9 +68,11 @@ enum BedrockRequest {
         if choice == .string("none") && !history.hasToolBlocks { return nil }
         if specs.isEmpty {
             specs = history.toolNames.map { name -> JSONValue in
-                .object(["toolSpec": .object([
-                    "name": .string(name), "inputSchema": .object(["json": .object(["type": "object"])]),
-                ])])
+                .object([
+                    "toolSpec": .object([
+                        "name": .string(name), "inputSchema": .object(["json": .object(["type": "object"])]),
+                    ])
+                ])
             }
             if specs.isEmpty { return nil }
         }
@@ -101,9 +103,11 @@ enum BedrockRequest {
             }
             var jsonSchema: JSONObject = ["schema": .string(schema.encodedString())]
             if let name = format?["json_schema"]?["name"]?.stringValue { jsonSchema["name"] = .string(name) }
-            return .object(["textFormat": .object([
-                "type": "json_schema", "structure": .object(["jsonSchema": .object(jsonSchema)]),
-            ])])
+            return .object([
+                "textFormat": .object([
+                    "type": "json_schema", "structure": .object(["jsonSchema": .object(jsonSchema)]),
+                ])
+            ])
         case let other?:
             if dropParams { return nil }
             throw .invalidRequest(

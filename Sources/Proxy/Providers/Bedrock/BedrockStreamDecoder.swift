@@ -89,8 +89,10 @@ struct BedrockStreamDecoder: ChatStreamDecoder {
             }
             let ordinal = toolOrdinals.count
             toolOrdinals[index] = ordinal
-            return [envelope.toolCall(
-                CanonicalToolCall.json(index: ordinal, id: .string(toolID), name: .string(name), arguments: ""))]
+            return [
+                envelope.toolCall(
+                    CanonicalToolCall.json(index: ordinal, id: .string(toolID), name: .string(name), arguments: ""))
+            ]
         case "contentBlockDelta":
             let delta = json["delta"]
             if let text = delta?["text"]?.stringValue {

@@ -68,7 +68,8 @@ struct SigV4Signer: Sendable {
             key = SymmetricKey(data: HMAC<SHA256>.authenticationCode(for: Array(part.utf8), using: key))
         }
         let signature = Self.hex(HMAC<SHA256>.authenticationCode(for: Array(stringToSign.utf8), using: key))
-        let authorization = "\(Self.algorithm) Credential=\(credentials.accessKeyID)/\(scope), "
+        let authorization =
+            "\(Self.algorithm) Credential=\(credentials.accessKeyID)/\(scope), "
             + "SignedHeaders=\(signedHeaders), Signature=\(signature)"
         return Signature(
             canonicalRequest: canonicalRequest, stringToSign: stringToSign, signature: signature,

@@ -43,7 +43,8 @@ public struct CohereAdapter: ProviderAdapter {
     /// bad token depending on who describes it, so the message decides.
     public func mapError(status: Int, headers: HTTPHeaders, body: [UInt8], deployment: DeploymentConfig) -> GatewayError {
         let json = try? JSONParser.parse(body)
-        let text = json?["message"]?.stringValue ?? json?["error"]?.stringValue
+        let text =
+            json?["message"]?.stringValue ?? json?["error"]?.stringValue
             ?? "The upstream provider answered HTTP \(status)."
         let message = SecretRedactor.scrub(text, secrets: deployment.secrets)
         switch status {
@@ -131,9 +132,11 @@ public struct CohereAdapter: ProviderAdapter {
                 throw .badUpstreamResponse("The upstream sent a tool call without a function name.")
             }
             let arguments = RequestTranslation.argumentsText(call["function"]?["arguments"])
-            out.append(.object(CanonicalToolCall.json(
-                id: .string(call["id"]?.stringValue ?? RequestTranslation.makeID("call_")), name: .string(name),
-                arguments: arguments)))
+            out.append(
+                .object(
+                    CanonicalToolCall.json(
+                        id: .string(call["id"]?.stringValue ?? RequestTranslation.makeID("call_")), name: .string(name),
+                        arguments: arguments)))
         }
         return out
     }
@@ -166,7 +169,8 @@ public struct CohereAdapter: ProviderAdapter {
     static func failure(_ reason: String?) -> GatewayError? {
         switch reason {
         case "ERROR":
-            .upstreamUnavailable("Cohere ended the generation with ERROR before producing any output.", errorType: "upstream_error")
+            .upstreamUnavailable(
+                "Cohere ended the generation with ERROR before producing any output.", errorType: "upstream_error")
         case "TIMEOUT":
             .upstream(clientStatus: 504, "Cohere timed out before producing any output.")
         default:

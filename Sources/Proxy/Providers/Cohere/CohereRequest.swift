@@ -135,10 +135,13 @@ enum CohereRequest {
                 throw .invalidRequest("'\(callPath).id' is required.", param: "\(callPath).id")
             }
             let (name, arguments) = try RequestTranslation.toolCall(call, path: callPath)
-            converted.append(.object([
-                "id": .string(id), "type": "function",
-                "function": .object(["name": .string(name), "arguments": .string(JSONValue.object(arguments).encodedString())]),
-            ]))
+            converted.append(
+                .object([
+                    "id": .string(id), "type": "function",
+                    "function": .object([
+                        "name": .string(name), "arguments": .string(JSONValue.object(arguments).encodedString()),
+                    ]),
+                ]))
         }
         out["tool_calls"] = .array(converted)
         return out

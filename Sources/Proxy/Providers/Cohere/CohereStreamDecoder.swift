@@ -64,9 +64,11 @@ struct CohereStreamDecoder: FramedStreamDecoder {
             toolOrdinals[index] = ordinal
             let arguments = call?["function"]?["arguments"]?.stringValue ?? ""
             if !arguments.isEmpty { toolsWithArguments.insert(index) }
-            chunks.append(envelope.toolCall(CanonicalToolCall.json(
-                index: ordinal, id: .string(call?["id"]?.stringValue ?? RequestTranslation.makeID("call_")),
-                name: .string(name), arguments: arguments)))
+            chunks.append(
+                envelope.toolCall(
+                    CanonicalToolCall.json(
+                        index: ordinal, id: .string(call?["id"]?.stringValue ?? RequestTranslation.makeID("call_")),
+                        name: .string(name), arguments: arguments)))
         case "tool-call-delta":
             guard let index = object["index"]?.intValue, let ordinal = toolOrdinals[index] else {
                 throw .badUpstreamResponse("The upstream stream sent tool-call arguments for a call it never started.")

@@ -53,7 +53,8 @@ public struct GeminiAdapter: ProviderAdapter {
         let method: String
         switch request.operation {
         case .chat:
-            body = try GeminiRequest.translate(request.body, model: try Self.modelID(deployment), dropParams: deployment.dropParams)
+            body = try GeminiRequest.translate(
+                request.body, model: try Self.modelID(deployment), dropParams: deployment.dropParams)
             method = request.stream ? "streamGenerateContent?alt=sse" : "generateContent"
         case .embeddings:
             body = try GeminiEmbeddings.request(request, model: try Self.modelID(deployment), platform: platform)
@@ -157,7 +158,8 @@ public struct GeminiAdapter: ProviderAdapter {
     }
 
     func vertexLocation(_ deployment: DeploymentConfig) throws(GatewayError) -> String {
-        let location = deployment.providerParams["vertex_location"] ?? environment["VERTEXAI_LOCATION"] ?? Self.defaultVertexLocation
+        let location =
+            deployment.providerParams["vertex_location"] ?? environment["VERTEXAI_LOCATION"] ?? Self.defaultVertexLocation
         // The location becomes part of the host name.
         guard Self.isPathSafe(location, extra: "-"), location == location.lowercased() else {
             throw Self.configError("vertex_location for '\(deployment.modelName)' is not a valid Google Cloud location.")

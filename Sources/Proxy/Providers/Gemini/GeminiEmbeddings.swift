@@ -3,7 +3,9 @@ import Telemetry
 /// OpenAI embeddings through Gemini: AI Studio's `:batchEmbedContents` or Vertex's `:predict`
 /// (https://ai.google.dev/api/embeddings), answered in OpenAI's list shape.
 enum GeminiEmbeddings {
-    static func request(_ request: OpenAIRequest, model: String, platform: GeminiAdapter.Platform) throws(GatewayError) -> JSONObject {
+    static func request(_ request: OpenAIRequest, model: String, platform: GeminiAdapter.Platform) throws(GatewayError)
+        -> JSONObject
+    {
         let texts = try EmbeddingsTranslation.texts(request, provider: "Gemini")
         if let format = request.body["encoding_format"]?.stringValue, format != "float", format != "base64" {
             throw .invalidRequest("'encoding_format' must be float or base64.", param: "encoding_format")
@@ -11,13 +13,17 @@ enum GeminiEmbeddings {
         let dimensions = request.body["dimensions"]?.intValue
         switch platform {
         case .aiStudio:
-            return ["requests": .array(texts.map { text in
-                var item: JSONObject = [
-                    "model": .string("models/\(model)"), "content": .object(["parts": .array([.object(["text": .string(text)])])]),
-                ]
-                if let dimensions { item["outputDimensionality"] = .int(dimensions) }
-                return .object(item)
-            })]
+            return [
+                "requests": .array(
+                    texts.map { text in
+                        var item: JSONObject = [
+                            "model": .string("models/\(model)"),
+                            "content": .object(["parts": .array([.object(["text": .string(text)])])]),
+                        ]
+                        if let dimensions { item["outputDimensionality"] = .int(dimensions) }
+                        return .object(item)
+                    })
+            ]
         case .vertexAI:
             var out: JSONObject = ["instances": .array(texts.map { .object(["content": .string($0)]) })]
             if let dimensions { out["parameters"] = .object(["outputDimensionality": .int(dimensions)]) }
@@ -40,7 +46,8 @@ enum GeminiEmbeddings {
         } else {
             throw .badUpstreamResponse("The upstream's Gemini embeddings response has neither 'embeddings' nor 'predictions'.")
         }
-        let reply = try EmbeddingsTranslation.openAIBody(vectors: vectors, model: request.model, promptTokens: tokens, for: request)
+        let reply = try EmbeddingsTranslation.openAIBody(
+            vectors: vectors, model: request.model, promptTokens: tokens, for: request)
         return ProviderReply(
             body: reply, usage: tokens.map { Usage(inputTokens: $0, outputTokens: 0) }, responseID: nil,
             responseModel: request.model, finishReasons: [])

@@ -5,7 +5,8 @@ import Telemetry
 enum GeminiError {
     static func gatewayError(_ error: JSONValue?, httpStatus: Int, secrets: [String]) -> GatewayError {
         let status = error?["status"]?.stringValue
-        let message = scrub(error?["message"]?.stringValue ?? "The upstream provider answered HTTP \(httpStatus).", secrets: secrets)
+        let message = scrub(
+            error?["message"]?.stringValue ?? "The upstream provider answered HTTP \(httpStatus).", secrets: secrets)
         let details = error?["details"]?.arrayValue ?? []
         let errorType = status ?? String(httpStatus)
         var mapped: GatewayError

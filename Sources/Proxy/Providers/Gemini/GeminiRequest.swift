@@ -5,7 +5,9 @@ import Telemetry
 enum GeminiRequest {
     /// OpenAI parameters Gemini has no equivalent for: refused by name unless `drop_params` is set,
     /// so a client never believes a setting took effect when it did not.
-    static let unsupported = ["logit_bias", "prediction", "audio", "web_search_options", "verbosity", "functions", "function_call"]
+    static let unsupported = [
+        "logit_bias", "prediction", "audio", "web_search_options", "verbosity", "functions", "function_call",
+    ]
 
     /// `reasoning_effort` as a thinking budget in tokens (LiteLLM's values; `none` turns thinking off).
     static let thinkingBudgets = [
@@ -126,7 +128,8 @@ enum GeminiRequest {
                 guard let data = part["input_audio"]?["data"]?.stringValue,
                     let format = part["input_audio"]?["format"]?.stringValue
                 else {
-                    throw .invalidRequest("'\(partPath).input_audio' needs 'data' and 'format'.", param: "\(partPath).input_audio")
+                    throw .invalidRequest(
+                        "'\(partPath).input_audio' needs 'data' and 'format'.", param: "\(partPath).input_audio")
                 }
                 return .object(["inlineData": .object(["mimeType": .string("audio/\(format)"), "data": .string(data)])])
             case "file":
@@ -155,9 +158,11 @@ enum GeminiRequest {
             guard !dataURL.mediaType.isEmpty else {
                 throw .invalidRequest("'\(path)' has no media type.", param: path)
             }
-            return .object(["inlineData": .object([
-                "mimeType": .string(String(dataURL.mediaType)), "data": .string(String(dataURL.data)),
-            ])])
+            return .object([
+                "inlineData": .object([
+                    "mimeType": .string(String(dataURL.mediaType)), "data": .string(String(dataURL.data)),
+                ])
+            ])
         }
         guard url.hasPrefix("https://") || url.hasPrefix("http://") || url.hasPrefix("gs://") else {
             throw .invalidRequest("'\(path)' must be an http(s) or gs:// URL, or a base64 data URL.", param: path)

@@ -4,7 +4,9 @@ import Telemetry
 /// (https://ai.google.dev/api/generate-content#generatecontentresponse). The
 /// pieces (parts, finish reasons, usage) are shared with the stream decoder.
 enum GeminiResponse {
-    static func reply(_ body: [UInt8], requestedModel: String, includeReasoning: Bool = false) throws(GatewayError) -> ProviderReply {
+    static func reply(_ body: [UInt8], requestedModel: String, includeReasoning: Bool = false) throws(GatewayError)
+        -> ProviderReply
+    {
         guard let json = try? JSONParser.parse(body), let object = json.objectValue else {
             throw .badUpstreamResponse("The upstream answered with a body that is not a Gemini response.")
         }

@@ -86,9 +86,11 @@ struct GeminiStreamDecoder: ChatStreamDecoder {
                 case .functionCall(let name, let arguments, let callID)?:
                     let ordinal = toolCalls[index, default: 0]
                     toolCalls[index] = ordinal + 1
-                    chunks.append(envelope.toolCall(
-                        CanonicalToolCall.json(index: ordinal, id: .string(callID), name: .string(name), arguments: arguments),
-                        choice: index))
+                    chunks.append(
+                        envelope.toolCall(
+                            CanonicalToolCall.json(
+                                index: ordinal, id: .string(callID), name: .string(name), arguments: arguments),
+                            choice: index))
                 case nil:
                     break
                 }

@@ -45,7 +45,8 @@ public actor VertexAuth {
             return token.value
         } catch {
             if inFlight[credentials] == task { inFlight[credentials] = nil }
-            throw (error as? GatewayError) ?? .upstreamUnavailable("The Vertex AI token exchange failed.", errorType: "vertex_token")
+            throw (error as? GatewayError)
+                ?? .upstreamUnavailable("The Vertex AI token exchange failed.", errorType: "vertex_token")
         }
     }
 
@@ -82,7 +83,8 @@ public actor VertexAuth {
                 throw .authentication("Google refused the Vertex AI service-account credentials\(detail).")
             }
             throw .upstreamUnavailable(
-                "The Google token endpoint answered HTTP \(status) for Vertex AI credentials\(detail).", errorType: "vertex_token")
+                "The Google token endpoint answered HTTP \(status) for Vertex AI credentials\(detail).", errorType: "vertex_token"
+            )
         }
         guard let value = json?["access_token"]?.stringValue, !value.isEmpty else {
             throw .badUpstreamResponse("The Google token endpoint answered without an access_token.")

@@ -55,7 +55,8 @@ public struct MockUpstream: Sendable {
             return error(401, "Incorrect API key provided: sk-mock-bad.", type: "invalid_request_error", code: "invalid_api_key")
         }
         if model.contains("error-429") {
-            return error(429, "Rate limit reached for requests", type: "requests", code: "rate_limit_exceeded",
+            return error(
+                429, "Rate limit reached for requests", type: "requests", code: "rate_limit_exceeded",
                 headers: ["retry-after": "1"])
         }
         if model.contains("error-500") {
@@ -65,11 +66,13 @@ public struct MockUpstream: Sendable {
             return error(503, "The engine is currently overloaded.", type: "server_error")
         }
         if model.contains("error-policy") {
-            return error(400, "Your request was rejected as a result of our safety system.", type: "invalid_request_error",
+            return error(
+                400, "Your request was rejected as a result of our safety system.", type: "invalid_request_error",
                 code: "content_policy_violation", param: nil)
         }
         if model.contains("error-ctx") {
-            return error(400, "This model's maximum context length is 8192 tokens.", type: "invalid_request_error",
+            return error(
+                400, "This model's maximum context length is 8192 tokens.", type: "invalid_request_error",
                 code: "context_length_exceeded", param: "messages")
         }
         return nil
@@ -120,38 +123,52 @@ public struct MockUpstream: Sendable {
             "output_tokens": .int(output),
         ])
         guard body["stream"]?.boolValue == true else {
-            return Self.json(200, .object([
-                "id": .string(id), "type": "message", "role": "assistant", "model": .string(model),
-                "content": .array([.object(["type": "text", "text": .string(words.joined(separator: " "))])]),
-                "stop_reason": "end_turn", "stop_sequence": nil, "usage": usage,
-            ]))
+            return Self.json(
+                200,
+                .object([
+                    "id": .string(id), "type": "message", "role": "assistant", "model": .string(model),
+                    "content": .array([.object(["type": "text", "text": .string(words.joined(separator: " "))])]),
+                    "stop_reason": "end_turn", "stop_sequence": nil, "usage": usage,
+                ]))
         }
         func event(_ name: String, _ data: JSONValue) -> [UInt8] {
             Array("event: \(name)\ndata: ".utf8) + data.encoded() + Array("\n\n".utf8)
         }
         var frames = [
-            event("message_start", .object([
-                "type": "message_start",
-                "message": .object([
-                    "id": .string(id), "type": "message", "role": "assistant", "model": .string(model), "content": .array([]),
-                    "usage": .object(["input_tokens": .int(input), "cache_read_input_tokens": .int(5), "output_tokens": .int(1)]),
-                ]),
-            ])),
-            event("content_block_start", .object([
-                "type": "content_block_start", "index": .int(0), "content_block": .object(["type": "text", "text": ""]),
-            ])),
+            event(
+                "message_start",
+                .object([
+                    "type": "message_start",
+                    "message": .object([
+                        "id": .string(id), "type": "message", "role": "assistant", "model": .string(model), "content": .array([]),
+                        "usage": .object([
+                            "input_tokens": .int(input), "cache_read_input_tokens": .int(5), "output_tokens": .int(1),
+                        ]),
+                    ]),
+                ])),
+            event(
+                "content_block_start",
+                .object([
+                    "type": "content_block_start", "index": .int(0), "content_block": .object(["type": "text", "text": ""]),
+                ])),
         ]
         for (i, word) in words.enumerated() {
-            frames.append(event("content_block_delta", .object([
-                "type": "content_block_delta", "index": .int(0),
-                "delta": .object(["type": "text_delta", "text": .string(i == 0 ? word : " " + word)]),
-            ])))
+            frames.append(
+                event(
+                    "content_block_delta",
+                    .object([
+                        "type": "content_block_delta", "index": .int(0),
+                        "delta": .object(["type": "text_delta", "text": .string(i == 0 ? word : " " + word)]),
+                    ])))
         }
         frames.append(event("content_block_stop", .object(["type": "content_block_stop", "index": .int(0)])))
-        frames.append(event("message_delta", .object([
-            "type": "message_delta", "delta": .object(["stop_reason": "end_turn"]),
-            "usage": .object(["output_tokens": .int(output)]),
-        ])))
+        frames.append(
+            event(
+                "message_delta",
+                .object([
+                    "type": "message_delta", "delta": .object(["stop_reason": "end_turn"]),
+                    "usage": .object(["output_tokens": .int(output)]),
+                ])))
         frames.append(event("message_stop", .object(["type": "message_stop"])))
         return UpstreamResponse(status: 200, headers: ["content-type": "text/event-stream"], body: Self.bytes(frames))
     }
@@ -165,10 +182,12 @@ public struct MockUpstream: Sendable {
             ])
         }
         let tokens = inputs.reduce(0) { $0 + max(1, ($1.stringValue?.count ?? 4) / 4) }
-        return Self.json(200, .object([
-            "object": "list", "data": .array(data), "model": .string(model),
-            "usage": .object(["prompt_tokens": .int(tokens), "total_tokens": .int(tokens)]),
-        ]))
+        return Self.json(
+            200,
+            .object([
+                "object": "list", "data": .array(data), "model": .string(model),
+                "usage": .object(["prompt_tokens": .int(tokens), "total_tokens": .int(tokens)]),
+            ]))
     }
 
     /// Frames sent one by one with a pause, noticing when the reader stops listening.
@@ -241,12 +260,14 @@ public struct MockUpstream: Sendable {
         _ status: Int, _ message: String, type: String, code: String? = nil, param: String? = nil,
         headers: HTTPHeaders = [:]
     ) -> UpstreamResponse {
-        json(status, .object([
-            "error": .object([
-                "message": .string(message), "type": .string(type),
-                "param": param.map(JSONValue.string) ?? .null, "code": code.map(JSONValue.string) ?? .null,
-            ])
-        ]), headers: headers)
+        json(
+            status,
+            .object([
+                "error": .object([
+                    "message": .string(message), "type": .string(type),
+                    "param": param.map(JSONValue.string) ?? .null, "code": code.map(JSONValue.string) ?? .null,
+                ])
+            ]), headers: headers)
     }
 
     static func bytes(_ frames: [[UInt8]]) -> AsyncThrowingStream<ByteBuffer, any Error> {

@@ -50,7 +50,8 @@ public struct OllamaAdapter: ProviderAdapter {
     /// text says to pull it.
     public func mapError(status: Int, headers: HTTPHeaders, body: [UInt8], deployment: DeploymentConfig) -> GatewayError {
         let json = try? JSONParser.parse(body)
-        let text = json?["error"]?.stringValue ?? json?["error"]?["message"]?.stringValue
+        let text =
+            json?["error"]?.stringValue ?? json?["error"]?["message"]?.stringValue
             ?? "The upstream provider answered HTTP \(status)."
         return UpstreamStatusError.make(
             status: status, message: SecretRedactor.scrub(text, secrets: deployment.secrets), headers: headers)
@@ -102,9 +103,10 @@ public struct OllamaAdapter: ProviderAdapter {
                 throw .badUpstreamResponse("The upstream sent a tool call without a function name.")
             }
             let text = RequestTranslation.argumentsText(call["function"]?["arguments"])
-            out.append(CanonicalToolCall.json(
-                index: firstIndex + offset, id: .string(RequestTranslation.makeID("call_")), name: .string(name),
-                arguments: text))
+            out.append(
+                CanonicalToolCall.json(
+                    index: firstIndex + offset, id: .string(RequestTranslation.makeID("call_")), name: .string(name),
+                    arguments: text))
         }
         return out
     }
