@@ -173,7 +173,7 @@ import Testing
             // Beta's fourth settled after alpha's and travels the same default lane, in order: once it
             // is there, alpha's fourth would have been too.
             try await h.eventually("alpha's fourth reached its own destination, beta's the default one") {
-                teams("/alpha").count == 4 && teams("/hook").filter { $0 == "beta" }.count == 4
+                teams("/alpha").count == 4 && teams("/beta").count == 4 && teams("/hook").filter { $0 == "beta" }.count == 4
             }
             #expect(teams("/hook").filter { $0 == "alpha" }.count == 3)
             #expect(teams("/beta").count == 4)

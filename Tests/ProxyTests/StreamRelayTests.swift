@@ -7,7 +7,7 @@ import Testing
 
 @testable import Proxy
 
-/// The relay between a provider stream and the client (`StreamRelay` in Gateway+Streaming.swift),
+/// The relay between a provider stream and the client (`StreamRelay` in Gateway/StreamedReply.swift),
 /// fed OpenAI-format SSE through the OpenAI decoder, writing into memory.
 @Suite struct StreamRelayTests {
     static func chunk(_ content: String?, finish: String? = nil, usage: String? = nil) -> String {

@@ -80,25 +80,24 @@ struct AnthropicEventEncoder {
         blockIndex += 1
         if case .tool(let index) = block { toolBlocks[index] = blockIndex }
         openBlock = block
-        emit(
-            "content_block_start",
-            .object([
-                "type": "content_block_start", "index": .int(blockIndex), "content_block": start,
-            ]), into: &out)
+        emitBlockEvent("content_block_start", ("content_block", start), into: &out)
     }
 
     private mutating func closeBlock(into out: inout [UInt8]) {
         guard openBlock != nil else { return }
-        emit("content_block_stop", .object(["type": "content_block_stop", "index": .int(blockIndex)]), into: &out)
+        emitBlockEvent("content_block_stop", into: &out)
         openBlock = nil
     }
 
     private func emitDelta(_ delta: JSONValue, into out: inout [UInt8]) {
-        emit(
-            "content_block_delta",
-            .object([
-                "type": "content_block_delta", "index": .int(blockIndex), "delta": delta,
-            ]), into: &out)
+        emitBlockEvent("content_block_delta", ("delta", delta), into: &out)
+    }
+
+    /// A `content_block_*` event about the open block, with its one member beyond type and index.
+    private func emitBlockEvent(_ type: String, _ member: (String, JSONValue)? = nil, into out: inout [UInt8]) {
+        var object: JSONObject = ["type": .string(type), "index": .int(blockIndex)]
+        if let (name, value) = member { object[name] = value }
+        emit(type, .object(object), into: &out)
     }
 
     private mutating func finish(into out: inout [UInt8]) {
