@@ -88,10 +88,3 @@ struct RequestOptions: Sendable {
         return .milliseconds(Int64(seconds * 1000))
     }
 }
-
-extension HTTPFields {
-    /// The first value of a header whose lower-case name is `name`.
-    func value(_ name: String) -> String? {
-        first { $0.name.canonicalName == name }?.value
-    }
-}

@@ -135,8 +135,6 @@ extension Failure {
         }
     }
 
-    var isContextWindowExceeded: Bool { self == .upstream(.contextWindowExceeded) }
-    var isContentPolicy: Bool { self == .upstream(.contentPolicy) }
 }
 
 /// An error the gateway answers with: a `Failure` and the words for the client, always rendered
@@ -260,8 +258,8 @@ public struct GatewayError: Error, Sendable, Equatable {
     }
 
     public var isRetryable: Bool { failure.isRetryable }
-    public var isContextWindowExceeded: Bool { failure.isContextWindowExceeded }
-    public var isContentPolicyViolation: Bool { failure.isContentPolicy }
+    public var isContextWindowExceeded: Bool { failure == .upstream(.contextWindowExceeded) }
+    public var isContentPolicyViolation: Bool { failure == .upstream(.contentPolicy) }
 
     public var body: JSONValue {
         .object([

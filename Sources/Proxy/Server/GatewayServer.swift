@@ -179,13 +179,7 @@ struct OpenAIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     }
 
     static func render(_ error: GatewayError) -> Response {
-        var headers: HTTPFields = [.contentType: "application/json"]
-        for (name, value) in error.headers {
-            if let field = HTTPField.Name(name) { headers[field] = value }
-        }
-        return Response(
-            status: HTTPResponse.Status(code: error.status), headers: headers,
-            body: ResponseBody(byteBuffer: ByteBuffer(bytes: error.body.encoded())))
+        GatewayServer.response(GatewayReply(error))
     }
 }
 

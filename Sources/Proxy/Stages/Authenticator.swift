@@ -147,7 +147,7 @@ public struct Authenticator: Sendable {
                 return key.isEmpty ? nil : key
             }
         }
-        if let key = headers.first(where: { $0.name.canonicalName == "x-api-key" })?.value, !key.isEmpty {
+        if let key = headers.value("x-api-key"), !key.isEmpty {
             return key
         }
         return nil

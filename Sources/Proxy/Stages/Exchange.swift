@@ -25,7 +25,7 @@ public final class Exchange: Sendable {
     public init(
         method: String, route: String, operation: String, headers: HTTPFields, sampler: Sampler = .parentBasedAlwaysOn
     ) {
-        let parent = headers.first { $0.name.canonicalName == "traceparent" }.flatMap { TraceParent(header: $0.value) }
+        let parent = headers.value("traceparent").flatMap(TraceParent.init(header:))
         // Several tracestate fields combine into one list (RFC 9110).
         let states = headers.filter { $0.name.canonicalName == "tracestate" }.map(\.value)
         let traceState = states.isEmpty ? nil : states.joined(separator: ",")
