@@ -93,7 +93,7 @@ let package = Package(
         .executableTarget(
             name: "hotpath-benchmark",
             dependencies: [
-                "Proxy", "Sinks", "Telemetry",
+                "Proxy", "Sinks", "Store", "Telemetry",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),

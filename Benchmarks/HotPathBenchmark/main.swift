@@ -9,6 +9,7 @@ import Logging
 import NIOCore
 import Proxy
 import Sinks
+import Store
 import Telemetry
 
 let runs = 7
@@ -110,6 +111,17 @@ results.append(
         "price lookup and cost",
         nanos(100_000) { book.price(model: "gpt-4o-mini", provider: "openai")?.cost(of: usage) == nil ? 0 : 1 }
     ))
+
+let journal = try SpendJournal(
+    directory: FileManager.default.temporaryDirectory.appendingPathComponent("hotpath-\(UUID().uuidString)").path)
+let row = SpendRow(
+    requestID: "req-0123456789abcdef", traceID: "0af7651916cd43dd8448eb211c80319c", startTime: 1_700_000_000_000,
+    endTime: 1_700_000_000_120, keyHash: String(repeating: "ab", count: 32), keyAlias: "team-a-key", teamID: "team-a",
+    operation: "chat", model: "gpt-4o-mini", modelGroup: "gpt-4o-mini", deploymentID: "gpt-4o-mini-0",
+    provider: "openai", inputTokens: 1200, outputTokens: 300, spend: 0.00036, statusCode: 200)
+results.append(
+    ("spend journal append, one row (encode and write())", try nanos(20_000) { try journal.append(SpendJournal.line(for: row)) }))
+journal.close(drained: true)
 
 let logger: Logger = {
     var logger = Logger(label: "bench")

@@ -158,6 +158,14 @@ import Testing
         _ = await gateway.child.exit()
         #expect(gateway.process.terminationReason == .uncaughtSignal)
 
+        // What the killed process left: every answered row is in its spend journal or already in
+        // the store (the journal is what answers wait for, not the store).
+        let stored = Set(try await SQLiteStore(path: database).spendLogs(SpendQuery(limit: 100_000)).map(\.requestID))
+        let journaled = try Self.journaledRequestIDs(in: database + ".spend-journal")
+        let answered = Set(tally.received.withLock { $0 })
+        #expect(answered.isSubset(of: stored.union(journaled)))
+        print("crash test: at the kill, \(answered.subtracting(stored).count) answered rows were in the journal only")
+
         // Restart on the same database: it recovers the WAL and serves the ledger.
         let restarted = started.add(try await Self.start(in: directory, database: database))
         var request = HTTPClientRequest(url: restarted.url + "/spend/logs?page_size=1000&page=1")
@@ -174,6 +182,22 @@ import Testing
         }
         restarted.process.terminate()
         _ = await restarted.child.exit()
-        return (Set(tally.received.withLock { $0 }), rows)
+        #expect(
+            try journaledRequestIDs(in: database + ".spend-journal").isEmpty,
+            "a gateway stopped cleanly leaves no journal rows behind")
+        return (answered, rows)
+    }
+
+    /// The request ids in a spend journal's segments (one JSON row per line).
+    static func journaledRequestIDs(in directory: String) throws -> Set<String> {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        var ids: Set<String> = []
+        for name in names where name.hasSuffix(".jsonl") {
+            let data = try Data(contentsOf: URL(fileURLWithPath: directory + "/" + name))
+            for line in data.split(separator: UInt8(ascii: "\n")) {
+                if let row = try? JSONDecoder().decode(SpendRow.self, from: line) { ids.insert(row.requestID) }
+            }
+        }
+        return ids
     }
 }

@@ -71,7 +71,7 @@ struct Harness {
     /// Callback sinks' destination: `{hooks}` in the config and the environment.
     let hooks: HookReceiver
     let gateway: Gateway
-    let store: SQLiteStore
+    let database: SQLiteStore
     let client: HTTPClient
     /// The gateway's requests, as a client sends them.
     let api: GatewayClient
@@ -81,13 +81,22 @@ struct Harness {
 
     typealias Reply = GatewayClient.Reply
 
+    /// The store as the admin API reads it: once the ledger has written every row journaled so far.
+    var store: SQLiteStore {
+        get async {
+            await gateway.ledger?.flush()
+            return database
+        }
+    }
+
     /// `config` is YAML with `{upstream}` standing for the mock upstream's base URL (`…/v1`) and
     /// `{upstream_root}` for its origin. `clock` is what the gateway's decisions read (pass a
     /// `ManualClock` to drive rate-limit windows, budget periods and key expiry); `logger` is the
-    /// gateway's; `wrapStore` may put a fault-injecting store in front of the real one.
+    /// gateway's; `wrapStore` may put a fault-injecting store in front of the real one; without
+    /// `journal` every answer waits for its row's store transaction.
     static func with(
         config: String, environment: [String: String] = [:], otlp: Bool = true, clock: any GatewayClock = SystemClock(),
-        logger gatewayLogger: Logger? = nil, wrapStore: (SQLiteStore) -> any GatewayStore = { $0 },
+        logger gatewayLogger: Logger? = nil, wrapStore: (SQLiteStore) -> any GatewayStore = { $0 }, journal: Bool = true,
         _ body: (Harness) async throws -> Void
     ) async throws {
         var logger = Logger(label: "e2e")
@@ -133,11 +142,13 @@ struct Harness {
                 .replacingOccurrences(of: "{hooks}", with: hooksRoot)
             let loader = ProviderCatalogue.configLoader(environment: env.merging(["E2E_UPSTREAM_KEY": upstreamKey]) { $1 })
             let gatewayConfig = try loader.load(yaml: yaml)
-            let store = try SQLiteStore(
-                path: FileManager.default.temporaryDirectory.appendingPathComponent("spanway-e2e-\(UUID().uuidString).db").path)
+            let path = FileManager.default.temporaryDirectory.appendingPathComponent("spanway-e2e-\(UUID().uuidString).db").path
+            let store = try SQLiteStore(path: path)
             let gateway = try GatewayBootstrap(
                 config: gatewayConfig, environment: env, httpClient: upstreamClient, mockUpstream: mock,
-                store: wrapStore(store), logger: gatewayLogger ?? logger, clock: clock
+                store: wrapStore(store), journalDirectory: journal ? path + ".spend-journal" : nil,
+                logger: gatewayLogger ?? logger,
+                clock: clock
             ).makeGateway()
             let server = try await TestServer.start(logger: logger) { listening in
                 GatewayApplication.services(gateway: gateway, host: "127.0.0.1", port: 0, logger: logger) { listening($0) }
@@ -146,7 +157,7 @@ struct Harness {
             let gatewayURL = "http://127.0.0.1:\(server.port)"
             let harness = Harness(
                 gatewayURL: gatewayURL, upstreamPort: upstreamPort, upstream: upstreamLog, receiver: receiver, hooks: hooks,
-                gateway: gateway, store: store, client: client,
+                gateway: gateway, database: store, client: client,
                 api: GatewayClient(baseURL: gatewayURL, http: client, masterKey: master))
             try await body(harness)
         } catch {

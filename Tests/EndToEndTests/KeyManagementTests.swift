@@ -57,10 +57,13 @@ import Testing
             // The raw key is nowhere: not in metrics, spans, nor the database files.
             #expect(!metrics.contains(key))
             #expect(!h.receiver.exports.withLock { $0.map { "\($0.request)" }.joined() }.contains(key))
-            let database = h.store.path
-            for suffix in ["", "-wal"] {
-                let bytes = FileManager.default.contents(atPath: database + suffix) ?? Data()
-                #expect(bytes.range(of: Data(key.utf8)) == nil)
+            let database = await h.store.path
+            let journal = database + ".spend-journal"
+            let segments = try FileManager.default.contentsOfDirectory(atPath: journal).map { journal + "/" + $0 }
+            #expect(!segments.isEmpty, "the spend journal holds the rows")
+            for file in [database, database + "-wal"] + segments {
+                let bytes = FileManager.default.contents(atPath: file) ?? Data()
+                #expect(bytes.range(of: Data(key.utf8)) == nil, "\(file)")
             }
         }
     }

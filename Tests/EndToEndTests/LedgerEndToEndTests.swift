@@ -55,9 +55,36 @@ import Testing
         }
     }
 
-    /// Spend is written after the answer is decided: a store that cannot take the row must not
-    /// turn a served request into an error, and the loss must be logged with the request id.
-    @Test func aFailedLedgerWriteStillAnswersAndIsLogged() async throws {
+    /// Without a journal, spend is written after the answer is decided: a store that cannot take
+    /// the row must not turn a served request into an error, and the loss must be logged with the
+    /// request id.
+    @Test func withoutAJournalAFailedLedgerWriteStillAnswersAndIsLogged() async throws {
+        let logs = LogRecorder()
+        var refusing: SpendRefusingStore?
+        try await Harness.with(
+            config: e2eConfig, otlp: false, logger: logs.logger(label: "gateway", level: .warning),
+            wrapStore: { store in
+                let wrapped = SpendRefusingStore(wrapping: store)
+                refusing = wrapped
+                return wrapped
+            }, journal: false
+        ) { h in
+            let replies = try await Self.plainAndStreamed(h)
+            #expect(refusing?.refusedWrites ?? 0 >= 1)
+            #expect(try await h.store.spendLogs(SpendQuery()).isEmpty)
+            let failures = logs.entries.filter { $0.level == .error && $0.message == "ledger write failed" }
+            for reply in replies {
+                let id = try #require(reply.headers.first(name: "x-spanway-request-id"))
+                #expect(failures.contains { $0.metadata["request_id"] == id }, "\(logs.entries.map(\.message))")
+            }
+            // The log line names the loss, never the key.
+            #expect(!failures.contains { $0.metadata.values.contains { $0.contains(Harness.master) } })
+        }
+    }
+
+    /// With the journal, a store that cannot take rows loses none: the answers go out, the
+    /// failure is logged, and the rows reach the store once it is back, each once.
+    @Test func journaledRowsWaitForAFailingStoreAndLandOnceItIsBack() async throws {
         let logs = LogRecorder()
         var refusing: SpendRefusingStore?
         try await Harness.with(
@@ -68,19 +95,30 @@ import Testing
                 return wrapped
             }
         ) { h in
-            let plain = try await h.chat("local")
-            #expect(plain.status == 200 && plain.json?["choices"]?.arrayValue?.first?["message"] != nil)
-            let streamed = try await h.chat("local", stream: true)
-            #expect(streamed.status == 200 && ssePayloads(streamed.text).last == "[DONE]")
-            #expect(refusing?.refusedWrites ?? 0 >= 1)
-            #expect(try await h.store.spendLogs(SpendQuery()).isEmpty)
-            let failures = logs.entries.filter { $0.level == .error && $0.message == "ledger write failed" }
-            for reply in [plain, streamed] {
-                let id = try #require(reply.headers.first(name: "x-spanway-request-id"))
-                #expect(failures.contains { $0.metadata["request_id"] == id }, "\(logs.entries.map(\.message))")
+            let replies = try await Self.plainAndStreamed(h)
+            let store = try #require(refusing)
+            try await h.eventually("the ledger tried the store") { store.refusedWrites >= 1 }
+            #expect(try await h.database.spendLogs(SpendQuery()).isEmpty)
+            let failure = logs.entries.first {
+                $0.level == .error && $0.message == "spend rows could not be written to the store"
             }
-            // The log line names the loss, never the key.
-            #expect(!failures.contains { $0.metadata.values.contains { $0.contains(Harness.master) } })
+            #expect(failure?.metadata["kept_in_journal"] != nil && failure?.metadata["kept_in_journal"] != "0")
+            #expect(!logs.entries.contains { $0.metadata.values.contains { $0.contains(Harness.master) } })
+
+            store.recover()
+            let ids = Set(replies.compactMap { $0.headers.first(name: "x-spanway-request-id") })
+            try await h.eventually("the journaled rows reached the store") {
+                Set(try await h.database.spendLogs(SpendQuery()).map(\.requestID)) == ids
+            }
+            #expect(ids.count == 2)
         }
+    }
+
+    static func plainAndStreamed(_ h: Harness) async throws -> [Harness.Reply] {
+        let plain = try await h.chat("local")
+        #expect(plain.status == 200 && plain.json?["choices"]?.arrayValue?.first?["message"] != nil)
+        let streamed = try await h.chat("local", stream: true)
+        #expect(streamed.status == 200 && ssePayloads(streamed.text).last == "[DONE]")
+        return [plain, streamed]
     }
 }

@@ -49,6 +49,29 @@ import Testing
         #expect(try guardian.reserve(key, estimate: 0.1) != nil)
     }
 
+    /// A settled request counts with its real cost (not its estimate) until the ledger has its
+    /// row in the store, and not at all after (the store's spend counts it then).
+    @Test func settledCostsCountUntilTheLedgerRecordsThem() throws {
+        let guardian = BudgetGuard()
+        let key = [Self.subject("key:a", budget: 1.0, spend: 0.2)]
+        let reservation = try #require(try guardian.reserve(key, estimate: 0.5))
+        // Settled at 0.9: 0.2 spent + 0.9 not yet in the store >= 1, so the key is spent.
+        guardian.settle(reservation, cost: 0.9, requestID: "r1")
+        #expect(Self.spentRefusal(guardian, key) != nil)
+        // Another request's row changes nothing for this one.
+        guardian.recorded(["r2"])
+        #expect(Self.spentRefusal(guardian, key) != nil)
+        // Once recorded, the subject as the store now reads it (0.2 + 0.9) carries the cost.
+        guardian.recorded(["r1"])
+        #expect(Self.spentRefusal(guardian, key) == nil, "the stale subject no longer counts r1 twice or at all")
+        #expect(Self.spentRefusal(guardian, [Self.subject("key:a", budget: 1.0, spend: 1.1)]) != nil)
+        // Recording it again (a replayed row) does not take the cost off twice.
+        guardian.recorded(["r1"])
+        _ = try #require(try guardian.reserve(key, estimate: 0.7))
+        _ = try #require(try guardian.reserve(key, estimate: 0.2), "0.2 + 0.7 < 1")
+        #expect(Self.refusal(guardian, key, estimate: 0.01) != nil, "0.2 + 0.7 + 0.2 >= 1")
+    }
+
     @Test func aSpentBudgetIsRefusedBeforeAnyReservation() throws {
         let guardian = BudgetGuard()
         let spent = [Self.subject("key:a", budget: 2, spend: 2)]

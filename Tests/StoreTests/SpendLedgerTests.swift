@@ -3,12 +3,13 @@ import Testing
 
 @testable import Store
 
-/// Counts spend transactions, to show that concurrent commits share them, and fails them while
+/// Counts spend transactions and record reads, to show that concurrent commits share them, and fails them while
 /// `failing` is set (a full disk, a lost database).
 final class CountingStore: GatewayStore {
     struct WriteFailure: Error {}
     let inner: SQLiteStore
     let transactions = Atomic<Int>(0)
+    let fetches = Atomic<Int>(0)
     let failing: Atomic<Bool>
 
     init(_ inner: SQLiteStore, failing: Bool = false) {
@@ -24,7 +25,8 @@ final class CountingStore: GatewayStore {
 
     func insert<Record: LimitedRecord>(_ record: Record) async throws { try await inner.insert(record) }
     func fetch<Record: LimitedRecord>(_ type: Record.Type, id: String) async throws -> Record? {
-        try await inner.fetch(type, id: id)
+        fetches.add(1, ordering: .relaxed)
+        return try await inner.fetch(type, id: id)
     }
     func update<Record: LimitedRecord>(_ record: Record) async throws { try await inner.update(record) }
     func delete<Record: LimitedRecord>(_ type: Record.Type, ids: [String]) async throws -> Int {

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Store
 import Yams
 
 /// Reads LiteLLM's `config.yaml`. Every problem is collected with its YAML path rather than
@@ -158,6 +159,7 @@ public struct ConfigLoader: Sendable {
             spanway,
             known: Set([
                 "pricing_file", "reasoning_content", "sinks", "capture_content", "redact_emails", "alerts", "require_price",
+                "ledger_fsync",
             ])
             .union(ServerLimits.keys).union(["allowed_egress"]),
             at: "spanway_settings")
@@ -167,6 +169,14 @@ public struct ConfigLoader: Sendable {
         readAlerts(general: general, spanway: spanway, into: &config, &reader)
         if let node = spanway["reasoning_content"] {
             config.reasoningContent = reader.bool(node, at: "spanway_settings.reasoning_content") ?? false
+        }
+        if let node = spanway["ledger_fsync"], let name = reader.string(node, at: "spanway_settings.ledger_fsync") {
+            if let sync = SpendJournal.Sync(rawValue: name) {
+                config.ledgerFsync = sync
+            } else {
+                let known = SpendJournal.Sync.allCases.map(\.rawValue).joined(separator: ", ")
+                reader.error("spanway_settings.ledger_fsync", "unknown value '\(name)' (known: \(known))")
+            }
         }
         config.pricingFile = spanway["pricing_file"].flatMap { reader.string($0, at: "spanway_settings.pricing_file") }
 

@@ -1,3 +1,4 @@
+import Store
 import Telemetry
 
 /// The gateway's configuration, read from LiteLLM's `config.yaml` format.
@@ -26,6 +27,9 @@ public struct GatewayConfig: Sendable {
     /// `general_settings.disable_spend_logs`: keep no ledger rows (keys and budgets still work,
     /// but spend is then not recorded, so budgets never fill).
     public var disableSpendLogs: Bool = false
+    /// `spanway_settings.ledger_fsync`: `none` (the spend journal survives a crash of the process)
+    /// or `interval` (also flushed to the disk once per ingested batch, for power loss).
+    public var ledgerFsync = SpendJournal.Sync.none
     /// `spanway_settings.pricing_file`: a price table in LiteLLM's format replacing the shipped one.
     public var pricingFile: String?
     /// `spanway_settings.require_price`: refuse requests whose deployment has no known price

@@ -41,10 +41,12 @@ public final class Gateway: Sendable {
 
     public init(
         config: GatewayConfig, deployments: [Deployment], pipeline: Pipeline, prometheus: PrometheusSink,
-        store: (any GatewayStore)?, logger: Logger, priceBook: PriceBook = PriceBook(),
+        store: (any GatewayStore)?, journal: SpendJournal? = nil, logger: Logger, priceBook: PriceBook = PriceBook(),
         sampler: Sampler = .parentBasedAlwaysOn, sinkFactory: SinkFactory? = nil, clock: any GatewayClock = SystemClock()
     ) {
         self.clock = clock
+        // Keys, teams, users and organisations from memory; every write below goes through it.
+        let store = store.map { CachedStore($0, clock: clock) }
         // Destinations set through the admin API go only where `allowed_egress` lets them.
         let egress = EgressPolicy(allowed: config.allowedEgress)
         let teamDestinations = sinkFactory.map {
@@ -56,7 +58,14 @@ public final class Gateway: Sendable {
             [config.masterKey, config.metricsToken].compactMap { $0 } + deployments.flatMap(\.config.secrets)
             + config.sinks.flatMap(\.secrets)
         self.budgetAlerts = BudgetAlerts(logger: logger)
-        self.ledger = config.disableSpendLogs ? nil : store.map(SpendLedger.init(store:))
+        let budgets = BudgetGuard()
+        self.ledger =
+            config.disableSpendLogs
+            ? nil
+            : store.map { store in
+                SpendLedger(store: store, journal: journal, logger: logger) { rows in budgets.recorded(rows.lazy.map(\.requestID))
+                }
+            }
         self.config = config
         self.router = ModelRouter(
             deployments: deployments, numRetries: config.retryPolicy.maxRetries(numRetries: config.numRetries),
@@ -82,7 +91,6 @@ public final class Gateway: Sendable {
         }
         self.logger = logger
         self.startedAt = Int(clock.nowSeconds())
-        let budgets = BudgetGuard()
         let rateLimiter = RateLimiter()
         let settlement = Settlement(
             pipeline: pipeline, redaction: redaction, load: router.load, budgets: budgets, rateLimiter: rateLimiter,

@@ -15,6 +15,10 @@ public struct GatewayBootstrap: Sendable {
     public var mockUpstream: MockUpstream
     /// The store for keys and spend; opened from `DATABASE_URL` when not given.
     public var store: (any GatewayStore)?
+    /// Where the spend journal lives; when nil and the store is opened from `DATABASE_URL`, beside
+    /// the SQLite file (`<file>.spend-journal`). Without one, every answer waits for its row's
+    /// store transaction.
+    public var journalDirectory: String?
     public var pipelineConfiguration: PipelineConfiguration
     public var logger: Logger
     /// The time the gateway's decisions read (limits, cooldowns, budgets, key expiry).
@@ -42,11 +46,12 @@ public struct GatewayBootstrap: Sendable {
 
     public init(
         config: GatewayConfig, environment: [String: String], httpClient: HTTPClient,
-        mockUpstream: MockUpstream = MockUpstream(), store: (any GatewayStore)? = nil,
+        mockUpstream: MockUpstream = MockUpstream(), store: (any GatewayStore)? = nil, journalDirectory: String? = nil,
         pipelineConfiguration: PipelineConfiguration? = nil, logger: Logger, clock: any GatewayClock = SystemClock()
     ) {
         self.clock = clock
         self.store = store
+        self.journalDirectory = journalDirectory
         self.config = config
         self.environment = environment
         self.httpClient = httpClient
@@ -68,21 +73,23 @@ public struct GatewayBootstrap: Sendable {
 
     /// `DATABASE_URL`: unset means SQLite at `./spanway.db`; `sqlite:PATH` names the file.
     /// Messages never repeat the URL, which may carry a password.
-    public static func openStore(environment: [String: String]) throws(BootstrapError) -> any GatewayStore {
+    public static func databasePath(environment: [String: String]) throws(BootstrapError) -> String {
         let url = environment["DATABASE_URL"] ?? ""
-        let path: String
-        if url.isEmpty {
-            path = "spanway.db"
-        } else if url.hasPrefix("sqlite:") {
+        if url.isEmpty { return "spanway.db" }
+        if url.hasPrefix("sqlite:") {
             // `sqlite:PATH`, or URL-style `sqlite://PATH` (so `sqlite:///abs/file.db` is absolute).
             var rest = url.dropFirst("sqlite:".count)
             if rest.hasPrefix("//") { rest = rest.dropFirst(2) }
-            path = String(rest)
-        } else if url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") {
-            throw .store("DATABASE_URL names PostgreSQL, which this version does not support yet; unset it to use SQLite.")
-        } else {
-            throw .store("DATABASE_URL must be sqlite:PATH (or unset for ./spanway.db).")
+            return String(rest)
         }
+        if url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") {
+            throw .store("DATABASE_URL names PostgreSQL, which this version does not support yet; unset it to use SQLite.")
+        }
+        throw .store("DATABASE_URL must be sqlite:PATH (or unset for ./spanway.db).")
+    }
+
+    public static func openStore(environment: [String: String]) throws(BootstrapError) -> any GatewayStore {
+        let path = try databasePath(environment: environment)
         do {
             return try SQLiteStore(path: path)
         } catch {
@@ -141,14 +148,25 @@ public struct GatewayBootstrap: Sendable {
             )
         }
         let store: any GatewayStore
+        var journalDirectory = self.journalDirectory
         if let given = self.store {
             store = given
         } else {
             store = try Self.openStore(environment: environment)
+            if journalDirectory == nil { journalDirectory = try Self.databasePath(environment: environment) + ".spend-journal" }
+        }
+        var journal: SpendJournal?
+        if let journalDirectory, !config.disableSpendLogs {
+            do {
+                journal = try SpendJournal(directory: journalDirectory, sync: config.ledgerFsync)
+            } catch {
+                throw .store(error.description)
+            }
         }
         return Gateway(
             config: config, deployments: deployments, pipeline: pipeline, prometheus: prometheus,
-            store: store, logger: logger, priceBook: priceBook, sampler: sampler, sinkFactory: factory, clock: clock)
+            store: store, journal: journal, logger: logger, priceBook: priceBook, sampler: sampler, sinkFactory: factory,
+            clock: clock)
     }
 
     func loadPriceBook() throws(BootstrapError) -> PriceBook {

@@ -5,8 +5,8 @@ import Telemetry
 
 /// The last stage of every request, answered or refused: its span goes to the sinks (never
 /// waited on), its tokens to the limits and the router's load, its reservation is released, and
-/// its spend is committed to the ledger (waited on: spend is money). Runs before the response,
-/// or a stream's last chunk, is released.
+/// its spend is committed to the ledger (waited on: spend is money; with the journal that is one
+/// `write()`). Runs before the response, or a stream's last chunk, is released.
 struct Settlement: Sendable {
     let pipeline: Pipeline
     /// Captured content is redacted here, off the request path, before the sinks see it.
@@ -35,21 +35,24 @@ struct Settlement: Sendable {
         if let deployment = finished.summary.deploymentID, let tokens {
             load.used(deployment, tokens: tokens, now: clock.nowSeconds())
         }
-        // The reservation is released only after the real cost is in the ledger, so at every
-        // moment the budget counts the request one way or the other.
-        defer {
-            exchange.reservation.map(budgets.release)
-            exchange.ticket.map { rateLimiter.release($0, tokens: tokens ?? 0, now: clock.nowSeconds()) }
-        }
+        defer { exchange.ticket.map { rateLimiter.release($0, tokens: tokens ?? 0, now: clock.nowSeconds()) } }
         let cost = finished.summary.costUSD ?? 0
         if let principal = exchange.principal { budgetAlerts.settled(principal, cost: cost) }
-        guard let ledger, exchange.isAuthenticated else { return }
+        guard let ledger, exchange.isAuthenticated else {
+            exchange.reservation.map(budgets.release)
+            return
+        }
         // Before the commit: a gauge loaded from the store after it would count the cost twice.
         exchange.principal.map { budgetGauges.settled($0, cost: cost) }
+        // From here the budget counts the real cost instead of the estimate, until the ledger
+        // has the row in the store: at every moment it counts the request one way or the other.
+        let requestID = finished.summary.requestID
+        exchange.reservation.map { budgets.settle($0, cost: cost, requestID: requestID) }
         do {
             try await ledger.commit(SpendRow(finished))
         } catch {
             // The answer still goes out; the row's facts are in the span and this log line.
+            budgets.recorded([requestID])
             logger.error(
                 "ledger write failed",
                 metadata: [

@@ -32,6 +32,10 @@ public enum GatewayApplication {
             configuration: .init(
                 services: services(gateway: gateway, host: host, port: port, logger: logger, onServerRunning: onServerRunning),
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        // Spend a previous process left in the journal is in the store before the first request
+        // (budgets read it), and every answered request's row is there when the process ends.
+        await gateway.ledger?.flush()
         try await group.run()
+        await gateway.ledger?.close()
     }
 }

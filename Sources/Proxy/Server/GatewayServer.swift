@@ -43,8 +43,13 @@ public enum GatewayServer {
                 response(await handle(try await adminBody(request), request.headers))
             }
         }
+        /// Admin reads show every request answered before them: spend still in the journal is
+        /// written to the store first.
         func get(_ path: String, _ handle: @escaping @Sendable (String, HTTPFields) async -> GatewayReply) {
-            router.get(RouterPath(path)) { request, _ in response(await handle(request.uri.description, request.headers)) }
+            router.get(RouterPath(path)) { request, _ in
+                await gateway.ledger?.flush()
+                return response(await handle(request.uri.description, request.headers))
+            }
         }
         if let keys = gateway.keyManagement {
             post("/key/generate", keys.generate)

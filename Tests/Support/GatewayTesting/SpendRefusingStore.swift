@@ -1,13 +1,15 @@
 import Store
 import Synchronization
 
-/// A store whose spend writes fail (a full disk, a lost database) while everything else works:
-/// for checking that the gateway still answers, and says so, when the ledger cannot be written.
+/// A store whose spend writes fail (a full disk, a lost database) while everything else works,
+/// until `recover()`: for checking that the gateway still answers, and says so, when the ledger
+/// cannot be written, and loses nothing it journaled.
 public final class SpendRefusingStore: GatewayStore {
     public struct RefusedWrite: Error {}
 
     private let base: any GatewayStore
     private let refused = Atomic<Int>(0)
+    private let refusing = Atomic<Bool>(true)
 
     public init(wrapping base: any GatewayStore) {
         self.base = base
@@ -16,7 +18,11 @@ public final class SpendRefusingStore: GatewayStore {
     /// Spend writes attempted (and refused) so far.
     public var refusedWrites: Int { refused.load(ordering: .relaxed) }
 
+    /// Spend writes succeed from now on.
+    public func recover() { refusing.store(false, ordering: .relaxed) }
+
     public func recordSpend(_ rows: [SpendRow]) async throws {
+        guard refusing.load(ordering: .relaxed) else { return try await base.recordSpend(rows) }
         refused.add(1, ordering: .relaxed)
         throw RefusedWrite()
     }

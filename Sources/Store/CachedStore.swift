@@ -1,0 +1,129 @@
+import Synchronization
+import Telemetry
+
+/// The store as the request path reads it: keys, teams, users and organisations come from
+/// memory, so authenticating a virtual key costs no database read. Every write made through
+/// this store drops the records it touches (a ledger batch adds its rows' spend to them), so this
+/// process always reads what it wrote. Writes by another process on the same database
+/// (`spanway keys`) are seen within `lifetime`.
+public final class CachedStore: GatewayStore {
+    private struct Slot: Hashable {
+        var owner: BudgetOwner
+        var id: String
+    }
+
+    private struct Entry {
+        /// Nil when the store has no such record (unknown keys are asked for too).
+        var record: (any LimitedRecord)?
+        var loadedAt: Double
+    }
+
+    private struct State {
+        var entries: [Slot: Entry] = [:]
+        /// Bumped by every drop: a read that started before one must not fill the cache with what
+        /// it read, which may be older than the write that caused the drop.
+        var generation = 0
+    }
+
+    /// Past this many records the cache starts over (a flood of unknown keys must not grow it).
+    static let capacity = 50_000
+
+    public let base: any GatewayStore
+    let clock: any GatewayClock
+    let lifetime: Double
+    private let state = Mutex(State())
+
+    public init(_ base: any GatewayStore, clock: any GatewayClock = SystemClock(), lifetime: Double = 2) {
+        self.base = base
+        self.clock = clock
+        self.lifetime = lifetime
+    }
+
+    public func fetch<Record: LimitedRecord>(_ type: Record.Type, id: String) async throws -> Record? {
+        let slot = Slot(owner: Record.owner, id: id)
+        let now = clock.nowSeconds()
+        let (cached, generation) = state.withLock { state in
+            (state.entries[slot].flatMap { now - $0.loadedAt < lifetime ? $0 : nil }, state.generation)
+        }
+        if let cached { return cached.record as? Record }
+        let record = try await base.fetch(type, id: id)
+        state.withLock { state in
+            guard state.generation == generation else { return }
+            if state.entries.count >= Self.capacity { state.entries.removeAll(keepingCapacity: true) }
+            state.entries[slot] = Entry(record: record, loadedAt: now)
+        }
+        return record
+    }
+
+    private func drop(_ slots: some Sequence<Slot>) {
+        state.withLock { state in
+            state.generation += 1
+            for slot in slots { state.entries[slot] = nil }
+        }
+    }
+
+    private func drop<Record: LimitedRecord>(_ record: Record) {
+        drop([Slot(owner: Record.owner, id: record.recordID)])
+    }
+
+    public func insert<Record: LimitedRecord>(_ record: Record) async throws {
+        defer { drop(record) }
+        try await base.insert(record)
+    }
+
+    public func update<Record: LimitedRecord>(_ record: Record) async throws {
+        defer { drop(record) }
+        try await base.update(record)
+    }
+
+    /// Deleting cascades (a team takes its keys), so everything is dropped.
+    public func delete<Record: LimitedRecord>(_ type: Record.Type, ids: [String]) async throws -> Int {
+        defer {
+            state.withLock { state in
+                state.generation += 1
+                state.entries.removeAll()
+            }
+        }
+        return try await base.delete(type, ids: ids)
+    }
+
+    public func resetBudget(of owner: BudgetOwner, id: String, dueBy now: Double, next: Double) async throws -> Bool {
+        defer { drop([Slot(owner: owner, id: id)]) }
+        return try await base.resetBudget(of: owner, id: id, dueBy: now, next: next)
+    }
+
+    /// The rows' spend is added to the cached records as the store adds it to theirs, so a key in
+    /// steady use is not read again after every ledger batch.
+    public func recordSpend(_ rows: [SpendRow]) async throws {
+        try await base.recordSpend(rows)
+        state.withLock { state in
+            state.generation += 1
+            for row in rows where row.spend > 0 {
+                let owners = [
+                    (BudgetOwner.key, row.keyHash), (.team, row.teamID), (.user, row.userID), (.organization, row.orgID),
+                ]
+                for case let (owner, id?) in owners {
+                    let slot = Slot(owner: owner, id: id)
+                    guard var record = state.entries[slot]?.record else { continue }
+                    record.limits.spend += row.spend
+                    state.entries[slot]?.record = record
+                }
+            }
+        }
+    }
+
+    public func keys(teamID: String?, userID: String?, limit: Int, offset: Int) async throws -> (keys: [VirtualKey], total: Int) {
+        try await base.keys(teamID: teamID, userID: userID, limit: limit, offset: offset)
+    }
+
+    public func users(limit: Int, offset: Int) async throws -> (users: [User], total: Int) {
+        try await base.users(limit: limit, offset: offset)
+    }
+
+    public func teams() async throws -> [Team] { try await base.teams() }
+    public func organizations() async throws -> [Organization] { try await base.organizations() }
+    public func spendLogs(_ query: SpendQuery) async throws -> [SpendRow] { try await base.spendLogs(query) }
+    public func spendReport(by grouping: SpendGrouping, since: Int64?, until: Int64?) async throws -> [SpendTotal] {
+        try await base.spendReport(by: grouping, since: since, until: until)
+    }
+}

@@ -1,0 +1,129 @@
+import Foundation
+import Testing
+
+@testable import Store
+
+/// The spend journal: a row is durable once `commit` returns, even when the store cannot take it
+/// yet, and what a crash leaves between the journal and the store is in the store after the
+/// next start, counted once.
+@Suite(.timeLimit(.minutes(1))) struct SpendJournalTests {
+    static func directory() -> String {
+        FileManager.default.temporaryDirectory.appendingPathComponent("spanway-journal-\(UUID().uuidString)").path
+    }
+
+    static func segments(in directory: String) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { $0.hasSuffix(".jsonl") }.sorted()
+    }
+
+    @Test func commitReturnsOnceTheRowIsJournaledEvenWhenTheStoreIsDown() async throws {
+        let database = try SQLiteStore(path: temporaryDatabasePath())
+        let failing = CountingStore(database, failing: true)
+        let directory = Self.directory()
+        let ledger = SpendLedger(store: failing, journal: try SpendJournal(directory: directory))
+        for i in 0..<20 { try await ledger.commit(spendRow("r\(i)")) }
+        await ledger.flush()  // returns after the failed write instead of waiting for the store
+
+        #expect(try await database.spendLogs(SpendQuery()).isEmpty)
+        #expect(failing.transactions.load(ordering: .relaxed) >= 1)
+        // The rows are in the journal's files: another reader sees every one of them.
+        let reader = try SpendJournal(directory: directory)
+        let leftover = reader.leftover()
+        #expect(Set(leftover.rows.map(\.row.requestID)) == Set((0..<20).map { "r\($0)" }))
+        #expect(leftover.unreadableLines == 0)
+        reader.close(drained: false)
+    }
+
+    /// A crash between the journal and the store: the process journaled rows the store never got
+    /// (its store was failing; then it was killed). The next start writes them, adds their spend
+    /// to the key and team once, and a start after that adds nothing again.
+    @Test func rowsLeftBetweenJournalAndStoreAreWrittenOnceAtTheNextStart() async throws {
+        let path = temporaryDatabasePath()
+        let database = try SQLiteStore(path: path)
+        try await database.insert(VirtualKey(token: "k1", keyName: "sk-...k1", teamID: "t1", createdAt: 0))
+        try await database.insert(Team(teamID: "t1", createdAt: 0))
+        let directory = Self.directory()
+
+        let crashed = SpendLedger(store: CountingStore(database, failing: true), journal: try SpendJournal(directory: directory))
+        for i in 0..<50 { try await crashed.commit(spendRow("r\(i)", key: "k1", team: "t1", spend: 0.25)) }
+        await crashed.flush()
+        #expect(try await database.spendLogs(SpendQuery()).isEmpty)
+        // `crashed` is never closed: its process is gone as far as the journal is concerned.
+
+        let restarted = SpendLedger(store: database, journal: try SpendJournal(directory: directory))
+        await restarted.flush()
+        #expect(try await database.spendLogs(SpendQuery(limit: 100)).count == 50)
+        #expect(try await database.fetch(VirtualKey.self, id: "k1")?.limits.spend == 12.5)
+        #expect(try await database.fetch(Team.self, id: "t1")?.limits.spend == 12.5)
+        await restarted.close()
+        #expect(Self.segments(in: directory).isEmpty, "a drained journal is deleted at close")
+
+        // The crashed process's segments are gone too; a third start finds nothing to add.
+        let again = SpendLedger(store: database, journal: try SpendJournal(directory: directory))
+        await again.flush()
+        #expect(try await database.fetch(VirtualKey.self, id: "k1")?.limits.spend == 12.5)
+        await again.close()
+    }
+
+    /// A row written again after it reached the store (a crash after the store's commit, before
+    /// the segment was deleted) changes nothing.
+    @Test func replayingRowsTheStoreAlreadyHasChargesNothing() async throws {
+        let database = try SQLiteStore(path: temporaryDatabasePath())
+        try await database.insert(VirtualKey(token: "k1", keyName: "sk-...k1", createdAt: 0))
+        let directory = Self.directory()
+        let first = SpendLedger(store: database, journal: try SpendJournal(directory: directory))
+        for i in 0..<10 { try await first.commit(spendRow("r\(i)", key: "k1", team: nil, spend: 1)) }
+        await first.flush()
+        #expect(try await database.fetch(VirtualKey.self, id: "k1")?.limits.spend == 10)
+        #expect(!Self.segments(in: directory).isEmpty, "the open segment stays until close")
+
+        let restarted = SpendLedger(store: database, journal: try SpendJournal(directory: directory))
+        await restarted.flush()
+        #expect(try await database.spendLogs(SpendQuery()).count == 10)
+        #expect(try await database.fetch(VirtualKey.self, id: "k1")?.limits.spend == 10)
+    }
+
+    /// A line torn by power loss (or a damaged file) is skipped and counted; the rows around it
+    /// are kept.
+    @Test func aTornLineIsSkippedAndTheRestIsKept() async throws {
+        let database = try SQLiteStore(path: temporaryDatabasePath())
+        let directory = Self.directory()
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        var bytes = try SpendJournal.line(for: spendRow("whole-1"))
+        bytes.append(try SpendJournal.line(for: spendRow("whole-2")))
+        bytes.append(try SpendJournal.line(for: spendRow("torn")).prefix(40))
+        #expect(FileManager.default.createFile(atPath: SpendJournal.path(of: 7, in: directory), contents: bytes))
+
+        let journal = try SpendJournal(directory: directory)
+        #expect(journal.openSegment == 8, "a new segment starts after the ones found")
+        #expect(journal.leftover().unreadableLines == 1)
+        let ledger = SpendLedger(store: database, journal: journal)
+        await ledger.flush()
+        #expect(Set(try await database.spendLogs(SpendQuery()).map(\.requestID)) == ["whole-1", "whole-2"])
+        #expect(!FileManager.default.fileExists(atPath: SpendJournal.path(of: 7, in: directory)))
+    }
+
+    /// Segments roll over at their size limit, and those whose rows are all in the store are
+    /// deleted while the journal runs.
+    @Test func fullSegmentsRollOverAndAreDeletedOnceWritten() async throws {
+        let database = try SQLiteStore(path: temporaryDatabasePath())
+        let directory = Self.directory()
+        let journal = try SpendJournal(directory: directory, segmentBytes: 1024)
+        let ledger = SpendLedger(store: database, journal: journal)
+        for i in 0..<40 { try await ledger.commit(spendRow("r\(i)")) }
+        await ledger.flush()
+        #expect(journal.openSegment > 2, "40 rows of about 400 bytes span several 1 KiB segments")
+        #expect(try await database.spendLogs(SpendQuery()).count == 40)
+        #expect(
+            Self.segments(in: directory) == [
+                (SpendJournal.path(of: journal.openSegment, in: directory) as NSString).lastPathComponent
+            ])
+    }
+
+    @Test func withIntervalSyncRowsStillReachTheStore() async throws {
+        let database = try SQLiteStore(path: temporaryDatabasePath())
+        let ledger = SpendLedger(store: database, journal: try SpendJournal(directory: Self.directory(), sync: .interval))
+        for i in 0..<5 { try await ledger.commit(spendRow("r\(i)")) }
+        await ledger.flush()
+        #expect(try await database.spendLogs(SpendQuery()).count == 5)
+    }
+}
