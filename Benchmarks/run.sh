@@ -12,7 +12,8 @@
 #   litellm  LiteLLM's proxy (same config file), when it can be installed.
 # Not a test: figures only. Usage, from the project root:
 #   Benchmarks/run.sh [seconds-per-measurement] [rounds]
-# Environment: SKIP_BUILD=1 uses the existing .build/release/spanway; SKIP_LITELLM=1 skips LiteLLM;
+# Environment: SKIP_BUILD=1 uses the existing .build/release/spanway (SPANWAY_BIN=path another binary,
+# with its resource bundles beside it); SKIP_LITELLM=1 skips LiteLLM;
 # SKIP_SLOW=1 skips the concurrent slow streams (SLOW_STREAMS=N changes their number, default 1000);
 # KEEP_WORK=1 keeps the scratch directory (raw wrk output, logs) and prints its path.
 # Writes Benchmarks/results/latest.md. Needs wrk and nginx (installed from Debian when missing) and,
@@ -26,8 +27,9 @@ missing=()
 command -v wrk >/dev/null || missing+=(wrk)
 command -v nginx >/dev/null || missing+=(nginx-light)
 if [ ${#missing[@]} -gt 0 ]; then apt-get update -qq && apt-get install -y -qq "${missing[@]}" >/dev/null; fi
-if [ "${SKIP_BUILD:-0}" != 1 ]; then swift build -c release --product spanway >/dev/null; fi
-bin="$root/.build/release/spanway"
+# SPANWAY_BIN measures another build (an older commit's, for a before/after table) instead.
+if [ "${SKIP_BUILD:-0}" != 1 ] && [ -z "${SPANWAY_BIN:-}" ]; then swift build -c release --product spanway >/dev/null; fi
+bin="${SPANWAY_BIN:-$root/.build/release/spanway}"
 [ -x "$bin" ] || { echo "no release binary at $bin (run without SKIP_BUILD=1)" >&2; exit 1; }
 # 1,000 streams through a gateway need ~2,000 descriptors in it and 1,000 in the client.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true

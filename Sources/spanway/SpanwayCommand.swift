@@ -44,6 +44,7 @@ struct Serve: AsyncParsableCommand {
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
         let logger = makeLogger("spanway")
+        raiseDescriptorLimit()
         var gatewayConfig = try loadConfig(config, environment: environment)
         for warning in gatewayConfig.warnings { logger.warning("config: \(warning)") }
         if let master = environment["SPANWAY_MASTER_KEY"], !master.isEmpty { gatewayConfig.masterKey = master }
@@ -97,4 +98,19 @@ struct MockUpstreamCommand: AsyncParsableCommand {
             configuration: .init(address: .hostname(host, port: port), serverName: "spanway-mock"), logger: logger)
         try await app.runService()
     }
+}
+
+/// Every client connection and every upstream connection holds a descriptor: the usual soft limit
+/// of 1,024 would stop a gateway at a few hundred concurrent streams, so it is raised to the hard
+/// limit, as nginx's `worker_rlimit_nofile` and Go's runtime do.
+func raiseDescriptorLimit() {
+    #if os(Linux)
+        let resource = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
+    #else
+        let resource = RLIMIT_NOFILE
+    #endif
+    var limit = rlimit()
+    guard getrlimit(resource, &limit) == 0, limit.rlim_cur < limit.rlim_max else { return }
+    limit.rlim_cur = limit.rlim_max
+    _ = setrlimit(resource, &limit)
 }

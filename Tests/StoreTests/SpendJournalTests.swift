@@ -15,6 +15,28 @@ import Testing
         ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { $0.hasSuffix(".jsonl") }.sorted()
     }
 
+    /// Every field, set and unset, survives the journal and the store: a row written by hand as
+    /// JSON reads back with `JSONDecoder`, and the store's spelled-out insert keeps every column.
+    @Test func everyFieldRoundTripsThroughTheJournalAndTheStore() async throws {
+        var full = SpendRow(
+            requestID: "req-\"quoted\"\n", traceID: "0af7651916cd43dd8448eb211c80319c", startTime: 1_700_000_000_123,
+            endTime: 1_700_000_000_456, keyHash: "ab12", keyAlias: "alias é", teamID: "t1", userID: "u1", orgID: "o1",
+            operation: "chat", model: "gpt-4o-mini", modelGroup: "mini", deploymentID: "mini-0", provider: "openai",
+            inputTokens: 1200, outputTokens: 300, cacheReadTokens: 1000, cacheCreationTokens: 7, reasoningTokens: 3,
+            spend: 0.000_123_456_789, statusCode: 200, errorType: "timeout")
+        full.usageEstimated = true
+        let sparse = SpendRow(requestID: "r2", traceID: "t", startTime: 0, endTime: 1, operation: "embeddings", statusCode: 500)
+        for row in [full, sparse] {
+            let line = SpendJournal.line(for: row)
+            #expect(line.last == UInt8(ascii: "\n") && line.dropLast().allSatisfy { $0 != UInt8(ascii: "\n") })
+            #expect(try JSONDecoder().decode(SpendRow.self, from: Data(line.dropLast())) == row)
+        }
+        let database = try SQLiteStore(path: temporaryDatabasePath())
+        try await database.recordSpend([full, sparse])
+        let stored = try await database.spendLogs(SpendQuery()).sorted { $0.requestID < $1.requestID }
+        #expect(stored == [full, sparse].sorted { $0.requestID < $1.requestID })
+    }
+
     @Test func commitReturnsOnceTheRowIsJournaledEvenWhenTheStoreIsDown() async throws {
         let database = try SQLiteStore(path: temporaryDatabasePath())
         let failing = CountingStore(database, failing: true)
@@ -88,10 +110,10 @@ import Testing
         let database = try SQLiteStore(path: temporaryDatabasePath())
         let directory = Self.directory()
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        var bytes = try SpendJournal.line(for: spendRow("whole-1"))
-        bytes.append(try SpendJournal.line(for: spendRow("whole-2")))
-        bytes.append(try SpendJournal.line(for: spendRow("torn")).prefix(40))
-        #expect(FileManager.default.createFile(atPath: SpendJournal.path(of: 7, in: directory), contents: bytes))
+        var bytes = SpendJournal.line(for: spendRow("whole-1"))
+        bytes.append(contentsOf: SpendJournal.line(for: spendRow("whole-2")))
+        bytes.append(contentsOf: SpendJournal.line(for: spendRow("torn")).prefix(40))
+        #expect(FileManager.default.createFile(atPath: SpendJournal.path(of: 7, in: directory), contents: Data(bytes)))
 
         let journal = try SpendJournal(directory: directory)
         #expect(journal.openSegment == 8, "a new segment starts after the ones found")

@@ -34,7 +34,10 @@ public struct GatewayBootstrap: Sendable {
         // between bytes after it (a stream that stops mid-answer), so nothing hangs forever.
         configuration.timeout.read = .seconds(600)
         configuration.connectionPool.retryConnectionEstablishment = false
-        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 512
+        // LLM answers take seconds and streams minutes: a gateway holds thousands of them open to
+        // one provider at once, and a request waiting for a pooled connection past the connect
+        // timeout fails. (The process raises its descriptor limit at start.)
+        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 8192
         configuration.connectionPool.idleTimeout = .seconds(60)
         configuration.decompression = .disabled
         // Following a redirect would re-send provider and sink credentials (`api-key`,

@@ -140,16 +140,34 @@ public struct Authenticator: Sendable {
     }
 
     static func presentedKey(_ headers: HTTPFields) -> String? {
-        if let authorization = headers[.authorization] {
-            let trimmed = authorization.trimmingCharacters(in: .whitespaces)
-            if trimmed.lowercased().hasPrefix("bearer ") {
-                let key = trimmed.dropFirst(7).trimmingCharacters(in: .whitespaces)
-                return key.isEmpty ? nil : key
-            }
+        if let authorization = headers[.authorization], let key = bearerToken(authorization) {
+            return key
         }
         if let key = headers.value("x-api-key"), !key.isEmpty {
             return key
         }
         return nil
+    }
+
+    /// The token of `Bearer <token>` (the scheme in any case, spaces and tabs around), read on
+    /// the bytes: this runs for every request, and Foundation's trimming and lower-casing cost
+    /// more than the rest of authentication.
+    static func bearerToken(_ value: String) -> String? {
+        let bytes = Array(value.utf8)
+        func isSpace(_ byte: UInt8) -> Bool { byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
+        var start = 0
+        var end = bytes.count
+        while start < end, isSpace(bytes[start]) { start += 1 }
+        while end > start, isSpace(bytes[end - 1]) { end -= 1 }
+        let scheme = Array("bearer ".utf8)
+        guard end - start > scheme.count else { return nil }
+        for (offset, expected) in scheme.enumerated() {
+            let byte = bytes[start + offset]
+            // ASCII letters compare case-blind with their lower-case bit set; the space exactly.
+            guard (expected == UInt8(ascii: " ") ? byte : byte | 0x20) == expected else { return nil }
+        }
+        start += scheme.count
+        while start < end, isSpace(bytes[start]) { start += 1 }
+        return start < end ? String(decoding: bytes[start..<end], as: UTF8.self) : nil
     }
 }

@@ -62,7 +62,7 @@ public final class SpendLedger: Sendable {
     public func commit(_ row: SpendRow) async throws {
         if let journal {
             do {
-                let line = try SpendJournal.line(for: row)
+                let line = SpendJournal.line(for: row)
                 // Appended and queued under one lock: the writer deletes a segment only when no
                 // row of it is waiting, so no row may be in a segment and not yet in the queue.
                 try enqueue { () throws(SpendJournal.Failure) in [Entry(row: row, segment: try journal.append(line))] }

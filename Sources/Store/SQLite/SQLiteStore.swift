@@ -178,6 +178,16 @@ public final class SQLiteStore: GatewayStore {
                 let table = Self.table(of: owner)
                 addSpend[owner] = try db.cachedStatement(sql: "UPDATE \(table.name) SET spend = spend + ? WHERE \(table.key) = ?")
             }
+            // Spelled out rather than through the record's Codable conformance, which converts
+            // every column name to snake case for every row.
+            let insert = try db.cachedStatement(
+                sql: """
+                    INSERT OR IGNORE INTO spend_logs (request_id, trace_id, start_time, end_time, key_hash, key_alias,
+                      team_id, user_id, org_id, operation, model, model_group, deployment_id, provider, input_tokens,
+                      output_tokens, cache_read_tokens, cache_creation_tokens, reasoning_tokens, spend, status_code,
+                      error_type, usage_estimated)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """)
             let rollUp = try db.cachedStatement(
                 sql: """
                     INSERT INTO daily_spend (day, key_hash, team_id, model_group, provider, requests, input_tokens, output_tokens, spend)
@@ -187,7 +197,12 @@ public final class SQLiteStore: GatewayStore {
                       output_tokens = output_tokens + excluded.output_tokens, spend = spend + excluded.spend
                     """)
             for row in rows {
-                try row.insert(db, onConflict: .ignore)
+                try insert.execute(arguments: [
+                    row.requestID, row.traceID, row.startTime, row.endTime, row.keyHash, row.keyAlias, row.teamID,
+                    row.userID, row.orgID, row.operation, row.model, row.modelGroup, row.deploymentID, row.provider,
+                    row.inputTokens, row.outputTokens, row.cacheReadTokens, row.cacheCreationTokens, row.reasoningTokens,
+                    row.spend, row.statusCode, row.errorType, row.usageEstimated,
+                ])
                 guard db.changesCount > 0 else { continue }
                 if row.spend > 0 {
                     let owners: [(BudgetOwner, String?)] = [
@@ -253,6 +268,10 @@ public final class SQLiteStore: GatewayStore {
         var seconds = time_t(millis / 1000)
         var parts = tm()
         gmtime_r(&seconds, &parts)
-        return String(format: "%04d-%02d-%02d", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1, Int(parts.tm_mday))
+        func padded(_ value: Int32, _ width: Int) -> String {
+            let digits = String(value)
+            return String(repeating: "0", count: max(0, width - digits.count)) + digits
+        }
+        return padded(parts.tm_year + 1900, 4) + "-" + padded(parts.tm_mon + 1, 2) + "-" + padded(parts.tm_mday, 2)
     }
 }

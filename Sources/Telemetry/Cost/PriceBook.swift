@@ -40,29 +40,26 @@ public struct PriceBook: Sendable {
     }
 
     public init(json bytes: some Collection<UInt8>) throws(LoadError) {
-        let root: JSONValue
+        var prices: [String: ModelPrice] = [:]
         do {
-            root = try JSONParser.parse(bytes)
+            // Member by member: the table is megabytes, and only eight of each row's fields matter.
+            try JSONParser.forEachMember(ofObject: Array(bytes), limits: .upstreamResponse) { name, entry in
+                guard name != "sample_spec", let row = entry.objectValue,
+                    let input = row["input_cost_per_token"]?.doubleValue
+                        ?? (row["output_cost_per_token"] != nil ? 0 : nil)
+                else { return }
+                prices[name] = ModelPrice(
+                    inputCostPerToken: input,
+                    outputCostPerToken: row["output_cost_per_token"]?.doubleValue ?? 0,
+                    cacheReadInputTokenCost: row["cache_read_input_token_cost"]?.doubleValue,
+                    cacheCreationInputTokenCost: row["cache_creation_input_token_cost"]?.doubleValue,
+                    outputCostPerReasoningToken: row["output_cost_per_reasoning_token"]?.doubleValue,
+                    maxInputTokens: row["max_input_tokens"]?.intValue,
+                    maxOutputTokens: row["max_output_tokens"]?.intValue ?? row["max_tokens"]?.intValue,
+                    mode: row["mode"]?.stringValue)
+            }
         } catch {
             throw .malformed(error.description)
-        }
-        guard let object = root.objectValue else { throw .malformed("top level is not an object") }
-        var prices: [String: ModelPrice] = [:]
-        prices.reserveCapacity(object.members.count)
-        for (name, entry) in object.members where name != "sample_spec" {
-            guard let row = entry.objectValue,
-                let input = row["input_cost_per_token"]?.doubleValue
-                    ?? (row["output_cost_per_token"] != nil ? 0 : nil)
-            else { continue }
-            prices[name] = ModelPrice(
-                inputCostPerToken: input,
-                outputCostPerToken: row["output_cost_per_token"]?.doubleValue ?? 0,
-                cacheReadInputTokenCost: row["cache_read_input_token_cost"]?.doubleValue,
-                cacheCreationInputTokenCost: row["cache_creation_input_token_cost"]?.doubleValue,
-                outputCostPerReasoningToken: row["output_cost_per_reasoning_token"]?.doubleValue,
-                maxInputTokens: row["max_input_tokens"]?.intValue,
-                maxOutputTokens: row["max_output_tokens"]?.intValue ?? row["max_tokens"]?.intValue,
-                mode: row["mode"]?.stringValue)
         }
         self.prices = prices
         self.folded = Self.fold(prices)

@@ -65,6 +65,24 @@ public enum JSONParser {
     public static func parse(_ string: String, limits: Limits = .default) throws(JSONParseError) -> JSONValue {
         try parse(Array(string.utf8), limits: limits)
     }
+
+    /// Parses a top-level object one member at a time, handing each name and value to `body`:
+    /// no tree of the whole document is built, so a large table parses in the memory of its
+    /// largest member (many small nodes freed at once leave the heap fragmented, and resident).
+    public static func forEachMember(
+        ofObject bytes: [UInt8], limits: Limits = .default, _ body: (String, JSONValue) -> Void
+    ) throws(JSONParseError) {
+        try bytes.withUnsafeBufferPointer { buffer throws(JSONParseError) in
+            var reader = Reader(bytes: buffer, limits: limits)
+            reader.skipWhitespace()
+            guard !reader.atEnd, buffer[reader.index] == UInt8(ascii: "{") else {
+                throw reader.error("the top level is not an object")
+            }
+            try reader.parseMembers(depth: 0, body)
+            reader.skipWhitespace()
+            guard reader.atEnd else { throw reader.error("unexpected trailing characters") }
+        }
+    }
 }
 
 private let replacementScalar: Unicode.Scalar = "\u{FFFD}"
@@ -140,12 +158,18 @@ private struct Reader {
     }
 
     mutating func parseObject(depth: Int) throws(JSONParseError) -> JSONValue {
-        index += 1
         var members: [(key: String, value: JSONValue)] = []
+        try parseMembers(depth: depth) { members.append((key: $0, value: $1)) }
+        return .object(JSONObject(members))
+    }
+
+    /// The members of the object starting at `index`, in order, each to `member`.
+    mutating func parseMembers(depth: Int, _ member: (String, JSONValue) -> Void) throws(JSONParseError) {
+        index += 1
         skipWhitespace()
         if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
             index += 1
-            return .object(JSONObject(members))
+            return
         }
         while true {
             try countElement()
@@ -158,8 +182,7 @@ private struct Reader {
             guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw error("expected ':'") }
             index += 1
             skipWhitespace()
-            let value = try parseValue(depth: depth + 1)
-            members.append((key: key, value: value))
+            member(key, try parseValue(depth: depth + 1))
             skipWhitespace()
             guard index < bytes.count else { throw error("unexpected end of input in object") }
             if bytes[index] == UInt8(ascii: ",") {
@@ -168,7 +191,7 @@ private struct Reader {
             }
             if bytes[index] == UInt8(ascii: "}") {
                 index += 1
-                return .object(JSONObject(members))
+                return
             }
             throw error("expected ',' or '}'")
         }
