@@ -21,7 +21,7 @@ measure() {  # mode connections threads -> requests/s
   local mode=$1 p; p=$(port)
   printf 'model_list: [{model_name: m, litellm_params: {model: mock/gpt-4o-mini}}]\ngeneral_settings: {master_key: sk-bench, disable_spend_logs: %s}\n' \
     "$([ "$mode" = off ] && echo true || echo false)" >"$work/config.yaml"
-  rm -f "$work"/ledger.db*
+  rm -rf "$work"/ledger.db*
   DATABASE_URL="sqlite:$work/ledger.db" LOG_LEVEL=error "$bin" serve --config "$work/config.yaml" --host 127.0.0.1 --port "$p" >/dev/null 2>&1 &
   local pid=$!
   for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$p/health/liveliness" && break; sleep 0.1; done

@@ -59,18 +59,9 @@ import Testing
     /// the row must not turn a served request into an error, and the loss must be logged with the
     /// request id.
     @Test func withoutAJournalAFailedLedgerWriteStillAnswersAndIsLogged() async throws {
-        let logs = LogRecorder()
-        var refusing: SpendRefusingStore?
-        try await Harness.with(
-            config: e2eConfig, otlp: false, logger: logs.logger(label: "gateway", level: .warning),
-            wrapStore: { store in
-                let wrapped = SpendRefusingStore(wrapping: store)
-                refusing = wrapped
-                return wrapped
-            }, journal: false
-        ) { h in
+        try await Self.withRefusingStore(journal: false) { h, refusing, logs in
             let replies = try await Self.plainAndStreamed(h)
-            #expect(refusing?.refusedWrites ?? 0 >= 1)
+            #expect(refusing.refusedWrites >= 1)
             #expect(try await h.store.spendLogs(SpendQuery()).isEmpty)
             let failures = logs.entries.filter { $0.level == .error && $0.message == "ledger write failed" }
             for reply in replies {
@@ -85,18 +76,8 @@ import Testing
     /// With the journal, a store that cannot take rows loses none: the answers go out, the
     /// failure is logged, and the rows reach the store once it is back, each once.
     @Test func journaledRowsWaitForAFailingStoreAndLandOnceItIsBack() async throws {
-        let logs = LogRecorder()
-        var refusing: SpendRefusingStore?
-        try await Harness.with(
-            config: e2eConfig, otlp: false, logger: logs.logger(label: "gateway", level: .warning),
-            wrapStore: { store in
-                let wrapped = SpendRefusingStore(wrapping: store)
-                refusing = wrapped
-                return wrapped
-            }
-        ) { h in
+        try await Self.withRefusingStore(journal: true) { h, store, logs in
             let replies = try await Self.plainAndStreamed(h)
-            let store = try #require(refusing)
             try await h.eventually("the ledger tried the store") { store.refusedWrites >= 1 }
             #expect(try await h.database.spendLogs(SpendQuery()).isEmpty)
             let failure = logs.entries.first {
@@ -112,6 +93,22 @@ import Testing
             }
             #expect(ids.count == 2)
         }
+    }
+
+    /// A gateway whose store refuses spend writes (until `recover()`), with its warnings recorded.
+    static func withRefusingStore(
+        journal: Bool, _ body: (Harness, SpendRefusingStore, LogRecorder) async throws -> Void
+    ) async throws {
+        let logs = LogRecorder()
+        var refusing: SpendRefusingStore?
+        try await Harness.with(
+            config: e2eConfig, otlp: false, logger: logs.logger(label: "gateway", level: .warning),
+            wrapStore: { store in
+                let wrapped = SpendRefusingStore(wrapping: store)
+                refusing = wrapped
+                return wrapped
+            }, journal: journal
+        ) { h in try await body(h, try #require(refusing), logs) }
     }
 
     static func plainAndStreamed(_ h: Harness) async throws -> [Harness.Reply] {

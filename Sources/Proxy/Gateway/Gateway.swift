@@ -59,13 +59,11 @@ public final class Gateway: Sendable {
             + config.sinks.flatMap(\.secrets)
         self.budgetAlerts = BudgetAlerts(logger: logger)
         let budgets = BudgetGuard()
+        // The budgets count a settled request's cost themselves until its row is in the store.
+        let recorded: @Sendable ([SpendRow]) -> Void = { rows in budgets.recorded(rows.lazy.map(\.requestID)) }
         self.ledger =
             config.disableSpendLogs
-            ? nil
-            : store.map { store in
-                SpendLedger(store: store, journal: journal, logger: logger) { rows in budgets.recorded(rows.lazy.map(\.requestID))
-                }
-            }
+            ? nil : store.map { SpendLedger(store: $0, journal: journal, logger: logger, ingested: recorded) }
         self.config = config
         self.router = ModelRouter(
             deployments: deployments, numRetries: config.retryPolicy.maxRetries(numRetries: config.numRetries),
