@@ -15,6 +15,24 @@ import Testing
         #expect(Authenticator.bearerToken(header) == key)
     }
 
+    /// LiteLLM's order (its auth docs): `x-litellm-api-key`, `Authorization`, `api-key` (Azure
+    /// OpenAI clients), `x-api-key` (Anthropic), `x-goog-api-key`, `Ocp-Apim-Subscription-Key`.
+    @Test func keysAreTakenFromLiteLLMsHeadersInItsOrder() throws {
+        func key(_ fields: [(String, String)]) throws -> String? {
+            var headers = HTTPFields()
+            for (name, value) in fields { headers[try #require(HTTPField.Name(name))] = value }
+            return Authenticator.presentedKey(headers)
+        }
+        #expect(try key([("x-litellm-api-key", "sk-lite"), ("authorization", "Bearer sk-auth")]) == "sk-lite")
+        #expect(try key([("x-litellm-api-key", "Bearer sk-lite")]) == "sk-lite")
+        #expect(try key([("x-litellm-api-key", ""), ("authorization", "Bearer sk-auth")]) == "sk-auth")
+        #expect(try key([("authorization", "Bearer sk-auth"), ("api-key", "sk-azure")]) == "sk-auth")
+        #expect(try key([("api-key", "sk-azure"), ("x-api-key", "sk-anthropic")]) == "sk-azure")
+        #expect(try key([("x-api-key", "sk-anthropic"), ("x-goog-api-key", "sk-google")]) == "sk-anthropic")
+        #expect(try key([("x-goog-api-key", "sk-google"), ("ocp-apim-subscription-key", "sk-apim")]) == "sk-google")
+        #expect(try key([("Ocp-Apim-Subscription-Key", "sk-apim")]) == "sk-apim")
+    }
+
     @Test func anAPIKeyHeaderIsUsedWhenAuthorizationCarriesNoBearerToken() throws {
         var headers: HTTPFields = [.authorization: "Basic c2stMQ=="]
         headers[try #require(HTTPField.Name("x-api-key"))] = "sk-2"

@@ -93,6 +93,33 @@ import Testing
         #expect(Set(errors) == Set(expected), "\(errors)")
     }
 
+    /// Every strategy name LiteLLM's router accepts starts the gateway (its docs recommend
+    /// `usage-based-routing-v2`); an unknown one is an error naming the key.
+    @Test(arguments: [
+        ("simple-shuffle", RoutingStrategy.simpleShuffle), ("least-busy", .leastBusy),
+        ("latency-based-routing", .latencyBased), ("cost-based-routing", .costBased),
+        ("usage-based-routing", .usageBased), ("usage-based-routing-v2", .usageBased),
+    ])
+    func routingStrategiesByLiteLLMsNames(_ name: String, _ strategy: RoutingStrategy) throws {
+        let yaml =
+            "model_list: [{model_name: x, litellm_params: {model: openai/gpt-4o}}]\nrouter_settings: {routing_strategy: \(name)}"
+        #expect(try loader.load(yaml: yaml).routingStrategy == strategy)
+    }
+
+    @Test func anUnknownRoutingStrategyIsAnError() {
+        let yaml =
+            "model_list: [{model_name: x, litellm_params: {model: openai/gpt-4o}}]\nrouter_settings: {routing_strategy: fastest}"
+        #expect(throws: ConfigError.self) { try loader.load(yaml: yaml) }
+    }
+
+    /// `spanway_settings.ledger_fsync` takes `none` or `interval`; anything else is an error.
+    @Test func ledgerFsyncIsReadAndChecked() throws {
+        let base = "model_list: [{model_name: x, litellm_params: {model: openai/gpt-4o}}]\n"
+        #expect(try loader.load(yaml: base).ledgerFsync == .none)
+        #expect(try loader.load(yaml: base + "spanway_settings: {ledger_fsync: interval}").ledgerFsync == .interval)
+        #expect(throws: ConfigError.self) { try loader.load(yaml: base + "spanway_settings: {ledger_fsync: always}") }
+    }
+
     @Test func unknownKeysAreWarningsNotFailures() throws {
         let config = try loader.load(
             yaml: """

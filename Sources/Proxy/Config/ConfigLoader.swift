@@ -111,7 +111,7 @@ public struct ConfigLoader: Sendable {
             }
         }
         if let node = router["routing_strategy"], let name = reader.string(node, at: "router_settings.routing_strategy") {
-            if let strategy = RoutingStrategy(rawValue: name) {
+            if let strategy = RoutingStrategy(configName: name) {
                 config.routingStrategy = strategy
             } else {
                 let known = RoutingStrategy.allCases.map(\.rawValue).joined(separator: ", ")

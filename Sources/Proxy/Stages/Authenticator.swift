@@ -46,7 +46,7 @@ public struct Principal: Sendable {
     }
 }
 
-/// Stage 1: the bearer key (or `x-api-key`) to a principal: the master key, or a virtual key
+/// Stage 1: the presented key (`presentedKey`) to a principal: the master key, or a virtual key
 /// looked up by its SHA-256 (keys are never stored or compared in the clear), with its team and user.
 public struct Authenticator: Sendable {
     let masterDigest: KeyDigest?
@@ -139,12 +139,22 @@ public struct Authenticator: Sendable {
         }
     }
 
+    /// Where clients put their key, in LiteLLM's order: its own header (raw or `Bearer …`), then
+    /// `Authorization: Bearer …`, then the raw-key headers of Azure, Anthropic, Google and Azure
+    /// API Management.
+    static let rawKeyHeaders = ["api-key", "x-api-key", "x-goog-api-key", "ocp-apim-subscription-key"]
+
     static func presentedKey(_ headers: HTTPFields) -> String? {
+        if let value = headers.value("x-litellm-api-key"), !value.isEmpty {
+            if let key = bearerToken(value) { return key }
+            let raw = value.trimmingCharacters(in: .whitespaces)
+            if !raw.isEmpty { return raw }
+        }
         if let authorization = headers[.authorization], let key = bearerToken(authorization) {
             return key
         }
-        if let key = headers.value("x-api-key"), !key.isEmpty {
-            return key
+        for name in rawKeyHeaders {
+            if let key = headers.value(name), !key.isEmpty { return key }
         }
         return nil
     }

@@ -16,6 +16,12 @@ public enum RoutingStrategy: String, Sendable, CaseIterable {
     /// Fewest tokens used this minute first; deployments already at their `rpm` or `tpm` this
     /// minute go last.
     case usageBased = "usage-based-routing"
+
+    /// A strategy by any name LiteLLM accepts: `usage-based-routing-v2`, the one LiteLLM's docs
+    /// recommend, is its usage-based routing with Redis-backed counts, here the same ranking.
+    public init?(configName: String) {
+        self.init(rawValue: configName == "usage-based-routing-v2" ? "usage-based-routing" : configName)
+    }
 }
 
 /// What the router learns from traffic: requests in flight and latency per deployment.
