@@ -47,7 +47,8 @@ import Testing
 
         #expect(try await database.spendLogs(SpendQuery()).isEmpty)
         #expect(failing.transactions.load(ordering: .relaxed) >= 1)
-        // The rows are in the journal's files: another reader sees every one of them.
+        // The rows are in the journal's files: the next process sees every one of them.
+        ledger.journal?.close(drained: false)
         let reader = try SpendJournal(directory: directory)
         let leftover = reader.leftover()
         #expect(Set(leftover.rows.map(\.row.requestID)) == Set((0..<20).map { "r\($0)" }))
@@ -69,7 +70,8 @@ import Testing
         for i in 0..<50 { try await crashed.commit(spendRow("r\(i)", key: "k1", team: "t1", spend: 0.25)) }
         await crashed.flush()
         #expect(try await database.spendLogs(SpendQuery()).isEmpty)
-        // `crashed` is never closed: its process is gone as far as the journal is concerned.
+        // The process dies: its journal's files stay, its lock goes (the kernel releases it).
+        crashed.journal?.close(drained: false)
 
         let restarted = SpendLedger(store: database, journal: try SpendJournal(directory: directory))
         await restarted.flush()
@@ -97,6 +99,7 @@ import Testing
         await first.flush()
         #expect(try await database.fetch(VirtualKey.self, id: "k1")?.limits.spend == 10)
         #expect(!Self.segments(in: directory).isEmpty, "the open segment stays until close")
+        first.journal?.close(drained: false)  // a crash after the store's commit
 
         let restarted = SpendLedger(store: database, journal: try SpendJournal(directory: directory))
         await restarted.flush()
@@ -139,6 +142,17 @@ import Testing
             Self.segments(in: directory) == [
                 (SpendJournal.path(of: journal.openSegment, in: directory) as NSString).lastPathComponent
             ])
+    }
+
+    /// Two processes on one journal would delete each other's segments: the second is refused,
+    /// and the journal opens again once the first has closed it.
+    @Test func aSecondJournalOnTheSameDirectoryIsRefused() throws {
+        let directory = Self.directory()
+        let first = try SpendJournal(directory: directory)
+        #expect(throws: SpendJournal.Failure.self) { try SpendJournal(directory: directory) }
+        first.close(drained: true)
+        let second = try SpendJournal(directory: directory)
+        second.close(drained: true)
     }
 
     @Test func withIntervalSyncRowsStillReachTheStore() async throws {

@@ -48,6 +48,9 @@ public final class SpendJournal: Sendable {
     public let sync: Sync
     let segmentBytes: Int
     private let current: Mutex<Segment>
+    /// Held (`flock`) while the journal is open: two processes sharing one journal would delete
+    /// each other's segments.
+    private let lockDescriptor: Int32
 
     /// Opens (creating it when needed) the journal in `directory` and starts a new segment after
     /// the ones found there; `leftover()` reads those.
@@ -60,8 +63,23 @@ public final class SpendJournal: Sendable {
         } catch {
             throw Failure(description: "cannot create the spend journal directory \(directory): \(error)")
         }
+        let lockPath = directory + "/lock"
+        lockDescriptor = Glibc.open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard lockDescriptor >= 0 else {
+            throw Failure(description: "cannot open \(lockPath): \(String(cString: strerror(errno)))")
+        }
+        guard flock(lockDescriptor, LOCK_EX | LOCK_NB) == 0 else {
+            Glibc.close(lockDescriptor)
+            throw Failure(
+                description: "another process is using the spend journal at \(directory); give each gateway its own database")
+        }
         let number = (Self.segmentNumbers(in: directory).last ?? 0) + 1
-        current = Mutex(Segment(number: number, descriptor: try Self.open(number: number, in: directory)))
+        do {
+            current = Mutex(Segment(number: number, descriptor: try Self.open(number: number, in: directory)))
+        } catch {
+            Glibc.close(lockDescriptor)
+            throw error
+        }
     }
 
     /// The row as one line of the journal: JSON that `JSONDecoder` reads back as a `SpendRow`
@@ -134,13 +152,17 @@ public final class SpendJournal: Sendable {
 
     /// Closes the open segment; with `drained` (every row is in the store) deletes every segment.
     public func close(drained: Bool) {
-        current.withLock { segment in
+        let wasOpen = current.withLock { segment in
+            defer { segment.closed = true }
             segment.descriptor.map { _ = Glibc.close($0) }
             segment.descriptor = nil
-            segment.closed = true
+            return !segment.closed
         }
-        guard drained else { return }
-        for number in Self.segmentNumbers(in: directory) { unlink(Self.path(of: number, in: directory)) }
+        guard wasOpen else { return }
+        if drained {
+            for number in Self.segmentNumbers(in: directory) { unlink(Self.path(of: number, in: directory)) }
+        }
+        Glibc.close(lockDescriptor)
     }
 
     /// The rows of the segments a previous process left, oldest first. Rows already in the store
