@@ -99,10 +99,7 @@ public final class CachedStore: GatewayStore {
         state.withLock { state in
             state.generation += 1
             for row in rows where row.spend > 0 {
-                let owners = [
-                    (BudgetOwner.key, row.keyHash), (.team, row.teamID), (.user, row.userID), (.organization, row.orgID),
-                ]
-                for case let (owner, id?) in owners {
+                for (owner, id) in row.budgetOwners {
                     let slot = Slot(owner: owner, id: id)
                     guard var record = state.entries[slot]?.record else { continue }
                     record.limits.spend += row.spend

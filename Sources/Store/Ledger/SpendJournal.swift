@@ -111,8 +111,13 @@ public final class SpendJournal: Sendable {
                 Glibc.close(full)
                 segment = Segment(number: segment.number + 1)
             }
-            if segment.descriptor == nil { segment.descriptor = try Self.open(number: segment.number, in: directory) }
-            guard let descriptor = segment.descriptor else { throw Failure(description: "the spend journal is closed") }
+            let descriptor: Int32
+            if let open = segment.descriptor {
+                descriptor = open
+            } else {
+                descriptor = try Self.open(number: segment.number, in: directory)
+                segment.descriptor = descriptor
+            }
             let written = line.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
             guard written == line.count else {
                 // A short or failed write may leave a torn line: the next row starts a new segment,

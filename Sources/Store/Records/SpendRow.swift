@@ -63,3 +63,12 @@ public struct SpendRow: Sendable, Equatable, Codable, SnakeCaseColumns, Persista
         self.errorType = errorType
     }
 }
+
+extension SpendRow {
+    /// The key, team, user and organisation the row's spend is added to (those it names).
+    var budgetOwners: [(owner: BudgetOwner, id: String)] {
+        [(BudgetOwner.key, keyHash), (.team, teamID), (.user, userID), (.organization, orgID)].compactMap { owner, id in
+            id.map { (owner, $0) }
+        }
+    }
+}

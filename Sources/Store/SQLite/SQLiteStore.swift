@@ -205,11 +205,8 @@ public final class SQLiteStore: GatewayStore {
                 ])
                 guard db.changesCount > 0 else { continue }
                 if row.spend > 0 {
-                    let owners: [(BudgetOwner, String?)] = [
-                        (.key, row.keyHash), (.team, row.teamID), (.user, row.userID), (.organization, row.orgID),
-                    ]
-                    for (owner, id) in owners {
-                        if let id, let statement = addSpend[owner] { try statement.execute(arguments: [row.spend, id]) }
+                    for (owner, id) in row.budgetOwners {
+                        try addSpend[owner]?.execute(arguments: [row.spend, id])
                     }
                 }
                 try rollUp.execute(arguments: [
