@@ -59,9 +59,19 @@ let package = Package(
             ]
         ),
         .target(
+            name: "Evaluations",
+            dependencies: [
+                "Telemetry",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+        .target(
             name: "Proxy",
             dependencies: [
                 "Telemetry",
+                "Evaluations",
                 "Sinks",
                 "Store",
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -81,9 +91,11 @@ let package = Package(
             name: "spanway",
             dependencies: [
                 "Proxy",
+                "Evaluations",
                 "Store",
                 "Telemetry",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -127,6 +139,7 @@ let package = Package(
         ),
         .testTarget(name: "TelemetryTests", dependencies: ["Telemetry", "TelemetryTesting"]),
         .testTarget(name: "SinksTests", dependencies: ["Sinks", "Telemetry", "OTLPProto", "TelemetryTesting"]),
+        .testTarget(name: "EvaluationsTests", dependencies: ["Evaluations", "Telemetry"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(
             name: "ProxyTests",
@@ -151,6 +164,7 @@ let package = Package(
                 "OTLPProto",
                 "TelemetryTesting",
                 "GatewayTesting",
+                "Evaluations",
                 .product(name: "CompressNIO", package: "compress-nio"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -10,7 +10,9 @@ struct SpanwayCommand: AsyncParsableCommand {
         commandName: "spanway",
         abstract: "An OpenTelemetry-first LLM gateway with an OpenAI-compatible API.",
         version: GatewayBootstrap.version,
-        subcommands: [Serve.self, Check.self, KeysCommand.self, SpendCommand.self, MockUpstreamCommand.self])
+        subcommands: [
+            Serve.self, Check.self, KeysCommand.self, SpendCommand.self, EvalCommand.self, MockUpstreamCommand.self,
+        ])
 }
 
 func makeLogger(_ label: String) -> Logger {

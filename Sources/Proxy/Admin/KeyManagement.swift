@@ -210,6 +210,7 @@ extension VirtualKey {
                 }, render: nil),
             .shown("expires") { AdminValue.date($0.expiresAt) },
             .flag("blocked", \.blocked),
+            .flag("allow_evaluations", \.allowEvaluations),
             .shown("created_at") { AdminValue.date($0.createdAt) },
         ] + AdminField.limitFields())
 }

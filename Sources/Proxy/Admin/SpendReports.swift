@@ -91,7 +91,7 @@ public struct SpendReports: Sendable {
             "total_tokens": .int(row.inputTokens + row.outputTokens), "cache_read_tokens": .int(row.cacheReadTokens),
             "cache_creation_tokens": .int(row.cacheCreationTokens), "reasoning_tokens": .int(row.reasoningTokens),
             "startTime": time(row.startTime), "endTime": time(row.endTime), "status_code": .int(row.statusCode),
-            "error_type": text(row.errorType),
+            "error_type": text(row.errorType), "eval_run_id": text(row.evalRunID), "eval_item_id": text(row.evalItemID),
         ])
     }
 }

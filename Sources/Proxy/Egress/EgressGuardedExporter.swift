@@ -23,6 +23,7 @@ final class EgressGuardedExporter: SpanExporter {
     }
 
     var name: String { inner.name }
+    var receivesEvaluations: Bool { inner.receivesEvaluations }
     /// Refused batches count as failed attempts, so the sink's alert sees them.
     var failedAttempts: Int { inner.failedAttempts + refusedBatches.load(ordering: .relaxed) }
     /// Batches not sent because the destination resolved somewhere forbidden.

@@ -172,6 +172,17 @@ public struct GatewayBootstrap: Sendable {
             clock: clock)
     }
 
+    /// Traces only, to the OTLP endpoint the standard variables name; nil without one. For a
+    /// client of a gateway elsewhere (`spanway eval --url`) that sends its own spans.
+    public static func tracePipeline(environment: [String: String], httpClient: HTTPClient, logger: Logger) -> Pipeline? {
+        guard let otlp = OTLPConfiguration.fromEnvironment(environment, enabled: false, serviceVersion: version) else {
+            return nil
+        }
+        let pipeline = Pipeline(configuration: pipelineConfiguration(environment))
+        pipeline.add(OTLPExporter(configuration: otlp, client: httpClient, serviceVersion: version, logger: logger))
+        return pipeline
+    }
+
     func loadPriceBook() throws(BootstrapError) -> PriceBook {
         if let path = config.pricingFile {
             do {

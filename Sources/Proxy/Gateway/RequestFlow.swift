@@ -44,7 +44,7 @@ struct RequestFlow: Sendable {
             let options = try RequestOptions(taking: &request, headers: headers, reasoningByDefault: config.reasoningContent)
             request.timeout = options.timeout
             request.includeReasoning = options.includeReasoning
-            exchange.described(tags: options.tags, sessionID: options.sessionID)
+            exchange.described(tags: options.tags, sessionID: options.sessionID, evaluation: options.evaluation)
             exchange.captureInput(request.body["messages"] ?? request.body["input"])
             // 4. Route: the model the caller may use, its deployments, and where to fall back.
             let route = try self.route(request, options: options, principal: principal, exchange: exchange)

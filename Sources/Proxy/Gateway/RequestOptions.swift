@@ -15,12 +15,16 @@ struct RequestOptions: Sendable {
     var timeout: Duration?
     /// Whether the answer carries `reasoning_content`.
     var includeReasoning = false
+    /// `x-spanway-eval-run-id` and `x-spanway-eval-item-id`: the evaluation the request is part of.
+    var evaluation: EvaluationLabel?
 
     /// A client opts in to `reasoning_content` per request with this header (`true`), or every
     /// client does with `spanway_settings.reasoning_content: true`.
     static let reasoningContentHeader = "x-spanway-reasoning-content"
     static let tagsHeader = "x-spanway-tags"
     static let sessionHeaders = ["x-spanway-session-id", "x-litellm-session-id"]
+    static let evalRunHeader = "x-spanway-eval-run-id"
+    static let evalItemHeader = "x-spanway-eval-item-id"
 
     /// Reads the options from the headers and the body, taking the gateway's fields out of the
     /// body. Errors name the field.
@@ -29,6 +33,7 @@ struct RequestOptions: Sendable {
         tags = try Self.takeTags(&request.body, headers: headers)
         sessionID = Self.sessionID(request.body, headers: headers)
         timeout = try Self.takeTimeout(&request.body)
+        evaluation = try Self.evaluation(headers)
         includeReasoning =
             reasoningByDefault
             || headers.value(Self.reasoningContentHeader).map { ["true", "1"].contains($0.lowercased()) } ?? false
@@ -76,6 +81,24 @@ struct RequestOptions: Sendable {
             if let value = headers.value(name), !value.isEmpty { return value }
         }
         return body["metadata"]?["session_id"]?.stringValue ?? body["litellm_session_id"]?.stringValue
+    }
+
+    /// Both evaluation headers or neither; each 1 to 128 printable ASCII characters, since they
+    /// land in spans and ledger rows.
+    private static func evaluation(_ headers: HTTPFields) throws(GatewayError) -> EvaluationLabel? {
+        let run = headers.value(evalRunHeader)
+        let item = headers.value(evalItemHeader)
+        guard run != nil || item != nil else { return nil }
+        for (name, value) in [(evalRunHeader, run), (evalItemHeader, item)] {
+            guard let value, (1...128).contains(value.utf8.count), value.utf8.allSatisfy({ (0x21...0x7E).contains($0) })
+            else {
+                throw .invalidRequest(
+                    "'\(name)' must be 1 to 128 printable characters; '\(evalRunHeader)' and '\(evalItemHeader)' "
+                        + "come together.", param: name)
+            }
+        }
+        guard let run, let item else { return nil }
+        return EvaluationLabel(runID: run, itemID: item)
     }
 
     /// Seconds, more than 0 and at most a day.

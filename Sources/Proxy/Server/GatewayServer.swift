@@ -102,6 +102,16 @@ public enum GatewayServer {
             get("/spend/logs", reports.logs)
             get("/global/spend/report", reports.report)
         }
+        let evaluations = EvaluationRuns(gateway: gateway)
+        router.post("/spanway/evaluations") { request, _ in
+            // Authorised before the body is read: the run is checked again with its plan.
+            _ = try await gateway.authenticator.authenticate(request.headers)
+            let body = try await collectBody(request, limit: limit)
+            return response(await evaluations.start(body, headers: request.headers))
+        }
+        router.get("/spanway/evaluations/:id") { request, context in
+            response(await evaluations.status(of: context.parameters.get("id") ?? "", headers: request.headers))
+        }
         router.get("/health/liveliness") { _, _ in plainJSON(#"{"status":"healthy"}"#) }
         router.get("/health/readiness") { _, _ in plainJSON(#"{"status":"ready"}"#) }
         let metricsAccess = MetricsAccess(gateway.config)

@@ -65,10 +65,16 @@ public final class Exchange: Sendable {
     }
 
     /// Facts about the request that only the sinks use: its tags and conversation.
-    func described(tags: [String], sessionID: String?) {
+    func described(tags: [String], sessionID: String?, evaluation: EvaluationLabel? = nil) {
+        if let evaluation {
+            server.setAttributes([
+                (AttributeName.evalRunID, .string(evaluation.runID)), (AttributeName.evalItemID, .string(evaluation.itemID)),
+            ])
+        }
         state.withLock {
             $0.summary.tags = tags
             $0.summary.sessionID = sessionID
+            $0.summary.evaluation = evaluation
         }
     }
 

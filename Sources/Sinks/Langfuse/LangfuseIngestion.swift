@@ -23,7 +23,8 @@ public enum LangfuseIngestion {
 
     /// The events of one request, in the order Langfuse should see them.
     public static func events(for request: FinishedSpan, includeContent: Bool) -> [JSONValue] {
-        [traceCreate(request, includeContent: includeContent)]
+        if request.kind == .evaluation { return evaluationEvents(for: request) }
+        return [traceCreate(request, includeContent: includeContent)]
             + request.attempts.map { generationCreate($0, in: request, includeContent: includeContent) }
     }
 
@@ -101,12 +102,12 @@ public enum LangfuseIngestion {
         return parameters
     }
 
-    private static func metadataObject(_ pairs: [(String, String)]) -> JSONObject {
+    static func metadataObject(_ pairs: [(String, String)]) -> JSONObject {
         JSONObject(pairs.map { (key: $0.0, value: JSONValue.string($0.1)) })
     }
 
     /// The event's `timestamp` is the span's end, not the send time, so a resent event is identical.
-    private static func envelope(id: String, type: String, at nanos: UInt64, body: JSONObject) -> JSONValue {
+    static func envelope(id: String, type: String, at nanos: UInt64, body: JSONObject) -> JSONValue {
         .object([
             "id": .string(id), "type": .string(type), "timestamp": .string(Timestamp.iso8601(nanos: nanos)),
             "body": .object(body),

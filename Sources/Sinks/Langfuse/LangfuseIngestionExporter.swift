@@ -10,6 +10,8 @@ import Telemetry
 /// taken arrived, whatever happened to the rest of the batch.
 public final class LangfuseIngestionExporter: DeliveringExporter {
     public let name: String
+    /// Evaluation traces arrive as traces with their scores (`score-create`).
+    public var receivesEvaluations: Bool { true }
     private let url: String
     private let headers: HTTPHeaders
     private let includeContent: Bool

@@ -16,5 +16,7 @@ extension SpendRow {
             cacheCreationTokens: usage.cacheCreationTokens, reasoningTokens: usage.reasoningTokens,
             spend: s.costUSD ?? 0, statusCode: s.statusCode, errorType: s.errorType)
         self.usageEstimated = s.usageEstimated
+        self.evalRunID = s.evaluation?.runID
+        self.evalItemID = s.evaluation?.itemID
     }
 }

@@ -9,6 +9,8 @@ import Telemetry
 /// in batches assembled by the pipeline.
 public final class OTLPExporter: DeliveringExporter {
     public let name: String
+    /// A trace backend shows an evaluation's item traces beside the requests they contain.
+    public var receivesEvaluations: Bool { true }
     private let configuration: OTLPConfiguration
     private let encoder: OTLPEncoder
     public let delivery: HTTPDelivery

@@ -97,6 +97,7 @@ public final class SpendJournal: Sendable {
             "cacheReadTokens": .int(row.cacheReadTokens), "cacheCreationTokens": .int(row.cacheCreationTokens),
             "reasoningTokens": .int(row.reasoningTokens), "spend": .double(row.spend), "statusCode": .int(row.statusCode),
             "errorType": text(row.errorType), "usageEstimated": .bool(row.usageEstimated),
+            "evalRunID": text(row.evalRunID), "evalItemID": text(row.evalItemID),
         ])
         var line = object.encoded()
         line.append(UInt8(ascii: "\n"))

@@ -30,6 +30,9 @@ public struct SpendRow: Sendable, Equatable, Codable, SnakeCaseColumns, Persista
     public var errorType: String?
     /// The tokens were estimated by the gateway (an interrupted stream), not reported by the provider.
     public var usageEstimated = false
+    /// The evaluation run (`spanway eval`) and dataset item the request was sent for.
+    public var evalRunID: String?
+    public var evalItemID: String?
 
     public init(
         requestID: String, traceID: String, startTime: Int64, endTime: Int64, keyHash: String? = nil,

@@ -23,6 +23,8 @@ public struct VirtualKey: LimitedRecord {
     public var expiresAt: Double?
     public var blocked: Bool
     public var createdAt: Double
+    /// May start evaluation runs (`POST /spanway/evaluations`), charged to this key.
+    public var allowEvaluations = false
 
     public var recordID: String { token }
 
@@ -47,6 +49,7 @@ public struct VirtualKey: LimitedRecord {
     /// Every stored property but `limits`, which `LimitedRecord` reads and writes itself.
     enum CodingKeys: CodingKey {
         case token, keyName, keyAlias, teamID, userID, aliases, softBudget, metadata, expiresAt, blocked, createdAt
+        case allowEvaluations
     }
 
     /// The display name of a raw key: its prefix family and last four characters.

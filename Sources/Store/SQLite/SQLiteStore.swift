@@ -93,6 +93,15 @@ public final class SQLiteStore: GatewayStore {
             "v7: estimated usage on spend rows",
             #"ALTER TABLE "spend_logs" ADD COLUMN "usage_estimated" BOOLEAN NOT NULL DEFAULT 0;"#
         ),
+        (
+            "v8: evaluation run and item on spend rows, keys that may start evaluations",
+            """
+            ALTER TABLE "keys" ADD COLUMN "allow_evaluations" BOOLEAN NOT NULL DEFAULT 0;
+            ALTER TABLE "spend_logs" ADD COLUMN "eval_run_id" TEXT;
+            ALTER TABLE "spend_logs" ADD COLUMN "eval_item_id" TEXT;
+            CREATE INDEX "spend_logs_on_eval_run_id" ON "spend_logs"("eval_run_id") WHERE "eval_run_id" IS NOT NULL;
+            """
+        ),
     ]
 
     public func insert<Record: LimitedRecord>(_ record: Record) async throws {
@@ -185,8 +194,8 @@ public final class SQLiteStore: GatewayStore {
                     INSERT OR IGNORE INTO spend_logs (request_id, trace_id, start_time, end_time, key_hash, key_alias,
                       team_id, user_id, org_id, operation, model, model_group, deployment_id, provider, input_tokens,
                       output_tokens, cache_read_tokens, cache_creation_tokens, reasoning_tokens, spend, status_code,
-                      error_type, usage_estimated)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                      error_type, usage_estimated, eval_run_id, eval_item_id)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """)
             let rollUp = try db.cachedStatement(
                 sql: """
@@ -201,7 +210,7 @@ public final class SQLiteStore: GatewayStore {
                     row.requestID, row.traceID, row.startTime, row.endTime, row.keyHash, row.keyAlias, row.teamID,
                     row.userID, row.orgID, row.operation, row.model, row.modelGroup, row.deploymentID, row.provider,
                     row.inputTokens, row.outputTokens, row.cacheReadTokens, row.cacheCreationTokens, row.reasoningTokens,
-                    row.spend, row.statusCode, row.errorType, row.usageEstimated,
+                    row.spend, row.statusCode, row.errorType, row.usageEstimated, row.evalRunID, row.evalItemID,
                 ])
                 guard db.changesCount > 0 else { continue }
                 if row.spend > 0 {

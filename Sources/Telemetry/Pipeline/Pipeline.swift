@@ -14,9 +14,13 @@ public protocol SpanExporter: Sendable {
     func beginShutdown()
     /// Called after the last batch.
     func shutdown() async
+    /// Whether evaluation traces (`FinishedSpan.Kind.evaluation`) reach this sink: trace
+    /// backends want them, request logs (Helicone, webhooks, Sentry) do not.
+    var receivesEvaluations: Bool { get }
 }
 
 extension SpanExporter {
+    public var receivesEvaluations: Bool { false }
     public var failedAttempts: Int { 0 }
     public func beginShutdown() {}
     public func shutdown() async {}
@@ -87,7 +91,9 @@ public final class Pipeline: Service, Sendable {
     }
 
     public func emit(_ span: FinishedSpan) {
-        for observer in observers { observer.observe(span) }
+        if span.kind == .request {
+            for observer in observers { observer.observe(span) }
+        }
         for lane in state.withLock({ $0.lanes }) where lane.accepts(span) {
             lane.offer(span)
         }
@@ -169,7 +175,8 @@ final class Lane: Sendable {
     }
 
     func accepts(_ span: FinishedSpan) -> Bool {
-        (span.isSampled || !sampledOnly) && route.matches(span)
+        (span.isSampled || !sampledOnly) && (span.kind == .request || exporter.receivesEvaluations)
+            && route.matches(span)
     }
 
     func offer(_ span: FinishedSpan) {

@@ -48,4 +48,17 @@ public enum AttributeName {
     public static let clientDisconnected = "spanway.client.disconnected"
     /// The usage was counted by the gateway (an interrupted stream), not reported by the provider.
     public static let usageEstimated = "spanway.usage.estimated"
+
+    // Evaluations: the run and item a request belongs to, and the scores its answer got.
+    public static let evalRunID = "spanway.eval.run_id"
+    public static let evalItemID = "spanway.eval.item_id"
+    public static let evalSample = "spanway.eval.sample"
+    /// The OpenTelemetry GenAI event that carries one evaluation's result, on the evaluated span.
+    public static let evaluationResultEvent = "gen_ai.evaluation.result"
+    public static let evaluationName = "gen_ai.evaluation.name"
+    public static let evaluationScoreValue = "gen_ai.evaluation.score.value"
+    public static let evaluationExplanation = "gen_ai.evaluation.explanation"
+    /// `spanway.eval.score.<scorer>`: a score as a span attribute too, for backends that query
+    /// attributes, not events.
+    public static func evalScore(_ scorer: String) -> String { "spanway.eval.score." + scorer }
 }

@@ -52,6 +52,8 @@ public struct RequestSummary: Sendable {
     public var sessionID: String?
     /// The request's tags (`metadata.tags`, `x-spanway-tags`).
     public var tags: [String]
+    /// The evaluation run and item the request belongs to (`spanway eval`), when it does.
+    public var evaluation: EvaluationLabel?
     /// The error message the client was given (already free of secrets); nil on success.
     public var errorMessage: String?
     /// `scheme://host[:port]` of the upstream that was called last; never a path, query or credential.
@@ -92,21 +94,42 @@ public struct CapturedContent: Sendable, Equatable {
     }
 }
 
+/// The evaluation run and dataset item a request was sent for.
+public struct EvaluationLabel: Sendable, Equatable {
+    public var runID: String
+    public var itemID: String
+
+    public init(runID: String, itemID: String) {
+        self.runID = runID
+        self.itemID = itemID
+    }
+}
+
 /// One request as the sinks see it: its SERVER span, the CLIENT span of every upstream attempt,
 /// and the normalised summary. Immutable once built.
 public struct FinishedSpan: Sendable {
+    /// What the spans stand for. An evaluation's item trace is not a request: only trace sinks
+    /// that opt in (`SpanExporter.receivesEvaluations`) see it, never metrics or request logs.
+    public enum Kind: Sendable, Equatable {
+        case request
+        /// `server` is the item's root span, `attempts` the spans of its model and judge calls.
+        case evaluation
+    }
+
     public let server: SpanData
     public let attempts: [SpanData]
     public let summary: RequestSummary
+    public let kind: Kind
     /// The attempt whose answer the client got: the last one that ended well; nil when none did.
     /// The summary's usage, cost and content belong to it.
     public let answering: SpanData?
 
-    public init(server: SpanData, attempts: [SpanData], summary: RequestSummary) {
+    public init(server: SpanData, attempts: [SpanData], summary: RequestSummary, kind: Kind = .request) {
         self.server = server
         self.attempts = attempts
         self.summary = summary
-        self.answering = attempts.last { $0.status == .ok }
+        self.kind = kind
+        self.answering = kind == .request ? attempts.last { $0.status == .ok } : nil
     }
 
     public var spans: [SpanData] { [server] + attempts }
