@@ -54,7 +54,10 @@ struct EvalCommand: AsyncParsableCommand {
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
         let plan = try makePlan()
-        let logger = makeLogger("spanway-eval")
+        // The gateway's warnings (an upstream failed) are the report's content, not news to print
+        // over the progress line; LOG_LEVEL brings them back.
+        var logger = makeLogger("spanway-eval")
+        if environment["LOG_LEVEL"] == nil { logger.logLevel = .error }
         let client = GatewayBootstrap.makeHTTPClient()
         let report: EvalReport
         do {
@@ -65,6 +68,8 @@ struct EvalCommand: AsyncParsableCommand {
         }
         try await client.shutdown()
         try write(report)
+        // Scripts can tell a partial comparison from a whole one.
+        if report.status == .interrupted { throw ExitCode(130) }
     }
 
     /// Runs the plan against the gateway in this process or at `--url`, with the trace sinks

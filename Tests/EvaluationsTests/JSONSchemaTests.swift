@@ -97,6 +97,8 @@ import Testing
         #expect(try !valid(tuple, #"[1, "a"]"#))
         #expect(try valid(#"{"items": [{"type": "string"}]}"#, #"["a", 1]"#))
         #expect(try !valid(#"{"items": [{"type": "string"}]}"#, "[1]"))
+        // With prefixItems present, an old-style array `items` is ignored rather than misread.
+        #expect(try valid(#"{"prefixItems": [{"type": "string"}], "items": [{"type": "null"}]}"#, #"["a", 1]"#))
         #expect(try !valid(#"{"minItems": 2}"#, "[1]"))
         #expect(try !valid(#"{"maxItems": 1}"#, "[1, 2]"))
         #expect(try valid(#"{"minItems": 1, "maxItems": 2}"#, "[1, 2]"))
@@ -174,7 +176,7 @@ import Testing
         #expect(try valid(schema, #"{"value": 1, "children": [{"value": 2, "children": [{"value": 3}]}]}"#))
         #expect(try !valid(schema, #"{"value": 1, "children": [{"value": "2"}]}"#))
         #expect(try !valid(schema, #"{"value": 1, "children": [{"children": []}]}"#))
-        #expect(try !valid(#"{"$ref": "#/$defs/missing"}"#, "1"))
+        #expect(try !valid(##"{"$ref": "#/$defs/missing"}"##, "1"))
     }
 
     @Test func unknownKeywordsAreIgnored() throws {
@@ -205,9 +207,9 @@ import Testing
 
     @Test(.timeLimit(.minutes(1)))
     func selfReferenceEndsAtTheDepthLimit() throws {
-        #expect(try !valid(#"{"$ref": "#"}"#, "1"))
-        #expect(try !valid(#"{"allOf": [{"$ref": "#"}]}"#, "1"))
-        #expect(try !valid(#"{"not": {"$ref": "#"}}"#, "1"))
+        #expect(try !valid(##"{"$ref": "#"}"##, "1"))
+        #expect(try !valid(##"{"allOf": [{"$ref": "#"}]}"##, "1"))
+        #expect(try !valid(##"{"not": {"$ref": "#"}}"##, "1"))
     }
 
     @Test(.timeLimit(.minutes(1)))
@@ -215,10 +217,11 @@ import Testing
         // Each level refers to the next twice: 2^25 checks unless something stops it.
         var defs: [String] = []
         for level in 0..<25 {
-            defs.append(#""l\#(level)": {"anyOf": [{"$ref": "#/$defs/l\#(level + 1)"}, {"$ref": "#/$defs/l\#(level + 1)"}]}"#)
+            let next = "#/$defs/l\(level + 1)"
+            defs.append(#""l\#(level)": {"anyOf": [{"$ref": "\#(next)"}, {"$ref": "\#(next)"}]}"#)
         }
         defs.append(#""l25": false"#)
-        let schema = #"{"$defs": {\#(defs.joined(separator: ", "))}, "$ref": "#/$defs/l0"}"#
+        let schema = ##"{"$defs": {\##(defs.joined(separator: ", "))}, "$ref": "#/$defs/l0"}"##
         let validator = JSONSchemaValidator(schema: try JSONParser.parse(schema), maxSteps: 10_000)
         let found = validator.validate(.number("1"))
         #expect(found.count == 1)
@@ -250,5 +253,6 @@ import Testing
         #expect(JSONSchemaValidator(schema: try JSONParser.parse(schema)).schemaProblems() == [])
         #expect(JSONSchemaValidator(schema: .bool(true)).schemaProblems() == [])
         #expect(JSONSchemaValidator(schema: .number("1")).schemaProblems().count == 1)
+        #expect(JSONSchemaValidator(schema: .object(["type": .array([])])).schemaProblems().count == 1)
     }
 }

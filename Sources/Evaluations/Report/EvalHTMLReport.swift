@@ -18,7 +18,8 @@ public enum EvalHTMLReport {
                 + HTMLPage.section(
                     "Latency distribution", id: "latency", note: "Answered cells; box = quartiles, bar = median, dots = cells.",
                     latencyChart(report, colors: colors))
-                + HTMLPage.section("Cost vs score", id: "cost-score", note: costScoreNote(report), costScoreChart(report, colors: colors))
+                + HTMLPage.section(
+                    "Cost vs score", id: "cost-score", note: costScoreNote(report), costScoreChart(report, colors: colors))
                 + "</div>")
         if !report.pairwise.isEmpty {
             body.append(
@@ -62,14 +63,36 @@ public enum EvalHTMLReport {
         ]
         if let finishedAt = report.finishedAt {
             facts.append(
-                ("Finished", HTML.escape(ReportFormat.utc(finishedAt) + " (" + ReportFormat.duration(finishedAt - report.startedAt) + ")")))
+                (
+                    "Finished",
+                    HTML.escape(ReportFormat.utc(finishedAt) + " (" + ReportFormat.duration(finishedAt - report.startedAt) + ")")
+                ))
         }
         facts.append(
-            ("Models", report.models.map { HTMLPage.swatch(colors[$0] ?? SVGPalette.color(0)) + HTML.escape($0) }.joined(separator: "<br>")))
-        facts.append(("Scorers", report.scorers.isEmpty ? "<span class=\"muted\">none</span>" : HTML.escape(report.scorers.joined(separator: ", "))))
+            (
+                "Models",
+                report.models.map { HTMLPage.swatch(colors[$0] ?? SVGPalette.color(0)) + HTML.escape($0) }.joined(
+                    separator: "<br>")
+            ))
+        facts.append(
+            (
+                "Scorers",
+                report.scorers.isEmpty ? "<span class=\"muted\">none</span>" : HTML.escape(report.scorers.joined(separator: ", "))
+            ))
         facts.append(("Judge", report.judge.map(HTML.escape) ?? "<span class=\"muted\">none</span>"))
-        facts.append(("Items", HTML.escape("\(ReportFormat.integer(report.itemCount)) × \(report.repeats) repeat" + (report.repeats == 1 ? "" : "s"))))
-        facts.append(("Cells", HTML.escape("\(ReportFormat.integer(report.cells.count))" + (outcomes.isEmpty ? "" : ": " + outcomes.joined(separator: ", ")))))
+        facts.append(
+            (
+                "Items",
+                HTML.escape(
+                    "\(ReportFormat.integer(report.itemCount)) × \(report.repeats) repeat" + (report.repeats == 1 ? "" : "s"))
+            ))
+        facts.append(
+            (
+                "Cells",
+                HTML.escape(
+                    "\(ReportFormat.integer(report.cells.count))"
+                        + (outcomes.isEmpty ? "" : ": " + outcomes.joined(separator: ", ")))
+            ))
         facts.append(("Total cost", HTML.escape(ReportFormat.usd(report.summaries.reduce(0) { $0 + $1.totalCostUSD }))))
         return HTMLPage.section("Run", id: "run", HTMLPage.facts(facts))
     }
@@ -94,7 +117,8 @@ public enum EvalHTMLReport {
                 errors == "-"
                     ? .init("-", className: "muted")
                     : .markup(
-                        ReportOrder.errors(summary.errors).map { HTML.escape("\($0.kind)×\($0.count)") }.joined(separator: "<br>"),
+                        ReportOrder.errors(summary.errors).map { HTML.escape("\($0.kind)×\($0.count)") }.joined(
+                            separator: "<br>"),
                         className: "bad-text"),
                 .init(String(summary.refused), className: summary.refused > 0 ? "warn-text" : nil),
                 .init(summary.latencyP50.map(ReportFormat.latency) ?? "-"),
@@ -112,7 +136,9 @@ public enum EvalHTMLReport {
                 // The interval goes on a second, smaller line so the table fits a laptop screen.
                 var html = HTML.escape(ReportFormat.fixed(score.mean, digits: 2))
                 if let low = score.low, let high = score.high {
-                    html += " <span class=\"ci\">[" + ReportFormat.fixed(low, digits: 2) + "–" + ReportFormat.fixed(high, digits: 2) + "]</span>"
+                    html +=
+                        " <span class=\"ci\">[" + ReportFormat.fixed(low, digits: 2) + "–" + ReportFormat.fixed(high, digits: 2)
+                        + "]</span>"
                 }
                 cells.append(.markup(html, className: isBest ? "best" : nil, title: "\(score.count) scored cells"))
             }
@@ -144,7 +170,9 @@ public enum EvalHTMLReport {
     }
 
     static func costScoreChart(_ report: EvalReport, colors: [String: String]) -> String {
-        guard let scorer = report.scorers.first else { return HTMLPage.empty("No scores: run with a scorer to compare quality and cost.") }
+        guard let scorer = report.scorers.first else {
+            return HTMLPage.empty("No scores: run with a scorer to compare quality and cost.")
+        }
         var points: [SVGScatter.Point] = []
         var missing: [String] = []
         for summary in report.summaries {
@@ -158,8 +186,11 @@ public enum EvalHTMLReport {
                     color: colors[summary.model] ?? SVGPalette.color(0)))
         }
         guard !points.isEmpty else { return HTMLPage.empty("No model has both answers and \(scorer) scores.") }
-        var html = SVGScatter(points: points, xLabel: "cost per answer (USD)", yLabel: "mean \(scorer) score", yDomain: 0...1, width: 540, height: 340)
-            .render(xFormat: ReportFormat.usd, yFormat: { ReportFormat.fixed($0, digits: 1) })
+        var html = SVGScatter(
+            points: points, xLabel: "cost per answer (USD)", yLabel: "mean \(scorer) score", yDomain: 0...1, width: 540,
+            height: 340
+        )
+        .render(xFormat: ReportFormat.usd, yFormat: { ReportFormat.fixed($0, digits: 1) })
         if !missing.isEmpty {
             html += HTMLPage.empty("Not plotted (no answers or no \(scorer) scores): " + missing.joined(separator: ", "))
         }
@@ -174,8 +205,12 @@ public enum EvalHTMLReport {
         var cells: [String: (rate: Double, detail: String)] = [:]
         for record in report.pairwise {
             guard let rate = record.winRateA else { continue }
-            cells[record.a + "\u{0}" + record.b] = (rate, "\(record.a) won \(record.winsA), \(record.b) won \(record.winsB), \(record.ties) ties")
-            cells[record.b + "\u{0}" + record.a] = (1 - rate, "\(record.b) won \(record.winsB), \(record.a) won \(record.winsA), \(record.ties) ties")
+            cells[record.a + "\u{0}" + record.b] = (
+                rate, "\(record.a) won \(record.winsA), \(record.b) won \(record.winsB), \(record.ties) ties"
+            )
+            cells[record.b + "\u{0}" + record.a] = (
+                1 - rate, "\(record.b) won \(record.winsB), \(record.a) won \(record.winsA), \(record.ties) ties"
+            )
         }
         let rows = models.map { row -> HTMLTable.Row in
             var line: [HTMLTable.Cell] = [.init(row)]
@@ -183,7 +218,10 @@ public enum EvalHTMLReport {
                 if row == column {
                     line.append(.init("—", className: "muted"))
                 } else if let cell = cells[row + "\u{0}" + column] {
-                    line.append(.init(ReportFormat.fixed(cell.rate, digits: 2), title: cell.detail, style: "background:" + SVGPalette.shade(cell.rate)))
+                    line.append(
+                        .init(
+                            ReportFormat.fixed(cell.rate, digits: 2), title: cell.detail,
+                            style: "background:" + SVGPalette.shade(cell.rate)))
                 } else {
                     line.append(.init("-", className: "muted"))
                 }
@@ -197,10 +235,12 @@ public enum EvalHTMLReport {
 
     static func disagreementSection(_ report: EvalReport) -> String {
         guard !report.disagreements.isEmpty else {
-            return HTMLPage.section("Where the models disagree", id: "disagreements", HTMLPage.empty("No item was scored differently."))
+            return HTMLPage.section(
+                "Where the models disagree", id: "disagreements", HTMLPage.empty("No item was scored differently."))
         }
         let shown = report.disagreements.prefix(disagreementLimit)
-        let columns = [HTMLTable.Column("Item"), HTMLTable.Column("Spread", numeric: true)]
+        let columns =
+            [HTMLTable.Column("Item"), HTMLTable.Column("Spread", numeric: true)]
             + report.models.map { HTMLTable.Column($0, numeric: true) }
         let rows = shown.map { disagreement -> [HTMLTable.Cell] in
             [.init(disagreement.itemID, className: "mono"), .init(ReportFormat.fixed(disagreement.spread, digits: 2))]
@@ -209,9 +249,12 @@ public enum EvalHTMLReport {
                     return HTMLTable.Cell(ReportFormat.fixed(score, digits: 2), style: "background:" + SVGPalette.shade(score))
                 }
         }.map { HTMLTable.Row($0) }
-        let note = "Mean score per model on the item (all scorers averaged); spread = highest − lowest. "
+        let note =
+            "Mean score per model on the item (all scorers averaged); spread = highest − lowest. "
             + "Showing \(shown.count) of \(report.disagreements.count)."
-        return HTMLPage.section("Where the models disagree", id: "disagreements", note: note, HTMLTable(columns: columns, rows: rows, className: "compact").render())
+        return HTMLPage.section(
+            "Where the models disagree", id: "disagreements", note: note,
+            HTMLTable(columns: columns, rows: rows, className: "compact").render())
     }
 
     static func cellTable(_ report: EvalReport) -> HTMLTable {
@@ -225,14 +268,18 @@ public enum EvalHTMLReport {
         let rows = report.cells.map { cell -> HTMLTable.Row in
             var line: [HTMLTable.Cell] = [
                 .init(cell.itemID, className: "mono"), .init(cell.model), .init(String(cell.sample)),
-                .markup(HTMLPage.badge(cell.outcome.rawValue.replacingOccurrences(of: "_", with: " "), tone: outcomeTone(cell.outcome))),
+                .markup(
+                    HTMLPage.badge(
+                        cell.outcome.rawValue.replacingOccurrences(of: "_", with: " "), tone: outcomeTone(cell.outcome))),
                 .init(cell.statusCode.map(String.init) ?? "-"),
                 .init(cell.errorKind ?? "", className: "bad-text", title: cell.errorMessage),
                 .init(cell.latencySeconds.map(ReportFormat.latency) ?? "-"),
                 .init(cell.timeToFirstTokenSeconds.map(ReportFormat.latency) ?? "-"),
                 .init(String(cell.inputTokens)), .init(String(cell.outputTokens)), .init(ReportFormat.usd(cell.costUSD)),
             ]
-            line += report.scorers.map { scorer in HTMLTable.Cell(cell.scores[scorer].map { ReportFormat.fixed($0, digits: 2) } ?? "-") }
+            line += report.scorers.map { scorer in
+                HTMLTable.Cell(cell.scores[scorer].map { ReportFormat.fixed($0, digits: 2) } ?? "-")
+            }
             line += [
                 .markup("<div class=\"answer\">" + HTML.escape(cell.answer ?? cell.errorMessage ?? "") + "</div>"),
                 .markup("<div class=\"answer\">" + HTML.escape(cell.judgeReason ?? "") + "</div>"),

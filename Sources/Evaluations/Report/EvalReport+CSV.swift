@@ -6,8 +6,10 @@ extension EvalReport {
     public var csv: String {
         var writer = CSVWriter()
         writer.header(
-            ["run_id", "item_id", "model", "sample", "outcome", "status_code", "error_kind", "latency_seconds",
-             "ttft_seconds", "input_tokens", "output_tokens", "cost_usd"]
+            [
+                "run_id", "item_id", "model", "sample", "outcome", "status_code", "error_kind", "latency_seconds",
+                "ttft_seconds", "input_tokens", "output_tokens", "cost_usd",
+            ]
                 + scorers.map { "score_" + $0 } + ["trace_id", "span_id"]
         )
         for cell in cells {

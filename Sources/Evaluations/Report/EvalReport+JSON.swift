@@ -88,7 +88,8 @@ extension EvalCell {
         object["input_tokens"] = .int(inputTokens)
         object["output_tokens"] = .int(outputTokens)
         object["cost_usd"] = .double(costUSD)
-        object["scores"] = .object(JSONObject(ReportOrder.keyed(scores, by: scorers).map { (key: $0.key, value: .double($0.value)) }))
+        object["scores"] = .object(
+            JSONObject(ReportOrder.keyed(scores, by: scorers).map { (key: $0.key, value: .double($0.value)) }))
         object["judge_reason"] = judgeReason.map(JSONValue.string) ?? .null
         object["trace_id"] = .string(traceID)
         object["span_id"] = .string(spanID)

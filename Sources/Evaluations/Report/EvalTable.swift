@@ -5,7 +5,7 @@ public struct EvalTable: Sendable {
     public static let disagreementLimit = 10
 
     /// `width` is the terminal's; columns that do not fit continue in a second block. ANSI colours
-    /// only when `color` (a TTY that did not set `NO_COLOR`).
+    /// only when `color` (a TTY that did not set `NO_COLOR`). No trailing newline: `print` adds one.
     public static func render(_ report: EvalReport, width: Int = 120, color: Bool) -> String {
         var sections: [String] = [title(report, color: color)]
         sections.append(summaryTable(report).render(width: width, color: color))
@@ -20,7 +20,7 @@ public struct EvalTable: Sendable {
                 styled(heading, .bold, color) + "\n" + disagreementTable(report, limit: shown).render(width: width, color: color)
             )
         }
-        return sections.joined(separator: "\n\n") + "\n"
+        return sections.joined(separator: "\n\n")
     }
 
     static func title(_ report: EvalReport, color: Bool) -> String {
@@ -61,7 +61,9 @@ public struct EvalTable: Sendable {
                     continue
                 }
                 let isBest = report.summaries.count > 1 && score.mean == best[scorer]
-                row.append(.init(ReportFormat.score(mean: score.mean, low: score.low, high: score.high), style: isBest ? .green : .plain))
+                row.append(
+                    .init(ReportFormat.score(mean: score.mean, low: score.low, high: score.high), style: isBest ? .green : .plain)
+                )
             }
             return row
         }
@@ -84,7 +86,8 @@ public struct EvalTable: Sendable {
     }
 
     static func disagreementTable(_ report: EvalReport, limit: Int) -> TextTable {
-        let columns = [TextTable.Column("item", alignment: .left), TextTable.Column("spread")]
+        let columns =
+            [TextTable.Column("item", alignment: .left), TextTable.Column("spread")]
             + report.models.map { TextTable.Column($0) }
         let rows = report.disagreements.prefix(limit).map { disagreement -> [TextTable.Cell] in
             [.init(disagreement.itemID), .init(ReportFormat.fixed(disagreement.spread, digits: 2))]

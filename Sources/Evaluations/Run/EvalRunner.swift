@@ -217,6 +217,11 @@ public final class EvalRunner: Sendable {
         cell.costUSD = answer.costUSD
         cell.inputTokens = answer.inputTokens
         cell.outputTokens = answer.outputTokens
+        if answer.errorKind != nil, Task.isCancelled {
+            // Interrupted in flight: the failure may be the cancellation's own doing.
+            cell.outcome = .notRun
+            return
+        }
         if let kind = answer.errorKind {
             cell.errorKind = kind
             cell.errorMessage = answer.errorMessage

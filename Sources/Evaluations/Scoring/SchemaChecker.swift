@@ -77,7 +77,8 @@ struct SchemaChecker {
 
     private mutating func checkValues(_ keywords: JSONObject, _ here: String) {
         if let type = keywords["type"] {
-            let names = type.stringValue.map { [$0] } ?? type.arrayValue?.map { $0.stringValue ?? "" } ?? [""]
+            var names = type.stringValue.map { [$0] } ?? type.arrayValue?.map { $0.stringValue ?? "" } ?? [""]
+            if names.isEmpty { names = [""] }
             for name in names where !Self.typeNames.contains(name) {
                 problems.append(
                     "\(here): 'type' must name one of \(Self.typeNames.sorted().joined(separator: ", ")) (or list them)")

@@ -151,8 +151,8 @@ final class SchemaEvaluation {
         // 2020-12 `prefixItems` + `items`; an array `items` is the pre-2020 tuple form.
         var prefix = keywords["prefixItems"]?.arrayValue ?? []
         var rest = keywords["items"]
-        if let tuple = rest?.arrayValue, keywords["prefixItems"] == nil {
-            prefix = tuple
+        if let tuple = rest?.arrayValue {
+            if keywords["prefixItems"] == nil { prefix = tuple }
             rest = nil
         }
         for (index, item) in items.enumerated() {

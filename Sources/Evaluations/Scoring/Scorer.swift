@@ -37,7 +37,8 @@ public enum Scorer: Sendable, Equatable {
     /// 1 or 0; nil when the scorer needs the item's `expected` and it is missing (or `null`), or
     /// of a type this scorer cannot use (an object for `contains`, an invalid pattern for `regex`).
     public func score(_ answer: String, item: EvalItem) -> Double? {
-        let expected = item.expected.flatMap { $0.isNull ? nil : $0 }
+        // `JSONValue` is nil-literal expressible, so spell out that `null` means "none".
+        let expected: JSONValue? = item.expected == .null ? Optional.none : item.expected
         switch self {
         case .exactMatch:
             guard let expected else { return nil }

@@ -33,7 +33,8 @@ public struct HTMLPage: Sendable {
 
     /// A titled card; `id` becomes the element id (kept to `[a-z0-9-]`), `note` an explanatory line.
     public static func section(_ title: String, id: String, note: String? = nil, _ content: String) -> String {
-        let safeID = String(id.lowercased().unicodeScalars.filter { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "-" })
+        let safeID = String(
+            id.lowercased().unicodeScalars.filter { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "-" })
         var html = "<section class=\"card\" id=\"\(safeID)\"><h2>\(HTML.escape(title))</h2>"
         if let note { html += "<p class=\"note\">\(HTML.escape(note))</p>" }
         return html + content + "</section>"

@@ -52,6 +52,7 @@ public enum HTMLStyle {
         details summary { cursor: pointer; font-weight: 600; padding: 4px 0; }
         details[open] summary { margin-bottom: 8px; }
         .answer { max-width: 420px; max-height: 6.5em; overflow: auto; white-space: pre-wrap; overflow-wrap: anywhere; }
-        .cells td { font-size: 12.5px; }
+        .cells td { font-size: 12.5px; white-space: nowrap; }
+        .cells .answer { min-width: 220px; }
         """
 }

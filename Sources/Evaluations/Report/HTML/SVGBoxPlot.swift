@@ -70,7 +70,8 @@ public struct SVGBoxPlot: Sendable {
         let color = HTML.escape(item.color)
         let q1 = scale.position(summary.q1)
         let q3 = scale.position(summary.q3)
-        let hover = "\(item.label): n=\(item.values.count), median \(format(summary.median)), "
+        let hover =
+            "\(item.label): n=\(item.values.count), median \(format(summary.median)), "
             + "quartiles \(format(summary.q1))–\(format(summary.q3)), range \(format(summary.min))–\(format(summary.max))"
         var svg = "<g><title>\(HTML.escape(hover))</title>"
         svg += chart.line(

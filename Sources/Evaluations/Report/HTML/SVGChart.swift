@@ -45,12 +45,15 @@ public struct SVGChart: Sendable {
         var svg = "<g class=\"tick\">"
         for tick in scale.ticks() {
             let x = Self.number(scale.position(tick))
-            svg += "<line class=\"grid\" x1=\"\(x)\" x2=\"\(x)\" y1=\"\(Self.number(plotTop))\" y2=\"\(Self.number(plotBottom))\"/>"
-            svg += "<text x=\"\(x)\" y=\"\(Self.number(plotBottom + 16))\" text-anchor=\"middle\">\(HTML.escape(format(tick)))</text>"
+            svg +=
+                "<line class=\"grid\" x1=\"\(x)\" x2=\"\(x)\" y1=\"\(Self.number(plotTop))\" y2=\"\(Self.number(plotBottom))\"/>"
+            svg +=
+                "<text x=\"\(x)\" y=\"\(Self.number(plotBottom + 16))\" text-anchor=\"middle\">\(HTML.escape(format(tick)))</text>"
         }
         svg += "</g>"
         svg += line(x1: plotLeft, y1: plotBottom, x2: plotRight, y2: plotBottom, className: "axis")
-        svg += "<text class=\"axis-label\" x=\"\(Self.number((plotLeft + plotRight) / 2))\" y=\"\(Self.number(plotBottom + 36))\" "
+        svg +=
+            "<text class=\"axis-label\" x=\"\(Self.number((plotLeft + plotRight) / 2))\" y=\"\(Self.number(plotBottom + 36))\" "
         svg += "text-anchor=\"middle\">\(HTML.escape(label))</text>"
         return svg
     }
@@ -60,8 +63,10 @@ public struct SVGChart: Sendable {
         var svg = "<g class=\"tick\">"
         for tick in scale.ticks() {
             let y = Self.number(scale.position(tick))
-            svg += "<line class=\"grid\" x1=\"\(Self.number(plotLeft))\" x2=\"\(Self.number(plotRight))\" y1=\"\(y)\" y2=\"\(y)\"/>"
-            svg += "<text x=\"\(Self.number(plotLeft - 8))\" y=\"\(y)\" dy=\"0.32em\" text-anchor=\"end\">\(HTML.escape(format(tick)))</text>"
+            svg +=
+                "<line class=\"grid\" x1=\"\(Self.number(plotLeft))\" x2=\"\(Self.number(plotRight))\" y1=\"\(y)\" y2=\"\(y)\"/>"
+            svg +=
+                "<text x=\"\(Self.number(plotLeft - 8))\" y=\"\(y)\" dy=\"0.32em\" text-anchor=\"end\">\(HTML.escape(format(tick)))</text>"
         }
         svg += "</g>"
         svg += line(x1: plotLeft, y1: plotTop, x2: plotLeft, y2: plotBottom, className: "axis")
@@ -72,7 +77,9 @@ public struct SVGChart: Sendable {
         return svg
     }
 
-    public func line(x1: Double, y1: Double, x2: Double, y2: Double, className: String? = nil, stroke: String? = nil, width: Double = 1) -> String {
+    public func line(
+        x1: Double, y1: Double, x2: Double, y2: Double, className: String? = nil, stroke: String? = nil, width: Double = 1
+    ) -> String {
         var svg = "<line x1=\"\(Self.number(x1))\" y1=\"\(Self.number(y1))\" x2=\"\(Self.number(x2))\" y2=\"\(Self.number(y2))\""
         if let className { svg += " class=\"\(HTML.escape(className))\"" }
         if let stroke { svg += " stroke=\"\(HTML.escape(stroke))\" stroke-width=\"\(Self.number(width))\"" }

@@ -34,23 +34,20 @@ public struct SVGScale: Sendable, Equatable {
         if includeZero { low = min(low, 0) }
         if includeZero { high = max(high, 0) }
         if high - low < 1e-12 { high = low + (low == 0 ? 1 : abs(low)) }
-        let step = niceStep((high - low) / 5)
-        low = (low / step).rounded(.down) * step
-        high = (high / step).rounded(.up) * step
+        let step = Step((high - low) / 5)
+        low = step.value(at: (low / step.size).rounded(.down))
+        high = step.value(at: (high / step.size).rounded(.up))
         return SVGScale(kind: .linear, lower: low, upper: high, lowerPixel: lowerPixel, upperPixel: upperPixel)
     }
 
     /// A base-10 log scale from the decade below the smallest positive value to the one above the largest.
     public static func log(covering values: [Double], lowerPixel: Double, upperPixel: Double) -> SVGScale {
         let positive = values.filter { $0.isFinite && $0 > 0 }
-        let low = positive.min() ?? 1
-        let high = positive.max() ?? 10
-        var lower = decade(below: low)
-        var upper = decade(below: high)
-        if upper < high { upper *= 10 }
-        if upper <= lower { upper = lower * 10 }
-        if lower == low && low == high { lower /= 10 }
-        return SVGScale(kind: .log, lower: lower, upper: upper, lowerPixel: lowerPixel, upperPixel: upperPixel)
+        let lowExponent = Int(log10(positive.min() ?? 1).rounded(.down))
+        var highExponent = Int(log10(positive.max() ?? 10).rounded(.up))
+        if highExponent <= lowExponent { highExponent = lowExponent + 1 }
+        return SVGScale(
+            kind: .log, lower: pow10(lowExponent), upper: pow10(highExponent), lowerPixel: lowerPixel, upperPixel: upperPixel)
     }
 
     public func position(_ value: Double) -> Double {
@@ -69,50 +66,60 @@ public struct SVGScale: Sendable, Equatable {
     public func ticks() -> [Double] {
         switch kind {
         case .linear:
-            let step = Self.niceStep((upper - lower) / 5)
+            let step = Step((upper - lower) / 5)
             var ticks: [Double] = []
-            var index = (lower / step).rounded(.up)
-            while index * step <= upper + step * 1e-9 && ticks.count < 50 {
-                // Multiplying an integer index avoids the drift of repeated addition (0.30000000000000004).
-                ticks.append(index * step)
+            var index = (lower / step.size).rounded(.up)
+            while step.value(at: index) <= upper + step.size * 1e-9 && ticks.count < 50 {
+                ticks.append(step.value(at: index))
                 index += 1
             }
             return ticks
         case .log:
             var ticks: [Double] = []
-            var decade = lower
-            let fewDecades = upper / lower <= 100
-            while decade <= upper * (1 + 1e-9) && ticks.count < 40 {
+            let lowExponent = Int(log10(lower).rounded())
+            let highExponent = Int(log10(upper).rounded())
+            let fewDecades = highExponent - lowExponent <= 2
+            for exponent in lowExponent...max(lowExponent, highExponent) {
+                let decade = Self.pow10(exponent)
                 ticks.append(decade)
-                if fewDecades {
-                    for factor in [2.0, 5.0] where decade * factor < upper * (1 - 1e-9) { ticks.append(decade * factor) }
+                if fewDecades && exponent < highExponent {
+                    ticks += [2.0, 5.0].map { $0 * decade }
                 }
-                decade *= 10
             }
-            return ticks.sorted()
+            return ticks
         }
     }
 
-    static func niceStep(_ rough: Double) -> Double {
-        guard rough.isFinite, rough > 0 else { return 1 }
-        let magnitude = pow10(Int((log10(rough)).rounded(.down)))
-        let residual = rough / magnitude
-        let nice: Double = residual <= 1 ? 1 : residual <= 2 ? 2 : residual <= 2.5 ? 2.5 : residual <= 5 ? 5 : 10
-        return nice * magnitude
+    /// A round tick interval: 1, 2, 2.5 or 5 × 10ⁿ. Tick values are computed as `index × mantissa`
+    /// scaled by an exact power of ten, never by adding steps, so they print as `0.6`, not
+    /// `0.6000000000000001`.
+    struct Step {
+        var mantissa: Double
+        var exponent: Int
+
+        init(_ rough: Double) {
+            guard rough.isFinite, rough > 0 else {
+                mantissa = 1
+                exponent = 0
+                return
+            }
+            exponent = Int(log10(rough).rounded(.down))
+            let residual = rough / SVGScale.pow10(exponent)
+            mantissa = residual <= 1 ? 1 : residual <= 2 ? 2 : residual <= 2.5 ? 2.5 : residual <= 5 ? 5 : 10
+        }
+
+        var size: Double { value(at: 1) }
+
+        func value(at index: Double) -> Double {
+            let scaled = index * mantissa
+            return exponent >= 0 ? scaled * SVGScale.pow10(exponent) : scaled / SVGScale.pow10(-exponent)
+        }
     }
 
-    static func decade(below value: Double) -> Double {
-        pow10(Int(log10(value).rounded(.down)))
-    }
-
-    /// 10ⁿ by repeated multiplication, so decades are exact for the small exponents charts use.
+    /// 10ⁿ; exact for n ≥ 0 up to 10²², and correctly rounded for negative n.
     static func pow10(_ exponent: Int) -> Double {
         var result = 1.0
-        if exponent >= 0 {
-            for _ in 0..<exponent { result *= 10 }
-        } else {
-            for _ in 0..<(-exponent) { result /= 10 }
-        }
-        return result
+        for _ in 0..<abs(exponent) { result *= 10 }
+        return exponent >= 0 ? result : 1 / result
     }
 }

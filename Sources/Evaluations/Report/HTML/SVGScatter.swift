@@ -57,12 +57,15 @@ public struct SVGScatter: Sendable {
             : SVGScale.linear(covering: xs, lowerPixel: chart.plotLeft, upperPixel: chart.plotRight)
         if !useLog, xScale.upper == xs.max() ?? 0, xScale.upper > 0 {
             // Leave room right of the largest point for its label's dot.
-            xScale = SVGScale.linear(covering: xs + [xScale.upper * 1.08], lowerPixel: chart.plotLeft, upperPixel: chart.plotRight)
+            xScale = SVGScale.linear(
+                covering: xs + [xScale.upper * 1.08], lowerPixel: chart.plotLeft, upperPixel: chart.plotRight)
         }
         let yValues = points.flatMap { [$0.y, $0.yLow, $0.yHigh].compactMap { $0 } }
         let yScale =
             yDomain.map {
-                SVGScale(kind: .linear, lower: $0.lowerBound, upper: $0.upperBound, lowerPixel: chart.plotBottom, upperPixel: chart.plotTop)
+                SVGScale(
+                    kind: .linear, lower: $0.lowerBound, upper: $0.upperBound, lowerPixel: chart.plotBottom,
+                    upperPixel: chart.plotTop)
             } ?? SVGScale.linear(covering: yValues, lowerPixel: chart.plotBottom, upperPixel: chart.plotTop)
 
         var svg = chart.bottomAxis(xScale, label: xLabel + (useLog ? " (log scale)" : ""), format: xFormat)
@@ -81,7 +84,8 @@ public struct SVGScatter: Sendable {
                 svg += chart.line(x1: x - 5, y1: top, x2: x + 5, y2: top, stroke: point.color, width: 1.5)
                 svg += chart.line(x1: x - 5, y1: bottom, x2: x + 5, y2: bottom, stroke: point.color, width: 1.5)
             }
-            svg += "<circle cx=\"\(SVGChart.number(x))\" cy=\"\(SVGChart.number(y))\" r=\"6\" fill=\"\(HTML.escape(point.color))\" "
+            svg +=
+                "<circle cx=\"\(SVGChart.number(x))\" cy=\"\(SVGChart.number(y))\" r=\"6\" fill=\"\(HTML.escape(point.color))\" "
             svg += "stroke=\"#ffffff\" stroke-width=\"1.5\"/>"
             let label = DisplayWidth.truncate(point.label, to: 28)
             let labelWidth = SVGChart.estimatedWidth(label)
