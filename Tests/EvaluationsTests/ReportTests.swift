@@ -202,7 +202,8 @@ enum ReportFixture {
 
     static let header = [
         "run_id", "item_id", "model", "sample", "outcome", "status_code", "error_kind", "latency_seconds", "ttft_seconds",
-        "input_tokens", "output_tokens", "cost_usd", "score_exact", "score_judge", "trace_id", "span_id",
+        "input_tokens", "output_tokens", "cost_usd", "score_exact", "score_judge", "trace_id", "span_id", "answer",
+        "error_message",
     ]
 
     @Test func headerAndOneRowPerCell() throws {
@@ -215,7 +216,7 @@ enum ReportFixture {
         #expect(
             records[1] == [
                 "run-42", "q1", "alpha", "0", "answered", "200", "", "0.5", "0.1", "10", "5", "0.001", "1", "0.9",
-                "0af7651916cd43dd8448eb211c80319c", "b7ad6b7169203331",
+                "0af7651916cd43dd8448eb211c80319c", "b7ad6b7169203331", "Paris", "",
             ])
         // A failed cell has no scores and no ttft: empty fields.
         #expect(records[3][7...13] == ["0.1", "", "0", "0", "0", "", ""])
@@ -229,6 +230,8 @@ enum ReportFixture {
         #expect(csv.contains("\"q,3 \"\"x\"\"\ny\""))
         let records = Self.parse(csv)
         #expect(records[4][1] == ReportFixture.commaItem)
+        // Answers keep their commas, quotes and newlines through the round trip.
+        #expect(records[4][16] == ReportFixture.csvAnswer)
         #expect(records[3][2] == ReportFixture.evilModel)
     }
 

@@ -1,8 +1,8 @@
 extension EvalReport {
     /// One row per cell, with a header row: the run's identifiers, the outcome, timings, tokens and
     /// cost, one `score_<scorer>` column per scorer in `scorers` order, and the trace and span ids
-    /// that link the row to its trace. Absent values are empty fields; answers and messages are left
-    /// to the JSON report, where they cannot break a spreadsheet.
+    /// that link the row to its trace, then the answer and the error message (text fields are
+    /// guarded against formula injection). Absent values are empty fields.
     public var csv: String {
         var writer = CSVWriter()
         writer.header(
@@ -10,7 +10,7 @@ extension EvalReport {
                 "run_id", "item_id", "model", "sample", "outcome", "status_code", "error_kind", "latency_seconds",
                 "ttft_seconds", "input_tokens", "output_tokens", "cost_usd",
             ]
-                + scorers.map { "score_" + $0 } + ["trace_id", "span_id"]
+                + scorers.map { "score_" + $0 } + ["trace_id", "span_id", "answer", "error_message"]
         )
         for cell in cells {
             var fields: [CSVWriter.Field] = [
@@ -22,6 +22,7 @@ extension EvalReport {
             ]
             fields += scorers.map { Self.number(cell.scores[$0]) }
             fields += [.text(cell.traceID), .text(cell.spanID)]
+            fields += [cell.answer.map(CSVWriter.Field.text) ?? .empty, cell.errorMessage.map(CSVWriter.Field.text) ?? .empty]
             writer.row(fields)
         }
         return writer.output

@@ -28,9 +28,12 @@ public enum EvalSummarizer {
         for scorer in scorers {
             let values = cells.compactMap { $0.scores[scorer] }
             guard let mean = Statistics.mean(values) else { continue }
+            // Every score is in 0…1, so an interval past either end says nothing more than the end.
             let interval = Statistics.meanConfidenceInterval95(values)
             scores.append(
-                ScoreSummary(scorer: scorer, count: values.count, mean: mean, low: interval?.low, high: interval?.high))
+                ScoreSummary(
+                    scorer: scorer, count: values.count, mean: mean, low: interval.map { max(0, $0.low) },
+                    high: interval.map { min(1, $0.high) }))
         }
         return ModelSummary(
             model: model, sent: sent.count, answered: answered.count, errors: errors,
