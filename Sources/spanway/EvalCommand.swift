@@ -20,13 +20,18 @@ struct EvalCommand: AsyncParsableCommand {
             a table. Ctrl-C stops sending and still writes what finished; a second Ctrl-C quits at once.
             """)
 
-    @Option(help: "JSON Lines dataset: one item per line ({\"id\", \"messages\" or \"input\", \"expected\", \"parameters\", \"metadata\"}).")
+    @Option(
+        help:
+            "JSON Lines dataset: one item per line ({\"id\", \"messages\" or \"input\", \"expected\", \"parameters\", \"metadata\"})."
+    )
     var dataset: String
     @Option(help: "Comma-separated model groups to compare.") var models: String
     @Option(help: "Run against this config in-process.") var config: String?
     @Option(help: "Run against a running gateway at this URL.") var url: String?
     @Option(help: "The virtual key (or master key) to send with --url; defaults to SPANWAY_API_KEY.") var key: String?
-    @Option(name: .customLong("scorer"), help: "A scorer: exact, contains, regex[:PATTERN], json, json-schema[:@FILE], numeric[:TOLERANCE]. Repeatable.")
+    @Option(
+        name: .customLong("scorer"),
+        help: "A scorer: exact, contains, regex[:PATTERN], json, json-schema[:@FILE], numeric[:TOLERANCE]. Repeatable.")
     var scorers: [String] = []
     @Option(help: "A model group that grades each answer against the rubric (score 0–1).") var judge: String?
     @Option(help: "The judge's rubric, or @FILE.") var rubric: String?

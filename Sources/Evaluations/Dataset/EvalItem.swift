@@ -51,10 +51,10 @@ public struct EvalDatasetError: Error, Sendable, Equatable, CustomStringConverti
     }
 
     public var description: String {
-        var where_ = ""
-        if let line { where_ += "line \(line)" }
-        if let field { where_ += (where_.isEmpty ? "" : ", ") + "field '\(field)'" }
-        return where_.isEmpty ? message : "\(where_): \(message)"
+        var location = ""
+        if let line { location += "line \(line)" }
+        if let field { location += (location.isEmpty ? "" : ", ") + "field '\(field)'" }
+        return location.isEmpty ? message : "\(location): \(message)"
     }
 }
 
@@ -113,7 +113,8 @@ public enum EvalDataset {
             EvalDatasetError(line: line, field: fieldPrefix + field, message)
         }
         guard let object = value.objectValue else {
-            throw EvalDatasetError(line: line, field: fieldPrefix.isEmpty ? nil : String(fieldPrefix.dropLast()),
+            throw EvalDatasetError(
+                line: line, field: fieldPrefix.isEmpty ? nil : String(fieldPrefix.dropLast()),
                 "an item must be a JSON object, not \(value.typeName)")
         }
         let id: String

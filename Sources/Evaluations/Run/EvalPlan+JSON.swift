@@ -53,6 +53,11 @@ extension EvalPlan {
         var scorers: [Scorer] = []
         for (index, spec) in (object["scorers"]?.arrayValue ?? []).enumerated() {
             guard let text = spec.stringValue else { throw EvalDatasetError(field: "scorers[\(index)]", "must be a string") }
+            // Swift's regex engine has no time limit: a short pattern bounds how badly a caller's
+            // pattern can backtrack inside the gateway.
+            guard text.utf8.count <= 256 else {
+                throw EvalDatasetError(field: "scorers[\(index)]", "must be at most 256 characters")
+            }
             do {
                 scorers.append(
                     try Scorer.parse(text) { _ in throw EvalDatasetError("the gateway reads no files: give the schema inline") })
@@ -91,7 +96,8 @@ extension EvalPlan {
     {
         guard let value, !value.isNull else { return nil }
         guard let number = value.intValue, range.contains(number) else {
-            let bound = range.upperBound == Int.max ? "at least \(range.lowerBound)" : "\(range.lowerBound) to \(range.upperBound)"
+            let bound =
+                range.upperBound == Int.max ? "at least \(range.lowerBound)" : "\(range.lowerBound) to \(range.upperBound)"
             throw EvalDatasetError(field: field, "must be an integer, \(bound)")
         }
         return number

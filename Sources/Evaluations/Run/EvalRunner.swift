@@ -17,6 +17,8 @@ public final class EvalRunner: Sendable {
     let clock: any GatewayClock
     let traces: TraceSink?
     let progress: ProgressSink?
+    /// Unix seconds, on `clock`.
+    let startedAt: Double
     private let limit: ConcurrencyLimit
     private let state: Mutex<State>
 
@@ -48,8 +50,6 @@ public final class EvalRunner: Sendable {
         self.state = Mutex(State(pairwise: PairwiseTally(models: plan.models)))
         self.startedAt = clock.nowSeconds()
     }
-
-    let startedAt: Double
 
     /// Runs to the end, or until cancelled or out of budget, and returns the report.
     public func run() async -> EvalReport {
@@ -131,7 +131,7 @@ public final class EvalRunner: Sendable {
             (AttributeName.evalRunID, .string(plan.runID)), (AttributeName.evalItemID, .string(item.id)),
             ("spanway.eval.models", .stringArray(plan.models)),
         ])
-        let calls = await withTaskGroup(of: [CellCall].self) { group in
+        let calls = await withTaskGroup(of: CellCalls.self) { group in
             for model in plan.models.indices {
                 for sample in 0..<plan.repeats {
                     group.addTask {
@@ -139,13 +139,16 @@ public final class EvalRunner: Sendable {
                     }
                 }
             }
-            var calls: [CellCall] = []
-            for await finished in group { calls += finished }
+            var calls: [CellCalls] = []
+            for await finished in group { calls.append(finished) }
             return calls
         }
-        var spans = calls.map(\.span)
+        var spans = calls.flatMap { ($0.cell.map { [$0.span] } ?? []) + $0.judgeSpans }
         if let judge = plan.judge, judge.pairwise {
-            spans += await comparePairs(item: index, answers: calls, judge: judge, root: root)
+            let answers = calls.compactMap(\.cell).reduce(into: [CellKey: String]()) { answers, call in
+                if let answer = call.answer { answers[call.key] = answer }
+            }
+            spans += await comparePairs(item: index, answers: answers, judge: judge, root: root)
         }
         let rootData = root.end()
         traces?(
@@ -155,16 +158,23 @@ public final class EvalRunner: Sendable {
                 kind: .evaluation))
     }
 
-    /// A finished call's span, and the answer it got (for pairwise judging).
-    struct CellCall: Sendable {
-        var key: CellKey
-        var span: SpanData
-        var answer: String?
+    /// What one cell left in its item's trace: its own call (nil when it never ran) and the
+    /// judge's call about it.
+    struct CellCalls: Sendable {
+        struct Call: Sendable {
+            var key: CellKey
+            var span: SpanData
+            /// The answer, for pairwise judging.
+            var answer: String?
+        }
+
+        var cell: Call?
+        var judgeSpans: [SpanData] = []
     }
 
     // MARK: One cell
 
-    private func runCell(_ key: CellKey, root: Span) async -> [CellCall] {
+    private func runCell(_ key: CellKey, root: Span) async -> CellCalls {
         let item = plan.items[key.item]
         let model = plan.models[key.model]
         let span = root.child(name: "chat \(model)", kind: .client)
@@ -176,7 +186,7 @@ public final class EvalRunner: Sendable {
         var cell = EvalCell(
             itemID: item.id, model: model, sample: key.sample, outcome: .notRun, traceID: span.traceID.hex,
             spanID: span.spanID.hex)
-        var extra: [CellCall] = []
+        var calls = CellCalls()
         if await limit.acquire() {
             defer { limit.release() }
             if budgetExhausted {
@@ -191,14 +201,15 @@ public final class EvalRunner: Sendable {
                 if let score = scorer.score(answer, item: item) { cell.scores[scorer.name] = score }
             }
             if let judge = plan.judge {
-                extra += await grade(answer, item: item, judge: judge, root: root, cell: &cell)
+                calls.judgeSpans.append(await grade(answer, item: item, judge: judge, root: root, cell: &cell))
             }
         }
         record(cell, on: span)
         let data = span.end()
-        guard cell.outcome != .notRun else { return extra }
+        guard cell.outcome != .notRun else { return calls }
         finish(cell, key: key)
-        return [CellCall(key: key, span: data, answer: cell.outcome == .answered ? cell.answer : nil)] + extra
+        calls.cell = CellCalls.Call(key: key, span: data, answer: cell.outcome == .answered ? cell.answer : nil)
+        return calls
     }
 
     /// Sends one model call and reads its answer into `cell`.
@@ -304,11 +315,11 @@ public final class EvalRunner: Sendable {
     /// Asks the judge to grade one answer; its verdict becomes the cell's `judge` score. A judge
     /// call that fails, or whose verdict is not the asked-for JSON, leaves the cell unscored.
     private func grade(_ answer: String, item: EvalItem, judge: JudgeSettings, root: Span, cell: inout EvalCell) async
-        -> [CellCall]
+        -> SpanData
     {
         let messages = JudgePrompt.grading(item: item, answer: answer, rubric: judge.rubric)
         let (reply, data) = await askJudge(judge, messages: messages, item: item, root: root, about: cell.model)
-        guard let reply else { return [data] }
+        guard let reply else { return data }
         do {
             let verdict = try JudgeVerdict.parseGrade(reply)
             cell.scores[JudgeSettings.scorerName] = verdict.score
@@ -316,12 +327,12 @@ public final class EvalRunner: Sendable {
         } catch {
             cell.judgeReason = "unparseable verdict: \(error)"
         }
-        return [data]
+        return data
     }
 
     /// One judge call under the item's root span; its text, or nil when it failed.
     private func askJudge(_ judge: JudgeSettings, messages: [JSONValue], item: EvalItem, root: Span, about: String) async
-        -> (String?, CellCall)
+        -> (String?, SpanData)
     {
         let span = root.child(name: "judge \(judge.model)", kind: .client)
         span.setAttributes([
@@ -352,20 +363,15 @@ public final class EvalRunner: Sendable {
                 }
             }
         }
-        let key = CellKey(item: -1, model: -1, sample: -1)
-        return (text, CellCall(key: key, span: span.end(), answer: nil))
+        return (text, span.end())
     }
 
     /// Every two models' answers to the same item and sample, judged side by side. Which answer
     /// the judge sees first alternates (seeded), so position bias averages out.
-    private func comparePairs(item index: Int, answers calls: [CellCall], judge: JudgeSettings, root: Span) async
+    private func comparePairs(item index: Int, answers: [CellKey: String], judge: JudgeSettings, root: Span) async
         -> [SpanData]
     {
         let item = plan.items[index]
-        var answers: [CellKey: String] = [:]
-        for call in calls where call.key.item == index {
-            if let answer = call.answer { answers[call.key] = answer }
-        }
         var spans: [SpanData] = []
         for sample in 0..<plan.repeats {
             for a in plan.models.indices {
@@ -377,10 +383,10 @@ public final class EvalRunner: Sendable {
                     let swap = Self.swapOrder(seed: plan.seed ?? 0, item: index, sample: sample, a: a, b: b)
                     let messages = JudgePrompt.comparison(
                         item: item, first: swap ? second : first, second: swap ? first : second, rubric: judge.rubric)
-                    let (reply, call) = await askJudge(
+                    let (reply, span) = await askJudge(
                         judge, messages: messages, item: item, root: root,
                         about: "\(plan.models[a]) vs \(plan.models[b])")
-                    spans.append(call.span)
+                    spans.append(span)
                     guard let reply, let verdict = try? JudgeVerdict.parseComparison(reply) else { continue }
                     var winner = verdict.winner
                     if swap { winner = winner.swapped }

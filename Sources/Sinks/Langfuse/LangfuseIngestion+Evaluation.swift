@@ -44,7 +44,9 @@ extension LangfuseIngestion {
                 if case .string(let comment)? = event.attributes[AttributeName.evaluationExplanation] {
                     score["comment"] = .string(comment)
                 }
-                events.append(envelope(id: "\(call.spanID.hex)-\(name)-score-create", type: "score-create", at: event.timeNanos, body: score))
+                events.append(
+                    envelope(
+                        id: "\(call.spanID.hex)-\(name)-score-create", type: "score-create", at: event.timeNanos, body: score))
             }
         }
         return events

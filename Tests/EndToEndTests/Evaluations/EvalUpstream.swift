@@ -126,7 +126,8 @@ final class EvalUpstream: Sendable {
     }
 
     static func tag(_ name: String, in text: String) -> String? {
-        guard let start = text.range(of: "<\(name)>\n"), let end = text.range(of: "\n</\(name)>", range: start.upperBound..<text.endIndex)
+        guard let start = text.range(of: "<\(name)>\n"),
+            let end = text.range(of: "\n</\(name)>", range: start.upperBound..<text.endIndex)
         else { return nil }
         return String(text[start.upperBound..<end.lowerBound])
     }
@@ -147,7 +148,8 @@ final class EvalUpstream: Sendable {
                 "usage": usage,
             ])
             return Response(
-                status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: body.encoded())))
+                status: .ok, headers: [.contentType: "application/json"],
+                body: .init(byteBuffer: ByteBuffer(bytes: body.encoded())))
         }
         func chunk(_ delta: JSONValue, finish: JSONValue = .null, usage: JSONValue? = nil) -> String {
             var object: JSONObject = [

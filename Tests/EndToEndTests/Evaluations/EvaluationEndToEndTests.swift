@@ -3,11 +3,12 @@ import Evaluations
 import Foundation
 import GatewayTesting
 import Logging
-@testable import OTLPProto
-@testable import Proxy
 import Store
 import Telemetry
 import Testing
+
+@testable import OTLPProto
+@testable import Proxy
 
 /// `spanway eval` end to end: three models on an upstream with known latencies, answers, usage
 /// and prices, through a real gateway with OTLP and the ledger on. Every expected figure is
@@ -66,7 +67,8 @@ import Testing
                 #expect(try abs(#require(summary.latencyP95) - Self.percentile(latencies, 0.95)) < 1e-9)
                 #expect(summary.inputTokens == answered.count * model.inputTokens)
                 #expect(summary.outputTokens == answered.count * model.outputTokens)
-                let cost = Double(answered.count)
+                let cost =
+                    Double(answered.count)
                     * (Double(model.inputTokens) * model.inputPrice + Double(model.outputTokens) * model.outputPrice)
                 #expect(abs(summary.totalCostUSD - cost) < 1e-11)
                 #expect(try abs(#require(summary.costPerAnswerUSD) - cost / Double(answered.count)) < 1e-11)
