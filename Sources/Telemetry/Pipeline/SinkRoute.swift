@@ -38,10 +38,13 @@ public struct SinkRoute: Sendable, Equatable {
     public func matches(_ request: FinishedSpan) -> Bool {
         let summary = request.summary
         if isDefault && summary.teamDestinationsOnly { return false }
+        // An evaluation's item trace is no request: it goes with the successes (the scores of
+        // every call), never to failure-only sinks.
+        let succeeded = summary.succeeded || request.kind == .evaluation
         switch outcome {
         case .any: break
-        case .success: guard summary.succeeded else { return false }
-        case .failure: guard !summary.succeeded else { return false }
+        case .success: guard succeeded else { return false }
+        case .failure: guard !succeeded else { return false }
         }
         if let teams, !summary.caller.teamID.map(teams.contains).orFalse { return false }
         if let keyAliases, !summary.caller.keyAlias.map(keyAliases.contains).orFalse { return false }

@@ -57,7 +57,7 @@ final class EvalUpstream: Sendable {
     }
 
     /// The gateway config for the three models and the judge at `base` (`…/v1`).
-    static func config(base: String, extra: String = "") -> String {
+    static func config(base: String, settings: String = #"{callbacks: ["otel"]}"#) -> String {
         var yaml = "model_list:\n"
         for (name, model) in models.sorted(by: { $0.key < $1.key }) {
             yaml += """
@@ -73,10 +73,10 @@ final class EvalUpstream: Sendable {
             input_cost_per_token: \(judgePrice), output_cost_per_token: \(judgePrice)}
             router_settings: {num_retries: 0, cooldown_time: 0}
             general_settings: {master_key: "\(Harness.master)"}
-            litellm_settings: {callbacks: ["otel"]}
+            litellm_settings: \(settings)
 
             """
-        return yaml + extra
+        return yaml
     }
 
     func router() -> Router<BasicRequestContext> {

@@ -23,15 +23,19 @@ import Testing
 
     /// A gateway in front of `EvalUpstream`, and the upstream.
     func withGateway(
-        hold: EvalUpstream.Hold? = nil, extra: String = "", _ body: (Harness, EvalUpstream) async throws -> Void
+        hold: EvalUpstream.Hold? = nil, settings: String? = nil, environment: [String: String] = [:],
+        _ body: (Harness, EvalUpstream) async throws -> Void
     ) async throws {
         var logger = Logger(label: "eval-upstream")
         logger.logLevel = .critical
         let upstream = EvalUpstream(clock: TestTime.clock(), hold: hold)
         let server = try await TestServer.start(upstream.router(), logger: logger)
         do {
-            let config = EvalUpstream.config(base: "http://127.0.0.1:\(server.port)/v1", extra: extra)
-            try await Harness.with(config: config, logger: logger) { h in try await body(h, upstream) }
+            let base = "http://127.0.0.1:\(server.port)/v1"
+            let config = settings.map { EvalUpstream.config(base: base, settings: $0) } ?? EvalUpstream.config(base: base)
+            try await Harness.with(config: config, environment: environment, logger: logger) { h in
+                try await body(h, upstream)
+            }
         } catch {
             hold?.release.finish()
             try? await server.stop()
@@ -242,6 +246,38 @@ import Testing
             #expect(try await h.send("/spanway/evaluations/\(id)").status == 200)
             let rows = try await h.store.spendLogs(SpendQuery(limit: 1000)).filter { $0.evalRunID == id }
             #expect(rows.count == 6 && rows.allSatisfy { $0.keyAlias == "evaluator" })
+        }
+    }
+
+    /// With the Langfuse sink on, each item's trace arrives with a span per model call and the
+    /// scores as Langfuse scores on those calls.
+    @Test func langfuseGetsTheScoresOnTheCalls() async throws {
+        try await withGateway(settings: #"{success_callback: ["langfuse"]}"#, environment: CallbackSinkTests.env) { h, upstream in
+            let plan = EvalPlan(models: ["alpha", "beta"], items: Array(Self.items.prefix(2)), scorers: [.exactMatch])
+            let report = await runner(plan, h, upstream).run()
+            func events() -> [JSONValue] {
+                h.hooks.received(under: "/langfuse").flatMap { $0.json?["batch"]?.arrayValue ?? [] }
+            }
+            try await h.eventually("Langfuse got every score") {
+                events().filter { $0["type"]?.stringValue == "score-create" }.count == report.cells.count
+            }
+            let bodies = events()
+            for cell in report.cells {
+                let score = try #require(
+                    bodies.first {
+                        $0["type"]?.stringValue == "score-create" && $0["body"]?["observationId"]?.stringValue == cell.spanID
+                    }?[
+                        "body"])
+                #expect(score["traceId"]?.stringValue == cell.traceID)
+                #expect(score["name"]?.stringValue == "exact")
+                #expect(score["value"]?.doubleValue == cell.scores["exact"])
+                #expect(
+                    bodies.contains { $0["type"]?.stringValue == "span-create" && $0["body"]?["id"]?.stringValue == cell.spanID })
+            }
+            // The gateway's own generations land in the same traces.
+            let traces = Set(report.cells.map(\.traceID))
+            let generations = bodies.filter { $0["type"]?.stringValue == "generation-create" }
+            #expect(Set(generations.compactMap { $0["body"]?["traceId"]?.stringValue }) == traces)
         }
     }
 
