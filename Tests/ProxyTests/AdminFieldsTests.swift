@@ -31,7 +31,9 @@ import Testing
     @Test func eachRecordTypeAcceptsTheLimitFieldsAndItsOwn() {
         #expect(
             VirtualKey.adminFields.settable
-                == Self.limitNames.union(["key_alias", "aliases", "team_id", "user_id", "duration", "blocked", "soft_budget"]))
+                == Self.limitNames.union([
+                    "key_alias", "aliases", "team_id", "user_id", "duration", "blocked", "soft_budget", "allow_evaluations",
+                ]))
         #expect(
             Team.adminFields.settable
                 == Self.limitNames.union(["team_alias", "organization_id", "blocked", "members_with_roles"]))

@@ -8,11 +8,19 @@ struct EvalAnswer: Sendable, Equatable {
     var costUSD = 0.0
     var errorKind: String?
     var errorMessage: String?
+    /// `usage.cost` of a streamed answer's usage chunk.
+    private var usageCost: Double?
 
     var succeeded: Bool { errorKind == nil }
 
+    /// The cost as the gateway reports it: the `x-spanway-response-cost` header (or, for a stream,
+    /// its trailer), else a streamed usage chunk's `cost`, which is what an HTTP client that
+    /// cannot read trailers gets.
     init(_ response: EvalResponse, streamed: Bool) {
-        costUSD = response.header("x-spanway-response-cost").flatMap(Double.init).flatMap { $0.isFinite ? max(0, $0) : nil } ?? 0
+        defer {
+            let header = response.header("x-spanway-response-cost").flatMap(Double.init)
+            costUSD = (header ?? usageCost).flatMap { $0.isFinite ? max(0, $0) : nil } ?? 0
+        }
         if let failure = response.transportError {
             errorKind = "connection_error"
             errorMessage = failure
@@ -71,6 +79,7 @@ struct EvalAnswer: Sendable, Equatable {
     private mutating func readUsage(_ usage: JSONValue?) {
         inputTokens = max(0, usage?["prompt_tokens"]?.intValue ?? 0)
         outputTokens = max(0, usage?["completion_tokens"]?.intValue ?? 0)
+        usageCost = usage?["cost"]?.doubleValue
     }
 
     /// An OpenAI-shaped error body; its `code` names the kind best, then its `type`.

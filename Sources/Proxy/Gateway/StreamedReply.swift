@@ -21,7 +21,7 @@ extension AttemptLoop {
             ]
         let relay = StreamRelay(
             decoder: deployment.adapter.makeStreamDecoder(for: request), forwardUsage: request.clientWantsStreamUsage,
-            captureText: exchange.capturesContent)
+            captureText: exchange.capturesContent, price: deployment.price)
         let promptTokens = PreCallCheck.estimatedInputTokens(request)
         let limits = config.serverLimits
         let stream = ReplyStream(
@@ -142,6 +142,9 @@ struct StreamRelay: Sendable {
 
     var decoder: any ChatStreamDecoder
     let forwardUsage: Bool
+    /// Prices the usage chunk the client gets: `usage.cost` (USD), as LiteLLM's streams carry it,
+    /// since SDKs cannot read the cost trailer.
+    let price: ModelPrice?
     private(set) var reply = ProviderReply(body: [], usage: nil, responseID: nil, responseModel: nil, finishReasons: [])
     private var finishReasons: [Int: String] = [:]
     private var midStreamError: GatewayError?
@@ -158,9 +161,10 @@ struct StreamRelay: Sendable {
         (relayedTextBytes + PreCallCheck.bytesPerToken - 1) / PreCallCheck.bytesPerToken
     }
 
-    init(decoder: any ChatStreamDecoder, forwardUsage: Bool, captureText: Bool = false) {
+    init(decoder: any ChatStreamDecoder, forwardUsage: Bool, captureText: Bool = false, price: ModelPrice? = nil) {
         self.decoder = decoder
         self.forwardUsage = forwardUsage
+        self.price = price
         self.capturedText = captureText ? "" : nil
     }
 
@@ -247,7 +251,15 @@ struct StreamRelay: Sendable {
         }
         guard let usageValue = object["usage"], !usageValue.isNull else { return raw }
         reply.usage = CanonicalUsage.parse(usageValue)
-        if forwardUsage { return raw }
+        if forwardUsage {
+            // Like LiteLLM, only a cost above zero is added.
+            guard let usage = reply.usage, let cost = price?.cost(of: usage), cost > 0, var priced = usageValue.objectValue
+            else { return raw }
+            priced["cost"] = .double(cost)
+            var chunk = object
+            chunk["usage"] = .object(priced)
+            return JSONValue.object(chunk).encoded()
+        }
         // The client did not ask for usage: drop a usage-only chunk, strip usage from any other.
         if choices.isEmpty { return nil }
         var stripped = object

@@ -183,6 +183,31 @@ import Testing
             #expect(summary.outputTokens == 6 * model.outputTokens)
             let cost = 6 * (Double(model.inputTokens) * model.inputPrice + Double(model.outputTokens) * model.outputPrice)
             #expect(abs(summary.totalCostUSD - cost) < 1e-11, "streamed cost comes from the trailers")
+
+            // Over HTTP the trailer is out of reach; the usage chunk's `cost` (LiteLLM's field) says the same.
+            let overHTTP = await EvalRunner(
+                plan: plan, target: HTTPEvalTarget(baseURL: h.gatewayURL, key: Harness.master, client: h.client),
+                clock: upstream.clock
+            ).run()
+            #expect(overHTTP.summaries.first?.answered == 6)
+            #expect(abs((overHTTP.summaries.first?.totalCostUSD ?? 0) - cost) < 1e-11)
+        }
+    }
+
+    /// A streamed answer's usage chunk carries its cost, as LiteLLM's do, when the client asks for usage.
+    @Test func streamedUsageChunkCarriesTheCost() async throws {
+        try await withGateway { h, _ in
+            let model = try #require(EvalUpstream.models["alpha"])
+            let reply = try await h.send(
+                "/v1/chat/completions",
+                json:
+                    #"{"model":"alpha","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"Question 1"}]}"#
+            )
+            let chunks = ssePayloads(reply.text).compactMap { try? JSONParser.parse($0) }
+            let usage = try #require(chunks.last { $0["usage"]?.objectValue != nil }?["usage"])
+            let cost = Double(model.inputTokens) * model.inputPrice + Double(model.outputTokens) * model.outputPrice
+            #expect(abs((usage["cost"]?.doubleValue ?? 0) - cost) < 1e-15)
+            #expect(usage["prompt_tokens"]?.intValue == model.inputTokens)
         }
     }
 
