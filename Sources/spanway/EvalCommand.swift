@@ -87,6 +87,8 @@ struct EvalCommand: AsyncParsableCommand {
         var gateway: Gateway?
         if let config {
             var gatewayConfig = try loadConfig(config, environment: environment)
+            var environment = environment
+            applyEnvironmentVariables(of: gatewayConfig, to: &environment)
             if let master = environment["SPANWAY_MASTER_KEY"], !master.isEmpty { gatewayConfig.masterKey = master }
             let made = try GatewayBootstrap(config: gatewayConfig, environment: environment, httpClient: client, logger: logger)
                 .makeGateway()

@@ -11,7 +11,8 @@ struct SpanwayCommand: AsyncParsableCommand {
         abstract: "An OpenTelemetry-first LLM gateway with an OpenAI-compatible API.",
         version: GatewayBootstrap.version,
         subcommands: [
-            Serve.self, Check.self, KeysCommand.self, SpendCommand.self, EvalCommand.self, MockUpstreamCommand.self,
+            Serve.self, Check.self, KeysCommand.self, SpendCommand.self, ReportCommand.self, EvalCommand.self,
+            MockUpstreamCommand.self,
         ])
 }
 
@@ -32,6 +33,15 @@ func loadConfig(_ path: String, environment: [String: String]) throws -> Gateway
     }
 }
 
+/// The config's `environment_variables` set for this process (libraries that read the
+/// environment see them too) and merged over `environment`, which the gateway reads.
+func applyEnvironmentVariables(of config: GatewayConfig, to environment: inout [String: String]) {
+    for (name, value) in config.environmentVariables {
+        setenv(name, value, 1)
+        environment[name] = value
+    }
+}
+
 func printError(_ text: String) {
     FileHandle.standardError.write(Data((text + "\n").utf8))
 }
@@ -44,10 +54,11 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Port to listen on.") var port = 4000
 
     func run() async throws {
-        let environment = ProcessInfo.processInfo.environment
+        var environment = ProcessInfo.processInfo.environment
         let logger = makeLogger("spanway")
         raiseDescriptorLimit()
         var gatewayConfig = try loadConfig(config, environment: environment)
+        applyEnvironmentVariables(of: gatewayConfig, to: &environment)
         for warning in gatewayConfig.warnings { logger.warning("config: \(warning)") }
         if let master = environment["SPANWAY_MASTER_KEY"], !master.isEmpty { gatewayConfig.masterKey = master }
         let client = GatewayBootstrap.makeHTTPClient()

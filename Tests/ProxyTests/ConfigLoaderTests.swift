@@ -106,6 +106,27 @@ import Testing
         #expect(try loader.load(yaml: yaml).routingStrategy == strategy)
     }
 
+    /// `environment_variables` is applied before the rest, as LiteLLM sets them for its process:
+    /// `os.environ/NAME` resolves from it, over the process's own value.
+    @Test func environmentVariablesResolveReferences() throws {
+        let yaml = """
+            environment_variables:
+              UPSTREAM_KEY: sk-from-config
+              PROVIDER_BASE: https://llm.example.com/v1
+            model_list:
+              - model_name: x
+                litellm_params: {model: openai/gpt-4o, api_key: os.environ/UPSTREAM_KEY, api_base: os.environ/PROVIDER_BASE}
+            """
+        let loader = ProviderCatalogue.configLoader(environment: ["UPSTREAM_KEY": "sk-from-process"])
+        let config = try loader.load(yaml: yaml)
+        #expect(config.deployments.first?.apiKey == "sk-from-config")
+        #expect(config.deployments.first?.apiBase == "https://llm.example.com/v1")
+        #expect(config.environmentVariables == ["UPSTREAM_KEY": "sk-from-config", "PROVIDER_BASE": "https://llm.example.com/v1"])
+        #expect(!config.warnings.contains { $0.path.hasPrefix("environment_variables") })
+        let (_, issues) = loader.check(yaml: "environment_variables: [a, b]\nmodel_list: []")
+        #expect(issues.contains { $0.severity == .error && $0.path == "environment_variables" })
+    }
+
     @Test func anUnknownRoutingStrategyIsAnError() {
         let yaml =
             "model_list: [{model_name: x, litellm_params: {model: openai/gpt-4o}}]\nrouter_settings: {routing_strategy: fastest}"

@@ -59,6 +59,15 @@ public struct ConfigLoader: Sendable {
                 "environment_variables",
             ], at: "")
         var config = GatewayConfig()
+        // First, so `os.environ/NAME` anywhere below resolves from it, as LiteLLM sets these for
+        // its process before reading the rest.
+        if let node = top["environment_variables"], let variables = reader.mapping(node, at: "environment_variables") {
+            for (name, value) in variables.sorted(by: { $0.key < $1.key }) {
+                guard let text = reader.string(value, at: "environment_variables.\(name)") else { continue }
+                config.environmentVariables[name] = text
+                reader.environment[name] = text
+            }
+        }
 
         let general = top["general_settings"].flatMap { reader.mapping($0, at: "general_settings") } ?? [:]
         reader.warnUnknown(
@@ -159,7 +168,7 @@ public struct ConfigLoader: Sendable {
             spanway,
             known: Set([
                 "pricing_file", "reasoning_content", "sinks", "capture_content", "redact_emails", "alerts", "require_price",
-                "ledger_fsync",
+                "ledger_fsync", "spend_logs_retention",
             ])
             .union(ServerLimits.keys).union(["allowed_egress"]),
             at: "spanway_settings")
@@ -179,6 +188,14 @@ public struct ConfigLoader: Sendable {
             }
         }
         config.pricingFile = spanway["pricing_file"].flatMap { reader.string($0, at: "spanway_settings.pricing_file") }
+        if let node = spanway["spend_logs_retention"],
+            let text = reader.string(node, at: "spanway_settings.spend_logs_retention")
+        {
+            config.spendLogsRetention = DurationText.seconds(text)
+            if config.spendLogsRetention == nil {
+                reader.error("spanway_settings.spend_logs_retention", "'\(text)' is not a duration like 30d, 12h or 1mo")
+            }
+        }
 
         if let list = top["model_list"] {
             guard let items = reader.sequence(list, at: "model_list") else { return config }

@@ -5,6 +5,9 @@ import Telemetry
 public struct GatewayConfig: Sendable {
     public var deployments: [DeploymentConfig]
     public var masterKey: String?
+    /// `environment_variables`: set for the process before the rest is read (provider keys, sink
+    /// credentials, `os.environ/NAME` references). Secrets: never logged.
+    public var environmentVariables: [String: String] = [:]
     /// `litellm_settings.callbacks` (with `success_callback` and `failure_callback`), LiteLLM's names.
     public var callbacks: [String]
     /// `router_settings.num_retries`: further attempts after a retryable upstream failure.
@@ -30,6 +33,9 @@ public struct GatewayConfig: Sendable {
     /// `spanway_settings.ledger_fsync`: `none` (the spend journal survives a crash of the process)
     /// or `interval` (also flushed to the disk once per ingested batch, for power loss).
     public var ledgerFsync = SpendJournal.Sync.none
+    /// `spanway_settings.spend_logs_retention` (`30d`), in seconds: raw spend rows older than this
+    /// are deleted, the daily rollups kept; nil keeps every row.
+    public var spendLogsRetention: Double?
     /// `spanway_settings.pricing_file`: a price table in LiteLLM's format replacing the shipped one.
     public var pricingFile: String?
     /// `spanway_settings.require_price`: refuse requests whose deployment has no known price

@@ -5,7 +5,9 @@ import Yams
 struct YAMLReader {
     static let environmentPrefix = "os.environ/"
 
-    let environment: [String: String]
+    /// Where `os.environ/NAME` resolves: the process's environment, with the config's own
+    /// `environment_variables` over it.
+    var environment: [String: String]
     private(set) var issues: [ConfigIssue] = []
 
     init(environment: [String: String]) {
