@@ -87,6 +87,8 @@ import Testing
         var spend: [String: Double] = [:]
         /// Answers with a 5xx status.
         var serverErrors: [String: Int] = [:]
+        /// Every `x-spanway-trace-id` the gateway answered with.
+        var traceIDs: Set<String> = []
     }
 
     @Test(
@@ -106,18 +108,24 @@ import Testing
             // round of traffic shows up in rate() and increase().
             try await Self.sendTraffic(h, keys: keys, into: &sent)
             let alertsPath = Self.alertRules.path
-            try await PrometheusServer.with(scraping: "127.0.0.1:\(h.gatewayPort)", ruleFiles: [alertsPath], http: h.client) {
-                prometheus in
+            // With exemplar storage, Prometheus keeps the trace ids of the OpenMetrics scrapes.
+            try await PrometheusServer.with(
+                scraping: "127.0.0.1:\(h.gatewayPort)", ruleFiles: [alertsPath], features: ["exemplar-storage"], http: h.client
+            ) { prometheus in
                 try await prometheus.waitUntil("two successful scrapes of the gateway") {
                     let up = try await prometheus.values(#"sum_over_time(up{job="spanway"}[5m])"#, by: "job")
                     return (up["spanway"] ?? 0) >= 2
                 }
                 try await Self.sendTraffic(h, keys: keys, into: &sent)
-                #expect(sent.requests == ["Alpha": 16, "beta": 16] && sent.serverErrors == ["Alpha": 2, "beta": 2])
+                // "broken" answers its upstream's 503 until it cools down, then 429 (LiteLLM's
+                // RouterRateLimitError): how many 5xx each team saw depends on the cooldown's timing.
+                #expect(
+                    sent.requests == ["Alpha": 16, "beta": 16] && sent.serverErrors.values.allSatisfy { (0...2).contains($0) })
                 #expect(sent.spend.values.allSatisfy { $0 > 0 }, "both teams spent")
                 try await Self.checkCounts(prometheus, sent: sent)
                 try await Self.checkAlertRules(prometheus)
                 try await Self.checkPanels(prometheus)
+                try await Self.checkExemplars(prometheus, sent: sent)
             }
         }
     }
@@ -133,22 +141,25 @@ import Testing
                     "/v1/chat/completions", json: #"{"model":"\#(model)","messages":[{"role":"user","content":"Say hello"}]}"#,
                     key: key)
                 statuses.append(reply.status)
+                if let trace = reply.headers.first(name: "x-spanway-trace-id") { sent.traceIDs.insert(trace) }
                 let cost = reply.headers.first(name: "x-spanway-response-cost").flatMap(Double.init) ?? 0
                 sent.spend[team, default: 0] += cost
                 sent.requests[team, default: 0] += 1
                 if reply.status >= 500 { sent.serverErrors[team, default: 0] += 1 }
             }
-            #expect(statuses == [200, 200, 200, 200, 503, 200, 404], "\(team)")
+            #expect(statuses.count == 7 && [503, 429].contains(statuses[4]), "\(team)")
+            #expect(Array(statuses[..<4]) == [200, 200, 200, 200] && Array(statuses[5...]) == [200, 404], "\(team)")
             // A stream's cost comes as an HTTP trailer, which only a raw client sees.
-            let (status, cost) = try await streamedCost(port: h.gatewayPort, model: "gpt", key: key)
+            let (status, cost, trace) = try await streamedCost(port: h.gatewayPort, model: "gpt", key: key)
             #expect(status == 200 && cost > 0, "streamed request")
+            if let trace { sent.traceIDs.insert(trace) }
             sent.spend[team, default: 0] += cost
             sent.requests[team, default: 0] += 1
         }
     }
 
-    /// Status and `x-spanway-response-cost` trailer of a streamed chat completion.
-    static func streamedCost(port: Int, model: String, key: String) async throws -> (Int, Double) {
+    /// Status, `x-spanway-response-cost` trailer and `x-spanway-trace-id` of a streamed chat completion.
+    static func streamedCost(port: Int, model: String, key: String) async throws -> (Int, Double, String?) {
         let body = #"{"model":"\#(model)","stream":true,"messages":[{"role":"user","content":"Say hello"}]}"#
         let connection = try await RawConnection.connect(port: port)
         try await connection.send(
@@ -157,6 +168,10 @@ import Testing
         let text = await connection.readToClose()
         await connection.close()
         let status = Int(text.split(separator: " ", maxSplits: 2).dropFirst().first ?? "") ?? 0
+        let head = text.components(separatedBy: "\r\n\r\n").first ?? ""
+        let trace = head.split(separator: "\r\n").first { $0.lowercased().hasPrefix("x-spanway-trace-id:") }.map {
+            $0.split(separator: ":", maxSplits: 1)[1].trimmingCharacters(in: .whitespaces)
+        }
         // The head names the trailer ("trailer: x-spanway-response-cost"); the value comes after the last chunk.
         guard let terminator = text.range(of: "\r\n0\r\n", options: .backwards),
             let line = text[terminator.upperBound...].split(separator: "\r\n").first(where: {
@@ -165,9 +180,9 @@ import Testing
             let cost = Double(line.split(separator: ":", maxSplits: 1)[1].trimmingCharacters(in: .whitespaces))
         else {
             Issue.record("no cost trailer in: \(text.suffix(400))")
-            return (status, 0)
+            return (status, 0, trace)
         }
-        return (status, cost)
+        return (status, cost, trace)
     }
 
     /// Prometheus's view of requests and spend per team equals what the test sent.
@@ -268,6 +283,26 @@ import Testing
             }
         }
         #expect(evaluated >= 50, "every dashboard's panels were evaluated")
+    }
+
+    /// Prometheus stored exemplars for the latency histograms from the gateway's OpenMetrics
+    /// scrapes, and each one's trace id is one the test's requests were answered with.
+    static func checkExemplars(_ prometheus: PrometheusServer, sent: Sent) async throws {
+        let now = Date().timeIntervalSince1970
+        for histogram in ["gen_ai_client_operation_duration_seconds", "spanway_request_duration_seconds"] {
+            let query = PrometheusServer.formEncoded("\(histogram)_bucket")
+            let path = "/api/v1/query_exemplars?query=\(query)&start=\(Int(now) - 3600)&end=\(Int(now) + 60)"
+            var traces: [String] = []
+            try await prometheus.waitUntil("exemplars of \(histogram)", timeout: .seconds(30)) {
+                let reply = try await prometheus.api(path)
+                traces = (reply["data"]?.arrayValue ?? []).flatMap { series in
+                    (series["exemplars"]?.arrayValue ?? []).compactMap { $0["labels"]?["trace_id"]?.stringValue }
+                }
+                return !traces.isEmpty
+            }
+            #expect(traces.allSatisfy { sent.traceIDs.contains($0) }, "\(histogram): \(traces) not among the requests' trace ids")
+            #expect(traces.allSatisfy { $0.count == 32 }, "\(histogram): \(traces)")
+        }
     }
 
     /// `label_values(<selector>, <label>)` split into its parts.

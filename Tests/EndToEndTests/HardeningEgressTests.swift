@@ -117,7 +117,7 @@ final class TrapServer: Sendable {
                 #expect(limited.json?["error"]?["message"] != nil)
                 // The deployment is now cooling down for (at most) a day: the router says so, no trap.
                 let cooling = try await h.chat("huge-retry")
-                #expect(cooling.status == 503 && cooling.headers.first(name: "retry-after") == "86400", "\(cooling.text)")
+                #expect(cooling.status == 429 && cooling.headers.first(name: "retry-after") == "86400", "\(cooling.text)")
 
                 let anthropic = try await h.chat("huge-retry-anthropic")
                 #expect(anthropic.status == 429 && anthropic.headers.first(name: "retry-after") == "86400", "\(anthropic.text)")

@@ -56,7 +56,8 @@ import Testing
             _ = try router.attempts(for: "g", now: 6)
             Issue.record("a group with every deployment cooling down was routed")
         } catch {
-            #expect(error.status == 503 && error.code == "no_healthy_deployment")
+            #expect(error.status == 429 && error.code == "no_healthy_deployment")
+            #expect(error.message.hasPrefix("No deployments available for selected model, Try again in 14 seconds."))
             #expect(error.headers["retry-after"] == "14", "a is back at 20")
         }
         #expect(try router.attempts(for: "g", now: 20)?.map(\.config.id) == ["a", "a", "a", "a"])

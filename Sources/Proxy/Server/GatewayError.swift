@@ -204,7 +204,8 @@ public struct GatewayError: Error, Sendable, Equatable {
             case .rateLimited: (status, type, code, label) = (429, "rate_limit_exceeded", "rate_limit_exceeded", "rate_limited")
             case .clientClosed: (status, type, code, label) = (499, "api_error", nil, "cancelled")
             case .timeout: (status, type, code) = (408, "timeout", "timeout")
-            case .noHealthyDeployment: (status, type, code) = (503, "api_error", "no_healthy_deployment")
+            // LiteLLM's `RouterRateLimitError`: a 429 with `retry-after`, so clients back off.
+            case .noHealthyDeployment: (status, type, code) = (429, "all_deployments_in_cooldown", "no_healthy_deployment")
             case .storeUnavailable: (status, type, code, label) = (503, "api_error", nil, "store_unavailable")
             case .misconfigured: (status, type, code) = (500, "api_error", "invalid_deployment_config")
             case .internal: (status, type, code, label) = (500, "api_error", nil, "internal")

@@ -203,8 +203,11 @@ public struct ModelRouter: Sendable {
     static func allCoolingDown(_ group: String, retryAfter seconds: Double) throws(GatewayError) -> Never {
         // Clamped: `Int(Double)` traps on the huge values a bad `cooldown_time` would give.
         let wait = OutsideNumber.int(seconds, clampedTo: 1...86_400) ?? 1
+        // LiteLLM's wording, which clients and alert rules already match on.
         throw GatewayError(
-            .noHealthyDeployment, "Every deployment of '\(group)' is cooling down after failures; try again in \(wait) s.",
+            .noHealthyDeployment,
+            "No deployments available for selected model, Try again in \(wait) seconds. All deployments for selected "
+                + "model are in cooldown. Passed model=\(group).",
             headers: ["retry-after": String(wait)])
     }
 }
