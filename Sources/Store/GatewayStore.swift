@@ -22,6 +22,12 @@ public protocol GatewayStore: Sendable {
     func resetBudget(of owner: BudgetOwner, id: String, dueBy now: Double, next: Double) async throws -> Bool
     /// Totals over `spend_logs` grouped by one dimension, largest spend first.
     func spendReport(by grouping: SpendGrouping, since: Int64?, until: Int64?) async throws -> [SpendTotal]
+    /// Requests, errors, latency percentiles, tokens and cost over a window of `spend_logs`,
+    /// grouped; percentiles exact over the window's rows.
+    func analytics(_ query: AnalyticsQuery) async throws -> AnalyticsResult
+    /// Deletes spend rows that started before `before` (ms since the epoch); keeps the daily
+    /// rollups and the budgets. Returns how many rows went.
+    func pruneSpendLogs(before: Int64) async throws -> Int
 }
 
 /// Who a budget belongs to; the raw value is how refusals, metrics and admin paths name it.

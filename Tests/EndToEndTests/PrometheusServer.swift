@@ -32,12 +32,14 @@ final class PrometheusServer: Sendable {
         self.http = http
     }
 
-    /// Starts Prometheus scraping `http://<target>/metrics` with `ruleFiles` loaded, runs `body`
-    /// once it answers `/-/ready`, then stops it.
+    /// Starts Prometheus scraping `http://<target>/metrics` with `ruleFiles` loaded and the
+    /// feature flags `features` on (e.g. `exemplar-storage`), runs `body` once it answers
+    /// `/-/ready`, then stops it.
     static func with<T>(
-        scraping target: String, ruleFiles: [String], http: HTTPClient, _ body: (PrometheusServer) async throws -> T
+        scraping target: String, ruleFiles: [String], features: [String] = [], http: HTTPClient,
+        _ body: (PrometheusServer) async throws -> T
     ) async throws -> T {
-        let server = try await start(scraping: target, ruleFiles: ruleFiles, http: http)
+        let server = try await start(scraping: target, ruleFiles: ruleFiles, features: features, http: http)
         let result: T
         do {
             result = try await body(server)
@@ -49,8 +51,8 @@ final class PrometheusServer: Sendable {
         return result
     }
 
-    private static func start(scraping target: String, ruleFiles: [String], http: HTTPClient) async throws
-        -> PrometheusServer
+    private static func start(scraping target: String, ruleFiles: [String], features: [String], http: HTTPClient)
+        async throws -> PrometheusServer
     {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("spanway-prometheus-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -80,7 +82,7 @@ final class PrometheusServer: Sendable {
                     "--config.file=\(configPath)",
                     "--storage.tsdb.path=\(directory.appendingPathComponent("data").path)",
                     "--web.listen-address=127.0.0.1:\(port)",
-                ],
+                ] + features.map { "--enable-feature=\($0)" },
                 environment: ["PATH": "/usr/bin:/bin"])
             let server = PrometheusServer(baseURL: "http://127.0.0.1:\(port)", child: child, directory: directory, http: http)
             do {

@@ -46,6 +46,8 @@ final class CountingStore: GatewayStore {
         count()
         return try await base.spendReport(by: grouping, since: since, until: until)
     }
+    func analytics(_ query: AnalyticsQuery) async throws -> AnalyticsResult { count(); return try await base.analytics(query) }
+    func pruneSpendLogs(before: Int64) async throws -> Int { count(); return try await base.pruneSpendLogs(before: before) }
 }
 
 @Suite struct BudgetGaugesTests {

@@ -36,7 +36,9 @@ enum FallbackRequestFixture {
             var a = Attributes()
             a[AttributeName.operationName] = .string("chat")
             a[AttributeName.providerName] = .string(provider)
-            a[AttributeName.requestModel] = .string(model)
+            // As the gateway records them: the client asked for "smart", the upstream for `model`.
+            a[AttributeName.requestModel] = .string("smart")
+            a[AttributeName.upstreamModel] = .string(model)
             a[AttributeName.modelGroup] = .string("smart")
             a[AttributeName.deploymentID] = .string(deployment)
             a[AttributeName.requestMaxTokens] = .int(256)
@@ -327,6 +329,8 @@ private func json(_ value: AttributeValue?) throws -> JSONValue {
         #expect(failed["completionStartTime"] == nil)
         #expect(failed["metadata"]?["deployment_id"] == .string("openai-east"))
         #expect(failed["metadata"]?["error_type"] == .string("upstream_unavailable"))
+        // No answer to name the model: Langfuse prices by what the upstream was asked for, not the group.
+        #expect(failed["model"] == .string("gpt-4o"))
 
         let answered = try #require(events[2]["body"])
         #expect(answered["startTime"] == .string("2026-11-25T13:14:48.723Z"))

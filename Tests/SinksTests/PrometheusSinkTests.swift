@@ -9,19 +9,30 @@ import Testing
         status: Int = 200, usage: Usage? = Usage(inputTokens: 100, outputTokens: 20, cacheReadTokens: 30),
         cost: Double? = 0.5, ttfc: Double? = nil, team: String? = "research"
     ) -> FinishedSpan {
-        FinishedSpanBuilder(requestID: "r").summary { summary in
-            summary.modelGroup = "gpt-4o-mini"
-            summary.provider = "openai"
-            summary.caller = Caller(keyAlias: "app-1", teamAlias: team)
-            summary.statusCode = status
-            summary.errorType = status == 200 ? nil : String(status)
-            summary.usage = usage
-            summary.costUSD = cost
-            summary.durationSeconds = 0.3
-            summary.overheadSeconds = 0.0002
-            summary.timeToFirstChunkSeconds = ttfc
-        }
-        .build()
+        // One upstream call of 0.3 s, failed with the request's error type when the request failed.
+        var attempt = Attributes()
+        attempt[AttributeName.providerName] = .string("openai")
+        attempt[AttributeName.modelGroup] = .string("gpt-4o-mini")
+        if status != 200 { attempt[AttributeName.errorType] = .string(String(status)) }
+        let start = FinishedSpanBuilder.start + 100_000_000
+        return FinishedSpanBuilder(requestID: "r")
+            .attempt(
+                start: start, end: start + 300_000_000, attributes: attempt,
+                status: status == 200 ? .ok : .error(message: "failed")
+            )
+            .summary { summary in
+                summary.modelGroup = "gpt-4o-mini"
+                summary.provider = "openai"
+                summary.caller = Caller(keyAlias: "app-1", teamAlias: team)
+                summary.statusCode = status
+                summary.errorType = status == 200 ? nil : String(status)
+                summary.usage = usage
+                summary.costUSD = cost
+                summary.durationSeconds = 0.3
+                summary.overheadSeconds = 0.0002
+                summary.timeToFirstChunkSeconds = ttfc
+            }
+            .build()
     }
 
     @Test func renderedTextParsesBackWithTheContractNames() throws {

@@ -71,6 +71,28 @@ import Testing
             "v7: estimated usage on spend rows",
             #"ALTER TABLE "spend_logs" ADD COLUMN "usage_estimated" BOOLEAN NOT NULL DEFAULT 0;"#
         ),
+        (
+            "v8: evaluation run and item on spend rows, keys that may start evaluations",
+            """
+            ALTER TABLE "keys" ADD COLUMN "allow_evaluations" BOOLEAN NOT NULL DEFAULT 0;
+            ALTER TABLE "spend_logs" ADD COLUMN "eval_run_id" TEXT;
+            ALTER TABLE "spend_logs" ADD COLUMN "eval_item_id" TEXT;
+            CREATE INDEX "spend_logs_on_eval_run_id" ON "spend_logs"("eval_run_id") WHERE "eval_run_id" IS NOT NULL;
+            """
+        ),
+        (
+            "v9: attempts, fallback depth, latencies, time to first token, tags and end user on spend rows",
+            """
+            ALTER TABLE "spend_logs" ADD COLUMN "attempts" INTEGER;
+            ALTER TABLE "spend_logs" ADD COLUMN "fallback_depth" INTEGER;
+            ALTER TABLE "spend_logs" ADD COLUMN "latency_ms" DOUBLE;
+            ALTER TABLE "spend_logs" ADD COLUMN "upstream_latency_ms" DOUBLE;
+            ALTER TABLE "spend_logs" ADD COLUMN "overhead_ms" DOUBLE;
+            ALTER TABLE "spend_logs" ADD COLUMN "time_to_first_token_ms" DOUBLE;
+            ALTER TABLE "spend_logs" ADD COLUMN "tags" TEXT;
+            ALTER TABLE "spend_logs" ADD COLUMN "end_user" TEXT;
+            """
+        ),
     ]
 
     /// Rows as the version that made each table wrote them (JSON columns as GRDB encoded them).
@@ -98,6 +120,7 @@ import Testing
         """,
         5: "INSERT INTO organizations VALUES ('o-old', 'Acme', '[]', 100.0, NULL, NULL, 1.5, NULL, NULL, NULL, '{}', 700.0);",
         6: "UPDATE keys SET soft_budget = 8 WHERE token = 'tok-old';",
+        8: "UPDATE spend_logs SET eval_run_id = 'run-old', eval_item_id = 'item-old' WHERE request_id = 'req-old';",
     ]
 
     /// A database as version `version` of the schema left it, with rows.
@@ -125,7 +148,7 @@ import Testing
         #expect(fresh.migrations == StoreSchema.migrationNames)
     }
 
-    @Test(arguments: 1..<7)
+    @Test(arguments: 1..<9)
     func anOlderDatabaseOpensWithItsRowsAndWorks(version: Int) async throws {
         let path = try Self.database(atVersion: version)
         let store = try SQLiteStore(path: path)

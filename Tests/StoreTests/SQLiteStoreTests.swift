@@ -273,6 +273,8 @@ struct StoreSchema: Equatable {
     static let migrationNames = [
         "v1: keys, spend logs, daily rollups", "v2: budget reset time on keys", "v3: teams", "v4: users",
         "v5: organizations", "v6: soft budget on keys", "v7: estimated usage on spend rows",
+        "v8: evaluation run and item on spend rows, keys that may start evaluations",
+        "v9: attempts, fallback depth, latencies, time to first token, tags and end user on spend rows",
     ]
 
     static func read(_ store: SQLiteStore) async throws -> StoreSchema {

@@ -47,6 +47,8 @@ final class CountingStore: GatewayStore {
     func spendReport(by grouping: SpendGrouping, since: Int64?, until: Int64?) async throws -> [SpendTotal] {
         try await inner.spendReport(by: grouping, since: since, until: until)
     }
+    func analytics(_ query: AnalyticsQuery) async throws -> AnalyticsResult { try await inner.analytics(query) }
+    func pruneSpendLogs(before: Int64) async throws -> Int { try await inner.pruneSpendLogs(before: before) }
 }
 
 @Suite(.timeLimit(.minutes(1))) struct SpendLedgerTests {

@@ -40,7 +40,13 @@ struct EvalAnswer: Sendable, Equatable {
             errorMessage = "the answer is not a JSON object"
             return
         }
-        text = object["choices"]?.arrayValue?.first?["message"]?["content"]?.stringValue ?? ""
+        guard let choice = object["choices"]?.arrayValue?.first, choice["message"]?.objectValue != nil else {
+            errorKind = "invalid_response"
+            errorMessage = "the answer has no choices[0].message"
+            return
+        }
+        // A null content (a refusal, a tool call) is an empty answer, not a failure.
+        text = choice["message"]?["content"]?.stringValue ?? ""
         readUsage(object["usage"])
     }
 
@@ -60,7 +66,7 @@ struct EvalAnswer: Sendable, Equatable {
             guard let chunk = try? JSONParser.parse(payload) else { continue }
             if let error = chunk["error"], error.objectValue != nil {
                 errorKind = Self.kind(of: error) ?? "stream_error"
-                errorMessage = error["message"]?.stringValue
+                errorMessage = error["message"]?.stringValue.map { String($0.prefix(500)) }
                 return
             }
             for choice in chunk["choices"]?.arrayValue ?? [] {

@@ -51,7 +51,14 @@ extension EvalPlan {
             throw EvalDatasetError(field: "dataset", "items × models × repeat must be at most \(bounds.maxCells)")
         }
         var scorers: [Scorer] = []
-        for (index, spec) in (object["scorers"]?.arrayValue ?? []).enumerated() {
+        var specs: [JSONValue] = []
+        if let value = object["scorers"], !value.isNull {
+            guard let list = value.arrayValue else {
+                throw EvalDatasetError(field: "scorers", "must be an array of scorer names")
+            }
+            specs = list
+        }
+        for (index, spec) in specs.enumerated() {
             guard let text = spec.stringValue else { throw EvalDatasetError(field: "scorers[\(index)]", "must be a string") }
             // Swift's regex engine has no time limit: a short pattern bounds how badly a caller's
             // pattern can backtrack inside the gateway.
@@ -108,6 +115,9 @@ extension EvalPlan {
         if let model = value.stringValue, !model.isEmpty { return JudgeSettings(model: model) }
         guard let object = value.objectValue, let model = object["model"]?.stringValue, !model.isEmpty else {
             throw EvalDatasetError(field: "judge", "must be a model name or {\"model\", \"rubric\", \"pairwise\"}")
+        }
+        if let unknown = object.keys.first(where: { !["model", "rubric", "pairwise"].contains($0) }) {
+            throw EvalDatasetError(field: "judge.\(unknown)", "is not a field of the judge")
         }
         var settings = JudgeSettings(model: model)
         if let rubric = object["rubric"], !rubric.isNull {

@@ -56,11 +56,12 @@ public final class EvalRunner: Sendable {
         await withTaskGroup(of: Void.self) { group in
             var running = 0
             for index in plan.items.indices {
-                if Task.isCancelled || budgetExhausted { break }
                 if running >= max(1, plan.concurrency) {
                     await group.next()
                     running -= 1
                 }
+                // Checked after the wait: the item that just ended may have spent the budget.
+                if Task.isCancelled || budgetExhausted { break }
                 group.addTask { await self.runItem(index) }
                 running += 1
             }
@@ -151,6 +152,8 @@ public final class EvalRunner: Sendable {
             spans += await comparePairs(item: index, answers: answers, judge: judge, root: root)
         }
         let rootData = root.end()
+        // An item none of whose calls ran (interrupted, out of budget) leaves no trace.
+        guard !spans.isEmpty else { return }
         traces?(
             FinishedSpan(
                 server: rootData, attempts: spans,
@@ -192,7 +195,8 @@ public final class EvalRunner: Sendable {
             if budgetExhausted {
                 cell.outcome = .refused
                 cell.errorKind = "budget_exceeded"
-            } else {
+            } else if !Task.isCancelled {
+                // A slot handed over just before the run was cancelled is given back unused.
                 await send(item: item, model: model, span: span, into: &cell)
             }
         }
@@ -270,7 +274,8 @@ public final class EvalRunner: Sendable {
     private func headers(span: Span, item: EvalItem) -> [(String, String)] {
         [
             ("content-type", "application/json"), ("traceparent", span.traceParent.header),
-            ("x-spanway-eval-run-id", plan.runID), ("x-spanway-eval-item-id", item.id),
+            ("x-spanway-eval-run-id", EvaluationLabel.headerValue(plan.runID)),
+            ("x-spanway-eval-item-id", EvaluationLabel.headerValue(item.id)),
         ]
     }
 
@@ -343,7 +348,7 @@ public final class EvalRunner: Sendable {
         var text: String?
         if await limit.acquire() {
             defer { limit.release() }
-            if !budgetExhausted {
+            if !budgetExhausted, !Task.isCancelled {
                 var body: JSONObject = [
                     "model": .string(judge.model), "messages": .array(messages), "temperature": .int(0),
                 ]

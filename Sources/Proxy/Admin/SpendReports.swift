@@ -82,6 +82,7 @@ public struct SpendReports: Sendable {
             .string(ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: Double(millis) / 1000)))
         }
         func text(_ value: String?) -> JSONValue { value.map(JSONValue.string) ?? .null }
+        func number(_ value: Double?) -> JSONValue { value.flatMap { $0.isFinite ? JSONValue.double($0) : nil } ?? .null }
         return .object([
             "request_id": .string(row.requestID), "trace_id": .string(row.traceID), "call_type": .string(row.operation),
             "api_key": text(row.keyHash), "key_alias": text(row.keyAlias), "team_id": text(row.teamID),
@@ -92,6 +93,11 @@ public struct SpendReports: Sendable {
             "cache_creation_tokens": .int(row.cacheCreationTokens), "reasoning_tokens": .int(row.reasoningTokens),
             "startTime": time(row.startTime), "endTime": time(row.endTime), "status_code": .int(row.statusCode),
             "error_type": text(row.errorType), "eval_run_id": text(row.evalRunID), "eval_item_id": text(row.evalItemID),
+            "attempts": row.attempts.map(JSONValue.int) ?? .null,
+            "fallback_depth": row.fallbackDepth.map(JSONValue.int) ?? .null, "latency_ms": number(row.latencyMs),
+            "upstream_latency_ms": number(row.upstreamLatencyMs), "overhead_ms": number(row.overheadMs),
+            "time_to_first_token_ms": number(row.timeToFirstTokenMs),
+            "tags": row.tags.map { .array($0.map(JSONValue.string)) } ?? .null, "end_user": text(row.endUser),
         ])
     }
 }

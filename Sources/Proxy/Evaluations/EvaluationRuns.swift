@@ -1,6 +1,7 @@
 import Evaluations
 import HTTPTypes
 import NIOCore
+import ServiceLifecycle
 import Synchronization
 import Telemetry
 
@@ -10,7 +11,7 @@ import Telemetry
 /// Callers: the master key, or virtual keys with `allow_evaluations`. A key sees only its own
 /// runs. Runs are bounded (`EvalBounds`), at most `maxRunning` run at once, and the last
 /// `retained` are kept in memory (a restart forgets them; their spend is in the ledger).
-public final class EvaluationRuns: Sendable {
+public final class EvaluationRuns: Service, Sendable {
     let gateway: Gateway
     let bounds: EvalBounds
     let maxRunning: Int
@@ -115,9 +116,13 @@ public final class EvaluationRuns: Sendable {
         }
     }
 
-    /// Cancels every run (the gateway is stopping); what finished stays in their reports.
-    public func cancelAll() {
-        for run in state.withLock({ Array($0.runs.values) }) { run.task.cancel() }
+    /// Waits for the gateway to stop, then stops every run sending and waits until the requests
+    /// they had in flight have settled (their spend reaches the ledger before it closes).
+    public func run() async throws {
+        try? await gracefulShutdown()
+        let tasks = state.withLock { $0.runs.values.map(\.task) }
+        for task in tasks { task.cancel() }
+        for task in tasks { _ = await task.value }
     }
 
     private func authorize(_ headers: HTTPFields) async throws(GatewayError) -> Principal {

@@ -63,7 +63,13 @@ public final class Gateway: Sendable {
         let recorded: @Sendable ([SpendRow]) -> Void = { rows in budgets.recorded(rows.lazy.map(\.requestID)) }
         self.ledger =
             config.disableSpendLogs
-            ? nil : store.map { SpendLedger(store: $0, journal: journal, logger: logger, ingested: recorded) }
+            ? nil
+            : store.map {
+                SpendLedger(
+                    store: $0, journal: journal, logger: logger,
+                    retention: config.spendLogsRetention.map { SpendRetention(maxAgeSeconds: $0, clock: clock) },
+                    ingested: recorded)
+            }
         self.config = config
         self.router = ModelRouter(
             deployments: deployments, numRetries: config.retryPolicy.maxRetries(numRetries: config.numRetries),
@@ -122,15 +128,16 @@ public final class Gateway: Sendable {
         }
     }
 
-    /// `GET /metrics`: the Prometheus text, with sink-delivery, budget and deployment figures as
-    /// of now. Budgets come from memory (`BudgetGauges`); only the first scrape reads the store.
-    public func metricsText() async -> [UInt8] {
+    /// `GET /metrics`: the Prometheus text (or OpenMetrics, with exemplars), with sink-delivery,
+    /// budget and deployment figures as of now. Budgets come from memory (`BudgetGauges`); only
+    /// the first scrape reads the store.
+    public func metricsText(format: MetricsFormat = .prometheusText) async -> [UInt8] {
         await loadBudgetGauges()
         let (budgets, exhausted) = budgetGauges.figures()
         return prometheus.render(
             sinks: pipeline.stats() + [budgetAlerts.stats, redaction.stats] + (alertMonitor.map { [$0.stats] } ?? []),
             budgets: budgets,
-            exhausted: exhausted, deployments: deploymentFigures())
+            exhausted: exhausted, deployments: deploymentFigures(), format: format)
     }
 
     /// Budgets as `/metrics` shows them; `settle` feeds it each request's cost.

@@ -83,22 +83,22 @@ struct RequestOptions: Sendable {
         return body["metadata"]?["session_id"]?.stringValue ?? body["litellm_session_id"]?.stringValue
     }
 
-    /// Both evaluation headers or neither; each 1 to 128 printable ASCII characters, since they
-    /// land in spans and ledger rows.
+    /// Both evaluation headers or neither; each a percent-encoded id of 1 to 128 bytes with no
+    /// control characters, since they land in spans and ledger rows.
     private static func evaluation(_ headers: HTTPFields) throws(GatewayError) -> EvaluationLabel? {
         let run = headers.value(evalRunHeader)
         let item = headers.value(evalItemHeader)
         guard run != nil || item != nil else { return nil }
+        var ids: [String] = []
         for (name, value) in [(evalRunHeader, run), (evalItemHeader, item)] {
-            guard let value, (1...128).contains(value.utf8.count), value.utf8.allSatisfy({ (0x21...0x7E).contains($0) })
-            else {
+            guard let id = value.flatMap(EvaluationLabel.id(fromHeader:)) else {
                 throw .invalidRequest(
-                    "'\(name)' must be 1 to 128 printable characters; '\(evalRunHeader)' and '\(evalItemHeader)' "
-                        + "come together.", param: name)
+                    "'\(name)' must be a percent-encoded id of 1 to 128 bytes; '\(evalRunHeader)' and "
+                        + "'\(evalItemHeader)' come together.", param: name)
             }
+            ids.append(id)
         }
-        guard let run, let item else { return nil }
-        return EvaluationLabel(runID: run, itemID: item)
+        return EvaluationLabel(runID: ids[0], itemID: ids[1])
     }
 
     /// Seconds, more than 0 and at most a day.

@@ -4,24 +4,26 @@ import Logging
 import NIOCore
 import ServiceLifecycle
 
-/// The gateway as services: the HTTP server, then the telemetry pipeline. Services stop in reverse
-/// order, so on SIGTERM the server stops accepting and finishes in-flight requests first, and the
-/// pipeline then flushes every sink.
+/// The gateway as services: the HTTP server, the evaluation runs, then the telemetry pipeline.
+/// Services stop in reverse order, so on SIGTERM the server stops accepting and finishes in-flight
+/// requests first, running evaluations stop sending and settle, and the pipeline then flushes
+/// every sink.
 public enum GatewayApplication {
     public static func services(
         gateway: Gateway, host: String, port: Int, logger: Logger,
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> [any Service] {
         let limits = gateway.config.serverLimits
+        let evaluations = EvaluationRuns(gateway: gateway)
         let app = Application(
-            router: GatewayServer.makeRouter(gateway: gateway),
+            router: GatewayServer.makeRouter(gateway: gateway, evaluations: evaluations),
             server: .http1(configuration: .init(additionalChannelHandlers: [RequestReadTimeoutHandler(limits: limits)])),
             configuration: .init(
                 address: .hostname(host, port: port), serverName: "spanway",
                 availableConnectionsDelegate: MaximumAvailableConnections(limits.maxConnections)),
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? port) },
             logger: logger)
-        return [gateway.pipeline] + (gateway.alertMonitor.map { [$0] } ?? []) + [app]
+        return [gateway.pipeline] + (gateway.alertMonitor.map { [$0] } ?? []) + [evaluations, app]
     }
 
     public static func run(

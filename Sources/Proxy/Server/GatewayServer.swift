@@ -7,7 +7,9 @@ import Telemetry
 
 /// The HTTP face of the gateway: OpenAI paths with and without `/v1`, health, and metrics.
 public enum GatewayServer {
-    public static func makeRouter(gateway: Gateway) -> Router<BasicRequestContext> {
+    public static func makeRouter(
+        gateway: Gateway, evaluations: EvaluationRuns? = nil
+    ) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: OpenAIErrorMiddleware())
         let limit = gateway.config.maxRequestBodyBytes
@@ -30,6 +32,11 @@ public enum GatewayServer {
             }
             router.get(RouterPath(prefix + "/models")) { request, _ -> Response in
                 response(await gateway.models(headers: request.headers))
+            }
+            // Model ids may hold slashes (`openai/gpt-4o`): the rest of the path is the id.
+            router.get(RouterPath(prefix + "/models/**")) { request, context -> Response in
+                let id = context.parameters.getCatchAll().joined(separator: "/")
+                return response(await gateway.model(id: id.removingPercentEncoding ?? id, headers: request.headers))
             }
         }
         // Admin endpoints: POSTs take the (size-limited) body, read only once the master key is
@@ -101,8 +108,9 @@ public enum GatewayServer {
         if let reports = gateway.spendReports {
             get("/spend/logs", reports.logs)
             get("/global/spend/report", reports.report)
+            get("/spanway/analytics", AnalyticsEndpoint(reports: reports, clock: gateway.clock).report)
         }
-        let evaluations = EvaluationRuns(gateway: gateway)
+        let evaluations = evaluations ?? EvaluationRuns(gateway: gateway)
         router.post("/spanway/evaluations") { request, _ in
             // Authorised before the body is read: the run is checked again with its plan.
             _ = try await gateway.authenticator.authenticate(request.headers)
@@ -117,9 +125,12 @@ public enum GatewayServer {
         let metricsAccess = MetricsAccess(gateway.config)
         router.get("/metrics") { request, _ -> Response in
             try metricsAccess.check(request.headers)
+            // Several Accept fields combine into one list (RFC 9110).
+            let accept = request.headers[values: .accept]
+            let format = MetricsFormat(accept: accept.isEmpty ? nil : accept.joined(separator: ","))
             return Response(
-                status: .ok, headers: [.contentType: PrometheusSink.contentType],
-                body: ResponseBody(byteBuffer: ByteBuffer(bytes: await gateway.metricsText())))
+                status: .ok, headers: [.contentType: format.contentType],
+                body: ResponseBody(byteBuffer: ByteBuffer(bytes: await gateway.metricsText(format: format))))
         }
         return router
     }

@@ -55,6 +55,7 @@ public final class Exchange: Sendable {
     public var isAuthenticated: Bool { state.withLock { $0.authenticated } }
 
     public func requested(_ request: OpenAIRequest, modelGroup: String?) {
+        server[attribute: AttributeName.requestModel] = .string(request.model)
         if let modelGroup { server[attribute: AttributeName.modelGroup] = .string(modelGroup) }
         state.withLock {
             $0.summary.requestModel = request.model
@@ -117,12 +118,16 @@ public final class Exchange: Sendable {
         _ deployment: Deployment, group: String, number: Int, fallbackDepth: Int = 0, request: OpenAIRequest
     ) -> Attempt {
         let operation = request.operation.rawValue
-        let span = server.child(name: "\(operation) \(deployment.config.model)", kind: .client)
-        let caller = state.withLock { $0.summary.caller }
+        // `gen_ai.request.model` is the model the client asked for, on every span and metric
+        // alike; the group that served it and the model its upstream was asked for have their
+        // own attributes. A fallback's request names its group, so the client's name comes first.
+        let (caller, requested) = state.withLock { ($0.summary.caller, $0.summary.requestModel ?? request.model) }
+        let span = server.child(name: "\(operation) \(requested)", kind: .client)
         var attributes: [(String, AttributeValue?)] = [
             (AttributeName.operationName, .string(operation)),
             (AttributeName.providerName, .string(deployment.adapter.genAIProviderName)),
-            (AttributeName.requestModel, .string(deployment.config.model)),
+            (AttributeName.requestModel, .string(requested)),
+            (AttributeName.upstreamModel, .string(deployment.config.model)),
             (AttributeName.serverAddress, deployment.serverAddress.map(AttributeValue.string)),
             (AttributeName.serverPort, deployment.serverPort.map { .int(Int64($0)) }),
             (AttributeName.modelGroup, .string(group)),
@@ -137,6 +142,7 @@ public final class Exchange: Sendable {
         state.withLock {
             $0.summary.modelGroup = group
             $0.summary.attempts = number
+            $0.summary.fallbackDepth = fallbackDepth
             $0.summary.deploymentID = deployment.config.id
             $0.summary.provider = deployment.adapter.genAIProviderName
             $0.summary.apiBase = deployment.apiBase
@@ -190,16 +196,21 @@ public final class Exchange: Sendable {
         }
         guard proceed else { return nil }
         let errorType = clientDisconnected ? "client_disconnected" : error?.errorType
+        // OpenTelemetry's HTTP conventions: a SERVER span answered 4xx is the client's mistake,
+        // not a failure of the server, so its status stays unset and it carries no `error.type`
+        // (https://opentelemetry.io/docs/specs/semconv/http/http-spans/#status). A client that
+        // left mid-answer was never answered: that stays an error. The summary keeps the kind.
+        let spanErrorType = clientDisconnected || status >= 500 ? errorType : nil
         var attributes: [(String, AttributeValue?)] = [
             (AttributeName.httpResponseStatusCode, .int(Int64(status))),
-            (AttributeName.errorType, errorType.map(AttributeValue.string)),
+            (AttributeName.errorType, spanErrorType.map(AttributeValue.string)),
         ]
         if clientDisconnected { attributes.append((AttributeName.clientDisconnected, .bool(true))) }
         let (summaryAttempts, estimated) = state.withLock { ($0.summary.attempts, $0.summary.usageEstimated) }
         if summaryAttempts > 0 { attributes.append((AttributeName.attempts, .int(Int64(summaryAttempts)))) }
         if estimated { attributes.append((AttributeName.usageEstimated, .bool(true))) }
         server.setAttributes(attributes)
-        if let errorType { server.setStatus(.error(message: error?.message ?? errorType)) }
+        if let spanErrorType { server.setStatus(.error(message: error?.message ?? spanErrorType)) }
         let serverData = server.end(at: end)
         let duration = end - server.startInstant
         return state.withLock { state -> FinishedSpan in
@@ -209,6 +220,7 @@ public final class Exchange: Sendable {
             state.summary.clientDisconnected = clientDisconnected
             state.summary.durationSeconds = duration.seconds
             state.summary.overheadSeconds = max(0, (duration - state.upstreamTime).seconds)
+            state.summary.upstreamSeconds = state.upstreamTime.seconds
             return FinishedSpan(server: serverData, attempts: state.attempts, summary: state.summary)
         }
     }

@@ -57,7 +57,8 @@ public enum HeliconeLog {
             ("Helicone-Property-Provider", summary.provider),
             ("Helicone-Session-Id", summary.sessionID),
             ("Helicone-Request-Id", requestID(request.server)),
-            ("Helicone-Model-Override", summary.responseModel ?? summary.requestModel),
+            // Helicone prices by this name: the upstream's model, not the client's group or alias.
+            ("Helicone-Model-Override", summary.responseModel ?? request.upstreamModel ?? summary.requestModel),
         ]
         return JSONObject(pairs.compactMap { key, value in value.map { (key: key, value: JSONValue.string($0)) } })
     }
@@ -75,7 +76,7 @@ public enum HeliconeLog {
         var json = JSONObject()
         if case .string(let id) = attempt?.attributes[AttributeName.responseID] { json["id"] = .string(id) }
         json["object"] = .string(embeddings ? "list" : "chat.completion")
-        if let model = summary.responseModel ?? summary.requestModel { json["model"] = .string(model) }
+        if let model = summary.responseModel ?? request.upstreamModel ?? summary.requestModel { json["model"] = .string(model) }
         if let usage = summary.usage { json["usage"] = .object(OpenAIShapes.usage(usage, embeddings: embeddings)) }
         if includeContent, !embeddings, let messages = summary.content?.output?.arrayValue {
             var reasons: [String] = []

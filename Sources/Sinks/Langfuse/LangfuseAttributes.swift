@@ -106,9 +106,11 @@ public enum LangfuseAttributes {
         .object(["total": .double(cost)])
     }
 
-    /// The model Langfuse prices by: what answered, else what the attempt asked its upstream for.
+    /// The model Langfuse prices by: what answered, else what the attempt asked its upstream for
+    /// (not `gen_ai.request.model`, the client's name for it, which may be a group or an alias).
     static func modelName(of span: SpanData, summary: RequestSummary) -> String {
         if case .string(let model) = span.attributes[AttributeName.responseModel] { return model }
+        if case .string(let model) = span.attributes[AttributeName.upstreamModel] { return model }
         if case .string(let model) = span.attributes[AttributeName.requestModel] { return model }
         return summary.responseModel ?? summary.requestModel ?? summary.operation
     }

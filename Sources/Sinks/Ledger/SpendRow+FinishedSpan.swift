@@ -14,7 +14,10 @@ extension SpendRow {
             deploymentID: s.deploymentID, provider: s.provider, inputTokens: usage.inputTokens,
             outputTokens: usage.outputTokens, cacheReadTokens: usage.cacheReadTokens,
             cacheCreationTokens: usage.cacheCreationTokens, reasoningTokens: usage.reasoningTokens,
-            spend: s.costUSD ?? 0, statusCode: s.statusCode, errorType: s.errorType)
+            spend: s.costUSD ?? 0, statusCode: s.statusCode, errorType: s.errorType, attempts: s.attempts,
+            fallbackDepth: s.fallbackDepth, latencyMs: s.durationSeconds * 1000, upstreamLatencyMs: s.upstreamSeconds * 1000,
+            overheadMs: s.overheadSeconds * 1000, timeToFirstTokenMs: s.timeToFirstChunkSeconds.map { $0 * 1000 },
+            tags: s.tags, endUser: s.endUser)
         self.usageEstimated = s.usageEstimated
         self.evalRunID = s.evaluation?.runID
         self.evalItemID = s.evaluation?.itemID

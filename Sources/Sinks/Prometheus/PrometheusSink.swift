@@ -86,8 +86,57 @@ public final class PrometheusSink: SpanObserver, Sendable {
         return made
     }
 
-    public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
+    /// Records `value` in a histogram and keeps `exemplar` as its bucket's latest, for OpenMetrics scrapes.
+    private func record(
+        _ value: Double, _ metric: String, _ descriptor: @autoclosure () -> MetricNameDescriptor, _ labels: [(String, String)],
+        buckets: [Double], exemplar: Exemplar?
+    ) {
+        histogram(metric, descriptor(), labels, buckets: buckets).record(value)
+        guard var exemplar else { return }
+        exemplar.value = value
+        exemplars.keep(
+            exemplar, key: SeriesKey(metric: metric, labels: labels.map(\.1)), family: { descriptor().name }, labels: labels,
+            buckets: buckets)
+    }
+
+    public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(), requestModelLimit: Int = 256) {
         self.registry = registry
+        self.requestModelLimit = requestModelLimit
+    }
+
+    /// The latest trace in each bucket of the latency histograms.
+    let exemplars = ExemplarStore()
+    /// `gen_ai_request_model` values seen so far (see `requestModelLabel`).
+    private let requestModels = Mutex<Set<String>>([])
+    private let requestModelLimit: Int
+
+    /// The model the client asked for, as the `gen_ai_request_model` label. Names resolve to
+    /// configured groups and aliases, a bounded set, except through a wildcard group
+    /// (`openai/*`), where the client picks the name; past `requestModelLimit` distinct names,
+    /// new ones are counted under their model group so that a client cannot grow the series
+    /// without bound.
+    func requestModelLabel(_ summary: RequestSummary) -> String {
+        guard let model = summary.requestModel else { return summary.modelGroup ?? "" }
+        let admitted = requestModels.withLock { seen in
+            if seen.contains(model) { return true }
+            guard seen.count < requestModelLimit else { return false }
+            seen.insert(model)
+            return true
+        }
+        return admitted ? model : summary.modelGroup ?? ""
+    }
+
+    /// The trace of `span` (of `request`) as an exemplar, when the trace was sampled: an unsampled
+    /// trace is exported nowhere, so its id would link to nothing.
+    static func exemplar(_ request: FinishedSpan, _ span: SpanData) -> Exemplar? {
+        guard request.isSampled else { return nil }
+        return Exemplar(
+            traceID: span.traceID.hex, spanID: span.spanID.hex, value: 0, timestamp: Double(span.endNanos) / 1e9)
+    }
+
+    private static func text(_ value: AttributeValue?) -> String? {
+        guard case .string(let text) = value else { return nil }
+        return text
     }
 
     public func observe(_ span: FinishedSpan) {
@@ -103,22 +152,38 @@ public final class PrometheusSink: SpanObserver, Sendable {
         if s.attempts > 1 {
             counter("retries", Self.retries, [("model_group", modelGroup)]).increment(by: Int64(s.attempts - 1))
         }
-        histogram(
-            "duration", Self.requestDuration, [("model_group", modelGroup), ("provider", provider)], buckets: Self.durationBuckets
-        )
-        .record(s.durationSeconds)
-        histogram("overhead", Self.overhead, [], buckets: Self.overheadBuckets).record(s.overheadSeconds)
+        let exemplar = Self.exemplar(span, span.server)
+        record(
+            s.durationSeconds, "duration", Self.requestDuration, [("model_group", modelGroup), ("provider", provider)],
+            buckets: Self.durationBuckets, exemplar: exemplar)
+        record(s.overheadSeconds, "overhead", Self.overhead, [], buckets: Self.overheadBuckets, exemplar: exemplar)
 
         // The GenAI client metrics describe upstream calls; a request refused before routing has none.
         guard s.provider != nil else { return }
+        let requested = requestModelLabel(s)
+        // One operation per upstream call, each with its own provider, group and error type: a
+        // failed attempt that was retried or fell back counts too, not only the last one.
+        for attempt in span.attempts {
+            let labels = [
+                ("gen_ai_operation_name", s.operation),
+                ("gen_ai_provider_name", Self.text(attempt.attributes[AttributeName.providerName]) ?? provider),
+                ("gen_ai_request_model", requested),
+                ("model_group", Self.text(attempt.attributes[AttributeName.modelGroup]) ?? modelGroup),
+                ("error_type", Self.text(attempt.attributes[AttributeName.errorType]) ?? ""),
+            ]
+            let seconds = Double(attempt.endNanos &- attempt.startNanos) / 1e9
+            record(
+                seconds, "operation", Self.operationDuration, labels, buckets: Self.durationBuckets,
+                exemplar: Self.exemplar(span, attempt))
+        }
         let genAI = [
-            ("gen_ai_operation_name", s.operation), ("gen_ai_provider_name", provider),
-            ("gen_ai_request_model", modelGroup),
+            ("gen_ai_operation_name", s.operation), ("gen_ai_provider_name", provider), ("gen_ai_request_model", requested),
+            ("model_group", modelGroup),
         ]
-        histogram("operation", Self.operationDuration, genAI + [("error_type", s.errorType ?? "")], buckets: Self.durationBuckets)
-            .record(s.durationSeconds)
         if let ttfc = s.timeToFirstChunkSeconds {
-            histogram("ttfc", Self.timeToFirstChunk, genAI, buckets: Self.durationBuckets).record(ttfc)
+            record(
+                ttfc, "ttfc", Self.timeToFirstChunk, genAI, buckets: Self.durationBuckets,
+                exemplar: Self.exemplar(span, span.answering ?? span.server))
         }
         if let usage = s.usage {
             for (type, count) in [("input", usage.inputTokens), ("output", usage.outputTokens)] {
@@ -143,11 +208,13 @@ public final class PrometheusSink: SpanObserver, Sendable {
         }
     }
 
-    /// The text exposition (format 0.0.4), with the sink-delivery figures taken from `sinks`, and
-    /// `exhausted`: how many budgets of each scope are spent (users and unaliased keys included,
-    /// which have no series of their own).
+    /// The exposition in `format` (text 0.0.4 unless asked for OpenMetrics, which adds the latency
+    /// buckets' exemplars), with the sink-delivery figures taken from `sinks`, and `exhausted`: how
+    /// many budgets of each scope are spent (users and unaliased keys included, which have no
+    /// series of their own).
     public func render(
-        sinks: [SinkStats], budgets: [BudgetFigure] = [], exhausted: [String: Int] = [:], deployments: [DeploymentFigure] = []
+        sinks: [SinkStats], budgets: [BudgetFigure] = [], exhausted: [String: Int] = [:], deployments: [DeploymentFigure] = [],
+        format: MetricsFormat = .prometheusText
     ) -> [UInt8] {
         scrapeLock.withLock { previousBudgets in
             let current = budgets.map { [("scope", $0.scope), ("name", $0.name)] }
@@ -176,11 +243,15 @@ public final class PrometheusSink: SpanObserver, Sendable {
             var out: [UInt8] = []
             out.reserveCapacity(16 * 1024)
             registry.emit(into: &out)
-            return out
+            guard format == .openMetrics else { return out }
+            let exemplars = exemplars.snapshot()
+            return OpenMetricsText.convert(out) { family, labels, upperBound in
+                exemplars[ExemplarStore.Series(family: family, labels: labels)]?.exemplar(upperBound: upperBound)
+            }
         }
     }
 
-    public static let contentType = "text/plain; version=0.0.4; charset=utf-8"
+    public static let contentType = MetricsFormat.prometheusText.contentType
 
     // MetricNameDescriptor is not Sendable, so the descriptors are computed, not stored.
     private static func set(_ counter: Prometheus.Counter, to value: Int) {

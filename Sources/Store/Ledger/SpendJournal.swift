@@ -87,6 +87,8 @@ public final class SpendJournal: Sendable {
     /// times as much).
     public static func line(for row: SpendRow) -> [UInt8] {
         func text(_ value: String?) -> JSONValue { value.map(JSONValue.string) ?? .null }
+        // JSON has no NaN or infinity; a timing that is not finite is unknown.
+        func number(_ value: Double?) -> JSONValue { value.flatMap { $0.isFinite ? JSONValue.double($0) : nil } ?? .null }
         let object = JSONValue.object([
             "requestID": .string(row.requestID), "traceID": .string(row.traceID),
             "startTime": .number(String(row.startTime)), "endTime": .number(String(row.endTime)),
@@ -98,6 +100,11 @@ public final class SpendJournal: Sendable {
             "reasoningTokens": .int(row.reasoningTokens), "spend": .double(row.spend), "statusCode": .int(row.statusCode),
             "errorType": text(row.errorType), "usageEstimated": .bool(row.usageEstimated),
             "evalRunID": text(row.evalRunID), "evalItemID": text(row.evalItemID),
+            "attempts": row.attempts.map(JSONValue.int) ?? .null,
+            "fallbackDepth": row.fallbackDepth.map(JSONValue.int) ?? .null, "latencyMs": number(row.latencyMs),
+            "upstreamLatencyMs": number(row.upstreamLatencyMs), "overheadMs": number(row.overheadMs),
+            "timeToFirstTokenMs": number(row.timeToFirstTokenMs),
+            "tags": row.tags.map { .array($0.map(JSONValue.string)) } ?? .null, "endUser": text(row.endUser),
         ])
         var line = object.encoded()
         line.append(UInt8(ascii: "\n"))

@@ -24,6 +24,8 @@ public final class SpendLedger: Sendable {
         var queued = 0
         var finished = 0
         var flushes: [(until: Int, done: CheckedContinuation<Void, Never>)] = []
+        /// When rows past retention were last deleted (seconds); nil before the first time.
+        var prunedAt: Double?
     }
 
     /// Rows per store transaction.
@@ -33,15 +35,17 @@ public final class SpendLedger: Sendable {
     public let journal: SpendJournal?
     private let ingested: @Sendable ([SpendRow]) -> Void
     private let logger: Logger
+    private let retention: SpendRetention?
     private let state = Mutex(State())
 
     /// `ingested` hears of every row once it is in the store (the budgets count it from there on).
     /// Rows a previous process left in the journal are queued at once.
     public init(
         store: any GatewayStore, journal: SpendJournal? = nil, logger: Logger = Logger(label: "spanway.ledger"),
-        ingested: @escaping @Sendable ([SpendRow]) -> Void = { _ in }
+        retention: SpendRetention? = nil, ingested: @escaping @Sendable ([SpendRow]) -> Void = { _ in }
     ) {
         self.store = store
+        self.retention = retention
         self.journal = journal
         self.ingested = ingested
         self.logger = logger
@@ -127,6 +131,8 @@ public final class SpendLedger: Sendable {
                 backoff = .milliseconds(50)
                 ingested(rows)
                 for entry in batch { entry.waiter?.resume() }
+                // Before `finish`, so a flush also waits for it; after the waiters, who need not.
+                await pruneIfDue()
                 finish(batch.count, failed: false)
                 if let journal {
                     // Read under the lock appends take: every row of an older segment is in the store.
@@ -147,6 +153,25 @@ public final class SpendLedger: Sendable {
                     backoff = min(backoff * 2, .seconds(5))
                 }
             }
+        }
+    }
+
+    /// Deletes rows past retention when the last prune is `interval` ago: after a batch, so a
+    /// database only grows while rows arrive and is pruned only while the gateway writes to it.
+    private func pruneIfDue() async {
+        guard let retention else { return }
+        let now = retention.clock.nowSeconds()
+        let due = state.withLock { state -> Bool in
+            if let last = state.prunedAt, now - last < retention.interval { return false }
+            state.prunedAt = now
+            return true
+        }
+        guard due else { return }
+        do {
+            let deleted = try await store.pruneSpendLogs(before: retention.cutoff(now: now))
+            if deleted > 0 { logger.info("spend rows past retention deleted", metadata: ["rows": "\(deleted)"]) }
+        } catch {
+            logger.error("spend rows past retention could not be deleted", metadata: ["error": "\(type(of: error))"])
         }
     }
 

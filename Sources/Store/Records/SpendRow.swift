@@ -33,6 +33,24 @@ public struct SpendRow: Sendable, Equatable, Codable, SnakeCaseColumns, Persista
     /// The evaluation run (`spanway eval`) and dataset item the request was sent for.
     public var evalRunID: String?
     public var evalItemID: String?
+    // What analytics reads. Optional: rows written before these columns existed (and journal
+    // lines written by an older version) have none of them, and "unknown" must not read as 0.
+    /// Upstream calls made (retries and fallbacks included); 0 when the request never reached one.
+    public var attempts: Int?
+    /// How many fallback groups deep the last attempt was; 0 when the requested group served it.
+    public var fallbackDepth: Int?
+    /// The whole request as the gateway saw it, first byte in to last byte out.
+    public var latencyMs: Double?
+    /// Time spent waiting on upstreams, over every attempt.
+    public var upstreamLatencyMs: Double?
+    /// Time the gateway itself added: `latencyMs` minus `upstreamLatencyMs`.
+    public var overheadMs: Double?
+    /// From the start of the answering upstream call to its first streamed chunk; nil when not streamed.
+    public var timeToFirstTokenMs: Double?
+    /// The request's tags; a JSON text array in the database.
+    public var tags: [String]?
+    /// The end user the client named (OpenAI's `user` field).
+    public var endUser: String?
 
     public init(
         requestID: String, traceID: String, startTime: Int64, endTime: Int64, keyHash: String? = nil,
@@ -40,7 +58,9 @@ public struct SpendRow: Sendable, Equatable, Codable, SnakeCaseColumns, Persista
         operation: String, model: String? = nil, modelGroup: String? = nil, deploymentID: String? = nil,
         provider: String? = nil, inputTokens: Int = 0, outputTokens: Int = 0, cacheReadTokens: Int = 0,
         cacheCreationTokens: Int = 0, reasoningTokens: Int = 0, spend: Double = 0, statusCode: Int,
-        errorType: String? = nil
+        errorType: String? = nil, attempts: Int? = nil, fallbackDepth: Int? = nil, latencyMs: Double? = nil,
+        upstreamLatencyMs: Double? = nil, overheadMs: Double? = nil, timeToFirstTokenMs: Double? = nil,
+        tags: [String]? = nil, endUser: String? = nil
     ) {
         self.requestID = requestID
         self.traceID = traceID
@@ -64,6 +84,14 @@ public struct SpendRow: Sendable, Equatable, Codable, SnakeCaseColumns, Persista
         self.spend = spend
         self.statusCode = statusCode
         self.errorType = errorType
+        self.attempts = attempts
+        self.fallbackDepth = fallbackDepth
+        self.latencyMs = latencyMs
+        self.upstreamLatencyMs = upstreamLatencyMs
+        self.overheadMs = overheadMs
+        self.timeToFirstTokenMs = timeToFirstTokenMs
+        self.tags = tags
+        self.endUser = endUser
     }
 }
 

@@ -102,6 +102,20 @@ public final class SQLiteStore: GatewayStore {
             CREATE INDEX "spend_logs_on_eval_run_id" ON "spend_logs"("eval_run_id") WHERE "eval_run_id" IS NOT NULL;
             """
         ),
+        (
+            "v9: attempts, fallback depth, latencies, time to first token, tags and end user on spend rows",
+            // Nullable: rows written before this migration did not measure them.
+            """
+            ALTER TABLE "spend_logs" ADD COLUMN "attempts" INTEGER;
+            ALTER TABLE "spend_logs" ADD COLUMN "fallback_depth" INTEGER;
+            ALTER TABLE "spend_logs" ADD COLUMN "latency_ms" DOUBLE;
+            ALTER TABLE "spend_logs" ADD COLUMN "upstream_latency_ms" DOUBLE;
+            ALTER TABLE "spend_logs" ADD COLUMN "overhead_ms" DOUBLE;
+            ALTER TABLE "spend_logs" ADD COLUMN "time_to_first_token_ms" DOUBLE;
+            ALTER TABLE "spend_logs" ADD COLUMN "tags" TEXT;
+            ALTER TABLE "spend_logs" ADD COLUMN "end_user" TEXT;
+            """
+        ),
     ]
 
     public func insert<Record: LimitedRecord>(_ record: Record) async throws {
@@ -194,8 +208,9 @@ public final class SQLiteStore: GatewayStore {
                     INSERT OR IGNORE INTO spend_logs (request_id, trace_id, start_time, end_time, key_hash, key_alias,
                       team_id, user_id, org_id, operation, model, model_group, deployment_id, provider, input_tokens,
                       output_tokens, cache_read_tokens, cache_creation_tokens, reasoning_tokens, spend, status_code,
-                      error_type, usage_estimated, eval_run_id, eval_item_id)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                      error_type, usage_estimated, eval_run_id, eval_item_id, attempts, fallback_depth, latency_ms,
+                      upstream_latency_ms, overhead_ms, time_to_first_token_ms, tags, end_user)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """)
             let rollUp = try db.cachedStatement(
                 sql: """
@@ -211,6 +226,9 @@ public final class SQLiteStore: GatewayStore {
                     row.userID, row.orgID, row.operation, row.model, row.modelGroup, row.deploymentID, row.provider,
                     row.inputTokens, row.outputTokens, row.cacheReadTokens, row.cacheCreationTokens, row.reasoningTokens,
                     row.spend, row.statusCode, row.errorType, row.usageEstimated, row.evalRunID, row.evalItemID,
+                    row.attempts, row.fallbackDepth, Self.finite(row.latencyMs), Self.finite(row.upstreamLatencyMs),
+                    Self.finite(row.overheadMs), Self.finite(row.timeToFirstTokenMs), row.tags.map(Self.jsonArray),
+                    row.endUser,
                 ])
                 guard db.changesCount > 0 else { continue }
                 if row.spend > 0 {

@@ -36,6 +36,9 @@ public enum AttributeName {
 
     public static let modelGroup = "spanway.model_group"
     public static let deploymentID = "spanway.deployment.id"
+    /// The model an attempt asked its upstream for (the deployment's `model`, a wildcard made
+    /// concrete); `gen_ai.request.model` stays the model the client asked for.
+    public static let upstreamModel = "spanway.upstream.model"
     public static let keyAlias = "spanway.key.alias"
     public static let keyHash = "spanway.key.hash"
     public static let teamID = "spanway.team.id"

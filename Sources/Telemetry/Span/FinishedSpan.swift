@@ -43,6 +43,10 @@ public struct RequestSummary: Sendable {
     public var timeToFirstChunkSeconds: Double?
     /// Time the gateway itself added: the whole request minus the time spent waiting on upstreams.
     public var overheadSeconds: Double
+    /// Time spent waiting on upstreams, over every attempt (retries and fallbacks included).
+    public var upstreamSeconds: Double = 0
+    /// How many fallback groups deep the last attempt was (0: the requested group served it).
+    public var fallbackDepth = 0
     public var clientDisconnected: Bool
     /// `usage` was estimated by the gateway (a stream cut off before the provider reported it).
     public var usageEstimated = false
@@ -102,6 +106,51 @@ public struct EvaluationLabel: Sendable, Equatable {
     public init(runID: String, itemID: String) {
         self.runID = runID
         self.itemID = itemID
+    }
+
+    /// A run or item id as an HTTP header value: printable ASCII stays, every other byte of its
+    /// UTF-8 (spaces, `%`, non-ASCII) is percent-encoded, so any dataset id travels intact.
+    public static func headerValue(_ id: String) -> String {
+        var out = ""
+        for byte in id.utf8 {
+            if (0x21...0x7E).contains(byte) && byte != UInt8(ascii: "%") {
+                out.unicodeScalars.append(Unicode.Scalar(byte))
+            } else {
+                let hex = Array("0123456789ABCDEF".unicodeScalars)
+                out += "%" + String(hex[Int(byte >> 4)]) + String(hex[Int(byte & 0x0F)])
+            }
+        }
+        return out
+    }
+
+    /// The id a `headerValue` stands for; nil when the value is not printable ASCII, its escapes
+    /// are malformed, or the id it gives is not 1 to 128 bytes of UTF-8 without control characters.
+    public static func id(fromHeader value: String) -> String? {
+        var bytes: [UInt8] = []
+        var rest = value.utf8[...]
+        while let byte = rest.popFirst() {
+            guard (0x21...0x7E).contains(byte) else { return nil }
+            guard byte == UInt8(ascii: "%") else {
+                bytes.append(byte)
+                continue
+            }
+            guard let high = rest.popFirst().flatMap(Self.hexValue), let low = rest.popFirst().flatMap(Self.hexValue)
+            else { return nil }
+            bytes.append(high << 4 | low)
+        }
+        guard (1...128).contains(bytes.count), let id = String(validating: bytes, as: UTF8.self),
+            !id.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F })
+        else { return nil }
+        return id
+    }
+
+    private static func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
+        default: nil
+        }
     }
 }
 

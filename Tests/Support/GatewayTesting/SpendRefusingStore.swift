@@ -50,4 +50,6 @@ public final class SpendRefusingStore: GatewayStore {
     public func spendReport(by grouping: SpendGrouping, since: Int64?, until: Int64?) async throws -> [SpendTotal] {
         try await base.spendReport(by: grouping, since: since, until: until)
     }
+    public func analytics(_ query: AnalyticsQuery) async throws -> AnalyticsResult { try await base.analytics(query) }
+    public func pruneSpendLogs(before: Int64) async throws -> Int { try await base.pruneSpendLogs(before: before) }
 }
