@@ -139,7 +139,9 @@ let package = Package(
         ),
         .testTarget(name: "TelemetryTests", dependencies: ["Telemetry", "TelemetryTesting"]),
         .testTarget(name: "SinksTests", dependencies: ["Sinks", "Telemetry", "OTLPProto", "TelemetryTesting"]),
-        .testTarget(name: "EvaluationsTests", dependencies: ["Evaluations", "Telemetry"]),
+        // Headless Chromium for the tests that open the HTML reports.
+        .target(name: "BrowserTesting", path: "Tests/Support/BrowserTesting"),
+        .testTarget(name: "EvaluationsTests", dependencies: ["Evaluations", "Telemetry", "BrowserTesting"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(
             name: "ProxyTests",
@@ -164,6 +166,7 @@ let package = Package(
                 "OTLPProto",
                 "TelemetryTesting",
                 "GatewayTesting",
+                "BrowserTesting",
                 "Evaluations",
                 .product(name: "CompressNIO", package: "compress-nio"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),

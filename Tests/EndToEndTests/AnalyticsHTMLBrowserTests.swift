@@ -1,3 +1,4 @@
+import BrowserTesting
 import Foundation
 import Proxy
 import Store
@@ -5,11 +6,8 @@ import Testing
 
 /// The analytics HTML report opened in Debian's headless Chromium: it renders a row per group and
 /// its charts, and logs nothing to the console (errors, exceptions, Content-Security-Policy
-/// violations). The runner is a minimal copy of the evaluation report's browser test, whose
-/// negative controls show the console detection works.
+/// violations). The evaluation report's browser tests show the console detection works.
 @Suite(.serialized) struct AnalyticsHTMLBrowserTests {
-    static let chromiumPath: String? = ["/usr/bin/chromium"].first { FileManager.default.isExecutableFile(atPath: $0) }
-
     /// Rows over two hours and three providers, one group named like markup.
     static func store() async throws -> SQLiteStore {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("spanway-html-\(UUID().uuidString).db").path
@@ -33,14 +31,13 @@ import Testing
         return store
     }
 
-    @Test(
-        .enabled(if: chromiumPath != nil, "Debian's chromium is not installed (/usr/bin/chromium)"), .timeLimit(.minutes(2)))
+    @Test(HeadlessChromium.needed, .timeLimit(.minutes(2)))
     func rendersEveryGroupAndItsChartsWithoutConsoleErrors() async throws {
         let store = try await Self.store()
         let query = AnalyticsQuery(since: 1_764_500_400_000, until: 1_764_504_000_000, groupBy: [.provider])
         let report = try await AnalyticsReport.run(AnalyticsRequest(query: query, compare: true), store: store)
         #expect(report.current.groups.count == 3 && report.previous?.groups.count == 3)
-        let result = try await Self.open(html: report.html())
+        let result = try await HeadlessChromium.open(html: report.html())
         #expect(result.exitStatus == 0, "chromium failed: \(result.stderr.suffix(2000))")
         #expect(result.consoleMessages.isEmpty, "console: \(result.consoleMessages)")
         #expect(result.dom.components(separatedBy: "<tr data-group=").count - 1 == 3)
@@ -52,58 +49,5 @@ import Testing
         }
         #expect(result.dom.components(separatedBy: "<svg").count - 1 == 4)
         #expect(!result.dom.contains("<script"))
-    }
-
-    struct BrowserResult {
-        var exitStatus: Int32
-        var dom: String
-        var stderr: String
-        var consoleMessages: [String]
-    }
-
-    /// Headless Chromium with `--dump-dom` and its log on stderr, both through files (pipes could
-    /// fill up and block it); killed after 60 seconds.
-    static func open(html: String) async throws -> BrowserResult {
-        let chromium = try #require(chromiumPath)
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("spanway-analytics-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let page = directory.appendingPathComponent("report.html")
-        try Data(html.utf8).write(to: page)
-        let stdoutURL = directory.appendingPathComponent("stdout.txt")
-        let stderrURL = directory.appendingPathComponent("stderr.txt")
-        FileManager.default.createFile(atPath: stdoutURL.path, contents: nil)
-        FileManager.default.createFile(atPath: stderrURL.path, contents: nil)
-        let stdout = try FileHandle(forWritingTo: stdoutURL)
-        let stderr = try FileHandle(forWritingTo: stderrURL)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: chromium)
-        process.arguments = [
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-            "--user-data-dir=\(directory.appendingPathComponent("profile").path)", "--no-first-run",
-            "--enable-logging=stderr", "--v=0", "--dump-dom", page.absoluteString,
-        ]
-        process.standardOutput = stdout
-        process.standardError = stderr
-        process.standardInput = FileHandle.nullDevice
-        let status: Int32 = try await withCheckedThrowingContinuation { continuation in
-            process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
-            do {
-                try process.run()
-            } catch {
-                process.terminationHandler = nil
-                continuation.resume(throwing: error)
-                return
-            }
-            DispatchQueue.global().asyncAfter(deadline: .now() + 60) {
-                if process.isRunning { process.terminate() }
-            }
-        }
-        try stdout.close()
-        try stderr.close()
-        let dom = String(decoding: try Data(contentsOf: stdoutURL), as: UTF8.self)
-        let log = String(decoding: try Data(contentsOf: stderrURL), as: UTF8.self)
-        let console = log.split(separator: "\n").filter { $0.contains(":CONSOLE:") || $0.contains(":CONSOLE(") }.map(String.init)
-        return BrowserResult(exitStatus: status, dom: dom, stderr: log, consoleMessages: console)
     }
 }
