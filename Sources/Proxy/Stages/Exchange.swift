@@ -186,6 +186,17 @@ public final class Exchange: Sendable {
     public var modelGroup: String? { state.withLock { $0.summary.modelGroup } }
     /// Upstream calls made so far (retries and fallbacks included).
     public var attempts: Int { state.withLock { $0.summary.attempts } }
+    /// How many fallback groups deep the latest attempt went (0: the requested group).
+    public var fallbackDepth: Int { state.withLock { $0.summary.fallbackDepth } }
+    /// The model the client asked for.
+    public var requestedModel: String? { state.withLock { $0.summary.requestModel } }
+
+    /// The time the gateway itself has spent on the request so far: elapsed minus time waiting on
+    /// upstreams.
+    public var overheadSoFar: Duration {
+        let elapsed = ContinuousClock.now - server.startInstant
+        return max(.zero, elapsed - state.withLock { $0.upstreamTime })
+    }
 
     /// Ends the request; the first call returns the finished span, later calls nil.
     public func finish(status: Int, error: GatewayError? = nil, clientDisconnected: Bool = false) -> FinishedSpan? {
