@@ -137,7 +137,8 @@ public final class Gateway: Sendable {
         return prometheus.render(
             sinks: pipeline.stats() + [budgetAlerts.stats, redaction.stats] + (alertMonitor.map { [$0.stats] } ?? []),
             budgets: budgets,
-            exhausted: exhausted, deployments: deploymentFigures(), format: format)
+            exhausted: exhausted, deployments: deploymentFigures(), inFlight: flow.settlement.inFlight.current,
+            process: ProcessFigures.current(), format: format)
     }
 
     /// Budgets as `/metrics` shows them; `settle` feeds it each request's cost.

@@ -27,6 +27,7 @@ struct RequestFlow: Sendable {
     ) async -> GatewayReply {
         let exchange = Exchange(
             method: "POST", route: path, operation: operation.rawValue, headers: headers, sampler: traces.sampler)
+        settlement.inFlight.begin()
         do throws(GatewayError) {
             // 1. Authenticate, from the headers alone.
             let principal = try await authenticator.authenticate(headers)

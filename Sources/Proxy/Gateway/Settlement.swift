@@ -1,6 +1,7 @@
 import Logging
 import Sinks
 import Store
+import Synchronization
 import Telemetry
 
 /// The last stage of every request, answered or refused: its span goes to the sinks (never
@@ -20,12 +21,15 @@ struct Settlement: Sendable {
     let ledger: SpendLedger?
     let logger: Logger
     let clock: any GatewayClock
+    /// Requests taken and not yet settled: `RequestFlow` counts each in, settling counts it out.
+    let inFlight = RequestsInFlight()
 
     /// Settles `exchange` once; later calls for the same exchange do nothing.
     func settle(_ exchange: Exchange, status: Int, error: GatewayError? = nil, clientDisconnected: Bool = false) async {
         guard let finished = exchange.finish(status: status, error: error, clientDisconnected: clientDisconnected) else {
             return
         }
+        inFlight.end()
         if let redactor = exchange.redactor, finished.summary.content != nil {
             redaction.submit(finished, redactor: redactor)
         } else {
@@ -60,4 +64,13 @@ struct Settlement: Sendable {
                 ])
         }
     }
+}
+
+/// Requests the gateway has taken and not yet settled, for `/metrics`.
+final class RequestsInFlight: Sendable {
+    private let count = Atomic<Int>(0)
+
+    func begin() { count.add(1, ordering: .relaxed) }
+    func end() { count.subtract(1, ordering: .relaxed) }
+    var current: Int { count.load(ordering: .relaxed) }
 }

@@ -214,9 +214,11 @@ public final class PrometheusSink: SpanObserver, Sendable {
     /// series of their own).
     public func render(
         sinks: [SinkStats], budgets: [BudgetFigure] = [], exhausted: [String: Int] = [:], deployments: [DeploymentFigure] = [],
-        format: MetricsFormat = .prometheusText
+        inFlight: Int? = nil, process: ProcessFigures? = nil, format: MetricsFormat = .prometheusText
     ) -> [UInt8] {
         scrapeLock.withLock { previousBudgets in
+            if let inFlight { registry.makeGauge(descriptor: Self.inFlight).set(Double(inFlight)) }
+            if let process { record(process) }
             let current = budgets.map { [("scope", $0.scope), ("name", $0.name)] }
             for labels in previousBudgets where !current.contains(where: { $0.elementsEqual(labels, by: ==) }) {
                 registry.unregisterGauge(registry.makeGauge(descriptor: Self.budgetRemaining, labels: labels))
@@ -254,6 +256,27 @@ public final class PrometheusSink: SpanObserver, Sendable {
     public static let contentType = MetricsFormat.prometheusText.contentType
 
     // MetricNameDescriptor is not Sendable, so the descriptors are computed, not stored.
+    /// The standard `process_*` series, as Prometheus's client libraries name them.
+    private func record(_ process: ProcessFigures) {
+        let cpu = registry.makeCounter(
+            descriptor: MetricNameDescriptor(
+                metricName: "process_cpu_seconds", unitName: "total", helpText: "Total user and system CPU time spent in seconds."
+            ))
+        cpu.reset()
+        cpu.increment(by: process.cpuSeconds)
+        let gauges: [(String, String, Double?)] = [
+            ("process_resident_memory_bytes", "Resident memory size in bytes.", process.residentMemoryBytes),
+            ("process_virtual_memory_bytes", "Virtual memory size in bytes.", process.virtualMemoryBytes),
+            ("process_open_fds", "Number of open file descriptors.", Double(process.openFileDescriptors)),
+            ("process_max_fds", "Maximum number of open file descriptors.", process.maxFileDescriptors.map(Double.init)),
+            ("process_start_time_seconds", "Start time of the process since unix epoch in seconds.", process.startTimeSeconds),
+        ]
+        for (name, help, value) in gauges {
+            guard let value else { continue }
+            registry.makeGauge(descriptor: MetricNameDescriptor(metricName: name, unitName: "", helpText: help)).set(value)
+        }
+    }
+
     private static func set(_ counter: Prometheus.Counter, to value: Int) {
         counter.reset()
         counter.increment(by: Int64(value))
@@ -320,6 +343,11 @@ public final class PrometheusSink: SpanObserver, Sendable {
             helpText:
                 "Budget left this period (max_budget minus spend; negative when overspent), per aliased key, team or organization."
         )
+    }
+    static var inFlight: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "spanway", metricName: "requests_in_flight", unitName: "",
+            helpText: "Requests the gateway has taken and not yet settled (streams until their last byte).")
     }
     static var budgetsExhausted: MetricNameDescriptor {
         MetricNameDescriptor(
