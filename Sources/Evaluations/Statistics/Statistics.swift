@@ -1,20 +1,13 @@
+import Telemetry
+
 /// Descriptive statistics for the results table. Values that are not finite are ignored, so one
 /// bad measurement cannot turn a whole column into NaN.
 public enum Statistics {
-    /// The `p`-quantile (`p` in 0…1) by linear interpolation between closest ranks: with the
-    /// finite values sorted as x₀ ≤ … ≤ xₙ₋₁ and h = (n − 1)·p, the result is
-    /// x⌊h⌋ + (h − ⌊h⌋)·(x⌊h⌋₊₁ − x⌊h⌋). This is Hyndman & Fan's definition 7, the default of
-    /// numpy's `percentile`, R's `quantile` and Excel's PERCENTILE.INC: the percentile of
-    /// [1, 2, 3, 4] at 0.95 is 3.85. Nil when there are no values or `p` is outside 0…1.
+    /// The `p`-quantile (`p` in 0…1) by linear interpolation between closest ranks (Hyndman &
+    /// Fan's definition 7, numpy's default: the percentile of [1, 2, 3, 4] at 0.95 is 3.85), the
+    /// definition every Spanway report uses. Nil when there are no values or `p` is outside 0…1.
     public static func percentile(_ values: [Double], _ p: Double) -> Double? {
-        guard p >= 0, p <= 1 else { return nil }
-        let sorted = values.filter(\.isFinite).sorted()
-        guard let first = sorted.first else { return nil }
-        if sorted.count == 1 { return first }
-        let h = Double(sorted.count - 1) * p
-        let lower = Int(h.rounded(.down))
-        guard lower + 1 < sorted.count else { return sorted[sorted.count - 1] }
-        return sorted[lower] + (h - Double(lower)) * (sorted[lower + 1] - sorted[lower])
+        Percentile.of(values, p)
     }
 
     /// The arithmetic mean; nil when there are no values.

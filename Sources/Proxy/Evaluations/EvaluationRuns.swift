@@ -65,11 +65,9 @@ public final class EvaluationRuns: Service, Sendable {
             return GatewayReply(error)
         }
         // The run authenticates as its caller, so the caller's budgets and limits apply.
-        let credentials = headers.filter { Self.credentialHeaders.contains($0.name.canonicalName) }.map {
-            ($0.name.canonicalName, $0.value)
-        }
+        let key = Authenticator.presentedKey(headers)
         let runner = EvalRunner(
-            plan: plan, target: GatewayEvalTarget(gateway: gateway, credentials: credentials), clock: gateway.clock,
+            plan: plan, target: GatewayEvalTarget(gateway: gateway, key: key), clock: gateway.clock,
             traces: { [pipeline = gateway.pipeline] in pipeline.emit($0) })
         let accepted = state.withLock { state -> Bool in
             guard state.runs.values.count(where: { $0.report == nil }) < maxRunning else { return false }
@@ -142,9 +140,4 @@ public final class EvaluationRuns: Service, Sendable {
             "elapsed_seconds": .double(progress.elapsedSeconds),
         ])
     }
-
-    /// The headers a key can arrive in, passed on to the run's requests.
-    static let credentialHeaders: Set<String> = [
-        "authorization", "x-litellm-api-key", "api-key", "x-api-key", "x-goog-api-key", "ocp-apim-subscription-key",
-    ]
 }

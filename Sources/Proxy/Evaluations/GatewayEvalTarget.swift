@@ -4,21 +4,16 @@ import NIOCore
 import Synchronization
 
 /// A gateway in this process as an evaluation's target: each request runs the same flow as one
-/// from the network (authenticated with `credentials`), with no socket in between.
+/// from the network, authenticated with `key`, with no socket in between.
 public struct GatewayEvalTarget: EvalTarget {
     let gateway: Gateway
-    /// The caller's own credential headers (`authorization`, `x-litellm-api-key`, …): the run is
-    /// charged to that key.
+    /// The caller's key as a bearer token (the run is charged to it); none for a gateway without
+    /// a master key.
     let credentials: [(String, String)]
 
-    public init(gateway: Gateway, credentials: [(String, String)]) {
-        self.gateway = gateway
-        self.credentials = credentials
-    }
-
-    /// Authenticated with the config's master key, or with nothing when it has none.
     public init(gateway: Gateway, key: String?) {
-        self.init(gateway: gateway, credentials: key.map { [("authorization", "Bearer \($0)")] } ?? [])
+        self.gateway = gateway
+        self.credentials = key.map { [("authorization", "Bearer \($0)")] } ?? []
     }
 
     public func send(_ request: EvalRequest, firstChunk: @escaping @Sendable () -> Void) async -> EvalResponse {
