@@ -67,10 +67,20 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
+        // Byte-level BPE (OpenAI's `.tiktoken` encodings) for counting prompt tokens.
+        .target(
+            name: "Tokenizers",
+            dependencies: [
+                "Telemetry",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .target(
             name: "Proxy",
             dependencies: [
                 "Telemetry",
+                "Tokenizers",
                 "Evaluations",
                 "Sinks",
                 "Store",
@@ -138,6 +148,7 @@ let package = Package(
             path: "Tests/Support/GatewayTesting"
         ),
         .testTarget(name: "TelemetryTests", dependencies: ["Telemetry", "TelemetryTesting"]),
+        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "Telemetry"]),
         .testTarget(name: "SinksTests", dependencies: ["Sinks", "Telemetry", "OTLPProto", "TelemetryTesting"]),
         // Headless Chromium for the tests that open the HTML reports.
         .target(name: "BrowserTesting", path: "Tests/Support/BrowserTesting"),

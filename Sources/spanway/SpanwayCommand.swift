@@ -46,57 +46,6 @@ func printError(_ text: String) {
     FileHandle.standardError.write(Data((text + "\n").utf8))
 }
 
-struct Serve: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Run the gateway.")
-
-    @Option(help: "Path to a LiteLLM-format config.yaml.") var config: String
-    @Option(help: "Address to listen on.") var host = "0.0.0.0"
-    @Option(help: "Port to listen on.") var port = 4000
-
-    func run() async throws {
-        var environment = ProcessInfo.processInfo.environment
-        let logger = makeLogger("spanway")
-        raiseDescriptorLimit()
-        var gatewayConfig = try loadConfig(config, environment: environment)
-        applyEnvironmentVariables(of: gatewayConfig, to: &environment)
-        for warning in gatewayConfig.warnings { logger.warning("config: \(warning)") }
-        if let master = environment["SPANWAY_MASTER_KEY"], !master.isEmpty { gatewayConfig.masterKey = master }
-        let client = GatewayBootstrap.makeHTTPClient()
-        let groups = gatewayConfig.modelGroups.count
-        do {
-            let gateway = try GatewayBootstrap(
-                config: gatewayConfig, environment: environment, httpClient: client, logger: logger
-            ).makeGateway()
-            try await GatewayApplication.run(gateway: gateway, host: host, port: port, logger: logger) { [host] port in
-                logger.info("spanway listening", metadata: ["address": "\(host):\(port)", "model_groups": "\(groups)"])
-            }
-        } catch {
-            try? await client.shutdown()
-            throw error
-        }
-        try await client.shutdown()
-    }
-}
-
-struct Check: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "Validate a config: print every problem with its YAML path; exit 1 on any error.")
-
-    @Option(help: "Path to a LiteLLM-format config.yaml.") var config: String
-
-    func run() throws {
-        guard let data = FileManager.default.contents(atPath: config) else {
-            printError("error: cannot read \(config)")
-            throw ExitCode.failure
-        }
-        let loader = ProviderCatalogue.configLoader(environment: ProcessInfo.processInfo.environment)
-        let (parsed, issues) = loader.check(yaml: String(decoding: data, as: UTF8.self))
-        for issue in issues { print(issue) }
-        if issues.contains(where: { $0.severity == .error }) { throw ExitCode.failure }
-        print("ok: \(parsed?.deployments.count ?? 0) deployments in \(parsed?.modelGroups.count ?? 0) model groups")
-    }
-}
-
 struct MockUpstreamCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mock-upstream", abstract: "Serve the deterministic mock provider as an OpenAI-compatible HTTP API.")

@@ -17,7 +17,7 @@ import Testing
             let key = try await h.newKey(#"{"key_alias":"resetting","max_budget":0.0000001,"budget_duration":"1s"}"#)
             #expect(try await h.send("/v1/chat/completions", json: Self.body, key: key).status == 200)
             let spent = try await h.send("/v1/chat/completions", json: Self.body, key: key)
-            #expect(spent.status == 400 && spent.json?["error"]?["code"] == "budget_exceeded")
+            #expect(spent.status == 422 && spent.json?["error"]?["code"] == "budget_exceeded")
             // Well past the period, whenever within this test the key was created.
             clock.advance(by: .seconds(30))
             #expect(try await h.send("/v1/chat/completions", json: Self.body, key: key).status == 200)
@@ -52,7 +52,7 @@ import Testing
             }
             let answered = statuses.filter { $0.0 == 200 }.compactMap(\.1)
             #expect(!answered.isEmpty)
-            #expect(statuses.allSatisfy { $0.0 == 200 || $0.0 == 400 })
+            #expect(statuses.allSatisfy { $0.0 == 200 || $0.0 == 422 })
             let rows = try await h.store.spendLogs(SpendQuery(keyHash: KeyDigest(key: key).hex, limit: 1000))
             let spent = rows.reduce(0) { $0 + $1.spend }
             // One request's estimate at gpt-4o-mini's prices (1.5e-7 USD an input token, 6e-7 an

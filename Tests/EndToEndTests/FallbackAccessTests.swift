@@ -96,7 +96,7 @@ import Testing
                 // alone cost 10 USD) holds the whole budget.
                 let second = try await h.send(
                     "/v1/chat/completions", json: #"{"model":"local","messages":[{"role":"user","content":"hi"}]}"#, key: key)
-                #expect(second.status == 400 && second.json?["error"]?["code"] == "budget_exceeded")
+                #expect(second.status == 422 && second.json?["error"]?["code"] == "budget_exceeded")
                 upstream.release()
                 #expect(try await inFlight.value.status == 200)
                 // Settled at its real cost (0): the reservation is gone and the key works again.

@@ -213,7 +213,7 @@ import Testing
             let spent = try await h.newKey(#"{"max_budget":0}"#)
             let garbage = "{" + String(repeating: "[", count: 10_000)
             let budget = try await h.send("/v1/chat/completions", json: garbage, key: spent)
-            #expect(budget.status == 400 && budget.json?["error"]?["code"] == "budget_exceeded")
+            #expect(budget.status == 422 && budget.json?["error"]?["code"] == "budget_exceeded")
             let limited = try await h.newKey(#"{"rpm_limit":1}"#)
             #expect(
                 try await h.send(

@@ -55,6 +55,7 @@ import Testing
 
     static let fallbackConfig = """
         router_settings:
+          num_retries: 0
           fallbacks: [{primary: [primary, backup]}]
           context_window_fallbacks: [{small: [backup]}]
           content_policy_fallbacks: [{strict: [backup]}]
@@ -119,6 +120,7 @@ import Testing
 
     @Test func tagsFromTheHeaderOrTheBodyPickTheDeployment() async throws {
         let config = """
+            router_settings: {enable_tag_filtering: true}
             model_list:
               - {model_name: g, litellm_params: {model: openai/gpt-4o-mini, api_base: "{upstream}", tags: [eu]}, model_info: {id: eu}}
               - {model_name: g, litellm_params: {model: openai/gpt-4o-mini, api_base: "{upstream}", tags: [us]}, model_info: {id: us}}

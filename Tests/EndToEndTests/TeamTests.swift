@@ -52,7 +52,9 @@ import Testing
             let key = try await h.newKey(#"{"team_id":"t"}"#)
             #expect(try await h.send("/v1/chat/completions", json: Self.body, key: key).status == 200)
             let over = try await h.send("/v1/chat/completions", json: Self.body, key: key)
-            #expect(over.status == 400 && over.json?["error"]?["message"] == "This team has reached its budget of 1e-07 USD.")
+            let message = try #require(over.json?["error"]?["message"]?.stringValue)
+            #expect(over.status == 422 && message.hasPrefix("Budget has been exceeded! Team=t Current cost: "))
+            #expect(message.hasSuffix(", Max budget: 1e-07"))
             #expect(
                 try await h.send("/team/update", json: #"{"team_id":"t","max_budget":null,"blocked":true}"#).json?["data"]?[
                     "blocked"] == true)

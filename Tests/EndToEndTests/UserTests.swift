@@ -22,7 +22,10 @@ import Testing
             #expect(denied.status == 403 && denied.json?["error"]?["message"] == "This user may not use the model 'gpt-4o-mini'.")
             #expect(try await h.send("/v1/chat/completions", json: Self.body, key: key).status == 200)
             let over = try await h.send("/v1/chat/completions", json: Self.body, key: key)
-            #expect(over.status == 400 && over.json?["error"]?["message"] == "This user has reached its budget of 1e-07 USD.")
+            // LiteLLM's words for a user: `ExceededBudget: User=<id> over budget. Spend=…, Budget=…`.
+            let message = try #require(over.json?["error"]?["message"]?.stringValue)
+            #expect(over.status == 422 && message.hasPrefix("ExceededBudget: User=ada over budget. Spend="))
+            #expect(message.hasSuffix(", Budget=1e-07"))
             let info = try await h.send("/user/info?user_id=ada").json
             #expect(info?["user_info"]?["spend"]?.doubleValue ?? 0 > 0 && info?["keys"]?.arrayValue?.count == 1)
             // A key may name a user the gateway does not manage: attribution only.

@@ -12,7 +12,7 @@ import Testing
             ("Bearer sk é", "sk é"), ("", nil),
         ] as [(String, String?)])
     func bearerTokens(_ header: String, _ key: String?) {
-        #expect(Authenticator.bearerToken(header) == key)
+        #expect(Authenticator.token(header, scheme: "bearer ") == key)
     }
 
     /// LiteLLM's order (its auth docs): `x-litellm-api-key`, `Authorization`, `api-key` (Azure
@@ -21,7 +21,7 @@ import Testing
         func key(_ fields: [(String, String)]) throws -> String? {
             var headers = HTTPFields()
             for (name, value) in fields { headers[try #require(HTTPField.Name(name))] = value }
-            return Authenticator.presentedKey(headers)
+            return try Authenticator.presentedKey(headers)
         }
         #expect(try key([("x-litellm-api-key", "sk-lite"), ("authorization", "Bearer sk-auth")]) == "sk-lite")
         #expect(try key([("x-litellm-api-key", "Bearer sk-lite")]) == "sk-lite")
@@ -33,12 +33,27 @@ import Testing
         #expect(try key([("Ocp-Apim-Subscription-Key", "sk-apim")]) == "sk-apim")
     }
 
-    @Test func anAPIKeyHeaderIsUsedWhenAuthorizationCarriesNoBearerToken() throws {
+    /// LiteLLM ranks `Authorization` above the raw-key headers even when it is unusable: `Basic`
+    /// loses its prefix and the rest is the key (not base64-decoded); any other scheme is a 401,
+    /// not a fall-through to `x-api-key`. A blank header is skipped.
+    @Test func authorizationOutranksRawKeyHeadersWhateverItsScheme() throws {
         var headers: HTTPFields = [.authorization: "Basic c2stMQ=="]
         headers[try #require(HTTPField.Name("x-api-key"))] = "sk-2"
-        #expect(Authenticator.presentedKey(headers) == "sk-2")
+        #expect(try Authenticator.presentedKey(headers) == "c2stMQ==")
         headers[.authorization] = "Bearer sk-1"
-        #expect(Authenticator.presentedKey(headers) == "sk-1")
-        #expect(Authenticator.presentedKey([:]) == nil)
+        #expect(try Authenticator.presentedKey(headers) == "sk-1")
+        headers[.authorization] = " \t"
+        #expect(try Authenticator.presentedKey(headers) == "sk-2")
+        #expect(try Authenticator.presentedKey([:]) == nil)
+        for malformed in ["sk-1", "Token sk-1", "Bearer", "Digest username=x"] {
+            headers[.authorization] = malformed
+            #expect(throws: GatewayError.self) { try Authenticator.presentedKey(headers) }
+            do {
+                _ = try Authenticator.presentedKey(headers)
+            } catch {
+                #expect(error.status == 401 && error.param == "authorization")
+                #expect(!error.message.contains("sk-1"))
+            }
+        }
     }
 }

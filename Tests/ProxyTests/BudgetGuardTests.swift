@@ -8,7 +8,7 @@ import Testing
 /// token, output 6e-7, at most 16384 output tokens).
 @Suite struct BudgetGuardTests {
     static func subject(_ id: String, kind: String = "key", budget: Double?, spend: Double = 0) -> LimitSubject {
-        LimitSubject(id: id, kind: kind, models: [], maxBudget: budget, spend: spend)
+        LimitSubject(id: id, kind: kind, name: id, models: [], maxBudget: budget, spend: spend)
     }
 
     static func refusal(_ guardian: BudgetGuard, _ subjects: [LimitSubject], estimate: Double) -> GatewayError? {
@@ -40,8 +40,10 @@ import Testing
         let first = try #require(try guardian.reserve(key, estimate: 0.3))
         _ = try #require(try guardian.reserve(key, estimate: 0.3))
         let refused = try #require(Self.refusal(guardian, key, estimate: 0.01))
-        #expect(refused.status == 400 && refused.type == "budget_exceeded" && refused.code == "budget_exceeded")
-        #expect(refused.message == "This key has reached its budget of 1.0 USD.")
+        // LiteLLM's status (since 1.104) and words: `Budget has been exceeded! Key=… Current cost: …`.
+        #expect(refused.status == 422 && refused.type == "budget_exceeded" && refused.code == "budget_exceeded")
+        #expect(refused.message.hasPrefix("Budget has been exceeded! Key=key:a Current cost: 1.1"))
+        #expect(refused.message.hasSuffix(", Max budget: 1.0"))
         #expect(Self.spentRefusal(guardian, key) != nil)
         // Releasing one leaves 0.5 + 0.3 < 1.
         guardian.release(first)
@@ -75,7 +77,9 @@ import Testing
     @Test func aSpentBudgetIsRefusedBeforeAnyReservation() throws {
         let guardian = BudgetGuard()
         let spent = [Self.subject("key:a", budget: 2, spend: 2)]
-        #expect(Self.spentRefusal(guardian, spent)?.message == "This key has reached its budget of 2.0 USD.")
+        #expect(
+            Self.spentRefusal(guardian, spent)?.message
+                == "Budget has been exceeded! Key=key:a Current cost: 2.0, Max budget: 2.0")
         #expect(Self.refusal(guardian, spent, estimate: 0) != nil)
         #expect(Self.spentRefusal(guardian, [Self.subject("key:b", budget: 2, spend: 1.99)]) == nil)
     }
@@ -85,9 +89,44 @@ import Testing
         let guardian = BudgetGuard()
         let key = Self.subject("key:a", budget: 1)
         let team = Self.subject("team:t", kind: "team", budget: 0.1, spend: 0.1)
-        #expect(Self.refusal(guardian, [key, team], estimate: 0.5)?.message == "This team has reached its budget of 0.1 USD.")
+        #expect(
+            Self.refusal(guardian, [key, team], estimate: 0.5)?.message
+                == "Budget has been exceeded! Team=team:t Current cost: 0.1, Max budget: 0.1")
         // Had the key reserved 0.5 above, 0.5 + 0.6 would now be refused.
         #expect(try guardian.reserve([key], estimate: 0.6) != nil)
+    }
+
+    /// LiteLLM words a user's refusal differently, and `budget_exceeded_status_code` sets the status.
+    @Test func userRefusalsUseLiteLLMsOtherFormAndTheConfiguredStatus() throws {
+        let guardian = BudgetGuard(refusalStatus: 429, proxyBudget: nil)
+        let user = LimitSubject(id: "user:u", kind: "user", name: "alice", models: [], maxBudget: 3, spend: 4)
+        let refused = try #require(Self.spentRefusal(guardian, [user]))
+        #expect(refused.message == "ExceededBudget: User=alice over budget. Spend=4.0, Budget=3.0")
+        #expect(refused.status == 429 && refused.type == "budget_exceeded")
+    }
+
+    /// `litellm_settings.max_budget`: refused once spend goes past it (LiteLLM's `>`, where a
+    /// record's budget refuses at `>=`); costs move from the guard's count to the budget's when
+    /// the ledger records them; an epoch-aligned period starts again from 0.
+    @Test func proxyBudgetCountsEveryRequestAndResetsEachPeriod() throws {
+        let proxy = ProxyBudget(maxBudget: 1, period: 100, now: 1_050)
+        let guardian = BudgetGuard(refusalStatus: 422, proxyBudget: proxy)
+        let reservation = try #require(try guardian.reserve([proxy.subject(now: 1_050)], estimate: 0.5))
+        guardian.settle(reservation, cost: 1.0, requestID: "r1")
+        // Exactly at the budget: still admitted.
+        #expect(Self.spentRefusal(guardian, [proxy.subject(now: 1_060)]) == nil)
+        guardian.recorded(["r1"])
+        #expect(proxy.subject(now: 1_060).spend == 1.0)
+        let second = try #require(try guardian.reserve([proxy.subject(now: 1_060)], estimate: 0.25))
+        guardian.settle(second, cost: 0.25, requestID: "r2")
+        let refused = try #require(Self.spentRefusal(guardian, [proxy.subject(now: 1_070)]))
+        #expect(refused.message == "Budget has been exceeded! Current cost: 1.25, Max budget: 1.0")
+        #expect(refused.status == 422)
+        guardian.recorded(["r2"])
+        // 1,100 starts the next period (1,000–1,099 was this one).
+        #expect(proxy.subject(now: 1_099).spend == 1.25)
+        #expect(proxy.subject(now: 1_100).spend == 0)
+        #expect(Self.spentRefusal(guardian, [proxy.subject(now: 1_100)]) == nil)
     }
 
     static func request(_ json: String) throws -> OpenAIRequest {

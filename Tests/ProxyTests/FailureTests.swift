@@ -79,7 +79,7 @@ import Testing
     @Test func theGatewaysOwnRefusalsKeepTheirContractShapes() {
         // Shapes the OpenAI SDKs and LiteLLM clients rely on.
         let budget = GatewayError(.budgetExceeded, "spent")
-        #expect(budget.status == 400 && budget.type == "budget_exceeded" && budget.code == "budget_exceeded")
+        #expect(budget.status == 422 && budget.type == "budget_exceeded" && budget.code == "budget_exceeded")
         let limited = GatewayError(.rateLimited, "limited")
         #expect(limited.status == 429 && limited.errorType == "rate_limited" && limited.isRetryable)
         let auth = GatewayError.authentication("no key")

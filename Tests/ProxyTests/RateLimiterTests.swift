@@ -11,7 +11,7 @@ import Testing
     static func subject(
         _ id: String, kind: String = "key", rpm: Int? = nil, tpm: Int? = nil, parallel: Int? = nil
     ) -> LimitSubject {
-        LimitSubject(id: id, kind: kind, models: [], rpm: rpm, tpm: tpm, parallel: parallel, maxBudget: nil, spend: 0)
+        LimitSubject(id: id, kind: kind, name: id, models: [], rpm: rpm, tpm: tpm, parallel: parallel, maxBudget: nil, spend: 0)
     }
 
     static func headers(_ ticket: RateLimiter.Ticket?) -> [String: String] {
@@ -30,7 +30,7 @@ import Testing
 
     @Test func subjectsWithoutRateLimitsGetNoTicket() throws {
         let ticket = try RateLimiter().acquire(
-            [LimitSubject(id: "key:a", kind: "key", models: [], maxBudget: 5, spend: 0)], now: Self.now)
+            [LimitSubject(id: "key:a", kind: "key", name: "a", models: [], maxBudget: 5, spend: 0)], now: Self.now)
         #expect(ticket == nil)
     }
 

@@ -104,7 +104,7 @@ import Testing
             _ = try strict.attempts(for: "g", now: 0, tags: ["us"])
             Issue.record("routed a request whose tags no deployment has")
         } catch {
-            #expect(error.status == 400 && error.param == "metadata.tags")
+            #expect(error.status == 400 && error.param == "tags")
         }
     }
 

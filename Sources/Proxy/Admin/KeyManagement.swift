@@ -89,11 +89,28 @@ public struct KeyManagement: Sendable {
         }
     }
 
+    /// `GET /key/info[?key=]`: the master key may read any key; a virtual key reads itself (with
+    /// no `key` parameter, as LiteLLM's SDK and UI call it, or naming itself) and nothing else.
     public func info(_ uri: String, headers: HTTPFields) async -> GatewayReply {
-        await answer(headers) { () async throws(GatewayError) -> JSONValue in
-            guard let param = AdminInput.query(uri)["key"] else { throw .invalidRequest("'key' is required.", param: "key") }
-            let key = try await existing(Self.token(of: param))
-            return .object(["key": .string(key.token), "info": .object(Self.info(key))])
+        do throws(GatewayError) {
+            let principal = try await authenticator.authenticate(headers)
+            let param = AdminInput.query(uri)["key"]
+            let key: VirtualKey
+            if let own = principal.key {
+                guard param.map(Self.token(of:)) ?? own.token == own.token else {
+                    throw .permissionDenied("A virtual key may read only its own info.", param: "key")
+                }
+                key = own
+            } else {
+                // Not a virtual key: the admin API's rules (closed when no master key is set).
+                _ = try await authenticator.authenticateAdmin(headers)
+                guard let param else { throw .invalidRequest("'key' is required.", param: "key") }
+                key = try await existing(Self.token(of: param))
+            }
+            let value: JSONValue = .object(["key": .string(key.token), "info": .object(Self.info(key))])
+            return GatewayReply(status: 200, headers: [("content-type", "application/json")], body: .bytes(value.encoded()))
+        } catch {
+            return GatewayReply(error)
         }
     }
 

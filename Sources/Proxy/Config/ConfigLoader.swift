@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import Store
+import Tokenizers
 import Yams
 
 /// Reads LiteLLM's `config.yaml`. Every problem is collected with its YAML path rather than
@@ -11,6 +12,9 @@ public struct ConfigLoader: Sendable {
     public var knownProviders: Set<String>
     /// Providers with no shared endpoint (Azure, Databricks): their deployments must set `api_base`.
     public var providersNeedingAPIBase: Set<String>
+    /// `spanway check --allow-missing-env`: an unset `os.environ/NAME` is a warning, not an error.
+    /// Never for serving: the gateway would run without the credential.
+    public var allowMissingEnvironment = false
 
     public init(environment: [String: String], knownProviders: Set<String>, providersNeedingAPIBase: Set<String> = []) {
         self.environment = environment
@@ -18,33 +22,52 @@ public struct ConfigLoader: Sendable {
         self.providersNeedingAPIBase = providersNeedingAPIBase
     }
 
+    /// The config file at `path`; its `include:` paths resolve next to it.
     public func load(contentsOfFile path: String) throws(ConfigError) -> GatewayConfig {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw ConfigError(issues: [ConfigIssue(.error, "", "cannot read config file \(path)")])
-        }
-        return try load(yaml: String(decoding: data, as: UTF8.self))
+        try Self.accept(check(contentsOfFile: path))
     }
 
     /// The config, or every error found; warnings ride along in `GatewayConfig.warnings`.
-    public func load(yaml: String) throws(ConfigError) -> GatewayConfig {
-        let (config, issues) = check(yaml: yaml)
+    /// `path` is the file the text came from, where `include:` paths resolve (else the working directory).
+    public func load(yaml: String, path: String? = nil) throws(ConfigError) -> GatewayConfig {
+        try Self.accept(check(yaml: yaml, path: path))
+    }
+
+    private static func accept(_ result: (GatewayConfig?, [ConfigIssue])) throws(ConfigError) -> GatewayConfig {
+        let (config, issues) = result
         guard let config, !issues.contains(where: { $0.severity == .error }) else {
             throw ConfigError(issues: issues)
         }
         return config
     }
 
+    /// Every issue of the config file at `path`, and the config when it could be built.
+    public func check(contentsOfFile path: String) -> (GatewayConfig?, [ConfigIssue]) {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            return (nil, [ConfigIssue(.error, "", "cannot read config file \(path)")])
+        }
+        return check(yaml: String(decoding: data, as: UTF8.self), path: path)
+    }
+
     /// Every issue, errors and warnings, and the config when it could be built.
-    public func check(yaml: String) -> (GatewayConfig?, [ConfigIssue]) {
-        let root: Node?
+    public func check(yaml: String, path: String? = nil) -> (GatewayConfig?, [ConfigIssue]) {
+        let parsed: Node?
         do {
-            root = try Yams.compose(yaml: yaml)
+            parsed = try Yams.compose(yaml: yaml)
         } catch {
             return (nil, [ConfigIssue(.error, "", "not valid YAML: \(error)")])
         }
         var reader = YAMLReader(environment: environment)
-        guard let root else { return (GatewayConfig(), [ConfigIssue(.warning, "", "config is empty")]) }
-        let config = read(root, &reader)
+        reader.missingEnvironmentIsWarning = allowMissingEnvironment
+        guard let parsed else { return (GatewayConfig(), [ConfigIssue(.warning, "", "config is empty")]) }
+        let root = resolveIncludes(parsed, file: path, &reader)
+        // First, so that `os.environ/NAME` and the variables sinks read resolve from them, as
+        // LiteLLM sets these for its process before reading the rest.
+        let variables = readEnvironmentVariables(root, &reader)
+        var effective = self
+        effective.environment.merge(variables) { $1 }
+        var config = effective.read(root, &reader)
+        config?.environmentVariables = variables
         var result = config
         result?.warnings = reader.issues.filter { $0.severity == .warning }
         return (result, reader.issues)
@@ -56,26 +79,19 @@ public struct ConfigLoader: Sendable {
             top,
             known: [
                 "model_list", "general_settings", "litellm_settings", "router_settings", "spanway_settings",
-                "environment_variables",
+                "environment_variables", "credential_list",
             ], at: "")
+        refuseUnsupported(top, &reader)
         var config = GatewayConfig()
-        // First, so `os.environ/NAME` anywhere below resolves from it, as LiteLLM sets these for
-        // its process before reading the rest.
-        if let node = top["environment_variables"], let variables = reader.mapping(node, at: "environment_variables") {
-            for (name, value) in variables.sorted(by: { $0.key < $1.key }) {
-                guard let text = reader.string(value, at: "environment_variables.\(name)") else { continue }
-                config.environmentVariables[name] = text
-                reader.environment[name] = text
-            }
-        }
 
         let general = top["general_settings"].flatMap { reader.mapping($0, at: "general_settings") } ?? [:]
         reader.warnUnknown(
             general,
             known: [
                 "master_key", "max_request_size_mb", "disable_spend_logs", "alerting", "alert_types",
-                "require_auth_for_metrics_endpoint",
+                "require_auth_for_metrics_endpoint", "background_health_checks", "health_check_interval",
             ], at: "general_settings")
+        readHealthChecks(general, into: &config.healthChecks, &reader)
         if let node = general["disable_spend_logs"] {
             config.disableSpendLogs = reader.bool(node, at: "general_settings.disable_spend_logs") ?? false
         }
@@ -95,8 +111,11 @@ public struct ConfigLoader: Sendable {
         reader.warnUnknown(
             litellm,
             known: Set(["callbacks", "success_callback", "failure_callback", "drop_params", "default_team_settings"])
-                .union(Self.fallbackKeys),
+                .union(Self.fallbackKeys).union(Self.proxyBudgetKeys).union(Self.loggingKeys)
+                .union(["require_auth_for_metrics_endpoint"])
+                .union(Self.liteLLMRouterKeys),
             at: "litellm_settings")
+        readProxyBudget(litellm, into: &config, &reader)
         if let node = litellm["drop_params"] {
             config.dropParams = reader.bool(node, at: "litellm_settings.drop_params") ?? false
         }
@@ -107,7 +126,7 @@ public struct ConfigLoader: Sendable {
             known: Set([
                 "num_retries", "allowed_fails", "cooldown_time", "model_group_alias", "routing_strategy", "retry_policy",
                 "enable_pre_call_checks",
-            ]).union(Self.fallbackKeys), at: "router_settings")
+            ]).union(Self.fallbackKeys).union(Self.routerBehaviourKeys), at: "router_settings")
         if let node = router["enable_pre_call_checks"] {
             config.enablePreCallChecks = reader.bool(node, at: "router_settings.enable_pre_call_checks") ?? false
         }
@@ -162,20 +181,23 @@ public struct ConfigLoader: Sendable {
                 reader.error("router_settings.num_retries", "must not be negative")
             }
         }
+        readRouterBehaviour(router: router, litellm: litellm, into: &config, &reader)
 
         let spanway = top["spanway_settings"].flatMap { reader.mapping($0, at: "spanway_settings") } ?? [:]
         reader.warnUnknown(
             spanway,
             known: Set([
                 "pricing_file", "reasoning_content", "sinks", "capture_content", "redact_emails", "alerts", "require_price",
-                "ledger_fsync", "spend_logs_retention",
+                "ledger_fsync", "spend_logs_retention", "prometheus_names", "tokenizer_dir",
             ])
             .union(ServerLimits.keys).union(["allowed_egress"]),
             at: "spanway_settings")
         readServerLimits(spanway, into: &config.serverLimits, &reader)
         readAllowedEgress(spanway, into: &config.allowedEgress, &reader)
         readSinks(litellm: litellm, spanway: spanway, into: &config, &reader)
+        readPrometheusNames(spanway, into: &config, &reader)
         readAlerts(general: general, spanway: spanway, into: &config, &reader)
+        readLogging(litellm, spanway: spanway, into: &config, &reader)
         if let node = spanway["reasoning_content"] {
             config.reasoningContent = reader.bool(node, at: "spanway_settings.reasoning_content") ?? false
         }
@@ -188,6 +210,11 @@ public struct ConfigLoader: Sendable {
             }
         }
         config.pricingFile = spanway["pricing_file"].flatMap { reader.string($0, at: "spanway_settings.pricing_file") }
+        config.tokenizerDirectories =
+            RankFileSources(
+                configured: spanway["tokenizer_dir"].flatMap { reader.string($0, at: "spanway_settings.tokenizer_dir") },
+                environment: environment
+            ).directories
         if let node = spanway["spend_logs_retention"],
             let text = reader.string(node, at: "spanway_settings.spend_logs_retention")
         {
@@ -197,12 +224,16 @@ public struct ConfigLoader: Sendable {
             }
         }
 
+        let credentials = readCredentials(top["credential_list"], &reader)
         if let list = top["model_list"] {
             guard let items = reader.sequence(list, at: "model_list") else { return config }
             var ids = Set<String>()
             for (index, item) in items.enumerated() {
                 let path = "model_list[\(index)]"
-                guard let deployment = readDeployment(item, at: path, dropParams: config.dropParams, &reader) else { continue }
+                guard
+                    let deployment = readDeployment(
+                        item, at: path, dropParams: config.dropParams, credentials: credentials, &reader)
+                else { continue }
                 if !ids.insert(deployment.id).inserted {
                     reader.error("\(path).model_info.id", "duplicate deployment id '\(deployment.id)'")
                 }
@@ -212,6 +243,12 @@ public struct ConfigLoader: Sendable {
             reader.warning("model_list", "no models configured; every request will be answered 404")
         }
         readExposure(general: general, spanway: spanway, into: &config, &reader)
+        // Where LiteLLM 1.108.7 reads it; `general_settings` (read above) is Spanway's older place.
+        if let node = litellm["require_auth_for_metrics_endpoint"],
+            let flag = reader.bool(node, at: "litellm_settings.require_auth_for_metrics_endpoint")
+        {
+            config.requireAuthForMetrics = flag
+        }
         checkFallbackTargets(config, &reader)
         return config
     }
@@ -266,54 +303,66 @@ public struct ConfigLoader: Sendable {
         }
     }
 
-    private func readDeployment(_ node: Node, at path: String, dropParams: Bool, _ reader: inout YAMLReader) -> DeploymentConfig?
-    {
+    private func readDeployment(
+        _ node: Node, at path: String, dropParams: Bool, credentials: [String: Credential], _ reader: inout YAMLReader
+    ) -> DeploymentConfig? {
         guard let entry = reader.mapping(node, at: path) else { return nil }
         reader.warnUnknown(entry, known: ["model_name", "litellm_params", "model_info"], at: path)
-        guard let nameNode = entry["model_name"] else {
+        // Every problem of the entry is reported, not only the first: the entry is read to its end
+        // and dropped afterwards when it cannot be served (`usable`).
+        var name: String?
+        if let nameNode = entry["model_name"] {
+            name = reader.string(nameNode, at: "\(path).model_name")
+        } else {
             reader.error("\(path).model_name", "required")
-            return nil
         }
         guard let params = entry["litellm_params"] else {
             reader.error("\(path).litellm_params", "required")
             return nil
         }
-        let name = reader.string(nameNode, at: "\(path).model_name")
         let paramsPath = "\(path).litellm_params"
-        guard let litellm = reader.mapping(params, at: paramsPath) else { return nil }
-        reader.warnUnknown(
+        guard var litellm = reader.mapping(params, at: paramsPath) else { return nil }
+        // Keys the gateway reads; every other one is a default parameter for the provider.
+        let defaultParams = readDefaultParams(
             litellm,
             known: ProviderParams.names.union([
                 "model", "api_base", "api_key", "api_version", "timeout", "rpm", "tpm", "input_cost_per_token",
                 "output_cost_per_token", "drop_params", "weight", "order", "tags", "stream_timeout",
-            ]), at: paramsPath)
-        guard let modelNode = litellm["model"] else {
-            reader.error("\(paramsPath).model", "required (provider/model, e.g. openai/gpt-4o)")
-            return nil
-        }
-        guard let name, let qualified = reader.string(modelNode, at: "\(paramsPath).model") else { return nil }
-        let provider: String
-        let model: String
-        if let slash = qualified.firstIndex(of: "/") {
-            provider = String(qualified[..<slash])
-            model = String(qualified[qualified.index(after: slash)...])
+                "litellm_credential_name",
+            ]), at: paramsPath, &reader)
+        applyCredential(to: &litellm, at: paramsPath, from: credentials, &reader)
+        var usable = name != nil
+        var provider = ""
+        var model = ""
+        if let modelNode = litellm["model"] {
+            if let qualified = reader.string(modelNode, at: "\(paramsPath).model") {
+                if let slash = qualified.firstIndex(of: "/") {
+                    provider = String(qualified[..<slash])
+                    model = String(qualified[qualified.index(after: slash)...])
+                } else {
+                    // LiteLLM treats a bare name as an OpenAI model.
+                    provider = "openai"
+                    model = qualified
+                    reader.warning("\(paramsPath).model", "no provider prefix; assuming openai/\(qualified)")
+                }
+                if !knownProviders.contains(provider) {
+                    let known = knownProviders.sorted().joined(separator: ", ")
+                    reader.error("\(paramsPath).model", "unknown provider '\(provider)' (known: \(known))")
+                    usable = false
+                } else if model.isEmpty {
+                    reader.error("\(paramsPath).model", "model name after '\(provider)/' is empty")
+                    usable = false
+                }
+            } else {
+                usable = false
+            }
         } else {
-            // LiteLLM treats a bare name as an OpenAI model.
-            provider = "openai"
-            model = qualified
-            reader.warning("\(paramsPath).model", "no provider prefix; assuming openai/\(qualified)")
-        }
-        guard knownProviders.contains(provider) else {
-            let known = knownProviders.sorted().joined(separator: ", ")
-            reader.error("\(paramsPath).model", "unknown provider '\(provider)' (known: \(known))")
-            return nil
-        }
-        guard !model.isEmpty else {
-            reader.error("\(paramsPath).model", "model name after '\(provider)/' is empty")
-            return nil
+            reader.error("\(paramsPath).model", "required (provider/model, e.g. openai/gpt-4o)")
+            usable = false
         }
 
-        var deployment = DeploymentConfig(modelName: name, provider: provider, model: model, id: "")
+        var deployment = DeploymentConfig(modelName: name ?? "", provider: provider, model: model, id: "")
+        deployment.defaultParams = defaultParams
         if let node = litellm["api_base"], let base = reader.string(node, at: "\(paramsPath).api_base") {
             if let url = URL(string: base), ["http", "https"].contains(url.scheme?.lowercased()), url.host != nil {
                 deployment.apiBase = base
@@ -321,7 +370,10 @@ public struct ConfigLoader: Sendable {
                 reader.error("\(paramsPath).api_base", "not an http(s) URL")
             }
         }
-        if deployment.apiBase == nil && providersNeedingAPIBase.contains(provider) {
+        // An `api_base` from an unset variable (allowed by `--allow-missing-env`) is not missing.
+        if deployment.apiBase == nil && providersNeedingAPIBase.contains(provider)
+            && !reader.isDeferred("\(paramsPath).api_base")
+        {
             reader.error("\(paramsPath).api_base", "required for \(provider)/ deployments")
         }
         deployment.apiKey = litellm["api_key"].flatMap { reader.string($0, at: "\(paramsPath).api_key") }
@@ -353,9 +405,11 @@ public struct ConfigLoader: Sendable {
 
         var id: String?
         if let infoNode = entry["model_info"], let info = reader.mapping(infoNode, at: "\(path).model_info") {
-            reader.warnUnknown(info, known: ["id"], at: "\(path).model_info")
+            reader.warnUnknown(info, known: Self.modelInfoKeys.union(["id"]), at: "\(path).model_info")
             id = info["id"].flatMap { reader.string($0, at: "\(path).model_info.id") }
+            readModelInfo(info, at: "\(path).model_info", into: &deployment, &reader)
         }
+        guard usable else { return nil }
         deployment.id = id ?? Self.stableID(deployment)
         return deployment
     }

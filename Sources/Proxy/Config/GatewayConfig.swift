@@ -1,3 +1,4 @@
+import Sinks
 import Store
 import Telemetry
 
@@ -21,6 +22,9 @@ public struct GatewayConfig: Sendable {
     public var enablePreCallChecks = false
     /// `router_settings.retry_policy`: retries per kind of failure.
     public var retryPolicy = RetryPolicy()
+    /// Timeouts (`router_settings.timeout`, `litellm_settings.request_timeout`, …), tag filtering
+    /// and `retry_after`.
+    public var routerBehaviour = RouterBehaviour()
     /// `router_settings.routing_strategy`.
     public var routingStrategy = RoutingStrategy.simpleShuffle
     /// `router_settings.allowed_fails` and `cooldown_time`.
@@ -38,6 +42,10 @@ public struct GatewayConfig: Sendable {
     public var spendLogsRetention: Double?
     /// `spanway_settings.pricing_file`: a price table in LiteLLM's format replacing the shipped one.
     public var pricingFile: String?
+    /// Where `cl100k_base.tiktoken` and `o200k_base.tiktoken` are looked for:
+    /// `spanway_settings.tokenizer_dir`, `SPANWAY_TOKENIZER_DIR`, then tiktoken's cache
+    /// (`TIKTOKEN_CACHE_DIR`); without a verified file, token counts are estimates.
+    public var tokenizerDirectories: [String] = []
     /// `spanway_settings.require_price`: refuse requests whose deployment has no known price
     /// (instead of answering them at a cost of 0).
     public var requirePrice = false
@@ -52,12 +60,23 @@ public struct GatewayConfig: Sendable {
     /// `spanway_settings.reasoning_content`: reasoning text goes back as `reasoning_content` for
     /// every client, not only those that send `x-spanway-reasoning-content: true`.
     public var reasoningContent = false
+    /// `litellm_settings.max_budget`: USD over every request, whoever calls; nil: no such budget.
+    public var proxyMaxBudget: Double?
+    /// `litellm_settings.budget_duration`, in seconds: the proxy budget's period; nil: all time.
+    public var proxyBudgetDuration: Double?
+    /// `litellm_settings.budget_exceeded_status_code`: the status of a budget refusal.
+    public var budgetExceededStatus = 422
     /// `litellm_settings.drop_params`: the default for deployments that do not set their own.
     public var dropParams = false
     /// The callback sinks: LiteLLM's named callbacks, `default_team_settings` and `spanway_settings.sinks`.
     public var sinks: [SinkConfig] = []
     /// `spanway_settings.capture_content`: prompts and answers go to the sinks (redacted); a team may override.
     public var captureContent = false
+    /// `litellm_settings.turn_off_message_logging`: no prompt or answer reaches any sink, whatever
+    /// `capture_content` a team or sink asks for.
+    public var turnOffMessageLogging = false
+    /// `litellm_settings.json_logs` (or `JSON_LOGS=true`): log lines are JSON objects on stdout.
+    public var jsonLogs = false
     /// `spanway_settings.redact_emails`: captured content has email addresses replaced too.
     public var redactEmails = false
     /// `default_team_settings` by team id: opt-outs and content capture (the team sinks are in `sinks`).
@@ -69,6 +88,11 @@ public struct GatewayConfig: Sendable {
     /// `spanway_settings.allowed_egress`: CIDRs and host names that team destinations set through
     /// the admin API may use although they are loopback, private, link-local or metadata.
     public var allowedEgress: [EgressPolicy.Rule] = []
+    /// `general_settings.health_check_interval` and `background_health_checks`: how long a `/health`
+    /// result is reused, and whether it is refreshed on that interval without being asked.
+    public var healthChecks = HealthCheckSettings()
+    /// `spanway_settings.prometheus_names`: `/metrics` also under LiteLLM's names when it has `litellm`.
+    public var prometheusNames: Set<PrometheusNames> = [.spanway]
 
     public init(
         deployments: [DeploymentConfig] = [], masterKey: String? = nil, callbacks: [String] = [],
@@ -123,8 +147,20 @@ public struct DeploymentConfig: Sendable, Equatable {
     /// Provider-specific `litellm_params` (`aws_region_name`, `vertex_project`, …; see
     /// `ProviderParams.names`), already resolved from `os.environ/…`. Values may be secrets.
     public var providerParams: [String: String] = [:]
-    /// The model's output limit from the price table, for providers that require one per request.
+    /// Every other `litellm_params` key (`temperature`, `max_tokens`, `extra_headers`, …): sent
+    /// to the provider on each call, under the client's own values.
+    public var defaultParams = JSONObject()
+    /// The model's output limit: `model_info.max_output_tokens`, else the price table's (providers
+    /// that require one per request send it).
     public var maxOutputTokens: Int?
+    /// `model_info.max_input_tokens`: the context window, over the price table's (pre-call checks).
+    public var maxInputTokens: Int?
+    /// `model_info.base_model`: the price-table name priced and sized for this deployment (an Azure
+    /// deployment's own name is not in the table).
+    public var baseModel: String?
+    /// `model_info.mode` (`chat`, `embedding`, …): the kind of call `/health` makes; else the price
+    /// table's mode.
+    public var mode: String?
     /// `spanway_settings.require_price`, copied to each deployment: a request this deployment
     /// cannot price is refused before it is sent.
     public var requirePrice = false

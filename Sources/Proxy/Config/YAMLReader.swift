@@ -8,7 +8,13 @@ struct YAMLReader {
     /// Where `os.environ/NAME` resolves: the process's environment, with the config's own
     /// `environment_variables` over it.
     var environment: [String: String]
+    /// `spanway check --allow-missing-env`: an unset `os.environ/NAME` is a warning, so CI can
+    /// check a production config without its secrets.
+    var missingEnvironmentIsWarning = false
     private(set) var issues: [ConfigIssue] = []
+    /// Paths whose value is an unset variable let through by `missingEnvironmentIsWarning`: a
+    /// check that the value is present must not fail there.
+    private(set) var deferred: Set<String> = []
 
     init(environment: [String: String]) {
         self.environment = environment
@@ -51,9 +57,22 @@ struct YAMLReader {
         return Array(sequence)
     }
 
+    mutating func markDeferred(_ path: String) { deferred.insert(path) }
+
+    func isDeferred(_ path: String) -> Bool { deferred.contains(path) }
+
+    /// Keys outside `known`: LiteLLM settings Spanway lacks get a warning saying so (those it
+    /// refuses are reported as errors by `ConfigLoader.refuseUnsupported`), anything else is unknown.
     mutating func warnUnknown(_ mapping: [String: Node], known: Set<String>, at path: String) {
         for key in mapping.keys.sorted() where !known.contains(key) {
-            warning(Self.join(path, key), "unknown key, ignored")
+            let full = Self.join(path, key)
+            let generic = UnsupportedSettings.generic(full)
+            if UnsupportedSettings.refused.contains(generic) { continue }
+            if let note = UnsupportedSettings.ignored[generic] {
+                warning(full, "LiteLLM setting not supported by Spanway, ignored\(note.isEmpty ? "" : ": \(note)")")
+            } else {
+                warning(full, "unknown key, ignored")
+            }
         }
     }
 
@@ -67,7 +86,12 @@ struct YAMLReader {
         if scalar.string.hasPrefix(Self.environmentPrefix) {
             let name = String(scalar.string.dropFirst(Self.environmentPrefix.count))
             guard let value = environment[name] else {
-                error(path, "environment variable \(name) is not set")
+                if missingEnvironmentIsWarning {
+                    warning(path, "environment variable \(name) is not set (allowed by --allow-missing-env)")
+                    deferred.insert(path)
+                } else {
+                    error(path, "environment variable \(name) is not set")
+                }
                 return nil
             }
             // A value from the environment is text; numbers in it are parsed, not type-checked.

@@ -65,7 +65,7 @@ public final class EvaluationRuns: Service, Sendable {
             return GatewayReply(error)
         }
         // The run authenticates as its caller, so the caller's budgets and limits apply.
-        let key = Authenticator.presentedKey(headers)
+        let key = (try? Authenticator.presentedKey(headers)) ?? nil
         let runner = EvalRunner(
             plan: plan, target: GatewayEvalTarget(gateway: gateway, key: key), clock: gateway.clock,
             traces: { [pipeline = gateway.pipeline] in pipeline.emit($0) })

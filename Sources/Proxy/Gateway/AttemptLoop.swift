@@ -12,6 +12,12 @@ struct Route: Sendable {
     /// Set instead of a plan when every deployment of the group is cooling down.
     var unavailable: GatewayError?
     var fallbacks: Fallbacks.Resolved
+    /// The request's `num_retries`, in place of the configured one.
+    var numRetries: Int?
+    /// The request's own timeouts.
+    var timeouts = RequestTimeouts()
+    /// The request's tags when tag filtering is on (fallback groups are filtered by them too).
+    var tags: [String]?
 }
 
 /// The attempts of one request: the group's plan, deployment by deployment with retries, then
@@ -24,6 +30,8 @@ struct AttemptLoop: Sendable {
     let settlement: Settlement
     let logger: Logger
     let clock: any GatewayClock
+    /// Counts prompts for the context-window check and for usage an upstream never reported.
+    var prompts = PromptCounter.estimating
     /// Wait between retries of one request; short, because a client is waiting.
     let retryBackoff = Backoff(initial: .milliseconds(100), maximum: .seconds(5), maxRetries: .max)
     /// Largest upstream answer read whole (non-streaming).
@@ -38,7 +46,8 @@ struct AttemptLoop: Sendable {
             firstError = unavailable
         } else {
             do {
-                return try await tryPlan(route.plan, group: route.group, depth: 0, attempts: &attempts, request, exchange)
+                return try await tryPlan(
+                    route.plan, group: route.group, depth: 0, attempts: &attempts, route: route, request, exchange)
             } catch {
                 firstError = error
             }
@@ -49,14 +58,20 @@ struct AttemptLoop: Sendable {
         for target in config.fallbacks.targets(after: route.group, failure: firstError.failure, override: override) {
             guard let group = route.fallbacks.groups[target], tried.insert(group).inserted else { continue }
             // Unknown or all cooling down.
-            guard let plan = try? router.attempts(for: group, now: clock.nowSeconds(), requestedModel: target) else {
+            guard
+                let plan = try? router.attempts(
+                    for: group, now: clock.nowSeconds(), tags: route.tags,
+                    matchAnyTag: config.routerBehaviour.tagFilteringMatchAny, requestedModel: target,
+                    numRetries: route.numRetries.map { config.retryPolicy.maxRetries(numRetries: $0) })
+            else {
                 continue
             }
             logger.info(
                 "falling back", metadata: ["from": "\(route.group)", "to": "\(group)", "error_type": "\(lastError.errorType)"])
             prometheus.countFallback(from: route.group, to: group, reason: Fallbacks.reason(firstError.failure))
             do {
-                return try await tryPlan(plan, group: group, depth: tried.count - 1, attempts: &attempts, request, exchange)
+                return try await tryPlan(
+                    plan, group: group, depth: tried.count - 1, attempts: &attempts, route: route, request, exchange)
             } catch {
                 lastError = error
             }
@@ -65,12 +80,14 @@ struct AttemptLoop: Sendable {
     }
 
     /// Tries each planned deployment until one answers; a failure moves to the next while the
-    /// retry policy allows that kind of failure another try.
+    /// retry policy allows that kind of failure another try (`num_retries` retries: at most
+    /// `num_retries + 1` attempts).
     private func tryPlan(
-        _ plan: [Deployment], group: String, depth: Int, attempts: inout Int, _ request: OpenAIRequest,
+        _ plan: [Deployment], group: String, depth: Int, attempts: inout Int, route: Route, _ request: OpenAIRequest,
         _ exchange: Exchange
     ) async throws(GatewayError) -> GatewayReply {
-        let plan = config.enablePreCallChecks ? try PreCallCheck.fitting(plan, request: request) : plan
+        let numRetries = route.numRetries ?? config.numRetries
+        let plan = config.enablePreCallChecks ? try PreCallCheck.fitting(plan, request: request, prompts: prompts) : plan
         var lastError = GatewayError.internal("No deployment was tried.")
         var failures: [RetryPolicy.Kind: Int] = [:]
         for (index, deployment) in plan.enumerated() {
@@ -79,8 +96,12 @@ struct AttemptLoop: Sendable {
             if index > 0 {
                 let sameDeployment = plan[index - 1].config.id == deployment.config.id
                 let retryAfter = lastError.headers["retry-after"].flatMap { RetryAfter.parse($0) }
+                // `retry_after`: the least wait before any retry.
+                let least = config.routerBehaviour.retryAfter ?? .zero
                 if sameDeployment || retryAfter != nil {
-                    try? await Task.sleep(for: retryBackoff.delay(beforeRetry: index, retryAfter: retryAfter))
+                    try? await Task.sleep(for: max(least, retryBackoff.delay(beforeRetry: index, retryAfter: retryAfter)))
+                } else if least > .zero {
+                    try? await Task.sleep(for: least)
                 }
             }
             attempts += 1
@@ -88,8 +109,11 @@ struct AttemptLoop: Sendable {
                 deployment, group: group, number: attempts, fallbackDepth: depth, request: request)
             let started = clock.nowSeconds()
             router.load.started(deployment.config.id, now: started)
+            let timeout = route.timeouts.choice(
+                stream: request.stream, deployment: deployment.config, router: config.routerBehaviour)
             do {
-                let reply = try await send(request, to: deployment, attempt: attempt, exchange: exchange)
+                let reply = try await send(
+                    request, to: deployment, timeout: timeout.duration, attempt: attempt, exchange: exchange)
                 // Until the answer (non-streaming) or its headers (streaming: about the first token).
                 router.load.finished(deployment.config.id, latency: clock.nowSeconds() - started)
                 return reply
@@ -97,10 +121,16 @@ struct AttemptLoop: Sendable {
                 router.load.finished(deployment.config.id, latency: nil)
                 attempt.failed(error)
                 lastError = error
-                recordFailure(error, of: deployment, attempt: index + 1)
+                // Like LiteLLM, every error says the timeout the request ran under.
+                if lastError.headers[GatewayError.timeoutHeader] == nil {
+                    lastError.headers[GatewayError.timeoutHeader] = RequestTimeouts.seconds(timeout.duration)
+                }
+                // A timeout the client chose says nothing about the deployment's health.
+                let clientsTimeout = timeout.clientChosen && error.failure == .timeout
+                recordFailure(error, of: deployment, attempt: index + 1, countsAgainstHealth: !clientsTimeout)
                 let kind = RetryPolicy.Kind(error.failure)
                 failures[kind, default: 0] += 1
-                guard failures[kind, default: 0] <= config.retryPolicy.allowed(after: error, numRetries: config.numRetries)
+                guard failures[kind, default: 0] <= config.retryPolicy.allowed(after: error, numRetries: numRetries)
                 else { break }
             }
         }
@@ -109,9 +139,9 @@ struct AttemptLoop: Sendable {
 
     /// Counts the failure against the deployment's health, and logs it. Upstream messages were
     /// scrubbed of keys by the adapter; the log names no secret.
-    private func recordFailure(_ error: GatewayError, of deployment: Deployment, attempt: Int) {
+    private func recordFailure(_ error: GatewayError, of deployment: Deployment, attempt: Int, countsAgainstHealth: Bool) {
         let names: Logger.Metadata = ["model_group": "\(deployment.config.modelName)", "deployment": "\(deployment.config.id)"]
-        if router.cooldowns.recordFailure(deployment.config.id, error: error, now: clock.nowSeconds()) {
+        if countsAgainstHealth && router.cooldowns.recordFailure(deployment.config.id, error: error, now: clock.nowSeconds()) {
             logger.warning(
                 "deployment cooling down",
                 metadata: names.merging([
@@ -126,35 +156,47 @@ struct AttemptLoop: Sendable {
     }
 
     /// One attempt: translate, call, then normalise and price the answer (or relay its stream).
-    private func send(_ request: OpenAIRequest, to deployment: Deployment, attempt: Attempt, exchange: Exchange)
-        async throws(GatewayError) -> GatewayReply
-    {
+    /// `timeout` bounds the whole call (a stream: until its head, then each wait for a chunk).
+    private func send(
+        _ request: OpenAIRequest, to deployment: Deployment, timeout: Duration, attempt: Attempt, exchange: Exchange
+    ) async throws(GatewayError) -> GatewayReply {
         let adapter = deployment.adapter
-        var upstreamRequest = try adapter.request(for: request, deployment: deployment.config)
+        // The deployment's default parameters, under the client's: the same translation (and
+        // `drop_params` rules) apply to both.
+        var withDefaults = request
+        withDefaults.body = deployment.config.applyingDefaults(to: request.body)
+        var upstreamRequest = try adapter.request(for: withDefaults, deployment: deployment.config)
+        for (name, value) in deployment.config.defaultHeaders { upstreamRequest.headers.replaceOrAdd(name: name, value: value) }
         upstreamRequest.headers.replaceOrAdd(name: "traceparent", value: attempt.traceParent.header)
         if let state = exchange.server.traceState { upstreamRequest.headers.replaceOrAdd(name: "tracestate", value: state) }
         upstreamRequest = try await adapter.prepare(
             upstreamRequest, deployment: deployment.config, transport: deployment.transport)
 
-        let timeout = deployment.timeout(for: request)
+        let streaming = request.stream && request.operation == .chat
         let response: UpstreamResponse
+        let collected: [UInt8]?
+        let transport = deployment.transport
+        let limit = maxUpstreamBody
+        let prepared = upstreamRequest
+        let started = ContinuousClock.now
         do {
-            response = try await deployment.transport.send(upstreamRequest, timeout: timeout)
+            (response, collected) = try await UpstreamDeadline.run(within: timeout) {
+                let response = try await transport.send(prepared, timeout: timeout)
+                guard (200..<300).contains(response.status) else {
+                    return (response, (try? await response.collect(upTo: 1024 * 1024)) ?? [])
+                }
+                return (response, streaming ? nil : try await response.collect(upTo: limit))
+            }
         } catch {
-            throw Self.transportError(error, deployment: deployment, timeout: timeout)
+            throw Self.transportError(error, deployment: deployment, timeout: timeout, taken: ContinuousClock.now - started)
         }
         guard (200..<300).contains(response.status) else {
-            let body = (try? await response.collect(upTo: 1024 * 1024)) ?? []
-            throw adapter.mapError(status: response.status, headers: response.headers, body: body, deployment: deployment.config)
+            throw adapter.mapError(
+                status: response.status, headers: response.headers, body: collected ?? [], deployment: deployment.config)
         }
-        if request.stream && request.operation == .chat {
-            return streamReply(response, request: request, deployment: deployment, attempt: attempt, exchange: exchange)
-        }
-        let body: [UInt8]
-        do {
-            body = try await response.collect(upTo: maxUpstreamBody)
-        } catch {
-            throw Self.transportError(error, deployment: deployment)
+        guard let body = collected else {
+            return streamReply(
+                response, request: request, deployment: deployment, attempt: attempt, exchange: exchange, chunkTimeout: timeout)
         }
         let reply = try adapter.parseResponse(body, for: request)
         let cost = reply.usage.flatMap { deployment.price?.cost(of: $0) }
@@ -173,11 +215,14 @@ struct AttemptLoop: Sendable {
         return messages.isEmpty ? nil : .array(messages)
     }
 
-    static func transportError(_ error: any Error, deployment: Deployment, timeout: Duration? = nil) -> GatewayError {
+    static func transportError(
+        _ error: any Error, deployment: Deployment, timeout: Duration? = nil, taken: Duration? = nil
+    ) -> GatewayError {
         let name = deployment.config.modelName
         switch error {
         case TransportError.timeout:
-            return .timeout("The upstream for '\(name)' did not answer within \(timeout ?? deployment.timeout).")
+            let limit = timeout ?? deployment.timeout
+            return .upstreamTimeout(limit: limit, taken: taken ?? limit)
         case TransportError.responseTooLarge:
             return .badUpstreamResponse("The upstream for '\(name)' sent a larger answer than the gateway accepts.")
         case TransportError.invalidURL:

@@ -58,7 +58,11 @@ public final class Gateway: Sendable {
             [config.masterKey, config.metricsToken].compactMap { $0 } + deployments.flatMap(\.config.secrets)
             + config.sinks.flatMap(\.secrets)
         self.budgetAlerts = BudgetAlerts(logger: logger)
-        let budgets = BudgetGuard()
+        let budgets = BudgetGuard(
+            refusalStatus: config.budgetExceededStatus,
+            proxyBudget: config.proxyMaxBudget.map {
+                ProxyBudget(maxBudget: $0, period: config.proxyBudgetDuration, now: clock.nowSeconds())
+            })
         // The budgets count a settled request's cost themselves until its row is in the store.
         let recorded: @Sendable ([SpendRow]) -> Void = { rows in budgets.recorded(rows.lazy.map(\.requestID)) }
         self.ledger =
@@ -106,7 +110,8 @@ public final class Gateway: Sendable {
                 config: config, sampler: sampler, teamDestinations: teamDestinations, contentSecrets: contentSecrets),
             rateLimiter: rateLimiter, budgets: budgets, router: router,
             attempts: AttemptLoop(
-                config: config, router: router, prometheus: prometheus, settlement: settlement, logger: logger, clock: clock),
+                config: config, router: router, prometheus: prometheus, settlement: settlement, logger: logger, clock: clock,
+                prompts: PromptCounter(config: config, logger: logger)),
             settlement: settlement, clock: clock)
     }
 
@@ -138,7 +143,8 @@ public final class Gateway: Sendable {
             sinks: pipeline.stats() + [budgetAlerts.stats, redaction.stats] + (alertMonitor.map { [$0.stats] } ?? []),
             budgets: budgets,
             exhausted: exhausted, deployments: deploymentFigures(), inFlight: flow.settlement.inFlight.current,
-            process: ProcessFigures.current(), format: format)
+            process: ProcessFigures.current(), budgetRecords: prometheus.litellm == nil ? [] : budgetGauges.litellmBudgets(),
+            format: format)
     }
 
     /// Budgets as `/metrics` shows them; `settle` feeds it each request's cost.

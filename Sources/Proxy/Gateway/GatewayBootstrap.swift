@@ -110,7 +110,7 @@ public struct GatewayBootstrap: Sendable {
             if entry.apiKey == nil, let name = adapter.apiKeyEnvironment { entry.apiKey = environment[name] }
             let transport: any Transport = ProviderCatalogue.inProcess.contains(entry.provider) ? mock : network
             let price = priceBook.price(for: entry)
-            entry.maxOutputTokens = price?.maxOutputTokens
+            entry.maxOutputTokens = price?.maxOutputTokens ?? entry.maxOutputTokens
             // A wildcard deployment is priced per request, for the model it is asked for.
             if price == nil && !entry.model.contains("*") {
                 logger.warning(
@@ -120,7 +120,18 @@ public struct GatewayBootstrap: Sendable {
             deployments.append(Deployment(config: entry, adapter: adapter, transport: transport, price: price))
         }
 
-        let prometheus = PrometheusSink()
+        let prometheus = PrometheusSink(
+            litellm: config.prometheusNames.contains(.litellm)
+                ? LiteLLMMetrics(
+                    deployments: deployments.map {
+                        LiteLLMMetrics.Deployment(
+                            id: $0.config.id, modelGroup: $0.config.modelName, model: $0.config.model,
+                            provider: $0.config.provider, apiBase: $0.apiBase)
+                    }) : nil)
+        let fallbacks = config.fallbacks
+        prometheus.declare(
+            modelGroups: config.modelGroups, fallbacks: fallbacks.general, contextWindow: fallbacks.contextWindow,
+            contentPolicy: fallbacks.contentPolicy, defaults: fallbacks.defaults)
         let pipeline = Pipeline(observers: [prometheus], configuration: pipelineConfiguration)
         let wantsOTLP = config.callbacks.contains { SinkConfig.Kind(callbackName: $0) == .otel }
         let otlp = OTLPConfiguration.fromEnvironment(environment, enabled: wantsOTLP, serviceVersion: Self.version)

@@ -28,13 +28,19 @@ struct RequestFlow: Sendable {
         let exchange = Exchange(
             method: "POST", route: path, operation: operation.rawValue, headers: headers, sampler: traces.sampler)
         settlement.inFlight.begin()
+        // The timeout an error reports (`x-litellm-timeout`) until a deployment's is known.
+        var timeout = RequestTimeouts().choice(stream: false, deployment: nil, router: config.routerBehaviour).duration
         do throws(GatewayError) {
             // 1. Authenticate, from the headers alone.
             let principal = try await authenticator.authenticate(headers)
             exchange.authenticated(principal)
             traces.route(exchange, principal: principal)
-            // 2. Admit: rate limits and spent budgets.
-            let subjects = principal.limitSubjects
+            // 2. Admit: rate limits and spent budgets (the proxy's own `max_budget` binds everyone).
+            var subjects = principal.limitSubjects
+            if let proxyBudget = budgets.proxyBudget {
+                await proxyBudget.loadOnce(from: authenticator.store, logger: settlement.logger)
+                subjects.append(proxyBudget.subject(now: clock.nowSeconds()))
+            }
             if !subjects.isEmpty {
                 exchange.hold(try rateLimiter.acquire(subjects, now: clock.nowSeconds()))
                 try budgets.refuseIfSpent(subjects)
@@ -43,12 +49,17 @@ struct RequestFlow: Sendable {
             let body = try await readBody()
             var request = try parse(body.readableBytesView)
             let options = try RequestOptions(taking: &request, headers: headers, reasoningByDefault: config.reasoningContent)
-            request.timeout = options.timeout
+            request.timeout = options.timeouts.timeout
+            timeout = options.timeouts.choice(stream: request.stream, deployment: nil, router: config.routerBehaviour).duration
             request.includeReasoning = options.includeReasoning
             exchange.described(tags: options.tags, sessionID: options.sessionID, evaluation: options.evaluation)
             exchange.captureInput(request.body["messages"] ?? request.body["input"])
             // 4. Route: the model the caller may use, its deployments, and where to fall back.
-            let route = try self.route(request, options: options, principal: principal, exchange: exchange)
+            var route = try self.route(request, options: options, principal: principal, exchange: exchange)
+            exchange.annotated(metadata: options.client.metadata)
+            if let answer = options.client.mockResponse, request.operation == .chat, principal.allowsClientMockResponse {
+                route = route.mocked(answering: answer, router: router) ?? route
+            }
             // 5. Reserve the budget at the dearest deployment the request might reach.
             if !subjects.isEmpty {
                 let candidates = route.plan + Set(route.fallbacks.groups.values).flatMap { router.deployments(of: $0) }
@@ -60,6 +71,11 @@ struct RequestFlow: Sendable {
             return try await attempts.run(route, request: request, exchange: exchange)
         } catch {
             await settlement.settle(exchange, status: error.status, error: error)
+            var error = error
+            // Like LiteLLM, every error says the timeout the request ran under.
+            if error.headers[GatewayError.timeoutHeader] == nil {
+                error.headers[GatewayError.timeoutHeader] = RequestTimeouts.seconds(timeout)
+            }
             return GatewayReply(error, headers: ReplyHeaders.of(exchange, cost: 0))
         }
     }
@@ -74,11 +90,21 @@ struct RequestFlow: Sendable {
         exchange.requested(request, modelGroup: group)
         guard let group else { throw GatewayError.modelNotFound(name) }
         let fallbacks = try fallbackGroups(after: group, override: options.fallbacks, principal: principal)
+        // Tags are always recorded; they choose deployments only with `enable_tag_filtering`.
+        let tags = config.routerBehaviour.enableTagFiltering ? options.tags : nil
+        // A plan long enough for the request's own `num_retries`.
+        let planRetries = options.numRetries.map { config.retryPolicy.maxRetries(numRetries: $0) }
         do throws(GatewayError) {
-            let plan = try router.attempts(for: group, now: clock.nowSeconds(), tags: options.tags, requestedModel: name)
-            return Route(group: group, plan: plan ?? [], fallbacks: fallbacks)
+            let plan = try router.attempts(
+                for: group, now: clock.nowSeconds(), tags: tags, matchAnyTag: config.routerBehaviour.tagFilteringMatchAny,
+                requestedModel: name, numRetries: planRetries)
+            return Route(
+                group: group, plan: plan ?? [], fallbacks: fallbacks, numRetries: options.numRetries,
+                timeouts: options.timeouts, tags: tags)
         } catch  where error.failure == .noHealthyDeployment {
-            return Route(group: group, plan: [], unavailable: error, fallbacks: fallbacks)
+            return Route(
+                group: group, plan: [], unavailable: error, fallbacks: fallbacks, numRetries: options.numRetries,
+                timeouts: options.timeouts, tags: tags)
         }
     }
 
@@ -115,7 +141,8 @@ struct TraceRouting: Sendable {
     func route(_ exchange: Exchange, principal: Principal) {
         var team = principal.caller.teamID.flatMap { config.teamTraceSettings[$0] }
         if let record = principal.team, let teamDestinations { team = teamDestinations.settings(for: record) }
-        let capture = team?.captureContent ?? config.captureContent
+        // `turn_off_message_logging` overrules every team's choice.
+        let capture = !config.turnOffMessageLogging && (team?.captureContent ?? config.captureContent)
         let redactor =
             capture ? ContentRedactor(secrets: contentSecrets, redactEmails: team?.redactEmails ?? config.redactEmails) : nil
         exchange.route(teamDestinationsOnly: team?.defaultSinks == false, redactor: redactor)

@@ -7,16 +7,21 @@ import Telemetry
 struct RequestOptions: Sendable {
     /// `fallbacks` and `disable_fallbacks`.
     var fallbacks = Fallbacks.Override()
-    /// `x-spanway-tags` (comma-separated) and `metadata.tags`: routing tags.
+    /// `tags` (or the `x-litellm-tags` / `x-spanway-tags` headers) and `metadata.tags`: recorded
+    /// on the request; they choose deployments only with `enable_tag_filtering`.
     var tags: [String] = []
     /// The conversation the request belongs to.
     var sessionID: String?
-    /// `timeout`, in seconds in the body.
-    var timeout: Duration?
+    /// `timeout`, `request_timeout`, `stream_timeout` and their `x-litellm-*` headers.
+    var timeouts = RequestTimeouts()
+    /// `num_retries` or `x-litellm-num-retries`: in place of the configured `num_retries`.
+    var numRetries: Int?
     /// Whether the answer carries `reasoning_content`.
     var includeReasoning = false
     /// `x-spanway-eval-run-id` and `x-spanway-eval-item-id`: the evaluation the request is part of.
     var evaluation: EvaluationLabel?
+    /// LiteLLM's gateway-only parameters (`mock_response`, `metadata`, cache switches).
+    var client = ClientParams()
 
     /// A client opts in to `reasoning_content` per request with this header (`true`), or every
     /// client does with `spanway_settings.reasoning_content: true`.
@@ -32,8 +37,11 @@ struct RequestOptions: Sendable {
         fallbacks = try Self.takeFallbacks(&request.body)
         tags = try Self.takeTags(&request.body, headers: headers)
         sessionID = Self.sessionID(request.body, headers: headers)
-        timeout = try Self.takeTimeout(&request.body)
+        timeouts = try Self.takeTimeouts(&request.body, headers: headers)
+        numRetries = try Self.takeNumRetries(&request.body, headers: headers)
         evaluation = try Self.evaluation(headers)
+        // After tags and session, which it leaves out of the recorded metadata.
+        client = try ClientParams(taking: &request.body)
         includeReasoning =
             reasoningByDefault
             || headers.value(Self.reasoningContentHeader).map { ["true", "1"].contains($0.lowercased()) } ?? false
@@ -57,22 +65,6 @@ struct RequestOptions: Sendable {
         body["fallbacks"] = nil
         body["disable_fallbacks"] = nil
         return override
-    }
-
-    /// The header's tags and the body's `metadata.tags`, which leaves the body (an empty
-    /// `metadata` with it).
-    private static func takeTags(_ body: inout JSONObject, headers: HTTPFields) throws(GatewayError) -> [String] {
-        var tags =
-            headers.value(tagsHeader).map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } } ?? []
-        if var metadata = body["metadata"]?.objectValue, let value = metadata["tags"] {
-            guard let list = value.arrayValue, list.allSatisfy({ $0.stringValue != nil }) else {
-                throw .invalidRequest("'metadata.tags' must be an array of strings.", param: "metadata.tags")
-            }
-            tags += list.compactMap(\.stringValue)
-            metadata["tags"] = nil
-            body["metadata"] = metadata.isEmpty ? nil : .object(metadata)
-        }
-        return tags.filter { !$0.isEmpty }
     }
 
     /// A session header, or the body's `metadata.session_id` / `litellm_session_id`.
@@ -99,15 +91,5 @@ struct RequestOptions: Sendable {
             ids.append(id)
         }
         return EvaluationLabel(runID: ids[0], itemID: ids[1])
-    }
-
-    /// Seconds, more than 0 and at most a day.
-    private static func takeTimeout(_ body: inout JSONObject) throws(GatewayError) -> Duration? {
-        guard let value = body["timeout"], !value.isNull else { return nil }
-        guard let seconds = value.doubleValue, seconds > 0, seconds <= 86_400 else {
-            throw .invalidRequest("'timeout' must be a number of seconds greater than 0.", param: "timeout")
-        }
-        body["timeout"] = nil
-        return .milliseconds(Int64(seconds * 1000))
     }
 }

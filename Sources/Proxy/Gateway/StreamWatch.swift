@@ -4,26 +4,60 @@ import Synchronization
 /// Bounds a relayed stream in time: its whole duration (`max_stream_duration`), and how long one
 /// write to the client may block (`stream_write_timeout`: a client that stops reading fills its
 /// TCP window and would otherwise hold the stream, its upstream call and its limits forever).
+/// It also bounds each wait for the upstream's next chunk by the request's timeout
+/// (`stream_timeout`, else `timeout`), as an HTTP client's read timeout would.
 /// The relay runs as a task of its own; when a bound is passed it is cancelled, which ends both a
 /// blocked write and a wait on the upstream.
 final class StreamWatch: Sendable {
     enum Expiry: Sendable, Equatable {
         case maxDuration
         case writeStalled
+        /// The upstream sent nothing for the chunk timeout.
+        case upstreamStalled
     }
 
     private struct State {
         var writeStarted: ContinuousClock.Instant?
+        /// Since when the relay has been waiting for the upstream's next chunk.
+        var readStarted: ContinuousClock.Instant?
         var expired: Expiry?
     }
 
     private let maxDuration: Duration
     private let writeTimeout: Duration
+    /// The longest wait for one chunk from the upstream; nil: unbounded.
+    let chunkTimeout: Duration?
     private let state = Mutex(State())
 
-    init(limits: ServerLimits) {
+    init(limits: ServerLimits, chunkTimeout: Duration? = nil) {
         maxDuration = limits.maxStreamDuration
         writeTimeout = limits.streamWriteTimeout
+        self.chunkTimeout = chunkTimeout
+    }
+
+    /// The upstream's body, its waits timed for the watchdog.
+    func timed(_ body: any AsyncSequence<ByteBuffer, any Error> & Sendable) -> WatchedBody {
+        WatchedBody(base: body, watch: self)
+    }
+
+    struct WatchedBody: AsyncSequence, Sendable {
+        let base: any AsyncSequence<ByteBuffer, any Error> & Sendable
+        let watch: StreamWatch
+
+        func makeAsyncIterator() -> Iterator {
+            Iterator(base: base.makeAsyncIterator(), watch: watch)
+        }
+
+        struct Iterator: AsyncIteratorProtocol {
+            var base: any AsyncIteratorProtocol<ByteBuffer, any Error>
+            let watch: StreamWatch
+
+            mutating func next() async throws -> ByteBuffer? {
+                watch.state.withLock { $0.readStarted = .now }
+                defer { watch.state.withLock { $0.readStarted = nil } }
+                return try await base.next()
+            }
+        }
     }
 
     /// Which bound ended the stream, if one did.
@@ -70,7 +104,7 @@ final class StreamWatch: Sendable {
     private func watch(until deadline: ContinuousClock.Instant) async -> Bool {
         while !Task.isCancelled {
             let now = ContinuousClock.now
-            let writeStarted = state.withLock { $0.writeStarted }
+            let (writeStarted, readStarted) = state.withLock { ($0.writeStarted, $0.readStarted) }
             if now >= deadline {
                 state.withLock { $0.expired = .maxDuration }
                 return true
@@ -79,7 +113,13 @@ final class StreamWatch: Sendable {
                 state.withLock { $0.expired = .writeStalled }
                 return true
             }
-            let next = min(deadline, (writeStarted ?? now) + writeTimeout)
+            if let chunkTimeout, let readStarted, now - readStarted >= chunkTimeout {
+                state.withLock { $0.expired = .upstreamStalled }
+                return true
+            }
+            var next = min(deadline, (writeStarted ?? now) + writeTimeout)
+            // With no read pending, one starting now expires no sooner than now + chunkTimeout.
+            if let chunkTimeout { next = min(next, (readStarted ?? now) + chunkTimeout) }
             try? await Task.sleep(until: next, clock: .continuous)
         }
         return false

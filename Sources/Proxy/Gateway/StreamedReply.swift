@@ -12,7 +12,7 @@ extension AttemptLoop {
     /// for what was used: the prompt and the output relayed so far.
     func streamReply(
         _ response: UpstreamResponse, request: OpenAIRequest, deployment: Deployment, attempt: Attempt,
-        exchange: Exchange
+        exchange: Exchange, chunkTimeout: Duration? = nil
     ) -> GatewayReply {
         let headers =
             ReplyHeaders.of(exchange, cost: nil) + [
@@ -22,15 +22,17 @@ extension AttemptLoop {
         let relay = StreamRelay(
             decoder: deployment.adapter.makeStreamDecoder(for: request), forwardUsage: request.clientWantsStreamUsage,
             captureText: exchange.capturesContent, price: deployment.price)
-        let promptTokens = PreCallCheck.estimatedInputTokens(request)
+        // Counted only if the stream ends without the provider's usage: most never need it.
+        let prompts = prompts
+        let promptTokens: @Sendable () -> Int = { prompts.inputTokens(request, deployment: deployment.config).tokens }
         let limits = config.serverLimits
         let stream = ReplyStream(
             run: { write in
-                let watch = StreamWatch(limits: limits)
+                let watch = StreamWatch(limits: limits, chunkTimeout: chunkTimeout)
                 let watchedWrite = watch.watched(write)
                 let (relay, ending) = await watch.run {
                     var relay = relay
-                    let ending = await relay.run(response.body, attempt: attempt, write: watchedWrite)
+                    let ending = await relay.run(watch.timed(response.body), attempt: attempt, write: watchedWrite)
                     return (relay, ending)
                 }
                 let reply = relay.reply
@@ -46,10 +48,12 @@ extension AttemptLoop {
                     // The last chunk goes out only after the ledger row is committed.
                     await watch.finalWrite(Array("data: [DONE]\n\n".utf8), with: write)
                     return .finished(trailers: [("x-spanway-response-cost", ReplyHeaders.formatCost(cost ?? 0))])
-                case (_, .maxDuration):
+                case (_, .maxDuration), (_, .upstreamStalled):
                     // Cut off by the watchdog: whatever the relay saw was the cancellation.
-                    let error = GatewayError.timeout(
-                        "The stream ran longer than the gateway's limit of \(limits.maxStreamDuration).")
+                    let error =
+                        watch.expired == .upstreamStalled
+                        ? GatewayError.upstreamTimeout(limit: chunkTimeout ?? .zero, taken: chunkTimeout ?? .zero)
+                        : GatewayError.timeout("The stream ran longer than the gateway's limit of \(limits.maxStreamDuration).")
                     await watch.finalWrite(StreamRelay.errorEvent(error), with: write)
                     let cost = await self.settleInterrupted(
                         relay, by: .timeLimit(error), promptTokens: promptTokens, deployment: deployment, attempt: attempt,
@@ -101,7 +105,7 @@ extension AttemptLoop {
     /// failed call); one the client or a limit cut off is. Returns the cost charged.
     @discardableResult
     func settleInterrupted(
-        _ relay: StreamRelay, by interruption: Interruption, promptTokens: Int, deployment: Deployment, attempt: Attempt,
+        _ relay: StreamRelay, by interruption: Interruption, promptTokens: () -> Int, deployment: Deployment, attempt: Attempt,
         exchange: Exchange
     ) async -> Double {
         var reply = relay.reply
@@ -109,7 +113,7 @@ extension AttemptLoop {
         if case .upstream = interruption, relay.relayedTextBytes == 0 { charged = false }
         let estimated = reply.usage == nil && charged
         if estimated {
-            reply.usage = Usage(inputTokens: promptTokens, outputTokens: relay.estimatedOutputTokens)
+            reply.usage = Usage(inputTokens: promptTokens(), outputTokens: relay.estimatedOutputTokens)
         }
         let cost = reply.usage.flatMap { deployment.price?.cost(of: $0) }
         let error = interruption.error

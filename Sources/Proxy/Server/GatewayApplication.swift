@@ -15,15 +15,17 @@ public enum GatewayApplication {
     ) -> [any Service] {
         let limits = gateway.config.serverLimits
         let evaluations = EvaluationRuns(gateway: gateway)
+        let health = HealthChecks(gateway: gateway)
         let app = Application(
-            router: GatewayServer.makeRouter(gateway: gateway, evaluations: evaluations),
+            router: GatewayServer.makeRouter(gateway: gateway, evaluations: evaluations, healthChecks: health),
             server: .http1(configuration: .init(additionalChannelHandlers: [RequestReadTimeoutHandler(limits: limits)])),
             configuration: .init(
                 address: .hostname(host, port: port), serverName: "spanway",
                 availableConnectionsDelegate: MaximumAvailableConnections(limits.maxConnections)),
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? port) },
             logger: logger)
-        return [gateway.pipeline] + (gateway.alertMonitor.map { [$0] } ?? []) + [evaluations, app]
+        let background: [any Service] = gateway.config.healthChecks.background ? [BackgroundHealthChecks(checks: health)] : []
+        return [gateway.pipeline] + (gateway.alertMonitor.map { [$0] } ?? []) + background + [evaluations, app]
     }
 
     public static func run(

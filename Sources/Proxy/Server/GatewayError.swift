@@ -194,7 +194,8 @@ public struct GatewayError: Error, Sendable, Equatable {
         init(_ failure: Failure, status given: Int?) {
             switch failure {
             case .invalidRequest: (status, type, code, label) = (400, "invalid_request_error", nil, "invalid_request")
-            case .budgetExceeded: (status, type, code) = (400, "budget_exceeded", "budget_exceeded")
+            // LiteLLM answers 422 since 1.104 (`budget_exceeded_status_code` changes it).
+            case .budgetExceeded: (status, type, code) = (422, "budget_exceeded", "budget_exceeded")
             case .authentication: (status, type, code, label) = (401, "authentication_error", "invalid_api_key", "authentication")
             case .permissionDenied: (status, type, code, label) = (403, "permission_denied", nil, "permission_denied")
             case .notFound: (status, type, code) = (404, "invalid_request_error", "not_found")

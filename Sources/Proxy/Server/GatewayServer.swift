@@ -8,7 +8,7 @@ import Telemetry
 /// The HTTP face of the gateway: OpenAI paths with and without `/v1`, health, and metrics.
 public enum GatewayServer {
     public static func makeRouter(
-        gateway: Gateway, evaluations: EvaluationRuns? = nil
+        gateway: Gateway, evaluations: EvaluationRuns? = nil, healthChecks: HealthChecks? = nil
     ) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: OpenAIErrorMiddleware())
@@ -30,14 +30,41 @@ public enum GatewayServer {
                         try await collectBody(request, limit: limit)
                     })
             }
+            router.post(RouterPath(prefix + "/messages/count_tokens")) { request, _ -> Response in
+                response(
+                    await gateway.countTokens(headers: request.headers) { () throws(GatewayError) in
+                        try await collectBody(request, limit: limit)
+                    })
+            }
             router.get(RouterPath(prefix + "/models")) { request, _ -> Response in
                 response(await gateway.models(headers: request.headers))
+            }
+            router.get(RouterPath(prefix + "/model/info")) { request, _ -> Response in
+                let id = request.uri.queryParameters["litellm_model_id"].map(String.init)
+                return response(await gateway.modelInfo(modelID: id, headers: request.headers))
             }
             // Model ids may hold slashes (`openai/gpt-4o`): the rest of the path is the id.
             router.get(RouterPath(prefix + "/models/**")) { request, context -> Response in
                 let id = context.parameters.getCatchAll().joined(separator: "/")
                 return response(await gateway.model(id: id.removingPercentEncoding ?? id, headers: request.headers))
             }
+        }
+        // Azure OpenAI's paths (`AzureOpenAI` clients): the deployment in the path is the model group.
+        for (path, operation) in [("/chat/completions", OpenAIRequest.Operation.chat), ("/embeddings", .embeddings)] {
+            let route = "/openai/deployments/{deployment}" + path
+            router.post(RouterPath("/openai/deployments/:deployment" + path)) { request, context -> Response in
+                let name = context.parameters.get("deployment") ?? ""
+                return response(
+                    await gateway.proxyAzure(
+                        operation, deployment: name.removingPercentEncoding ?? name, headers: request.headers, route: route
+                    ) { () throws(GatewayError) in
+                        try await collectBody(request, limit: limit)
+                    })
+            }
+        }
+        router.get("/model_group/info") { request, _ -> Response in
+            let group = request.uri.queryParameters["model_group"].map(String.init)
+            return response(await gateway.modelGroupInfo(group: group, headers: request.headers))
         }
         // Admin endpoints: POSTs take the (size-limited) body, read only once the master key is
         // checked; GETs the query string.
@@ -121,7 +148,16 @@ public enum GatewayServer {
             response(await evaluations.status(of: context.parameters.get("id") ?? "", headers: request.headers))
         }
         router.get("/health/liveliness") { _, _ in plainJSON(#"{"status":"healthy"}"#) }
-        router.get("/health/readiness") { _, _ in plainJSON(#"{"status":"ready"}"#) }
+        router.get("/health/liveness") { _, _ in plainJSON(#"{"status":"healthy"}"#) }
+        let health = HealthEndpoints(gateway: gateway, checks: healthChecks ?? HealthChecks(gateway: gateway))
+        router.get("/health/readiness") { _, _ in response(await health.readiness()) }
+        router.get("/health") { request, _ -> Response in
+            let query = request.uri.queryParameters
+            return response(
+                await health.health(
+                    model: query["model"].map(String.init), modelID: query["model_id"].map(String.init),
+                    headers: request.headers))
+        }
         let metricsAccess = MetricsAccess(gateway.config)
         router.get("/metrics") { request, _ -> Response in
             try metricsAccess.check(request.headers)

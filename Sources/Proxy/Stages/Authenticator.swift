@@ -17,7 +17,13 @@ public struct Principal: Sendable {
 
     /// Every subject whose limits bind this caller, key first.
     var limitSubjects: [LimitSubject] {
-        [key?.limitSubject, team?.limitSubject, user?.limitSubject, organization?.limitSubject].compactMap { $0 }
+        let key = key.map { key in
+            var subject = key.limitSubject
+            // Never the digest: refusals name a key as LiteLLM does, by alias and `sk-...wxyz`.
+            subject.name = "\(key.keyAlias ?? "key") (\(key.keyName))"
+            return subject
+        }
+        return [key, team?.limitSubject, user?.limitSubject, organization?.limitSubject].compactMap { $0 }
     }
 
     /// Stage 2 (per-key part): the model group this key asks for after its aliases, if its key,
@@ -74,11 +80,12 @@ public struct Authenticator: Sendable {
 
     public func authenticate(_ headers: HTTPFields) async throws(GatewayError) -> Principal {
         let now = clock.nowSeconds()
-        let digest = Self.presentedKey(headers).map(KeyDigest.init(key:))
         guard let masterDigest else {
             // No master key configured: the gateway is open (a warning was logged at start-up).
-            return Principal(caller: Caller(keyHash: digest?.hex), isMaster: true)
+            let presented = (try? Self.presentedKey(headers)) ?? nil
+            return Principal(caller: Caller(keyHash: presented.map { KeyDigest(key: $0).hex }), isMaster: true)
         }
+        let digest = try Self.presentedKey(headers).map(KeyDigest.init(key:))
         guard let digest else {
             throw .authentication("No API key provided. Send 'Authorization: Bearer <key>' or an 'x-api-key' header.")
         }
@@ -140,17 +147,27 @@ public struct Authenticator: Sendable {
     }
 
     /// Where clients put their key, in LiteLLM's order: its own header (raw or `Bearer …`), then
-    /// `Authorization: Bearer …`, then the raw-key headers of Azure, Anthropic, Google and Azure
-    /// API Management.
+    /// `Authorization`, then the raw-key headers of Azure, Anthropic, Google and Azure API
+    /// Management.
     static let rawKeyHeaders = ["api-key", "x-api-key", "x-goog-api-key", "ocp-apim-subscription-key"]
 
-    static func presentedKey(_ headers: HTTPFields) -> String? {
+    /// The key the caller presents, or nil when there is none. An `Authorization` header that is
+    /// neither `Bearer <key>` nor `Basic <key>` is refused rather than skipped, as LiteLLM does:
+    /// a client that sends one has misplaced its key, and a raw-key header further down must not
+    /// quietly stand in. `Basic` is taken as LiteLLM takes it, the prefix stripped and the rest
+    /// the key (not base64-decoded).
+    static func presentedKey(_ headers: HTTPFields) throws(GatewayError) -> String? {
         if let value = headers.value("x-litellm-api-key"), !value.isEmpty {
-            if let key = bearerToken(value) { return key }
+            if let key = token(value, scheme: "bearer ") { return key }
             let raw = value.trimmingCharacters(in: .whitespaces)
             if !raw.isEmpty { return raw }
         }
-        if let authorization = headers[.authorization], let key = bearerToken(authorization) {
+        if let authorization = headers[.authorization], !authorization.allSatisfy({ $0 == " " || $0 == "\t" }) {
+            guard let key = token(authorization, scheme: "bearer ") ?? token(authorization, scheme: "basic ") else {
+                throw .authentication(
+                    "Malformed API key in the Authorization header; send 'Authorization: Bearer <key>'.",
+                    param: "authorization")
+            }
             return key
         }
         for name in rawKeyHeaders {
@@ -159,17 +176,17 @@ public struct Authenticator: Sendable {
         return nil
     }
 
-    /// The token of `Bearer <token>` (the scheme in any case, spaces and tabs around), read on
-    /// the bytes: this runs for every request, and Foundation's trimming and lower-casing cost
-    /// more than the rest of authentication.
-    static func bearerToken(_ value: String) -> String? {
+    /// The token of `<scheme> <token>` (`scheme` lower-case with its space, matched in any case,
+    /// spaces and tabs around), read on the bytes: this runs for every request, and Foundation's
+    /// trimming and lower-casing cost more than the rest of authentication.
+    static func token(_ value: String, scheme: String) -> String? {
         let bytes = Array(value.utf8)
         func isSpace(_ byte: UInt8) -> Bool { byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
         var start = 0
         var end = bytes.count
         while start < end, isSpace(bytes[start]) { start += 1 }
         while end > start, isSpace(bytes[end - 1]) { end -= 1 }
-        let scheme = Array("bearer ".utf8)
+        let scheme = Array(scheme.utf8)
         guard end - start > scheme.count else { return nil }
         for (offset, expected) in scheme.enumerated() {
             let byte = bytes[start + offset]

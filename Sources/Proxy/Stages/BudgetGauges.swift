@@ -192,6 +192,27 @@ public final class BudgetGauges: Sendable {
         return (budgets, exhausted)
     }
 
+    /// Each budgeted key and team one by one, for LiteLLM's series (`prometheus_names: [litellm]`),
+    /// which label a key by its digest and alias and a team by its id and alias.
+    public func litellmBudgets() -> [LiteLLMMetrics.Budget] {
+        let entries = state.withLock { $0.entries }
+        return entries.compactMap { id, entry -> LiteLLMMetrics.Budget? in
+            guard let colon = id.firstIndex(of: ":") else { return nil }
+            let recordID = String(id[id.index(after: colon)...])
+            switch id[..<colon] {
+            case "key":
+                return LiteLLMMetrics.Budget(
+                    scope: .key, id: recordID, alias: entry.name, maxBudget: entry.maxBudget, spend: entry.spend)
+            case "team":
+                // A team without an alias goes by its id in `name`.
+                let alias = entry.name == recordID ? nil : entry.name
+                return LiteLLMMetrics.Budget(
+                    scope: .team, id: recordID, alias: alias, maxBudget: entry.maxBudget, spend: entry.spend)
+            default: return nil
+            }
+        }
+    }
+
     static let scopes = ["key", "team", "user", "organization"]
 
     /// The entry for tests: nil when not tracked.

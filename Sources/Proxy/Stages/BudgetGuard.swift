@@ -31,10 +31,17 @@ public final class BudgetGuard: Sendable {
     static let defaultOutputTokens = 4096
 
     private let state = Mutex(State())
+    /// The status of a refusal: LiteLLM's 422 unless `budget_exceeded_status_code` says otherwise.
+    let refusalStatus: Int
+    /// `litellm_settings.max_budget`, when set.
+    let proxyBudget: ProxyBudget?
 
-    public init() {}
+    init(refusalStatus: Int = 422, proxyBudget: ProxyBudget? = nil) {
+        self.refusalStatus = refusalStatus
+        self.proxyBudget = proxyBudget
+    }
 
-    /// Reserves `estimate` against every subject's budget, or refuses with 400 `budget_exceeded`
+    /// Reserves `estimate` against every subject's budget, or refuses with `budget_exceeded`
     /// naming the first subject that has none left.
     func reserve(_ subjects: [LimitSubject], estimate: Double) throws(GatewayError) -> Reservation? {
         let budgeted = subjects.filter { $0.maxBudget != nil }
@@ -44,7 +51,7 @@ public final class BudgetGuard: Sendable {
             state.add(estimate, to: budgeted.map(\.id))
             return nil
         }
-        if let exhausted { throw Self.refusal(exhausted) }
+        if let exhausted { throw refusal(exhausted) }
         return Reservation(subjects: budgeted.map(\.id), amount: estimate)
     }
 
@@ -54,16 +61,33 @@ public final class BudgetGuard: Sendable {
         let budgeted = subjects.filter { $0.maxBudget != nil }
         guard !budgeted.isEmpty else { return }
         if let exhausted = state.withLock({ Self.firstSpent(budgeted, unrecorded: $0.unrecorded) }) {
-            throw Self.refusal(exhausted)
+            throw refusal(exhausted)
         }
     }
 
+    /// A record's budget is spent when its spend reaches it; the proxy's, as in LiteLLM, once
+    /// spend goes past it.
     private static func firstSpent(_ budgeted: [LimitSubject], unrecorded: [String: Double]) -> LimitSubject? {
-        budgeted.first { $0.spend + unrecorded[$0.id, default: 0] >= $0.maxBudget ?? .infinity }
+        budgeted.first { subject in
+            let spent = subject.spend + unrecorded[subject.id, default: 0]
+            let budget = subject.maxBudget ?? .infinity
+            return subject.id == ProxyBudget.subjectID ? spent > budget : spent >= budget
+        }
     }
 
-    private static func refusal(_ exhausted: LimitSubject) -> GatewayError {
-        GatewayError(.budgetExceeded, "This \(exhausted.kind) has reached its budget of \(exhausted.maxBudget ?? 0) USD.")
+    /// LiteLLM's words for each kind of budget, so scripts that read them keep working.
+    private func refusal(_ exhausted: LimitSubject) -> GatewayError {
+        let spent = exhausted.spend + state.withLock { $0.unrecorded[exhausted.id, default: 0] }
+        let budget = exhausted.maxBudget ?? 0
+        let message =
+            switch exhausted.kind {
+            case "user": "ExceededBudget: User=\(exhausted.name) over budget. Spend=\(spent), Budget=\(budget)"
+            case ProxyBudget.subjectID: "Budget has been exceeded! Current cost: \(spent), Max budget: \(budget)"
+            default:
+                "Budget has been exceeded! \(exhausted.kind.prefix(1).uppercased() + exhausted.kind.dropFirst())=\(exhausted.name) Current cost: \(spent), "
+                    + "Max budget: \(budget)"
+            }
+        return GatewayError(.budgetExceeded, message, status: refusalStatus)
     }
 
     /// Drops a reservation whose request will have no ledger row.
@@ -86,6 +110,8 @@ public final class BudgetGuard: Sendable {
             for id in requestIDs {
                 guard let settled = state.settled.removeValue(forKey: id) else { continue }
                 state.add(-settled.cost, to: settled.subjects)
+                // Under the lock, so no request sees the cost in neither place.
+                if settled.subjects.contains(ProxyBudget.subjectID) { proxyBudget?.recorded(settled.cost) }
             }
         }
     }

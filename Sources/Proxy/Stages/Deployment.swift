@@ -32,12 +32,8 @@ public struct Deployment: Sendable {
         }
     }
 
-    public var timeout: Duration { config.timeout ?? .seconds(600) }
-
-    /// The request's own timeout, else `stream_timeout` for streams, else `timeout`.
-    public func timeout(for request: OpenAIRequest) -> Duration {
-        request.timeout ?? (request.stream ? config.streamTimeout : nil) ?? timeout
-    }
+    /// The deployment's `timeout`, else LiteLLM's default; `RequestTimeouts` picks an attempt's.
+    public var timeout: Duration { config.timeout ?? RouterBehaviour.defaultTimeout }
 
     /// A wildcard deployment (`model: openai/*`) made concrete for one requested model, priced
     /// from the table for that model.
@@ -129,19 +125,24 @@ public struct ModelRouter: Sendable {
     /// Every deployment, by model group, for health reporting.
     public var deployments: [Deployment] { groups.keys.sorted().flatMap { groups[$0] ?? [] } }
 
-    /// The deployments to try, first choice first, one entry per attempt allowed; nil for an
-    /// unknown group. When every deployment of the group is cooling down the answer is a 503
-    /// saying when the first comes back.
+    /// The deployments to try, first choice first, one entry per attempt allowed (`numRetries`
+    /// retries, the router's own by default); nil for an unknown group. When every deployment
+    /// of the group is cooling down the answer is a 429 saying when the first comes back.
     ///
-    /// A request with `tags` goes only to deployments that share one, else to those tagged
-    /// `default`; when there are none, the answer is a 400 naming the tags.
+    /// `tags` is nil unless tag filtering is on (`enable_tag_filtering`); then LiteLLM's rules
+    /// apply (`tagged`).
     public func attempts(
-        for modelGroup: String, now: Double, tags: [String] = [], requestedModel: String? = nil
+        for modelGroup: String, now: Double, tags: [String]? = nil, matchAnyTag: Bool = true,
+        requestedModel: String? = nil, numRetries: Int? = nil
     ) throws(GatewayError) -> [Deployment]? {
         guard let group = groups[modelGroup], !group.isEmpty, let keys = keys[modelGroup] else { return nil }
+        let numRetries = numRetries ?? self.numRetries
         let ids = keys.ids
         let cooling = cooldowns.cooling(ids, now: now)
-        let eligible = try Self.tagged(group.indices, keys: keys, tags: tags, modelGroup: modelGroup)
+        var eligible = Array(group.indices)
+        if let tags {
+            eligible = try Self.tagged(group.indices, keys: keys, tags: tags, matchAny: matchAnyTag, modelGroup: modelGroup)
+        }
         let healthy = eligible.filter { !cooling[$0] }
         guard !healthy.isEmpty else {
             try Self.allCoolingDown(modelGroup, retryAfter: cooldowns.secondsUntilAvailable(ids, now: now))
@@ -185,17 +186,23 @@ public struct ModelRouter: Sendable {
 
     static let unpricedCode = "model_not_priced"
 
-    static func tagged(_ all: Range<Int>, keys: RoutingStrategy.GroupKeys, tags: [String], modelGroup: String)
-        throws(GatewayError) -> [Int]
-    {
-        guard !tags.isEmpty else { return Array(all) }
-        let matching = all.filter { !keys.tags[$0].isDisjoint(with: tags) }
-        if !matching.isEmpty { return matching }
+    /// LiteLLM's tag filtering: a tagged request goes to the deployments sharing one of its tags
+    /// (all of them when `matchAny` is off), else to those tagged `default`, else it is refused
+    /// with LiteLLM's words; an untagged one goes to the `default`-tagged deployments, else to all.
+    static func tagged(
+        _ all: Range<Int>, keys: RoutingStrategy.GroupKeys, tags: [String], matchAny: Bool = true, modelGroup: String
+    ) throws(GatewayError) -> [Int] {
         let defaults = all.filter { keys.tags[$0].contains("default") }
+        guard !tags.isEmpty else { return defaults.isEmpty ? Array(all) : defaults }
+        let wanted = Set(tags)
+        let matching = all.filter { matchAny ? !keys.tags[$0].isDisjoint(with: wanted) : wanted.isSubset(of: keys.tags[$0]) }
+        if !matching.isEmpty { return matching }
         guard !defaults.isEmpty else {
+            // Python's list syntax, as LiteLLM prints the tags.
+            let list = "[" + tags.map { "'\($0)'" }.joined(separator: ", ") + "]"
             throw .invalidRequest(
-                "No deployment of '\(modelGroup)' has any of the tags \(tags.sorted().joined(separator: ", ")).",
-                param: "metadata.tags", code: "no_deployment_for_tags")
+                "Not allowed to access model due to tags configuration. Passed model=\(modelGroup) and tags=\(list)",
+                param: "tags", code: "no_deployment_for_tags")
         }
         return defaults
     }

@@ -79,6 +79,14 @@ public final class Exchange: Sendable {
         }
     }
 
+    /// The client's `metadata` (LiteLLM's request metadata), for the sinks and as span attributes.
+    func annotated(metadata: [String: String]) {
+        guard !metadata.isEmpty else { return }
+        server.setAttributes(
+            metadata.sorted { $0.key < $1.key }.map { (AttributeName.requestMetadataPrefix + $0.key, .string($0.value)) })
+        state.withLock { $0.summary.requestMetadata = metadata }
+    }
+
     /// How this request's trace travels: only to its team's own destinations, and whether its
     /// content is captured (then redacted by `redactor`).
     func route(teamDestinationsOnly: Bool, redactor: ContentRedactor?) {

@@ -6,8 +6,10 @@ import Telemetry
 struct LimitSubject: Sendable {
     /// Unique across kinds (`key:<token>`, `team:<id>`, `user:<id>`).
     var id: String
-    /// Named in refusals ("key", "team", "user").
+    /// Named in refusals ("key", "team", "user", "organization", "proxy").
     var kind: String
+    /// How a budget refusal names it: the record's id, or a key's alias and display name.
+    var name: String
     var models: [String]
     var rpm: Int?
     var tpm: Int?
@@ -24,7 +26,7 @@ extension LimitedRecord {
 
     var limitSubject: LimitSubject {
         LimitSubject(
-            id: "\(Self.kind):\(recordID)", kind: Self.kind, models: limits.models, rpm: limits.rpmLimit,
+            id: "\(Self.kind):\(recordID)", kind: Self.kind, name: recordID, models: limits.models, rpm: limits.rpmLimit,
             tpm: limits.tpmLimit, parallel: limits.maxParallelRequests, maxBudget: limits.maxBudget, spend: limits.spend)
     }
 }

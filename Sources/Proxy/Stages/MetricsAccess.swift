@@ -27,7 +27,7 @@ public struct MetricsAccess: Sendable {
     /// Throws 401 unless the scrape may proceed. The message never echoes what was sent.
     public func check(_ headers: HTTPFields) throws(GatewayError) {
         guard required else { return }
-        guard let presented = Authenticator.presentedKey(headers) else {
+        guard let presented = (try? Authenticator.presentedKey(headers)) ?? nil else {
             throw Self.refusal("no credentials were sent; send 'Authorization: Bearer <token>'.")
         }
         let digest = KeyDigest(key: presented)

@@ -1,36 +1,37 @@
 import Telemetry
+import Tokenizers
 
 /// `router_settings.enable_pre_call_checks`: deployments whose context window (the price table's
 /// `max_input_tokens`) cannot hold the request are left out before any call.
 ///
-/// The gateway has no tokenizer for most providers, so the prompt is estimated as its text's
-/// UTF-8 bytes divided by 4 (about right for English prose; code and most other languages have
-/// more tokens per byte, so the estimate errs towards letting a request through, and the
-/// provider's own refusal then still reaches `context_window_fallbacks`).
+/// The prompt is counted as each deployment's model counts it (`PromptCounter`): exactly enough
+/// for OpenAI models with a loaded encoding, else estimated as UTF-8 bytes ÷ 4 (about right for
+/// English prose; code and most other languages have more tokens per byte, so the estimate errs
+/// towards letting a request through, and the provider's own refusal then still reaches
+/// `context_window_fallbacks`).
 enum PreCallCheck {
-    static let bytesPerToken = 4
-
-    static func estimatedInputTokens(_ request: OpenAIRequest) -> Int {
-        var bytes = 0
-        for message in request.body["messages"]?.arrayValue ?? [] {
-            if let text = message["content"]?.stringValue {
-                bytes += text.utf8.count
-            } else {
-                for part in message["content"]?.arrayValue ?? [] { bytes += part["text"]?.stringValue?.utf8.count ?? 0 }
-            }
-        }
-        if let tools = request.body["tools"] { bytes += tools.encoded().count }
-        return (bytes + bytesPerToken - 1) / bytesPerToken
-    }
+    static let bytesPerToken = FallbackEstimate.bytesPerToken
 
     /// The deployments of `plan` that can hold the request; an error when none can.
-    static func fitting(_ plan: [Deployment], request: OpenAIRequest) throws(GatewayError) -> [Deployment] {
-        let tokens = estimatedInputTokens(request)
-        let fitting = plan.filter { deployment in deployment.price?.maxInputTokens.map { tokens <= $0 } ?? true }
+    static func fitting(_ plan: [Deployment], request: OpenAIRequest, prompts: PromptCounter = .estimating)
+        throws(GatewayError) -> [Deployment]
+    {
+        // Counted once per tokenizer: deployments of one group usually share a model.
+        var counts: [String: Int] = [:]
+        func tokens(_ deployment: Deployment) -> Int {
+            let tokenizer = prompts.tokenizer(for: deployment.config)
+            let key = tokenizer?.encoding.rawValue ?? ""
+            if let count = counts[key] { return count }
+            let count = prompts.inputTokens(request.body, tokenizer: tokenizer).tokens
+            counts[key] = count
+            return count
+        }
+        let fitting = plan.filter { deployment in deployment.price?.maxInputTokens.map { tokens(deployment) <= $0 } ?? true }
         guard fitting.isEmpty else { return fitting }
         let largest = plan.compactMap { $0.price?.maxInputTokens }.max() ?? 0
+        let counted = plan.first.map(tokens) ?? 0
         throw .contextWindowExceeded(
-            "The request (about \(tokens) tokens) is longer than the context window of every deployment of "
+            "The request (about \(counted) tokens) is longer than the context window of every deployment of "
                 + "'\(plan.first?.config.modelName ?? "")' (the largest holds \(largest)).", param: "messages")
     }
 }

@@ -65,8 +65,9 @@ public enum LangfuseAttributes {
 
     // MARK: Shared with the batch ingestion encoder
 
+    /// The client's `metadata.trace_name` (LiteLLM's Langfuse convention), else the model group.
     static func traceName(_ summary: RequestSummary) -> String {
-        summary.modelGroup ?? summary.operation
+        summary.requestMetadata["trace_name"] ?? summary.modelGroup ?? summary.operation
     }
 
     /// Who and what the request was, as string metadata; only the facts that are known. For an
@@ -85,7 +86,11 @@ public enum LangfuseAttributes {
             ("provider", own(AttributeName.providerName) ?? summary.provider),
             ("request_id", summary.requestID),
         ]
-        return pairs.compactMap { key, value in value.map { (key, $0) } }
+        let facts = pairs.compactMap { key, value in value.map { (key, $0) } }
+        // The client's own metadata follows, never overriding a fact the gateway established.
+        let taken = Set(facts.map(\.0))
+        return facts
+            + summary.requestMetadata.sorted { $0.key < $1.key }.filter { !taken.contains($0.key) }.map { ($0.key, $0.value) }
     }
 
     /// Langfuse's usage map: `input`/`output` exclude the cached, cache-creation and reasoning

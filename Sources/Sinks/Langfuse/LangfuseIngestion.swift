@@ -54,7 +54,7 @@ public enum LangfuseIngestion {
         var body: JSONObject = [
             "id": .string(span.spanID.hex),
             "traceId": .string(span.traceID.hex),
-            "name": .string(span.name),
+            "name": .string(summary.requestMetadata["generation_name"] ?? span.name),
             "startTime": .string(Timestamp.iso8601(nanos: span.startNanos)),
             "endTime": .string(Timestamp.iso8601(nanos: span.endNanos)),
         ]

@@ -99,10 +99,17 @@ public final class PrometheusSink: SpanObserver, Sendable {
             buckets: buckets)
     }
 
-    public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(), requestModelLimit: Int = 256) {
+    public init(
+        registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(), requestModelLimit: Int = 256,
+        litellm: LiteLLMMetrics? = nil
+    ) {
         self.registry = registry
         self.requestModelLimit = requestModelLimit
+        self.litellm = litellm
     }
+
+    /// LiteLLM's series under LiteLLM's names (`prometheus_names: [spanway, litellm]`); nil when off.
+    public let litellm: LiteLLMMetrics?
 
     /// The latest trace in each bucket of the latency histograms.
     let exemplars = ExemplarStore()
@@ -140,13 +147,17 @@ public final class PrometheusSink: SpanObserver, Sendable {
     }
 
     public func observe(_ span: FinishedSpan) {
+        litellm?.observe(span)
         let s = span.summary
         let modelGroup = s.modelGroup ?? ""
         let provider = s.provider ?? ""
         let team = s.caller.teamAlias ?? s.caller.teamID ?? ""
         // A refused request has no key at all; that stays "", unlike a key without an alias.
         let keyAlias = s.caller.keyAlias ?? (s.caller.keyHash == nil ? "" : Self.unaliasedKey)
-        let owner = [("model_group", modelGroup), ("provider", provider), ("team", team), ("key_alias", keyAlias)]
+        let owner = [
+            ("model_group", modelGroup), ("provider", provider), ("team", team), ("team_alias", s.caller.teamAlias ?? ""),
+            ("key_alias", keyAlias),
+        ]
 
         counter("requests", Self.requests, owner + [("status_code", String(s.statusCode))]).increment()
         if s.attempts > 1 {
@@ -211,10 +222,11 @@ public final class PrometheusSink: SpanObserver, Sendable {
     /// The exposition in `format` (text 0.0.4 unless asked for OpenMetrics, which adds the latency
     /// buckets' exemplars), with the sink-delivery figures taken from `sinks`, and `exhausted`: how
     /// many budgets of each scope are spent (users and unaliased keys included, which have no
-    /// series of their own).
+    /// series of their own). `budgetRecords` are for LiteLLM's per-key and per-team series.
     public func render(
         sinks: [SinkStats], budgets: [BudgetFigure] = [], exhausted: [String: Int] = [:], deployments: [DeploymentFigure] = [],
-        inFlight: Int? = nil, process: ProcessFigures? = nil, format: MetricsFormat = .prometheusText
+        inFlight: Int? = nil, process: ProcessFigures? = nil, budgetRecords: [LiteLLMMetrics.Budget] = [],
+        format: MetricsFormat = .prometheusText
     ) -> [UInt8] {
         scrapeLock.withLock { previousBudgets in
             if let inFlight { registry.makeGauge(descriptor: Self.inFlight).set(Double(inFlight)) }
@@ -245,6 +257,10 @@ public final class PrometheusSink: SpanObserver, Sendable {
             var out: [UInt8] = []
             out.reserveCapacity(16 * 1024)
             registry.emit(into: &out)
+            if let litellm {
+                let created = format == .prometheusText
+                out += litellm.render(deployments: deployments, budgets: budgetRecords, inFlight: inFlight, created: created).utf8
+            }
             guard format == .openMetrics else { return out }
             let exemplars = exemplars.snapshot()
             return OpenMetricsText.convert(out) { family, labels, upperBound in
@@ -280,6 +296,33 @@ public final class PrometheusSink: SpanObserver, Sendable {
     private static func set(_ counter: Prometheus.Counter, to value: Int) {
         counter.reset()
         counter.increment(by: Int64(value))
+    }
+
+    /// The retry and fallback series at 0 before their first event, so that a rate or an alert on
+    /// them reads 0 rather than nothing: retries for each model group, fallbacks for each configured
+    /// `from → to` pair with its reason (`error`, `context_window`, `content_policy`); `defaults`
+    /// (LiteLLM's `default_fallbacks`) apply to every group without fallbacks of its own.
+    public func declare(
+        modelGroups: [String], fallbacks: [String: [String]], contextWindow: [String: [String]] = [:],
+        contentPolicy: [String: [String]] = [:], defaults: [String] = []
+    ) {
+        for group in modelGroups {
+            counter("retries", Self.retries, [("model_group", group)]).increment(by: Int64(0))
+        }
+        var routes: [(from: String, to: String, reason: String)] = []
+        for (reason, table) in [("error", fallbacks), ("context_window", contextWindow), ("content_policy", contentPolicy)] {
+            for (from, targets) in table.sorted(by: { $0.key < $1.key }) {
+                routes += targets.map { (from, $0, reason) }
+            }
+        }
+        for group in modelGroups where fallbacks[group] == nil {
+            routes += defaults.filter { $0 != group }.map { (group, $0, "error") }
+        }
+        for route in routes {
+            let labels = [("from", route.from), ("to", route.to), ("reason", route.reason)]
+            registry.makeCounter(descriptor: Self.fallbacks, labels: labels).increment(by: Int64(0))
+            litellm?.declareFallback(from: route.from, to: route.to)
+        }
     }
 
     /// A request that failed over from one model group to another.

@@ -136,6 +136,9 @@ public enum StandardLoggingPayload {
         } else {
             metadata["usage_object"] = .null
         }
+        // LiteLLM's name for what the client itself put in `metadata`.
+        metadata["requester_metadata"] = .object(
+            JSONObject(s.requestMetadata.sorted { $0.key < $1.key }.map { ($0.key, JSONValue.string($0.value)) }))
         return metadata
     }
 

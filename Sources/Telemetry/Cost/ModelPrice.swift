@@ -8,6 +8,11 @@ public struct ModelPrice: Sendable, Equatable {
     public var maxInputTokens: Int?
     public var maxOutputTokens: Int?
     public var mode: String?
+    /// `litellm_provider`: the provider the table files the model under (`/model/info` shows it).
+    public var litellmProvider: String?
+    /// The table's `supports_*` flags that are true, without the prefix (`function_calling`,
+    /// `vision`, …), sorted; `/model/info` and `/model_group/info` show them.
+    public var supports: [String] = []
 
     public init(
         inputCostPerToken: Double, outputCostPerToken: Double, cacheReadInputTokenCost: Double? = nil,

@@ -42,13 +42,13 @@ public struct PriceBook: Sendable {
     public init(json bytes: some Collection<UInt8>) throws(LoadError) {
         var prices: [String: ModelPrice] = [:]
         do {
-            // Member by member: the table is megabytes, and only eight of each row's fields matter.
+            // Member by member: the table is megabytes, and only some of each row's fields matter.
             try JSONParser.forEachMember(ofObject: Array(bytes), limits: .upstreamResponse) { name, entry in
                 guard name != "sample_spec", let row = entry.objectValue,
                     let input = row["input_cost_per_token"]?.doubleValue
                         ?? (row["output_cost_per_token"] != nil ? 0 : nil)
                 else { return }
-                prices[name] = ModelPrice(
+                var price = ModelPrice(
                     inputCostPerToken: input,
                     outputCostPerToken: row["output_cost_per_token"]?.doubleValue ?? 0,
                     cacheReadInputTokenCost: row["cache_read_input_token_cost"]?.doubleValue,
@@ -57,6 +57,10 @@ public struct PriceBook: Sendable {
                     maxInputTokens: row["max_input_tokens"]?.intValue,
                     maxOutputTokens: row["max_output_tokens"]?.intValue ?? row["max_tokens"]?.intValue,
                     mode: row["mode"]?.stringValue)
+                price.litellmProvider = row["litellm_provider"]?.stringValue
+                price.supports = row.keys.filter { $0.hasPrefix("supports_") && row[$0]?.boolValue == true }
+                    .map { String($0.dropFirst("supports_".count)) }.sorted()
+                prices[name] = price
             }
         } catch {
             throw .malformed(error.description)

@@ -52,6 +52,9 @@ public enum AttributeName {
     /// The usage was counted by the gateway (an interrupted stream), not reported by the provider.
     public static let usageEstimated = "spanway.usage.estimated"
 
+    /// `spanway.request.metadata.<key>`: the client's own request `metadata` (LiteLLM's), by key.
+    public static let requestMetadataPrefix = "spanway.request.metadata."
+
     // Evaluations: the run and item a request belongs to, and the scores its answer got.
     public static let evalRunID = "spanway.eval.run_id"
     public static let evalItemID = "spanway.eval.item_id"

@@ -56,6 +56,9 @@ public struct RequestSummary: Sendable {
     public var sessionID: String?
     /// The request's tags (`metadata.tags`, `x-spanway-tags`).
     public var tags: [String]
+    /// The client's own `metadata` (LiteLLM's), string values: `trace_name` and `generation_name`
+    /// name Langfuse's trace and generation; the rest rides along as metadata.
+    public var requestMetadata: [String: String] = [:]
     /// The evaluation run and item the request belongs to (`spanway eval`), when it does.
     public var evaluation: EvaluationLabel?
     /// The error message the client was given (already free of secrets); nil on success.

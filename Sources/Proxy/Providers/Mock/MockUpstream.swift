@@ -78,9 +78,13 @@ public struct MockUpstream: Sendable {
         return nil
     }
 
-    func chat(_ body: JSONObject, model: String) -> UpstreamResponse {
-        let words = Self.words(for: model)
-        let usage = Usage(inputTokens: Self.countTokens(body["messages"]), outputTokens: words.count + 2)
+    /// `answer` replaces the model's words, with usage 0 (a client's `mock_response`).
+    func chat(_ body: JSONObject, model: String, answer: String? = nil) -> UpstreamResponse {
+        let words = answer.map { [$0] } ?? Self.words(for: model)
+        let usage =
+            answer == nil
+            ? Usage(inputTokens: Self.countTokens(body["messages"]), outputTokens: words.count + 2)
+            : Usage(inputTokens: 0, outputTokens: 0)
         let id: JSONValue = .string("chatcmpl-mock-\(Self.fingerprint(body))")
         guard body["stream"]?.boolValue == true else {
             let message = CanonicalCompletion.message(text: words.joined(separator: " "), toolCalls: [])

@@ -1,0 +1,105 @@
+import HTTPTypes
+import NIOCore
+import NIOHTTP1
+import Telemetry
+import Tokenizers
+
+extension Gateway {
+    /// `POST /v1/messages/count_tokens` (https://docs.anthropic.com/en/api/messages-count-tokens):
+    /// the prompt tokens of a Messages request, answered `{"input_tokens": N}`.
+    ///
+    /// Authenticated, and the model resolved, as for `/v1/messages` (key aliases, model access,
+    /// group aliases, wildcards). A model served by an Anthropic deployment is counted by
+    /// Anthropic: the request goes to that deployment's `/v1/messages/count_tokens` with its key.
+    /// Any other model is counted here as `PromptCounter` counts it: OpenAI models with their BPE
+    /// encoding, others with the bytes ÷ 4 estimate. Counting is free, so it is not rate-limited,
+    /// charged or traced as a model call.
+    public func countTokens(
+        headers: HTTPFields, body readBody: () async throws(GatewayError) -> ByteBuffer
+    ) async -> GatewayReply {
+        do throws(GatewayError) {
+            let principal = try await authenticator.authenticate(headers)
+            let bytes = try await readBody()
+            guard let json = try? JSONParser.parse(bytes.readableBytesView), var body = json.objectValue else {
+                throw .invalidRequest("The request body is not a JSON object.")
+            }
+            guard let model = body["model"]?.stringValue, !model.isEmpty else {
+                throw .invalidRequest("'model' is required.", param: "model")
+            }
+            let name = try principal.admit(model: model)
+            guard let group = router.group(named: name), let deployment = countingDeployment(group, requested: name) else {
+                throw GatewayError.modelNotFound(name)
+            }
+            if deployment.adapter is AnthropicAdapter {
+                return try await forwardCountTokens(body, to: deployment, headers: headers)
+            }
+            // Counted from the request as the gateway would send it: the Messages translation,
+            // which also checks the body and names a malformed field. Counting takes no `max_tokens`.
+            if body["max_tokens"] == nil { body["max_tokens"] = .int(1) }
+            let chat = try AnthropicInbound.chatRequest(from: JSONValue.object(body).encoded())
+            let prompts = flow.attempts.prompts
+            let tally = prompts.inputTokens(chat, tokenizer: prompts.tokenizer(for: deployment.config))
+            return GatewayReply(
+                status: 200,
+                headers: [
+                    ("content-type", "application/json"), ("x-spanway-model-group", group),
+                    ("x-spanway-token-count", tally.estimated ? "estimated" : "tokenizer"),
+                ],
+                body: .bytes(JSONValue.object(["input_tokens": .int(tally.tokens)]).encoded()))
+        } catch {
+            return Self.anthropicReply(GatewayReply(error))
+        }
+    }
+
+    /// The deployment that would answer first (a wildcard made concrete for the requested
+    /// name); when the plan cannot be made (every deployment cooling down, tags), the group's first.
+    private func countingDeployment(_ group: String, requested name: String) -> Deployment? {
+        let plan = try? router.attempts(for: group, now: clock.nowSeconds(), requestedModel: name)
+        return plan?.first ?? router.deployments(of: group).first
+    }
+
+    /// Anthropic's own count: the client's body (model set to the deployment's), the client's
+    /// `anthropic-version` and `anthropic-beta` unless the deployment sets `api_version`, and the
+    /// deployment's key. The answer, or Anthropic's error mapped as for Messages, goes back as is.
+    private func forwardCountTokens(_ body: JSONObject, to deployment: Deployment, headers: HTTPFields)
+        async throws(GatewayError) -> GatewayReply
+    {
+        var body = body
+        body["model"] = .string(deployment.config.model)
+        var upstreamHeaders = HTTPHeaders()
+        upstreamHeaders.add(name: "content-type", value: "application/json")
+        let version =
+            deployment.config.apiVersion ?? headers.value("anthropic-version") ?? Self.defaultAnthropicVersion
+        upstreamHeaders.add(name: "anthropic-version", value: version)
+        if let beta = headers.value("anthropic-beta") { upstreamHeaders.add(name: "anthropic-beta", value: beta) }
+        if let key = deployment.config.apiKey, !key.isEmpty { upstreamHeaders.add(name: "x-api-key", value: key) }
+        var base = deployment.adapter.apiBase(for: deployment.config)
+        while base.hasSuffix("/") { base.removeLast() }
+        let url = base + (base.hasSuffix("/v1") ? "" : "/v1") + "/messages/count_tokens"
+        var request = UpstreamRequest(url: url, headers: upstreamHeaders, body: JSONValue.object(body).encoded())
+        request = try await deployment.adapter.prepare(request, deployment: deployment.config, transport: deployment.transport)
+        let response: UpstreamResponse
+        let answer: [UInt8]
+        do {
+            response = try await deployment.transport.send(request, timeout: deployment.timeout)
+            answer = try await response.collect(upTo: Self.maxCountTokensAnswer)
+        } catch {
+            throw AttemptLoop.transportError(error, deployment: deployment)
+        }
+        guard (200..<300).contains(response.status) else {
+            throw deployment.adapter.mapError(
+                status: response.status, headers: response.headers, body: answer, deployment: deployment.config)
+        }
+        guard (try? JSONParser.parse(answer))?["input_tokens"]?.intValue != nil else {
+            throw .badUpstreamResponse("The upstream answered count_tokens without 'input_tokens'.")
+        }
+        return GatewayReply(
+            status: 200,
+            headers: [("content-type", "application/json"), ("x-spanway-model-group", deployment.config.modelName)],
+            body: .bytes(answer))
+    }
+
+    static let defaultAnthropicVersion = "2023-06-01"
+    /// `{"input_tokens": N}` (and a few beta fields): anything much larger is not an answer.
+    static let maxCountTokensAnswer = 64 * 1024
+}

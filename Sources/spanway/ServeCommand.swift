@@ -1,0 +1,55 @@
+import ArgumentParser
+import Foundation
+import Logging
+import Proxy
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the gateway.")
+
+    @Option(help: "Path to a LiteLLM-format config.yaml.") var config: String
+    @Option(
+        help: """
+            Address to listen on. The default, 127.0.0.1, serves this machine only; use 0.0.0.0 to \
+            serve every interface (in a container, or behind a load balancer on another host).
+            """)
+    var host = "127.0.0.1"
+    @Option(help: "Port to listen on.") var port = 4000
+
+    func run() async throws {
+        var environment = ProcessInfo.processInfo.environment
+        raiseDescriptorLimit()
+        var gatewayConfig = try loadConfig(config, environment: environment)
+        applyEnvironmentVariables(of: gatewayConfig, to: &environment)
+        if let master = environment["SPANWAY_MASTER_KEY"], !master.isEmpty {
+            gatewayConfig.masterKey = master
+        } else if gatewayConfig.masterKey == nil, let master = environment["LITELLM_MASTER_KEY"], !master.isEmpty {
+            // LiteLLM's own default: a deployment that sets only this would otherwise run unauthenticated.
+            gatewayConfig.masterKey = master
+        }
+        if gatewayConfig.jsonLogs {
+            let secrets =
+                [gatewayConfig.masterKey].compactMap { $0 } + gatewayConfig.deployments.flatMap(\.secrets)
+                + Array(gatewayConfig.environmentVariables.values)
+            LoggingSystem.bootstrap { label in JSONLogHandler(label: label, secrets: secrets) }
+        }
+        let logger = makeLogger("spanway")
+        for warning in gatewayConfig.warnings { logger.warning("config: \(warning)") }
+        if let problem = ListenExposure(host: host, masterKey: gatewayConfig.masterKey).warning {
+            printError(problem)
+        }
+        let client = GatewayBootstrap.makeHTTPClient()
+        let groups = gatewayConfig.modelGroups.count
+        do {
+            let gateway = try GatewayBootstrap(
+                config: gatewayConfig, environment: environment, httpClient: client, logger: logger
+            ).makeGateway()
+            try await GatewayApplication.run(gateway: gateway, host: host, port: port, logger: logger) { [host] port in
+                logger.info("spanway listening", metadata: ["address": "\(host):\(port)", "model_groups": "\(groups)"])
+            }
+        } catch {
+            try? await client.shutdown()
+            throw error
+        }
+        try await client.shutdown()
+    }
+}
