@@ -126,6 +126,11 @@ import Testing
                 }
             }
             #expect(!h.receiver.spans.contains { $0[attribute: "spanway.request.metadata.user_api_key_alias"] != nil })
+            // Tags are recorded on the span too, whether or not they route.
+            #expect(
+                h.receiver.spans.contains {
+                    $0[attribute: "spanway.request.tags"]?.arrayValue.values.map(\.stringValue) == ["a"]
+                })
         }
     }
 

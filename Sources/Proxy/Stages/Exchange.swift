@@ -67,6 +67,7 @@ public final class Exchange: Sendable {
 
     /// Facts about the request that only the sinks use: its tags and conversation.
     func described(tags: [String], sessionID: String?, evaluation: EvaluationLabel? = nil) {
+        if !tags.isEmpty { server.setAttributes([(AttributeName.requestTags, .stringArray(tags))]) }
         if let evaluation {
             server.setAttributes([
                 (AttributeName.evalRunID, .string(evaluation.runID)), (AttributeName.evalItemID, .string(evaluation.itemID)),

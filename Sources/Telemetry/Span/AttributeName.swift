@@ -52,6 +52,8 @@ public enum AttributeName {
     /// The usage was counted by the gateway (an interrupted stream), not reported by the provider.
     public static let usageEstimated = "spanway.usage.estimated"
 
+    /// The request's tags (`tags`, `metadata.tags`, `x-litellm-tags`, `x-spanway-tags`).
+    public static let requestTags = "spanway.request.tags"
     /// `spanway.request.metadata.<key>`: the client's own request `metadata` (LiteLLM's), by key.
     public static let requestMetadataPrefix = "spanway.request.metadata."
 
