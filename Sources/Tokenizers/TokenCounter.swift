@@ -78,12 +78,14 @@ public struct TokenCounter: Sendable {
     /// from descriptions).
     func count(tools: [JSONValue], tokenizer: BPETokenizer, overhead: ChatOverhead) -> Int {
         guard !tools.isEmpty else { return 0 }
+        // Through `count(text:)`, so a huge description is estimated rather than encoded.
+        func exact(_ text: String) -> Int { count(text: text, using: tokenizer).tokens }
         var tokens = 0
         for tool in tools {
             let function = tool["function"] ?? tool
             tokens += overhead.functionInit
             let name = function["name"]?.stringValue ?? ""
-            tokens += tokenizer.count(name + ":" + Self.droppingPeriod(function["description"]?.stringValue ?? ""))
+            tokens += exact(name + ":" + Self.droppingPeriod(function["description"]?.stringValue ?? ""))
             let properties = function["parameters"]?["properties"]?.objectValue?.members ?? []
             if !properties.isEmpty { tokens += overhead.propertiesInit }
             for (key, property) in properties {
@@ -91,12 +93,12 @@ public struct TokenCounter: Sendable {
                 if let items = property["enum"]?.arrayValue {
                     tokens += overhead.enumInit
                     for item in items {
-                        tokens += overhead.enumItem + tokenizer.count(item.stringValue ?? item.encodedString())
+                        tokens += overhead.enumItem + exact(item.stringValue ?? item.encodedString())
                     }
                 }
                 let type = property["type"].map { $0.stringValue ?? $0.encodedString() } ?? ""
                 let description = Self.droppingPeriod(property["description"]?.stringValue ?? "")
-                tokens += tokenizer.count("\(key):\(type):\(description)")
+                tokens += exact("\(key):\(type):\(description)")
             }
         }
         return tokens + overhead.functionsEnd

@@ -27,9 +27,16 @@ struct Serve: AsyncParsableCommand {
             gatewayConfig.masterKey = master
         }
         if gatewayConfig.jsonLogs {
+            // Also every credential-looking variable: providers read their keys from the
+            // environment when the config names none.
+            let credentialNames = ["KEY", "TOKEN", "SECRET", "PASSWORD", "CREDENTIALS"]
+            let environmentSecrets = environment.filter { name, value in
+                value.count >= 8 && credentialNames.contains { name.uppercased().contains($0) }
+            }.values
             let secrets =
-                [gatewayConfig.masterKey].compactMap { $0 } + gatewayConfig.deployments.flatMap(\.secrets)
-                + Array(gatewayConfig.environmentVariables.values)
+                [gatewayConfig.masterKey, gatewayConfig.metricsToken].compactMap { $0 }
+                + gatewayConfig.deployments.flatMap(\.secrets) + gatewayConfig.sinks.flatMap(\.secrets)
+                + Array(gatewayConfig.environmentVariables.values) + Array(environmentSecrets)
             LoggingSystem.bootstrap { label in JSONLogHandler(label: label, secrets: secrets) }
         }
         let logger = makeLogger("spanway")

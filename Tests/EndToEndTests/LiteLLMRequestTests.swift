@@ -80,6 +80,32 @@ import Testing
         }
     }
 
+    /// Without a ledger (`disable_spend_logs`) the proxy budget still counts what was answered.
+    @Test func theProxyBudgetBindsWithoutALedger() async throws {
+        let config = e2eConfig.replacingOccurrences(
+            of: "litellm_settings:\n", with: "litellm_settings:\n  max_budget: 0.0000001\n"
+        ).replacingOccurrences(of: "general_settings:\n", with: "general_settings:\n  disable_spend_logs: true\n")
+        try await Harness.with(config: config, otlp: false) { h in
+            let first = try await h.chat("gpt-4o-mini")
+            let second = try await h.chat("gpt-4o-mini")
+            #expect(first.status == 200 && second.status == 422)
+        }
+    }
+
+    /// Tags reach every span, row and sink, so they are bounded, and refused by name past that.
+    @Test func tagsAreBounded() async throws {
+        try await Harness.with(config: e2eConfig, otlp: false) { h in
+            let many = (0..<65).map { "\"t\($0)\"" }.joined(separator: ",")
+            let refused = try await h.send("/v1/chat/completions", json: Self.chat + #","tags":[\#(many)]}"#)
+            #expect(refused.status == 400 && refused.json?["error"]?["param"] == "tags")
+            let long = String(repeating: "x", count: 257)
+            let header = try await h.send(
+                "/v1/chat/completions", json: Self.chat + "}", headers: [("x-litellm-tags", "ok,\(long)")])
+            #expect(header.status == 400)
+            #expect(try await h.send("/v1/chat/completions", json: Self.chat + #","tags":["a","b"]}"#).status == 200)
+        }
+    }
+
     /// `mock_response` is dropped (the upstream answers) unless the key's metadata allows it;
     /// then the gateway answers it itself, JSON or streamed, with usage and cost 0.
     @Test func mockResponseNeedsTheKeysPermission() async throws {

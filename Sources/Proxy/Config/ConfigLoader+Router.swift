@@ -19,6 +19,14 @@ extension ConfigLoader {
         "merge_reasoning_content_in_choices", "model_info", "litellm_trace_id", "configurable_clientside_auth_params",
     ]
 
+    /// Credentials LiteLLM turns into tokens itself (Entra ID, AWS roles and profiles): never
+    /// passed on as body parameters, where they would reach the provider in the clear.
+    static let unsupportedCredentialKeys: Set<String> = [
+        "tenant_id", "client_id", "client_secret", "azure_ad_token", "azure_ad_token_provider", "azure_username",
+        "azure_password", "azure_scope", "aws_role_name", "aws_profile_name", "aws_web_identity_token", "aws_session_name",
+        "aws_sts_endpoint", "aws_external_id",
+    ]
+
     /// Model parameters a default is expected to be (OpenAI's, and the provider-specific ones
     /// LiteLLM maps); any other key is still passed on, as LiteLLM does, but warned about: it is
     /// more often a typo than a parameter.
@@ -78,6 +86,11 @@ extension ConfigLoader {
             guard let node = params[key] else { continue }
             if Self.unusedDeploymentKeys.contains(key) {
                 reader.warning("\(path).\(key)", "not supported by Spanway, ignored")
+                continue
+            }
+            if Self.unsupportedCredentialKeys.contains(key) {
+                reader.warning(
+                    "\(path).\(key)", "a credential setting Spanway does not support (use api_key); never sent anywhere")
                 continue
             }
             if key == "extra_headers" {

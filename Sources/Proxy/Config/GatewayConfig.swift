@@ -208,5 +208,6 @@ extension DeploymentConfig {
     /// Every credential of the deployment, for scrubbing text that leaves the gateway.
     public var secrets: [String] {
         [apiKey].compactMap { $0 } + ProviderParams.secrets.compactMap { providerParams[$0] }
+            + (defaultParams["extra_headers"]?.objectValue?.members.compactMap { $0.value.stringValue } ?? [])
     }
 }

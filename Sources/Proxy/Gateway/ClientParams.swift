@@ -29,6 +29,7 @@ struct ClientParams: Sendable {
     /// Bounds on what the sinks carry per request.
     static let maxMetadataKeys = 32
     static let maxMetadataValueBytes = 1024
+    static let maxMetadataKeyBytes = 128
 
     init() {}
 
@@ -55,6 +56,10 @@ struct ClientParams: Sendable {
                 throw .invalidRequest("'\(field)' must be an object.", param: field)
             }
             for (key, value) in object.members where !Self.spoofable(key) && key != "tags" {
+                guard key.utf8.count <= Self.maxMetadataKeyBytes else {
+                    throw .invalidRequest(
+                        "'\(field)' keys must be at most \(Self.maxMetadataKeyBytes) bytes.", param: field)
+                }
                 guard metadata.count < Self.maxMetadataKeys else {
                     throw .invalidRequest("'\(field)' has more than \(Self.maxMetadataKeys) keys.", param: field)
                 }

@@ -61,10 +61,17 @@ extension Gateway {
     /// Anthropic's own count: the client's body (model set to the deployment's), the client's
     /// `anthropic-version` and `anthropic-beta` unless the deployment sets `api_version`, and the
     /// deployment's key. The answer, or Anthropic's error mapped as for Messages, goes back as is.
+    static let countTokensTimeout: Duration = .seconds(60)
+
     private func forwardCountTokens(_ body: JSONObject, to deployment: Deployment, headers: HTTPFields)
         async throws(GatewayError) -> GatewayReply
     {
         var body = body
+        // LiteLLM's own parameters are the gateway's, never Anthropic's.
+        _ = try ClientParams(taking: &body)
+        for name in ["tags", "num_retries", "timeout", "request_timeout", "stream_timeout", "fallbacks", "disable_fallbacks"] {
+            body[name] = nil
+        }
         body["model"] = .string(deployment.config.model)
         var upstreamHeaders = HTTPHeaders()
         upstreamHeaders.add(name: "content-type", value: "application/json")
@@ -81,8 +88,12 @@ extension Gateway {
         let response: UpstreamResponse
         let answer: [UInt8]
         do {
-            response = try await deployment.transport.send(request, timeout: deployment.timeout)
-            answer = try await response.collect(upTo: Self.maxCountTokensAnswer)
+            // The whole call, body included, is bounded: a count is small and quick.
+            let timeout = min(deployment.timeout, Self.countTokensTimeout)
+            (response, answer) = try await UpstreamDeadline.run(within: timeout) { [request] in
+                let response = try await deployment.transport.send(request, timeout: timeout)
+                return (response, try await response.collect(upTo: Self.maxCountTokensAnswer))
+            }
         } catch {
             throw AttemptLoop.transportError(error, deployment: deployment)
         }

@@ -81,8 +81,16 @@ extension RequestOptions {
             body["metadata"] = metadata.isEmpty ? nil : .object(metadata)
         }
         var seen = Set<String>()
-        return tags.filter { !$0.isEmpty && seen.insert($0).inserted }
+        let unique = tags.filter { !$0.isEmpty && seen.insert($0).inserted }
+        // Tags go to every span, ledger row and sink: bounded like the other fields that do.
+        guard unique.count <= maxTags, unique.allSatisfy({ $0.utf8.count <= maxTagBytes }) else {
+            throw .invalidRequest("At most \(maxTags) tags of at most \(maxTagBytes) bytes each.", param: "tags")
+        }
+        return unique
     }
+
+    static let maxTags = 64
+    static let maxTagBytes = 256
 
     private static func strings(_ value: JSONValue, param: String) throws(GatewayError) -> [String] {
         guard let list = value.arrayValue, list.allSatisfy({ $0.stringValue != nil }) else {

@@ -43,7 +43,7 @@ struct Settlement: Sendable {
         let cost = finished.summary.costUSD ?? 0
         if let principal = exchange.principal { budgetAlerts.settled(principal, cost: cost) }
         guard let ledger, exchange.isAuthenticated else {
-            exchange.reservation.map(budgets.release)
+            exchange.reservation.map { budgets.release($0, unrecordedCost: exchange.isAuthenticated ? cost : 0) }
             return
         }
         // Before the commit: a gauge loaded from the store after it would count the cost twice.

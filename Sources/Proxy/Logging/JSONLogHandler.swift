@@ -70,6 +70,7 @@ public struct JSONLogHandler: LogHandler {
     }
 
     @Sendable public static func standardOutput(_ line: [UInt8]) {
-        FileHandle.standardOutput.write(Data(line))
+        // Never the throwing-by-trap `write(_:)`: a closed or full stdout must not stop the gateway.
+        try? FileHandle.standardOutput.write(contentsOf: Data(line))
     }
 }

@@ -165,7 +165,7 @@ public struct Authenticator: Sendable {
         if let authorization = headers[.authorization], !authorization.allSatisfy({ $0 == " " || $0 == "\t" }) {
             guard let key = token(authorization, scheme: "bearer ") ?? token(authorization, scheme: "basic ") else {
                 throw .authentication(
-                    "Malformed API key in the Authorization header; send 'Authorization: Bearer <key>'.",
+                    "Authentication Error, Malformed API Key passed in. Ensure Key has `Bearer ` prefix.",
                     param: "authorization")
             }
             return key

@@ -90,9 +90,16 @@ public final class BudgetGuard: Sendable {
         return GatewayError(.budgetExceeded, message, status: refusalStatus)
     }
 
-    /// Drops a reservation whose request will have no ledger row.
-    func release(_ reservation: Reservation) {
-        state.withLock { $0.add(-reservation.amount, to: reservation.subjects) }
+    /// Drops a reservation whose request will have no ledger row. The proxy budget, which only
+    /// the ledger's rows fill, takes `unrecordedCost` itself, so `max_budget` still binds with
+    /// `disable_spend_logs` or no store.
+    func release(_ reservation: Reservation, unrecordedCost: Double = 0) {
+        state.withLock { state in
+            state.add(-reservation.amount, to: reservation.subjects)
+            if unrecordedCost != 0, reservation.subjects.contains(ProxyBudget.subjectID) {
+                proxyBudget?.recorded(unrecordedCost)
+            }
+        }
     }
 
     /// Replaces a settled request's estimate with its real cost, counted until `recorded` hears

@@ -26,9 +26,9 @@ enum PreCallCheck {
             counts[key] = count
             return count
         }
-        let fitting = plan.filter { deployment in deployment.price?.maxInputTokens.map { tokens(deployment) <= $0 } ?? true }
+        let fitting = plan.filter { deployment in deployment.maxInputTokens.map { tokens(deployment) <= $0 } ?? true }
         guard fitting.isEmpty else { return fitting }
-        let largest = plan.compactMap { $0.price?.maxInputTokens }.max() ?? 0
+        let largest = plan.compactMap(\.maxInputTokens).max() ?? 0
         let counted = plan.first.map(tokens) ?? 0
         throw .contextWindowExceeded(
             "The request (about \(counted) tokens) is longer than the context window of every deployment of "

@@ -18,6 +18,8 @@ final class ProxyBudget: Sendable {
         var periodStart: Double
         var spend: Double = 0
         var loaded = false
+        /// A request is reading the ledger now: the others go on without waiting for it.
+        var loading = false
     }
 
     private let state: Mutex<State>
@@ -44,21 +46,28 @@ final class ProxyBudget: Sendable {
             id: Self.subjectID, kind: Self.subjectID, name: "", models: [], maxBudget: maxBudget, spend: spend)
     }
 
-    /// Reads the ledger's spend in the current period, the first time only. Until then (and when
-    /// the store cannot be read) the budget counts from 0, logged.
+    /// Reads the ledger's spend in the current period, once: one request reads it while the
+    /// others go on counting from what is known. Until it is read (and while the store cannot be
+    /// read, retried by a later request) the budget counts from 0, logged.
     func loadOnce(from store: (any GatewayStore)?, logger: Logger) async {
         guard let store else { return }
-        let start = state.withLock { $0.loaded ? nil : $0.periodStart }
+        let start = state.withLock { state -> Double? in
+            guard !state.loaded, !state.loading else { return nil }
+            state.loading = true
+            return state.periodStart
+        }
         guard let start else { return }
         do {
             let totals = try await store.spendReport(by: .day, since: Int64(start * 1000), until: nil)
             let spent = totals.reduce(0) { $0 + $1.spend }
             state.withLock { state in
-                guard !state.loaded, state.periodStart == start else { return }
+                state.loading = false
+                guard state.periodStart == start else { return }
                 state.spend += spent
                 state.loaded = true
             }
         } catch {
+            state.withLock { $0.loading = false }
             logger.warning("Could not read the spend for litellm_settings.max_budget; counting from 0: \(error)")
         }
     }

@@ -113,18 +113,21 @@ struct LiteLLMRegistry: Sendable {
     }
 
     /// A label value as the text format escapes it: backslash, double quote and line feed.
+    /// Read by Unicode scalar: "\r\n" is one `Character`, equal to neither, and a raw line break
+    /// from a client's `user` or `model` would break every later scrape.
     static func escapeLabel(_ value: String) -> String {
-        guard value.contains(where: { $0 == "\\" || $0 == "\"" || $0 == "\n" }) else { return value }
-        var out = ""
-        for character in value {
-            switch character {
-            case "\\": out += "\\\\"
-            case "\"": out += "\\\""
-            case "\n": out += "\\n"
-            default: out.append(character)
+        guard value.unicodeScalars.contains(where: { ["\\", "\"", "\n", "\r"].contains($0) }) else { return value }
+        var out = String.UnicodeScalarView()
+        for scalar in value.unicodeScalars {
+            switch scalar {
+            case "\\": out.append(contentsOf: "\\\\".unicodeScalars)
+            case "\"": out.append(contentsOf: "\\\"".unicodeScalars)
+            case "\n": out.append(contentsOf: "\\n".unicodeScalars)
+            case "\r": break
+            default: out.append(scalar)
             }
         }
-        return out
+        return String(out)
     }
 
     /// HELP text escapes only backslash and line feed.
