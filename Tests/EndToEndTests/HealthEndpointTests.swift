@@ -1,5 +1,6 @@
 import Foundation
 import GatewayTesting
+import HTTPTypes
 import Store
 import Synchronization
 import Telemetry
@@ -17,7 +18,11 @@ import Testing
         """
         model_list:
           - model_name: good
-            litellm_params: {model: openai/gpt-4o-mini, api_base: "{compat}/v1", api_key: \(upstreamKey)}
+            litellm_params:
+              model: openai/gpt-4o-mini
+              api_base: "{compat}/v1"
+              api_key: \(upstreamKey)
+              extra_headers: {x-apim-key: apim-header-value}
             model_info: {id: good-1}
           - model_name: broken
             litellm_params: {model: openai/leaky-401, api_base: "{compat}/v1", api_key: \(upstreamKey)}
@@ -64,6 +69,8 @@ import Testing
             #expect(upstream.calls(model: "gpt-4o-mini") == 1 && upstream.calls(model: "text-embedding-3-small") == 1)
             let probe = try #require(upstream.all.first { $0.model == "gpt-4o-mini" })
             #expect(probe.path == "/v1/chat/completions")
+            // Called as a real request is: with the deployment's extra headers.
+            #expect(probe.headers[HTTPField.Name("x-apim-key")!] == "apim-header-value")
 
             // The failing deployment now cools down as after a failed request: a client's request
             // for it is refused without reaching the upstream.

@@ -58,7 +58,13 @@ enum HealthProbe {
     private static func call(_ deployment: Deployment, request: OpenAIRequest, timeout: Duration) async -> Finding {
         let adapter = deployment.adapter
         do throws(GatewayError) {
-            var upstream = try adapter.request(for: request, deployment: deployment.config)
+            // As a real call is made: the deployment's default parameters under the probe's own,
+            // and its `extra_headers` (an API-management key, say), lest a healthy deployment
+            // answer the probe 401 and cool down.
+            var probe = request
+            probe.body = deployment.config.applyingDefaults(to: request.body)
+            var upstream = try adapter.request(for: probe, deployment: deployment.config)
+            for (name, value) in deployment.config.defaultHeaders { upstream.headers.replaceOrAdd(name: name, value: value) }
             upstream = try await adapter.prepare(upstream, deployment: deployment.config, transport: deployment.transport)
             let response: UpstreamResponse
             do {
