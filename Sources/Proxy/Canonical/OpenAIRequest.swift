@@ -14,8 +14,6 @@ public struct OpenAIRequest: Sendable {
     /// Whether reasoning text goes back as `reasoning_content`: a de-facto extension (DeepSeek,
     /// vLLM, LiteLLM) that strict OpenAI clients may reject, so only when the client opts in.
     public var includeReasoning = false
-    /// The request's own `timeout` (seconds, LiteLLM's field), taken out of the body.
-    public var timeout: Duration?
 
     public var stream: Bool { body["stream"]?.boolValue ?? false }
     /// Whether the client asked for the usage chunk at the end of a stream.

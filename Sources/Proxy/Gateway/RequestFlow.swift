@@ -28,8 +28,9 @@ struct RequestFlow: Sendable {
         let exchange = Exchange(
             method: "POST", route: path, operation: operation.rawValue, headers: headers, sampler: traces.sampler)
         settlement.inFlight.begin()
-        // The timeout an error reports (`x-litellm-timeout`) until a deployment's is known.
-        var timeout = RequestTimeouts().choice(stream: false, deployment: nil, router: config.routerBehaviour).duration
+        // What an error reports as its timeout (`x-litellm-timeout`) when no attempt said one.
+        var timeouts = RequestTimeouts()
+        var stream = false
         do throws(GatewayError) {
             // 1. Authenticate, from the headers alone.
             let principal = try await authenticator.authenticate(headers)
@@ -49,8 +50,7 @@ struct RequestFlow: Sendable {
             let body = try await readBody()
             var request = try parse(body.readableBytesView)
             let options = try RequestOptions(taking: &request, headers: headers, reasoningByDefault: config.reasoningContent)
-            request.timeout = options.timeouts.timeout
-            timeout = options.timeouts.choice(stream: request.stream, deployment: nil, router: config.routerBehaviour).duration
+            (timeouts, stream) = (options.timeouts, request.stream)
             request.includeReasoning = options.includeReasoning
             exchange.described(tags: options.tags, sessionID: options.sessionID, evaluation: options.evaluation)
             exchange.captureInput(request.body["messages"] ?? request.body["input"])
@@ -74,7 +74,8 @@ struct RequestFlow: Sendable {
             var error = error
             // Like LiteLLM, every error says the timeout the request ran under.
             if error.headers[GatewayError.timeoutHeader] == nil {
-                error.headers[GatewayError.timeoutHeader] = RequestTimeouts.seconds(timeout)
+                let timeout = timeouts.choice(stream: stream, deployment: nil, router: config.routerBehaviour)
+                error.headers[GatewayError.timeoutHeader] = RequestTimeouts.seconds(timeout.duration)
             }
             return GatewayReply(error, headers: ReplyHeaders.of(exchange, cost: 0))
         }
