@@ -5,7 +5,7 @@ import Telemetry
 import Testing
 
 /// `spanway report` through the real binary, over a database of rows with known latencies.
-@Suite(.timeLimit(.minutes(1))) struct AnalyticsCLITests {
+@Suite(.timeLimit(.minutes(3))) struct AnalyticsCLITests {
     func run(_ arguments: [String], database: String) async throws -> (status: Int32, out: String) {
         let child = try ChildProcess(
             executable: CrashTests.binary, arguments: ["report"] + arguments,

@@ -29,7 +29,7 @@ let analyticsConfig = """
 /// with fixed delays: counts, errors, tokens and cost agree with the replies; latency fields are
 /// filled and ordered; the percentiles equal the ones the test computes itself from the ledger's
 /// rows with the same definition.
-@Suite(.serialized, .timeLimit(.minutes(1))) struct AnalyticsEndToEndTests {
+@Suite(.serialized, .timeLimit(.minutes(3))) struct AnalyticsEndToEndTests {
     /// What the test saw of its own requests, per team.
     struct Sent {
         var requests = 0

@@ -8,7 +8,7 @@ import Testing
 @testable import Sinks
 
 /// An OpenAI client through the gateway to an Anthropic upstream (the in-process mock speaking Messages).
-@Suite(.serialized, .timeLimit(.minutes(1))) struct AnthropicEndToEndTests {
+@Suite(.serialized, .timeLimit(.minutes(3))) struct AnthropicEndToEndTests {
     @Test func chatAndStreamComeBackOpenAIShapedWithAnthropicUsage() async throws {
         try await Harness.with(config: e2eConfig) { h in
             let reply = try await h.send(

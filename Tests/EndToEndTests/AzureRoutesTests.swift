@@ -9,7 +9,7 @@ import Testing
 /// Azure OpenAI's paths on the gateway, `POST /openai/deployments/{deployment}/chat/completions`
 /// and `/embeddings`, as `AzureOpenAI` clients call them; and an Azure deployment priced by its
 /// `model_info.base_model`.
-@Suite(.serialized, .timeLimit(.minutes(1))) struct AzureRoutesTests {
+@Suite(.serialized, .timeLimit(.minutes(3))) struct AzureRoutesTests {
     static let config = """
         model_list:
           - model_name: gpt-4o-mini

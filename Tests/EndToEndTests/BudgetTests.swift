@@ -6,7 +6,7 @@ import Testing
 
 @testable import Proxy
 
-@Suite(.serialized, .timeLimit(.minutes(1))) struct BudgetTests {
+@Suite(.serialized, .timeLimit(.minutes(3))) struct BudgetTests {
     static let body = #"{"model":"local","max_tokens":10,"messages":[{"role":"user","content":"Say hello"}]}"#
 
     /// The gateway's clock starts at the real time (the admin API dates the first reset from it)
@@ -67,7 +67,7 @@ import Testing
     }
 }
 
-@Suite(.serialized, .timeLimit(.minutes(1))) struct SoftBudgetTests {
+@Suite(.serialized, .timeLimit(.minutes(3))) struct SoftBudgetTests {
     @Test func crossingTheSoftBudgetRaisesOneAlertAndRefusesNothing() async throws {
         try await Harness.with(config: e2eConfig) { h in
             let key = try await h.newKey(#"{"key_alias":"watched","soft_budget":0.00001}"#)

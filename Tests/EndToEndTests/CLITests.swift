@@ -7,7 +7,7 @@ import Telemetry
 import Testing
 
 /// `spanway keys`, `spend`, `check` and `mock-upstream`, through the real binary.
-@Suite(.timeLimit(.minutes(1))) struct CLITests {
+@Suite(.timeLimit(.minutes(3))) struct CLITests {
     /// Runs the binary on a thread of its own (a blocking wait here would hold one of the few
     /// threads every other test runs on); returns its status and standard output.
     func run(_ arguments: [String], database: String) async throws -> (status: Int32, out: String) {

@@ -11,7 +11,7 @@ import Testing
 /// receiver, payloads checked field by field against each destination's documented format
 /// (Langfuse's ingestion and OTLP APIs, Helicone's async log, Sentry envelopes, LiteLLM's
 /// `StandardLoggingPayload`).
-@Suite(.serialized, .timeLimit(.minutes(1))) struct CallbackSinkTests {
+@Suite(.serialized, .timeLimit(.minutes(3))) struct CallbackSinkTests {
     static let models = """
         model_list:
           - model_name: gpt-4o-mini

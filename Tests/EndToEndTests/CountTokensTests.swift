@@ -12,7 +12,7 @@ import Tokenizers
 
 /// `POST /v1/messages/count_tokens`: forwarded to Anthropic deployments, counted by the gateway
 /// for every other model (OpenAI models with their BPE encoding, the rest estimated).
-@Suite(.serialized, .timeLimit(.minutes(1))) struct CountTokensTests {
+@Suite(.serialized, .timeLimit(.minutes(3))) struct CountTokensTests {
     /// Anthropic's counting endpoint, recording what it was sent.
     final class CountingUpstream: Sendable {
         struct Seen: Sendable {

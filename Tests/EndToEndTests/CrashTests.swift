@@ -8,7 +8,7 @@ import Testing
 
 /// `kill -9` under load loses no answered request's spend: every response the client received
 /// has its ledger row after a restart. Runs the real binary that `swift test` builds.
-@Suite(.serialized, .timeLimit(.minutes(1))) struct CrashTests {
+@Suite(.serialized, .timeLimit(.minutes(3))) struct CrashTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
     static let binary = root.appendingPathComponent(".build/debug/spanway").path

@@ -8,7 +8,7 @@ import Testing
 /// Issue 11, "access checks on every attempt": falling back never reaches a group the caller
 /// may not use, the budget estimate covers every candidate, and the ledger names the group that
 /// answered.
-@Suite(.serialized, .timeLimit(.minutes(1))) struct FallbackAccessTests {
+@Suite(.serialized, .timeLimit(.minutes(3))) struct FallbackAccessTests {
     static let config = """
         model_list:
           - model_name: flaky

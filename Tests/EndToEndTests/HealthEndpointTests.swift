@@ -11,7 +11,7 @@ import Testing
 
 /// `GET /health` (each deployment called cheaply, LiteLLM's answer shape, cached, feeding
 /// cooldowns) and `GET /health/readiness` (the store checked for real).
-@Suite(.serialized, .timeLimit(.minutes(1))) struct HealthEndpointTests {
+@Suite(.serialized, .timeLimit(.minutes(3))) struct HealthEndpointTests {
     static let upstreamKey = "sk-health-upstream-secret-77"
 
     static var config: String {

@@ -8,7 +8,7 @@ import Testing
 
 /// Issue 11, "every request settles exactly once, whatever the client does", and "slow and heavy
 /// clients": real sockets against the in-process gateway.
-@Suite(.serialized, .timeLimit(.minutes(1))) struct HostileClientTests {
+@Suite(.serialized, .timeLimit(.minutes(3))) struct HostileClientTests {
     static func config(gated port: Int, extra: String = "") -> String {
         """
         model_list:
@@ -70,8 +70,10 @@ import Testing
             #expect(spend.statusCode == 499)
             #expect(spend.errorType == "client_disconnected")
             #expect(spend.usageEstimated)
-            #expect(spend.inputTokens == Self.estimatedPromptTokens && spend.outputTokens == 0)
-            #expect(abs(spend.spend - Double(Self.estimatedPromptTokens) * 0.001) < 1e-12)
+            // The gateway learns of the reset from its socket, which may be after the upstream's
+            // first chunk ("Hello": 5 bytes, 2 tokens) was read and written: nothing or that chunk.
+            #expect(spend.inputTokens == Self.estimatedPromptTokens && [0, 2].contains(spend.outputTokens))
+            #expect(abs(spend.spend - (Double(spend.inputTokens) * 0.001 + Double(spend.outputTokens) * 0.002)) < 1e-12)
             // The parallel slot and the budget reservation were given back: the key works again.
             let next = try await h.send(
                 "/v1/chat/completions", json: #"{"model":"local","messages":[{"role":"user","content":"hi"}]}"#, key: key)

@@ -3,7 +3,7 @@ import Testing
 
 /// `spanway_requests_in_flight` counts each request in when it arrives and out when it settles,
 /// however it ends; the process series come with every scrape.
-@Suite(.timeLimit(.minutes(1))) struct InFlightMetricsTests {
+@Suite(.timeLimit(.minutes(3))) struct InFlightMetricsTests {
     @Test func everyRequestIsCountedOutWhenItSettles() async throws {
         let config = """
             model_list:

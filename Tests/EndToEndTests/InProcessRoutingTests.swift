@@ -12,7 +12,7 @@ import Testing
 
 /// The router without the HTTP server: a Swift program embeds `Gateway` and calls it directly,
 /// with the same fallbacks, retries and cooldowns (here against the in-process mock provider).
-@Suite(.timeLimit(.minutes(1))) struct InProcessRoutingTests {
+@Suite(.timeLimit(.minutes(3))) struct InProcessRoutingTests {
     @Test func anEmbeddedGatewayRoutesFallsBackAndCoolsDown() async throws {
         let config = try ProviderCatalogue.configLoader(environment: [:]).load(
             yaml: """

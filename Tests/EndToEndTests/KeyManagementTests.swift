@@ -7,7 +7,7 @@ import Testing
 @testable import Proxy
 @testable import Sinks
 
-@Suite(.serialized, .timeLimit(.minutes(1))) struct KeyManagementTests {
+@Suite(.serialized, .timeLimit(.minutes(3))) struct KeyManagementTests {
     func generate(_ h: Harness, _ body: String) async throws -> (key: String, token: String) {
         let reply = try await h.send("/key/generate", json: body)
         #expect(reply.status == 200, "\(reply.text)")

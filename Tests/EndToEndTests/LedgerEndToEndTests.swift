@@ -6,7 +6,7 @@ import Testing
 
 @testable import Proxy
 
-@Suite(.serialized, .timeLimit(.minutes(1))) struct LedgerEndToEndTests {
+@Suite(.serialized, .timeLimit(.minutes(3))) struct LedgerEndToEndTests {
     @Test func everyAnsweredRequestHasItsRowBeforeTheAnswerArrives() async throws {
         try await Harness.with(config: e2eConfig) { h in
             let plain = try await h.chat("gpt-4o-mini")

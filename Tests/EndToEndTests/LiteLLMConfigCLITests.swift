@@ -10,7 +10,7 @@ import Testing
 /// A LiteLLM config assembled from LiteLLM's docs (`examples/litellm/config.yaml`) through the real
 /// binary: `check` without the secrets (`--allow-missing-env`) and with them, `serve` answering
 /// with it against the mock upstream, and where `serve` listens by default.
-@Suite(.timeLimit(.minutes(1))) struct LiteLLMConfigCLITests {
+@Suite(.timeLimit(.minutes(3))) struct LiteLLMConfigCLITests {
     static let example = CrashTests.root.appendingPathComponent("examples/litellm/config.yaml").path
     static let master = "sk-litellm-example-master-0123456789"
 

@@ -2,7 +2,7 @@ import GatewayTesting
 import Testing
 
 /// The answer's facts under LiteLLM's header names as well, for clients and tools written for it.
-@Suite(.timeLimit(.minutes(1))) struct LiteLLMHeadersTests {
+@Suite(.timeLimit(.minutes(3))) struct LiteLLMHeadersTests {
     static let config = """
         model_list:
           - model_name: primary

@@ -9,7 +9,7 @@ import Testing
 /// its own info, budgets refused in LiteLLM's words, and LiteLLM's gateway-only parameters, which
 /// steer the gateway and never reach a provider. Expected words and statuses are LiteLLM
 /// 1.108.7's.
-@Suite(.timeLimit(.minutes(1))) struct LiteLLMRequestTests {
+@Suite(.timeLimit(.minutes(3))) struct LiteLLMRequestTests {
     static let chat = #"{"model":"gpt-4o-mini","messages":[{"role":"user","content":"Say hello"}]"#
 
     /// `Authorization: Basic <key>` is LiteLLM's too (the prefix stripped, not base64-decoded);

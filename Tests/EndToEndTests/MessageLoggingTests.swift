@@ -7,7 +7,7 @@ import Testing
 /// `litellm_settings.turn_off_message_logging`: no prompt or answer reaches a callback sink, even
 /// where `capture_content` (gateway-wide and a team's) asks for it. The same config without the
 /// setting delivers the prompt, so the check below would notice if capture stopped altogether.
-@Suite(.serialized, .timeLimit(.minutes(1))) struct MessageLoggingTests {
+@Suite(.serialized, .timeLimit(.minutes(3))) struct MessageLoggingTests {
     static let prompt = "the-secret-recipe-is-cardamom"
 
     @Test(arguments: [true, false]) func callbackSinksReceiveNoMessageContent(turnedOff: Bool) async throws {

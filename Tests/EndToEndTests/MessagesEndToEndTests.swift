@@ -8,7 +8,7 @@ import Testing
 
 /// Anthropic's Messages format in front of any provider: `POST /v1/messages` to an OpenAI
 /// upstream and to an Anthropic one, answered in Messages format with spans and cost as for chat.
-@Suite(.serialized, .timeLimit(.minutes(1))) struct MessagesEndToEndTests {
+@Suite(.serialized, .timeLimit(.minutes(3))) struct MessagesEndToEndTests {
     static let request =
         #"{"model":"MODEL","max_tokens":100,"system":"Be brief.","messages":[{"role":"user","content":"Say hello"}]}"#
 

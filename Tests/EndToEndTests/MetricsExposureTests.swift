@@ -12,7 +12,7 @@ import Testing
 /// Issue 11, "What telemetry may reveal": who may scrape `/metrics`, what its labels may say, the
 /// master key's digest, and answers that could not be priced. The gateway runs in-process on real
 /// sockets.
-@Suite(.serialized, .timeLimit(.minutes(1))) struct MetricsExposureTests {
+@Suite(.serialized, .timeLimit(.minutes(3))) struct MetricsExposureTests {
     static let models = """
         model_list:
           - model_name: local

@@ -10,7 +10,7 @@ import Testing
 /// What the dashboards read, end to end: SERVER spans of 4xx answers are not errors, the
 /// requested model means the same on spans and metrics, every upstream call (retried ones too)
 /// is a GenAI operation, and an OpenMetrics scrape links latency buckets to the requests' traces.
-@Suite(.serialized, .timeLimit(.minutes(1))) struct MetricsFidelityTests {
+@Suite(.serialized, .timeLimit(.minutes(3))) struct MetricsFidelityTests {
     static let config = """
         router_settings:
           num_retries: 1

@@ -8,7 +8,7 @@ import Testing
 /// `GET /model/info`, `/v1/model/info` and `/model_group/info` in LiteLLM's shapes: what each
 /// deployment and group is, priced from the price table (the `base_model` row when set), with no
 /// credential anywhere, and only the models the caller may use.
-@Suite(.serialized, .timeLimit(.minutes(1))) struct ModelInfoTests {
+@Suite(.serialized, .timeLimit(.minutes(3))) struct ModelInfoTests {
     static let azureKey = "azure-info-secret-9911"
     static let awsSecret = "aws-secret-info-5150"
     static let awsKeyID = "AKIAINFOEXAMPLE0001"

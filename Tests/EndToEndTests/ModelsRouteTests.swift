@@ -2,7 +2,7 @@ import GatewayTesting
 import Testing
 
 /// `GET /v1/models/{id}`, which the OpenAI SDK's `models.retrieve` calls.
-@Suite(.timeLimit(.minutes(1))) struct ModelsRouteTests {
+@Suite(.timeLimit(.minutes(3))) struct ModelsRouteTests {
     static let config = """
         model_list:
           - model_name: gpt-4o-mini

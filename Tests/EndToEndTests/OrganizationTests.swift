@@ -9,7 +9,7 @@ import Testing
 @testable import Proxy
 @testable import Sinks
 
-@Suite(.serialized, .timeLimit(.minutes(1))) struct OrganizationTests {
+@Suite(.serialized, .timeLimit(.minutes(3))) struct OrganizationTests {
     static let body = #"{"model":"local","messages":[{"role":"user","content":"x"}]}"#
 
     @Test func anOrganizationsLimitsBindEveryKeyOfItsTeams() async throws {

@@ -7,7 +7,7 @@ import Testing
 /// The pre-call context-window check counts an OpenAI model's prompt with its encoding: a prompt
 /// of many tokens per byte, which the bytes ÷ 4 estimate would let through, goes to the larger
 /// context window.
-@Suite(.serialized, .timeLimit(.minutes(1))) struct PreCallTokenCountTests {
+@Suite(.serialized, .timeLimit(.minutes(3))) struct PreCallTokenCountTests {
     static func config(tokenizerDirectory: String) -> String {
         """
         router_settings:

@@ -45,7 +45,7 @@ let e2eConfig = """
       callbacks: ["otel", "prometheus"]
     """
 
-@Suite(.serialized, .timeLimit(.minutes(1))) struct ProxyEndToEndTests {
+@Suite(.serialized, .timeLimit(.minutes(3))) struct ProxyEndToEndTests {
     @Test func nonStreamingChatIsProxiedPricedAndTraced() async throws {
         try await Harness.with(config: e2eConfig) { h in
             let traceID = "4bf92f3577b34da6a3ce929d0e0e4736"

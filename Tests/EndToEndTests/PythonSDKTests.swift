@@ -6,7 +6,7 @@ import Testing
 /// The official Python SDKs against the gateway: OpenAI's against translated providers (Gemini,
 /// Bedrock, Anthropic), Anthropic's against `POST /v1/messages`. Needs `pip install openai
 /// anthropic`; `.ci/run` installs both, so CI always runs these.
-@Suite(.serialized, .timeLimit(.minutes(1))) struct PythonSDKTests {
+@Suite(.serialized, .timeLimit(.minutes(3))) struct PythonSDKTests {
     static func importable(_ module: String) -> Bool {
         if ProcessInfo.processInfo.environment["CI"] != nil { return true }
         let probe = Process()

@@ -7,7 +7,7 @@ import Testing
 /// LiteLLM's router parameters as the SDKs send them: the official OpenAI SDK with `extra_body`
 /// (its own `timeout=` is a client-side HTTP timeout, never sent), and the `litellm` SDK itself
 /// through its `litellm_proxy/` provider. Both need python3 with the package; `.ci/run` installs them.
-@Suite(.serialized, .timeLimit(.minutes(1))) struct RouterBehaviourSDKTests {
+@Suite(.serialized, .timeLimit(.minutes(3))) struct RouterBehaviourSDKTests {
     /// Whether python3 has `module`, without importing it (importing `litellm` takes seconds).
     static func installed(_ module: String) -> Bool {
         if ProcessInfo.processInfo.environment["CI"] != nil { return true }

@@ -8,7 +8,7 @@ import Testing
 /// LiteLLM's router settings end to end: `num_retries` from each of its sources, timeouts that
 /// answer 408 promptly whatever the upstream does, default parameters in `litellm_params`, and
 /// tags that are always recorded but filter deployments only with `enable_tag_filtering`.
-@Suite(.serialized, .timeLimit(.minutes(1))) struct RouterBehaviourTests {
+@Suite(.serialized, .timeLimit(.minutes(3))) struct RouterBehaviourTests {
     /// A lone failing deployment that is never cooled down, so every request reaches it.
     static func failingConfig(router: String = "", litellm: String = "") -> String {
         """

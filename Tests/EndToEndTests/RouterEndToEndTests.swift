@@ -9,7 +9,7 @@ import Testing
 
 /// One failing and one healthy deployment behind one model group: clients never see the failures,
 /// the failing deployment is cooled down, and the spans show the retries.
-@Suite(.serialized, .timeLimit(.minutes(1))) struct RouterEndToEndTests {
+@Suite(.serialized, .timeLimit(.minutes(3))) struct RouterEndToEndTests {
     static let config = """
         router_settings: {num_retries: 1, allowed_fails: 2, cooldown_time: 60}
         litellm_settings: {callbacks: [otel]}

@@ -5,7 +5,7 @@ import Testing
 
 @testable import Proxy
 
-@Suite(.serialized, .timeLimit(.minutes(1))) struct SpendReportTests {
+@Suite(.serialized, .timeLimit(.minutes(3))) struct SpendReportTests {
     @Test func logsAndReportsFilterGroupAndRefuseBadInput() async throws {
         try await Harness.with(config: e2eConfig) { h in
             #expect(try await h.send("/team/new", json: #"{"team_id":"research"}"#).status == 200)

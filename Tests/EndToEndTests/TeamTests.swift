@@ -8,7 +8,7 @@ import Testing
 @testable import Proxy
 @testable import Sinks
 
-@Suite(.serialized, .timeLimit(.minutes(1))) struct TeamTests {
+@Suite(.serialized, .timeLimit(.minutes(3))) struct TeamTests {
     static let body = #"{"model":"local","messages":[{"role":"user","content":"x"}]}"#
 
     @Test func aTeamsLimitsBindAllItsKeys() async throws {

@@ -9,7 +9,7 @@ import Testing
 @testable import Proxy
 @testable import Sinks
 
-@Suite(.serialized, .timeLimit(.minutes(1))) struct TelemetryDeliveryTests {
+@Suite(.serialized, .timeLimit(.minutes(3))) struct TelemetryDeliveryTests {
     static let config = """
         model_list:
           - model_name: m

@@ -11,7 +11,7 @@ import Testing
 /// The sinks together: they agree on every number, teams' traces stay with their teams, a dead
 /// destination harms nobody, no secret leaks, sampling spares the ledger and Prometheus, and
 /// alerts fire.
-@Suite(.serialized, .timeLimit(.minutes(1))) struct TraceRoutingTests {
+@Suite(.serialized, .timeLimit(.minutes(3))) struct TraceRoutingTests {
     static let body = #"{"model":"MODEL","messages":[{"role":"user","content":"Say hello"}]}"#
 
     func chat(_ h: Harness, _ model: String, key: String, content: String = "Say hello") async throws -> Harness.Reply {

@@ -10,7 +10,7 @@ import Testing
 /// Gemini and Bedrock through the HTTP server: an OpenAI client gets OpenAI shapes back, the
 /// upstream gets its native request (Gemini's key in a header, Bedrock's SigV4 signature), and
 /// the spans carry the provider's name and the normalised tokens of the fixtures.
-@Suite(.serialized, .timeLimit(.minutes(1))) struct TranslatedProvidersEndToEndTests {
+@Suite(.serialized, .timeLimit(.minutes(3))) struct TranslatedProvidersEndToEndTests {
     /// `model_list` comes last so that other tests can append deployments.
     static let config = """
         litellm_settings: {callbacks: [otel]}

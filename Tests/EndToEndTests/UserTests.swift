@@ -6,7 +6,7 @@ import Testing
 @testable import Proxy
 @testable import Sinks
 
-@Suite(.serialized, .timeLimit(.minutes(1))) struct UserTests {
+@Suite(.serialized, .timeLimit(.minutes(3))) struct UserTests {
     static let body = #"{"model":"local","messages":[{"role":"user","content":"x"}]}"#
 
     @Test func aUsersLimitsBindTheirKeys() async throws {

@@ -6,7 +6,7 @@ import Testing
 /// `Task.immediate` runs a task on the caller's thread up to its first suspension, so once it
 /// returns, a task blocked in `acquire` is queued: the order of waiters is the order of the
 /// calls, with no sleeps.
-@Suite(.timeLimit(.minutes(1))) struct ConcurrencyLimitTests {
+@Suite(.timeLimit(.minutes(3))) struct ConcurrencyLimitTests {
     /// A flag a task sets when it gets its slot, read by the test.
     final class Flag: Sendable {
         private let value = Mutex(false)

@@ -4,7 +4,7 @@ import Testing
 
 @testable import Evaluations
 
-@Suite(.timeLimit(.minutes(1))) struct EvalRunnerTests {
+@Suite(.timeLimit(.minutes(3))) struct EvalRunnerTests {
     static let question: JSONValue = .object(["role": "user", "content": "What is the capital of France?"])
 
     func items(_ count: Int, expected: JSONValue? = "Paris") -> [EvalItem] {

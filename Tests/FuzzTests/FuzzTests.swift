@@ -51,9 +51,16 @@ import Testing
 }
 
 /// Runs `work` on a new thread and waits for its result without blocking a cooperative thread.
+/// The thread runs at the lowest priority: the fuzz targets run for minutes, and on a 2-core
+/// machine a fuzz thread at normal priority would take a whole core from every other test for
+/// all that time, starving them past their time limits. At nice 19 it takes the idle time (on
+/// Linux the nice value of `PRIO_PROCESS` 0 is the calling thread's).
 func offPool<Result: Sendable>(_ work: @escaping @Sendable () -> Result) async -> Result {
     await withCheckedContinuation { (done: CheckedContinuation<Result, Never>) in
         let thread = Thread {
+            #if os(Linux)
+                _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 19)
+            #endif
             done.resume(returning: work())
         }
         // Deeply nested inputs recurse in the parsers; the main thread's default is 8 MiB.

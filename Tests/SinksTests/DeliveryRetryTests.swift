@@ -32,7 +32,7 @@ import Testing
         FinishedSpanBuilder().attempt().summary { $0.statusCode = 200 }.build()
     }
 
-    @Test(.timeLimit(.minutes(1))) func aRetryAfterInSecondsIsTheWaitBeforeTheRetry() async throws {
+    @Test(.timeLimit(.minutes(3))) func aRetryAfterInSecondsIsTheWaitBeforeTheRetry() async throws {
         let server = try RecordingHTTPServer(responses: [.status(429, headers: ["Retry-After": "1"]), .ok])
         defer { server.stop() }
         let waits = Waits()
@@ -48,7 +48,7 @@ import Testing
         #expect(exporter.failedAttempts == 1)
     }
 
-    @Test(.timeLimit(.minutes(1))) func aRetryAfterDateIsCountedFromNow() async throws {
+    @Test(.timeLimit(.minutes(3))) func aRetryAfterDateIsCountedFromNow() async throws {
         // The HTTP-date example of RFC 9110 (https://www.rfc-editor.org/rfc/rfc9110#section-5.6.7),
         // 784111777 in Unix time; "now" is 90 s before it.
         let server = try RecordingHTTPServer(responses: [
@@ -65,7 +65,7 @@ import Testing
         #expect(server.requests.count == 2)
     }
 
-    @Test(.timeLimit(.minutes(1))) func afterMaxRetriesTheBatchIsDroppedAndCounted() async throws {
+    @Test(.timeLimit(.minutes(3))) func afterMaxRetriesTheBatchIsDroppedAndCounted() async throws {
         let server = try RecordingHTTPServer(responses: [.status(503, headers: ["Retry-After": "2"])])
         defer { server.stop() }
         let waits = Waits()

@@ -5,7 +5,7 @@ import Testing
 
 /// Records from memory: read once, changed by every write made through the cache, and read
 /// again once `lifetime` has passed (for writes by another process).
-@Suite(.timeLimit(.minutes(1))) struct CachedStoreTests {
+@Suite(.timeLimit(.minutes(3))) struct CachedStoreTests {
     static func store() throws -> (CountingStore, CachedStore, ManualClock) {
         let counting = CountingStore(try SQLiteStore(path: temporaryDatabasePath()))
         let clock = ManualClock(seconds: 1_700_000_000)

@@ -6,7 +6,7 @@ import Testing
 /// The spend journal: a row is durable once `commit` returns, even when the store cannot take it
 /// yet, and what a crash leaves between the journal and the store is in the store after the
 /// next start, counted once.
-@Suite(.timeLimit(.minutes(1))) struct SpendJournalTests {
+@Suite(.timeLimit(.minutes(3))) struct SpendJournalTests {
     static func directory() -> String {
         FileManager.default.temporaryDirectory.appendingPathComponent("spanway-journal-\(UUID().uuidString)").path
     }

@@ -51,7 +51,7 @@ final class CountingStore: GatewayStore {
     func pruneSpendLogs(before: Int64) async throws -> Int { try await inner.pruneSpendLogs(before: before) }
 }
 
-@Suite(.timeLimit(.minutes(1))) struct SpendLedgerTests {
+@Suite(.timeLimit(.minutes(3))) struct SpendLedgerTests {
     @Test func concurrentCommitsAllLandInSharedTransactions() async throws {
         let store = CountingStore(try SQLiteStore(path: temporaryDatabasePath()))
         let ledger = SpendLedger(store: store)

@@ -7,7 +7,7 @@ import Testing
 
 /// `spend_logs_retention`: the ledger's writer deletes rows past retention after a batch, at most
 /// once per interval, by an injected clock; the daily rollups stay.
-@Suite(.timeLimit(.minutes(1))) struct SpendRetentionTests {
+@Suite(.timeLimit(.minutes(3))) struct SpendRetentionTests {
     static let day: Int64 = 86_400_000
 
     @Test func theWriterPrunesRowsPastRetentionOncePerInterval() async throws {

@@ -12,7 +12,7 @@ struct TokenizerStoreTests {
         return path
     }
 
-    @Test(.timeLimit(.minutes(1))) func noRankDirectoryMeansEstimates() async throws {
+    @Test(.timeLimit(.minutes(3))) func noRankDirectoryMeansEstimates() async throws {
         let store = TokenizerStore(sources: RankFileSources(directories: []), logger: Logger(label: "test"))
         #expect(await store.loaded(.o200kBase) == nil)
         #expect(store.tokenizer(for: .o200kBase) == nil)
@@ -22,7 +22,7 @@ struct TokenizerStoreTests {
     }
 
     /// A file whose SHA-256 is not tiktoken's is never used.
-    @Test(.timeLimit(.minutes(1))) func aFileWithTheWrongHashIsRejected() async throws {
+    @Test(.timeLimit(.minutes(3))) func aFileWithTheWrongHashIsRejected() async throws {
         let directory = try Self.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         try Data("IQ== 0\n".utf8).write(to: URL(fileURLWithPath: directory + "/cl100k_base.tiktoken"))
@@ -38,7 +38,7 @@ struct TokenizerStoreTests {
     }
 
     /// tiktoken's cache names the file by the SHA-1 of its URL (9b5ad71b… for cl100k_base).
-    @Test(.enabled(if: TestRanks.available, "needs SPANWAY_TOKENIZER_DIR with the rank files (.ci/run)"), .timeLimit(.minutes(1)))
+    @Test(.enabled(if: TestRanks.available, "needs SPANWAY_TOKENIZER_DIR with the rank files (.ci/run)"), .timeLimit(.minutes(3)))
     func tiktokenCacheLayout() async throws {
         let directory = try Self.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }

@@ -116,7 +116,8 @@ struct LiteLLMRegistry: Sendable {
     /// Read by Unicode scalar: "\r\n" is one `Character`, equal to neither, and a raw line break
     /// from a client's `user` or `model` would break every later scrape.
     static func escapeLabel(_ value: String) -> String {
-        guard value.unicodeScalars.contains(where: { ["\\", "\"", "\n", "\r"].contains($0) }) else { return value }
+        // Each of the four is one byte in UTF-8 and never part of a longer sequence.
+        guard value.utf8.contains(where: { $0 == 0x5C || $0 == 0x22 || $0 == 0x0A || $0 == 0x0D }) else { return value }
         var out = String.UnicodeScalarView()
         for scalar in value.unicodeScalars {
             switch scalar {

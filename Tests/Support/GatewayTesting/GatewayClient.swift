@@ -56,13 +56,21 @@ public struct GatewayClient: Sendable {
     }
 }
 
-/// Polls until `condition` holds, for up to about 45 seconds (inside the suites' one-minute
-/// limit: a loaded machine is slow, not wrong); records an issue when it never does. For state the
+/// Polls until `condition` holds, for up to about 45 seconds of pauses (inside the suites'
+/// three-minute limits, which only catch hangs: with every suite running at once on two cores,
+/// a test that takes two seconds alone can take a minute); records an issue when it never does. For state the
 /// test cannot be told about (a sink's delivery, a background flush).
 public func eventually(_ what: Comment, _ condition: () async throws -> Bool) async throws {
-    for _ in 0..<1800 {
+    // The pause doubles from 5 ms to 250 ms: quick when the condition is met at once, and cheap
+    // while it is not (a condition may render /metrics or query the store, and a few hundred
+    // tests wait at once on two cores). About 45 s of pauses in all before giving up.
+    var pause = Duration.milliseconds(5)
+    var paused = Duration.zero
+    while paused < .seconds(45) {
         if try await condition() { return }
-        try await Task.sleep(for: .milliseconds(25))
+        try await Task.sleep(for: pause)
+        paused += pause
+        pause = min(pause * 2, .milliseconds(250))
     }
     Issue.record("timed out waiting: \(what)")
 }
