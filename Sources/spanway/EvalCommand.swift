@@ -90,8 +90,9 @@ struct EvalCommand: AsyncParsableCommand {
             var environment = environment
             applyEnvironmentVariables(of: gatewayConfig, to: &environment)
             if let master = environment["SPANWAY_MASTER_KEY"], !master.isEmpty { gatewayConfig.masterKey = master }
-            let made = try GatewayBootstrap(config: gatewayConfig, environment: environment, httpClient: client, logger: logger)
-                .makeGateway()
+            var bootstrap = GatewayBootstrap(config: gatewayConfig, environment: environment, httpClient: client, logger: logger)
+            try await bootstrap.openStore()
+            let made = try bootstrap.makeGateway()
             await made.ledger?.flush()
             target = GatewayEvalTarget(gateway: made, key: key ?? gatewayConfig.masterKey)
             pipeline = made.pipeline

@@ -11,8 +11,8 @@ struct KeysCommand: AsyncParsableCommand {
         commandName: "keys", abstract: "Create, list and revoke virtual keys (DATABASE_URL names the store).",
         subcommands: [Create.self, List.self, Revoke.self])
 
-    static func management() throws -> KeyManagement {
-        let store = try GatewayBootstrap.openStore(environment: ProcessInfo.processInfo.environment)
+    static func management() async throws -> KeyManagement {
+        let store = try await GatewayBootstrap.openStore(environment: ProcessInfo.processInfo.environment)
         return KeyManagement(store: store, authenticator: Authenticator(masterKey: nil, store: store))
     }
 
@@ -57,7 +57,7 @@ struct KeysCommand: AsyncParsableCommand {
         @Option(help: "Only this team's keys.") var team: String?
 
         func run() async throws {
-            let store = try GatewayBootstrap.openStore(environment: ProcessInfo.processInfo.environment)
+            let store = try await GatewayBootstrap.openStore(environment: ProcessInfo.processInfo.environment)
             var offset = 0
             print(["token", "name", "alias", "team", "spend", "blocked"].joined(separator: "\t"))
             while true {
@@ -82,7 +82,7 @@ struct KeysCommand: AsyncParsableCommand {
         @Argument(help: "Keys (sk-…) or their tokens.") var keys: [String]
 
         func run() async throws {
-            let store = try GatewayBootstrap.openStore(environment: ProcessInfo.processInfo.environment)
+            let store = try await GatewayBootstrap.openStore(environment: ProcessInfo.processInfo.environment)
             let tokens = keys.map(KeyManagement.token(of:))
             let deleted = try await store.delete(VirtualKey.self, ids: tokens)
             print("revoked \(deleted) of \(tokens.count)")

@@ -40,7 +40,7 @@ struct ReportCommand: AsyncParsableCommand {
             printError("error: " + error.message.replacingOccurrences(of: "'group_by'", with: "--group-by"))
             throw ExitCode.failure
         }
-        let store = try GatewayBootstrap.openStore(environment: ProcessInfo.processInfo.environment)
+        let store = try await GatewayBootstrap.openStore(environment: ProcessInfo.processInfo.environment)
         let report = try await AnalyticsReport.run(request, store: store)
         let text: String
         switch format {

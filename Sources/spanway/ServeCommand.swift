@@ -47,9 +47,10 @@ struct Serve: AsyncParsableCommand {
         let client = GatewayBootstrap.makeHTTPClient()
         let groups = gatewayConfig.modelGroups.count
         do {
-            let gateway = try GatewayBootstrap(
-                config: gatewayConfig, environment: environment, httpClient: client, logger: logger
-            ).makeGateway()
+            var bootstrap = GatewayBootstrap(
+                config: gatewayConfig, environment: environment, httpClient: client, logger: logger)
+            try await bootstrap.openStore()
+            let gateway = try bootstrap.makeGateway()
             try await GatewayApplication.run(gateway: gateway, host: host, port: port, logger: logger) { [host] port in
                 logger.info("spanway listening", metadata: ["address": "\(host):\(port)", "model_groups": "\(groups)"])
             }

@@ -29,7 +29,7 @@ struct SpendCommand: AsyncParsableCommand {
                 printError("error: --since must be a duration like 7d or a date like 2026-11-01")
                 throw ExitCode.failure
             }
-            let store = try GatewayBootstrap.openStore(environment: ProcessInfo.processInfo.environment)
+            let store = try await GatewayBootstrap.openStore(environment: ProcessInfo.processInfo.environment)
             let totals = try await store.spendReport(by: grouping, since: Int64(start * 1000), until: nil)
             print(Self.table(totals, heading: by))
         }

@@ -93,11 +93,12 @@ struct Harness {
     /// `{upstream_root}` for its origin. `clock` is what the gateway's decisions read (pass a
     /// `ManualClock` to drive rate-limit windows, budget periods and key expiry); `logger` is the
     /// gateway's; `wrapStore` may put a fault-injecting store in front of the real one; without
-    /// `journal` every answer waits for its row's store transaction.
+    /// `journal` every answer waits for its row's store transaction; `database` is another
+    /// harness's, for replicas of one gateway.
     static func with(
         config: String, environment: [String: String] = [:], otlp: Bool = true, clock: any GatewayClock = SystemClock(),
         logger gatewayLogger: Logger? = nil, wrapStore: (SQLiteStore) -> any GatewayStore = { $0 }, journal: Bool = true,
-        _ body: (Harness) async throws -> Void
+        sharing database: SQLiteStore? = nil, _ body: (Harness) async throws -> Void
     ) async throws {
         var logger = Logger(label: "e2e")
         logger.logLevel = .warning
@@ -143,7 +144,8 @@ struct Harness {
             let loader = ProviderCatalogue.configLoader(environment: env.merging(["E2E_UPSTREAM_KEY": upstreamKey]) { $1 })
             let gatewayConfig = try loader.load(yaml: yaml)
             let path = FileManager.default.temporaryDirectory.appendingPathComponent("spanway-e2e-\(UUID().uuidString).db").path
-            let store = try SQLiteStore(path: path)
+            // Replicas of one gateway share their database (each keeps its own journal).
+            let store = try database ?? SQLiteStore(path: path)
             let gateway = try GatewayBootstrap(
                 config: gatewayConfig, environment: env, httpClient: upstreamClient, mockUpstream: mock,
                 store: wrapStore(store), journalDirectory: journal ? path + ".spend-journal" : nil,

@@ -75,7 +75,7 @@ final class PrometheusServer: Sendable {
         // in between, in which case Prometheus exits and the next attempt picks another.
         var lastOutput = ""
         for _ in 0..<3 {
-            let port = try await freePort()
+            let port = try await unusedLoopbackPort()
             let child = try ChildProcess(
                 executable: executable,
                 arguments: [
@@ -96,16 +96,6 @@ final class PrometheusServer: Sendable {
         }
         try? FileManager.default.removeItem(at: directory)
         throw Failure(description: "prometheus did not start:\n\(lastOutput)")
-    }
-
-    /// A port nothing listens on right now.
-    private static func freePort() async throws -> Int {
-        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .bind(host: "127.0.0.1", port: 0).get()
-        let port = channel.localAddress?.port
-        try await channel.close()
-        guard let port else { throw Failure(description: "no local port") }
-        return port
     }
 
     /// True once `/-/ready` answers 200; false if the process exited first.

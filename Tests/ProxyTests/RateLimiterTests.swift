@@ -62,16 +62,16 @@ import Testing
         #expect(Self.refusal(limiter, key, now: TestTime.minuteStart + 59.5)?.headers["retry-after"] == "1")
     }
 
-    @Test func tokensPerMinuteCountWhatSettledRequestsUsed() throws {
+    @Test func tokensPerMinuteCountWhatSettledRequestsUsed() async throws {
         let limiter = RateLimiter()
         let key = [Self.subject("key:a", tpm: 100)]
         let first = try #require(try limiter.acquire(key, now: Self.now))
         #expect(Self.headers(first) == ["x-ratelimit-limit-tokens": "100", "x-ratelimit-remaining-tokens": "100"])
-        limiter.release(first, tokens: 60, now: Self.now)
+        await limiter.release(first, tokens: 60, now: Self.now)
         let second = try #require(try limiter.acquire(key, now: Self.now))
         #expect(Self.headers(second)["x-ratelimit-remaining-tokens"] == "40")
         // Admitted on what was used so far; its own 50 tokens take the window past the limit.
-        limiter.release(second, tokens: 50, now: Self.now)
+        await limiter.release(second, tokens: 50, now: Self.now)
         let refused = try #require(Self.refusal(limiter, key))
         #expect(refused.status == 429 && refused.message == "This key is limited to 100 tokens per minute.")
         #expect(refused.headers["x-ratelimit-remaining-tokens"] == "0" && refused.headers["retry-after"] == "45")
@@ -79,7 +79,7 @@ import Testing
         #expect(Self.headers(next)["x-ratelimit-remaining-tokens"] == "100")
     }
 
-    @Test func parallelSlotsAreHeldUntilReleasedAcrossMinutes() throws {
+    @Test func parallelSlotsAreHeldUntilReleasedAcrossMinutes() async throws {
         let limiter = RateLimiter()
         let key = [Self.subject("key:a", parallel: 1)]
         let running = try #require(try limiter.acquire(key, now: Self.now))
@@ -88,7 +88,7 @@ import Testing
         #expect(refused.headers["retry-after"] == "1")
         // A new minute does not free a slot that is still held.
         #expect(Self.refusal(limiter, key, now: TestTime.minuteStart + 61) != nil)
-        limiter.release(running, tokens: 0, now: TestTime.minuteStart + 61)
+        await limiter.release(running, tokens: 0, now: TestTime.minuteStart + 61)
         #expect(try limiter.acquire(key, now: TestTime.minuteStart + 61) != nil)
     }
 
@@ -115,13 +115,13 @@ import Testing
     }
 
     /// Token counts are the upstream's: two huge ones must not trap when added.
-    @Test func releaseSaturatesHugeTokenCounts() throws {
+    @Test func releaseSaturatesHugeTokenCounts() async throws {
         let limiter = RateLimiter()
         let key = [Self.subject("key:a", tpm: 10)]
         let first = try #require(try limiter.acquire(key, now: Self.now))
         let second = try #require(try limiter.acquire(key, now: Self.now))
-        limiter.release(first, tokens: .max, now: Self.now)
-        limiter.release(second, tokens: .max, now: Self.now)
+        await limiter.release(first, tokens: .max, now: Self.now)
+        await limiter.release(second, tokens: .max, now: Self.now)
         #expect(Self.refusal(limiter, key)?.headers["x-ratelimit-remaining-tokens"] == "0")
     }
 }

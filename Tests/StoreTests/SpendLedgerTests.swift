@@ -7,12 +7,12 @@ import Testing
 /// `failing` is set (a full disk, a lost database).
 final class CountingStore: GatewayStore {
     struct WriteFailure: Error {}
-    let inner: SQLiteStore
+    let inner: any GatewayStore
     let transactions = Atomic<Int>(0)
     let fetches = Atomic<Int>(0)
     let failing: Atomic<Bool>
 
-    init(_ inner: SQLiteStore, failing: Bool = false) {
+    init(_ inner: any GatewayStore, failing: Bool = false) {
         self.inner = inner
         self.failing = Atomic(failing)
     }
@@ -52,42 +52,48 @@ final class CountingStore: GatewayStore {
 }
 
 @Suite(.timeLimit(.minutes(3))) struct SpendLedgerTests {
-    @Test func concurrentCommitsAllLandInSharedTransactions() async throws {
-        let store = CountingStore(try SQLiteStore(path: temporaryDatabasePath()))
-        let ledger = SpendLedger(store: store)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for i in 0..<200 { group.addTask { try await ledger.commit(spendRow("r\(i)")) } }
-            try await group.waitForAll()
+    @Test(arguments: StoreBackend.all)
+    func concurrentCommitsAllLandInSharedTransactions(backend: StoreBackend) async throws {
+        try await backend.withStore { test in
+            let store = CountingStore(test.store)
+            let ledger = SpendLedger(store: store)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for i in 0..<200 { group.addTask { try await ledger.commit(spendRow("r\(i)")) } }
+                try await group.waitForAll()
+            }
+            #expect(try await store.spendLogs(SpendQuery(limit: 1000)).count == 200)
+            let transactions = store.transactions.load(ordering: .relaxed)
+            #expect(transactions >= 1 && transactions < 200, "\(transactions) transactions for 200 rows")
         }
-        #expect(try await store.spendLogs(SpendQuery(limit: 1000)).count == 200)
-        let transactions = store.transactions.load(ordering: .relaxed)
-        #expect(transactions >= 1 && transactions < 200, "\(transactions) transactions for 200 rows")
     }
 
     /// Every commit waiting on a failed transaction hears of the failure (none hangs, none is told
     /// its row is durable), and the ledger writes again once the store does.
-    @Test func aFailedWriteIsReportedToEveryWaiterAndTheLedgerRecovers() async throws {
-        let store = CountingStore(try SQLiteStore(path: temporaryDatabasePath()), failing: true)
-        let ledger = SpendLedger(store: store)
-        let outcomes = await withTaskGroup(of: Bool.self) { group in
-            for i in 0..<50 {
-                group.addTask {
-                    do {
-                        try await ledger.commit(spendRow("lost-\(i)"))
-                        return true
-                    } catch {
-                        return !(error is CountingStore.WriteFailure)
+    @Test(arguments: StoreBackend.all)
+    func aFailedWriteIsReportedToEveryWaiterAndTheLedgerRecovers(backend: StoreBackend) async throws {
+        try await backend.withStore { test in
+            let store = CountingStore(test.store, failing: true)
+            let ledger = SpendLedger(store: store)
+            let outcomes = await withTaskGroup(of: Bool.self) { group in
+                for i in 0..<50 {
+                    group.addTask {
+                        do {
+                            try await ledger.commit(spendRow("lost-\(i)"))
+                            return true
+                        } catch {
+                            return !(error is CountingStore.WriteFailure)
+                        }
                     }
                 }
+                return await group.reduce(into: [Bool]()) { $0.append($1) }
             }
-            return await group.reduce(into: [Bool]()) { $0.append($1) }
-        }
-        #expect(outcomes.count == 50 && outcomes.allSatisfy { !$0 }, "every waiter must see the write failure")
-        #expect(store.transactions.load(ordering: .relaxed) >= 1)
-        #expect(try await store.spendLogs(SpendQuery()).isEmpty)
+            #expect(outcomes.count == 50 && outcomes.allSatisfy { !$0 }, "every waiter must see the write failure")
+            #expect(store.transactions.load(ordering: .relaxed) >= 1)
+            #expect(try await store.spendLogs(SpendQuery()).isEmpty)
 
-        store.failing.store(false, ordering: .relaxed)
-        try await ledger.commit(spendRow("kept"))
-        #expect(try await store.spendLogs(SpendQuery()).map(\.requestID) == ["kept"])
+            store.failing.store(false, ordering: .relaxed)
+            try await ledger.commit(spendRow("kept"))
+            #expect(try await store.spendLogs(SpendQuery()).map(\.requestID) == ["kept"])
+        }
     }
 }

@@ -30,21 +30,11 @@ extension ConfigLoader {
                 "response caching is not implemented by Spanway: repeated requests would be charged; set it to false")
         }
 
-        if let node = general["database_url"], Self.isOn(node) {
-            reader.error(
-                "general_settings.database_url",
-                "PostgreSQL is not supported yet (Spanway issue 17 brings it), so keys and spend would not be where "
-                    + "this says; remove it to keep them in SQLite (DATABASE_URL=sqlite:PATH, default ./spanway.db). "
-                    + "Importing a LiteLLM database is Spanway issue 18")
-        }
-        let redis =
-            "shared state in Redis is not supported yet (Spanway issue 17 brings it): every replica would keep its "
-            + "own limits, usage and cooldowns; remove it and run one replica until then"
-        for key in ["redis_host", "redis_port", "redis_url", "redis_password"] {
-            if let node = router[key], Self.isOn(node) { reader.error("router_settings.\(key)", redis) }
-        }
         if let node = general["coordination_redis"], Self.isOn(node) {
-            reader.error("general_settings.coordination_redis", redis)
+            reader.error(
+                "general_settings.coordination_redis",
+                "a separate coordination Redis is not supported: remove it and set router_settings.redis_host (or "
+                    + "redis_url), which every replica then shares for limits and cooldowns")
         }
     }
 

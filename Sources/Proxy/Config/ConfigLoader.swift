@@ -90,12 +90,14 @@ public struct ConfigLoader: Sendable {
             known: [
                 "master_key", "max_request_size_mb", "disable_spend_logs", "alerting", "alert_types",
                 "require_auth_for_metrics_endpoint", "background_health_checks", "health_check_interval",
+                "database_url",
             ], at: "general_settings")
         readHealthChecks(general, into: &config.healthChecks, &reader)
         if let node = general["disable_spend_logs"] {
             config.disableSpendLogs = reader.bool(node, at: "general_settings.disable_spend_logs") ?? false
         }
         config.masterKey = general["master_key"].flatMap { reader.string($0, at: "general_settings.master_key") }
+        config.databaseURL = general["database_url"].flatMap { reader.string($0, at: "general_settings.database_url") }
         if let node = general["max_request_size_mb"],
             let mb = reader.double(node, at: "general_settings.max_request_size_mb")
         {
@@ -126,7 +128,8 @@ public struct ConfigLoader: Sendable {
             known: Set([
                 "num_retries", "allowed_fails", "cooldown_time", "model_group_alias", "routing_strategy", "retry_policy",
                 "enable_pre_call_checks",
-            ]).union(Self.fallbackKeys).union(Self.routerBehaviourKeys), at: "router_settings")
+            ]).union(Self.fallbackKeys).union(Self.routerBehaviourKeys).union(Self.redisKeys), at: "router_settings")
+        readSharedState(router: router, into: &config, &reader)
         if let node = router["enable_pre_call_checks"] {
             config.enablePreCallChecks = reader.bool(node, at: "router_settings.enable_pre_call_checks") ?? false
         }

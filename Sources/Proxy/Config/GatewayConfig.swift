@@ -6,6 +6,9 @@ import Telemetry
 public struct GatewayConfig: Sendable {
     public var deployments: [DeploymentConfig]
     public var masterKey: String?
+    /// `general_settings.database_url`: the store, as `DATABASE_URL` names it; the environment
+    /// variable wins when both are set. Secret (it may carry a password): never logged.
+    public var databaseURL: String?
     /// `environment_variables`: set for the process before the rest is read (provider keys, sink
     /// credentials, `os.environ/NAME` references). Secrets: never logged.
     public var environmentVariables: [String: String] = [:]
@@ -93,6 +96,8 @@ public struct GatewayConfig: Sendable {
     public var healthChecks = HealthCheckSettings()
     /// `spanway_settings.prometheus_names`: `/metrics` also under LiteLLM's names when it has `litellm`.
     public var prometheusNames: Set<PrometheusNames> = [.spanway]
+    /// Redis shared by every replica, when configured; nil keeps all state in this process.
+    public var sharedState: SharedStateSettings?
 
     public init(
         deployments: [DeploymentConfig] = [], masterKey: String? = nil, callbacks: [String] = [],

@@ -8,9 +8,7 @@ enum UnsupportedSettings {
     /// Errors when switched on.
     static let refused: Set<String> = [
         "guardrails", "litellm_settings.guardrails", "litellm_settings.cache", "litellm_settings.cache_params",
-        "router_settings.cache_responses", "general_settings.database_url", "general_settings.coordination_redis",
-        "router_settings.redis_host", "router_settings.redis_port", "router_settings.redis_url",
-        "router_settings.redis_password",
+        "router_settings.cache_responses", "general_settings.coordination_redis",
     ]
 
     /// Warnings: key → what to know (empty when the key's name says it all).

@@ -1,6 +1,7 @@
 import HTTPTypes
 import Logging
 import NIOCore
+import Redis
 import Sinks
 import Store
 import Telemetry
@@ -30,6 +31,8 @@ public final class Gateway: Sendable {
     public let spendReports: SpendReports?
     /// Operational alerts (`general_settings.alerting` / `spanway_settings.alerts`).
     public let alertMonitor: AlertMonitor?
+    /// Limits and cooldowns shared with the other replicas through Redis, when configured.
+    public let sharedState: SharedState?
     /// Captured content waits here to be redacted before the sinks see it (its counts go to /metrics).
     let redaction: RedactionQueue
     /// Every chat completion, embedding and Messages request runs through it.
@@ -42,7 +45,8 @@ public final class Gateway: Sendable {
     public init(
         config: GatewayConfig, deployments: [Deployment], pipeline: Pipeline, prometheus: PrometheusSink,
         store: (any GatewayStore)?, journal: SpendJournal? = nil, logger: Logger, priceBook: PriceBook = PriceBook(),
-        sampler: Sampler = .parentBasedAlwaysOn, sinkFactory: SinkFactory? = nil, clock: any GatewayClock = SystemClock()
+        sampler: Sampler = .parentBasedAlwaysOn, sinkFactory: SinkFactory? = nil, redis: RedisClient? = nil,
+        clock: any GatewayClock = SystemClock()
     ) {
         self.clock = clock
         // Keys, teams, users and organisations from memory; every write below goes through it.
@@ -99,7 +103,13 @@ public final class Gateway: Sendable {
         }
         self.logger = logger
         self.startedAt = Int(clock.nowSeconds())
-        let rateLimiter = RateLimiter()
+        var sharedState: SharedState?
+        if let redis, let settings = config.sharedState {
+            sharedState = SharedState(
+                client: redis, settings: settings, router: router, prometheus: prometheus, clock: clock, logger: logger)
+        }
+        self.sharedState = sharedState
+        let rateLimiter = RateLimiter(shared: sharedState?.limits)
         let settlement = Settlement(
             pipeline: pipeline, redaction: redaction, load: router.load, budgets: budgets, rateLimiter: rateLimiter,
             budgetAlerts: budgetAlerts, budgetGauges: authenticator.budgetGauges, ledger: ledger, logger: logger,

@@ -1,5 +1,7 @@
 import AsyncHTTPClient
 import Logging
+import PostgresStore
+import Redis
 import Sinks
 import Store
 import Telemetry
@@ -67,14 +69,16 @@ public struct GatewayBootstrap: Sendable {
         case priceTable(String)
         case store(String)
         case sink(String)
+        case sharedState(String)
         public var description: String {
             switch self {
-            case .priceTable(let reason), .store(let reason), .sink(let reason): reason
+            case .priceTable(let reason), .store(let reason), .sink(let reason), .sharedState(let reason): reason
             }
         }
     }
 
-    /// `DATABASE_URL`: unset means SQLite at `./spanway.db`; `sqlite:PATH` names the file.
+    /// `DATABASE_URL`: unset means SQLite at `./spanway.db`; `sqlite:PATH` names the file;
+    /// `postgres://` or `postgresql://` names a PostgreSQL database (opened by the async `openStore`).
     /// Messages never repeat the URL, which may carry a password.
     public static func databasePath(environment: [String: String]) throws(BootstrapError) -> String {
         let url = environment["DATABASE_URL"] ?? ""
@@ -85,18 +89,62 @@ public struct GatewayBootstrap: Sendable {
             if rest.hasPrefix("//") { rest = rest.dropFirst(2) }
             return String(rest)
         }
-        if url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") {
-            throw .store("DATABASE_URL names PostgreSQL, which this version does not support yet; unset it to use SQLite.")
+        if isPostgres(url) {
+            throw .store("DATABASE_URL names PostgreSQL, which opens asynchronously: call openStore() before makeGateway().")
         }
-        throw .store("DATABASE_URL must be sqlite:PATH (or unset for ./spanway.db).")
+        throw .store("DATABASE_URL must be sqlite:PATH, postgres://… (or unset for ./spanway.db).")
     }
 
-    public static func openStore(environment: [String: String]) throws(BootstrapError) -> any GatewayStore {
+    static func isPostgres(_ url: String) -> Bool {
+        url.hasPrefix("postgres://") || url.hasPrefix("postgresql://")
+    }
+
+    /// The environment with `DATABASE_URL` set from `general_settings.database_url` when the
+    /// environment has none: the environment wins, so one config file can be pointed at another
+    /// database per deployment without editing it.
+    public static func storeEnvironment(_ environment: [String: String], config: GatewayConfig) -> [String: String] {
+        var environment = environment
+        if environment["DATABASE_URL"] ?? "" == "", let url = config.databaseURL, !url.isEmpty {
+            environment["DATABASE_URL"] = url
+        }
+        return environment
+    }
+
+    /// The store `DATABASE_URL` names: SQLite, or PostgreSQL (migrated, its client running until
+    /// the process ends).
+    public static func openStore(
+        environment: [String: String], logger: Logger = Logger(label: "spanway.store")
+    ) async throws(BootstrapError) -> any GatewayStore {
+        let url = environment["DATABASE_URL"] ?? ""
+        guard isPostgres(url) else { return try openSQLiteStore(environment: environment) }
+        do {
+            return try await PostgresStore.connect(url: url, logger: logger)
+        } catch let error as PostgresStoreError {
+            // Its messages name user@host:port/database, never the password.
+            throw .store("cannot open the PostgreSQL database: \(error)")
+        } catch {
+            throw .store("cannot open the PostgreSQL database")
+        }
+    }
+
+    static func openSQLiteStore(environment: [String: String]) throws(BootstrapError) -> any GatewayStore {
         let path = try databasePath(environment: environment)
         do {
             return try SQLiteStore(path: path)
         } catch {
             throw .store("cannot open the SQLite database at \(path): \(error)")
+        }
+    }
+
+    /// Opens the store `DATABASE_URL` (or `general_settings.database_url`) names, unless one was
+    /// given; PostgreSQL needs this before `makeGateway()`. The spend journal of a PostgreSQL
+    /// store is per replica: `./spanway.spend-journal` unless `journalDirectory` is set.
+    public mutating func openStore() async throws(BootstrapError) {
+        guard store == nil else { return }
+        let environment = Self.storeEnvironment(environment, config: config)
+        store = try await Self.openStore(environment: environment, logger: logger)
+        if journalDirectory == nil, Self.isPostgres(environment["DATABASE_URL"] ?? "") {
+            journalDirectory = "spanway.spend-journal"
         }
     }
 
@@ -166,7 +214,8 @@ public struct GatewayBootstrap: Sendable {
         if let given = self.store {
             store = given
         } else {
-            store = try Self.openStore(environment: environment)
+            let environment = Self.storeEnvironment(environment, config: config)
+            store = try Self.openSQLiteStore(environment: environment)
             if journalDirectory == nil { journalDirectory = try Self.databasePath(environment: environment) + ".spend-journal" }
         }
         var journal: SpendJournal?
@@ -177,10 +226,18 @@ public struct GatewayBootstrap: Sendable {
                 throw .store(error.description)
             }
         }
+        var redis: RedisClient?
+        if let settings = config.sharedState {
+            do throws(RedisError) {
+                redis = RedisClient(configuration: try RedisConfiguration(url: settings.url), logger: logger)
+            } catch {
+                throw .sharedState("router_settings Redis: \(error.message)")
+            }
+        }
         return Gateway(
             config: config, deployments: deployments, pipeline: pipeline, prometheus: prometheus,
             store: store, journal: journal, logger: logger, priceBook: priceBook, sampler: sampler, sinkFactory: factory,
-            clock: clock)
+            redis: redis, clock: clock)
     }
 
     /// Traces only, to the OTLP endpoint the standard variables name; nil without one. For a

@@ -43,7 +43,7 @@ struct RequestFlow: Sendable {
                 subjects.append(proxyBudget.subject(now: clock.nowSeconds()))
             }
             if !subjects.isEmpty {
-                exchange.hold(try rateLimiter.acquire(subjects, now: clock.nowSeconds()))
+                exchange.hold(try await rateLimiter.acquire(subjects, now: clock.nowSeconds(), lease: exchange.requestID))
                 try budgets.refuseIfSpent(subjects)
             }
             // 3. Read the request, and take the gateway's own fields out of it.

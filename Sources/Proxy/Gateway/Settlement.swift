@@ -39,7 +39,8 @@ struct Settlement: Sendable {
         if let deployment = finished.summary.deploymentID, let tokens {
             load.used(deployment, tokens: tokens, now: clock.nowSeconds())
         }
-        defer { exchange.ticket.map { rateLimiter.release($0, tokens: tokens ?? 0, now: clock.nowSeconds()) } }
+        // Before the answer ends, so a client that sends its next request on seeing it finds the slot free.
+        if let ticket = exchange.ticket { await rateLimiter.release(ticket, tokens: tokens ?? 0, now: clock.nowSeconds()) }
         let cost = finished.summary.costUSD ?? 0
         if let principal = exchange.principal { budgetAlerts.settled(principal, cost: cost) }
         guard let ledger, exchange.isAuthenticated else {

@@ -25,7 +25,9 @@ public enum GatewayApplication {
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? port) },
             logger: logger)
         let background: [any Service] = gateway.config.healthChecks.background ? [BackgroundHealthChecks(checks: health)] : []
-        return [gateway.pipeline] + (gateway.alertMonitor.map { [$0] } ?? []) + background + [evaluations, app]
+        // Stopped in reverse order: the server first, so requests finishing release their shared slots.
+        let shared: [any Service] = gateway.sharedState.map { [$0] } ?? []
+        return [gateway.pipeline] + shared + (gateway.alertMonitor.map { [$0] } ?? []) + background + [evaluations, app]
     }
 
     public static func run(

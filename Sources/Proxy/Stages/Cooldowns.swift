@@ -27,6 +27,8 @@ public final class Cooldowns: Sendable {
 
     public let settings: Settings
     private let health = Mutex<[String: Health]>([:])
+    /// Told of every cooldown this process starts (id, seconds), so other replicas can adopt it.
+    private let announce = Mutex<(@Sendable (String, Double) -> Void)?>(nil)
 
     public init(settings: Settings = Settings()) {
         self.settings = settings
@@ -37,7 +39,7 @@ public final class Cooldowns: Sendable {
     public func recordFailure(_ id: String, error: GatewayError, now: Double) -> Bool {
         // A context-window or policy refusal, or any other failure the client caused, is not counted.
         guard error.failure.countsAgainstDeployment else { return false }
-        return health.withLock { all in
+        let (started, seconds) = health.withLock { all -> (Bool, Double?) in
             var entry = all[id] ?? Health()
             entry.failures = entry.failures.filter { now - $0 < 60 } + [now]
             let cooling = entry.coolingUntil.map { $0 > now } ?? false
@@ -49,9 +51,29 @@ public final class Cooldowns: Sendable {
                 entry.coolingUntil = now + seconds
                 entry.cooldowns += 1
                 entry.failures = []
+                all[id] = entry
+                return (true, seconds)
             }
             all[id] = entry
-            return trips && !cooling
+            return (false, nil)
+        }
+        if started, let seconds { announce.withLock { $0 }?(id, seconds) }
+        return started
+    }
+
+    /// Where cooldowns this process starts are announced (the shared state, with Redis).
+    func announceCooldowns(to listener: @escaping @Sendable (String, Double) -> Void) {
+        announce.withLock { $0 = listener }
+    }
+
+    /// A cooldown another replica started: the deployment cools here too, until the later of
+    /// the two ends. Not counted in `cooldownCounts` (that replica counted it).
+    func adopt(_ id: String, seconds: Double, now: Double) {
+        guard seconds > 0, seconds <= 86_400 else { return }
+        health.withLock { all in
+            var entry = all[id] ?? Health()
+            entry.coolingUntil = max(entry.coolingUntil ?? now, now + seconds)
+            all[id] = entry
         }
     }
 

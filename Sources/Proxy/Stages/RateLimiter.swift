@@ -1,14 +1,18 @@
 import Synchronization
 import Telemetry
 
-/// Stage 2 (rates): requests and tokens per minute, and requests in parallel, per key and per team. Counters
-/// are in memory, in fixed one-minute windows (the scale-out issue moves them to Redis).
+/// Stage 2 (rates): requests and tokens per minute, and requests in parallel, per key, team, user
+/// and organisation, in fixed one-minute windows. With Redis configured the windows and slots are
+/// shared by every replica (`SharedLimits`); without it, or while Redis is unreachable in
+/// fail-open mode, they are kept in this process.
 /// Tokens are counted when a request settles, so tpm admits on what has been used so far.
 public final class RateLimiter: Sendable {
     public struct Ticket: Sendable {
         let subjects: [String]
         /// `x-ratelimit-*` headers for the answer (the tightest subject's figures).
         let headers: [(String, String)]
+        /// The lease the request holds in the shared state; nil when it was admitted in this process.
+        var lease: String?
     }
 
     private struct Window {
@@ -19,8 +23,31 @@ public final class RateLimiter: Sendable {
     }
 
     private let windows = Mutex<[String: Window]>([:])
+    let shared: SharedLimits?
 
-    public init() {}
+    init(shared: SharedLimits? = nil) {
+        self.shared = shared
+    }
+
+    /// Admits a request against every subject, or none, in the shared state when there is one.
+    /// Redis unreachable: this process's windows (fail-open) or 503 (fail-closed).
+    func acquire(_ subjects: [LimitSubject], now: Double, lease: String) async throws(GatewayError) -> Ticket? {
+        let limited = subjects.filter(\.hasRateLimits)
+        guard !limited.isEmpty else { return nil }
+        if let shared {
+            switch await shared.acquire(limited, lease: lease) {
+            case .admitted(let headers): return Ticket(subjects: limited.map(\.id), headers: headers, lease: lease)
+            case .refused(let error): throw error
+            case .unavailable where shared.failureMode == .failClosed:
+                var error = GatewayError(
+                    .storeUnavailable, "Rate limits cannot be checked: the shared state (Redis) is unreachable.")
+                error.headers["retry-after"] = "1"
+                throw error
+            case .unavailable: break
+            }
+        }
+        return try acquire(limited, now: now)
+    }
 
     /// Admits a request against every subject, or none: refuses with 429 and the seconds until
     /// the window resets when any subject is at its limit.
@@ -79,8 +106,13 @@ public final class RateLimiter: Sendable {
         }
     }
 
-    /// Frees the parallel slots and counts the tokens the request used.
-    func release(_ ticket: Ticket, tokens: Int, now: Double) {
+    /// Frees the parallel slots and counts the tokens the request used. A shared release waits
+    /// at most Redis's command deadline; one that fails is healed by its lease running out.
+    func release(_ ticket: Ticket, tokens: Int, now: Double) async {
+        if let lease = ticket.lease, let shared {
+            await shared.release(ticket.subjects, lease: lease, tokens: tokens)
+            return
+        }
         let minute = Int64(now / 60)
         windows.withLock { windows in
             for id in ticket.subjects {

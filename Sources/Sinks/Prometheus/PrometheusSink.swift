@@ -330,6 +330,35 @@ public final class PrometheusSink: SpanObserver, Sendable {
         registry.makeCounter(descriptor: Self.fallbacks, labels: [("from", from), ("to", to), ("reason", reason)]).increment()
     }
 
+    /// Shared state (Redis) calls that failed, and whether limits are per replica meanwhile.
+    public func countSharedStateError() {
+        registry.makeCounter(descriptor: Self.sharedStateErrors).increment()
+    }
+
+    public func setSharedStateDegraded(_ degraded: Bool) {
+        registry.makeGauge(descriptor: Self.sharedStateDegraded).set(degraded ? 1.0 : 0.0)
+    }
+
+    /// Declares the shared-state series at zero, so a dashboard sees them before the first failure.
+    public func declareSharedState() {
+        registry.makeCounter(descriptor: Self.sharedStateErrors).increment(by: Int64(0))
+        setSharedStateDegraded(false)
+    }
+
+    static var sharedStateErrors: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "spanway", metricName: "shared_state_errors", unitName: "total",
+            helpText: "Calls to the shared state (Redis) that failed or timed out.")
+    }
+
+    static var sharedStateDegraded: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "spanway", metricName: "shared_state_degraded",
+            helpText:
+                "1 while the shared state (Redis) is unreachable and limits are kept per replica (fail-open) or refused (fail-closed)."
+        )
+    }
+
     static var retries: MetricNameDescriptor {
         MetricNameDescriptor(
             namespace: "spanway", metricName: "retries", unitName: "total",

@@ -1,0 +1,21 @@
+/// Where replicas keep what they share (rate windows, parallel slots, cooldowns): a Redis server,
+/// configured as LiteLLM configures it (`router_settings.redis_host`/`redis_port`/`redis_password`,
+/// `redis_url`, or the `REDIS_URL`, `REDIS_HOST`, `REDIS_PORT`, `REDIS_PASSWORD` variables).
+public struct SharedStateSettings: Sendable, Equatable {
+    /// What a request meets while Redis cannot be reached.
+    public enum FailureMode: String, Sendable, CaseIterable {
+        /// Keep answering with this replica's own limits until Redis returns (LiteLLM's behaviour, the default).
+        case failOpen = "fail-open"
+        /// Refuse requests that have limits with 503 until Redis returns.
+        case failClosed = "fail-closed"
+    }
+
+    /// `redis://[[user]:password@]host[:port][/db]`, built from the separate settings when no URL is given.
+    public var url: String
+    public var failureMode = FailureMode.failOpen
+
+    public init(url: String, failureMode: FailureMode = .failOpen) {
+        self.url = url
+        self.failureMode = failureMode
+    }
+}

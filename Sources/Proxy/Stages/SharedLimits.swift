@@ -1,0 +1,211 @@
+import Logging
+import Redis
+import Sinks
+import Synchronization
+import Telemetry
+
+/// Rate windows and parallel slots every replica shares, in Redis. One script checks every
+/// subject of a request and, only if all admit it, counts the request and takes a slot in each:
+/// the check and the reservation are one atomic step across replicas. Time is Redis's own
+/// (`TIME` inside the script), so the replicas' clocks cannot split a window.
+///
+/// Windows are fixed minutes, as in this process's own limiter; a parallel slot is a lease (a
+/// sorted-set member scored by its expiry) rather than a counter, so a replica that dies holding
+/// slots frees them when their leases run out instead of leaking them for ever.
+///
+/// Keys, per subject (`key:<hash>`, `team:<id>`, …): `spanway:limit:{<subject>}:p` (leases),
+/// `…:r:<minute>` (requests) and `…:t:<minute>` (tokens). The scripts build the window keys from
+/// the base key they are given, so this is for a single Redis (or one with replicas), not a
+/// Redis Cluster, where a script may touch only the keys it is passed.
+final class SharedLimits: Sendable {
+    enum Outcome: Sendable {
+        case admitted(headers: [(String, String)])
+        case refused(GatewayError)
+        /// Redis could not be asked: the failure mode decides.
+        case unavailable
+    }
+
+    let client: RedisClient
+    let failureMode: SharedStateSettings.FailureMode
+    /// How long a parallel slot is held when its release never comes (a replica killed mid-request).
+    let lease: Duration
+    private let prometheus: PrometheusSink
+    private let logger: Logger
+    private let degraded = Mutex(false)
+
+    init(
+        client: RedisClient, failureMode: SharedStateSettings.FailureMode, lease: Duration = .seconds(600),
+        prometheus: PrometheusSink, logger: Logger
+    ) {
+        self.client = client
+        self.failureMode = failureMode
+        self.lease = lease
+        self.prometheus = prometheus
+        self.logger = logger
+        prometheus.declareSharedState()
+    }
+
+    static func base(_ subject: String) -> String { "spanway:limit:{\(subject)}" }
+
+    /// Limits as script arguments: -1 for "no limit".
+    func acquire(_ subjects: [LimitSubject], lease id: String) async -> Outcome {
+        var arguments = [id, String(lease.components.seconds * 1000)]
+        for subject in subjects {
+            arguments += [subject.parallel, subject.rpm, subject.tpm].map { String($0 ?? -1) }
+        }
+        let reply: RESPValue
+        do throws(RedisError) {
+            reply = try await client.eval(Self.acquireScript, keys: subjects.map { Self.base($0.id) }, arguments: arguments)
+        } catch {
+            failed(error)
+            return .unavailable
+        }
+        succeeded()
+        // {1, seconds to the window's end, requests-left, tokens-left…} or {0, subject index, limit name, retry-after}.
+        guard let values = reply.array, let first = values.first?.int, values.count >= 2 else {
+            failed(RedisError(kind: .protocolViolation, message: "unexpected reply to the limit script"))
+            return .unavailable
+        }
+        if first == 0, values.count >= 4, let index = values[1].int, let which = values[2].string,
+            let retry = values[3].int, index >= 1, Int(index) <= subjects.count
+        {
+            let subject = subjects[Int(index) - 1]
+            return .refused(Self.refusal(subject, which, retryAfter: retry))
+        }
+        var headers: [(String, String)] = []
+        var requests: (limit: Int, left: Int)?
+        var tokens: (limit: Int, left: Int)?
+        for (offset, subject) in subjects.enumerated() {
+            let position = 2 + offset * 2
+            guard position + 1 < values.count else { break }
+            if let limit = subject.rpm, let used = values[position].int {
+                let left = max(0, limit - Int(used))
+                if left < requests?.left ?? .max { requests = (limit, left) }
+            }
+            if let limit = subject.tpm, let used = values[position + 1].int {
+                let left = max(0, limit - Int(used))
+                if left < tokens?.left ?? .max { tokens = (limit, left) }
+            }
+        }
+        if let requests {
+            headers += [
+                ("x-ratelimit-limit-requests", String(requests.limit)),
+                ("x-ratelimit-remaining-requests", String(requests.left)),
+            ]
+        }
+        if let tokens {
+            headers += [
+                ("x-ratelimit-limit-tokens", String(tokens.limit)), ("x-ratelimit-remaining-tokens", String(tokens.left)),
+            ]
+        }
+        return .admitted(headers: headers)
+    }
+
+    /// Gives the slots back and counts the tokens. Waited for by nothing: when it fails, the
+    /// leases run out on their own and the tokens are lost from the window (never charged twice).
+    func release(_ subjects: [String], lease id: String, tokens: Int) async {
+        do throws(RedisError) {
+            _ = try await client.eval(
+                Self.releaseScript, keys: subjects.map(Self.base), arguments: [id, String(max(0, tokens))])
+            succeeded()
+        } catch {
+            failed(error)
+        }
+    }
+
+    private func failed(_ error: RedisError) {
+        prometheus.countSharedStateError()
+        let changed = degraded.withLock { state in
+            defer { state = true }
+            return !state
+        }
+        guard changed else { return }
+        prometheus.setSharedStateDegraded(true)
+        let meanwhile = failureMode == .failOpen ? "limits are kept per replica" : "requests with limits are refused"
+        logger.error(
+            "shared state unreachable: \(meanwhile) until it returns",
+            metadata: ["error": "\(error.kind)", "failure_mode": "\(failureMode.rawValue)"])
+    }
+
+    private func succeeded() {
+        let changed = degraded.withLock { state in
+            defer { state = false }
+            return state
+        }
+        guard changed else { return }
+        prometheus.setSharedStateDegraded(false)
+        logger.notice("shared state reachable again: limits are shared by every replica")
+    }
+
+    static func refusal(_ subject: LimitSubject, _ which: String, retryAfter: Int64) -> GatewayError {
+        let wait = String(max(1, retryAfter))
+        switch which {
+        case "parallel":
+            return RateLimiter.refusal(
+                subject.kind, "\(subject.parallel ?? 0) requests in parallel", retryAfter: "1", headers: [])
+        case "tpm":
+            let limit = subject.tpm ?? 0
+            return RateLimiter.refusal(
+                subject.kind, "\(limit) tokens per minute", retryAfter: wait,
+                headers: [("x-ratelimit-limit-tokens", String(limit)), ("x-ratelimit-remaining-tokens", "0")])
+        default:
+            let limit = subject.rpm ?? 0
+            return RateLimiter.refusal(
+                subject.kind, "\(limit) requests per minute", retryAfter: wait,
+                headers: [("x-ratelimit-limit-requests", String(limit)), ("x-ratelimit-remaining-requests", "0")])
+        }
+    }
+
+    /// KEYS: one base key per subject. ARGV: lease id, lease ms, then per subject its parallel,
+    /// rpm and tpm limits (-1: none). Expired leases are swept first; nothing is written unless
+    /// every subject admits the request.
+    static let acquireScript = RedisScript(
+        """
+        local t = redis.call('TIME')
+        local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+        local minute = math.floor(tonumber(t[1]) / 60)
+        local reset = 60 - (tonumber(t[1]) % 60)
+        local id, lease = ARGV[1], tonumber(ARGV[2])
+        local used = {}
+        for i, base in ipairs(KEYS) do
+          local parallel, rpm, tpm = tonumber(ARGV[3 * i]), tonumber(ARGV[3 * i + 1]), tonumber(ARGV[3 * i + 2])
+          if parallel >= 0 then
+            redis.call('ZREMRANGEBYSCORE', base .. ':p', '-inf', now)
+            if redis.call('ZCARD', base .. ':p') >= parallel then return {0, i, 'parallel', 1} end
+          end
+          local requests = tonumber(redis.call('GET', base .. ':r:' .. minute) or '0')
+          if rpm >= 0 and requests >= rpm then return {0, i, 'rpm', reset} end
+          local tokens = tonumber(redis.call('GET', base .. ':t:' .. minute) or '0')
+          if tpm >= 0 and tokens >= tpm then return {0, i, 'tpm', reset} end
+          used[i] = {requests, tokens}
+        end
+        local reply = {1, reset}
+        for i, base in ipairs(KEYS) do
+          if tonumber(ARGV[3 * i]) >= 0 then
+            redis.call('ZADD', base .. ':p', now + lease, id)
+            redis.call('PEXPIRE', base .. ':p', lease)
+          end
+          local requests = redis.call('INCR', base .. ':r:' .. minute)
+          redis.call('EXPIRE', base .. ':r:' .. minute, 120)
+          reply[#reply + 1] = requests
+          reply[#reply + 1] = used[i][2]
+        end
+        return reply
+        """)
+
+    /// KEYS: the base keys the request was admitted under. ARGV: lease id, tokens used.
+    static let releaseScript = RedisScript(
+        """
+        local t = redis.call('TIME')
+        local minute = math.floor(tonumber(t[1]) / 60)
+        local tokens = tonumber(ARGV[2])
+        for _, base in ipairs(KEYS) do
+          redis.call('ZREM', base .. ':p', ARGV[1])
+          if tokens > 0 then
+            redis.call('INCRBY', base .. ':t:' .. minute, tokens)
+            redis.call('EXPIRE', base .. ':t:' .. minute, 120)
+          end
+        end
+        return 1
+        """)
+}

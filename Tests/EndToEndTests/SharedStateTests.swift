@@ -1,0 +1,160 @@
+import Foundation
+import GatewayTesting
+import Redis
+import Store
+import Testing
+
+@testable import Proxy
+
+/// The Redis `scripts/test-services.sh` started, if any.
+let testRedisURL = ProcessInfo.processInfo.environment["SPANWAY_TEST_REDIS_URL"]
+
+/// Replicas of one gateway sharing a Redis (and a database): limits hold across them, a cooldown
+/// one replica starts holds on the others, and an unreachable Redis leaves them answering with
+/// their own limits (fail-open) or refusing limited requests (fail-closed). Needs a Redis:
+/// `eval "$(scripts/test-services.sh)"` sets SPANWAY_TEST_REDIS_URL; CI always sets it.
+@Suite(
+    .timeLimit(.minutes(3)),
+    .enabled(
+        if: testRedisURL != nil || ProcessInfo.processInfo.environment["CI"] != nil,
+        "no Redis: run `eval \"$(scripts/test-services.sh)\"` to start one"))
+struct SharedStateTests {
+    static let redisURL = testRedisURL
+    static let body = #"{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}"#
+
+    static func config(redis: String, models: String = "", router: String = "") -> String {
+        """
+        general_settings: {master_key: \(Harness.master)}
+        router_settings: {redis_url: "\(redis)"\(router)}
+        model_list:
+          - {model_name: gpt-4o-mini, litellm_params: {model: openai/gpt-4o-mini, api_base: "{upstream}", api_key: k}}
+        \(models)
+        """
+    }
+
+    /// `count` gateways on one database and one Redis, each with its own mock upstream.
+    func replicas(
+        _ count: Int, config: String, sharing database: SQLiteStore? = nil, _ body: ([Harness]) async throws -> Void
+    ) async throws {
+        try await Harness.with(config: config, otlp: false, sharing: database) { first in
+            if count == 1 { return try await body([first]) }
+            try await replicas(count - 1, config: config, sharing: first.database) { rest in
+                try await body([first] + rest)
+            }
+        }
+    }
+
+    /// Redis's own minute (the one the limit windows are counted in).
+    static func redisMinute(_ client: RedisClient) async throws -> Int64 {
+        let time = try await client.send(["TIME"])
+        return try #require(time.array?.first?.int) / 60
+    }
+
+    @Test func requestsPerMinuteHoldAcrossReplicas() async throws {
+        let url = try #require(Self.redisURL, "CI starts a Redis (scripts/test-services.sh)")
+        let redis = RedisClient(configuration: try RedisConfiguration(url: url), logger: .init(label: "test"))
+        try await replicas(3, config: Self.config(redis: url)) { gateways in
+            let key = try await gateways[0].newKey(#"{"rpm_limit":6}"#)
+            let before = try await Self.redisMinute(redis)
+            var answered = 0
+            var refused = 0
+            for index in 0..<12 {
+                let reply = try await gateways[index % 3].send("/v1/chat/completions", json: Self.body, key: key)
+                if reply.status == 200 { answered += 1 }
+                if reply.status == 429 { refused += 1 }
+            }
+            let after = try await Self.redisMinute(redis)
+            // Per replica, each would have admitted 6 (18 in all); shared, 6 in the minute. A run
+            // that crossed a minute boundary may have admitted up to 6 more in the next window.
+            if before == after {
+                #expect(answered == 6 && refused == 6, "\(answered) answered, \(refused) refused")
+            } else {
+                #expect(answered >= 6 && answered <= 12 && answered + refused == 12)
+            }
+        }
+        await redis.shutdown()
+    }
+
+    @Test func parallelSlotsHoldAcrossReplicas() async throws {
+        let url = try #require(Self.redisURL, "CI starts a Redis (scripts/test-services.sh)")
+        let upstream = GatedUpstream()
+        try await withTestServer(upstream.router()) { port in
+            let gated =
+                "  - {model_name: gated, litellm_params: {model: openai/gate-head, api_base: \"http://127.0.0.1:\(port)/v1\", api_key: k}}"
+            try await replicas(3, config: Self.config(redis: url, models: gated)) { gateways in
+                let key = try await gateways[0].newKey(#"{"max_parallel_requests":2}"#)
+                let held = #"{"model":"gated","stream":true,"messages":[{"role":"user","content":"x"}]}"#
+                async let first = gateways[0].send("/v1/chat/completions", json: held, key: key)
+                async let second = gateways[1].send("/v1/chat/completions", json: held, key: key)
+                var arrivals = upstream.arrivals.makeAsyncIterator()
+                #expect(await arrivals.next() == "gate-head")
+                #expect(await arrivals.next() == "gate-head")
+                // Two in flight on two replicas: the third replica has no slot to give.
+                let third = try await gateways[2].send("/v1/chat/completions", json: Self.body, key: key)
+                #expect(
+                    third.status == 429 && third.json?["error"]?["message"] == "This key is limited to 2 requests in parallel.",
+                    "\(third.status) \(third.text)")
+                upstream.release()
+                #expect(try await first.status == 200)
+                #expect(try await second.status == 200)
+                // Both released their slots before their answers ended.
+                #expect(try await gateways[2].send("/v1/chat/completions", json: Self.body, key: key).status == 200)
+            }
+        }
+    }
+
+    @Test func aCooldownOnOneReplicaHoldsOnTheOthers() async throws {
+        let url = try #require(Self.redisURL, "CI starts a Redis (scripts/test-services.sh)")
+        // Ids unique to this run: the cooldown channel is shared by everything on this Redis.
+        let failing = "failing-\(UUID().uuidString)"
+        let models = """
+              - {model_name: mixed, litellm_params: {model: openai/error-500, api_base: "{upstream}", api_key: k}, model_info: {id: \(failing)}}
+              - {model_name: mixed, litellm_params: {model: openai/gpt-4o-mini, api_base: "{upstream}", api_key: k}, model_info: {id: healthy-\(UUID().uuidString)}}
+            """
+        let config = Self.config(redis: url, models: models, router: ", allowed_fails: 0, cooldown_time: 120, num_retries: 1")
+        try await replicas(2, config: config) { gateways in
+            // Until the failing deployment has failed once on the first replica (then it cools down).
+            var tries = 0
+            while gateways[0].gateway.router.cooldowns.isCooling(failing, now: Date().timeIntervalSince1970) == false {
+                tries += 1
+                try #require(tries <= 50, "the failing deployment was never picked")
+                #expect(try await gateways[0].chat("mixed").status == 200)
+            }
+            try await gateways[1].eventually("the second replica adopts the cooldown") {
+                try await gateways[1].exposition().value(
+                    of: "spanway_deployment_state", labels: ["model_group": "mixed", "deployment": failing]) == 1
+            }
+            for _ in 0..<20 { #expect(try await gateways[1].chat("mixed").status == 200) }
+            let sentToFailing = gateways[1].upstream.requests.withLock {
+                $0.filter { String(decoding: $0.body, as: UTF8.self).contains("error-500") }.count
+            }
+            #expect(sentToFailing == 0, "the second replica never called the deployment the first cooled down")
+        }
+    }
+
+    @Test func anUnreachableRedisFailsOpenWithLocalLimits() async throws {
+        let port = try await unusedLoopbackPort()
+        try await Harness.with(config: Self.config(redis: "redis://127.0.0.1:\(port)"), otlp: false) { h in
+            let key = try await h.newKey(#"{"rpm_limit":2}"#)
+            var statuses: [Int] = []
+            for _ in 0..<3 { statuses.append(try await h.send("/v1/chat/completions", json: Self.body, key: key).status) }
+            #expect(statuses == [200, 200, 429], "this replica's own limits meanwhile")
+            let metrics = try await h.exposition()
+            #expect(try metrics.value(of: "spanway_shared_state_degraded", labels: [:]) == 1)
+            #expect((try metrics.value(of: "spanway_shared_state_errors_total", labels: [:]) ?? 0) >= 1)
+        }
+    }
+
+    @Test func anUnreachableRedisFailsClosedWhenAsked() async throws {
+        let port = try await unusedLoopbackPort()
+        let config = Self.config(redis: "redis://127.0.0.1:\(port)", router: ", redis_failure_mode: fail-closed")
+        try await Harness.with(config: config, otlp: false) { h in
+            let key = try await h.newKey(#"{"rpm_limit":100}"#)
+            let refused = try await h.send("/v1/chat/completions", json: Self.body, key: key)
+            #expect(refused.status == 503, "\(refused.text)")
+            #expect(refused.json?["error"]?["message"]?.stringValue?.contains("Redis") == true)
+            // A caller with no limits needs no shared state.
+            #expect(try await h.send("/v1/chat/completions", json: Self.body).status == 200)
+        }
+    }
+}
