@@ -83,7 +83,15 @@ final class RedisConnectionPool: Sendable {
             case .connected(let connection) where connection.isActive:
                 return .use(connection)
             case .connecting(let future):
-                return .wait(future)
+                // After a failure, a reconnect in progress is a probe: others fail fast rather than
+                // wait up to the connect timeout behind it.
+                guard state.consecutiveFailures > 0 else { return .wait(future) }
+                for case .connected(let connection) in state.slots where connection.isActive {
+                    return .use(connection)
+                }
+                return .fail(
+                    RedisError(
+                        kind: .connection, message: "Redis at \(server) is unavailable (reconnecting): \(state.lastFailure)"))
             case .empty, .connected:
                 let waiting = state.retryAt.map { now < $0 } ?? false
                 if waiting || state.probing {

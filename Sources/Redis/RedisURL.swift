@@ -69,7 +69,7 @@ struct RedisURL: Sendable, Equatable {
         } else if let number = Int(db), number >= 0 {
             self.database = number
         } else {
-            throw Self.invalid("the path must be a database number (/0, /1, …), got '/\(db)'")
+            throw Self.invalid("the path must be a database number (/0, /1, …)")
         }
     }
 
@@ -95,7 +95,8 @@ struct RedisURL: Sendable, Equatable {
         var port = 6379
         if let portText {
             guard let number = Int(portText), (1...65535).contains(number) else {
-                throw Self.invalid("the port must be a number from 1 to 65535, got '\(portText)'")
+                // Not echoed: in `redis://:secret` the password is where a port would be.
+                throw Self.invalid("the port must be a number from 1 to 65535")
             }
             port = number
         }

@@ -1,5 +1,6 @@
 import Foundation
 import GatewayTesting
+import Logging
 import Redis
 import Store
 import Testing
@@ -70,6 +71,26 @@ struct SharedStateTests {
                 #expect(answered == 6 && refused == 6, "\(answered) answered, \(refused) refused")
             } else {
                 #expect(answered >= 6 && answered <= 12 && answered + refused == 12)
+            }
+        }
+        await redis.shutdown()
+    }
+
+    @Test func tokensPerMinuteHoldAcrossReplicas() async throws {
+        let url = try #require(Self.redisURL, "CI starts a Redis (scripts/test-services.sh)")
+        let redis = RedisClient(configuration: try RedisConfiguration(url: url), logger: Logger(label: "test"))
+        try await replicas(2, config: Self.config(redis: url)) { gateways in
+            let key = try await gateways[0].newKey(#"{"tpm_limit":5}"#)
+            let before = try await Self.redisMinute(redis)
+            // The mock's answer uses more than 5 tokens: once settled on one replica, the other refuses.
+            let first = try await gateways[0].send("/v1/chat/completions", json: Self.body, key: key)
+            #expect(first.status == 200 && first.headers.first(name: "x-ratelimit-remaining-tokens") == "5")
+            let second = try await gateways[1].send("/v1/chat/completions", json: Self.body, key: key)
+            let after = try await Self.redisMinute(redis)
+            if before == after {
+                #expect(second.status == 429, "\(second.text)")
+                #expect(second.json?["error"]?["message"] == "This key is limited to 5 tokens per minute.")
+                #expect(second.headers.first(name: "x-ratelimit-remaining-tokens") == "0")
             }
         }
         await redis.shutdown()
@@ -156,5 +177,58 @@ struct SharedStateTests {
             // A caller with no limits needs no shared state.
             #expect(try await h.send("/v1/chat/completions", json: Self.body).status == 200)
         }
+    }
+    /// Redis stopped mid-load and started again: answers never stop (fail-open, this replica's
+    /// limits meanwhile), and the shared state is used again once Redis is back.
+    @Test func redisStoppedAndRestartedMidLoad() async throws {
+        _ = try #require(Self.redisURL, "CI starts a Redis (scripts/test-services.sh)")
+        let port = try await unusedLoopbackPort()
+        var server = try await OwnRedis.start(port: port)
+        try await Harness.with(config: Self.config(redis: "redis://127.0.0.1:\(port)"), otlp: false) { h in
+            let key = try await h.newKey(#"{"rpm_limit":1000}"#)
+            func degraded() async throws -> Double? {
+                try await h.exposition().value(of: "spanway_shared_state_degraded", labels: [:])
+            }
+            #expect(try await h.send("/v1/chat/completions", json: Self.body, key: key).status == 200)
+            #expect(try await degraded() == 0)
+            await server.kill()
+            for _ in 0..<5 {
+                #expect(try await h.send("/v1/chat/completions", json: Self.body, key: key).status == 200)
+            }
+            #expect(try await degraded() == 1)
+            server = try await OwnRedis.start(port: port)
+            // The client reconnects on a request after its backoff; the next admission is shared again.
+            try await h.eventually("the gateway uses Redis again") {
+                #expect(try await h.send("/v1/chat/completions", json: Self.body, key: key).status == 200)
+                return try await degraded() == 0
+            }
+            let client = RedisClient(
+                configuration: RedisConfiguration(host: "127.0.0.1", port: port), logger: Logger(label: "test"))
+            let counted = try await client.send(["KEYS", "spanway:limit:*"])
+            #expect(counted.array?.isEmpty == false, "the restarted Redis holds the key's window")
+            await client.shutdown()
+        }
+        await server.kill()
+    }
+}
+
+/// A `redis-server` of the test's own, on `port`, that the test can kill (with SIGKILL: the test
+/// runner's threads block SIGTERM, and a child inherits that).
+struct OwnRedis {
+    let child: ChildProcess
+
+    static func start(port: Int) async throws -> OwnRedis {
+        let child = try ChildProcess(
+            executable: "/usr/bin/env",
+            arguments: ["redis-server", "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            environment: ProcessInfo.processInfo.environment)
+        let ready = await child.firstMatch(of: "Ready to accept connections")
+        try #require(ready != nil, "redis-server did not start: \(child.output)")
+        return OwnRedis(child: child)
+    }
+
+    func kill() async {
+        if child.process.isRunning { Foundation.kill(child.process.processIdentifier, SIGKILL) }
+        _ = await child.exit()
     }
 }

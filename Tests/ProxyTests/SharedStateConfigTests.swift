@@ -36,7 +36,7 @@ import Testing
         let (_, issues) = ConfigLoader(environment: [:], knownProviders: [])
             .check(yaml: "model_list: []\nrouter_settings: {redis_host: h, redis_failure_mode: sometimes, redis_port: 99999}\n")
         #expect(issues.contains { $0.path == "router_settings.redis_port" && $0.severity == .error }, "\(issues)")
-        let bad = try ConfigLoader(environment: [:], knownProviders: [])
+        let bad = ConfigLoader(environment: [:], knownProviders: [])
             .check(yaml: "model_list: []\nrouter_settings: {redis_host: h, redis_failure_mode: sometimes}\n").1
         #expect(
             bad.contains {

@@ -1,7 +1,7 @@
 /// Where replicas keep what they share (rate windows, parallel slots, cooldowns): a Redis server,
 /// configured as LiteLLM configures it (`router_settings.redis_host`/`redis_port`/`redis_password`,
 /// `redis_url`, or the `REDIS_URL`, `REDIS_HOST`, `REDIS_PORT`, `REDIS_PASSWORD` variables).
-public struct SharedStateSettings: Sendable, Equatable {
+public struct SharedStateSettings: Sendable, Equatable, CustomStringConvertible {
     /// What a request meets while Redis cannot be reached.
     public enum FailureMode: String, Sendable, CaseIterable {
         /// Keep answering with this replica's own limits until Redis returns (LiteLLM's behaviour, the default).
@@ -18,4 +18,7 @@ public struct SharedStateSettings: Sendable, Equatable {
         self.url = url
         self.failureMode = failureMode
     }
+
+    /// Never the URL, which may carry a password.
+    public var description: String { "SharedStateSettings(failureMode: \(failureMode.rawValue))" }
 }

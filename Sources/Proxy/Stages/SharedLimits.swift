@@ -58,19 +58,29 @@ final class SharedLimits: Sendable {
             reply = try await client.eval(Self.acquireScript, keys: subjects.map { Self.base($0.id) }, arguments: arguments)
         } catch {
             failed(error)
+            // The script may have run before the reply was lost: give back a lease it may have
+            // taken, or it would hold a slot until it expires (removing a missing one does nothing).
+            if error.kind == .timeout || error.kind == .closed {
+                let ids = subjects.map(\.id)
+                Task { await self.release(ids, lease: id, tokens: 0) }
+            }
             return .unavailable
         }
         succeeded()
-        // {1, seconds to the window's end, requests-left, tokens-left…} or {0, subject index, limit name, retry-after}.
-        guard let values = reply.array, let first = values.first?.int, values.count >= 2 else {
+        // {1, seconds to the window's end, requests used, tokens used, …} or
+        // {0, subject index, limit name, retry-after}.
+        guard let values = reply.array, let first = values.first?.int, first == 0 || first == 1, values.count >= 2 else {
             failed(RedisError(kind: .protocolViolation, message: "unexpected reply to the limit script"))
             return .unavailable
         }
-        if first == 0, values.count >= 4, let index = values[1].int, let which = values[2].string,
-            let retry = values[3].int, index >= 1, Int(index) <= subjects.count
-        {
-            let subject = subjects[Int(index) - 1]
-            return .refused(Self.refusal(subject, which, retryAfter: retry))
+        if first == 0 {
+            guard values.count >= 4, let index = values[1].int, let which = values[2].string, let retry = values[3].int,
+                index >= 1, Int(index) <= subjects.count
+            else {
+                failed(RedisError(kind: .protocolViolation, message: "unexpected refusal from the limit script"))
+                return .unavailable
+            }
+            return .refused(Self.refusal(subjects[Int(index) - 1], which, retryAfter: retry))
         }
         var headers: [(String, String)] = []
         var requests: (limit: Int, left: Int)?
@@ -105,8 +115,9 @@ final class SharedLimits: Sendable {
     /// leases run out on their own and the tokens are lost from the window (never charged twice).
     func release(_ subjects: [String], lease id: String, tokens: Int) async {
         do throws(RedisError) {
-            _ = try await client.eval(
-                Self.releaseScript, keys: subjects.map(Self.base), arguments: [id, String(max(0, tokens))])
+            // Capped: a Lua number past 2^53 is no longer an integer, and INCRBY would refuse it.
+            let counted = min(max(0, tokens), 1_000_000_000_000)
+            _ = try await client.eval(Self.releaseScript, keys: subjects.map(Self.base), arguments: [id, String(counted)])
             succeeded()
         } catch {
             failed(error)
@@ -193,16 +204,18 @@ final class SharedLimits: Sendable {
         return reply
         """)
 
-    /// KEYS: the base keys the request was admitted under. ARGV: lease id, tokens used.
+    /// KEYS: the base keys the request was admitted under. ARGV: lease id, tokens used. Every
+    /// slot is given back before any count is added: a script that fails midway keeps its writes.
     static let releaseScript = RedisScript(
         """
         local t = redis.call('TIME')
         local minute = math.floor(tonumber(t[1]) / 60)
-        local tokens = tonumber(ARGV[2])
         for _, base in ipairs(KEYS) do
           redis.call('ZREM', base .. ':p', ARGV[1])
-          if tokens > 0 then
-            redis.call('INCRBY', base .. ':t:' .. minute, tokens)
+        end
+        if tonumber(ARGV[2]) > 0 then
+          for _, base in ipairs(KEYS) do
+            redis.call('INCRBY', base .. ':t:' .. minute, ARGV[2])
             redis.call('EXPIRE', base .. ':t:' .. minute, 120)
           end
         end
