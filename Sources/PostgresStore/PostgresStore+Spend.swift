@@ -106,16 +106,7 @@ extension PostgresStore {
     }
 
     public func spendReport(by grouping: SpendGrouping, since: Int64?, until: Int64?) async throws -> [SpendTotal] {
-        // The grouping expression comes from this closed list, never from the caller's text.
-        let expression =
-            switch grouping {
-            case .team: "COALESCE(team_id, '')"
-            case .key: "COALESCE(key_alias, key_hash, '')"
-            case .user: "COALESCE(user_id, '')"
-            case .model: "COALESCE(model_group, '')"
-            case .provider: "COALESCE(provider, '')"
-            case .day: Self.dayExpression
-            }
+        let expression = grouping.sqlExpression(day: Self.dayExpression)
         // Byte order ("C") for ties, as SQLite compares text.
         let rows = try await client.query(
             """
@@ -176,18 +167,7 @@ extension PostgresStore {
     }
 
     private static func expression(_ dimension: AnalyticsDimension) -> String {
-        switch dimension {
-        case .provider: "COALESCE(provider, '')"
-        case .modelGroup: "COALESCE(model_group, '')"
-        case .deployment: "COALESCE(deployment_id, '')"
-        case .model: "COALESCE(model, '')"
-        case .team: "COALESCE(team_id, '')"
-        case .keyAlias: "COALESCE(key_alias, key_hash, '')"
-        case .tag: "COALESCE(tag.value, '')"
-        case .operation: "operation"
-        case .day: dayExpression
-        case .hour: hourExpression
-        }
+        dimension.sqlExpression(day: dayExpression, hour: hourExpression)
     }
 
     /// Deletes spend rows that started before `before` (milliseconds since the epoch), a few

@@ -137,18 +137,8 @@ public final class PostgresStore: GatewayStore, Service {
 
     // MARK: Records
 
-    /// The table and primary key of each owner. SQL names come from this closed list, never from input.
-    static func table(of owner: BudgetOwner) -> (name: String, key: String) {
-        switch owner {
-        case .key: ("keys", "token")
-        case .team: ("teams", "team_id")
-        case .user: ("users", "user_id")
-        case .organization: ("organizations", "organization_id")
-        }
-    }
-
     public func insert<Record: LimitedRecord>(_ record: Record) async throws {
-        let table = Self.table(of: Record.owner)
+        let table = Record.owner.table
         let values = try RecordColumns.values(of: record)
         var bindings = PostgresBindings(capacity: values.count)
         for (column, value) in values { RecordColumns.append(value, column: column, to: &bindings) }
@@ -167,7 +157,7 @@ public final class PostgresStore: GatewayStore, Service {
     }
 
     public func fetch<Record: LimitedRecord>(_ type: Record.Type, id: String) async throws -> Record? {
-        let table = Self.table(of: Record.owner)
+        let table = Record.owner.table
         let rows = try await client.query(
             "SELECT * FROM \(unescaped: table.name) WHERE \(unescaped: table.key) = \(id)", logger: logger)
         for try await row in rows { return try RecordColumns.record(Record.self, from: row) }
@@ -175,7 +165,7 @@ public final class PostgresStore: GatewayStore, Service {
     }
 
     public func update<Record: LimitedRecord>(_ record: Record) async throws {
-        let table = Self.table(of: Record.owner)
+        let table = Record.owner.table
         let values = try RecordColumns.values(of: record).filter { $0.column != table.key }
         var bindings = PostgresBindings(capacity: values.count + 1)
         bindings.append(record.recordID)
@@ -192,7 +182,7 @@ public final class PostgresStore: GatewayStore, Service {
     }
 
     public func delete<Record: LimitedRecord>(_ type: Record.Type, ids: [String]) async throws -> Int {
-        let table = Self.table(of: Record.owner)
+        let table = Record.owner.table
         let logger = self.logger
         return try await client.withTransaction(logger: logger) { connection in
             switch Record.owner {
@@ -250,7 +240,7 @@ public final class PostgresStore: GatewayStore, Service {
     }
 
     public func resetBudget(of owner: BudgetOwner, id: String, dueBy now: Double, next: Double) async throws -> Bool {
-        let table = Self.table(of: owner)
+        let table = owner.table
         let rows = try await client.query(
             """
             UPDATE \(unescaped: table.name) SET spend = 0, budget_reset_at = \(next)

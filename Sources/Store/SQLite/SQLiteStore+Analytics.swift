@@ -50,18 +50,9 @@ extension SQLiteStore {
     ]
 
     private static func expression(_ dimension: AnalyticsDimension) -> String {
-        switch dimension {
-        case .provider: "COALESCE(provider, '')"
-        case .modelGroup: "COALESCE(model_group, '')"
-        case .deployment: "COALESCE(deployment_id, '')"
-        case .model: "COALESCE(model, '')"
-        case .team: "COALESCE(team_id, '')"
-        case .keyAlias: "COALESCE(key_alias, key_hash, '')"
-        case .tag: "COALESCE(tag.value, '')"
-        case .operation: "operation"
-        case .day: "strftime('%Y-%m-%d', start_time / 1000, 'unixepoch')"
-        case .hour: "strftime('%Y-%m-%dT%H:00Z', start_time / 1000, 'unixepoch')"
-        }
+        dimension.sqlExpression(
+            day: "strftime('%Y-%m-%d', start_time / 1000, 'unixepoch')",
+            hour: "strftime('%Y-%m-%dT%H:00Z', start_time / 1000, 'unixepoch')")
     }
 
     /// Deletes spend rows that started before `before` (milliseconds since the epoch), a few

@@ -172,18 +172,8 @@ public final class SQLiteStore: GatewayStore {
         try await pool.read { db in try Organization.order(Column("created_at"), Column("organization_id")).fetchAll(db) }
     }
 
-    /// The table and primary key of each owner. SQL names come from this closed list, never from input.
-    static func table(of owner: BudgetOwner) -> (name: String, key: String) {
-        switch owner {
-        case .key: ("keys", "token")
-        case .team: ("teams", "team_id")
-        case .user: ("users", "user_id")
-        case .organization: ("organizations", "organization_id")
-        }
-    }
-
     public func resetBudget(of owner: BudgetOwner, id: String, dueBy now: Double, next: Double) async throws -> Bool {
-        let table = Self.table(of: owner)
+        let table = owner.table
         return try await pool.write { db in
             try db.execute(
                 sql: "UPDATE \(table.name) SET spend = 0, budget_reset_at = ? WHERE \(table.key) = ? AND budget_reset_at <= ?",
@@ -198,7 +188,7 @@ public final class SQLiteStore: GatewayStore {
             // Cached statements: this runs for every answered request, so SQL is compiled once.
             var addSpend: [BudgetOwner: Statement] = [:]
             for owner in BudgetOwner.allCases {
-                let table = Self.table(of: owner)
+                let table = owner.table
                 addSpend[owner] = try db.cachedStatement(sql: "UPDATE \(table.name) SET spend = spend + ? WHERE \(table.key) = ?")
             }
             // Spelled out rather than through the record's Codable conformance, which converts
@@ -259,16 +249,7 @@ public final class SQLiteStore: GatewayStore {
     }
 
     public func spendReport(by grouping: SpendGrouping, since: Int64?, until: Int64?) async throws -> [SpendTotal] {
-        // The grouping expression comes from this closed list, never from the caller's text.
-        let expression =
-            switch grouping {
-            case .team: "COALESCE(team_id, '')"
-            case .key: "COALESCE(key_alias, key_hash, '')"
-            case .user: "COALESCE(user_id, '')"
-            case .model: "COALESCE(model_group, '')"
-            case .provider: "COALESCE(provider, '')"
-            case .day: "date(start_time / 1000, 'unixepoch')"
-            }
+        let expression = grouping.sqlExpression(day: "date(start_time / 1000, 'unixepoch')")
         return try await pool.read { db in
             let rows = try Row.fetchAll(
                 db,
