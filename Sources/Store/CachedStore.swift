@@ -4,9 +4,13 @@ import Telemetry
 /// The store as the request path reads it: keys, teams, users and organisations come from
 /// memory, so authenticating a virtual key costs no database read. Every write made through
 /// this store drops the records it touches (a ledger batch adds its rows' spend to them), so this
-/// process always reads what it wrote. Writes by another process on the same database
-/// (`spanway keys`) are seen within `lifetime`.
+/// process always reads what it wrote. Writes by another process on the same database are seen
+/// when it says so (`invalidate`, which replicas sharing Redis do), or else within `lifetime`
+/// (`spanway keys`).
 public final class CachedStore: GatewayStore {
+    /// Told of every write made through this store, spend aside, before the write returns.
+    public typealias WriteObserver = @Sendable (StoreChange) async -> Void
+
     private struct Slot: Hashable {
         var owner: BudgetOwner
         var id: String
@@ -32,6 +36,7 @@ public final class CachedStore: GatewayStore {
     let clock: any GatewayClock
     let lifetime: Double
     private let state = Mutex(State())
+    private let observer = Mutex<WriteObserver?>(nil)
 
     public init(_ base: any GatewayStore, clock: any GatewayClock = SystemClock(), lifetime: Double = 2) {
         self.base = base
@@ -55,6 +60,31 @@ public final class CachedStore: GatewayStore {
         return record
     }
 
+    /// Calls `observer` after each write; one observer at a time.
+    public func observeWrites(_ observer: @escaping WriteObserver) {
+        self.observer.withLock { $0 = observer }
+    }
+
+    /// Drops what another process changed, so the next read goes to the database.
+    public func invalidate(_ change: StoreChange) {
+        switch change {
+        case .record(let owner, let id): drop([Slot(owner: owner, id: id)])
+        case .all: dropAll()
+        }
+    }
+
+    private func changed(_ change: StoreChange) async {
+        invalidate(change)
+        if let observer = observer.withLock({ $0 }) { await observer(change) }
+    }
+
+    private func dropAll() {
+        state.withLock { state in
+            state.generation += 1
+            state.entries.removeAll()
+        }
+    }
+
     private func drop(_ slots: some Sequence<Slot>) {
         state.withLock { state in
             state.generation += 1
@@ -62,34 +92,49 @@ public final class CachedStore: GatewayStore {
         }
     }
 
-    private func drop<Record: LimitedRecord>(_ record: Record) {
-        drop([Slot(owner: Record.owner, id: record.recordID)])
-    }
-
+    /// A failed write is dropped too: it may have reached the database before failing.
     public func insert<Record: LimitedRecord>(_ record: Record) async throws {
-        defer { drop(record) }
-        try await base.insert(record)
+        do {
+            try await base.insert(record)
+        } catch {
+            invalidate(.record(Record.owner, id: record.recordID))
+            throw error
+        }
+        await changed(.record(Record.owner, id: record.recordID))
     }
 
     public func update<Record: LimitedRecord>(_ record: Record) async throws {
-        defer { drop(record) }
-        try await base.update(record)
+        do {
+            try await base.update(record)
+        } catch {
+            invalidate(.record(Record.owner, id: record.recordID))
+            throw error
+        }
+        await changed(.record(Record.owner, id: record.recordID))
     }
 
-    /// Deleting cascades (a team takes its keys), so everything is dropped.
     public func delete<Record: LimitedRecord>(_ type: Record.Type, ids: [String]) async throws -> Int {
-        defer {
-            state.withLock { state in
-                state.generation += 1
-                state.entries.removeAll()
-            }
+        let deleted: Int
+        do {
+            deleted = try await base.delete(type, ids: ids)
+        } catch {
+            dropAll()
+            throw error
         }
-        return try await base.delete(type, ids: ids)
+        await changed(.all)
+        return deleted
     }
 
     public func resetBudget(of owner: BudgetOwner, id: String, dueBy now: Double, next: Double) async throws -> Bool {
-        defer { drop([Slot(owner: owner, id: id)]) }
-        return try await base.resetBudget(of: owner, id: id, dueBy: now, next: next)
+        let reset: Bool
+        do {
+            reset = try await base.resetBudget(of: owner, id: id, dueBy: now, next: next)
+        } catch {
+            invalidate(.record(owner, id: id))
+            throw error
+        }
+        if reset { await changed(.record(owner, id: id)) } else { invalidate(.record(owner, id: id)) }
+        return reset
     }
 
     /// The rows' spend is added to the cached records as the store adds it to theirs, so a key in

@@ -3,6 +3,7 @@ import GatewayTesting
 import Logging
 import Redis
 import Store
+import Telemetry
 import Testing
 
 @testable import Proxy
@@ -35,11 +36,12 @@ struct SharedStateTests {
 
     /// `count` gateways on one database and one Redis, each with its own mock upstream.
     func replicas(
-        _ count: Int, config: String, sharing database: SQLiteStore? = nil, _ body: ([Harness]) async throws -> Void
+        _ count: Int, config: String, clock: any GatewayClock = SystemClock(), sharing database: SQLiteStore? = nil,
+        _ body: ([Harness]) async throws -> Void
     ) async throws {
-        try await Harness.with(config: config, otlp: false, sharing: database) { first in
+        try await Harness.with(config: config, otlp: false, clock: clock, sharing: database) { first in
             if count == 1 { return try await body([first]) }
-            try await replicas(count - 1, config: config, sharing: first.database) { rest in
+            try await replicas(count - 1, config: config, clock: clock, sharing: first.database) { rest in
                 try await body([first] + rest)
             }
         }
@@ -120,6 +122,70 @@ struct SharedStateTests {
                 #expect(try await second.status == 200)
                 // Both released their slots before their answers ended.
                 #expect(try await gateways[2].send("/v1/chat/completions", json: Self.body, key: key).status == 200)
+            }
+        }
+    }
+
+    /// A budget is one figure across replicas: while a request holds its estimate on one replica
+    /// the others refuse, and once answered its cost counts on every replica at once (before its
+    /// row is in the database).
+    @Test func aBudgetIsSharedByEveryReplica() async throws {
+        let url = try #require(Self.redisURL, "CI starts a Redis (scripts/test-services.sh)")
+        let redis = RedisClient(configuration: try RedisConfiguration(url: url), logger: Logger(label: "test"))
+        let upstream = GatedUpstream()
+        try await withTestServer(upstream.router()) { port in
+            // The gated upstream reports 7 prompt and 5 completion tokens: 12 × $0.001 = $0.012 a request.
+            let priced = """
+                  - {model_name: priced, litellm_params: {model: openai/gate-head, api_base: "http://127.0.0.1:\(port)/v1", api_key: k, input_cost_per_token: 0.001, output_cost_per_token: 0.001}}
+                """
+            try await replicas(3, config: Self.config(redis: url, models: priced)) { gateways in
+                let key = try await gateways[0].newKey(#"{"max_budget":0.02}"#)
+                // Its estimate (20 output tokens at least, $0.02) holds the whole budget while in flight.
+                let body = #"{"model":"priced","stream":true,"max_tokens":20,"messages":[{"role":"user","content":"x"}]}"#
+                async let first = gateways[0].send("/v1/chat/completions", json: body, key: key)
+                var arrivals = upstream.arrivals.makeAsyncIterator()
+                #expect(await arrivals.next() == "gate-head")
+                // A model that answers at once, so that a broken check fails here rather than waits at the gate.
+                let whileHeld = try await gateways[1].send("/v1/chat/completions", json: Self.body, key: key)
+                #expect(whileHeld.status == 422 && whileHeld.json?["error"]?["type"] == "budget_exceeded", "\(whileHeld.text)")
+                upstream.release()
+                #expect(try await first.status == 200)
+                // $0.012 spent of $0.02: one more request is admitted (on a third replica), then none.
+                #expect(try await gateways[2].send("/v1/chat/completions", json: body, key: key).status == 200)
+                let spent = try await gateways[1].send("/v1/chat/completions", json: body, key: key)
+                #expect(spent.status == 422, "\(spent.text)")
+                #expect(spent.json?["error"]?["message"]?.stringValue?.contains("Current cost: 0.024") == true, "\(spent.text)")
+                let base = "spanway:budget:{key:\(KeyDigest(key: key).hex)}"
+                #expect(try await redis.send(["GET", base + ":spent"]).string == "24000000", "2 × $0.012 in nano-dollars")
+                #expect(try await redis.send(["GET", base + ":held"]).string == "0", "no hold left behind")
+                // A budget raised on one replica is seen by the others at once, and its spend taken again from the store.
+                #expect(try await gateways[0].send("/key/update", json: #"{"key":"\#(key)","max_budget":1}"#).status == 200)
+                try await gateways[1].eventually("the raised budget reaches the second replica") {
+                    try await gateways[1].send("/v1/chat/completions", json: body, key: key).status == 200
+                }
+            }
+        }
+        await redis.shutdown()
+    }
+
+    /// A key deleted or created on one replica is seen by the others without waiting for their
+    /// caches to expire: their clock is frozen, so only the published change can reach them.
+    @Test func keyChangesReachEveryReplicaAtOnce() async throws {
+        let url = try #require(Self.redisURL, "CI starts a Redis (scripts/test-services.sh)")
+        let frozen = ManualClock(seconds: Date().timeIntervalSince1970)
+        try await replicas(2, config: Self.config(redis: url), clock: frozen) { gateways in
+            let key = try await gateways[0].newKey()
+            #expect(try await gateways[1].send("/v1/chat/completions", json: Self.body, key: key).status == 200)
+            #expect(try await gateways[0].send("/key/delete", json: #"{"keys":["\#(key)"]}"#).status == 200)
+            try await gateways[1].eventually("the deleted key is refused on the other replica") {
+                try await gateways[1].send("/v1/chat/completions", json: Self.body, key: key).status == 401
+            }
+            // Unknown on the second replica (and remembered as unknown), then made on the first.
+            let named = "sk-replica-\(UUID().uuidString)"
+            #expect(try await gateways[1].send("/v1/chat/completions", json: Self.body, key: named).status == 401)
+            #expect(try await gateways[0].send("/key/generate", json: #"{"key":"\#(named)"}"#).status == 200)
+            try await gateways[1].eventually("the new key works on the other replica") {
+                try await gateways[1].send("/v1/chat/completions", json: Self.body, key: named).status == 200
             }
         }
     }

@@ -62,11 +62,20 @@ public final class Gateway: Sendable {
             [config.masterKey, config.metricsToken].compactMap { $0 } + deployments.flatMap(\.config.secrets)
             + config.sinks.flatMap(\.secrets)
         self.budgetAlerts = BudgetAlerts(logger: logger)
+        let cooldowns = Cooldowns(settings: config.cooldowns)
+        var sharedState: SharedState?
+        if let redis, let settings = config.sharedState {
+            sharedState = SharedState(
+                client: redis, settings: settings, cooldowns: cooldowns, store: store, prometheus: prometheus,
+                clock: clock, logger: logger)
+        }
+        self.sharedState = sharedState
         let budgets = BudgetGuard(
             refusalStatus: config.budgetExceededStatus,
             proxyBudget: config.proxyMaxBudget.map {
                 ProxyBudget(maxBudget: $0, period: config.proxyBudgetDuration, now: clock.nowSeconds())
-            })
+            },
+            shared: sharedState?.budgets)
         // The budgets count a settled request's cost themselves until its row is in the store.
         let recorded: @Sendable ([SpendRow]) -> Void = { rows in budgets.recorded(rows.lazy.map(\.requestID)) }
         self.ledger =
@@ -81,7 +90,7 @@ public final class Gateway: Sendable {
         self.config = config
         self.router = ModelRouter(
             deployments: deployments, numRetries: config.retryPolicy.maxRetries(numRetries: config.numRetries),
-            cooldowns: Cooldowns(settings: config.cooldowns),
+            cooldowns: cooldowns,
             aliases: config.modelGroupAliases, strategy: config.routingStrategy, priceBook: priceBook)
         self.pipeline = pipeline
         let redaction = RedactionQueue(pipeline: pipeline)
@@ -103,12 +112,6 @@ public final class Gateway: Sendable {
         }
         self.logger = logger
         self.startedAt = Int(clock.nowSeconds())
-        var sharedState: SharedState?
-        if let redis, let settings = config.sharedState {
-            sharedState = SharedState(
-                client: redis, settings: settings, router: router, prometheus: prometheus, clock: clock, logger: logger)
-        }
-        self.sharedState = sharedState
         let rateLimiter = RateLimiter(shared: sharedState?.limits)
         let settlement = Settlement(
             pipeline: pipeline, redaction: redaction, load: router.load, budgets: budgets, rateLimiter: rateLimiter,

@@ -65,7 +65,7 @@ struct RequestFlow: Sendable {
                 let candidates = route.plan + Set(route.fallbacks.groups.values).flatMap { router.deployments(of: $0) }
                 let estimate = BudgetGuard.estimate(
                     request, bodyBytes: body.readableBytes, prices: candidates.compactMap(\.price))
-                exchange.hold(try budgets.reserve(subjects, estimate: estimate))
+                exchange.hold(try await budgets.reserve(subjects, estimate: estimate, hold: exchange.requestID))
             }
             // 6. Translate, call, normalise, price, settle: attempt by attempt until one answers.
             return try await attempts.run(route, request: request, exchange: exchange)

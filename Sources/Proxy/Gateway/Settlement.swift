@@ -44,7 +44,11 @@ struct Settlement: Sendable {
         let cost = finished.summary.costUSD ?? 0
         if let principal = exchange.principal { budgetAlerts.settled(principal, cost: cost) }
         guard let ledger, exchange.isAuthenticated else {
-            exchange.reservation.map { budgets.release($0, unrecordedCost: exchange.isAuthenticated ? cost : 0) }
+            if let reservation = exchange.reservation {
+                let cost = exchange.isAuthenticated ? cost : 0
+                budgets.release(reservation, unrecordedCost: cost)
+                await budgets.settleShared(reservation, cost: cost)
+            }
             return
         }
         // Before the commit: a gauge loaded from the store after it would count the cost twice.
@@ -52,7 +56,11 @@ struct Settlement: Sendable {
         // From here the budget counts the real cost instead of the estimate, until the ledger
         // has the row in the store: at every moment it counts the request one way or the other.
         let requestID = finished.summary.requestID
-        exchange.reservation.map { budgets.settle($0, cost: cost, requestID: requestID) }
+        if let reservation = exchange.reservation {
+            budgets.settle(reservation, cost: cost, requestID: requestID)
+            // Before the answer ends, as the ledger's commit: every replica counts it from here.
+            await budgets.settleShared(reservation, cost: cost)
+        }
         do {
             try await ledger.commit(SpendRow(finished))
         } catch {

@@ -2,30 +2,40 @@ import Logging
 import Redis
 import ServiceLifecycle
 import Sinks
+import Store
 import Telemetry
 
 /// What the replicas of one gateway share through Redis: rate windows and parallel slots
-/// (`SharedLimits`) and cooldowns (`SharedCooldowns`). A service: it follows other replicas'
-/// cooldowns while the gateway runs and closes the Redis connections when it stops (after the
-/// HTTP server, so requests finishing during shutdown still release their slots).
+/// (`SharedLimits`), budgets (`SharedBudgets`), cooldowns (`SharedCooldowns`) and changes to
+/// keys, teams, users and organisations (`SharedInvalidation`). A service: it follows the other
+/// replicas' cooldowns and changes while the gateway runs, and closes the Redis connections when
+/// it stops (after the HTTP server, so requests finishing during shutdown still settle).
 public final class SharedState: Service, Sendable {
     let client: RedisClient
     let limits: SharedLimits
+    let budgets: SharedBudgets
     let cooldowns: SharedCooldowns
+    let invalidation: SharedInvalidation?
 
     init(
-        client: RedisClient, settings: SharedStateSettings, router: ModelRouter, prometheus: PrometheusSink,
-        clock: any GatewayClock, logger: Logger
+        client: RedisClient, settings: SharedStateSettings, cooldowns: Cooldowns, store: CachedStore?,
+        prometheus: PrometheusSink, clock: any GatewayClock, logger: Logger
     ) {
         self.client = client
-        self.limits = SharedLimits(
-            client: client, failureMode: settings.failureMode, prometheus: prometheus, logger: logger)
-        self.cooldowns = SharedCooldowns(client: client, cooldowns: router.cooldowns, clock: clock, logger: logger)
+        let health = SharedStateHealth(failureMode: settings.failureMode, prometheus: prometheus, logger: logger)
+        self.limits = SharedLimits(client: client, health: health)
+        let budgets = SharedBudgets(client: client, health: health)
+        self.budgets = budgets
+        self.cooldowns = SharedCooldowns(client: client, cooldowns: cooldowns, clock: clock, logger: logger)
+        self.invalidation = store.map { SharedInvalidation(client: client, store: $0, budgets: budgets, logger: logger) }
     }
 
     public func run() async throws {
         await cancelWhenGracefulShutdown {
-            await self.cooldowns.run()
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await self.cooldowns.run() }
+                if let invalidation = self.invalidation { group.addTask { await invalidation.run() } }
+            }
         }
         await client.shutdown()
     }

@@ -6,11 +6,14 @@ import Telemetry
 /// what is not in the store yet, reaches that budget. What is not in the store yet: the estimate
 /// reserved by each request in flight, and the real cost of each settled request until the
 /// ledger has written its row. So concurrent requests can overspend by at most what was in
-/// flight when the budget ran out, and by nothing when the estimates hold.
+/// flight when the budget ran out, and by nothing when the estimates hold. With Redis, the same
+/// is checked across every replica (`SharedBudgets`) once this process's own check passes.
 public final class BudgetGuard: Sendable {
     public struct Reservation: Sendable {
         let subjects: [String]
         let amount: Double
+        /// The hold's id in the shared budgets; nil when only this process holds the estimate.
+        var sharedHold: String? = nil
     }
 
     private struct State {
@@ -35,10 +38,40 @@ public final class BudgetGuard: Sendable {
     let refusalStatus: Int
     /// `litellm_settings.max_budget`, when set.
     let proxyBudget: ProxyBudget?
+    /// The budgets every replica shares, when Redis is configured.
+    let shared: SharedBudgets?
 
-    init(refusalStatus: Int = 422, proxyBudget: ProxyBudget? = nil) {
+    init(refusalStatus: Int = 422, proxyBudget: ProxyBudget? = nil, shared: SharedBudgets? = nil) {
         self.refusalStatus = refusalStatus
         self.proxyBudget = proxyBudget
+        self.shared = shared
+    }
+
+    /// Reserves in this process, then in the shared budgets when there are any. Redis
+    /// unreachable: this process's check alone (fail-open) or 503 (fail-closed).
+    func reserve(_ subjects: [LimitSubject], estimate: Double, hold id: String) async throws(GatewayError) -> Reservation? {
+        guard var reservation = try reserve(subjects, estimate: estimate) else { return nil }
+        guard let shared else { return reservation }
+        let budgeted = subjects.filter { $0.maxBudget != nil }
+        switch await shared.reserve(budgeted, estimate: estimate, hold: id) {
+        case .held:
+            reservation.sharedHold = id
+            return reservation
+        case .refused(let index, let spent):
+            release(reservation)
+            throw refusal(budgeted[index], spent: spent)
+        case .unavailable where shared.health.failureMode == .failClosed:
+            release(reservation)
+            throw SharedStateHealth.unavailable("Budgets")
+        case .unavailable:
+            return reservation
+        }
+    }
+
+    /// Moves a shared hold into the shared spend as the request's cost, before its answer is released.
+    func settleShared(_ reservation: Reservation, cost: Double) async {
+        guard let hold = reservation.sharedHold, let shared else { return }
+        await shared.settle(reservation.subjects, hold: hold, cost: cost)
     }
 
     /// Reserves `estimate` against every subject's budget, or refuses with `budget_exceeded`
@@ -76,8 +109,8 @@ public final class BudgetGuard: Sendable {
     }
 
     /// LiteLLM's words for each kind of budget, so scripts that read them keep working.
-    private func refusal(_ exhausted: LimitSubject) -> GatewayError {
-        let spent = exhausted.spend + state.withLock { $0.unrecorded[exhausted.id, default: 0] }
+    private func refusal(_ exhausted: LimitSubject, spent: Double? = nil) -> GatewayError {
+        let spent = spent ?? exhausted.spend + state.withLock { $0.unrecorded[exhausted.id, default: 0] }
         let budget = exhausted.maxBudget ?? 0
         let message =
             switch exhausted.kind {

@@ -18,6 +18,9 @@ struct LimitSubject: Sendable {
     var spend: Double
 
     var hasRateLimits: Bool { rpm != nil || tpm != nil || parallel != nil }
+
+    /// The id of a record's subject.
+    static func id(_ owner: BudgetOwner, _ recordID: String) -> String { "\(owner.rawValue):\(recordID)" }
 }
 
 extension LimitedRecord {
@@ -26,7 +29,8 @@ extension LimitedRecord {
 
     var limitSubject: LimitSubject {
         LimitSubject(
-            id: "\(Self.kind):\(recordID)", kind: Self.kind, name: recordID, models: limits.models, rpm: limits.rpmLimit,
+            id: LimitSubject.id(Self.owner, recordID), kind: Self.kind, name: recordID, models: limits.models,
+            rpm: limits.rpmLimit,
             tpm: limits.tpmLimit, parallel: limits.maxParallelRequests, maxBudget: limits.maxBudget, spend: limits.spend)
     }
 }

@@ -38,11 +38,8 @@ public final class RateLimiter: Sendable {
             switch await shared.acquire(limited, lease: lease) {
             case .admitted(let headers): return Ticket(subjects: limited.map(\.id), headers: headers, lease: lease)
             case .refused(let error): throw error
-            case .unavailable where shared.failureMode == .failClosed:
-                var error = GatewayError(
-                    .storeUnavailable, "Rate limits cannot be checked: the shared state (Redis) is unreachable.")
-                error.headers["retry-after"] = "1"
-                throw error
+            case .unavailable where shared.health.failureMode == .failClosed:
+                throw SharedStateHealth.unavailable("Rate limits")
             case .unavailable: break
             }
         }

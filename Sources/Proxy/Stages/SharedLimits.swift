@@ -1,7 +1,4 @@
-import Logging
 import Redis
-import Sinks
-import Synchronization
 import Telemetry
 
 /// Rate windows and parallel slots every replica shares, in Redis. One script checks every
@@ -26,23 +23,14 @@ final class SharedLimits: Sendable {
     }
 
     let client: RedisClient
-    let failureMode: SharedStateSettings.FailureMode
+    let health: SharedStateHealth
     /// How long a parallel slot is held when its release never comes (a replica killed mid-request).
     let lease: Duration
-    private let prometheus: PrometheusSink
-    private let logger: Logger
-    private let degraded = Mutex(false)
 
-    init(
-        client: RedisClient, failureMode: SharedStateSettings.FailureMode, lease: Duration = .seconds(600),
-        prometheus: PrometheusSink, logger: Logger
-    ) {
+    init(client: RedisClient, health: SharedStateHealth, lease: Duration = .seconds(600)) {
         self.client = client
-        self.failureMode = failureMode
+        self.health = health
         self.lease = lease
-        self.prometheus = prometheus
-        self.logger = logger
-        prometheus.declareSharedState()
     }
 
     static func base(_ subject: String) -> String { "spanway:limit:{\(subject)}" }
@@ -57,7 +45,7 @@ final class SharedLimits: Sendable {
         do throws(RedisError) {
             reply = try await client.eval(Self.acquireScript, keys: subjects.map { Self.base($0.id) }, arguments: arguments)
         } catch {
-            failed(error)
+            health.failed(error)
             // The script may have run before the reply was lost: give back a lease it may have
             // taken, or it would hold a slot until it expires (removing a missing one does nothing).
             if error.kind == .timeout || error.kind == .closed {
@@ -66,18 +54,18 @@ final class SharedLimits: Sendable {
             }
             return .unavailable
         }
-        succeeded()
+        health.succeeded()
         // {1, seconds to the window's end, requests used, tokens used, …} or
         // {0, subject index, limit name, retry-after}.
         guard let values = reply.array, let first = values.first?.int, first == 0 || first == 1, values.count >= 2 else {
-            failed(RedisError(kind: .protocolViolation, message: "unexpected reply to the limit script"))
+            health.unexpected("limit")
             return .unavailable
         }
         if first == 0 {
             guard values.count >= 4, let index = values[1].int, let which = values[2].string, let retry = values[3].int,
                 index >= 1, Int(index) <= subjects.count
             else {
-                failed(RedisError(kind: .protocolViolation, message: "unexpected refusal from the limit script"))
+                health.unexpected("limit")
                 return .unavailable
             }
             return .refused(Self.refusal(subjects[Int(index) - 1], which, retryAfter: retry))
@@ -118,34 +106,10 @@ final class SharedLimits: Sendable {
             // Capped: a Lua number past 2^53 is no longer an integer, and INCRBY would refuse it.
             let counted = min(max(0, tokens), 1_000_000_000_000)
             _ = try await client.eval(Self.releaseScript, keys: subjects.map(Self.base), arguments: [id, String(counted)])
-            succeeded()
+            health.succeeded()
         } catch {
-            failed(error)
+            health.failed(error)
         }
-    }
-
-    private func failed(_ error: RedisError) {
-        prometheus.countSharedStateError()
-        let changed = degraded.withLock { state in
-            defer { state = true }
-            return !state
-        }
-        guard changed else { return }
-        prometheus.setSharedStateDegraded(true)
-        let meanwhile = failureMode == .failOpen ? "limits are kept per replica" : "requests with limits are refused"
-        logger.error(
-            "shared state unreachable: \(meanwhile) until it returns",
-            metadata: ["error": "\(error.kind)", "failure_mode": "\(failureMode.rawValue)"])
-    }
-
-    private func succeeded() {
-        let changed = degraded.withLock { state in
-            defer { state = false }
-            return state
-        }
-        guard changed else { return }
-        prometheus.setSharedStateDegraded(false)
-        logger.notice("shared state reachable again: limits are shared by every replica")
     }
 
     static func refusal(_ subject: LimitSubject, _ which: String, retryAfter: Int64) -> GatewayError {

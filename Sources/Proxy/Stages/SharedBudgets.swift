@@ -1,0 +1,160 @@
+import Redis
+import Telemetry
+
+/// Budgets every replica shares, in Redis. Per budgeted subject (`key:<hash>`, `team:<id>`, …,
+/// `proxy`) Redis keeps what has been spent and what requests in flight hold, in integer
+/// nano-dollars (a sum of floats would drift, and each replica's would differ):
+/// `spanway:budget:{<subject>}:spent`, `…:held` (the sum of the holds), `…:holds` (hold id →
+/// amount) and `…:exp` (hold id → expiry). One script checks every subject and, only if none
+/// has spent its budget, holds the request's estimate in each: like the in-process guard, a
+/// request is admitted while any budget is left, so replicas together overspend by at most the
+/// requests in flight when it ran out.
+///
+/// A request's cost moves from its hold into `spent` when it settles, before its answer is
+/// released. The store stays the record: every reservation passes the spend the replica last read
+/// from it, and `spent` is raised to it when lower (Redis restarted or evicted, a key not used
+/// for an hour), so the shared figure is never below the ledger's. A hold whose replica died
+/// expires (10 minutes, like a parallel slot), and the next reservation sweeps it.
+final class SharedBudgets: Sendable {
+    enum Outcome: Sendable {
+        case held
+        /// The subject at this index of the ones asked about has spent its budget (this much, in dollars).
+        case refused(index: Int, spent: Double)
+        case unavailable
+    }
+
+    let client: RedisClient
+    let health: SharedStateHealth
+    let hold: Duration
+
+    init(client: RedisClient, health: SharedStateHealth, hold: Duration = .seconds(600)) {
+        self.client = client
+        self.health = health
+        self.hold = hold
+    }
+
+    static func base(_ subject: String) -> String { "spanway:budget:{\(subject)}" }
+
+    /// Dollars as whole nano-dollars, kept below 2^53 (Lua's numbers are doubles).
+    static func nanos(_ dollars: Double) -> Int64 {
+        guard dollars.isFinite, dollars > 0 else { return 0 }
+        return Int64(min((dollars * 1e9).rounded(.up), 9e15))
+    }
+
+    /// Holds `estimate` against every subject, or none. `subjects` all have a budget.
+    func reserve(_ subjects: [LimitSubject], estimate: Double, hold id: String) async -> Outcome {
+        var arguments = [id, String(hold.components.seconds * 1000), String(Self.nanos(estimate))]
+        for subject in subjects {
+            // The proxy's budget is spent once spend goes past it, a record's once spend reaches it.
+            let strict = subject.id == ProxyBudget.subjectID ? "1" : "0"
+            arguments += [String(Self.nanos(subject.maxBudget ?? 0)), String(Self.nanos(subject.spend)), strict]
+        }
+        let reply: RESPValue
+        do throws(RedisError) {
+            reply = try await client.eval(Self.reserveScript, keys: subjects.map { Self.base($0.id) }, arguments: arguments)
+        } catch {
+            health.failed(error)
+            // The script may have run before the reply was lost: give back a hold it may have taken.
+            if error.kind == .timeout || error.kind == .closed {
+                let ids = subjects.map(\.id)
+                Task { await self.settle(ids, hold: id, cost: 0) }
+            }
+            return .unavailable
+        }
+        // {1} or {0, subject index, spent and held in nano-dollars}.
+        guard let values = reply.array, let first = values.first?.int else {
+            health.unexpected("budget")
+            return .unavailable
+        }
+        if first == 1 {
+            health.succeeded()
+            return .held
+        }
+        guard first == 0, values.count == 3, let index = values[1].int, index >= 1, Int(index) <= subjects.count,
+            let total = values[2].int
+        else {
+            health.unexpected("budget")
+            return .unavailable
+        }
+        health.succeeded()
+        return .refused(index: Int(index) - 1, spent: Double(total) / 1e9)
+    }
+
+    /// Moves the hold into `spent` as the request's real cost. Not retried: a lost reply leaves the
+    /// hold to expire, and `spent` catches up with the store's spend at the next reservation.
+    func settle(_ subjects: [String], hold id: String, cost: Double) async {
+        do throws(RedisError) {
+            _ = try await client.eval(
+                Self.settleScript, keys: subjects.map(Self.base), arguments: [id, String(Self.nanos(cost))])
+            health.succeeded()
+        } catch {
+            health.failed(error)
+        }
+    }
+
+    /// Forgets a subject's shared `spent`, to be taken again from the store: after a budget reset
+    /// or an edit of the record's spend, the store's figure is lower and right.
+    func forget(_ subject: String) async {
+        do throws(RedisError) {
+            _ = try await client.send(["DEL", Self.base(subject) + ":spent"])
+            health.succeeded()
+        } catch {
+            health.failed(error)
+        }
+    }
+
+    /// KEYS: one base key per subject. ARGV: hold id, hold ms, estimate, then per subject its
+    /// budget, the spend its replica read from the store, and 1 when spending exactly the budget
+    /// still admits. Sweeps at most 100 expired holds per subject per call, so a call stays short.
+    static let reserveScript = RedisScript(
+        """
+        local t = redis.call('TIME')
+        local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+        local id, ttl, amount = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+        local keep = math.max(ttl, 3600000)
+        for i, base in ipairs(KEYS) do
+          local budget, recorded, strict = tonumber(ARGV[3 * i + 1]), tonumber(ARGV[3 * i + 2]), ARGV[3 * i + 3] == '1'
+          local expired = redis.call('ZRANGEBYSCORE', base .. ':exp', '-inf', now, 'LIMIT', 0, 100)
+          for _, hold in ipairs(expired) do
+            local held = redis.call('HGET', base .. ':holds', hold)
+            if held then
+              redis.call('DECRBY', base .. ':held', held)
+              redis.call('HDEL', base .. ':holds', hold)
+            end
+            redis.call('ZREM', base .. ':exp', hold)
+          end
+          local spent = tonumber(redis.call('GET', base .. ':spent') or '0')
+          if spent < recorded then
+            spent = recorded
+            redis.call('SET', base .. ':spent', recorded, 'PX', keep)
+          end
+          local total = spent + tonumber(redis.call('GET', base .. ':held') or '0')
+          if (strict and total > budget) or (not strict and total >= budget) then return {0, i, total} end
+        end
+        for _, base in ipairs(KEYS) do
+          redis.call('INCRBY', base .. ':held', amount)
+          redis.call('HSET', base .. ':holds', id, amount)
+          redis.call('ZADD', base .. ':exp', now + ttl, id)
+          for _, suffix in ipairs({':spent', ':held', ':holds', ':exp'}) do
+            redis.call('PEXPIRE', base .. suffix, keep)
+          end
+        end
+        return {1}
+        """)
+
+    /// KEYS: the base keys the request was held under. ARGV: hold id, cost. A hold already swept
+    /// (expired) is not subtracted twice; the cost is added either way.
+    static let settleScript = RedisScript(
+        """
+        for _, base in ipairs(KEYS) do
+          local held = redis.call('HGET', base .. ':holds', ARGV[1])
+          if held then
+            redis.call('DECRBY', base .. ':held', held)
+            redis.call('HDEL', base .. ':holds', ARGV[1])
+            redis.call('ZREM', base .. ':exp', ARGV[1])
+          end
+          if tonumber(ARGV[2]) > 0 then redis.call('INCRBY', base .. ':spent', ARGV[2]) end
+        end
+        return 1
+        """)
+}
