@@ -126,6 +126,40 @@ struct SharedStateTests {
         }
     }
 
+    /// A slot outlives its one-second lease while its request runs (its replica renews it), and is
+    /// free as soon as the request ends.
+    @Test func aRunningRequestKeepsItsSlotPastTheLease() async throws {
+        let url = try #require(Self.redisURL, "CI starts a Redis (scripts/test-services.sh)")
+        let redis = RedisClient(configuration: try RedisConfiguration(url: url), logger: Logger(label: "test"))
+        let upstream = GatedUpstream()
+        try await withTestServer(upstream.router()) { port in
+            let gated =
+                "  - {model_name: gated, litellm_params: {model: openai/gate-head, api_base: \"http://127.0.0.1:\(port)/v1\", api_key: k}}"
+            let config = Self.config(redis: url, models: gated, router: ", redis_lease_seconds: 1")
+            try await replicas(2, config: config) { gateways in
+                let key = try await gateways[0].newKey(#"{"max_parallel_requests":1}"#)
+                let held = #"{"model":"gated","stream":true,"messages":[{"role":"user","content":"x"}]}"#
+                async let first = gateways[0].send("/v1/chat/completions", json: held, key: key)
+                var arrivals = upstream.arrivals.makeAsyncIterator()
+                #expect(await arrivals.next() == "gate-head")
+                func redisMilliseconds() async throws -> Int64 {
+                    let time = try await redis.send(["TIME"]).array ?? []
+                    return try #require(time.first?.int) * 1000 + (try #require(time.last?.int)) / 1000
+                }
+                let start = try await redisMilliseconds()
+                try await gateways[1].eventually("three leases pass on Redis's clock") {
+                    try await redisMilliseconds() >= start + 3000
+                }
+                let meanwhile = try await gateways[1].send("/v1/chat/completions", json: Self.body, key: key)
+                #expect(meanwhile.status == 429, "the running request still holds the only slot: \(meanwhile.text)")
+                upstream.release()
+                #expect(try await first.status == 200)
+                #expect(try await gateways[1].send("/v1/chat/completions", json: Self.body, key: key).status == 200)
+            }
+        }
+        await redis.shutdown()
+    }
+
     /// A budget is one figure across replicas: while a request holds its estimate on one replica
     /// the others refuse, and once answered its cost counts on every replica at once (before its
     /// row is in the database).

@@ -44,6 +44,16 @@ import Testing
             }, "\(bad)")
     }
 
+    @Test func leaseSeconds() throws {
+        #expect(try load("{redis_host: h}").sharedState?.lease == .seconds(60))
+        #expect(try load("{redis_host: h, redis_lease_seconds: 2.5}").sharedState?.lease == .milliseconds(2500))
+        for bad in ["0", "0.5", "100000", "soon"] {
+            let issues = ConfigLoader(environment: [:], knownProviders: [])
+                .check(yaml: "model_list: []\nrouter_settings: {redis_host: h, redis_lease_seconds: \(bad)}\n").1
+            #expect(issues.contains { $0.path == "router_settings.redis_lease_seconds" && $0.severity == .error }, "\(bad)")
+        }
+    }
+
     @Test func thePasswordIsInNoIssue() throws {
         let (_, issues) = ConfigLoader(environment: [:], knownProviders: [])
             .check(yaml: "model_list: []\nrouter_settings: {redis_host: h, redis_password: hunter2-secret, redis_port: x}\n")

@@ -2,9 +2,11 @@ import Foundation
 import Yams
 
 /// Shared state in Redis: LiteLLM's `router_settings` keys and environment variables, plus
-/// Spanway's `redis_failure_mode`.
+/// Spanway's `redis_failure_mode` and `redis_lease_seconds`.
 extension ConfigLoader {
-    static let redisKeys: Set<String> = ["redis_host", "redis_port", "redis_password", "redis_url", "redis_failure_mode"]
+    static let redisKeys: Set<String> = [
+        "redis_host", "redis_port", "redis_password", "redis_url", "redis_failure_mode", "redis_lease_seconds",
+    ]
 
     /// The URL wins over host and port, settings over variables: a config names its Redis
     /// explicitly, the environment is the fallback (as in LiteLLM).
@@ -28,8 +30,10 @@ extension ConfigLoader {
             let auth = password.map { ":" + Self.percentEncoded($0) + "@" } ?? ""
             url = "redis://\(auth)\(host.contains(":") ? "[\(host)]" : host):\(number)"
         } else {
-            if let node = router["redis_failure_mode"], Self.isOn(node) {
-                reader.warning("router_settings.redis_failure_mode", "ignored: no Redis is configured")
+            for key in ["redis_failure_mode", "redis_lease_seconds"] {
+                if let node = router[key], Self.isOn(node) {
+                    reader.warning("router_settings.\(key)", "ignored: no Redis is configured")
+                }
             }
             return
         }
@@ -41,6 +45,16 @@ extension ConfigLoader {
                 return
             }
             settings.failureMode = chosen
+        }
+        if let node = router["redis_lease_seconds"], Self.isOn(node),
+            let seconds = reader.double(node, at: "router_settings.redis_lease_seconds")
+        {
+            // At least a second: renewals go out every third of it.
+            guard seconds >= 1, seconds <= 86_400 else {
+                reader.error("router_settings.redis_lease_seconds", "must be between 1 and 86400 seconds, found \(seconds)")
+                return
+            }
+            settings.lease = .milliseconds(Int64(seconds * 1000))
         }
         config.sharedState = settings
     }

@@ -13,12 +13,16 @@ public struct SharedStateSettings: Sendable, Equatable, CustomStringConvertible 
     /// `redis://[[user]:password@]host[:port][/db]`, built from the separate settings when no URL is given.
     public var url: String
     public var failureMode = FailureMode.failOpen
+    /// How long a parallel slot or a budget hold outlives its replica (`redis_lease_seconds`): a
+    /// live replica renews what its requests hold every third of it, so only a dead one's expire.
+    public var lease: Duration = .seconds(60)
 
-    public init(url: String, failureMode: FailureMode = .failOpen) {
+    public init(url: String, failureMode: FailureMode = .failOpen, lease: Duration = .seconds(60)) {
         self.url = url
         self.failureMode = failureMode
+        self.lease = lease
     }
 
     /// Never the URL, which may carry a password.
-    public var description: String { "SharedStateSettings(failureMode: \(failureMode.rawValue))" }
+    public var description: String { "SharedStateSettings(failureMode: \(failureMode.rawValue), lease: \(lease))" }
 }

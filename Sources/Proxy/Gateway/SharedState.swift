@@ -16,6 +16,7 @@ public final class SharedState: Service, Sendable {
     let budgets: SharedBudgets
     let cooldowns: SharedCooldowns
     let invalidation: SharedInvalidation?
+    let leases: SharedLeases
 
     init(
         client: RedisClient, settings: SharedStateSettings, cooldowns: Cooldowns, store: CachedStore?,
@@ -23,8 +24,10 @@ public final class SharedState: Service, Sendable {
     ) {
         self.client = client
         let health = SharedStateHealth(failureMode: settings.failureMode, prometheus: prometheus, logger: logger)
-        self.limits = SharedLimits(client: client, health: health)
-        let budgets = SharedBudgets(client: client, health: health)
+        let leases = SharedLeases(client: client, health: health, lease: settings.lease)
+        self.leases = leases
+        self.limits = SharedLimits(client: client, health: health, leases: leases)
+        let budgets = SharedBudgets(client: client, health: health, leases: leases)
         self.budgets = budgets
         self.cooldowns = SharedCooldowns(client: client, cooldowns: cooldowns, clock: clock, logger: logger)
         self.invalidation = store.map { SharedInvalidation(client: client, store: $0, budgets: budgets, logger: logger) }
@@ -34,6 +37,7 @@ public final class SharedState: Service, Sendable {
         await cancelWhenGracefulShutdown {
             await withTaskGroup(of: Void.self) { group in
                 group.addTask { await self.cooldowns.run() }
+                group.addTask { await self.leases.run() }
                 if let invalidation = self.invalidation { group.addTask { await invalidation.run() } }
             }
         }

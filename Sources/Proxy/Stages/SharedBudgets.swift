@@ -13,8 +13,9 @@ import Telemetry
 /// A request's cost moves from its hold into `spent` when it settles, before its answer is
 /// released. The store stays the record: every reservation passes the spend the replica last read
 /// from it, and `spent` is raised to it when lower (Redis restarted or evicted, a key not used
-/// for an hour), so the shared figure is never below the ledger's. A hold whose replica died
-/// expires (10 minutes, like a parallel slot), and the next reservation sweeps it.
+/// for an hour), so the shared figure is never below the ledger's. A hold is renewed while its
+/// request runs (`SharedLeases`); one whose replica died lapses within a lease, and the next
+/// reservation sweeps it.
 final class SharedBudgets: Sendable {
     enum Outcome: Sendable {
         case held
@@ -25,12 +26,12 @@ final class SharedBudgets: Sendable {
 
     let client: RedisClient
     let health: SharedStateHealth
-    let hold: Duration
+    let leases: SharedLeases
 
-    init(client: RedisClient, health: SharedStateHealth, hold: Duration = .seconds(600)) {
+    init(client: RedisClient, health: SharedStateHealth, leases: SharedLeases) {
         self.client = client
         self.health = health
-        self.hold = hold
+        self.leases = leases
     }
 
     static func base(_ subject: String) -> String { "spanway:budget:{\(subject)}" }
@@ -43,7 +44,7 @@ final class SharedBudgets: Sendable {
 
     /// Holds `estimate` against every subject, or none. `subjects` all have a budget.
     func reserve(_ subjects: [LimitSubject], estimate: Double, hold id: String) async -> Outcome {
-        var arguments = [id, String(hold.components.seconds * 1000), String(Self.nanos(estimate))]
+        var arguments = [id, String(leases.milliseconds), String(Self.nanos(estimate))]
         for subject in subjects {
             // The proxy's budget is spent once spend goes past it, a record's once spend reaches it.
             let strict = subject.id == ProxyBudget.subjectID ? "1" : "0"
@@ -68,6 +69,7 @@ final class SharedBudgets: Sendable {
         }
         if first == 1 {
             health.succeeded()
+            leases.hold(subjects.map { Self.base($0.id) + ":exp" }, id: id)
             return .held
         }
         guard first == 0, values.count == 3, let index = values[1].int, index >= 1, Int(index) <= subjects.count,
@@ -83,6 +85,7 @@ final class SharedBudgets: Sendable {
     /// Moves the hold into `spent` as the request's real cost. Not retried: a lost reply leaves the
     /// hold to expire, and `spent` catches up with the store's spend at the next reservation.
     func settle(_ subjects: [String], hold id: String, cost: Double) async {
+        leases.drop(subjects.map { Self.base($0) + ":exp" }, id: id)
         do throws(RedisError) {
             _ = try await client.eval(
                 Self.settleScript, keys: subjects.map(Self.base), arguments: [id, String(Self.nanos(cost))])

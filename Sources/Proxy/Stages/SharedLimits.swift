@@ -7,8 +7,9 @@ import Telemetry
 /// (`TIME` inside the script), so the replicas' clocks cannot split a window.
 ///
 /// Windows are fixed minutes, as in this process's own limiter; a parallel slot is a lease (a
-/// sorted-set member scored by its expiry) rather than a counter, so a replica that dies holding
-/// slots frees them when their leases run out instead of leaking them for ever.
+/// sorted-set member scored by its expiry, renewed by `SharedLeases` while its request runs)
+/// rather than a counter, so a replica that dies holding slots frees them when their leases run
+/// out instead of leaking them for ever.
 ///
 /// Keys, per subject (`key:<hash>`, `team:<id>`, …): `spanway:limit:{<subject>}:p` (leases),
 /// `…:r:<minute>` (requests) and `…:t:<minute>` (tokens). The scripts build the window keys from
@@ -24,20 +25,21 @@ final class SharedLimits: Sendable {
 
     let client: RedisClient
     let health: SharedStateHealth
-    /// How long a parallel slot is held when its release never comes (a replica killed mid-request).
-    let lease: Duration
+    /// Renews the slots of requests still running; a slot whose release never comes (a replica
+    /// killed mid-request) lapses within one lease.
+    let leases: SharedLeases
 
-    init(client: RedisClient, health: SharedStateHealth, lease: Duration = .seconds(600)) {
+    init(client: RedisClient, health: SharedStateHealth, leases: SharedLeases) {
         self.client = client
         self.health = health
-        self.lease = lease
+        self.leases = leases
     }
 
     static func base(_ subject: String) -> String { "spanway:limit:{\(subject)}" }
 
     /// Limits as script arguments: -1 for "no limit".
     func acquire(_ subjects: [LimitSubject], lease id: String) async -> Outcome {
-        var arguments = [id, String(lease.components.seconds * 1000)]
+        var arguments = [id, String(leases.milliseconds)]
         for subject in subjects {
             arguments += [subject.parallel, subject.rpm, subject.tpm].map { String($0 ?? -1) }
         }
@@ -70,6 +72,7 @@ final class SharedLimits: Sendable {
             }
             return .refused(Self.refusal(subjects[Int(index) - 1], which, retryAfter: retry))
         }
+        leases.hold(subjects.filter { $0.parallel != nil }.map { Self.base($0.id) + ":p" }, id: id)
         var headers: [(String, String)] = []
         var requests: (limit: Int, left: Int)?
         var tokens: (limit: Int, left: Int)?
@@ -102,6 +105,7 @@ final class SharedLimits: Sendable {
     /// Gives the slots back and counts the tokens. Waited for by nothing: when it fails, the
     /// leases run out on their own and the tokens are lost from the window (never charged twice).
     func release(_ subjects: [String], lease id: String, tokens: Int) async {
+        leases.drop(subjects.map { Self.base($0) + ":p" }, id: id)
         do throws(RedisError) {
             // Capped: a Lua number past 2^53 is no longer an integer, and INCRBY would refuse it.
             let counted = min(max(0, tokens), 1_000_000_000_000)
