@@ -253,6 +253,39 @@ struct SharedStateTests {
         }
     }
 
+    /// Usage-based routing reads every replica's usage: the deployments one replica filled this
+    /// minute (rpm 1) are passed over by the other, which on its own counts would pick them first.
+    @Test func usageBasedRoutingSeesEveryReplicasUsage() async throws {
+        let url = try #require(Self.redisURL, "CI starts a Redis (scripts/test-services.sh)")
+        let redis = RedisClient(configuration: try RedisConfiguration(url: url), logger: Logger(label: "test"))
+        let tag = UUID().uuidString.prefix(8).lowercased()
+        let small = (1...3).map { "small\($0)-\(tag)" }
+        let big = "big-\(tag)"
+        let deployments = (small.map { ($0, 1) } + [(big, 1000)]).map { name, rpm in
+            "  - {model_name: usage, litellm_params: {model: openai/\(name), api_base: \"{upstream}\", api_key: k, rpm: \(rpm)}, model_info: {id: \(name)}}"
+        }
+        let config = Self.config(
+            redis: url, models: deployments.joined(separator: "\n"), router: ", routing_strategy: usage-based-routing")
+        func sentModels(_ log: UpstreamLog) -> [String] {
+            log.requests.withLock { requests in
+                requests.compactMap { try? JSONParser.parse(Array($0.body))["model"]?.stringValue }
+            }
+        }
+        try await replicas(2, config: config) { gateways in
+            let before = try await Self.redisMinute(redis)
+            // Unused deployments rank first, and a small one is full after one request: one each.
+            for _ in 0..<4 { #expect(try await gateways[0].chat("usage").status == 200) }
+            #expect(Set(sentModels(gateways[0].upstream)) == Set(small + [big]))
+            for gateway in gateways { await gateway.gateway.sharedState?.usage?.exchange() }
+            for _ in 0..<5 { #expect(try await gateways[1].chat("usage").status == 200) }
+            let sent = sentModels(gateways[1].upstream)
+            if try await Self.redisMinute(redis) == before {
+                #expect(sent == Array(repeating: big, count: 5), "the small deployments are full this minute: \(sent)")
+            }
+        }
+        await redis.shutdown()
+    }
+
     @Test func anUnreachableRedisFailsOpenWithLocalLimits() async throws {
         let port = try await unusedLoopbackPort()
         try await Harness.with(config: Self.config(redis: "redis://127.0.0.1:\(port)"), otlp: false) { h in

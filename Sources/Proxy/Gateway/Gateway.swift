@@ -63,11 +63,15 @@ public final class Gateway: Sendable {
             + config.sinks.flatMap(\.secrets)
         self.budgetAlerts = BudgetAlerts(logger: logger)
         let cooldowns = Cooldowns(settings: config.cooldowns)
+        let load = DeploymentLoad()
         var sharedState: SharedState?
         if let redis, let settings = config.sharedState {
+            let usage =
+                config.routingStrategy == .usageBased
+                ? SharedUsage.Setup(load: load, ids: deployments.map(\.config.id)) : nil
             sharedState = SharedState(
-                client: redis, settings: settings, cooldowns: cooldowns, store: store, prometheus: prometheus,
-                clock: clock, logger: logger)
+                client: redis, settings: settings, cooldowns: cooldowns, usage: usage, store: store,
+                prometheus: prometheus, clock: clock, logger: logger)
         }
         self.sharedState = sharedState
         let budgets = BudgetGuard(
@@ -91,7 +95,7 @@ public final class Gateway: Sendable {
         self.router = ModelRouter(
             deployments: deployments, numRetries: config.retryPolicy.maxRetries(numRetries: config.numRetries),
             cooldowns: cooldowns,
-            aliases: config.modelGroupAliases, strategy: config.routingStrategy, priceBook: priceBook)
+            aliases: config.modelGroupAliases, strategy: config.routingStrategy, priceBook: priceBook, load: load)
         self.pipeline = pipeline
         let redaction = RedactionQueue(pipeline: pipeline)
         self.redaction = redaction

@@ -76,7 +76,7 @@ public struct ModelRouter: Sendable {
     /// `router_settings.model_group_alias`: names clients may use for a group.
     let aliases: [String: String]
     public let strategy: RoutingStrategy
-    let load = DeploymentLoad()
+    let load: DeploymentLoad
     /// Prices for the models wildcard groups route to, known only per request.
     let priceBook: PriceBook
     /// Wildcard group names (`openai/*`, `*`), most specific (longest) first.
@@ -87,8 +87,9 @@ public struct ModelRouter: Sendable {
     public init(
         deployments: [Deployment], numRetries: Int, cooldowns: Cooldowns = Cooldowns(), aliases: [String: String] = [:],
         strategy: RoutingStrategy = .simpleShuffle, seed: UInt64 = .random(in: .min ... .max),
-        priceBook: PriceBook = PriceBook()
+        priceBook: PriceBook = PriceBook(), load: DeploymentLoad = DeploymentLoad()
     ) {
+        self.load = load
         self.priceBook = priceBook
         self.strategy = strategy
         self.random = SharedRandom(seed: seed)

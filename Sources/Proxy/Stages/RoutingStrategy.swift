@@ -24,8 +24,15 @@ public enum RoutingStrategy: String, Sendable, CaseIterable {
     }
 }
 
-/// What the router learns from traffic: requests in flight and latency per deployment.
-final class DeploymentLoad: Sendable {
+/// What the router learns from traffic: requests in flight and latency per deployment, and the
+/// requests and tokens of this minute, this replica's or (with `SharedUsage`) every replica's.
+public final class DeploymentLoad: Sendable {
+    /// Requests and tokens of one minute.
+    struct Usage: Sendable, Equatable {
+        var requests = 0
+        var tokens = 0
+    }
+
     private struct Entry {
         var inFlight = 0
         var latency: Double?
@@ -33,6 +40,11 @@ final class DeploymentLoad: Sendable {
         var minute = 0
         var requests = 0
         var tokens = 0
+        /// Counted here since the last exchange with the other replicas.
+        var unshared = Usage()
+        /// Every replica's usage this minute, as of `sharedAt`.
+        var shared: Usage?
+        var sharedAt = 0.0
 
         mutating func roll(to now: Double) {
             let current = Int(now / 60)
@@ -48,11 +60,14 @@ final class DeploymentLoad: Sendable {
     /// Weight of the newest sample in the latency average.
     static let smoothing = 0.2
 
+    public init() {}
+
     func started(_ id: String, now: Double = 0) {
         entries.withLock {
             $0[id, default: Entry()].roll(to: now)
             $0[id, default: Entry()].inFlight += 1
             $0[id, default: Entry()].requests += 1
+            $0[id, default: Entry()].unshared.requests += 1
         }
     }
 
@@ -62,6 +77,39 @@ final class DeploymentLoad: Sendable {
             $0[id, default: Entry()].roll(to: now)
             // Saturating: the count is the upstream's, and huge counts must not trap.
             $0[id, default: Entry()].tokens = OutsideNumber.saturatingSum($0[id, default: Entry()].tokens, max(0, tokens))
+            $0[id, default: Entry()].unshared.tokens = OutsideNumber.saturatingSum(
+                $0[id, default: Entry()].unshared.tokens, max(0, tokens))
+        }
+    }
+
+    /// What was counted here since the last call, per id, to be added to the shared counts.
+    func takeUnshared(_ ids: [String]) -> [Usage] {
+        entries.withLock { all in
+            ids.map { id in
+                defer { all[id]?.unshared = Usage() }
+                return all[id]?.unshared ?? Usage()
+            }
+        }
+    }
+
+    /// Gives back what could not be shared, to go with the next exchange.
+    func restoreUnshared(_ ids: [String], _ usage: [Usage]) {
+        entries.withLock { all in
+            for (id, usage) in zip(ids, usage) {
+                all[id, default: Entry()].unshared.requests += usage.requests
+                all[id, default: Entry()].unshared.tokens = OutsideNumber.saturatingSum(
+                    all[id, default: Entry()].unshared.tokens, usage.tokens)
+            }
+        }
+    }
+
+    /// Every replica's usage this minute, as Redis counted it at `now`.
+    func adoptShared(_ ids: [String], _ usage: [Usage], now: Double) {
+        entries.withLock { all in
+            for (id, usage) in zip(ids, usage) {
+                all[id, default: Entry()].shared = usage
+                all[id, default: Entry()].sharedAt = now
+            }
         }
     }
 
@@ -76,14 +124,25 @@ final class DeploymentLoad: Sendable {
         }
     }
 
+    /// Shared counts older than this are not trusted (Redis is unreachable): this replica's own are used.
+    static let sharedLifetime = 5.0
+
     /// What the strategies read of `ids`, under one lock.
     func snapshot(_ ids: [String], now: Double) -> RoutingStrategy.Snapshot {
         entries.withLock { all in
             let minute = Int(now / 60)
-            let current = ids.map { id in all[id].flatMap { $0.minute == minute ? $0 : nil } }
+            let usage = ids.map { id -> Usage in
+                guard let entry = all[id] else { return Usage() }
+                if let shared = entry.shared, now - entry.sharedAt < Self.sharedLifetime {
+                    return Usage(
+                        requests: shared.requests + entry.unshared.requests,
+                        tokens: OutsideNumber.saturatingSum(shared.tokens, entry.unshared.tokens))
+                }
+                return entry.minute == minute ? Usage(requests: entry.requests, tokens: entry.tokens) : Usage()
+            }
             return RoutingStrategy.Snapshot(
                 inFlight: ids.map { all[$0]?.inFlight ?? 0 }, latency: ids.map { all[$0]?.latency },
-                requests: current.map { $0?.requests ?? 0 }, tokens: current.map { $0?.tokens ?? 0 })
+                requests: usage.map(\.requests), tokens: usage.map(\.tokens))
         }
     }
 }
