@@ -24,6 +24,18 @@ final class GatedUpstream: Sendable {
         (arrivals, arrived) = AsyncStream.makeStream()
     }
 
+    /// Runs `body`, then opens the gate even when `body` throws, so that requests waiting at it
+    /// end instead of holding the test until its time limit.
+    func releasing(_ body: () async throws -> Void) async throws {
+        do {
+            try await body()
+        } catch {
+            release()
+            throw error
+        }
+        release()
+    }
+
     func release() {
         let waiting = waiters.withLock { state in
             state.open = true

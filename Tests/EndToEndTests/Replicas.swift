@@ -169,12 +169,7 @@ final class Replicas: Sendable {
     }
 
     /// Redis's clock in milliseconds: the one the shared limit windows and leases are counted in.
-    func redisMilliseconds() async throws -> Int64 {
-        let time = try await redis.send(["TIME"]).array ?? []
-        let seconds = try #require(time.first?.string.flatMap { Int64($0) } ?? time.first?.int)
-        let micros = try #require(time.last?.string.flatMap { Int64($0) } ?? time.last?.int)
-        return seconds * 1000 + micros / 1000
-    }
+    func redisMilliseconds() async throws -> Int64 { try await redis.milliseconds() }
 
     struct SpendRow: Sendable {
         var requestID: String
@@ -200,5 +195,15 @@ final class Replicas: Sendable {
         await redis.shutdown()
         _ = try? await database.client.query(PostgresQuery(unsafeSQL: "DROP SCHEMA IF EXISTS \"\(schema)\" CASCADE"))
         await database.shutdown()
+    }
+}
+
+extension RedisClient {
+    /// Redis's own clock (`TIME`), in milliseconds: the clock the shared windows and leases run on.
+    func milliseconds() async throws -> Int64 {
+        let time = try await send(["TIME"]).array ?? []
+        let seconds = try #require(time.first?.string.flatMap { Int64($0) } ?? time.first?.int)
+        let micros = try #require(time.last?.string.flatMap { Int64($0) } ?? time.last?.int)
+        return seconds * 1000 + micros / 1000
     }
 }

@@ -126,8 +126,8 @@ struct SharedStateTests {
         }
     }
 
-    /// A slot outlives its one-second lease while its request runs (its replica renews it), and is
-    /// free as soon as the request ends.
+    /// A slot outlives its three-second lease while its request runs (its replica renews it every
+    /// second), and is free as soon as the request ends.
     @Test func aRunningRequestKeepsItsSlotPastTheLease() async throws {
         let url = try #require(Self.redisURL, "CI starts a Redis (scripts/test-services.sh)")
         let redis = RedisClient(configuration: try RedisConfiguration(url: url), logger: Logger(label: "test"))
@@ -135,24 +135,21 @@ struct SharedStateTests {
         try await withTestServer(upstream.router()) { port in
             let gated =
                 "  - {model_name: gated, litellm_params: {model: openai/gate-head, api_base: \"http://127.0.0.1:\(port)/v1\", api_key: k}}"
-            let config = Self.config(redis: url, models: gated, router: ", redis_lease_seconds: 1")
+            let config = Self.config(redis: url, models: gated, router: ", redis_lease_seconds: 3")
             try await replicas(2, config: config) { gateways in
                 let key = try await gateways[0].newKey(#"{"max_parallel_requests":1}"#)
                 let held = #"{"model":"gated","stream":true,"messages":[{"role":"user","content":"x"}]}"#
                 async let first = gateways[0].send("/v1/chat/completions", json: held, key: key)
-                var arrivals = upstream.arrivals.makeAsyncIterator()
-                #expect(await arrivals.next() == "gate-head")
-                func redisMilliseconds() async throws -> Int64 {
-                    let time = try await redis.send(["TIME"]).array ?? []
-                    return try #require(time.first?.int) * 1000 + (try #require(time.last?.int)) / 1000
+                try await upstream.releasing {
+                    var arrivals = upstream.arrivals.makeAsyncIterator()
+                    #expect(await arrivals.next() == "gate-head")
+                    let start = try await redis.milliseconds()
+                    try await gateways[1].eventually("more than two leases pass on Redis's clock") {
+                        try await redis.milliseconds() >= start + 7000
+                    }
+                    let meanwhile = try await gateways[1].send("/v1/chat/completions", json: Self.body, key: key)
+                    #expect(meanwhile.status == 429, "the running request still holds the only slot: \(meanwhile.text)")
                 }
-                let start = try await redisMilliseconds()
-                try await gateways[1].eventually("three leases pass on Redis's clock") {
-                    try await redisMilliseconds() >= start + 3000
-                }
-                let meanwhile = try await gateways[1].send("/v1/chat/completions", json: Self.body, key: key)
-                #expect(meanwhile.status == 429, "the running request still holds the only slot: \(meanwhile.text)")
-                upstream.release()
                 #expect(try await first.status == 200)
                 #expect(try await gateways[1].send("/v1/chat/completions", json: Self.body, key: key).status == 200)
             }
@@ -162,7 +159,8 @@ struct SharedStateTests {
 
     /// A budget is one figure across replicas: while a request holds its estimate on one replica
     /// the others refuse, and once answered its cost counts on every replica at once (before its
-    /// row is in the database).
+    /// row is in the database). The replicas' clock is frozen, so their cached records never
+    /// expire: only the published change can bring them a raised budget.
     @Test func aBudgetIsSharedByEveryReplica() async throws {
         let url = try #require(Self.redisURL, "CI starts a Redis (scripts/test-services.sh)")
         let redis = RedisClient(configuration: try RedisConfiguration(url: url), logger: Logger(label: "test"))
@@ -172,17 +170,20 @@ struct SharedStateTests {
             let priced = """
                   - {model_name: priced, litellm_params: {model: openai/gate-head, api_base: "http://127.0.0.1:\(port)/v1", api_key: k, input_cost_per_token: 0.001, output_cost_per_token: 0.001}}
                 """
-            try await replicas(3, config: Self.config(redis: url, models: priced)) { gateways in
+            let frozen = ManualClock(seconds: Date().timeIntervalSince1970)
+            try await replicas(3, config: Self.config(redis: url, models: priced), clock: frozen) { gateways in
                 let key = try await gateways[0].newKey(#"{"max_budget":0.02}"#)
                 // Its estimate (20 output tokens at least, $0.02) holds the whole budget while in flight.
                 let body = #"{"model":"priced","stream":true,"max_tokens":20,"messages":[{"role":"user","content":"x"}]}"#
                 async let first = gateways[0].send("/v1/chat/completions", json: body, key: key)
-                var arrivals = upstream.arrivals.makeAsyncIterator()
-                #expect(await arrivals.next() == "gate-head")
-                // A model that answers at once, so that a broken check fails here rather than waits at the gate.
-                let whileHeld = try await gateways[1].send("/v1/chat/completions", json: Self.body, key: key)
-                #expect(whileHeld.status == 422 && whileHeld.json?["error"]?["type"] == "budget_exceeded", "\(whileHeld.text)")
-                upstream.release()
+                try await upstream.releasing {
+                    var arrivals = upstream.arrivals.makeAsyncIterator()
+                    #expect(await arrivals.next() == "gate-head")
+                    // A model that answers at once, so that a broken check fails here rather than waits at the gate.
+                    let whileHeld = try await gateways[1].send("/v1/chat/completions", json: Self.body, key: key)
+                    #expect(
+                        whileHeld.status == 422 && whileHeld.json?["error"]?["type"] == "budget_exceeded", "\(whileHeld.text)")
+                }
                 #expect(try await first.status == 200)
                 // $0.012 spent of $0.02: one more request is admitted (on a third replica), then none.
                 #expect(try await gateways[2].send("/v1/chat/completions", json: body, key: key).status == 200)
@@ -198,6 +199,33 @@ struct SharedStateTests {
                     try await gateways[1].send("/v1/chat/completions", json: body, key: key).status == 200
                 }
             }
+        }
+        await redis.shutdown()
+    }
+
+    /// The gateway's own budget (`litellm_settings.max_budget`) is one figure for every replica, and
+    /// starts again from nothing on every replica when its period ends.
+    @Test func theProxyBudgetIsSharedAndStartsAgainEachPeriod() async throws {
+        let url = try #require(Self.redisURL, "CI starts a Redis (scripts/test-services.sh)")
+        let redis = RedisClient(configuration: try RedisConfiguration(url: url), logger: Logger(label: "test"))
+        // The proxy budget's figures are the same keys for every gateway on this Redis: only this test uses them.
+        let base = "spanway:budget:{\(ProxyBudget.subjectID)}"
+        _ = try await redis.send(["DEL"] + [":spent", ":period", ":held", ":holds", ":exp"].map { base + $0 })
+        // A whole hour (periods are counted from the Unix epoch), so the next one is an hour away.
+        let clock = ManualClock(seconds: 1_800_000_000)
+        // A dollar a token: one answer spends far more than the $5 budget.
+        let models = """
+              - {model_name: priced, litellm_params: {model: openai/gpt-4o-mini, api_base: "{upstream}", api_key: k, input_cost_per_token: 1, output_cost_per_token: 1}}
+            litellm_settings: {max_budget: 5, budget_duration: 1h}
+            """
+        try await replicas(2, config: Self.config(redis: url, models: models), clock: clock) { gateways in
+            #expect(try await gateways[0].chat("priced").status == 200)
+            let spent = try await gateways[1].chat("priced")
+            #expect(spent.status == 422 && spent.json?["error"]?["type"] == "budget_exceeded", "\(spent.text)")
+            clock.advance(by: .seconds(3600))
+            #expect(try await gateways[1].chat("priced").status == 200, "a new period on every replica")
+            let again = try await gateways[0].chat("priced")
+            #expect(again.status == 422, "and the new period's spend is shared too: \(again.text)")
         }
         await redis.shutdown()
     }

@@ -63,12 +63,12 @@ public final class Gateway: Sendable {
             + config.sinks.flatMap(\.secrets)
         self.budgetAlerts = BudgetAlerts(logger: logger)
         let cooldowns = Cooldowns(settings: config.cooldowns)
-        let load = DeploymentLoad()
+        // Only usage-based routing reads other replicas' usage.
+        let sharesUsage = redis != nil && config.sharedState != nil && config.routingStrategy == .usageBased
+        let load = DeploymentLoad(sharing: sharesUsage)
         var sharedState: SharedState?
         if let redis, let settings = config.sharedState {
-            let usage =
-                config.routingStrategy == .usageBased
-                ? SharedUsage.Setup(load: load, ids: deployments.map(\.config.id)) : nil
+            let usage = sharesUsage ? SharedUsage.Setup(load: load, ids: deployments.map(\.config.id)) : nil
             sharedState = SharedState(
                 client: redis, settings: settings, cooldowns: cooldowns, usage: usage, store: store,
                 prometheus: prometheus, clock: clock, logger: logger)

@@ -16,6 +16,10 @@ struct LimitSubject: Sendable {
     var parallel: Int?
     var maxBudget: Double?
     var spend: Double
+    /// Which budget period `spend` belongs to, growing with each new period (a record's next
+    /// reset time, the proxy budget's period start; 0 for a budget that never resets): replicas
+    /// that disagree on the period must not mix their figures.
+    var budgetPeriod: Int64 = 0
 
     var hasRateLimits: Bool { rpm != nil || tpm != nil || parallel != nil }
 
@@ -31,6 +35,7 @@ extension LimitedRecord {
         LimitSubject(
             id: LimitSubject.id(Self.owner, recordID), kind: Self.kind, name: recordID, models: limits.models,
             rpm: limits.rpmLimit,
-            tpm: limits.tpmLimit, parallel: limits.maxParallelRequests, maxBudget: limits.maxBudget, spend: limits.spend)
+            tpm: limits.tpmLimit, parallel: limits.maxParallelRequests, maxBudget: limits.maxBudget, spend: limits.spend,
+            budgetPeriod: limits.budgetResetAt.map { Int64($0) } ?? 0)
     }
 }

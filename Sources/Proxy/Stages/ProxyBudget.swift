@@ -37,13 +37,14 @@ final class ProxyBudget: Sendable {
 
     /// The budget as a subject of `BudgetGuard`, with the spend of the period `now` falls in.
     func subject(now: Double) -> LimitSubject {
-        let spend = state.withLock { state -> Double in
+        let (spend, start) = state.withLock { state -> (Double, Double) in
             let start = Self.periodStart(now, period: period)
             if start > state.periodStart { (state.periodStart, state.spend) = (start, 0) }
-            return state.spend
+            return (state.spend, state.periodStart)
         }
         return LimitSubject(
-            id: Self.subjectID, kind: Self.subjectID, name: "", models: [], maxBudget: maxBudget, spend: spend)
+            id: Self.subjectID, kind: Self.subjectID, name: "", models: [], maxBudget: maxBudget, spend: spend,
+            budgetPeriod: Int64(start))
     }
 
     /// Reads the ledger's spend in the current period, once: one request reads it while the

@@ -60,25 +60,33 @@ public final class DeploymentLoad: Sendable {
     /// Weight of the newest sample in the latency average.
     static let smoothing = 0.2
 
-    public init() {}
+    /// Whether `SharedUsage` exchanges this load's counts with other replicas.
+    let sharing: Bool
+
+    public init(sharing: Bool = false) {
+        self.sharing = sharing
+    }
 
     func started(_ id: String, now: Double = 0) {
-        entries.withLock {
-            $0[id, default: Entry()].roll(to: now)
-            $0[id, default: Entry()].inFlight += 1
-            $0[id, default: Entry()].requests += 1
-            $0[id, default: Entry()].unshared.requests += 1
+        entries.withLock { all in
+            var entry = all[id] ?? Entry()
+            entry.roll(to: now)
+            entry.inFlight += 1
+            entry.requests += 1
+            if sharing { entry.unshared.requests += 1 }
+            all[id] = entry
         }
     }
 
     /// Tokens a finished request used, for this minute's usage.
     func used(_ id: String, tokens: Int, now: Double) {
-        entries.withLock {
-            $0[id, default: Entry()].roll(to: now)
+        entries.withLock { all in
+            var entry = all[id] ?? Entry()
+            entry.roll(to: now)
             // Saturating: the count is the upstream's, and huge counts must not trap.
-            $0[id, default: Entry()].tokens = OutsideNumber.saturatingSum($0[id, default: Entry()].tokens, max(0, tokens))
-            $0[id, default: Entry()].unshared.tokens = OutsideNumber.saturatingSum(
-                $0[id, default: Entry()].unshared.tokens, max(0, tokens))
+            entry.tokens = OutsideNumber.saturatingSum(entry.tokens, max(0, tokens))
+            if sharing { entry.unshared.tokens = OutsideNumber.saturatingSum(entry.unshared.tokens, max(0, tokens)) }
+            all[id] = entry
         }
     }
 
@@ -88,17 +96,6 @@ public final class DeploymentLoad: Sendable {
             ids.map { id in
                 defer { all[id]?.unshared = Usage() }
                 return all[id]?.unshared ?? Usage()
-            }
-        }
-    }
-
-    /// Gives back what could not be shared, to go with the next exchange.
-    func restoreUnshared(_ ids: [String], _ usage: [Usage]) {
-        entries.withLock { all in
-            for (id, usage) in zip(ids, usage) {
-                all[id, default: Entry()].unshared.requests += usage.requests
-                all[id, default: Entry()].unshared.tokens = OutsideNumber.saturatingSum(
-                    all[id, default: Entry()].unshared.tokens, usage.tokens)
             }
         }
     }

@@ -4,8 +4,9 @@ import Synchronization
 /// What this replica's requests hold in Redis (parallel slots, budget holds), renewed while they
 /// run: every hold is a sorted-set member scored by its expiry, so a replica that dies stops
 /// renewing and its holds lapse within one lease, while a stream that outlasts the lease keeps
-/// its slot. One script per renewal round moves every live member's expiry (`ZADD XX`, which
-/// never brings back a member already released).
+/// its slot. A renewal round moves every live member's expiry in one script per 500 members
+/// (`ZADD XX`, which never brings back a member already released). A hold kept past a day is no
+/// longer renewed: a request that never settled must not hold a slot for the life of the process.
 final class SharedLeases: Sendable {
     /// A sorted-set member: the set's key and the hold's id (a request id).
     struct Member: Hashable, Sendable {
@@ -16,7 +17,9 @@ final class SharedLeases: Sendable {
     let client: RedisClient
     let health: SharedStateHealth
     let lease: Duration
-    private let held = Mutex<Set<Member>>([])
+    /// Each member with when it was taken.
+    private let held = Mutex<[Member: ContinuousClock.Instant]>([:])
+    static let maximumAge = Duration.seconds(86_400)
     /// Members per script call, so that no call keeps Redis busy for long.
     static let batch = 500
 
@@ -30,15 +33,16 @@ final class SharedLeases: Sendable {
 
     func hold(_ keys: [String], id: String) {
         guard !keys.isEmpty else { return }
+        let now = ContinuousClock.now
         held.withLock { held in
-            for key in keys { held.insert(Member(key: key, id: id)) }
+            for key in keys { held[Member(key: key, id: id)] = now }
         }
     }
 
     func drop(_ keys: [String], id: String) {
         guard !keys.isEmpty else { return }
         held.withLock { held in
-            for key in keys { held.remove(Member(key: key, id: id)) }
+            for key in keys { held[Member(key: key, id: id)] = nil }
         }
     }
 
@@ -51,7 +55,11 @@ final class SharedLeases: Sendable {
     }
 
     func renew() async {
-        let members = Array(held.withLock { $0 })
+        let oldest = ContinuousClock.now - Self.maximumAge
+        let members = held.withLock { held in
+            held = held.filter { $0.value > oldest }
+            return Array(held.keys)
+        }
         var start = 0
         while start < members.count {
             let chunk = members[start..<min(start + Self.batch, members.count)]

@@ -1,11 +1,14 @@
 import Redis
+import Synchronization
 import Telemetry
 
 /// Usage-based routing across replicas: each replica adds the requests and tokens it sent to each
 /// deployment to per-minute counters in Redis and reads back every replica's totals, once a
 /// second, in one script. Routing stays a local decision on counts at most a second old, so it
 /// adds no Redis call to any request (LiteLLM's usage-based-routing-v2 also batches its writes).
-/// Minutes are Redis's own (`TIME`), so the replicas' clocks cannot split one.
+/// Minutes are Redis's own (`TIME`), so the replicas' clocks cannot split one. Counts a failed
+/// exchange carried are not sent again (the script may have run): the shared figure can miss
+/// them, never count them twice.
 final class SharedUsage: Sendable {
     let client: RedisClient
     let health: SharedStateHealth
@@ -13,6 +16,8 @@ final class SharedUsage: Sendable {
     /// Every deployment's id, in a fixed order.
     let ids: [String]
     let clock: any GatewayClock
+    /// Redis's time of the totals adopted last: an exchange that overtook another wins.
+    private let newest = Mutex<Int64>(0)
     static let interval = Duration.seconds(1)
 
     /// What the router gives: its load and its deployments' ids.
@@ -49,27 +54,31 @@ final class SharedUsage: Sendable {
             reply = try await client.eval(Self.script, keys: ids.map(Self.base), arguments: arguments)
         } catch {
             health.failed(error)
-            load.restoreUnshared(ids, mine)
             return
         }
-        guard let values = reply.array, values.count == ids.count * 2 else {
+        guard let values = reply.array, values.count == ids.count * 2 + 1, let time = values[0].int else {
             health.unexpected("usage")
             return
         }
         health.succeeded()
-        let totals = stride(from: 0, to: values.count, by: 2).map { index in
+        let totals = stride(from: 1, to: values.count, by: 2).map { index in
             DeploymentLoad.Usage(requests: Int(values[index].int ?? 0), tokens: Int(values[index + 1].int ?? 0))
         }
-        load.adoptShared(ids, totals, now: clock.nowSeconds())
+        newest.withLock { newest in
+            guard time >= newest else { return }
+            newest = time
+            load.adoptShared(ids, totals, now: clock.nowSeconds())
+        }
     }
 
     /// KEYS: one base key per deployment. ARGV: per deployment, requests and tokens to add.
-    /// Returns per deployment the minute's requests and tokens, every replica's.
+    /// Returns Redis's time (microseconds), then per deployment the minute's requests and tokens,
+    /// every replica's.
     static let script = RedisScript(
         """
         local t = redis.call('TIME')
         local minute = math.floor(tonumber(t[1]) / 60)
-        local reply = {}
+        local reply = {tonumber(t[1]) * 1000000 + tonumber(t[2])}
         for i, base in ipairs(KEYS) do
           for j, kind in ipairs({':r:', ':t:'}) do
             local key, add = base .. kind .. minute, tonumber(ARGV[2 * i - 2 + j])
