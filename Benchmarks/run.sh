@@ -34,32 +34,7 @@ bin="${SPANWAY_BIN:-$root/.build/release/spanway}"
 # 1,000 streams through a gateway need ~2,000 descriptors in it and 1,000 in the client.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
-work="$(mktemp -d)"
-pids=()
-probe() { python3 "$root/Benchmarks/probe.py" "$@"; }
-# Every process started here is stopped with its children (nginx's and LiteLLM's workers), by pid.
-cleanup() {
-  set +e
-  local all=()
-  for p in "${pids[@]}"; do all+=($(probe tree "$p" 2>/dev/null)); done
-  if [ ${#all[@]} -gt 0 ]; then
-    kill "${all[@]}" 2>/dev/null
-    # Give them 10 s to exit (LiteLLM's workers are slow to), then stop the rest for good.
-    for _ in $(seq 100); do
-      local alive=0
-      for p in "${all[@]}"; do kill -0 "$p" 2>/dev/null && alive=1; done
-      [ "$alive" = 0 ] && break
-      sleep 0.1
-    done
-    kill -9 "${all[@]}" 2>/dev/null
-  fi
-  wait 2>/dev/null
-  if [ "${KEEP_WORK:-0}" = 1 ]; then echo "scratch directory kept: $work" >&2; else rm -rf "$work"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM  # so an interrupted run still goes through the EXIT trap's clean-up
-port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
-up() { for _ in $(seq "${2:-300}"); do curl -sf -o /dev/null "$1" && return 0; sleep 0.1; done; return 1; }
+source "$root/Benchmarks/lib.sh"  # work, pids, probe, cleanup on exit, port, up
 
 upstream_port=$(port); hop_port=$(port); sink_port=$(port); spanway_port=$(port); bare_port=$(port)
 litellm_port=$(port)
