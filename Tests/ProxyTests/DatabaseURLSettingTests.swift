@@ -1,3 +1,6 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
 import Testing
 
 @testable import Proxy
@@ -27,6 +30,20 @@ import Testing
         // An empty variable counts as unset, as everywhere else DATABASE_URL is read.
         #expect(
             GatewayBootstrap.storeEnvironment(["DATABASE_URL": ""], config: config)["DATABASE_URL"] == "postgres://u@config/db")
+    }
+
+    /// `spanway serve` opens the store before the gateway: a SQLite store keeps its spend journal
+    /// beside its file, so answers wait for one `write()` rather than a database transaction.
+    @Test func aSQLiteStoreOpenedForServeKeepsItsJournalBesideIt() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("serve-\(UUID().uuidString).db").path
+        let config = try ConfigLoader(environment: [:], knownProviders: []).load(yaml: "model_list: []\n")
+        let client = HTTPClient(eventLoopGroupProvider: .singleton)
+        var bootstrap = GatewayBootstrap(
+            config: config, environment: ["DATABASE_URL": "sqlite:\(path)"], httpClient: client, logger: Logger(label: "test"))
+        try await bootstrap.openStore()
+        #expect(bootstrap.journalDirectory == path + ".spend-journal")
+        try await client.shutdown()
+        try? FileManager.default.removeItem(atPath: path)
     }
 
     /// Without a running server the PostgreSQL URL still opens nothing else: a clear error that

@@ -137,14 +137,18 @@ public struct GatewayBootstrap: Sendable {
     }
 
     /// Opens the store `DATABASE_URL` (or `general_settings.database_url`) names, unless one was
-    /// given; PostgreSQL needs this before `makeGateway()`. The spend journal of a PostgreSQL
-    /// store is per replica: `./spanway.spend-journal` unless `journalDirectory` is set.
+    /// given; PostgreSQL needs this before `makeGateway()`. Unless `journalDirectory` is set, the
+    /// spend journal sits beside a SQLite file, and is per replica for PostgreSQL:
+    /// `./spanway.spend-journal`.
     public mutating func openStore() async throws(BootstrapError) {
         guard store == nil else { return }
         let environment = Self.storeEnvironment(environment, config: config)
         store = try await Self.openStore(environment: environment, logger: logger)
-        if journalDirectory == nil, Self.isPostgres(environment["DATABASE_URL"] ?? "") {
-            journalDirectory = "spanway.spend-journal"
+        if journalDirectory == nil {
+            let url = environment["DATABASE_URL"] ?? ""
+            journalDirectory =
+                Self.isPostgres(url)
+                ? "spanway.spend-journal" : try Self.databasePath(environment: environment) + ".spend-journal"
         }
     }
 
