@@ -129,6 +129,7 @@ let package = Package(
                 "Proxy",
                 "Evaluations",
                 "Store",
+                "PostgresStore",
                 "Telemetry",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -76,7 +76,54 @@ enum PostgresMigrations {
                   input_tokens bigint NOT NULL, output_tokens bigint NOT NULL, spend double precision NOT NULL,
                   PRIMARY KEY (day, key_hash, team_id, model_group, provider))
                 """,
-            ])
+            ]),
+        Migration(
+            version: 2, name: "end users and budget tiers; budget ids on keys and organizations",
+            statements: [
+                """
+                CREATE TABLE budgets (budget_id text PRIMARY KEY, models text NOT NULL DEFAULT '[]',
+                  max_budget double precision, soft_budget double precision, budget_duration text,
+                  budget_reset_at double precision, spend double precision NOT NULL DEFAULT 0, tpm_limit bigint,
+                  rpm_limit bigint, max_parallel_requests bigint, tpd_limit bigint, model_max_budget text,
+                  metadata text NOT NULL DEFAULT '{}', created_at double precision NOT NULL,
+                  updated_at double precision NOT NULL)
+                """,
+                // Defaults: a request's cost makes the row of an end user not seen before.
+                """
+                CREATE TABLE end_users (user_id text PRIMARY KEY, alias text, blocked boolean NOT NULL DEFAULT false,
+                  allowed_model_region text, default_model text, budget_id text, models text NOT NULL DEFAULT '[]',
+                  max_budget double precision, budget_duration text, budget_reset_at double precision,
+                  spend double precision NOT NULL DEFAULT 0, tpm_limit bigint, rpm_limit bigint,
+                  max_parallel_requests bigint, metadata text NOT NULL DEFAULT '{}', created_at double precision NOT NULL)
+                """,
+                "CREATE INDEX end_users_on_budget_id ON end_users (budget_id)",
+                "ALTER TABLE keys ADD COLUMN budget_id text",
+                "ALTER TABLE organizations ADD COLUMN budget_id text",
+            ]),
+        Migration(
+            version: 3, name: "LiteLLM key, user, team and organization fields",
+            statements: [
+                "ALTER TABLE keys ADD COLUMN organization_id text",
+                "ALTER TABLE keys ADD COLUMN tags text NOT NULL DEFAULT '[]'",
+                "ALTER TABLE keys ADD COLUMN allowed_routes text NOT NULL DEFAULT '[]'",
+                "ALTER TABLE keys ADD COLUMN temp_budget_increase double precision",
+                "ALTER TABLE keys ADD COLUMN temp_budget_expiry double precision",
+                "ALTER TABLE keys ADD COLUMN updated_at double precision",
+                "ALTER TABLE keys ADD COLUMN litellm_fields text NOT NULL DEFAULT '{}'",
+                "CREATE INDEX keys_on_organization_id ON keys (organization_id)",
+                "ALTER TABLE users ADD COLUMN litellm_fields text NOT NULL DEFAULT '{}'",
+                "ALTER TABLE teams ADD COLUMN litellm_fields text NOT NULL DEFAULT '{}'",
+                "ALTER TABLE teams ADD COLUMN model_aliases text NOT NULL DEFAULT '{}'",
+                "ALTER TABLE organizations ADD COLUMN litellm_fields text NOT NULL DEFAULT '{}'",
+            ]),
+        Migration(
+            version: 4, name: "models added through the admin API",
+            statements: [
+                """
+                CREATE TABLE models (model_id text PRIMARY KEY, model_name text NOT NULL, litellm_params text NOT NULL,
+                  model_info text NOT NULL, created_at double precision NOT NULL, updated_at double precision NOT NULL)
+                """
+            ]),
     ]
 
     /// Applies the migrations not yet recorded, each in its own transaction, while holding a

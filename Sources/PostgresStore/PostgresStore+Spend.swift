@@ -41,25 +41,9 @@ extension PostgresStore {
             ), inserted AS (
               INSERT INTO spend_logs (\(unescaped: Self.spendColumns)) SELECT * FROM input
               ON CONFLICT (request_id) DO NOTHING
-              RETURNING start_time, key_hash, team_id, user_id, org_id, model_group, provider, input_tokens,
-                output_tokens, spend
-            ), charged_keys AS (
-              UPDATE keys SET spend = keys.spend + c.amount
-              FROM (SELECT key_hash AS id, sum(spend) AS amount FROM inserted WHERE spend > 0 AND key_hash IS NOT NULL
-                    GROUP BY key_hash) c WHERE keys.token = c.id
-            ), charged_teams AS (
-              UPDATE teams SET spend = teams.spend + c.amount
-              FROM (SELECT team_id AS id, sum(spend) AS amount FROM inserted WHERE spend > 0 AND team_id IS NOT NULL
-                    GROUP BY team_id) c WHERE teams.team_id = c.id
-            ), charged_users AS (
-              UPDATE users SET spend = users.spend + c.amount
-              FROM (SELECT user_id AS id, sum(spend) AS amount FROM inserted WHERE spend > 0 AND user_id IS NOT NULL
-                    GROUP BY user_id) c WHERE users.user_id = c.id
-            ), charged_organizations AS (
-              UPDATE organizations SET spend = organizations.spend + c.amount
-              FROM (SELECT org_id AS id, sum(spend) AS amount FROM inserted WHERE spend > 0 AND org_id IS NOT NULL
-                    GROUP BY org_id) c WHERE organizations.organization_id = c.id
-            ), rolled_up AS (
+              RETURNING start_time, end_time, key_hash, team_id, user_id, org_id, end_user, model_group, provider,
+                input_tokens, output_tokens, spend
+            )\(unescaped: Self.charges), rolled_up AS (
               INSERT INTO daily_spend (day, key_hash, team_id, model_group, provider, requests, input_tokens,
                 output_tokens, spend)
               SELECT \(unescaped: Self.dayExpression), COALESCE(key_hash, ''), COALESCE(team_id, ''),
@@ -77,6 +61,34 @@ extension PostgresStore {
         // One statement is one transaction: the rows, the charges and the rollups commit together.
         _ = try await Self.single(Int.self, client.query(query, logger: logger))
     }
+
+    /// The owners a spend row charges, each with the `spend_logs` column naming it: one
+    /// `charged_<table>` CTE each, adding the inserted rows' spend per owner. End users are
+    /// upserted: one not seen before gets a row, as LiteLLM's spend tracking makes one.
+    static let charges: String = {
+        let owners: [(owner: BudgetOwner, column: String)] = [
+            (.key, "key_hash"), (.team, "team_id"), (.user, "user_id"), (.organization, "org_id"),
+        ]
+        let updates = owners.map { owner, column in
+            let (table, key) = owner.table
+            return """
+                , charged_\(table) AS (
+                  UPDATE \(table) SET spend = \(table).spend + c.amount
+                  FROM (SELECT \(column) AS id, sum(spend) AS amount FROM inserted WHERE spend > 0 AND \(column) IS NOT NULL
+                        GROUP BY \(column)) c WHERE \(table).\(key) = c.id
+                )
+                """
+        }
+        let endUsers = """
+            , charged_end_users AS (
+              INSERT INTO end_users (user_id, spend, created_at)
+              SELECT end_user, sum(spend), max(end_time) / 1000.0 FROM inserted WHERE spend > 0 AND end_user IS NOT NULL
+              GROUP BY end_user
+              ON CONFLICT (user_id) DO UPDATE SET spend = end_users.spend + excluded.spend
+            )
+            """
+        return updates.joined() + endUsers
+    }()
 
     /// The spend row columns in `unnest`'s argument order.
     static let spendColumns = """

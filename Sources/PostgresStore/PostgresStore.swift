@@ -186,7 +186,13 @@ public final class PostgresStore: GatewayStore, Service {
         let logger = self.logger
         return try await client.withTransaction(logger: logger) { connection in
             switch Record.owner {
-            case .key: break
+            case .key, .endUser: break
+            // Records linked to a deleted tier lose the link (LiteLLM's optional relation: SET NULL).
+            case .budget:
+                for table in ["keys", "organizations", "end_users"] {
+                    try await connection.query(
+                        "UPDATE \(unescaped: table) SET budget_id = NULL WHERE budget_id = ANY(\(ids))", logger: logger)
+                }
             case .user: try await connection.query("DELETE FROM keys WHERE user_id = ANY(\(ids))", logger: logger)
             case .team: try await connection.query("DELETE FROM keys WHERE team_id = ANY(\(ids))", logger: logger)
             case .organization:
@@ -239,12 +245,19 @@ public final class PostgresStore: GatewayStore, Service {
         try await records(Organization.self, #"SELECT * FROM organizations ORDER BY created_at, organization_id COLLATE "C""#)
     }
 
+    public func all<Record: LimitedRecord>(_ type: Record.Type) async throws -> [Record] {
+        let table = Record.owner.table
+        return try await records(
+            Record.self,
+            PostgresQuery(unsafeSQL: "SELECT * FROM \(table.name) ORDER BY created_at, \(table.key) COLLATE \"C\""))
+    }
+
     public func resetBudget(of owner: BudgetOwner, id: String, dueBy now: Double, next: Double) async throws -> Bool {
         let table = owner.table
         let rows = try await client.query(
             """
             UPDATE \(unescaped: table.name) SET spend = 0, budget_reset_at = \(next)
-            WHERE \(unescaped: table.key) = \(id) AND budget_reset_at <= \(now) RETURNING 1
+            WHERE \(unescaped: table.key) = \(id) AND (budget_reset_at IS NULL OR budget_reset_at <= \(now)) RETURNING 1
             """, logger: logger)
         return try await rows.collect().count > 0
     }

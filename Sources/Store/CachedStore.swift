@@ -37,6 +37,9 @@ public final class CachedStore: GatewayStore {
     let lifetime: Double
     private let state = Mutex(State())
     private let observer = Mutex<WriteObserver?>(nil)
+    /// Told of model changes, including other replicas' (`invalidate`), and of `.all` (which may
+    /// hide one): the gateway's model list is kept outside this cache and reloads on them.
+    private let invalidationObserver = Mutex<(@Sendable (StoreChange) -> Void)?>(nil)
 
     public init(_ base: any GatewayStore, clock: any GatewayClock = SystemClock(), lifetime: Double = 2) {
         self.base = base
@@ -65,12 +68,20 @@ public final class CachedStore: GatewayStore {
         self.observer.withLock { $0 = observer }
     }
 
+    /// Calls `observer` on `.models` and `.all`, for this process's writes and other replicas'.
+    public func observeInvalidations(_ observer: @escaping @Sendable (StoreChange) -> Void) {
+        invalidationObserver.withLock { $0 = observer }
+    }
+
     /// Drops what another process changed, so the next read goes to the database.
     public func invalidate(_ change: StoreChange) {
         switch change {
         case .record(let owner, let id): drop([Slot(owner: owner, id: id)])
         case .all: dropAll()
+        case .models: break
         }
+        if change != .models && change != .all { return }
+        if let observer = invalidationObserver.withLock({ $0 }) { observer(change) }
     }
 
     private func changed(_ change: StoreChange) async {
@@ -146,7 +157,11 @@ public final class CachedStore: GatewayStore {
             for row in rows where row.spend > 0 {
                 for (owner, id) in row.budgetOwners {
                     let slot = Slot(owner: owner, id: id)
-                    guard var record = state.entries[slot]?.record else { continue }
+                    guard var record = state.entries[slot]?.record else {
+                        // An end user the store had no row for has one now (its spend made it).
+                        if owner == .endUser { state.entries[slot] = nil }
+                        continue
+                    }
                     record.limits.spend += row.spend
                     state.entries[slot]?.record = record
                 }
@@ -164,10 +179,36 @@ public final class CachedStore: GatewayStore {
 
     public func teams() async throws -> [Team] { try await base.teams() }
     public func organizations() async throws -> [Organization] { try await base.organizations() }
+    public func all<Record: LimitedRecord>(_ type: Record.Type) async throws -> [Record] { try await base.all(type) }
     public func spendLogs(_ query: SpendQuery) async throws -> [SpendRow] { try await base.spendLogs(query) }
     public func spendReport(by grouping: SpendGrouping, since: Int64?, until: Int64?) async throws -> [SpendTotal] {
         try await base.spendReport(by: grouping, since: since, until: until)
     }
     public func analytics(_ query: AnalyticsQuery) async throws -> AnalyticsResult { try await base.analytics(query) }
     public func pruneSpendLogs(before: Int64) async throws -> Int { try await base.pruneSpendLogs(before: before) }
+
+    /// Models are not cached here (the gateway holds them); a write is published like a record's.
+    public func storedModels() async throws -> [StoredModel] { try await base.storedModels() }
+
+    public func saveModel(_ model: StoredModel) async throws {
+        do {
+            try await base.saveModel(model)
+        } catch {
+            invalidate(.models)
+            throw error
+        }
+        await changed(.models)
+    }
+
+    public func deleteModel(id: String) async throws -> Bool {
+        let deleted: Bool
+        do {
+            deleted = try await base.deleteModel(id: id)
+        } catch {
+            invalidate(.models)
+            throw error
+        }
+        await changed(.models)
+        return deleted
+    }
 }

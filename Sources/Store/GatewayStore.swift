@@ -12,6 +12,8 @@ public protocol GatewayStore: Sendable {
     func users(limit: Int, offset: Int) async throws -> (users: [User], total: Int)
     func teams() async throws -> [Team]
     func organizations() async throws -> [Organization]
+    /// Every record of one kind, oldest first: end users and budget tiers (`/end_user/list`, `/budget/list`).
+    func all<Record: LimitedRecord>(_ type: Record.Type) async throws -> [Record]
     /// Writes the rows, adds their spend to their keys, teams, users, organisations and the daily
     /// rollups, in one transaction.
     /// Writing a request id again changes nothing (a retried commit cannot double-charge).
@@ -28,11 +30,21 @@ public protocol GatewayStore: Sendable {
     /// Deletes spend rows that started before `before` (ms since the epoch); keeps the daily
     /// rollups and the budgets. Returns how many rows went.
     func pruneSpendLogs(before: Int64) async throws -> Int
+    /// Models added through the admin API, oldest first.
+    func storedModels() async throws -> [StoredModel]
+    /// Inserts the model, or replaces the one with its id.
+    func saveModel(_ model: StoredModel) async throws
+    /// Deletes the model with this id; false when there was none.
+    func deleteModel(id: String) async throws -> Bool
 }
 
 /// Who a budget belongs to; the raw value is how refusals, metrics and admin paths name it.
 public enum BudgetOwner: String, Sendable, CaseIterable {
     case key, team, user, organization
+    /// An end user named by a request (`/end_user/*`).
+    case endUser = "end_user"
+    /// A budget tier (`/budget/*`): it binds the records linked to it and is never charged.
+    case budget
 }
 
 public enum SpendGrouping: String, Sendable, CaseIterable {

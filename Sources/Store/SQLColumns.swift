@@ -8,6 +8,8 @@ extension BudgetOwner {
         case .team: ("teams", "team_id")
         case .user: ("users", "user_id")
         case .organization: ("organizations", "organization_id")
+        case .endUser: ("end_users", "user_id")
+        case .budget: ("budgets", "budget_id")
         }
     }
 }

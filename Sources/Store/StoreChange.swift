@@ -4,4 +4,6 @@ public enum StoreChange: Sendable, Equatable {
     case record(BudgetOwner, id: String)
     /// Records were deleted. Deletes cascade (a team takes its keys), so any record may be stale.
     case all
+    /// A model was added, changed or deleted through the admin API (`/model/new`).
+    case models
 }

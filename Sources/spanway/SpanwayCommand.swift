@@ -11,7 +11,7 @@ struct SpanwayCommand: AsyncParsableCommand {
         abstract: "An OpenTelemetry-first LLM gateway with an OpenAI-compatible API.",
         version: GatewayBootstrap.version,
         subcommands: [
-            Serve.self, Check.self, KeysCommand.self, SpendCommand.self, ReportCommand.self, EvalCommand.self,
+            Serve.self, Check.self, KeysCommand.self, SpendCommand.self, ReportCommand.self, EvalCommand.self, ImportCommand.self,
             MockUpstreamCommand.self,
         ])
 }

@@ -145,7 +145,8 @@ import Testing
         (#"{"duration":"0d"}"#, "duration", "'duration' must be a duration like 30s, 15m, 1h, 1d, 30d or 1mo."),
         (#"{"models":"gpt-4o"}"#, "models", "'models' must be an array of strings, found string."),
         (#"{"rpm_limit":1.5}"#, "rpm_limit", "'rpm_limit' must be an integer, found number."),
-        (#"{"key":"not-sk"}"#, "key", "'key' must be a string starting with 'sk-', at least 20 characters."),
+        // LiteLLM 1.108.7's custom-key rule and words (`key_management_endpoints.py`).
+        (#"{"key":"not-sk"}"#, "key", "Invalid key format. LiteLLM Virtual Key must start with 'sk-'. Received: ****"),
     ])
     func badGenerateInputIsNamed(body: String, param: String, message: String) async throws {
         try await Harness.with(config: e2eConfig) { h in

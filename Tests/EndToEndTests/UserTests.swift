@@ -27,7 +27,8 @@ import Testing
             #expect(over.status == 422 && message.hasPrefix("ExceededBudget: User=ada over budget. Spend="))
             #expect(message.hasSuffix(", Budget=1e-07"))
             let info = try await h.send("/user/info?user_id=ada").json
-            #expect(info?["user_info"]?["spend"]?.doubleValue ?? 0 > 0 && info?["keys"]?.arrayValue?.count == 1)
+            // Two keys: the one `/user/new` made (LiteLLM's `auto_create_key` defaults to true) and the generated one.
+            #expect(info?["user_info"]?["spend"]?.doubleValue ?? 0 > 0 && info?["keys"]?.arrayValue?.count == 2)
             // A key may name a user the gateway does not manage: attribution only.
             let external = try #require(
                 try await h.send("/key/generate", json: #"{"user_id":"someone-else"}"#).json?["key"]?.stringValue)

@@ -28,17 +28,57 @@ import Testing
         }
     }
 
-    @Test func eachRecordTypeAcceptsTheLimitFieldsAndItsOwn() {
-        #expect(
-            VirtualKey.adminFields.settable
-                == Self.limitNames.union([
-                    "key_alias", "aliases", "team_id", "user_id", "duration", "blocked", "soft_budget", "allow_evaluations",
-                ]))
-        #expect(
-            Team.adminFields.settable
-                == Self.limitNames.union(["team_alias", "organization_id", "blocked", "members_with_roles"]))
-        #expect(User.adminFields.settable == Self.limitNames.union(["user_alias", "user_email", "user_role"]))
-        #expect(Organization.adminFields.settable == Self.limitNames.union(["organization_alias"]))
+    /// LiteLLM 1.108.7's `GenerateRequestBase` (`types/proxy/management_endpoints/request_base.py`),
+    /// less `user_id`/`team_id`/`key_alias`, which each record names itself.
+    static let generateBase: Set<String> = [
+        "duration", "models", "spend", "max_budget", "agent_id", "max_parallel_requests", "metadata", "tpm_limit",
+        "rpm_limit", "budget_duration", "budget_limits", "allowed_cache_controls", "config", "permissions",
+        "model_max_budget", "budget_fallbacks", "model_rpm_limit", "model_tpm_limit", "mcp_rpm_limit", "tag_rpm_limit",
+        "guardrails", "policies", "prompts", "blocked", "aliases", "object_permission",
+    ]
+
+    @Test func eachRecordTypeAcceptsLiteLLMsFields() {
+        // `KeyRequestBase` and `GenerateKeyRequest`/`UpdateKeyRequest` (`key_requests.py`); `key`
+        // names the key and is not a field; `router_settings` is kept as an object; `allow_evaluations`
+        // is Spanway's own.
+        let key = Self.generateBase.union([
+            "key_alias", "user_id", "team_id", "tpd_limit", "default_estimated_output_tokens",
+            "default_estimated_output_tokens_per_model", "budget_id", "end_user_budget_id", "tags",
+            "disable_global_guardrails", "enable_prompt_caching", "throttle_on_budget_exceeded", "enforced_params",
+            "allowed_routes", "allowed_passthrough_routes", "denied_passthrough_routes", "allowed_vector_store_indexes",
+            "rpm_limit_type", "tpm_limit_type", "router_settings", "access_group_ids", "soft_budget", "send_invite_email",
+            "key_type", "auto_rotate", "rotation_interval", "organization_id", "project_id", "temp_budget_increase",
+            "temp_budget_expiry", "allow_evaluations",
+        ])
+        #expect(VirtualKey.adminFields.settable == key)
+        // `NewTeamRequest` and `UpdateTeamRequest` (`proxy/_types.py`) with `TeamBase`'s identity,
+        // members and limits.
+        let team: Set<String> = Self.limitNames.union([
+            "team_alias", "organization_id", "blocked", "members_with_roles", "admins", "members",
+            "team_member_permissions", "model_aliases", "tags", "soft_budget", "model_max_budget", "model_rpm_limit",
+            "model_tpm_limit", "tpd_limit", "rpm_limit_type", "tpm_limit_type", "team_member_budget",
+            "team_member_budget_duration", "team_member_rpm_limit", "team_member_tpm_limit", "team_member_key_duration",
+            "team_member_model_max_budget", "default_team_member_models", "guardrails", "policies", "prompts",
+            "object_permission", "allowed_passthrough_routes", "denied_passthrough_routes", "disable_global_guardrails",
+            "require_trace_id", "secret_manager_settings", "default_estimated_output_tokens",
+            "default_estimated_output_tokens_per_model", "mcp_rpm_limit", "allowed_vector_store_indexes",
+            "enforced_batch_output_expires_after", "enforced_file_expires_after", "router_settings", "access_group_ids",
+            "budget_limits",
+        ])
+        #expect(Team.adminFields.settable == team)
+        // `NewUserRequest`/`UpdateUserRequest` (`user_requests.py`); `user_id`, `teams`,
+        // `auto_create_key` and `password` are taken by the handlers, not stored.
+        let user = Self.generateBase.union([
+            "key_alias", "team_id", "user_alias", "user_email", "user_role", "sso_user_id", "organizations",
+            "send_invite_email",
+        ])
+        #expect(User.adminFields.settable == user)
+        // `NewOrganizationRequest` and its `LiteLLM_BudgetTable` fields, `LiteLLM_OrganizationTableUpdate`.
+        let organization = Self.limitNames.union([
+            "organization_alias", "budget_id", "spend", "soft_budget", "model_max_budget", "tpd_limit",
+            "model_rpm_limit", "model_tpm_limit", "object_permission",
+        ])
+        #expect(Organization.adminFields.settable == organization)
     }
 
     @Test func limitFieldsAreParsedIntoTheLimitsValue() throws {

@@ -93,6 +93,55 @@ import Testing
             ALTER TABLE "spend_logs" ADD COLUMN "end_user" TEXT;
             """
         ),
+        (
+            "v10: end users and budget tiers; budget ids on keys and organizations",
+            // Defaults on end_users: a request's cost makes the row of an end user not seen before.
+            """
+            CREATE TABLE "budgets" ("budget_id" TEXT PRIMARY KEY NOT NULL, "models" TEXT NOT NULL DEFAULT '[]', \
+            "max_budget" DOUBLE, "soft_budget" DOUBLE, "budget_duration" TEXT, "budget_reset_at" DOUBLE, \
+            "spend" DOUBLE NOT NULL DEFAULT 0, "tpm_limit" INTEGER, "rpm_limit" INTEGER, \
+            "max_parallel_requests" INTEGER, "tpd_limit" INTEGER, "model_max_budget" TEXT, \
+            "metadata" TEXT NOT NULL DEFAULT '{}', "created_at" DOUBLE NOT NULL, "updated_at" DOUBLE NOT NULL);
+            CREATE TABLE "end_users" ("user_id" TEXT PRIMARY KEY NOT NULL, "alias" TEXT, \
+            "blocked" BOOLEAN NOT NULL DEFAULT 0, "allowed_model_region" TEXT, "default_model" TEXT, "budget_id" TEXT, \
+            "models" TEXT NOT NULL DEFAULT '[]', "max_budget" DOUBLE, "budget_duration" TEXT, "budget_reset_at" DOUBLE, \
+            "spend" DOUBLE NOT NULL DEFAULT 0, "tpm_limit" INTEGER, "rpm_limit" INTEGER, \
+            "max_parallel_requests" INTEGER, "metadata" TEXT NOT NULL DEFAULT '{}', "created_at" DOUBLE NOT NULL);
+            CREATE INDEX "end_users_on_budget_id" ON "end_users"("budget_id");
+            ALTER TABLE "keys" ADD COLUMN "budget_id" TEXT;
+            ALTER TABLE "organizations" ADD COLUMN "budget_id" TEXT;
+            """
+        ),
+        (
+            "v11: LiteLLM key, user, team and organization fields",
+            """
+            ALTER TABLE "keys" ADD COLUMN "organization_id" TEXT;
+            ALTER TABLE "keys" ADD COLUMN "tags" TEXT NOT NULL DEFAULT '[]';
+            ALTER TABLE "keys" ADD COLUMN "allowed_routes" TEXT NOT NULL DEFAULT '[]';
+            ALTER TABLE "keys" ADD COLUMN "temp_budget_increase" DOUBLE;
+            ALTER TABLE "keys" ADD COLUMN "temp_budget_expiry" DOUBLE;
+            ALTER TABLE "keys" ADD COLUMN "updated_at" DOUBLE;
+            ALTER TABLE "keys" ADD COLUMN "litellm_fields" TEXT NOT NULL DEFAULT '{}';
+            CREATE INDEX "keys_on_organization_id" ON "keys"("organization_id");
+            ALTER TABLE "users" ADD COLUMN "litellm_fields" TEXT NOT NULL DEFAULT '{}';
+            ALTER TABLE "teams" ADD COLUMN "litellm_fields" TEXT NOT NULL DEFAULT '{}';
+            ALTER TABLE "teams" ADD COLUMN "model_aliases" TEXT NOT NULL DEFAULT '{}';
+            ALTER TABLE "organizations" ADD COLUMN "litellm_fields" TEXT NOT NULL DEFAULT '{}';
+            """
+        ),
+        (
+            "v12: models added through the admin API",
+            """
+            CREATE TABLE "models" (
+                "model_id" TEXT PRIMARY KEY NOT NULL,
+                "model_name" TEXT NOT NULL,
+                "litellm_params" TEXT NOT NULL,
+                "model_info" TEXT NOT NULL,
+                "created_at" DOUBLE NOT NULL,
+                "updated_at" DOUBLE NOT NULL
+            );
+            """
+        ),
     ]
 
     /// Rows as the version that made each table wrote them (JSON columns as GRDB encoded them).

@@ -198,8 +198,16 @@ func spendRow(_ id: String, key: String? = "k1", team: String? = "t1", spend: Do
             var organization = Organization(organizationID: "o1", organizationAlias: "Acme", createdAt: 0)
             organization.limits = limits
             try await store.insert(organization)
+            var endUser = EndUser(userID: "e1", createdAt: 0)
+            endUser.limits = limits
+            try await store.insert(endUser)
+            var tier = Budget(budgetID: "b1", createdAt: 0)
+            tier.limits = limits
+            try await store.insert(tier)
+            row.endUser = "e1"
             try await store.recordSpend([row])
-            let id = ["key": "k1", "team": "t1", "user": "u1", "organization": "o1"][owner.rawValue] ?? ""
+            let ids = ["key": "k1", "team": "t1", "user": "u1", "organization": "o1", "end_user": "e1", "budget": "b1"]
+            let id = ids[owner.rawValue] ?? ""
             #expect(try await !store.resetBudget(of: owner, id: id, dueBy: 99, next: 129))
             #expect(try await store.resetBudget(of: owner, id: id, dueBy: 100, next: 130))
             #expect(try await !store.resetBudget(of: owner, id: id, dueBy: 100, next: 130))
@@ -209,6 +217,8 @@ func spendRow(_ id: String, key: String? = "k1", team: String? = "t1", spend: Do
                 case .team: try await store.fetch(Team.self, id: id)?.limits
                 case .user: try await store.fetch(User.self, id: id)?.limits
                 case .organization: try await store.fetch(Organization.self, id: id)?.limits
+                case .endUser: try await store.fetch(EndUser.self, id: id)?.limits
+                case .budget: try await store.fetch(Budget.self, id: id)?.limits
                 }
             #expect(after?.spend == 0 && after?.budgetResetAt == 130)
             // The other owners keep their spend.
@@ -305,6 +315,9 @@ struct StoreSchema: Equatable {
         "v5: organizations", "v6: soft budget on keys", "v7: estimated usage on spend rows",
         "v8: evaluation run and item on spend rows, keys that may start evaluations",
         "v9: attempts, fallback depth, latencies, time to first token, tags and end user on spend rows",
+        "v10: end users and budget tiers; budget ids on keys and organizations",
+        "v11: LiteLLM key, user, team and organization fields",
+        "v12: models added through the admin API",
     ]
 
     static func read(_ store: SQLiteStore) async throws -> StoreSchema {

@@ -56,13 +56,47 @@ struct AdminField<Record>: Sendable {
     static func count(_ name: String, _ path: WritableKeyPath<Record, Int?> & Sendable) -> AdminField {
         stored(name, path, AdminValue.count, show: AdminValue.show)
     }
+
+    static func names(_ name: String, _ path: WritableKeyPath<Record, [String]> & Sendable) -> AdminField {
+        stored(name, path, AdminValue.names, show: { .array($0.map(JSONValue.string)) })
+    }
+
+    static func nameMap(_ name: String, _ path: WritableKeyPath<Record, [String: String]> & Sendable) -> AdminField {
+        stored(
+            name, path, AdminValue.nameMap,
+            show: { .object(JSONObject($0.sorted { $0.key < $1.key }.map { (key: $0.key, value: .string($0.value)) })) })
+    }
+
+    /// A LiteLLM field Spanway keeps and shows back but does not act on: one member of the
+    /// record's JSON object at `path`, checked for its JSON kind only. Null removes it, and
+    /// answers then show `empty` (LiteLLM's default for the field).
+    static func kept(
+        _ name: String, _ kind: AdminValue.Kind, in path: WritableKeyPath<Record, String> & Sendable,
+        empty: JSONValue = .null
+    ) -> AdminField {
+        AdminField(
+            name,
+            parse: { value, _ throws(GatewayError) in
+                let checked = try kind.check(value, name)
+                return { $0[keyPath: path] = AdminValue.setting(name, checked, in: $0[keyPath: path]) }
+            },
+            render: { AdminValue.parsedObject($0[keyPath: path])[name] ?? empty })
+    }
+
+    /// Fields kept the same way, in order.
+    static func kept(
+        _ fields: [(name: String, kind: AdminValue.Kind, empty: JSONValue)], in path: WritableKeyPath<Record, String> & Sendable
+    ) -> [AdminField] {
+        fields.map { kept($0.name, $0.kind, in: path, empty: $0.empty) }
+    }
 }
 
 extension AdminField where Record: LimitedRecord {
     /// The fields every key, team, user and organisation has: its `Limits` and its metadata,
     /// shown through `showMetadata` (teams mask the credentials in theirs).
+    /// `spendSettable`: LiteLLM lets `/key/*` and `/user/*` set the spend counted so far.
     static func limitFields(
-        showMetadata: @escaping @Sendable (String) -> JSONValue = AdminValue.parsedObject
+        spendSettable: Bool = false, showMetadata: @escaping @Sendable (String) -> JSONValue = AdminValue.parsedObject
     ) -> [AdminField] {
         [
             stored("models", \.limits.models, AdminValue.names, show: { .array($0.map(JSONValue.string)) }),
@@ -79,7 +113,11 @@ extension AdminField where Record: LimitedRecord {
                 },
                 render: { AdminValue.show($0.limits.budgetDuration) }),
             shown("budget_reset_at") { AdminValue.date($0.limits.budgetResetAt) },
-            shown("spend") { .double($0.limits.spend) },
+            spendSettable
+                ? stored(
+                    "spend", \.limits.spend, { value, field throws(GatewayError) in try AdminValue.amount(value, field) ?? 0 },
+                    show: JSONValue.double)
+                : shown("spend") { .double($0.limits.spend) },
             count("tpm_limit", \.limits.tpmLimit),
             count("rpm_limit", \.limits.rpmLimit),
             count("max_parallel_requests", \.limits.maxParallelRequests),
@@ -194,6 +232,56 @@ enum AdminValue {
             throw .invalidRequest("'\(field)' must be a duration like 30s, 15m, 1h, 1d, 30d or 1mo.", param: field)
         }
         return (text, seconds)
+    }
+
+    /// An ISO 8601 date and time (`2026-01-31T12:00:00Z`, fractional seconds and offsets allowed,
+    /// as pydantic's `datetime` takes them), or a date alone, as seconds since the epoch.
+    static func instant(_ value: JSONValue, _ field: String) throws(GatewayError) -> Double? {
+        if value.isNull { return nil }
+        if let seconds = value.doubleValue { return seconds }
+        guard let text = value.stringValue else { throw mismatch(field, "an ISO 8601 date and time", value) }
+        let full = ISO8601DateFormatter()
+        let fractional = ISO8601DateFormatter()
+        fractional.formatOptions.insert(.withFractionalSeconds)
+        let day = ISO8601DateFormatter()
+        day.formatOptions = [.withFullDate]
+        // A time without an offset is taken as UTC.
+        let zoned = text.count == 19 || (text.count > 19 && text.dropFirst(19).first == ".") ? text + "Z" : text
+        guard let date = full.date(from: zoned) ?? fractional.date(from: zoned) ?? day.date(from: text) else {
+            throw .invalidRequest("'\(field)' must be an ISO 8601 date and time, like 2026-01-31T12:00:00Z.", param: field)
+        }
+        return date.timeIntervalSince1970
+    }
+
+    /// The JSON kinds of the fields Spanway keeps without acting on them.
+    enum Kind: Sendable {
+        case text, flag, number, count, list, object
+        /// One of these strings.
+        case choice([String])
+
+        func check(_ value: JSONValue, _ field: String) throws(GatewayError) -> JSONValue {
+            if value.isNull { return value }
+            switch self {
+            case .text: _ = try AdminValue.text(value, field)
+            case .flag: _ = try AdminValue.flag(value, field)
+            case .number: _ = try AdminValue.amount(value, field)
+            case .count: _ = try AdminValue.count(value, field)
+            case .list: guard value.arrayValue != nil else { throw AdminValue.mismatch(field, "an array", value) }
+            case .object: guard value.objectValue != nil else { throw AdminValue.mismatch(field, "an object", value) }
+            case .choice(let options):
+                guard let text = value.stringValue, options.contains(text) else {
+                    throw .invalidRequest("'\(field)' must be one of \(options.joined(separator: ", ")).", param: field)
+                }
+            }
+            return value
+        }
+    }
+
+    /// Object text with one member set (null removes it).
+    static func setting(_ name: String, _ value: JSONValue, in text: String) -> String {
+        var object = parsedObject(text).objectValue ?? [:]
+        object[name] = value.isNull ? nil : value
+        return JSONValue.object(object).encodedString()
     }
 
     static func show(_ text: String?) -> JSONValue { text.map(JSONValue.string) ?? .null }

@@ -41,6 +41,7 @@ struct EntityAdmin<Record: AdminEntity>: Sendable {
         await AdminInput.answer(authenticator, headers) { () async throws(GatewayError) -> JSONValue in
             let object = try AdminInput.object(body)
             try AdminInput.onlyKnown(object.keys, Record.adminFields.settable.union([Record.idField]))
+            try await BudgetLinks.requireTier(object, store)
             let id =
                 object[Record.idField] == nil
                 ? UUID().uuidString.lowercased() : try AdminInput.requiredString(object, Record.idField)
@@ -56,7 +57,7 @@ struct EntityAdmin<Record: AdminEntity>: Sendable {
             }
             try await AdminInput.store { try await store.insert(record) }
             authenticator.budgetGauges.changed(record)
-            return .object(record.json)
+            return .object(try await record.answer(store))
         }
     }
 
@@ -65,13 +66,14 @@ struct EntityAdmin<Record: AdminEntity>: Sendable {
             let object = try AdminInput.object(body)
             try AdminInput.onlyKnown(object.keys, Record.adminFields.settable.union([Record.idField]))
             var record = try await existing(try AdminInput.requiredString(object, Record.idField))
+            try await BudgetLinks.requireTier(object, store)
             let now = authenticator.clock.nowSeconds()
             try Record.adminFields.changes(object, passing: [Record.idField], now: now).apply(to: &record)
             try await validate(record)
             try await AdminInput.store { try await store.update(record) }
             authenticator.budgetGauges.changed(record)
-            guard Record.updateAnswerWrapped else { return .object(record.json) }
-            return .object([Record.idField: .string(record.recordID), "data": .object(record.json)])
+            guard Record.updateAnswerWrapped else { return .object(try await record.answer(store)) }
+            return .object([Record.idField: .string(record.recordID), "data": .object(try await record.answer(store))])
         }
     }
 
@@ -113,6 +115,10 @@ protocol EntityEndpoints: Sendable {
     var entity: EntityAdmin<Record> { get }
     /// `GET /<kind>/info?<kind>_id=…`.
     func info(_ uri: String, headers: HTTPFields) async -> GatewayReply
+    /// Requirements so a type's own create, update or delete (users') is the one routes call.
+    func create(_ body: ByteBuffer, headers: HTTPFields) async -> GatewayReply
+    func update(_ body: ByteBuffer, headers: HTTPFields) async -> GatewayReply
+    func delete(_ body: ByteBuffer, headers: HTTPFields) async -> GatewayReply
 }
 
 extension EntityEndpoints {

@@ -29,14 +29,32 @@ public struct TeamManagement: EntityEndpoints, Sendable {
     }
 
     public func info(_ uri: String, headers: HTTPFields) async -> GatewayReply {
-        await AdminInput.answer(authenticator, headers) { () async throws(GatewayError) -> JSONValue in
+        // A team member's key may read its own team.
+        let asked = try? EntityAdmin<Team>.id(in: uri)
+        return await AdminInput.answer(authenticator, headers, allowingKeyOfTeam: asked) {
+            () async throws(GatewayError) -> JSONValue in
             let team = try await entity.existing(try EntityAdmin<Team>.id(in: uri))
             let keys = try await AdminInput.store {
-                try await store.keys(teamID: team.teamID, userID: nil, limit: 1000, offset: 0)
+                try await store.keys(teamID: team.teamID, userID: nil, limit: Int(Int32.max), offset: 0)
+            }
+            // LiteLLM's `TeamInfoResponseObject`; a member's spend is what the spend log holds for
+            // them in this team (Spanway keeps no per-member budget rows).
+            var memberships: [JSONValue] = []
+            for member in team.members {
+                let rows = try await AdminInput.store {
+                    try await store.spendLogs(SpendQuery(teamID: team.teamID, userID: member.userID, limit: Int(Int32.max)))
+                }
+                memberships.append(
+                    .object([
+                        "team_id": .string(team.teamID), "user_id": .string(member.userID),
+                        "spend": .double(rows.reduce(0) { $0 + $1.spend }), "budget_id": .null,
+                        "litellm_budget_table": .null,
+                    ]))
             }
             return .object([
                 "team_id": .string(team.teamID), "team_info": .object(team.json),
-                "keys": .array(keys.keys.map { .string($0.token) }),
+                "keys": .array(keys.keys.map { .object(KeyManagement.info($0)) }),
+                "team_memberships": .array(memberships),
             ])
         }
     }
@@ -47,13 +65,28 @@ public struct TeamManagement: EntityEndpoints, Sendable {
         }
     }
 
+    /// `/team/member_add` (LiteLLM's `TeamMemberAddRequest`). A member named by `user_email`
+    /// alone is that user, or, as LiteLLM does, a new user with that email. `max_budget_in_team`,
+    /// `budget_duration` and `allowed_models` are accepted without effect: Spanway keeps no
+    /// per-member budgets or model lists.
     public func addMember(_ body: ByteBuffer, headers: HTTPFields) async -> GatewayReply {
         await AdminInput.answer(authenticator, headers) { () async throws(GatewayError) -> JSONValue in
             let object = try AdminInput.object(body)
-            try AdminInput.onlyKnown(object.keys, ["team_id", "member"])
+            try AdminInput.onlyKnown(
+                object.keys, ["team_id", "member", "max_budget_in_team", "budget_duration", "allowed_models"])
             var team = try await entity.existing(try AdminInput.requiredString(object, "team_id"))
             guard let member = object["member"] else { throw .invalidRequest("'member' is required.", param: "member") }
-            for added in try Team.members(member.arrayValue ?? [member], field: "member") {
+            var items: [JSONValue] = []
+            for item in member.arrayValue ?? [member] {
+                guard item["user_id"]?.stringValue == nil, let email = item["user_email"]?.stringValue else {
+                    items.append(item)
+                    continue
+                }
+                var named = item.objectValue ?? [:]
+                named["user_id"] = .string(try await userID(forEmail: email))
+                items.append(.object(named))
+            }
+            for added in try Team.members(items, field: "member") {
                 guard !team.members.contains(where: { $0.userID == added.userID }) else {
                     throw .invalidRequest("User '\(added.userID)' is already a member of this team.", param: "member")
                 }
@@ -64,12 +97,18 @@ public struct TeamManagement: EntityEndpoints, Sendable {
         }
     }
 
+    /// `/team/member_delete`: the member named by `user_id` or `user_email`.
     public func deleteMember(_ body: ByteBuffer, headers: HTTPFields) async -> GatewayReply {
         await AdminInput.answer(authenticator, headers) { () async throws(GatewayError) -> JSONValue in
             let object = try AdminInput.object(body)
-            try AdminInput.onlyKnown(object.keys, ["team_id", "user_id"])
+            try AdminInput.onlyKnown(object.keys, ["team_id", "user_id", "user_email"])
             var team = try await entity.existing(try AdminInput.requiredString(object, "team_id"))
-            let user = try AdminInput.requiredString(object, "user_id")
+            let user: String
+            if object["user_id"] == nil, let email = object["user_email"]?.stringValue {
+                user = try await userID(forEmail: email, creating: false)
+            } else {
+                user = try AdminInput.requiredString(object, "user_id")
+            }
             guard team.members.contains(where: { $0.userID == user }) else {
                 throw .notFound("User '\(user)' is not a member of this team.")
             }
@@ -77,6 +116,18 @@ public struct TeamManagement: EntityEndpoints, Sendable {
             try await AdminInput.store { try await store.update(team) }
             return .object(team.json)
         }
+    }
+
+    /// The id of the user with this email (compared case-blind); with `creating`, a new user's
+    /// when there is none.
+    private func userID(forEmail email: String, creating: Bool = true) async throws(GatewayError) -> String {
+        let users = try await AdminInput.store { try await store.users(limit: Int(Int32.max), offset: 0).users }
+        if let user = users.first(where: { $0.userEmail?.lowercased() == email.lowercased() }) { return user.userID }
+        guard creating else { throw .notFound("No user with user_email '\(email)'.") }
+        var user = User(userID: UUID().uuidString.lowercased(), createdAt: authenticator.clock.nowSeconds())
+        user.userEmail = email
+        try await AdminInput.store { try await store.insert(user) }
+        return user.userID
     }
 }
 
@@ -93,12 +144,35 @@ extension Team: AdminEntity {
                 "members_with_roles", \.members,
                 { value, field throws(GatewayError) in try members(value.arrayValue ?? [], field: field) },
                 show: { .array($0.map { .object(["user_id": .string($0.userID), "role": .string($0.role)]) }) }),
+            .nameMap("model_aliases", \.modelAliases),
             .shown("created_at") { AdminValue.date($0.createdAt) },
         ]
             + AdminField.limitFields { text in
                 // Team callbacks carry credentials: answers show them masked, as `GET /team/{id}/callback` does.
                 .object(TeamManagement.masked(AdminValue.parsedObject(text).objectValue ?? [:]))
-            })
+            } + AdminField.kept(litellmOnlyFields, in: \.litellmFields))
+
+    /// LiteLLM's team fields (litellm 1.108.7 `NewTeamRequest`, `UpdateTeamRequest`) Spanway keeps
+    /// and shows back but does not act on.
+    static let litellmOnlyFields: [(name: String, kind: AdminValue.Kind, empty: JSONValue)] = [
+        ("soft_budget", .number, .null), ("tags", .list, .null), ("model_max_budget", .object, .null),
+        ("model_rpm_limit", .object, .null), ("model_tpm_limit", .object, .null), ("tpd_limit", .count, .null),
+        ("rpm_limit_type", .choice(["guaranteed_throughput", "best_effort_throughput"]), .null),
+        ("tpm_limit_type", .choice(["guaranteed_throughput", "best_effort_throughput"]), .null),
+        ("team_member_budget", .number, .null), ("team_member_budget_duration", .text, .null),
+        ("team_member_rpm_limit", .count, .null), ("team_member_tpm_limit", .count, .null),
+        ("team_member_key_duration", .text, .null), ("team_member_model_max_budget", .object, .null),
+        ("team_member_permissions", .list, .null), ("default_team_member_models", .list, .null),
+        ("admins", .list, .null), ("members", .list, .null),
+        ("guardrails", .list, .null), ("policies", .list, .null), ("prompts", .list, .null),
+        ("object_permission", .object, .null), ("allowed_passthrough_routes", .list, .null),
+        ("denied_passthrough_routes", .list, .null), ("disable_global_guardrails", .flag, .null),
+        ("require_trace_id", .flag, .null), ("secret_manager_settings", .object, .null),
+        ("default_estimated_output_tokens", .count, .null), ("default_estimated_output_tokens_per_model", .object, .null),
+        ("mcp_rpm_limit", .object, .null), ("allowed_vector_store_indexes", .list, .null),
+        ("enforced_batch_output_expires_after", .object, .null), ("enforced_file_expires_after", .object, .null),
+        ("router_settings", .object, .null), ("access_group_ids", .list, .null), ("budget_limits", .list, .null),
+    ]
 
     init(id: String, createdAt: Double) {
         self.init(teamID: id, createdAt: createdAt)

@@ -46,6 +46,7 @@ extension ConfigLoader {
             let path = "litellm_settings.\(key)"
             for name in litellm[key].flatMap({ reader.stringList($0, at: path) }) ?? [] {
                 if !config.callbacks.contains(name) { config.callbacks.append(name) }
+                config.callbackLists[key, default: []].append(name)
                 if name.lowercased() == "prometheus" { continue }  // always on, at /metrics
                 guard let kind = SinkConfig.Kind(callbackName: name) else {
                     reader.warning(path, "callback '\(name)' is not supported by Spanway and is ignored")

@@ -306,7 +306,7 @@ public struct ConfigLoader: Sendable {
         }
     }
 
-    private func readDeployment(
+    func readDeployment(
         _ node: Node, at path: String, dropParams: Bool, credentials: [String: Credential], _ reader: inout YAMLReader
     ) -> DeploymentConfig? {
         guard let entry = reader.mapping(node, at: path) else { return nil }

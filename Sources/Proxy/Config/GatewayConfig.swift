@@ -14,6 +14,8 @@ public struct GatewayConfig: Sendable {
     public var environmentVariables: [String: String] = [:]
     /// `litellm_settings.callbacks` (with `success_callback` and `failure_callback`), LiteLLM's names.
     public var callbacks: [String]
+    /// The same names by the list that named them (`callbacks`, `success_callback`, `failure_callback`).
+    public var callbackLists: [String: [String]] = [:]
     /// `router_settings.num_retries`: further attempts after a retryable upstream failure.
     public var numRetries: Int
     /// `router_settings.fallbacks`, `context_window_fallbacks`, `content_policy_fallbacks`,
@@ -69,6 +71,8 @@ public struct GatewayConfig: Sendable {
     public var proxyBudgetDuration: Double?
     /// `litellm_settings.budget_exceeded_status_code`: the status of a budget refusal.
     public var budgetExceededStatus = 422
+    /// `litellm_settings.max_end_user_budget_id`: the budget tier of end users that link to none.
+    public var maxEndUserBudgetID: String?
     /// `litellm_settings.drop_params`: the default for deployments that do not set their own.
     public var dropParams = false
     /// The callback sinks: LiteLLM's named callbacks, `default_team_settings` and `spanway_settings.sinks`.
@@ -169,6 +173,9 @@ public struct DeploymentConfig: Sendable, Equatable {
     /// `spanway_settings.require_price`, copied to each deployment: a request this deployment
     /// cannot price is refused before it is sent.
     public var requirePrice = false
+    /// `model_info.access_groups`: a key, team, user or organisation whose `models` names one of
+    /// these may use this deployment's model group (LiteLLM's model access groups).
+    public var accessGroups: [String] = []
 
     public init(
         modelName: String, provider: String, model: String, id: String, apiBase: String? = nil,

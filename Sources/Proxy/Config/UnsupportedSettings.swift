@@ -52,7 +52,7 @@ enum UnsupportedSettings {
                 "debug_level", "polling_interval", "tag_filtering_match_any",
             ],
             "model_list[].model_info": [
-                "base_model", "mode", "max_input_tokens", "max_output_tokens", "access_groups", "allowed_fails",
+                "base_model", "mode", "max_input_tokens", "max_output_tokens", "allowed_fails",
                 "allowed_fails_policy", "enable_tag_filtering", "health_check_model", "disable_background_health_check",
                 "team_id", "input_cost_per_token", "output_cost_per_token", "supports_vision",
                 "supports_function_calling", "description", "tier",

@@ -14,7 +14,8 @@ extension Deployment {
     /// `model_info` as LiteLLM's `/model/info` shows it: the deployment's own keys, then what the
     /// price table knows of its model (`base_model`'s row when set).
     var modelInfo: JSONObject {
-        var info: JSONObject = ["id": .string(config.id), "db_model": false, "mode": .string(mode)]
+        var info: JSONObject = ["id": .string(config.id), "db_model": .bool(isStored), "mode": .string(mode)]
+        if !config.accessGroups.isEmpty { info["access_groups"] = .array(config.accessGroups.map(JSONValue.string)) }
         info["base_model"] = config.baseModel.map(JSONValue.string) ?? .null
         info["max_input_tokens"] = maxInputTokens.map(JSONValue.int) ?? .null
         info["max_output_tokens"] = maxOutputTokens.map(JSONValue.int) ?? .null

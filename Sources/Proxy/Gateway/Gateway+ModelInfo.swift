@@ -36,7 +36,7 @@ extension Gateway {
         } catch {
             return GatewayReply(error)
         }
-        let groups = config.modelGroups.filter { group in principal.allows(group) && (only.map { $0 == group } ?? true) }
+        let groups = router.modelGroups.filter { group in principal.allows(group) && (only.map { $0 == group } ?? true) }
         let data = groups.map { group -> JSONValue in .object(Self.groupInfo(group, router.deployments(of: group))) }
         return Self.infoReply(.object(["data": .array(data)]))
     }

@@ -29,6 +29,10 @@ public final class Gateway: Sendable {
     public let teamManagement: TeamManagement?
     /// `/spend/logs` and `/global/spend/report`, when there is a store.
     public let spendReports: SpendReports?
+    /// `/model/new`, `/model/update`, `/model/delete`, when there is a store.
+    public let modelManagement: ModelManagement?
+    /// The config's deployments and the stored models, served by `router`.
+    let modelRegistry: ModelRegistry
     /// Operational alerts (`general_settings.alerting` / `spanway_settings.alerts`).
     public let alertMonitor: AlertMonitor?
     /// Limits and cooldowns shared with the other replicas through Redis, when configured.
@@ -46,7 +50,7 @@ public final class Gateway: Sendable {
         config: GatewayConfig, deployments: [Deployment], pipeline: Pipeline, prometheus: PrometheusSink,
         store: (any GatewayStore)?, journal: SpendJournal? = nil, logger: Logger, priceBook: PriceBook = PriceBook(),
         sampler: Sampler = .parentBasedAlwaysOn, sinkFactory: SinkFactory? = nil, redis: RedisClient? = nil,
-        clock: any GatewayClock = SystemClock()
+        clock: any GatewayClock = SystemClock(), deploymentFactory: DeploymentFactory? = nil
     ) {
         self.clock = clock
         // Keys, teams, users and organisations from memory; every write below goes through it.
@@ -100,8 +104,17 @@ public final class Gateway: Sendable {
         let redaction = RedactionQueue(pipeline: pipeline)
         self.redaction = redaction
         self.prometheus = prometheus
-        let authenticator = Authenticator(masterKey: config.masterKey, store: store, clock: clock)
+        let authenticator = Authenticator(
+            masterKey: config.masterKey, store: store, clock: clock, deployments: router.deploymentSet)
         self.authenticator = authenticator
+        let models = ModelRegistry(
+            configured: deployments, set: router.deploymentSet, factory: deploymentFactory, store: store,
+            secrets: ModelSecrets(environment: deploymentFactory?.environment ?? [:], masterKey: config.masterKey),
+            logger: logger)
+        self.modelRegistry = models
+        self.modelManagement = store.map {
+            ModelManagement(store: $0, authenticator: authenticator, registry: models, clock: clock)
+        }
         self.keyManagement = store.map { KeyManagement(store: $0, authenticator: authenticator) }
         self.spendReports = store.map { SpendReports(store: $0, authenticator: authenticator) }
         self.teamManagement = store.map { TeamManagement(store: $0, authenticator: authenticator, egress: egress) }
@@ -145,7 +158,10 @@ public final class Gateway: Sendable {
         _ operation: OpenAIRequest.Operation, headers: HTTPFields, route: String,
         body: () async throws(GatewayError) -> ByteBuffer
     ) async -> GatewayReply {
-        await flow.run(operation, headers: headers, route: route, body: body) { bytes throws(GatewayError) in
+        await modelRegistry.ensureLoaded()
+        // A comma-separated `model` answers with a list (LiteLLM's batch completions).
+        if operation == .chat { return await ModelFanOut(flow: flow).proxy(headers: headers, route: route, body: body) }
+        return await flow.run(operation, headers: headers, route: route, body: body) { bytes throws(GatewayError) in
             try OpenAIRequest(operation: operation, bytes: bytes)
         }
     }
@@ -182,22 +198,5 @@ public final class Gateway: Sendable {
                 coolingDown: router.cooldowns.isCooling(deployment.config.id, now: now),
                 cooldowns: counts[deployment.config.id] ?? 0)
         }
-    }
-
-    /// `GET /v1/models`: the configured model groups.
-    public func models(headers: HTTPFields) async -> GatewayReply {
-        let principal: Principal
-        do {
-            principal = try await authenticator.authenticate(headers)
-        } catch {
-            return GatewayReply(error)
-        }
-        let allowed = principal.key.map { $0.limits.models.isEmpty ? nil : Set($0.limits.models) } ?? nil
-        let data = config.modelGroups.filter { allowed?.contains($0) ?? true }.map { name -> JSONValue in
-            .object(["id": .string(name), "object": "model", "created": .int(startedAt), "owned_by": "spanway"])
-        }
-        return GatewayReply(
-            status: 200, headers: [("content-type", "application/json")],
-            body: .bytes(JSONValue.object(["object": "list", "data": .array(data)]).encoded()))
     }
 }

@@ -156,21 +156,10 @@ public struct GatewayBootstrap: Sendable {
         let priceBook = try loadPriceBook()
         let network = HTTPTransport(client: httpClient)
         let mock = MockTransport(upstream: mockUpstream)
-        var deployments: [Deployment] = []
-        for var entry in config.deployments {
-            guard let adapter = ProviderCatalogue.adapters[entry.provider] else { continue }
-            if entry.apiKey == nil, let name = adapter.apiKeyEnvironment { entry.apiKey = environment[name] }
-            let transport: any Transport = ProviderCatalogue.inProcess.contains(entry.provider) ? mock : network
-            let price = priceBook.price(for: entry)
-            entry.maxOutputTokens = price?.maxOutputTokens ?? entry.maxOutputTokens
-            // A wildcard deployment is priced per request, for the model it is asked for.
-            if price == nil && !entry.model.contains("*") {
-                logger.warning(
-                    "no price known for this deployment; its cost will be reported as 0",
-                    metadata: ["model_group": "\(entry.modelName)", "model": "\(entry.provider)/\(entry.model)"])
-            }
-            deployments.append(Deployment(config: entry, adapter: adapter, transport: transport, price: price))
-        }
+        // Config entries and models added through the admin API are made ready the same way.
+        let deploymentFactory = DeploymentFactory(
+            config: config, environment: environment, priceBook: priceBook, network: network, mock: mock, logger: logger)
+        let deployments = config.deployments.compactMap(deploymentFactory.make)
 
         let prometheus = PrometheusSink(
             litellm: config.prometheusNames.contains(.litellm)
@@ -241,7 +230,7 @@ public struct GatewayBootstrap: Sendable {
         return Gateway(
             config: config, deployments: deployments, pipeline: pipeline, prometheus: prometheus,
             store: store, journal: journal, logger: logger, priceBook: priceBook, sampler: sampler, sinkFactory: factory,
-            redis: redis, clock: clock)
+            redis: redis, clock: clock, deploymentFactory: deploymentFactory)
     }
 
     /// Traces only, to the OTLP endpoint the standard variables name; nil without one. For a

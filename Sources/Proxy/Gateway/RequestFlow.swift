@@ -33,7 +33,8 @@ struct RequestFlow: Sendable {
         var stream = false
         do throws(GatewayError) {
             // 1. Authenticate, from the headers alone.
-            let principal = try await authenticator.authenticate(headers)
+            var principal = try await authenticator.authenticate(headers)
+            try principal.key?.requireRoute(path)
             exchange.authenticated(principal)
             traces.route(exchange, principal: principal)
             // 2. Admit: rate limits and spent budgets (the proxy's own `max_budget` binds everyone).
@@ -49,7 +50,24 @@ struct RequestFlow: Sendable {
             // 3. Read the request, and take the gateway's own fields out of it.
             let body = try await readBody()
             var request = try parse(body.readableBytesView)
-            let options = try RequestOptions(taking: &request, headers: headers, reasoningByDefault: config.reasoningContent)
+            // The end user it names (`user`): refused when blocked, past its limits or its budget.
+            if let id = EndUserIdentity.id(headers: headers, body: request.body) {
+                let tier = Authenticator.defaultEndUserTier(key: principal.key, configured: config.maxEndUserBudgetID)
+                principal.endUser = try await authenticator.endUser(id, defaultTier: tier, now: clock.nowSeconds())
+                exchange.identified(endUser: id)
+                if let subject = principal.endUser?.limitSubject {
+                    if let ticket = try await rateLimiter.acquire([subject], now: clock.nowSeconds(), lease: exchange.requestID) {
+                        exchange.hold(exchange.ticket.map { $0.adding(ticket) } ?? ticket)
+                    }
+                    if subject.maxBudget != nil {
+                        try budgets.refuseIfSpent([subject])
+                        subjects.append(subject)
+                    }
+                }
+            }
+            var options = try RequestOptions(taking: &request, headers: headers, reasoningByDefault: config.reasoningContent)
+            // The key's own tags join the request's, as LiteLLM adds a key's `tags` to its requests.
+            options.tags += principal.key?.tags.filter { !options.tags.contains($0) } ?? []
             (timeouts, stream) = (options.timeouts, request.stream)
             request.includeReasoning = options.includeReasoning
             exchange.described(tags: options.tags, sessionID: options.sessionID, evaluation: options.evaluation)
@@ -90,7 +108,8 @@ struct RequestFlow: Sendable {
         let group = router.group(named: name)
         exchange.requested(request, modelGroup: group)
         guard let group else { throw GatewayError.modelNotFound(name) }
-        let fallbacks = try fallbackGroups(after: group, override: options.fallbacks, principal: principal)
+        let fallbacks = try fallbackGroups(
+            after: group, override: options.fallbacks.applying(to: group, requested: request.model), principal: principal)
         // Tags are always recorded; they choose deployments only with `enable_tag_filtering`.
         let tags = config.routerBehaviour.enableTagFiltering ? options.tags : nil
         // A plan long enough for the request's own `num_retries`.

@@ -47,14 +47,22 @@ struct RequestOptions: Sendable {
             || headers.value(Self.reasoningContentHeader).map { ["true", "1"].contains($0.lowercased()) } ?? false
     }
 
-    /// `fallbacks` (model names) and `disable_fallbacks` (a boolean).
+    /// `fallbacks` (model names, or LiteLLM's config form `[{"<group>": ["<fallback>", …]}]`) and
+    /// `disable_fallbacks` (a boolean).
     private static func takeFallbacks(_ body: inout JSONObject) throws(GatewayError) -> Fallbacks.Override {
         var override = Fallbacks.Override()
         if let value = body["fallbacks"], !value.isNull {
-            guard let list = value.arrayValue, list.allSatisfy({ $0.stringValue != nil }) else {
-                throw .invalidRequest("'fallbacks' must be an array of model names.", param: "fallbacks")
+            let shape =
+                "'fallbacks' must be an array of model names, or of objects each mapping one model name to an array of "
+                + "model names."
+            guard let list = value.arrayValue, list.count <= maxFallbackEntries else {
+                throw .invalidRequest(shape, param: "fallbacks")
             }
-            override.groups = list.compactMap(\.stringValue)
+            if list.allSatisfy({ $0.stringValue != nil }) {
+                override.groups = list.compactMap(\.stringValue)
+            } else {
+                override.keyed = try keyedFallbacks(list, shape: shape)
+            }
         }
         if let value = body["disable_fallbacks"], !value.isNull {
             guard let disabled = value.boolValue else {
@@ -65,6 +73,23 @@ struct RequestOptions: Sendable {
         body["fallbacks"] = nil
         body["disable_fallbacks"] = nil
         return override
+    }
+
+    /// More entries than this is a mistake or an attempt to multiply upstream traffic.
+    static let maxFallbackEntries = 64
+
+    /// The config form: every entry an object with exactly one key, whose value is an array of
+    /// names; a group named twice is refused rather than one entry silently shadowing the other.
+    private static func keyedFallbacks(_ list: [JSONValue], shape: String) throws(GatewayError) -> [String: [String]] {
+        var keyed: [String: [String]] = [:]
+        for entry in list {
+            guard let object = entry.objectValue, object.members.count == 1, let member = object.members.first,
+                let names = member.value.arrayValue, names.count <= maxFallbackEntries,
+                names.allSatisfy({ $0.stringValue != nil }), keyed[member.key] == nil
+            else { throw .invalidRequest(shape, param: "fallbacks") }
+            keyed[member.key] = names.compactMap(\.stringValue)
+        }
+        return keyed
     }
 
     /// A session header, or the body's `metadata.session_id` / `litellm_session_id`.

@@ -2,7 +2,9 @@ import Yams
 
 extension ConfigLoader {
     /// `model_info` keys read into the deployment (besides `id`).
-    static let modelInfoKeys: Set<String> = ["base_model", "mode", "max_input_tokens", "max_output_tokens"]
+    static let modelInfoKeys: Set<String> = [
+        "base_model", "mode", "max_input_tokens", "max_output_tokens", "access_groups",
+    ]
 
     /// LiteLLM's `model_info.mode` values; another is kept (it may be newer than this list) but warned
     /// about, since `/health` then cannot check the deployment.
@@ -32,6 +34,7 @@ extension ConfigLoader {
         _ info: [String: Node], at path: String, into deployment: inout DeploymentConfig, _ reader: inout YAMLReader
     ) {
         deployment.baseModel = info["base_model"].flatMap { reader.string($0, at: "\(path).base_model") }
+        deployment.accessGroups = info["access_groups"].flatMap { reader.stringList($0, at: "\(path).access_groups") } ?? []
         if let mode = info["mode"].flatMap({ reader.string($0, at: "\(path).mode") }) {
             deployment.mode = mode
             if !Self.knownModes.contains(mode) {

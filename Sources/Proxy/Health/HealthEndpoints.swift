@@ -91,6 +91,27 @@ public struct HealthEndpoints: Sendable {
             status: status, headers: [("content-type", "application/json")], body: .bytes(JSONValue.object(body).encoded()))
     }
 
+    /// `GET /health/readiness/details`, with the master key: the readiness answer plus LiteLLM's
+    /// details (litellm 1.108.7's `_get_health_readiness_details`): `cache` (null: this gateway
+    /// keeps no response cache), `litellm_version` (Spanway's own version, the one this server
+    /// runs) and `success_callbacks` (the callbacks that hear of answered requests).
+    public func readinessDetails(headers: HTTPFields) async -> GatewayReply {
+        do {
+            _ = try await gateway.authenticator.authenticateAdmin(headers)
+        } catch {
+            return GatewayReply(error)
+        }
+        var reply = await readiness()
+        guard case .bytes(let bytes) = reply.body, var body = (try? JSONParser.parse(bytes))?.objectValue else { return reply }
+        let lists = gateway.config.callbackLists
+        body["cache"] = .null
+        body["litellm_version"] = .string(GatewayBootstrap.version)
+        body["success_callbacks"] = .array(
+            ((lists["success_callback"] ?? []) + (lists["callbacks"] ?? [])).map { .string($0) })
+        reply.body = .bytes(JSONValue.object(body).encoded())
+        return reply
+    }
+
     /// One read that reaches the database itself (past the key cache), within `storeTimeout`.
     private func reachable(_ store: any GatewayStore) async -> Bool {
         let base = (store as? CachedStore)?.base ?? store

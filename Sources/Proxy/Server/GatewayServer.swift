@@ -12,6 +12,7 @@ public enum GatewayServer {
     ) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: OpenAIErrorMiddleware())
+        router.add(middleware: StoredModelsLoading(registry: gateway.modelRegistry))
         let limit = gateway.config.maxRequestBodyBytes
         for prefix in ["", "/v1"] {
             for (path, operation) in [("/chat/completions", OpenAIRequest.Operation.chat), ("/embeddings", .embeddings)] {
@@ -37,7 +38,11 @@ public enum GatewayServer {
                     })
             }
             router.get(RouterPath(prefix + "/models")) { request, _ -> Response in
-                response(await gateway.models(headers: request.headers))
+                let query = request.uri.queryParameters
+                return response(
+                    await gateway.models(
+                        headers: request.headers, includeAccessGroups: query["include_model_access_groups"] == "true",
+                        onlyAccessGroups: query["only_model_access_groups"] == "true"))
             }
             router.get(RouterPath(prefix + "/model/info")) { request, _ -> Response in
                 let id = request.uri.queryParameters["litellm_model_id"].map(String.init)
@@ -90,6 +95,8 @@ public enum GatewayServer {
             post("/key/update", keys.update)
             post("/key/delete", keys.delete)
             post("/key/regenerate", keys.regenerate)
+            post("/key/block", keys.block)
+            post("/key/unblock", keys.unblock)
             get("/key/info", keys.info)
             get("/key/list", keys.list)
         }
@@ -130,7 +137,36 @@ public enum GatewayServer {
             router.delete("/organization/delete") { request, _ in
                 response(await organizations.delete(try await adminBody(request), headers: request.headers))
             }
-            get("/organization/list") { _, headers in await organizations.list(headers: headers) }
+            get("/organization/list", organizations.list)
+        }
+        if let store = gateway.authenticator.store {
+            // LiteLLM serves end users under both names; `/customer/*` is the documented one.
+            let endUsers = EndUserManagement(store: store, authenticator: gateway.authenticator)
+            for prefix in ["/end_user", "/customer"] {
+                post("\(prefix)/new", endUsers.create)
+                post("\(prefix)/update", endUsers.update)
+                post("\(prefix)/delete", endUsers.delete)
+                post("\(prefix)/block", endUsers.block)
+                post("\(prefix)/unblock", endUsers.unblock)
+                get("\(prefix)/info", endUsers.info)
+                get("\(prefix)/list", endUsers.list)
+            }
+            let budgets = BudgetManagement(store: store, authenticator: gateway.authenticator)
+            post("/budget/new", budgets.create)
+            post("/budget/update", budgets.update)
+            post("/budget/info", budgets.info)
+            post("/budget/delete", budgets.delete)
+            get("/budget/list", budgets.list)
+        }
+        if let models = gateway.modelManagement {
+            post("/model/new", models.create)
+            post("/model/update", models.update)
+            post("/model/delete", models.delete)
+            router.patch("/model/:model_id/update") { request, context in
+                let body = try await adminBody(request)
+                let id = context.parameters.get("model_id") ?? ""
+                return response(await models.patch(id: id.removingPercentEncoding ?? id, body, headers: request.headers))
+            }
         }
         if let reports = gateway.spendReports {
             get("/spend/logs", reports.logs)
@@ -151,6 +187,15 @@ public enum GatewayServer {
         router.get("/health/liveness") { _, _ in plainJSON(#"{"status":"healthy"}"#) }
         let health = HealthEndpoints(gateway: gateway, checks: healthChecks ?? HealthChecks(gateway: gateway))
         router.get("/health/readiness") { _, _ in response(await health.readiness()) }
+        router.get("/health/readiness/details") { request, _ in
+            response(await health.readinessDetails(headers: request.headers))
+        }
+        let callbacks = CallbackEndpoints(gateway: gateway)
+        router.get("/active/callbacks") { request, _ in response(await callbacks.active(headers: request.headers)) }
+        router.get("/get/config/callbacks") { request, _ in response(await callbacks.config(headers: request.headers)) }
+        // Open, as in LiteLLM (one of its public routes); filled from the router below.
+        let routeList = RouteList()
+        router.get("/routes") { _, _ in response(routeList.reply()) }
         router.get("/health") { request, _ -> Response in
             let query = request.uri.queryParameters
             return response(
@@ -168,6 +213,8 @@ public enum GatewayServer {
                 status: .ok, headers: [.contentType: format.contentType],
                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: await gateway.metricsText(format: format))))
         }
+        // Last: every route registered above is listed at `/routes`.
+        routeList.record(router.routes)
         return router
     }
 

@@ -14,22 +14,28 @@ public struct Principal: Sendable {
     public var user: User?
     /// The team's organisation, whose rules bind the team's keys.
     public var organization: Organization?
+    /// The end user the request names (its `user` field), once the body is read; its limits
+    /// bind whatever key calls for it.
+    public var endUser: EndUser?
+    /// `model_info.access_groups` as served when the caller authenticated: each access group's
+    /// model groups, which a `models` entry naming the access group allows.
+    var accessGroups: [String: Set<String>] = [:]
 
     /// Every subject whose limits bind this caller, key first.
     var limitSubjects: [LimitSubject] {
         let key = key.map { key in
             var subject = key.limitSubject
             // Never the digest: refusals name a key as LiteLLM does, by alias and `sk-...wxyz`.
-            subject.name = "\(key.keyAlias ?? "key") (\(key.keyName))"
+            subject.name = BudgetGuard.keyDescriptor(alias: key.keyAlias, keyName: key.keyName)
             return subject
         }
-        return [key, team?.limitSubject, user?.limitSubject, organization?.limitSubject].compactMap { $0 }
+        return [key, team?.limitSubject, user?.limitSubject, organization?.limitSubject, endUser?.limitSubject].compactMap { $0 }
     }
 
     /// Stage 2 (per-key part): the model group this key asks for after its aliases, if its key,
     /// team and user all allow it.
     func admit(model: String, param: String = "model") throws(GatewayError) -> String {
-        let group = key?.aliases[model] ?? model
+        let group = key?.aliases[model] ?? team?.modelAliases[model] ?? model
         if let subject = refusing(group, requested: model) {
             throw .permissionDenied(
                 "This \(subject.kind) may not use the model '\(model)'.", param: param, code: "model_not_allowed")
@@ -46,9 +52,20 @@ public struct Principal: Sendable {
 
     private func refusing(_ group: String, requested: String) -> LimitSubject? {
         guard key != nil else { return nil }
-        return limitSubjects.first {
-            !$0.models.isEmpty && !$0.models.contains(group) && !$0.models.contains(requested)
+        return limitSubjects.first { subject in
+            !ModelAccess.allows(models(of: subject), group: group, requested: requested, accessGroups: accessGroups)
         }
+    }
+
+    /// A subject's allow-list, a key's `all-team-models` read as its team's.
+    private func models(of subject: LimitSubject) -> [String] {
+        subject.kind == VirtualKey.kind ? ModelAccess.keyModels(subject.models, team: team?.limits.models) : subject.models
+    }
+
+    /// Whether every allow-list binding the caller grants the access group `name` itself.
+    func allowsAccessGroup(_ name: String) -> Bool {
+        guard key != nil else { return true }
+        return limitSubjects.allSatisfy { ModelAccess.grants(models(of: $0), accessGroup: name) }
     }
 }
 
@@ -67,12 +84,15 @@ public struct Authenticator: Sendable {
 
     /// Key expiry and budget resets are read against this clock.
     public let clock: any GatewayClock
+    /// The served deployments, whose access groups a principal carries.
+    let deployments: DeploymentSet?
 
     public init(
         masterKey: String?, store: (any GatewayStore)?, budgetGauges: BudgetGauges = BudgetGauges(),
-        clock: any GatewayClock = SystemClock()
+        clock: any GatewayClock = SystemClock(), deployments: DeploymentSet? = nil
     ) {
         self.clock = clock
+        self.deployments = deployments
         masterDigest = masterKey.flatMap { $0.isEmpty ? nil : KeyDigest(key: $0) }
         self.store = store
         self.budgetGauges = budgetGauges
@@ -92,8 +112,11 @@ public struct Authenticator: Sendable {
         if digest.matches(masterDigest) {
             return Principal(caller: Caller(keyHash: Self.masterKeyName, keyAlias: Self.masterKeyName), isMaster: true)
         }
-        guard let key = try await fresh(VirtualKey.self, id: digest.hex, now: now)
+        guard var key = try await fresh(VirtualKey.self, id: digest.hex, now: now)
         else { throw .authentication("Invalid API key.") }
+        key = try await linked(key, tierID: key.budgetID, now: now)
+        // A temporary budget increase (`/key/update` `temp_budget_increase`) binds until it expires.
+        key.limits.maxBudget = key.maxBudget(now: now)
         if key.blocked { throw .authentication("This API key is blocked.") }
         if key.isExpired(now: now) { throw .authentication("This API key has expired.") }
         var team: Team?
@@ -103,14 +126,17 @@ public struct Authenticator: Sendable {
         var user: User?
         if let id = key.userID { user = try await fresh(User.self, id: id, now: now) }
         var organization: Organization?
-        if let id = team?.organizationID {
+        // The team's organisation, or else the key's own (LiteLLM's key `organization_id`).
+        if let id = team?.organizationID ?? key.organizationID {
             organization = try await fresh(Organization.self, id: id, now: now)
+            if let linked = organization { organization = try await self.linked(linked, tierID: linked.budgetID, now: now) }
         }
         return Principal(
             caller: Caller(
                 keyHash: key.token, keyAlias: key.keyAlias, teamID: key.teamID, teamAlias: team?.teamAlias,
                 userID: key.userID, orgID: organization?.organizationID),
-            isMaster: false, key: key, team: team, user: user, organization: organization)
+            isMaster: false, key: key, team: team, user: user, organization: organization,
+            accessGroups: deployments?.snapshot.accessGroups ?? [:])
     }
 
     /// Admin endpoints take the master key only; with none configured they are closed.

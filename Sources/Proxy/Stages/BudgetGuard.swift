@@ -115,12 +115,28 @@ public final class BudgetGuard: Sendable {
         let message =
             switch exhausted.kind {
             case "user": "ExceededBudget: User=\(exhausted.name) over budget. Spend=\(spent), Budget=\(budget)"
+            case "end_user":
+                "ExceededBudget: End User=\(exhausted.name) over budget. Spend=\(spent), Budget=\(budget)"
             case ProxyBudget.subjectID: "Budget has been exceeded! Current cost: \(spent), Max budget: \(budget)"
             default:
                 "Budget has been exceeded! \(exhausted.kind.prefix(1).uppercased() + exhausted.kind.dropFirst())=\(exhausted.name) Current cost: \(spent), "
                     + "Max budget: \(budget)"
             }
         return GatewayError(.budgetExceeded, message, status: refusalStatus)
+    }
+
+    /// How LiteLLM names a key in a refusal: its alias (or `key`), then its display name in
+    /// parentheses only when that still has the masked form `sk-...wxyz` (a name written straight
+    /// into a database, an imported one say, could hold anything, so it is not echoed).
+    static func keyDescriptor(alias: String?, keyName: String) -> String {
+        let label = alias ?? "key"
+        let masked = "sk-..."
+        guard keyName.hasPrefix(masked) else { return label }
+        let tail = keyName.unicodeScalars.dropFirst(masked.count)
+        // Four characters, none a space or a control character (C0, DEL, C1), or none at all.
+        let printable = tail.allSatisfy { !$0.properties.isWhitespace && !(0...0x1F ~= $0.value) && !(0x7F...0x9F ~= $0.value) }
+        guard tail.isEmpty || (tail.count == 4 && printable) else { return label }
+        return "\(label) (\(keyName))"
     }
 
     /// Drops a reservation whose request will have no ledger row. The proxy budget, which only

@@ -11,6 +11,8 @@ public struct Deployment: Sendable {
     public let serverPort: Int?
     /// `scheme://host[:port]` of the upstream for the sinks: no path, query or credentials.
     public let apiBase: String?
+    /// Added through the admin API (`/model/new`) and kept in the store, not in the config.
+    public var isStored = false
 
     public init(config: DeploymentConfig, adapter: any ProviderAdapter, transport: any Transport, price: ModelPrice?) {
         self.config = config
@@ -40,8 +42,9 @@ public struct Deployment: Sendable {
     func specialised(to model: String, priceBook: PriceBook) -> Deployment {
         var config = config
         config.model = config.model.replacingOccurrences(of: "*", with: model)
-        return Deployment(
-            config: config, adapter: adapter, transport: transport, price: priceBook.price(for: config))
+        var made = Deployment(config: config, adapter: adapter, transport: transport, price: priceBook.price(for: config))
+        made.isStored = isStored
+        return made
     }
 
     static func hostAndPort(_ url: String) -> (String?, Int?) {
@@ -68,9 +71,9 @@ public struct Deployment: Sendable {
 /// cooling down are left out; the rest are ranked by `order`, then by the routing strategy, and
 /// retries move down the ranking.
 public struct ModelRouter: Sendable {
-    let groups: [String: [Deployment]]
-    /// What routing reads of each group, computed once.
-    let keys: [String: RoutingStrategy.GroupKeys]
+    /// The deployments, replaced when models are added through the admin API.
+    let deploymentSet: DeploymentSet
+    var groups: [String: [Deployment]] { deploymentSet.snapshot.groups }
     public let numRetries: Int
     public let cooldowns: Cooldowns
     /// `router_settings.model_group_alias`: names clients may use for a group.
@@ -79,8 +82,6 @@ public struct ModelRouter: Sendable {
     let load: DeploymentLoad
     /// Prices for the models wildcard groups route to, known only per request.
     let priceBook: PriceBook
-    /// Wildcard group names (`openai/*`, `*`), most specific (longest) first.
-    let wildcards: [String]
     private let random: SharedRandom
 
     /// `seed` makes the random choices repeatable (tests); by default they differ per process.
@@ -93,11 +94,7 @@ public struct ModelRouter: Sendable {
         self.priceBook = priceBook
         self.strategy = strategy
         self.random = SharedRandom(seed: seed)
-        var groups: [String: [Deployment]] = [:]
-        for deployment in deployments { groups[deployment.config.modelName, default: []].append(deployment) }
-        self.groups = groups
-        self.keys = groups.mapValues(RoutingStrategy.GroupKeys.init)
-        self.wildcards = groups.keys.filter { $0.contains("*") }.sorted { ($0.count, $0) > ($1.count, $1) }
+        self.deploymentSet = DeploymentSet(deployments)
         self.numRetries = numRetries
         self.cooldowns = cooldowns
         self.aliases = aliases
@@ -106,10 +103,14 @@ public struct ModelRouter: Sendable {
     /// The group a requested name stands for: a group's own name, an alias of one, or the most
     /// specific wildcard group matching it (`openai/*` matches `openai/gpt-4o`).
     public func group(named name: String) -> String? {
-        if groups[name] != nil { return name }
-        if let target = aliases[name], groups[target] != nil { return target }
-        return wildcards.first { Self.capture(name, in: $0) != nil }
+        let snapshot = deploymentSet.snapshot
+        if snapshot.groups[name] != nil { return name }
+        if let target = aliases[name], snapshot.groups[target] != nil { return target }
+        return snapshot.wildcards.first { Self.capture(name, in: $0) != nil }
     }
+
+    /// Model group names: the config's in its order, then those only stored models serve.
+    public var modelGroups: [String] { deploymentSet.snapshot.names }
 
     /// What `*` stands for when `name` matches `pattern`.
     static func capture(_ name: String, in pattern: String) -> String? {
@@ -124,7 +125,10 @@ public struct ModelRouter: Sendable {
     public func deployments(of group: String) -> [Deployment] { groups[group] ?? [] }
 
     /// Every deployment, by model group, for health reporting.
-    public var deployments: [Deployment] { groups.keys.sorted().flatMap { groups[$0] ?? [] } }
+    public var deployments: [Deployment] {
+        let groups = self.groups
+        return groups.keys.sorted().flatMap { groups[$0] ?? [] }
+    }
 
     /// The deployments to try, first choice first, one entry per attempt allowed (`numRetries`
     /// retries, the router's own by default); nil for an unknown group. When every deployment
@@ -136,7 +140,11 @@ public struct ModelRouter: Sendable {
         for modelGroup: String, now: Double, tags: [String]? = nil, matchAnyTag: Bool = true,
         requestedModel: String? = nil, numRetries: Int? = nil
     ) throws(GatewayError) -> [Deployment]? {
-        guard let group = groups[modelGroup], !group.isEmpty, let keys = keys[modelGroup] else { return nil }
+        // One snapshot for the whole decision: a model changed meanwhile applies to later requests.
+        let served = deploymentSet.snapshot
+        guard let group = served.groups[modelGroup], !group.isEmpty, let keys = served.keys[modelGroup] else {
+            return nil
+        }
         let numRetries = numRetries ?? self.numRetries
         let ids = keys.ids
         let cooling = cooldowns.cooling(ids, now: now)

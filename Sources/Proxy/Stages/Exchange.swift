@@ -61,8 +61,13 @@ public final class Exchange: Sendable {
             $0.summary.requestModel = request.model
             $0.summary.modelGroup = modelGroup
             $0.summary.stream = request.stream
-            $0.summary.endUser = request.body["user"]?.stringValue
+            if $0.summary.endUser == nil { $0.summary.endUser = request.body["user"]?.stringValue }
         }
+    }
+
+    /// The end user the request names (`EndUserIdentity`), whose spend its row adds to.
+    func identified(endUser id: String) {
+        state.withLock { $0.summary.endUser = id }
     }
 
     /// Facts about the request that only the sinks use: its tags and conversation.

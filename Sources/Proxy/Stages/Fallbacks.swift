@@ -14,6 +14,20 @@ public struct Fallbacks: Sendable, Equatable {
     public struct Override: Sendable, Equatable {
         public var groups: [String]?
         public var disabled = false
+        /// LiteLLM's config form sent per request (`[{"gpt-4": ["gpt-3.5"]}]`): each requested
+        /// group's own list, `*` for any group; narrowed to `groups` by `applying(to:requested:)`.
+        public var keyed: [String: [String]]?
+
+        /// The request's own fallbacks for `group` (asked for as `requested`). As in LiteLLM, the
+        /// entry for the routed group wins, then the requested name's, then `*`; with none, the
+        /// request still replaces the configured `fallbacks`, so it falls back nowhere.
+        public func applying(to group: String, requested: String) -> Override {
+            guard let keyed else { return self }
+            var narrowed = self
+            narrowed.groups = keyed[group] ?? keyed[requested] ?? keyed["*"] ?? []
+            narrowed.keyed = nil
+            return narrowed
+        }
     }
 
     /// A request's fallback names resolved to the groups it may use (names it may not use, or

@@ -45,11 +45,17 @@ final class SharedInvalidation: Sendable {
         switch change {
         case .record(let owner, let id): "\(owner.rawValue) \(id)"
         case .all: "*"
+        case .models: Self.modelsMessage
         }
     }
 
-    /// Nil for anything but one record's change: the caller then drops everything, which is never wrong.
+    /// A model added, changed or deleted through the admin API: every replica reloads its models.
+    static let modelsMessage = "models"
+
+    /// Nil for anything but one record's or the models' change: the caller then drops everything,
+    /// which is never wrong.
     static func parse(_ payload: [UInt8]) -> StoreChange? {
+        if payload.elementsEqual(modelsMessage.utf8) { return .models }
         guard let text = String(validating: payload, as: UTF8.self), let space = text.firstIndex(of: " "),
             let owner = BudgetOwner(rawValue: String(text[..<space]))
         else { return nil }

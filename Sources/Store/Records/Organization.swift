@@ -10,6 +10,11 @@ public struct Organization: LimitedRecord {
     public var limits = Limits()
     public var metadata = "{}"
     public var createdAt: Double
+    /// LiteLLM's fields Spanway keeps and shows back but does not act on, as a JSON object.
+    public var litellmFields = "{}"
+    /// The budget tier whose limits bind the organisation where its own are unset (LiteLLM keeps
+    /// an organisation's limits there).
+    public var budgetID: String?
 
     public var recordID: String { organizationID }
 
@@ -21,6 +26,7 @@ public struct Organization: LimitedRecord {
 
     /// Every stored property but `limits`, which `LimitedRecord` reads and writes itself.
     enum CodingKeys: CodingKey {
-        case organizationID, organizationAlias, metadata, createdAt
+        case organizationID, organizationAlias, metadata, createdAt, litellmFields
+        case budgetID
     }
 }

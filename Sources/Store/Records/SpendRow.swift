@@ -96,10 +96,9 @@ public struct SpendRow: Sendable, Equatable, Codable, SnakeCaseColumns, Persista
 }
 
 extension SpendRow {
-    /// The key, team, user and organisation the row's spend is added to (those it names).
+    /// The key, team, user, organisation and end user the row's spend is added to (those it names).
     var budgetOwners: [(owner: BudgetOwner, id: String)] {
-        [(BudgetOwner.key, keyHash), (.team, teamID), (.user, userID), (.organization, orgID)].compactMap { owner, id in
-            id.map { (owner, $0) }
-        }
+        [(BudgetOwner.key, keyHash), (.team, teamID), (.user, userID), (.organization, orgID), (.endUser, endUser)]
+            .compactMap { owner, id in id.map { (owner, $0) } }
     }
 }

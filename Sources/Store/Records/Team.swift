@@ -28,7 +28,12 @@ public struct Team: LimitedRecord {
     public var metadata = "{}"
     public var blocked = false
     public var members: [Member] = []
+    /// Model names the team's keys may use for model groups (LiteLLM's `model_aliases`); a key's
+    /// own aliases come first.
+    public var modelAliases: [String: String] = [:]
     public var createdAt: Double
+    /// LiteLLM's fields Spanway keeps and shows back but does not act on, as a JSON object.
+    public var litellmFields = "{}"
 
     public var recordID: String { teamID }
 
@@ -39,6 +44,6 @@ public struct Team: LimitedRecord {
 
     /// Every stored property but `limits`, which `LimitedRecord` reads and writes itself.
     enum CodingKeys: CodingKey {
-        case teamID, teamAlias, organizationID, metadata, blocked, members, createdAt
+        case teamID, teamAlias, organizationID, metadata, blocked, members, createdAt, litellmFields, modelAliases
     }
 }

@@ -12,6 +12,8 @@ public struct User: LimitedRecord {
     public var limits = Limits()
     public var metadata = "{}"
     public var createdAt: Double
+    /// LiteLLM's fields Spanway keeps and shows back but does not act on, as a JSON object.
+    public var litellmFields = "{}"
 
     public var recordID: String { userID }
 
@@ -22,6 +24,6 @@ public struct User: LimitedRecord {
 
     /// Every stored property but `limits`, which `LimitedRecord` reads and writes itself.
     enum CodingKeys: CodingKey {
-        case userID, userAlias, userEmail, userRole, metadata, createdAt
+        case userID, userAlias, userEmail, userRole, metadata, createdAt, litellmFields
     }
 }

@@ -25,6 +25,22 @@ public struct VirtualKey: LimitedRecord {
     public var createdAt: Double
     /// May start evaluation runs (`POST /spanway/evaluations`), charged to this key.
     public var allowEvaluations = false
+    /// The key's own organisation (LiteLLM's `organization_id`): its limits bind the key when the
+    /// key's team names none.
+    public var organizationID: String?
+    /// Added to the tags of every request made with the key.
+    public var tags: [String] = []
+    /// The routes the key may call (LiteLLM's `allowed_routes`); empty means the usual ones.
+    public var allowedRoutes: [String] = []
+    /// A temporary raise of `maxBudget` (LiteLLM's `temp_budget_increase`), in force until
+    /// `tempBudgetExpiry` (seconds since the epoch).
+    public var tempBudgetIncrease: Double?
+    public var tempBudgetExpiry: Double?
+    public var updatedAt: Double?
+    /// LiteLLM's key fields Spanway keeps and shows back but does not act on, as a JSON object.
+    public var litellmFields = "{}"
+    /// The budget tier (`/budget/new`) whose limits bind the key where its own are unset.
+    public var budgetID: String?
 
     public var recordID: String { token }
 
@@ -50,6 +66,8 @@ public struct VirtualKey: LimitedRecord {
     enum CodingKeys: CodingKey {
         case token, keyName, keyAlias, teamID, userID, aliases, softBudget, metadata, expiresAt, blocked, createdAt
         case allowEvaluations
+        case organizationID, tags, allowedRoutes, tempBudgetIncrease, tempBudgetExpiry, updatedAt, litellmFields
+        case budgetID
     }
 
     /// The display name of a raw key: its prefix family and last four characters.
@@ -59,5 +77,12 @@ public struct VirtualKey: LimitedRecord {
 
     public func isExpired(now: Double) -> Bool {
         expiresAt.map { $0 <= now } ?? false
+    }
+
+    /// `maxBudget` with the temporary increase added while it lasts.
+    public func maxBudget(now: Double) -> Double? {
+        guard let budget = limits.maxBudget, let increase = tempBudgetIncrease, let expiry = tempBudgetExpiry, now < expiry
+        else { return limits.maxBudget }
+        return budget + increase
     }
 }

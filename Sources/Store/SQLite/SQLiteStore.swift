@@ -116,6 +116,57 @@ public final class SQLiteStore: GatewayStore {
             ALTER TABLE "spend_logs" ADD COLUMN "end_user" TEXT;
             """
         ),
+        (
+            "v10: end users and budget tiers; budget ids on keys and organizations",
+            // Defaults on end_users: a request's cost makes the row of an end user not seen before.
+            """
+            CREATE TABLE "budgets" ("budget_id" TEXT PRIMARY KEY NOT NULL, "models" TEXT NOT NULL DEFAULT '[]', \
+            "max_budget" DOUBLE, "soft_budget" DOUBLE, "budget_duration" TEXT, "budget_reset_at" DOUBLE, \
+            "spend" DOUBLE NOT NULL DEFAULT 0, "tpm_limit" INTEGER, "rpm_limit" INTEGER, \
+            "max_parallel_requests" INTEGER, "tpd_limit" INTEGER, "model_max_budget" TEXT, \
+            "metadata" TEXT NOT NULL DEFAULT '{}', "created_at" DOUBLE NOT NULL, "updated_at" DOUBLE NOT NULL);
+            CREATE TABLE "end_users" ("user_id" TEXT PRIMARY KEY NOT NULL, "alias" TEXT, \
+            "blocked" BOOLEAN NOT NULL DEFAULT 0, "allowed_model_region" TEXT, "default_model" TEXT, "budget_id" TEXT, \
+            "models" TEXT NOT NULL DEFAULT '[]', "max_budget" DOUBLE, "budget_duration" TEXT, "budget_reset_at" DOUBLE, \
+            "spend" DOUBLE NOT NULL DEFAULT 0, "tpm_limit" INTEGER, "rpm_limit" INTEGER, \
+            "max_parallel_requests" INTEGER, "metadata" TEXT NOT NULL DEFAULT '{}', "created_at" DOUBLE NOT NULL);
+            CREATE INDEX "end_users_on_budget_id" ON "end_users"("budget_id");
+            ALTER TABLE "keys" ADD COLUMN "budget_id" TEXT;
+            ALTER TABLE "organizations" ADD COLUMN "budget_id" TEXT;
+            """
+        ),
+        (
+            "v11: LiteLLM key, user, team and organization fields",
+            // `litellm_fields`: LiteLLM's fields kept and shown back without effect, one JSON object per record.
+            """
+            ALTER TABLE "keys" ADD COLUMN "organization_id" TEXT;
+            ALTER TABLE "keys" ADD COLUMN "tags" TEXT NOT NULL DEFAULT '[]';
+            ALTER TABLE "keys" ADD COLUMN "allowed_routes" TEXT NOT NULL DEFAULT '[]';
+            ALTER TABLE "keys" ADD COLUMN "temp_budget_increase" DOUBLE;
+            ALTER TABLE "keys" ADD COLUMN "temp_budget_expiry" DOUBLE;
+            ALTER TABLE "keys" ADD COLUMN "updated_at" DOUBLE;
+            ALTER TABLE "keys" ADD COLUMN "litellm_fields" TEXT NOT NULL DEFAULT '{}';
+            CREATE INDEX "keys_on_organization_id" ON "keys"("organization_id");
+            ALTER TABLE "users" ADD COLUMN "litellm_fields" TEXT NOT NULL DEFAULT '{}';
+            ALTER TABLE "teams" ADD COLUMN "litellm_fields" TEXT NOT NULL DEFAULT '{}';
+            ALTER TABLE "teams" ADD COLUMN "model_aliases" TEXT NOT NULL DEFAULT '{}';
+            ALTER TABLE "organizations" ADD COLUMN "litellm_fields" TEXT NOT NULL DEFAULT '{}';
+            """
+        ),
+        (
+            "v12: models added through the admin API",
+            // One row per `/model/new`; the JSON columns are LiteLLM's `litellm_params` and `model_info`.
+            """
+            CREATE TABLE "models" (
+                "model_id" TEXT PRIMARY KEY NOT NULL,
+                "model_name" TEXT NOT NULL,
+                "litellm_params" TEXT NOT NULL,
+                "model_info" TEXT NOT NULL,
+                "created_at" DOUBLE NOT NULL,
+                "updated_at" DOUBLE NOT NULL
+            );
+            """
+        ),
     ]
 
     public func insert<Record: LimitedRecord>(_ record: Record) async throws {
@@ -133,7 +184,14 @@ public final class SQLiteStore: GatewayStore {
     public func delete<Record: LimitedRecord>(_ type: Record.Type, ids: [String]) async throws -> Int {
         try await pool.write { db in
             switch Record.owner {
-            case .key: break
+            case .key, .endUser: break
+            // Records linked to a deleted tier lose the link (LiteLLM's optional relation: SET NULL).
+            case .budget:
+                for table in ["keys", "organizations", "end_users"] {
+                    try db.execute(
+                        sql: "UPDATE \(table) SET budget_id = NULL WHERE budget_id IN (SELECT value FROM json_each(?))",
+                        arguments: [Self.jsonArray(ids)])
+                }
             case .user: try VirtualKey.filter(ids.contains(Column("user_id"))).deleteAll(db)
             case .team: try VirtualKey.filter(ids.contains(Column("team_id"))).deleteAll(db)
             case .organization:
@@ -172,11 +230,19 @@ public final class SQLiteStore: GatewayStore {
         try await pool.read { db in try Organization.order(Column("created_at"), Column("organization_id")).fetchAll(db) }
     }
 
+    public func all<Record: LimitedRecord>(_ type: Record.Type) async throws -> [Record] {
+        try await pool.read { db in try Record.order(Column("created_at"), Column(Record.owner.table.key)).fetchAll(db) }
+    }
+
     public func resetBudget(of owner: BudgetOwner, id: String, dueBy now: Double, next: Double) async throws -> Bool {
         let table = owner.table
         return try await pool.write { db in
             try db.execute(
-                sql: "UPDATE \(table.name) SET spend = 0, budget_reset_at = ? WHERE \(table.key) = ? AND budget_reset_at <= ?",
+                // A record without its own reset time resets on its tier's (the caller found it due).
+                sql: """
+                    UPDATE \(table.name) SET spend = 0, budget_reset_at = ?
+                    WHERE \(table.key) = ? AND (budget_reset_at IS NULL OR budget_reset_at <= ?)
+                    """,
                 arguments: [next, id, now])
             return db.changesCount > 0
         }
@@ -187,10 +253,16 @@ public final class SQLiteStore: GatewayStore {
         try await pool.write { db in
             // Cached statements: this runs for every answered request, so SQL is compiled once.
             var addSpend: [BudgetOwner: Statement] = [:]
-            for owner in BudgetOwner.allCases {
+            for owner in BudgetOwner.allCases where owner != .endUser && owner != .budget {
                 let table = owner.table
                 addSpend[owner] = try db.cachedStatement(sql: "UPDATE \(table.name) SET spend = spend + ? WHERE \(table.key) = ?")
             }
+            // An end user not seen before gets a row, as LiteLLM's spend tracking makes one.
+            let chargeEndUser = try db.cachedStatement(
+                sql: """
+                    INSERT INTO end_users (user_id, spend, created_at) VALUES (?, ?, ?)
+                    ON CONFLICT (user_id) DO UPDATE SET spend = spend + excluded.spend
+                    """)
             // Spelled out rather than through the record's Codable conformance, which converts
             // every column name to snake case for every row.
             let insert = try db.cachedStatement(
@@ -223,7 +295,11 @@ public final class SQLiteStore: GatewayStore {
                 guard db.changesCount > 0 else { continue }
                 if row.spend > 0 {
                     for (owner, id) in row.budgetOwners {
-                        try addSpend[owner]?.execute(arguments: [row.spend, id])
+                        if owner == .endUser {
+                            try chargeEndUser.execute(arguments: [id, row.spend, Double(row.endTime) / 1000])
+                        } else {
+                            try addSpend[owner]?.execute(arguments: [row.spend, id])
+                        }
                     }
                 }
                 try rollUp.execute(arguments: [
