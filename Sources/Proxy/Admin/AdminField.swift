@@ -92,6 +92,20 @@ struct AdminField<Record>: Sendable {
 }
 
 extension AdminField where Record: LimitedRecord {
+    /// `budget_duration`: setting a period starts it now.
+    static var budgetDuration: AdminField {
+        AdminField(
+            "budget_duration",
+            parse: { value, now throws(GatewayError) in
+                let period = try AdminValue.duration(value, "budget_duration")
+                return {
+                    $0.limits.budgetDuration = period?.text
+                    $0.limits.budgetResetAt = period.map { now + $0.seconds }
+                }
+            },
+            render: { AdminValue.show($0.limits.budgetDuration) })
+    }
+
     /// The fields every key, team, user and organisation has: its `Limits` and its metadata,
     /// shown through `showMetadata` (teams mask the credentials in theirs).
     /// `spendSettable`: LiteLLM lets `/key/*` and `/user/*` set the spend counted so far.
@@ -101,17 +115,7 @@ extension AdminField where Record: LimitedRecord {
         [
             stored("models", \.limits.models, AdminValue.names, show: { .array($0.map(JSONValue.string)) }),
             amount("max_budget", \.limits.maxBudget),
-            // Setting a period starts it now.
-            AdminField(
-                "budget_duration",
-                parse: { value, now throws(GatewayError) in
-                    let period = try AdminValue.duration(value, "budget_duration")
-                    return {
-                        $0.limits.budgetDuration = period?.text
-                        $0.limits.budgetResetAt = period.map { now + $0.seconds }
-                    }
-                },
-                render: { AdminValue.show($0.limits.budgetDuration) }),
+            budgetDuration,
             shown("budget_reset_at") { AdminValue.date($0.limits.budgetResetAt) },
             spendSettable
                 ? stored(

@@ -143,17 +143,8 @@ public struct BudgetManagement: Sendable {
                 "model_max_budget", \.modelMaxBudget,
                 { value, field throws(GatewayError) in value.isNull ? nil : try AdminValue.objectText(value, field) },
                 show: { $0.map(AdminValue.parsedObject) ?? .null }),
-            // Setting a period starts it now (`budget_reset_at` in the same request overrides).
-            AdminField(
-                "budget_duration",
-                parse: { value, now throws(GatewayError) in
-                    let period = try AdminValue.duration(value, "budget_duration")
-                    return {
-                        $0.limits.budgetDuration = period?.text
-                        $0.limits.budgetResetAt = period.map { now + $0.seconds }
-                    }
-                },
-                render: { AdminValue.show($0.limits.budgetDuration) }),
+            // `budget_reset_at` in the same request overrides the start the period sets.
+            .budgetDuration,
             AdminField(
                 "budget_reset_at", parse: { _, _ in { _ in } }, render: { AdminValue.date($0.limits.budgetResetAt) }),
             .shown("allowed_models") { .array($0.limits.models.map(JSONValue.string)) },
