@@ -13,8 +13,10 @@ extension PostgresStore: DailySpendReplacing {
               \(totals.map { Int64($0.requests) })::bigint[], \(totals.map { Int64($0.inputTokens) })::bigint[],
               \(totals.map { Int64($0.outputTokens) })::bigint[], \(totals.map(\.spend))::double precision[])
             ON CONFLICT (day, key_hash, team_id, model_group, provider) DO UPDATE SET
-              requests = excluded.requests, input_tokens = excluded.input_tokens,
-              output_tokens = excluded.output_tokens, spend = excluded.spend
+              requests = GREATEST(daily_spend.requests, excluded.requests),
+              input_tokens = GREATEST(daily_spend.input_tokens, excluded.input_tokens),
+              output_tokens = GREATEST(daily_spend.output_tokens, excluded.output_tokens),
+              spend = GREATEST(daily_spend.spend, excluded.spend)
             """
         try await client.query(query, logger: logger)
     }

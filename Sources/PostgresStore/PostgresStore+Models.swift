@@ -31,6 +31,17 @@ extension PostgresStore {
             """, logger: logger)
     }
 
+    public func insertModel(_ model: StoredModel) async throws -> Bool {
+        let rows = try await client.query(
+            """
+            INSERT INTO models (model_id, model_name, litellm_params, model_info, created_at, updated_at)
+            VALUES (\(model.modelID), \(model.modelName), \(model.litellmParams), \(model.modelInfo), \(model.createdAt),
+              \(model.updatedAt))
+            ON CONFLICT (model_id) DO NOTHING RETURNING 1
+            """, logger: logger)
+        return try await rows.collect().count > 0
+    }
+
     public func deleteModel(id: String) async throws -> Bool {
         let rows = try await client.query("DELETE FROM models WHERE model_id = \(id) RETURNING 1", logger: logger)
         return try await rows.collect().count > 0

@@ -136,6 +136,15 @@ extension PostgresStore {
         return totals
     }
 
+    public func teamMemberSpend(teamID: String) async throws -> [String: Double] {
+        let rows = try await client.query(
+            "SELECT user_id, sum(spend) FROM spend_logs WHERE team_id = \(teamID) AND user_id IS NOT NULL GROUP BY user_id",
+            logger: logger)
+        var totals: [String: Double] = [:]
+        for try await (user, spend) in rows.decode((String, Double).self) { totals[user] = spend }
+        return totals
+    }
+
     public func analytics(_ query: AnalyticsQuery) async throws -> AnalyticsResult {
         let fold = try await accumulate(query.groupBy, since: query.since, until: query.until)
         // Tag grouping repeats a row once per tag; the total counts every row once.

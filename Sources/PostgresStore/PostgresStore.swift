@@ -254,9 +254,11 @@ public final class PostgresStore: GatewayStore, Service {
 
     public func resetBudget(of owner: BudgetOwner, id: String, dueBy now: Double, next: Double) async throws -> Bool {
         let table = owner.table
+        // A record without a reset time of its own has its period started, its spend kept.
         let rows = try await client.query(
             """
-            UPDATE \(unescaped: table.name) SET spend = 0, budget_reset_at = \(next)
+            UPDATE \(unescaped: table.name)
+            SET spend = CASE WHEN budget_reset_at IS NULL THEN spend ELSE 0 END, budget_reset_at = \(next)
             WHERE \(unescaped: table.key) = \(id) AND (budget_reset_at IS NULL OR budget_reset_at <= \(now)) RETURNING 1
             """, logger: logger)
         return try await rows.collect().count > 0

@@ -185,6 +185,9 @@ public final class CachedStore: GatewayStore {
         try await base.spendReport(by: grouping, since: since, until: until)
     }
     public func analytics(_ query: AnalyticsQuery) async throws -> AnalyticsResult { try await base.analytics(query) }
+    public func teamMemberSpend(teamID: String) async throws -> [String: Double] {
+        try await base.teamMemberSpend(teamID: teamID)
+    }
     public func pruneSpendLogs(before: Int64) async throws -> Int { try await base.pruneSpendLogs(before: before) }
 
     /// Models are not cached here (the gateway holds them); a write is published like a record's.
@@ -198,6 +201,18 @@ public final class CachedStore: GatewayStore {
             throw error
         }
         await changed(.models)
+    }
+
+    public func insertModel(_ model: StoredModel) async throws -> Bool {
+        let inserted: Bool
+        do {
+            inserted = try await base.insertModel(model)
+        } catch {
+            invalidate(.models)
+            throw error
+        }
+        if inserted { await changed(.models) }
+        return inserted
     }
 
     public func deleteModel(id: String) async throws -> Bool {

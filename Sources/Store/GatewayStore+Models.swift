@@ -5,5 +5,7 @@ extension GatewayStore {
 
     public func saveModel(_ model: StoredModel) async throws { throw StoredModelsUnsupported() }
 
+    public func insertModel(_ model: StoredModel) async throws -> Bool { throw StoredModelsUnsupported() }
+
     public func deleteModel(id: String) async throws -> Bool { false }
 }

@@ -20,10 +20,15 @@ public protocol GatewayStore: Sendable {
     func recordSpend(_ rows: [SpendRow]) async throws
     func spendLogs(_ query: SpendQuery) async throws -> [SpendRow]
     /// Sets the owner's spend to 0 and its next reset to `next`, if its reset was due by `now`.
+    /// An owner without a reset time (one on its budget tier's period) has its period started
+    /// instead: its next reset set to `next`, its spend kept; spend is zeroed only once a period
+    /// the record itself started has ended.
     /// Returns false when another caller reset it first (so a reset happens once).
     func resetBudget(of owner: BudgetOwner, id: String, dueBy now: Double, next: Double) async throws -> Bool
     /// Totals over `spend_logs` grouped by one dimension, largest spend first.
     func spendReport(by grouping: SpendGrouping, since: Int64?, until: Int64?) async throws -> [SpendTotal]
+    /// Each user's spend on the team's requests, summed by the database.
+    func teamMemberSpend(teamID: String) async throws -> [String: Double]
     /// Requests, errors, latency percentiles, tokens and cost over a window of `spend_logs`,
     /// grouped; percentiles exact over the window's rows.
     func analytics(_ query: AnalyticsQuery) async throws -> AnalyticsResult
@@ -34,6 +39,9 @@ public protocol GatewayStore: Sendable {
     func storedModels() async throws -> [StoredModel]
     /// Inserts the model, or replaces the one with its id.
     func saveModel(_ model: StoredModel) async throws
+    /// Inserts the model unless one with its id exists, in one statement; false when one did (and
+    /// was left as it was). What `/model/new` writes, so that no create replaces a model.
+    func insertModel(_ model: StoredModel) async throws -> Bool
     /// Deletes the model with this id; false when there was none.
     func deleteModel(id: String) async throws -> Bool
 }

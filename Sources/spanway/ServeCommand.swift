@@ -26,6 +26,8 @@ struct Serve: AsyncParsableCommand {
             // LiteLLM's own default: a deployment that sets only this would otherwise run unauthenticated.
             gatewayConfig.masterKey = master
         }
+        // The keys of models added at run time, learnt by the JSON log handlers once the gateway runs.
+        let learnedSecrets = LearnedSecrets()
         if gatewayConfig.jsonLogs {
             // Also every credential-looking variable: providers read their keys from the
             // environment when the config names none.
@@ -37,7 +39,7 @@ struct Serve: AsyncParsableCommand {
                 [gatewayConfig.masterKey, gatewayConfig.metricsToken].compactMap { $0 }
                 + gatewayConfig.deployments.flatMap(\.secrets) + gatewayConfig.sinks.flatMap(\.secrets)
                 + Array(gatewayConfig.environmentVariables.values) + Array(environmentSecrets)
-            LoggingSystem.bootstrap { label in JSONLogHandler(label: label, secrets: secrets) }
+            LoggingSystem.bootstrap { label in JSONLogHandler(label: label, secrets: secrets, learned: learnedSecrets) }
         }
         let logger = makeLogger("spanway")
         for warning in gatewayConfig.warnings { logger.warning("config: \(warning)") }
@@ -51,6 +53,7 @@ struct Serve: AsyncParsableCommand {
                 config: gatewayConfig, environment: environment, httpClient: client, logger: logger)
             try await bootstrap.openStore()
             let gateway = try bootstrap.makeGateway()
+            if gatewayConfig.jsonLogs { gateway.contentSecrets.observe { learnedSecrets.replace(with: $0) } }
             try await GatewayApplication.run(gateway: gateway, host: host, port: port, logger: logger) { [host] port in
                 logger.info("spanway listening", metadata: ["address": "\(host):\(port)", "model_groups": "\(groups)"])
             }

@@ -162,4 +162,65 @@ import Testing
             #expect(stored?.limits.spend ?? 0 > 0 && stored?.limits.budgetResetAt ?? 0 > clock.nowSeconds())
         }
     }
+
+    /// One answer's cost from the usage it reports, at gpt-4o-mini's prices (the mock model's):
+    /// 1.5e-7 USD an input token, 6e-7 an output token.
+    static func cost(_ reply: Harness.Reply) -> Double {
+        let usage = reply.json?["usage"]
+        return Double(usage?["prompt_tokens"]?.intValue ?? 0) * 1.5e-7
+            + Double(usage?["completion_tokens"]?.intValue ?? 0) * 6e-7
+    }
+
+    /// An end user on a tier with a period, first seen after the tier's reset time passed: its
+    /// first request's spend is kept by the second (its row, made by the first, had no reset
+    /// time); its spend starts again only when its own period ends.
+    @Test func anEndUsersSpendOnATierIsKeptUntilItsOwnPeriodEnds() async throws {
+        let clock = ManualClock(seconds: Date().timeIntervalSince1970)
+        try await Harness.with(config: e2eConfig, clock: clock) { h in
+            #expect(
+                try await h.send("/budget/new", json: #"{"budget_id":"monthly","max_budget":100,"budget_duration":"30d"}"#)
+                    .status == 200)
+            // The tier's reset time passes; nothing moves it on.
+            clock.advance(by: .seconds(31 * 86_400))
+            let key = try await h.newKey(#"{"end_user_budget_id":"monthly"}"#)
+            let first = try await h.send("/v1/chat/completions", json: EndUserTests.body(user: "eu"), key: key)
+            #expect(first.status == 200 && Self.cost(first) > 0)
+            _ = await h.store  // the ledger writes the end user's row
+            let second = try await h.send("/v1/chat/completions", json: EndUserTests.body(user: "eu"), key: key)
+            #expect(second.status == 200)
+            let charged = try #require(try await h.store.fetch(EndUser.self, id: "eu"))
+            #expect(abs(charged.limits.spend - (Self.cost(first) + Self.cost(second))) < 1e-12)
+            // Its period started with the second request: 30 days on.
+            #expect(abs((charged.limits.budgetResetAt ?? 0) - (clock.nowSeconds() + 30 * 86_400)) < 1e-3)
+
+            clock.advance(by: .seconds(30 * 86_400 + 60))
+            let third = try await h.send("/v1/chat/completions", json: EndUserTests.body(user: "eu"), key: key)
+            #expect(third.status == 200)
+            let reset = try #require(try await h.store.fetch(EndUser.self, id: "eu"))
+            #expect(abs(reset.limits.spend - Self.cost(third)) < 1e-12)
+            #expect(reset.limits.budgetResetAt ?? 0 > clock.nowSeconds())
+        }
+    }
+
+    /// A key moved onto a tier whose reset time has passed keeps the spend it has.
+    @Test func aKeyMovedOntoATierKeepsItsSpend() async throws {
+        let clock = ManualClock(seconds: Date().timeIntervalSince1970)
+        try await Harness.with(config: e2eConfig, clock: clock) { h in
+            #expect(
+                try await h.send("/budget/new", json: #"{"budget_id":"old","max_budget":100,"budget_duration":"1d"}"#)
+                    .status == 200)
+            clock.advance(by: .seconds(2 * 86_400))
+            let key = try await h.newKey()
+            let first = try await h.send("/v1/chat/completions", json: Self.body, key: key)
+            #expect(first.status == 200 && Self.cost(first) > 0)
+            _ = await h.store
+            #expect(try await h.send("/key/update", json: #"{"key":"\#(key)","budget_id":"old"}"#).status == 200)
+            let second = try await h.send("/v1/chat/completions", json: Self.body, key: key)
+            #expect(second.status == 200)
+            let stored = try #require(try await h.store.fetch(VirtualKey.self, id: KeyDigest(key: key).hex))
+            #expect(abs(stored.limits.spend - (Self.cost(first) + Self.cost(second))) < 1e-12)
+            let info = try await h.send("/key/info?key=\(key)").json?["info"]
+            #expect(abs((info?["spend"]?.doubleValue ?? 0) - (Self.cost(first) + Self.cost(second))) < 1e-12)
+        }
+    }
 }

@@ -135,17 +135,23 @@ import Testing
         }
     }
 
+    /// Liveness, readiness and scrapes answer while the stored models cannot be read; requests
+    /// go on once they can.
+    @Test func healthAndMetricsDoNotWaitForTheStoredModels() async throws {
+        try await BreakableStore.withGateway { (h: Harness, store: BreakableStore) async throws in
+            // Before the first request, the one that reads the stored models.
+            store.holdsModels.store(true, ordering: .relaxed)
+            defer { store.openModels.finish() }
+            #expect(try await h.send("/health/liveliness", key: nil).status == 200)
+            #expect(try await h.send("/health/readiness", key: nil).status == 200)
+            #expect(try await h.send("/metrics").status == 200)
+            store.openModels.finish()
+            #expect(try await h.chat("gpt-4o-mini").status == 200)
+        }
+    }
+
     @Test func readinessReadsTheStore() async throws {
-        let breakable = Mutex<BreakableStore?>(nil)
-        try await Harness.with(
-            config: e2eConfig, otlp: true,
-            wrapStore: { store in
-                let wrapped = BreakableStore(wrapping: store)
-                breakable.withLock { $0 = wrapped }
-                return wrapped
-            }
-        ) { h in
-            let store = try #require(breakable.withLock { $0 })
+        try await BreakableStore.withGateway(otlp: true) { h, store in
             let ready = try await h.send("/health/readiness", key: nil)
             #expect(ready.status == 200)
             #expect(ready.json?["status"]?.stringValue == "healthy" && ready.json?["db"]?.stringValue == "connected")
@@ -163,15 +169,39 @@ import Testing
     }
 }
 
-/// A store that fails every call while `broken` is set (a lost database).
+/// A store that fails every call while `broken` is set (a lost database), or only key inserts
+/// while `refusesKeys` is.
 final class BreakableStore: GatewayStore {
     struct Down: Error {}
 
     let base: any GatewayStore
     let broken = Atomic<Bool>(false)
+    /// Fails only the inserts of keys (a store lost between two writes of one admin call).
+    let refusesKeys = Atomic<Bool>(false)
+    /// While set, reading the stored models waits until `openModels` finishes (a store that does
+    /// not answer); one reader at a time.
+    let holdsModels = Atomic<Bool>(false)
+    let (modelsReadable, openModels) = AsyncStream<Void>.makeStream()
 
     init(wrapping base: any GatewayStore) {
         self.base = base
+    }
+
+    /// A gateway on `config` over a `BreakableStore`, handed to `body` with it.
+    static func withGateway(
+        config: String = e2eConfig, otlp: Bool = false, _ body: (Harness, BreakableStore) async throws -> Void
+    ) async throws {
+        let breakable = Mutex<BreakableStore?>(nil)
+        try await Harness.with(
+            config: config, otlp: otlp,
+            wrapStore: { store in
+                let wrapped = BreakableStore(wrapping: store)
+                breakable.withLock { $0 = wrapped }
+                return wrapped
+            }
+        ) { h in
+            try await body(h, try #require(breakable.withLock { $0 }))
+        }
     }
 
     private func up() throws {
@@ -180,6 +210,7 @@ final class BreakableStore: GatewayStore {
 
     func insert<Record: LimitedRecord>(_ record: Record) async throws {
         try up()
+        if Record.self == VirtualKey.self, refusesKeys.load(ordering: .relaxed) { throw Down() }
         try await base.insert(record)
     }
     func fetch<Record: LimitedRecord>(_ type: Record.Type, id: String) async throws -> Record? {
@@ -233,5 +264,10 @@ final class BreakableStore: GatewayStore {
     func pruneSpendLogs(before: Int64) async throws -> Int {
         try up()
         return try await base.pruneSpendLogs(before: before)
+    }
+    func storedModels() async throws -> [StoredModel] {
+        if holdsModels.load(ordering: .relaxed) { for await _ in modelsReadable {} }
+        try up()
+        return try await base.storedModels()
     }
 }

@@ -124,6 +124,41 @@ import Testing
         }
     }
 
+    /// A key kept for its grace period after `/key/regenerate` leaves its alias to the new key:
+    /// the new key can be updated by token or by alias, and an alias is checked only when it
+    /// changes (LiteLLM 1.108.7 `_enforce_unique_key_alias`, its replaced keys kept apart in a
+    /// deprecated-keys table); an expired key holds no alias.
+    @Test func anAliasLeftByARegeneratedOrExpiredKeyDoesNotBlockUpdates() async throws {
+        let clock = ManualClock(seconds: Date().timeIntervalSince1970)
+        try await Harness.with(config: e2eConfig, clock: clock) { h in
+            let (old, _) = try await generate(h, #"{"key_alias":"svc"}"#)
+            let graced = try await h.send("/key/regenerate", json: #"{"key":"\#(old)","grace_period":"1h"}"#)
+            let new = try #require(graced.json?["key"]?.stringValue)
+            let newToken = try #require(graced.json?["token"]?.stringValue)
+            let byKey = try await h.send("/key/update", json: #"{"key":"\#(new)","max_budget":5}"#)
+            #expect(byKey.status == 200 && byKey.json?["max_budget"]?.doubleValue == 5, "\(byKey.text)")
+            let sameAlias = try await h.send("/key/update", json: #"{"key":"\#(new)","key_alias":"svc","max_budget":6}"#)
+            #expect(sameAlias.status == 200, "\(sameAlias.text)")
+            let byAlias = try await h.send("/key/update", json: #"{"key_alias":"svc","max_budget":7}"#)
+            #expect(byAlias.status == 200 && byAlias.json?["token"]?.stringValue == newToken, "\(byAlias.text)")
+            #expect(try await h.send("/key/info?key=\(new)").json?["info"]?["max_budget"]?.doubleValue == 7)
+            // The old key still works and kept its settings.
+            #expect(try await h.send("/key/info?key=\(old)").json?["info"]?["max_budget"] == .null)
+            // Taking a live key's alias is still refused.
+            let (other, _) = try await generate(h, #"{"key_alias":"other"}"#)
+            let taken = try await h.send("/key/update", json: #"{"key":"\#(other)","key_alias":"svc"}"#)
+            #expect(taken.status == 400 && taken.json?["error"]?["param"] == "key_alias")
+
+            // An expired key holds no alias: a new key may take it, and the alias names the new key.
+            let (short, _) = try await generate(h, #"{"key_alias":"brief","duration":"1m"}"#)
+            clock.advance(by: .seconds(120))
+            let (successor, successorToken) = try await generate(h, #"{"key_alias":"brief"}"#)
+            #expect(!successor.isEmpty)
+            let resolved = try await h.send("/key/update", json: #"{"key_alias":"brief","max_budget":3}"#)
+            #expect(resolved.status == 200 && resolved.json?["token"]?.stringValue == successorToken, "\(resolved.text)")
+        }
+    }
+
     @Test func aliasesRouteThisKeysNamesToOtherGroups() async throws {
         try await Harness.with(config: e2eConfig) { h in
             let (key, _) = try await generate(h, #"{"aliases":{"gpt-4":"local"},"models":["local"]}"#)

@@ -143,7 +143,8 @@ struct LiteLLMImportTests {
             #expect(second.contains("keys: 0 created, 0 replaced, 4 unchanged"))
             #expect(second.contains("budget tiers: 0 created, 0 replaced, 3 unchanged"))
 
-            // A record changed in Spanway takes LiteLLM's values again; Spanway-only fields stay.
+            // A record changed in Spanway takes LiteLLM's values again, but for a spend larger
+            // than LiteLLM's (spend is never lowered); Spanway-only fields stay.
             var changed = try #require(try await store.fetch(VirtualKey.self, id: Self.underBudgetToken))
             changed.limits.spend = 4.5
             changed.keyAlias = "renamed"
@@ -153,12 +154,30 @@ struct LiteLLMImportTests {
             #expect(third.contains("keys: 0 created, 1 replaced, 3 unchanged"))
             #expect(third.contains(Self.underBudgetToken))
             var restored = try #require(try await store.fetch(VirtualKey.self, id: Self.underBudgetToken))
-            #expect(restored.limits.spend == 1.25 && restored.keyAlias == "under-budget" && restored.allowEvaluations)
+            #expect(restored.limits.spend == 4.5 && restored.keyAlias == "under-budget" && restored.allowEvaluations)
+            // A spend below LiteLLM's takes LiteLLM's.
+            restored.limits.spend = 0.5
             restored.allowEvaluations = false
             try await store.update(restored)
+            _ = try await Self.importCLI(from: source.url, into: storeURL)
             #expect(try await Self.dump(store) == before)
 
             try await Self.checkGateway(on: store)
+
+            // What the gateway spent since the import survives a re-run, and so does a rollup slot
+            // both gateways served where Spanway counted more (a figure LiteLLM counted more in
+            // takes LiteLLM's).
+            let spent = try #require(try await store.fetch(VirtualKey.self, id: Self.underBudgetToken)).limits.spend
+            #expect(spent > 1.25)
+            try await store.pool.write { db in
+                try db.execute(
+                    sql: "UPDATE daily_spend SET requests = 9, input_tokens = 10, spend = 5 WHERE day = ? AND key_hash = ?",
+                    arguments: ["2026-11-01", Self.underBudgetToken])
+            }
+            let rerun = try await Self.importCLI(from: source.url, into: storeURL)
+            #expect(rerun.contains("keys: 0 created, 0 replaced, 4 unchanged"), "\(rerun)")
+            #expect(try await store.fetch(VirtualKey.self, id: Self.underBudgetToken)?.limits.spend == spent)
+            #expect(try await Self.sqliteRollups(store).filter { $0.day == "2026-11-01" } == Self.rollupsAfterSpanwaySpent)
         } catch {
             await source.drop()
             throw error
@@ -186,6 +205,20 @@ struct LiteLLMImportTests {
             #expect(second.contains("keys: 0 created, 0 replaced, 4 unchanged"))
 
             try await Self.checkGateway(on: store)
+
+            // What the gateway spent since the import survives a re-run, and so does a rollup slot
+            // where Spanway counted more.
+            let spent = try #require(try await store.fetch(VirtualKey.self, id: Self.underBudgetToken)).limits.spend
+            #expect(spent > 1.25)
+            try await store.client.query(
+                """
+                UPDATE daily_spend SET requests = 9, input_tokens = 10, spend = 5
+                WHERE day = '2026-11-01' AND key_hash = \(Self.underBudgetToken)
+                """)
+            let rerun = try await Self.importCLI(from: source.url, into: storeURL)
+            #expect(rerun.contains("keys: 0 created, 0 replaced, 4 unchanged"), "\(rerun)")
+            #expect(try await store.fetch(VirtualKey.self, id: Self.underBudgetToken)?.limits.spend == spent)
+            #expect(try await Self.postgresRollups(store).filter { $0.day == "2026-11-01" } == Self.rollupsAfterSpanwaySpent)
         } catch {
             await Self.close(opened, schema: schema, source: source)
             throw error
@@ -301,6 +334,15 @@ struct LiteLLMImportTests {
         DailySpendTotal(
             day: "2026-11-01", keyHash: underBudgetToken, teamID: "", modelGroup: "gpt-4o-mini", provider: "openai",
             requests: 3, inputTokens: 60, outputTokens: 30, spend: 1.25),
+    ]
+
+    /// `expectedRollups` after Spanway counted 9 requests, 10 input tokens and 5 USD in the second
+    /// slot: each figure the larger of the two.
+    static let rollupsAfterSpanwaySpent = [
+        expectedRollups[0],
+        DailySpendTotal(
+            day: "2026-11-01", keyHash: underBudgetToken, teamID: "", modelGroup: "gpt-4o-mini", provider: "openai",
+            requests: 9, inputTokens: 60, outputTokens: 30, spend: 5),
     ]
 
     /// The raw keys LiteLLM issued authenticate against a gateway on the imported store, and their

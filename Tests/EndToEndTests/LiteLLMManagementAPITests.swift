@@ -105,6 +105,19 @@ import Testing
         }
     }
 
+    @Test func userNewLeavesNoUserWhenItsKeyCannotBeStored() async throws {
+        try await BreakableStore.withGateway { h, store in
+            store.refusesKeys.store(true, ordering: .relaxed)
+            let failed = try await h.send("/user/new", json: #"{"user_id":"ada","max_budget":1}"#)
+            #expect(failed.status >= 500, "\(failed.text)")
+            #expect(try await h.send("/user/info?user_id=ada").status == 404)
+            // The same call goes through once the store takes keys again: no duplicate left behind.
+            store.refusesKeys.store(false, ordering: .relaxed)
+            let made = try await h.send("/user/new", json: #"{"user_id":"ada","max_budget":1}"#)
+            #expect(made.status == 200 && made.json?["key"]?.stringValue?.hasPrefix("sk-") == true)
+        }
+    }
+
     @Test func userUpdateByIdOrEmailAndDelete() async throws {
         try await Harness.with(config: e2eConfig) { h in
             #expect(try await h.send("/team/new", json: #"{"team_id":"t1"}"#).status == 200)
@@ -224,12 +237,21 @@ import Testing
                     == "Virtual key is not allowed to call this route. Only allowed to call routes: ['/v1/chat/completions']. Tried to call route: /chat/completions"
             )
             #expect(try await h.send("/key/info", key: key).status == 403)
+            // Every route a key may call is checked, not only the model calls.
+            for route in ["/v1/models", "/models/local", "/v1/model/info", "/model_group/info"] {
+                #expect(try await h.send(route, key: key).status == 403, "\(route)")
+            }
+            #expect(try await h.send("/v1/messages/count_tokens", json: #"{"model":"local"}"#, key: key).status == 403)
             // A route group name allows its routes.
             let grouped = try await h.newKey(#"{"allowed_routes":["llm_api_routes"]}"#)
             #expect(try await h.send("/chat/completions", json: Self.chat, key: grouped).status == 200)
             #expect(try await h.send("/key/info", key: grouped).status == 403)
             let info = try await h.newKey(#"{"allowed_routes":["info_routes"]}"#)
             #expect(try await h.send("/key/info", key: info).status == 200)
+            for route in ["/v1/models", "/models", "/model/info", "/model_group/info"] {
+                #expect(try await h.send(route, key: info).status == 200, "\(route)")
+                #expect(try await h.send(route, key: grouped).status == 200, "\(route)")
+            }
             #expect(try await h.send("/v1/chat/completions", json: Self.chat, key: info).status == 403)
         }
     }
@@ -338,7 +360,10 @@ import Testing
             #expect(Set(info.objectValue?.keys ?? []) == ["team_id", "team_info", "keys", "team_memberships"])
             #expect(info["keys"]?.arrayValue?.first?["team_id"] == "t")
             let membership = try #require(info["team_memberships"]?.arrayValue?.first)
-            #expect(membership["user_id"] == "u1" && membership["team_id"] == "t" && (membership["spend"]?.doubleValue ?? 0) > 0)
+            // The member's spend in the team is the one request's cost.
+            let cost = try #require(aliased.headers.first(name: "x-spanway-response-cost").flatMap(Double.init))
+            #expect(membership["user_id"] == "u1" && membership["team_id"] == "t" && cost > 0)
+            #expect(abs((membership["spend"]?.doubleValue ?? 0) - cost) < 1e-12)
 
             let updated = try await h.send(
                 "/team/update", json: #"{"team_id":"t","tags":["y"],"model_aliases":null,"tpd_limit":9}"#)

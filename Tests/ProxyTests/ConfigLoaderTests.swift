@@ -32,6 +32,7 @@ import Testing
                   master_key: sk-master
                   max_request_size_mb: 1
                   disable_spend_logs: true
+                  store_model_in_db: true
                 litellm_settings:
                   callbacks: ["otel", "prometheus"]
                   success_callback: langfuse

@@ -37,15 +37,17 @@ struct RedisFailureTests {
     func frozenServerTimesOutThenRecovers() async throws {
         try await PrivateRedisServer.with(password: "pause-test") { (server: PrivateRedisServer) async throws in
             var configuration = server.configuration
-            configuration.commandTimeout = .milliseconds(200)
+            // Deadlines well apart from the pause (1 s against 4 s), so a machine busy with other work
+            // cannot turn a command that should answer into a timeout, or the reverse.
+            configuration.commandTimeout = .seconds(1)
             configuration.maxConnections = 1
             var adminConfiguration = server.configuration
             adminConfiguration.commandTimeout = .seconds(30)
             try await TestRedis.withClient(adminConfiguration) { (admin: RedisClient) async throws in
                 try await TestRedis.withClient(configuration) { (client: RedisClient) async throws in
                     #expect(try await client.send(["PING"]) == .simpleString("PONG"))
-                    // Once CLIENT PAUSE has replied, the server holds every command for 3 s.
-                    #expect(try await admin.send(["CLIENT", "PAUSE", "3000", "ALL"]) == .simpleString("OK"))
+                    // Once CLIENT PAUSE has replied, the server holds every command for 4 s.
+                    #expect(try await admin.send(["CLIENT", "PAUSE", "4000", "ALL"]) == .simpleString("OK"))
                     async let first = Self.errorKind { try await client.send(["GET", "redistests:frozen"]) }
                     async let second = Self.errorKind { try await client.send(["PING"]) }
                     // Both requests queued on the connection fail when the oldest passes its deadline.

@@ -89,18 +89,30 @@ import Testing
         }
     }
 
-    /// A record without its own reset time resets when its tier's period says so, once.
+    /// A record without its own reset time (one on its tier's period) has its period started,
+    /// its spend kept, once; its spend is zeroed only when that period ends.
     @Test(arguments: StoreBackend.all)
-    func aRecordWithoutItsOwnResetTimeResetsOnce(backend: StoreBackend) async throws {
+    func aRecordWithoutItsOwnResetTimeStartsItsPeriodKeepingItsSpend(backend: StoreBackend) async throws {
         try await backend.withStore { test in
             let store = test.store
             var endUser = EndUser(userID: "e", createdAt: 1)
             endUser.limits.spend = 3
             try await store.insert(endUser)
+            var key = VirtualKey(token: "k", keyName: "sk-...k", createdAt: 1)
+            key.limits.spend = 2
+            try await store.insert(key)
             #expect(try await store.resetBudget(of: .endUser, id: "e", dueBy: 100, next: 160))
             #expect(try await !store.resetBudget(of: .endUser, id: "e", dueBy: 100, next: 160))
+            #expect(try await store.resetBudget(of: .key, id: "k", dueBy: 100, next: 160))
+            let started = try await store.fetch(EndUser.self, id: "e")
+            #expect(started?.limits.spend == 3 && started?.limits.budgetResetAt == 160)
+            let startedKey = try await store.fetch(VirtualKey.self, id: "k")
+            #expect(startedKey?.limits.spend == 2 && startedKey?.limits.budgetResetAt == 160)
+            // Not yet due; then due: zeroed and the next period set.
+            #expect(try await !store.resetBudget(of: .endUser, id: "e", dueBy: 159, next: 219))
+            #expect(try await store.resetBudget(of: .endUser, id: "e", dueBy: 160, next: 220))
             let reset = try await store.fetch(EndUser.self, id: "e")
-            #expect(reset?.limits.spend == 0 && reset?.limits.budgetResetAt == 160)
+            #expect(reset?.limits.spend == 0 && reset?.limits.budgetResetAt == 220)
         }
     }
 }

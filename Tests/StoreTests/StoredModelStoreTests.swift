@@ -37,6 +37,21 @@ import Testing
         }
     }
 
+    /// `/model/new`'s write: one statement that inserts, or reports that the id was taken and
+    /// leaves that row as it was.
+    @Test(arguments: StoreBackend.all) func insertingNeverReplacesAModel(_ backend: StoreBackend) async throws {
+        try await backend.withStore { test async throws in
+            let store = test.store
+            let first = Self.model("m1", at: 100)
+            #expect(try await store.insertModel(first))
+            #expect(try await !store.insertModel(Self.model("m1", name: "other", at: 200)))
+            #expect(try await store.storedModels() == [first])
+            let second = Self.model("m2", at: 50)
+            #expect(try await store.insertModel(second))
+            #expect(try await store.storedModels() == [second, first])
+        }
+    }
+
     @Test func writesThroughTheCacheAreAnnouncedAndReported() async throws {
         let cached = CachedStore(try SQLiteStore(path: temporaryDatabasePath()))
         let published = Mutex<[StoreChange]>([])
@@ -46,10 +61,14 @@ import Testing
         try await cached.saveModel(Self.model("m1", at: 1))
         #expect(try await cached.deleteModel(id: "m1"))
         #expect(published.withLock { $0 } == [.models, .models])
+        // An insert is announced only when it wrote.
+        #expect(try await cached.insertModel(Self.model("m2", at: 2)))
+        #expect(try await !cached.insertModel(Self.model("m2", at: 3)))
+        #expect(published.withLock { $0 } == [.models, .models, .models])
         // Another replica's notice reaches the gateway's model list; record changes do not.
         cached.invalidate(.record(.key, id: "k"))
         cached.invalidate(.models)
         cached.invalidate(.all)
-        #expect(observed.withLock { $0 } == [.models, .models, .models, .all])
+        #expect(observed.withLock { $0 } == [.models, .models, .models, .models, .all])
     }
 }

@@ -67,7 +67,8 @@ extension LiteLLMImporter {
             return
         }
         try await rollups.replaceDailySpend(rows)
-        report.note("daily spend: \(rows.count) rollup rows set (not added to) from LiteLLM's daily user and team tables")
+        report.note(
+            "daily spend: \(rows.count) rollup rows set (not added to, never lowered) from LiteLLM's daily user and team tables")
     }
 
     /// Adds `figures` to the total at `slot`, whose team it takes.

@@ -8,11 +8,13 @@ import Telemetry
 /// re-issued (LiteLLM's `token` is the SHA-256 hex of the whole raw key, as Spanway's is) and
 /// budgets keep their spend.
 ///
-/// Running it again changes nothing: each record is written with LiteLLM's values (spend
-/// included) rather than added to, and each rollup row is set, not incremented. A record that
-/// already exists with other values takes LiteLLM's for every field LiteLLM has; fields only
-/// Spanway has (say a key's `allow_evaluations`) are left as they were. The report names the
-/// replaced records and counts every LiteLLM column that could not be carried over.
+/// Running it again changes nothing: each record is written with LiteLLM's values rather than
+/// added to, and each rollup row is set, not incremented. A record that already exists with
+/// other values takes LiteLLM's for every field LiteLLM has, spend aside: spend is never
+/// lowered, so a record keeps the larger of its spend and LiteLLM's (what it spent through
+/// Spanway since an earlier import is not erased), and a rollup row the larger of each figure.
+/// Fields only Spanway has (say a key's `allow_evaluations`) are left as they were. The report
+/// names the replaced records and counts every LiteLLM column that could not be carried over.
 public struct LiteLLMImporter {
     let source: LiteLLMDatabase
     let store: any GatewayStore
@@ -66,9 +68,12 @@ public struct LiteLLMImporter {
         tables.contains(table) ? try await source.rows(of: table) : []
     }
 
-    /// Writes `record` unless it equals what is stored, and counts what happened.
+    /// Writes `record` unless it equals what is stored, and counts what happened. An existing
+    /// record keeps its spend where that is larger than LiteLLM's: spend is never lowered.
     mutating func save<Record: LimitedRecord>(_ record: Record, existing: Record?, kind: String) async throws {
+        var record = record
         if let existing {
+            record.limits.spend = max(existing.limits.spend, record.limits.spend)
             if existing == record {
                 report.record(kind) { $0.unchanged += 1 }
             } else {

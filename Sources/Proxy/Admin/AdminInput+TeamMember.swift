@@ -9,7 +9,7 @@ extension AdminInput {
         _ work: () async throws(GatewayError) -> JSONValue
     ) async -> GatewayReply {
         do throws(GatewayError) {
-            let principal = try await authenticator.authenticate(headers)
+            let principal = try await authenticator.authenticate(headers, route: "/team/info")
             if let key = principal.key {
                 guard let teamID, key.teamID == teamID else {
                     throw .permissionDenied("A virtual key may read only its own team's info.", param: "team_id")

@@ -11,6 +11,8 @@ import Telemetry
 public struct KeyManagement: Sendable {
     let store: any GatewayStore
     let authenticator: Authenticator
+    /// Where `/key/info` reads a key's spend per budgeted model; nil outside a running gateway.
+    var modelBudgets: ModelBudgets? = nil
 
     public init(store: any GatewayStore, authenticator: Authenticator) {
         self.store = store
@@ -87,14 +89,20 @@ public struct KeyManagement: Sendable {
             new.token = KeyDigest(key: raw).hex
             new.keyName = VirtualKey.displayName(of: raw)
             new.createdAt = now
+            if AdminValue.parsedObject(old.litellmFields)[Self.replacedBy] != nil {
+                new.litellmFields = AdminValue.setting(Self.replacedBy, .null, in: new.litellmFields)
+            }
             changes.apply(to: &new)
             new.updatedAt = now
-            if object["key_alias"] != nil { try await requireUniqueAlias(new) }
+            // The old key leaves the alias to the new one (LiteLLM moves it out of its keys table).
+            if new.keyAlias != old.keyAlias { try await requireUniqueAlias(new, besides: [old.token]) }
             let replaced = old.token
             try await AdminInput.store {
                 try await store.insert(new)
                 if let grace {
                     old.expiresAt = min(old.expiresAt ?? .infinity, now + grace)
+                    old.litellmFields = AdminValue.setting(
+                        Self.replacedBy, .string(new.token), in: old.litellmFields)
                     try await store.update(old)
                 } else {
                     _ = try await store.delete(VirtualKey.self, ids: [replaced])
@@ -117,11 +125,10 @@ public struct KeyManagement: Sendable {
     /// no `key` parameter, as LiteLLM's SDK and UI call it, or naming itself) and nothing else.
     public func info(_ uri: String, headers: HTTPFields) async -> GatewayReply {
         do throws(GatewayError) {
-            let principal = try await authenticator.authenticate(headers)
+            let principal = try await authenticator.authenticate(headers, route: "/key/info")
             let param = AdminInput.query(uri)["key"]
             let key: VirtualKey
             if let own = principal.key {
-                try own.requireRoute("/key/info")
                 guard param.map(Self.token(of:)) ?? own.token == own.token else {
                     throw .permissionDenied("A virtual key may read only its own info.", param: "key")
                 }
@@ -133,7 +140,11 @@ public struct KeyManagement: Sendable {
                 guard let param else { throw .invalidRequest("'key' is required.", param: "key") }
                 key = try await existing(Self.token(of: param))
             }
-            let value: JSONValue = .object(["key": .string(key.token), "info": .object(Self.info(key))])
+            var info = Self.info(key)
+            if let usage = await modelBudgets?.usage(of: key, now: authenticator.clock.nowSeconds()) {
+                info["model_max_budget_usage"] = .object(usage)
+            }
+            let value: JSONValue = .object(["key": .string(key.token), "info": .object(info)])
             return GatewayReply(status: 200, headers: [("content-type", "application/json")], body: .bytes(value.encoded()))
         } catch {
             return GatewayReply(error)
@@ -207,12 +218,14 @@ public struct KeyManagement: Sendable {
             if let named {
                 key = try await existing(Self.token(of: named))
             } else {
-                key = try await byAlias(object["key_alias"]?.stringValue ?? "")
+                key = try await byAlias(object["key_alias"]?.stringValue ?? "", now: now)
             }
+            let alias = key.keyAlias
             changes.apply(to: &key)
             key.updatedAt = now
             key.litellmFields = AdminValue.setting("updated_by", .string(Authenticator.masterKeyName), in: key.litellmFields)
-            try await requireUniqueAlias(key)
+            // As LiteLLM's `_enforce_unique_key_alias`: an alias is checked when it changes.
+            if key.keyAlias != alias { try await requireUniqueAlias(key) }
             try await AdminInput.store { try await store.update(key) }
             authenticator.budgetGauges.changed(key)
             var info = Self.info(key)
@@ -295,18 +308,34 @@ public struct KeyManagement: Sendable {
         }
     }
 
+    /// Where a key kept for its grace period after `/key/regenerate` names its replacement, in
+    /// `litellmFields` (not shown): LiteLLM's `active_token_id`, of its deprecated-keys table.
+    static let replacedBy = "active_token_id"
+
+    /// The keys an alias names: expired keys, and keys replaced by `/key/regenerate` that work
+    /// only until their grace period ends, hold no alias (LiteLLM keeps the latter apart, in its
+    /// deprecated-keys table).
+    private func holders(of alias: String, now: Double) async throws(GatewayError) -> [VirtualKey] {
+        try await allKeys().filter {
+            $0.keyAlias == alias && !$0.isExpired(now: now)
+                && AdminValue.parsedObject($0.litellmFields)[Self.replacedBy]?.stringValue == nil
+        }
+    }
+
     /// LiteLLM refuses a second key with the same alias.
-    func requireUniqueAlias(_ key: VirtualKey) async throws(GatewayError) {
+    func requireUniqueAlias(_ key: VirtualKey, besides: Set<String> = []) async throws(GatewayError) {
         guard let alias = key.keyAlias else { return }
-        if try await allKeys().contains(where: { $0.keyAlias == alias && $0.token != key.token }) {
+        if try await holders(of: alias, now: authenticator.clock.nowSeconds()).contains(where: {
+            $0.token != key.token && !besides.contains($0.token)
+        }) {
             throw .invalidRequest(
                 "Key with alias '\(alias)' already exists. Unique key aliases across all keys are required.",
                 param: "key_alias")
         }
     }
 
-    private func byAlias(_ alias: String) async throws(GatewayError) -> VirtualKey {
-        let matching = try await allKeys().filter { $0.keyAlias == alias }
+    private func byAlias(_ alias: String, now: Double) async throws(GatewayError) -> VirtualKey {
+        let matching = try await holders(of: alias, now: now)
         guard let key = matching.first else {
             throw .notFound("Key not found. No key with key_alias='\(alias)'.")
         }

@@ -43,16 +43,20 @@ public struct ModelManagement: Sendable {
             guard !name.isEmpty else {
                 throw .invalidRequest("'model_name' is required and must be a string.", param: "model_name")
             }
+            try Self.refuseUnsupportedCredentials(params)
             _ = try checked(name: name, params: params, info: info)
             guard !registry.configured.contains(where: { $0.config.id == id }), registry.stored[id] == nil else {
-                throw .invalidRequest("Model with id=\(id) already exists.", param: "model_info.id", code: "model_exists")
+                throw Self.exists(id)
             }
             let now = clock.nowSeconds()
             let sealed = try seal(params)
             let model = StoredModel(
                 modelID: id, modelName: name, litellmParams: Self.text(sealed), modelInfo: Self.text(info), createdAt: now,
                 updatedAt: now)
-            try await save(model)
+            // Insert-only: a model another replica (or a concurrent request) created under this
+            // id since the registry last read the store is never replaced.
+            guard try await AdminInput.store({ try await store.insertModel(model) }) else { throw Self.exists(id) }
+            registry.applied(model, id: model.modelID)
             return .object(Self.row(model))
         }
     }
@@ -104,8 +108,12 @@ public struct ModelManagement: Sendable {
             }
             throw Self.notInStore(id)
         }
+        let given = try Self.object(object, "litellm_params") ?? JSONObject()
+        try Self.refuseUnsupportedCredentials(given)
         var params = ModelRegistry.object(model.litellmParams) ?? JSONObject()
-        for (name, value) in (try Self.object(object, "litellm_params") ?? JSONObject()).members where !value.isNull {
+        // Kept by a version that accepted them; never used, so dropped rather than kept unsealed.
+        for name in ConfigLoader.unsupportedCredentialKeys { params[name] = nil }
+        for (name, value) in given.members where !value.isNull {
             params[name] = value
         }
         var info = ModelRegistry.object(model.modelInfo) ?? JSONObject()
@@ -177,6 +185,22 @@ public struct ModelManagement: Sendable {
             param: "model_info.team_id")
     }
 
+    /// The credentials the config loader ignores (Entra ID, AWS roles and profiles, which LiteLLM
+    /// turns into tokens itself) are refused here: a config file shared with LiteLLM must still
+    /// load, so there they are a warning, but an API caller gets its answer at once, and a
+    /// secret Spanway never uses is better not kept at all, sealed or not.
+    static func refuseUnsupportedCredentials(_ params: JSONObject) throws(GatewayError) {
+        let given = params.members.filter { !$0.value.isNull }.map(\.key).sorted()
+        guard let name = given.first(where: ConfigLoader.unsupportedCredentialKeys.contains) else { return }
+        throw .invalidRequest(
+            "litellm_params.\(name): a credential setting Spanway does not support (use api_key); it is not stored.",
+            param: "litellm_params.\(name)", code: "invalid_model")
+    }
+
+    static func exists(_ id: String) -> GatewayError {
+        .invalidRequest("Model with id=\(id) already exists.", param: "model_info.id", code: "model_exists")
+    }
+
     static func notInStore(_ id: String) -> GatewayError {
         .invalidRequest("Model with id=\(id) not found in db", param: "id", code: "model_not_found")
     }
@@ -189,7 +213,8 @@ public struct ModelManagement: Sendable {
         return members
     }
 
-    /// LiteLLM's `LiteLLM_ProxyModelTable` row, credentials left out.
+    /// LiteLLM's `LiteLLM_ProxyModelTable` row, credentials left out (`api_base` without its user,
+    /// password or query, as `/model/info` shows it).
     static func row(_ model: StoredModel) -> JSONObject {
         let params = ModelRegistry.object(model.litellmParams) ?? JSONObject()
         return [

@@ -60,11 +60,16 @@ struct ModelSecrets: Sendable {
 
     struct SealError: Error {}
 
-    /// `litellm_params` as answers show them: no credential, sealed or not.
+    /// `litellm_params` as answers show them: no credential, sealed or not (nor one the config
+    /// loader ignores, which older rows may hold), and `api_base` without its user, password or
+    /// query string, as `/model/info` shows it.
     static func withoutSecrets(_ params: JSONObject) -> JSONObject {
         var shown = params
-        for name in sealedParams { shown[name] = nil }
+        for name in sealedParams.union(ConfigLoader.unsupportedCredentialKeys) { shown[name] = nil }
         shown["extra_headers"] = nil
+        if let base = params["api_base"]?.stringValue {
+            shown["api_base"] = .string(DeploymentConfig.withoutCredentials(base))
+        }
         return shown
     }
 

@@ -38,18 +38,13 @@ public struct TeamManagement: EntityEndpoints, Sendable {
                 try await store.keys(teamID: team.teamID, userID: nil, limit: Int(Int32.max), offset: 0)
             }
             // LiteLLM's `TeamInfoResponseObject`; a member's spend is what the spend log holds for
-            // them in this team (Spanway keeps no per-member budget rows).
-            var memberships: [JSONValue] = []
-            for member in team.members {
-                let rows = try await AdminInput.store {
-                    try await store.spendLogs(SpendQuery(teamID: team.teamID, userID: member.userID, limit: Int(Int32.max)))
-                }
-                memberships.append(
-                    .object([
-                        "team_id": .string(team.teamID), "user_id": .string(member.userID),
-                        "spend": .double(rows.reduce(0) { $0 + $1.spend }), "budget_id": .null,
-                        "litellm_budget_table": .null,
-                    ]))
+            // them in this team (Spanway keeps no per-member budget rows), summed by the database.
+            let spend = try await AdminInput.store { try await store.teamMemberSpend(teamID: team.teamID) }
+            let memberships = team.members.map { member -> JSONValue in
+                .object([
+                    "team_id": .string(team.teamID), "user_id": .string(member.userID),
+                    "spend": .double(spend[member.userID] ?? 0), "budget_id": .null, "litellm_budget_table": .null,
+                ])
             }
             return .object([
                 "team_id": .string(team.teamID), "team_info": .object(team.json),

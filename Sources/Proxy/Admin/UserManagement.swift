@@ -49,10 +49,18 @@ public struct UserManagement: EntityEndpoints, Sendable {
                 }
             }
             try await AdminInput.store { try await store.insert(user) }
-            authenticator.budgetGauges.changed(user)
             var answer: JSONObject = [:]
             if autoCreateKey {
-                let (raw, key) = try await keys.create(keyPart)
+                let raw: String
+                let key: VirtualKey
+                do throws(GatewayError) {
+                    (raw, key) = try await keys.create(keyPart)
+                } catch {
+                    // Its fields were checked above, so only the store can fail here: no user
+                    // without the key it was created for.
+                    _ = try? await store.delete(User.self, ids: [id])
+                    throw error
+                }
                 answer = KeyManagement.generated(raw, key)
                 answer["token"] = nil
                 answer["token_id"] = nil
@@ -60,6 +68,7 @@ public struct UserManagement: EntityEndpoints, Sendable {
             } else {
                 answer["key"] = ""
             }
+            authenticator.budgetGauges.changed(user)
             for (team, role) in memberships { try await join(team, user: id, role: role) }
             // The user's fields over the key's (its budget is the user's), but not the key fields
             // a user only keeps for `/user/update`.

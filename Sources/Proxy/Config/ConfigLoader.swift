@@ -90,8 +90,11 @@ public struct ConfigLoader: Sendable {
             known: [
                 "master_key", "max_request_size_mb", "disable_spend_logs", "alerting", "alert_types",
                 "require_auth_for_metrics_endpoint", "background_health_checks", "health_check_interval",
-                "database_url",
+                "database_url", "store_model_in_db",
             ], at: "general_settings")
+        // Models added through `/model/new` are always kept in the store, so LiteLLM's switch for
+        // that is checked for its type and has nothing more to turn on.
+        _ = general["store_model_in_db"].flatMap { reader.bool($0, at: "general_settings.store_model_in_db") }
         readHealthChecks(general, into: &config.healthChecks, &reader)
         if let node = general["disable_spend_logs"] {
             config.disableSpendLogs = reader.bool(node, at: "general_settings.disable_spend_logs") ?? false

@@ -20,7 +20,7 @@ enum UnsupportedSettings {
                 "vector_store_registry", "prompts", "pass_through_endpoints",
             ],
             "general_settings": [
-                "store_model_in_db", "store_prompts_in_spend_logs", "litellm_key_header_name", "user_header_mappings",
+                "store_prompts_in_spend_logs", "litellm_key_header_name", "user_header_mappings",
                 "enforce_fallback_model_access", "expose_fallback_errors_to_caller", "include_call_id_in_error_body",
                 "allow_requests_on_db_unavailable", "token_rate_limit_type", "fail_closed_rate_limit_enforcement",
                 "encryption_algorithm", "proxy_batch_write_at", "database_connection_pool_limit",

@@ -43,7 +43,7 @@ public final class EvaluationRuns: Service, Sendable {
         let principal: Principal
         let plan: EvalPlan
         do throws(GatewayError) {
-            principal = try await authorize(headers)
+            principal = try await authorize(headers, route: "/spanway/evaluations")
             let json: JSONValue
             do {
                 json = try JSONParser.parse(body.readableBytesView)
@@ -97,7 +97,7 @@ public final class EvaluationRuns: Service, Sendable {
 
     public func status(of id: String, headers: HTTPFields) async -> GatewayReply {
         do throws(GatewayError) {
-            let principal = try await authorize(headers)
+            let principal = try await authorize(headers, route: "/spanway/evaluations/\(id)")
             let found = state.withLock { state -> (EvalRunner, EvalReport?)? in
                 guard let run = state.runs[id], principal.isMaster || run.owner == principal.caller.keyHash else { return nil }
                 return (run.runner, run.report)
@@ -123,8 +123,8 @@ public final class EvaluationRuns: Service, Sendable {
         for task in tasks { _ = await task.value }
     }
 
-    private func authorize(_ headers: HTTPFields) async throws(GatewayError) -> Principal {
-        let principal = try await gateway.authenticator.authenticate(headers)
+    private func authorize(_ headers: HTTPFields, route: String) async throws(GatewayError) -> Principal {
+        let principal = try await gateway.authenticator.authenticate(headers, route: route)
         guard principal.isMaster || principal.key?.allowEvaluations == true else {
             throw .permissionDenied(
                 "This key may not run evaluations; the master key can allow it with 'allow_evaluations'.",

@@ -15,10 +15,10 @@ extension Gateway {
     /// encoding, others with the bytes ÷ 4 estimate. Counting is free, so it is not rate-limited,
     /// charged or traced as a model call.
     public func countTokens(
-        headers: HTTPFields, body readBody: () async throws(GatewayError) -> ByteBuffer
+        headers: HTTPFields, route: String, body readBody: () async throws(GatewayError) -> ByteBuffer
     ) async -> GatewayReply {
         do throws(GatewayError) {
-            let principal = try await authenticator.authenticate(headers)
+            let principal = try await authenticator.authenticate(headers, route: route)
             let bytes = try await readBody()
             guard let json = try? JSONParser.parse(bytes.readableBytesView), var body = json.objectValue else {
                 throw .invalidRequest("The request body is not a JSON object.")

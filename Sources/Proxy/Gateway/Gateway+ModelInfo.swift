@@ -6,10 +6,10 @@ extension Gateway {
     /// groups the caller may use, `{model_name, litellm_params, model_info}`, with no key or
     /// other credential in `litellm_params`. `model_id` narrows it to one deployment
     /// (LiteLLM's `litellm_model_id`).
-    public func modelInfo(modelID: String?, headers: HTTPFields) async -> GatewayReply {
+    public func modelInfo(modelID: String?, headers: HTTPFields, route: String) async -> GatewayReply {
         let principal: Principal
         do {
-            principal = try await authenticator.authenticate(headers)
+            principal = try await authenticator.authenticate(headers, route: route)
         } catch {
             return GatewayReply(error)
         }
@@ -29,10 +29,10 @@ extension Gateway {
     /// its providers, the largest context window, output limit and prices among its
     /// deployments (as LiteLLM takes the largest), its mode, summed rpm and tpm, and each
     /// `supports_*` flag true when any deployment has it. `model_group` narrows it to one group.
-    public func modelGroupInfo(group only: String?, headers: HTTPFields) async -> GatewayReply {
+    public func modelGroupInfo(group only: String?, headers: HTTPFields, route: String) async -> GatewayReply {
         let principal: Principal
         do {
-            principal = try await authenticator.authenticate(headers)
+            principal = try await authenticator.authenticate(headers, route: route)
         } catch {
             return GatewayReply(error)
         }

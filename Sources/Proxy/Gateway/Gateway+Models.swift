@@ -9,11 +9,11 @@ extension Gateway {
     /// adds the names of the access groups the caller is granted, and `only_model_access_groups`
     /// keeps those names alone (so it lists nothing without `include_model_access_groups`).
     public func models(
-        headers: HTTPFields, includeAccessGroups: Bool = false, onlyAccessGroups: Bool = false
+        headers: HTTPFields, route: String, includeAccessGroups: Bool = false, onlyAccessGroups: Bool = false
     ) async -> GatewayReply {
         let principal: Principal
         do {
-            principal = try await authenticator.authenticate(headers)
+            principal = try await authenticator.authenticate(headers, route: route)
         } catch {
             return GatewayReply(error)
         }
@@ -38,10 +38,10 @@ extension Gateway {
 
     /// `GET /v1/models/{id}`: one model group as OpenAI's retrieve-model answers it, or a 404
     /// naming it; a caller sees only the groups it may use.
-    public func model(id: String, headers: HTTPFields) async -> GatewayReply {
+    public func model(id: String, headers: HTTPFields, route: String) async -> GatewayReply {
         let principal: Principal
         do {
-            principal = try await authenticator.authenticate(headers)
+            principal = try await authenticator.authenticate(headers, route: route)
         } catch {
             return GatewayReply(error)
         }

@@ -37,6 +37,9 @@ public final class Gateway: Sendable {
     public let alertMonitor: AlertMonitor?
     /// Limits and cooldowns shared with the other replicas through Redis, when configured.
     public let sharedState: SharedState?
+    /// The secrets scrubbed from captured content (and, through `observe`, from JSON logs): the
+    /// config's, and the credentials of every model served, stored ones included.
+    public let contentSecrets: ContentSecrets
     /// Captured content waits here to be redacted before the sinks see it (its counts go to /metrics).
     let redaction: RedactionQueue
     /// Every chat completion, embedding and Messages request runs through it.
@@ -62,9 +65,10 @@ public final class Gateway: Sendable {
                 pipeline: pipeline, factory: $0, configured: config.teamTraceSettings,
                 egress: egress, logger: logger)
         }
-        let contentSecrets =
-            [config.masterKey, config.metricsToken].compactMap { $0 } + deployments.flatMap(\.config.secrets)
-            + config.sinks.flatMap(\.secrets)
+        let contentSecrets = ContentSecrets(
+            fixed: [config.masterKey, config.metricsToken].compactMap { $0 } + config.sinks.flatMap(\.secrets),
+            deployments: deployments)
+        self.contentSecrets = contentSecrets
         self.budgetAlerts = BudgetAlerts(logger: logger)
         let cooldowns = Cooldowns(settings: config.cooldowns)
         // Only usage-based routing reads other replicas' usage.
@@ -110,12 +114,21 @@ public final class Gateway: Sendable {
         let models = ModelRegistry(
             configured: deployments, set: router.deploymentSet, factory: deploymentFactory, store: store,
             secrets: ModelSecrets(environment: deploymentFactory?.environment ?? [:], masterKey: config.masterKey),
-            logger: logger)
+            logger: logger
+        ) { [prometheus, sharedState] served in
+            prometheus.litellm?.serve(served.map(LiteLLMMetrics.Deployment.init))
+            contentSecrets.serve(served)
+            sharedState?.usage?.serve(ids: served.map(\.config.id))
+        }
         self.modelRegistry = models
         self.modelManagement = store.map {
             ModelManagement(store: $0, authenticator: authenticator, registry: models, clock: clock)
         }
-        self.keyManagement = store.map { KeyManagement(store: $0, authenticator: authenticator) }
+        self.keyManagement = store.map {
+            var keys = KeyManagement(store: $0, authenticator: authenticator)
+            keys.modelBudgets = budgets.modelBudgets
+            return keys
+        }
         self.spendReports = store.map { SpendReports(store: $0, authenticator: authenticator) }
         self.teamManagement = store.map { TeamManagement(store: $0, authenticator: authenticator, egress: egress) }
         self.userManagement = store.map { UserManagement(store: $0, authenticator: authenticator) }

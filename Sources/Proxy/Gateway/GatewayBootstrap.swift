@@ -164,11 +164,7 @@ public struct GatewayBootstrap: Sendable {
         let prometheus = PrometheusSink(
             litellm: config.prometheusNames.contains(.litellm)
                 ? LiteLLMMetrics(
-                    deployments: deployments.map {
-                        LiteLLMMetrics.Deployment(
-                            id: $0.config.id, modelGroup: $0.config.modelName, model: $0.config.model,
-                            provider: $0.config.provider, apiBase: $0.apiBase)
-                    }) : nil)
+                    deployments: deployments.map(LiteLLMMetrics.Deployment.init)) : nil)
         let fallbacks = config.fallbacks
         prometheus.declare(
             modelGroups: config.modelGroups, fallbacks: fallbacks.general, contextWindow: fallbacks.contextWindow,

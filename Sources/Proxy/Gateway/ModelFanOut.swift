@@ -24,7 +24,7 @@ struct ModelFanOut: Sendable {
     ) async -> GatewayReply {
         // A caller the flow refuses before reading a body is refused there, its body unread: so
         // a spent budget (the proxy's too) refuses the whole request, as LiteLLM's does.
-        guard let principal = try? await flow.authenticator.authenticate(headers),
+        guard let principal = try? await flow.authenticator.authenticate(headers, route: route),
             (try? flow.budgets.refuseIfSpent(await budgeted(principal))) != nil
         else { return await single(headers: headers, route: route, body: readBody) }
         let bytes: ByteBuffer

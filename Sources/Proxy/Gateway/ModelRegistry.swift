@@ -1,4 +1,5 @@
 import Logging
+import Sinks
 import Store
 import Synchronization
 import Telemetry
@@ -14,6 +15,9 @@ final class ModelRegistry: Sendable {
     let store: CachedStore?
     let secrets: ModelSecrets?
     let logger: Logger
+    /// Told the deployments served after each change, for what keeps its own list of them
+    /// (LiteLLM's Prometheus labels, usage shared between replicas).
+    let served: @Sendable ([Deployment]) -> Void
 
     private struct State {
         /// Stored models as last read or written, by id.
@@ -30,7 +34,7 @@ final class ModelRegistry: Sendable {
 
     init(
         configured: [Deployment], set: DeploymentSet, factory: DeploymentFactory?, store: CachedStore?,
-        secrets: ModelSecrets?, logger: Logger
+        secrets: ModelSecrets?, logger: Logger, served: @escaping @Sendable ([Deployment]) -> Void
     ) {
         self.configured = configured
         self.set = set
@@ -38,6 +42,7 @@ final class ModelRegistry: Sendable {
         self.store = store
         self.secrets = secrets
         self.logger = logger
+        self.served = served
         store?.observeInvalidations { [weak self] change in
             guard change == .models || change == .all, let self else { return }
             // `invalidate` is synchronous and runs on the subscription loop, which must not wait
@@ -52,8 +57,13 @@ final class ModelRegistry: Sendable {
     /// The stored models as last read, by id.
     var stored: [String: StoredModel] { state.withLock { $0.stored } }
 
-    /// Loads the stored models once; later calls return at once. Requests wait for it, so a
-    /// restarted gateway never answers 404 for a model it keeps.
+    /// How long requests wait for the first read of the stored models before they are served
+    /// from the config's alone: a store that does not answer must not hold every request. The
+    /// read goes on, and its models are served once it lands.
+    static let firstLoadWait: Duration = .seconds(5)
+
+    /// Loads the stored models once; later calls return at once. Requests wait for it (at most
+    /// `firstLoadWait`), so a restarted gateway never answers 404 for a model it keeps.
     func ensureLoaded() async {
         if loaded.load(ordering: .acquiring) { return }
         let task = state.withLock { state in
@@ -66,7 +76,19 @@ final class ModelRegistry: Sendable {
             state.loading = task
             return task
         }
-        await task.value
+        let timer = Task { try? await Task.sleep(for: Self.firstLoadWait) }
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let waiting = FirstResume(continuation)
+            Task {
+                await task.value
+                waiting.resume()
+            }
+            Task {
+                await timer.value
+                waiting.resume()
+            }
+        }
+        timer.cancel()
         loaded.store(true, ordering: .releasing)
     }
 
@@ -129,6 +151,7 @@ final class ModelRegistry: Sendable {
             }
         }
         set.replace(with: configured + built)
+        served(configured + built)
     }
 
     /// A stored model made ready to call, its credentials opened.
@@ -166,5 +189,23 @@ final class ModelRegistry: Sendable {
 
     static func object(_ text: String) -> JSONObject? {
         (try? JSONParser.parse(Array(text.utf8)))?.objectValue
+    }
+}
+
+/// A continuation resumed by whichever of several tasks comes first; the others do nothing.
+private final class FirstResume: Sendable {
+    private let continuation: Mutex<CheckedContinuation<Void, Never>?>
+
+    init(_ continuation: CheckedContinuation<Void, Never>) { self.continuation = Mutex(continuation) }
+
+    func resume() { continuation.withLock { $0.take() }?.resume() }
+}
+
+extension LiteLLMMetrics.Deployment {
+    /// The labels LiteLLM's Prometheus series give a deployment.
+    init(_ deployment: Proxy.Deployment) {
+        self.init(
+            id: deployment.config.id, modelGroup: deployment.config.modelName, model: deployment.config.model,
+            provider: deployment.config.provider, apiBase: deployment.apiBase)
     }
 }

@@ -33,8 +33,7 @@ struct RequestFlow: Sendable {
         var stream = false
         do throws(GatewayError) {
             // 1. Authenticate, from the headers alone.
-            var principal = try await authenticator.authenticate(headers)
-            try principal.key?.requireRoute(path)
+            var principal = try await authenticator.authenticate(headers, route: path)
             exchange.authenticated(principal)
             traces.route(exchange, principal: principal)
             // 2. Admit: rate limits and spent budgets (the proxy's own `max_budget` binds everyone).
@@ -78,6 +77,9 @@ struct RequestFlow: Sendable {
             if let answer = options.client.mockResponse, request.operation == .chat, principal.allowsClientMockResponse {
                 route = route.mocked(answering: answer, router: router) ?? route
             }
+            // 4b. Per-model limits, known once the group is: LiteLLM's `model_max_budget`,
+            // `model_rpm_limit` and `model_tpm_limit`.
+            try await admitPerModel(principal, requested: request.model, group: route.group, exchange: exchange)
             // 5. Reserve the budget at the dearest deployment the request might reach.
             if !subjects.isEmpty {
                 let candidates = route.plan + Set(route.fallbacks.groups.values).flatMap { router.deployments(of: $0) }
@@ -97,6 +99,28 @@ struct RequestFlow: Sendable {
             }
             return GatewayReply(error, headers: ReplyHeaders.of(exchange, cost: 0))
         }
+    }
+
+    /// Refuses a request past its key's budget for the model, then admits it against the
+    /// per-model rate limits, whose ticket joins the request's so settling releases it.
+    private func admitPerModel(_ principal: Principal, requested: String, group: String, exchange: Exchange)
+        async throws(GatewayError)
+    {
+        guard let key = principal.key else { return }
+        let limits = ModelLimits(principal)
+        let now = clock.nowSeconds()
+        if let budgets = limits.keyBudgets,
+            let budget = ModelBudgets.budget(in: budgets, requested: requested, group: group)
+        {
+            exchange.hold(
+                try await self.budgets.modelBudgets.admit(
+                    key, budget, requested: requested, now: now, refusalStatus: self.budgets.refusalStatus))
+        }
+        let subjects = limits.subjects(principal, requested: requested, group: group)
+        guard !subjects.isEmpty,
+            let ticket = try await rateLimiter.acquire(subjects, now: now, lease: exchange.requestID)
+        else { return }
+        exchange.hold(exchange.ticket.map { $0.adding(ticket) } ?? ticket)
     }
 
     /// The group for the requested model (after the key's aliases), its plan, and its fallback
@@ -155,8 +179,8 @@ struct TraceRouting: Sendable {
     /// Teams' own destinations, built from their metadata; nil without a store.
     let teamDestinations: TeamDestinations?
     /// What captured content must never contain: the master key, the metrics token, provider
-    /// keys, sink credentials.
-    let contentSecrets: [String]
+    /// keys (the stored models' too, as they change), sink credentials.
+    let contentSecrets: ContentSecrets
 
     func route(_ exchange: Exchange, principal: Principal) {
         var team = principal.caller.teamID.flatMap { config.teamTraceSettings[$0] }
@@ -164,7 +188,7 @@ struct TraceRouting: Sendable {
         // `turn_off_message_logging` overrules every team's choice.
         let capture = !config.turnOffMessageLogging && (team?.captureContent ?? config.captureContent)
         let redactor =
-            capture ? ContentRedactor(secrets: contentSecrets, redactEmails: team?.redactEmails ?? config.redactEmails) : nil
+            capture ? ContentRedactor(secrets: contentSecrets.all, redactEmails: team?.redactEmails ?? config.redactEmails) : nil
         exchange.route(teamDestinationsOnly: team?.defaultSinks == false, redactor: redactor)
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Synchronization
 import Telemetry
 
 /// `litellm_settings.json_logs`: one JSON object per line, `{"timestamp","level","logger","message","metadata"}`,
@@ -11,17 +12,21 @@ public struct JSONLogHandler: LogHandler {
     public var logLevel: Logger.Level = .info
     private let label: String
     private let secrets: [String]
+    private let learned: LearnedSecrets?
     private let write: @Sendable ([UInt8]) -> Void
 
     /// `write` gets each line, newline included; by default standard output, one `write()` per
     /// line so that lines from concurrent tasks never interleave.
+    /// `learned`: secrets known only once the gateway runs (the keys of models added at run time).
     public init(
-        label: String, secrets: [String] = [], metadataProvider: Logger.MetadataProvider? = nil,
+        label: String, secrets: [String] = [], learned: LearnedSecrets? = nil,
+        metadataProvider: Logger.MetadataProvider? = nil,
         write: @escaping @Sendable ([UInt8]) -> Void = JSONLogHandler.standardOutput
     ) {
         self.label = label
         // Short strings would blank out ordinary words.
         self.secrets = secrets.filter { $0.count >= 8 }
+        self.learned = learned
         self.metadataProvider = metadataProvider
         self.write = write
     }
@@ -58,7 +63,7 @@ public struct JSONLogHandler: LogHandler {
 
     private func redact(_ text: String) -> String {
         var result = text
-        for secret in secrets where result.contains(secret) {
+        for secret in secrets + (learned?.all ?? []) where result.contains(secret) {
             result = result.replacingOccurrences(of: secret, with: "[redacted]")
         }
         return result
@@ -73,4 +78,20 @@ public struct JSONLogHandler: LogHandler {
         // Never the throwing-by-trap `write(_:)`: a closed or full stdout must not stop the gateway.
         try? FileHandle.standardOutput.write(contentsOf: Data(line))
     }
+}
+
+/// Secrets the log handlers learn after they were made, shared by every handler of one
+/// `LoggingSystem.bootstrap`: the gateway replaces them whenever the models it serves change.
+public final class LearnedSecrets: Sendable {
+    private let list = Mutex<[String]>([])
+
+    public init() {}
+
+    public func replace(with secrets: [String]) {
+        // Short strings would blank out ordinary words.
+        let kept = secrets.filter { $0.count >= 8 }
+        list.withLock { $0 = kept }
+    }
+
+    var all: [String] { list.withLock { $0 } }
 }

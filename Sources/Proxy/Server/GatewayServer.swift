@@ -33,7 +33,8 @@ public enum GatewayServer {
             }
             router.post(RouterPath(prefix + "/messages/count_tokens")) { request, _ -> Response in
                 response(
-                    await gateway.countTokens(headers: request.headers) { () throws(GatewayError) in
+                    await gateway.countTokens(headers: request.headers, route: prefix + "/messages/count_tokens") {
+                        () throws(GatewayError) in
                         try await collectBody(request, limit: limit)
                     })
             }
@@ -41,17 +42,20 @@ public enum GatewayServer {
                 let query = request.uri.queryParameters
                 return response(
                     await gateway.models(
-                        headers: request.headers, includeAccessGroups: query["include_model_access_groups"] == "true",
+                        headers: request.headers, route: prefix + "/models",
+                        includeAccessGroups: query["include_model_access_groups"] == "true",
                         onlyAccessGroups: query["only_model_access_groups"] == "true"))
             }
             router.get(RouterPath(prefix + "/model/info")) { request, _ -> Response in
                 let id = request.uri.queryParameters["litellm_model_id"].map(String.init)
-                return response(await gateway.modelInfo(modelID: id, headers: request.headers))
+                return response(await gateway.modelInfo(modelID: id, headers: request.headers, route: prefix + "/model/info"))
             }
             // Model ids may hold slashes (`openai/gpt-4o`): the rest of the path is the id.
             router.get(RouterPath(prefix + "/models/**")) { request, context -> Response in
                 let id = context.parameters.getCatchAll().joined(separator: "/")
-                return response(await gateway.model(id: id.removingPercentEncoding ?? id, headers: request.headers))
+                let route = request.uri.path
+                return response(
+                    await gateway.model(id: id.removingPercentEncoding ?? id, headers: request.headers, route: route))
             }
         }
         // Azure OpenAI's paths (`AzureOpenAI` clients): the deployment in the path is the model group.
@@ -69,7 +73,7 @@ public enum GatewayServer {
         }
         router.get("/model_group/info") { request, _ -> Response in
             let group = request.uri.queryParameters["model_group"].map(String.init)
-            return response(await gateway.modelGroupInfo(group: group, headers: request.headers))
+            return response(await gateway.modelGroupInfo(group: group, headers: request.headers, route: "/model_group/info"))
         }
         // Admin endpoints: POSTs take the (size-limited) body, read only once the master key is
         // checked; GETs the query string.
@@ -176,7 +180,7 @@ public enum GatewayServer {
         let evaluations = evaluations ?? EvaluationRuns(gateway: gateway)
         router.post("/spanway/evaluations") { request, _ in
             // Authorised before the body is read: the run is checked again with its plan.
-            _ = try await gateway.authenticator.authenticate(request.headers)
+            _ = try await gateway.authenticator.authenticate(request.headers, route: "/spanway/evaluations")
             let body = try await collectBody(request, limit: limit)
             return response(await evaluations.start(body, headers: request.headers))
         }

@@ -13,16 +13,19 @@ extension Authenticator {
 
     /// The record with its budget tier's limits where its own are unset (`Limits.bound(by:)`),
     /// read per request through the store's cache, so a `/budget/update` binds every linked
-    /// record at once. A record without its own `budget_duration` resets on the tier's period:
-    /// first when the tier's `budget_reset_at` passes, then on its own reset time.
+    /// record at once. A record without its own `budget_duration` runs on the tier's period, from
+    /// its own reset time: the first time it is seen linked, its period starts (its spend kept,
+    /// so a first request's cost or a key's earlier spend is not lost); its spend is zeroed only
+    /// when that reset time passes. The tier's own `budget_reset_at` does not reset it.
     func linked<Record: LimitedRecord>(_ record: Record, tierID: String?, now: Double) async throws(GatewayError) -> Record {
         guard let store, let tierID else { return record }
         do {
             guard let tier = try await store.fetch(Budget.self, id: tierID) else { return record }
             var record = record
             if record.limits.budgetDuration == nil, let period = tier.limits.budgetPeriod,
-                let due = record.limits.budgetResetAt ?? tier.limits.budgetResetAt, due <= now
+                record.limits.budgetResetAt.map({ $0 <= now }) ?? true
             {
+                // Read again even when another request reset it first.
                 _ = try await store.resetBudget(of: Record.owner, id: record.recordID, dueBy: now, next: now + period)
                 if let reset = try await store.fetch(Record.self, id: record.recordID) { record = reset }
             }

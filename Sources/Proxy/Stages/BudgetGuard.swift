@@ -40,11 +40,14 @@ public final class BudgetGuard: Sendable {
     let proxyBudget: ProxyBudget?
     /// The budgets every replica shares, when Redis is configured.
     let shared: SharedBudgets?
+    /// Keys' per-model budgets (`model_max_budget`), shared through the same Redis.
+    let modelBudgets: ModelBudgets
 
     init(refusalStatus: Int = 422, proxyBudget: ProxyBudget? = nil, shared: SharedBudgets? = nil) {
         self.refusalStatus = refusalStatus
         self.proxyBudget = proxyBudget
         self.shared = shared
+        modelBudgets = ModelBudgets(client: shared?.client, health: shared?.health)
     }
 
     /// Reserves in this process, then in the shared budgets when there are any. Redis

@@ -16,6 +16,7 @@ public final class Exchange: Sendable {
         var authenticated = false
         var reservation: BudgetGuard.Reservation?
         var ticket: RateLimiter.Ticket?
+        var modelBudgetCharge: ModelBudgets.Charge?
         var principal: Principal?
         var redactor: ContentRedactor?
     }
@@ -191,6 +192,13 @@ public final class Exchange: Sendable {
     }
 
     var ticket: RateLimiter.Ticket? { state.withLock { $0.ticket } }
+
+    /// Holds the key's per-model budget the request's cost is charged to when it settles.
+    func hold(_ charge: ModelBudgets.Charge?) {
+        state.withLock { $0.modelBudgetCharge = charge }
+    }
+
+    var modelBudgetCharge: ModelBudgets.Charge? { state.withLock { $0.modelBudgetCharge } }
 
     var principal: Principal? { state.withLock { $0.principal } }
 

@@ -20,6 +20,9 @@ struct LimitSubject: Sendable {
     /// reset time, the proxy budget's period start; 0 for a budget that never resets): replicas
     /// that disagree on the period must not mix their figures.
     var budgetPeriod: Int64 = 0
+    /// For a per-model subject (LiteLLM's `model_rpm_limit`, `model_tpm_limit`), the model group
+    /// whose requests it counts; refusals name it.
+    var model: String? = nil
 
     var hasRateLimits: Bool { rpm != nil || tpm != nil || parallel != nil }
 

@@ -23,6 +23,9 @@ public final class RateLimiter: Sendable {
     }
 
     private let windows = Mutex<[String: Window]>([:])
+    /// The minute whose start last swept out finished windows: memory stays bounded by the
+    /// subjects of the current minute and the requests in flight (per-model subjects multiply them).
+    private let sweptMinute = Atomic<Int64>(0)
     let shared: SharedLimits?
 
     init(shared: SharedLimits? = nil) {
@@ -54,6 +57,10 @@ public final class RateLimiter: Sendable {
         let minute = Int64(now / 60)
         let retryAfter = String(max(1, Int((Double(minute + 1) * 60 - now).rounded(.up))))
         let outcome = windows.withLock { windows -> Result<Ticket, GatewayError> in
+            if sweptMinute.load(ordering: .relaxed) < minute {
+                sweptMinute.store(minute, ordering: .relaxed)
+                windows = windows.filter { $0.value.minute >= minute || $0.value.inFlight > 0 }
+            }
             var current: [String: Window] = [:]
             var remainingRequests: (limit: Int, left: Int)?
             var remainingTokens: (limit: Int, left: Int)?
@@ -61,23 +68,15 @@ public final class RateLimiter: Sendable {
                 var window = windows[subject.id] ?? Window(minute: minute)
                 if window.minute != minute { window = Window(minute: minute, inFlight: window.inFlight) }
                 if let limit = subject.parallel, window.inFlight >= limit {
-                    return .failure(Self.refusal(subject.kind, "\(limit) requests in parallel", retryAfter: "1", headers: []))
+                    return .failure(Self.refusal(subject, "parallel", retryAfter: "1"))
                 }
                 if let limit = subject.rpm {
-                    guard window.requests < limit else {
-                        let headers = [("x-ratelimit-limit-requests", String(limit)), ("x-ratelimit-remaining-requests", "0")]
-                        return .failure(
-                            Self.refusal(subject.kind, "\(limit) requests per minute", retryAfter: retryAfter, headers: headers))
-                    }
+                    guard window.requests < limit else { return .failure(Self.refusal(subject, "rpm", retryAfter: retryAfter)) }
                     let left = limit - window.requests - 1
                     if left < remainingRequests?.left ?? .max { remainingRequests = (limit, left) }
                 }
                 if let limit = subject.tpm {
-                    guard window.tokens < limit else {
-                        let headers = [("x-ratelimit-limit-tokens", String(limit)), ("x-ratelimit-remaining-tokens", "0")]
-                        return .failure(
-                            Self.refusal(subject.kind, "\(limit) tokens per minute", retryAfter: retryAfter, headers: headers))
-                    }
+                    guard window.tokens < limit else { return .failure(Self.refusal(subject, "tpm", retryAfter: retryAfter)) }
                     let left = limit - window.tokens
                     if left < remainingTokens?.left ?? .max { remainingTokens = (limit, left) }
                 }
@@ -120,6 +119,41 @@ public final class RateLimiter: Sendable {
                 windows[id] = window
             }
         }
+    }
+
+    /// The 429 for a subject at its limit (`which`: "parallel", "rpm" or "tpm"), with its
+    /// `x-ratelimit-*` figures. A per-model subject is named as LiteLLM's limiter names it
+    /// (`Rate limit exceeded for model_per_key: …`), by its model group and never its key.
+    static func refusal(_ subject: LimitSubject, _ which: String, retryAfter: String) -> GatewayError {
+        switch which {
+        case "parallel":
+            return refusal(subject.kind, "\(subject.parallel ?? 0) requests in parallel", retryAfter: "1", headers: [])
+        case "tpm":
+            let limit = subject.tpm ?? 0
+            let headers = [("x-ratelimit-limit-tokens", String(limit)), ("x-ratelimit-remaining-tokens", "0")]
+            if let model = subject.model {
+                return modelRefusal(subject.kind, model, "tokens", limit, retryAfter: retryAfter, headers: headers)
+            }
+            return refusal(subject.kind, "\(limit) tokens per minute", retryAfter: retryAfter, headers: headers)
+        default:
+            let limit = subject.rpm ?? 0
+            let headers = [("x-ratelimit-limit-requests", String(limit)), ("x-ratelimit-remaining-requests", "0")]
+            if let model = subject.model {
+                return modelRefusal(subject.kind, model, "requests", limit, retryAfter: retryAfter, headers: headers)
+            }
+            return refusal(subject.kind, "\(limit) requests per minute", retryAfter: retryAfter, headers: headers)
+        }
+    }
+
+    private static func modelRefusal(
+        _ kind: String, _ model: String, _ type: String, _ limit: Int, retryAfter: String, headers: [(String, String)]
+    ) -> GatewayError {
+        var error = GatewayError(
+            .rateLimited,
+            "Rate limit exceeded for model_per_\(kind): \(model). Limit type: \(type). Current limit: \(limit), Remaining: 0.")
+        error.headers["retry-after"] = retryAfter
+        for (name, value) in headers { error.headers[name] = value }
+        return error
     }
 
     static func refusal(_ kind: String, _ limit: String, retryAfter: String, headers: [(String, String)]) -> GatewayError {

@@ -117,22 +117,7 @@ final class SharedLimits: Sendable {
     }
 
     static func refusal(_ subject: LimitSubject, _ which: String, retryAfter: Int64) -> GatewayError {
-        let wait = String(max(1, retryAfter))
-        switch which {
-        case "parallel":
-            return RateLimiter.refusal(
-                subject.kind, "\(subject.parallel ?? 0) requests in parallel", retryAfter: "1", headers: [])
-        case "tpm":
-            let limit = subject.tpm ?? 0
-            return RateLimiter.refusal(
-                subject.kind, "\(limit) tokens per minute", retryAfter: wait,
-                headers: [("x-ratelimit-limit-tokens", String(limit)), ("x-ratelimit-remaining-tokens", "0")])
-        default:
-            let limit = subject.rpm ?? 0
-            return RateLimiter.refusal(
-                subject.kind, "\(limit) requests per minute", retryAfter: wait,
-                headers: [("x-ratelimit-limit-requests", String(limit)), ("x-ratelimit-remaining-requests", "0")])
-        }
+        RateLimiter.refusal(subject, which, retryAfter: String(max(1, retryAfter)))
     }
 
     /// KEYS: one base key per subject. ARGV: lease id, lease ms, then per subject its parallel,

@@ -13,8 +13,8 @@ final class SharedUsage: Sendable {
     let client: RedisClient
     let health: SharedStateHealth
     let load: DeploymentLoad
-    /// Every deployment's id, in a fixed order.
-    let ids: [String]
+    /// Every deployment's id, in a fixed order: the config's, then those added at run time.
+    private let ids: Mutex<[String]>
     let clock: any GatewayClock
     /// Redis's time of the totals adopted last: an exchange that overtook another wins.
     private let newest = Mutex<Int64>(0)
@@ -30,11 +30,16 @@ final class SharedUsage: Sendable {
         self.client = client
         self.health = health
         self.load = load
-        self.ids = ids
+        self.ids = Mutex(ids)
         self.clock = clock
     }
 
     static func base(_ id: String) -> String { "spanway:usage:{\(id)}" }
+
+    /// The deployments served now, when models are added or removed at run time.
+    func serve(ids served: [String]) {
+        ids.withLock { $0 = served }
+    }
 
     /// Exchanges counts every `interval` until cancelled.
     func run() async {
@@ -46,6 +51,7 @@ final class SharedUsage: Sendable {
 
     /// Adds this replica's counts since the last exchange and adopts every replica's totals.
     func exchange() async {
+        let ids = ids.withLock { $0 }
         guard !ids.isEmpty else { return }
         let mine = load.takeUnshared(ids)
         let arguments = mine.flatMap { [String($0.requests), String(min($0.tokens, 1_000_000_000_000))] }

@@ -1,3 +1,4 @@
+import HTTPTypes
 import Store
 
 extension VirtualKey {
@@ -41,5 +42,15 @@ extension VirtualKey {
                 "Virtual key is not allowed to call this route. Only allowed to call routes: \(list). Tried to call route: \(route)"
             )
         }
+    }
+}
+
+extension Authenticator {
+    /// As `authenticate`, then refused when the caller is a virtual key whose `allowed_routes`
+    /// leave out `route`: every route a virtual key may call authenticates through here.
+    func authenticate(_ headers: HTTPFields, route: String) async throws(GatewayError) -> Principal {
+        let principal = try await authenticate(headers)
+        try principal.key?.requireRoute(route)
+        return principal
     }
 }

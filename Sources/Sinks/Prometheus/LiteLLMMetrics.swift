@@ -61,6 +61,14 @@ public final class LiteLLMMetrics: Sendable {
         var healthy: Set<String> = []
         /// Cooldowns already counted in `litellm_deployment_cooled_down`.
         var cooldownsCounted: [String: Int] = [:]
+        /// The deployments served, in order, and by id: the config's, then those added at run time.
+        var ordered: [Deployment] = []
+        var deployments: [String: Deployment] = [:]
+
+        mutating func serve(_ served: [Deployment]) {
+            ordered = served
+            deployments = Dictionary(served.map { ($0.id, $0) }) { first, _ in first }
+        }
     }
 
     /// LiteLLM's value for a missing label.
@@ -69,8 +77,6 @@ public final class LiteLLMMetrics: Sendable {
     /// How the authenticator names the master key in place of a digest (a real digest is 64 hex digits).
     static let spanwayMasterKey = "master"
 
-    let deployments: [String: Deployment]
-    private let ordered: [Deployment]
     /// Distinct `end_user` and `requested_model` values kept before new ones read `None`:
     /// clients choose these, and LiteLLM bounds neither.
     let valueLimit: Int
@@ -80,10 +86,15 @@ public final class LiteLLMMetrics: Sendable {
         deployments: [Deployment], valueLimit: Int = 1000,
         now: @escaping @Sendable () -> Double = { Double(WallClock.nowNanos()) / 1e9 }
     ) {
-        self.ordered = deployments
-        self.deployments = Dictionary(deployments.map { ($0.id, $0) }) { first, _ in first }
         self.valueLimit = valueLimit
-        self.state = Mutex(State(registry: LiteLLMRegistry(now: now)))
+        var state = State(registry: LiteLLMRegistry(now: now))
+        state.serve(deployments)
+        self.state = Mutex(state)
+    }
+
+    /// The deployments served now, when models are added or removed at run time.
+    public func serve(_ deployments: [Deployment]) {
+        state.withLock { $0.serve(deployments) }
     }
 
     // MARK: - Feeding
@@ -102,7 +113,6 @@ public final class LiteLLMMetrics: Sendable {
         let s = span.summary
         let caller = s.caller
         let isMaster = caller.keyHash == Self.spanwayMasterKey
-        let answering = s.deploymentID.flatMap { deployments[$0] }
         var labels: [String: String] = [
             "hashed_api_key": isMaster ? Self.masterKeyHash : caller.keyHash ?? Self.none,
             "api_key_alias": isMaster ? Self.none : caller.keyAlias ?? Self.none,
@@ -113,13 +123,14 @@ public final class LiteLLMMetrics: Sendable {
             "status_code": String(s.statusCode),
             "route": Self.text(span.server.attributes[AttributeName.httpRoute]) ?? Self.none,
             "model_group": s.modelGroup ?? Self.none,
-            "model": answering?.model ?? Self.none,
-            "litellm_model_name": answering?.model ?? Self.none,
             "model_id": s.deploymentID ?? Self.none,
-            "api_provider": answering?.provider ?? s.provider ?? Self.none,
-            "api_base": answering?.apiBase ?? s.apiBase ?? Self.none,
         ]
         state.withLock { state in
+            let answering = s.deploymentID.flatMap { state.deployments[$0] }
+            labels["model"] = answering?.model ?? Self.none
+            labels["litellm_model_name"] = answering?.model ?? Self.none
+            labels["api_provider"] = answering?.provider ?? s.provider ?? Self.none
+            labels["api_base"] = answering?.apiBase ?? s.apiBase ?? Self.none
             labels["end_user"] = Self.admit(s.endUser, into: &state.endUsers, limit: valueLimit)
             labels["requested_model"] = Self.admit(s.requestModel, into: &state.requestedModels, limit: valueLimit)
             if let hash = caller.keyHash {
@@ -168,7 +179,7 @@ public final class LiteLLMMetrics: Sendable {
         var groups: [(group: String, succeeded: Bool, deployment: String?)] = []
         for attempt in span.attempts {
             let id = Self.text(attempt.attributes[AttributeName.deploymentID])
-            let deployment = id.flatMap { deployments[$0] }
+            let deployment = id.flatMap { state.deployments[$0] }
             let group = Self.text(attempt.attributes[AttributeName.modelGroup]) ?? labels["model_group"] ?? Self.none
             var call = labels
             call["model_group"] = group
@@ -239,7 +250,7 @@ public final class LiteLLMMetrics: Sendable {
         return state.withLock { state in
             if let inFlight { state.registry.set(.inFlightRequests, [], to: Double(inFlight)) }
             state.registry.clear(.deploymentState)
-            for deployment in ordered {
+            for deployment in state.ordered {
                 let figure = cooling[deployment.id]
                 let labels = Self.values(
                     .deploymentState,

@@ -10,8 +10,8 @@ extension SQLiteStore: DailySpendReplacing {
                       output_tokens, spend)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                     ON CONFLICT (day, key_hash, team_id, model_group, provider) DO UPDATE SET
-                      requests = excluded.requests, input_tokens = excluded.input_tokens,
-                      output_tokens = excluded.output_tokens, spend = excluded.spend
+                      requests = MAX(requests, excluded.requests), input_tokens = MAX(input_tokens, excluded.input_tokens),
+                      output_tokens = MAX(output_tokens, excluded.output_tokens), spend = MAX(spend, excluded.spend)
                     """)
             for total in totals {
                 try upsert.execute(arguments: [

@@ -33,6 +33,21 @@ extension SQLiteStore {
         }
     }
 
+    public func insertModel(_ model: StoredModel) async throws -> Bool {
+        try await pool.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO models (model_id, model_name, litellm_params, model_info, created_at, updated_at)
+                    VALUES (?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (model_id) DO NOTHING
+                    """,
+                arguments: [
+                    model.modelID, model.modelName, model.litellmParams, model.modelInfo, model.createdAt, model.updatedAt,
+                ])
+            return db.changesCount > 0
+        }
+    }
+
     public func deleteModel(id: String) async throws -> Bool {
         try await pool.write { db in
             try db.execute(sql: "DELETE FROM models WHERE model_id = ?", arguments: [id])

@@ -238,9 +238,11 @@ public final class SQLiteStore: GatewayStore {
         let table = owner.table
         return try await pool.write { db in
             try db.execute(
-                // A record without its own reset time resets on its tier's (the caller found it due).
+                // A record without a reset time of its own (one on its tier's period) has its
+                // period started, its spend kept; only a period that ended zeroes the spend.
                 sql: """
-                    UPDATE \(table.name) SET spend = 0, budget_reset_at = ?
+                    UPDATE \(table.name) SET spend = CASE WHEN budget_reset_at IS NULL THEN spend ELSE 0 END,
+                      budget_reset_at = ?
                     WHERE \(table.key) = ? AND (budget_reset_at IS NULL OR budget_reset_at <= ?)
                     """,
                 arguments: [next, id, now])
@@ -341,6 +343,17 @@ public final class SQLiteStore: GatewayStore {
                     group: row["grp"], requests: row["requests"], inputTokens: row["input_tokens"],
                     outputTokens: row["output_tokens"], spend: row["spend"])
             }
+        }
+    }
+
+    public func teamMemberSpend(teamID: String) async throws -> [String: Double] {
+        try await pool.read { db in
+            let rows = try Row.fetchAll(
+                db,
+                sql:
+                    "SELECT user_id, SUM(spend) AS spend FROM spend_logs WHERE team_id = ? AND user_id IS NOT NULL GROUP BY user_id",
+                arguments: [teamID])
+            return Dictionary(rows.map { ($0["user_id"], $0["spend"]) }) { first, _ in first }
         }
     }
 
