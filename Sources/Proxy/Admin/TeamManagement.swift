@@ -148,7 +148,8 @@ extension Team: AdminEntity {
             } + AdminField.kept(litellmOnlyFields, in: \.litellmFields))
 
     /// LiteLLM's team fields (litellm 1.108.7 `NewTeamRequest`, `UpdateTeamRequest`) Spanway keeps
-    /// and shows back but does not act on.
+    /// and shows back, most of them without acting on them; `ModelLimits` reads the per-model
+    /// rate limits and `TeamMemberLimits` the members' rate limits and budget.
     static let litellmOnlyFields: [(name: String, kind: AdminValue.Kind, empty: JSONValue)] = [
         ("soft_budget", .number, .null), ("tags", .list, .null), ("model_max_budget", .object, .null),
         ("model_rpm_limit", .object, .null), ("model_tpm_limit", .object, .null), ("tpd_limit", .count, .null),

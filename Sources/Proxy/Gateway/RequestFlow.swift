@@ -38,6 +38,9 @@ struct RequestFlow: Sendable {
             traces.route(exchange, principal: principal)
             // 2. Admit: rate limits and spent budgets (the proxy's own `max_budget` binds everyone).
             var subjects = principal.limitSubjects
+            // LiteLLM's limits on each member of the key's team (`team_member_*`).
+            let member = TeamMemberLimits(principal)
+            if let subject = member?.subject { subjects.append(subject) }
             if let proxyBudget = budgets.proxyBudget {
                 await proxyBudget.loadOnce(from: authenticator.store, logger: settlement.logger)
                 subjects.append(proxyBudget.subject(now: clock.nowSeconds()))
@@ -45,6 +48,11 @@ struct RequestFlow: Sendable {
             if !subjects.isEmpty {
                 exchange.hold(try await rateLimiter.acquire(subjects, now: clock.nowSeconds(), lease: exchange.requestID))
                 try budgets.refuseIfSpent(subjects)
+            }
+            if let member {
+                exchange.hold(
+                    try await budgets.modelBudgets.admit(
+                        member, store: authenticator.store, now: clock.nowSeconds(), refusalStatus: budgets.refusalStatus))
             }
             // 3. Read the request, and take the gateway's own fields out of it.
             let body = try await readBody()

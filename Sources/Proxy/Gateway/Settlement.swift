@@ -43,8 +43,10 @@ struct Settlement: Sendable {
         if let ticket = exchange.ticket { await rateLimiter.release(ticket, tokens: tokens ?? 0, now: clock.nowSeconds()) }
         let cost = finished.summary.costUSD ?? 0
         if let principal = exchange.principal { budgetAlerts.settled(principal, cost: cost) }
-        if let charge = exchange.modelBudgetCharge, exchange.isAuthenticated {
-            await budgets.modelBudgets.charge(charge, cost: cost, now: clock.nowSeconds())
+        if exchange.isAuthenticated {
+            for charge in exchange.budgetCharges {
+                await budgets.modelBudgets.charge(charge, cost: cost, now: clock.nowSeconds())
+            }
         }
         guard let ledger, exchange.isAuthenticated else {
             if let reservation = exchange.reservation {

@@ -16,7 +16,7 @@ public final class Exchange: Sendable {
         var authenticated = false
         var reservation: BudgetGuard.Reservation?
         var ticket: RateLimiter.Ticket?
-        var modelBudgetCharge: ModelBudgets.Charge?
+        var budgetCharges: [ModelBudgets.Charge] = []
         var principal: Principal?
         var redactor: ContentRedactor?
     }
@@ -193,12 +193,14 @@ public final class Exchange: Sendable {
 
     var ticket: RateLimiter.Ticket? { state.withLock { $0.ticket } }
 
-    /// Holds the key's per-model budget the request's cost is charged to when it settles.
+    /// Holds a windowed budget the request's cost is charged to when it settles: the key's
+    /// per-model budget, the caller's budget as a member of its team.
     func hold(_ charge: ModelBudgets.Charge?) {
-        state.withLock { $0.modelBudgetCharge = charge }
+        guard let charge else { return }
+        state.withLock { $0.budgetCharges.append(charge) }
     }
 
-    var modelBudgetCharge: ModelBudgets.Charge? { state.withLock { $0.modelBudgetCharge } }
+    var budgetCharges: [ModelBudgets.Charge] { state.withLock { $0.budgetCharges } }
 
     var principal: Principal? { state.withLock { $0.principal } }
 

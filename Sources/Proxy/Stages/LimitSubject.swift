@@ -26,6 +26,18 @@ struct LimitSubject: Sendable {
 
     var hasRateLimits: Bool { rpm != nil || tpm != nil || parallel != nil }
 
+    /// The kind of a team member's subject (LiteLLM's `team_member_rpm_limit` and
+    /// `team_member_tpm_limit`), named `<team>:<user>`.
+    static let teamMemberKind = "team_member"
+
+    /// How LiteLLM's limiter names this subject in a rate-limit refusal (`Rate limit exceeded
+    /// for <key>: <value>`), for the subjects it names that way: per-model and team-member ones.
+    var descriptor: (key: String, value: String)? {
+        if let model { return ("model_per_\(kind)", model) }
+        if kind == Self.teamMemberKind { return (kind, name) }
+        return nil
+    }
+
     /// The id of a record's subject.
     static func id(_ owner: BudgetOwner, _ recordID: String) -> String { "\(owner.rawValue):\(recordID)" }
 }

@@ -12,7 +12,8 @@ import Telemetry
 /// Counters are per (key, budget model as configured, period), in this process, and with Redis
 /// configured also in Redis (`spanway:model-budget:{<counter>}`, `INCRBYFLOAT`, expiring with its
 /// window, as LiteLLM's DualCache keeps them), which every replica reads; Redis unreachable, this
-/// process's own counter decides.
+/// process's own counter decides. Team members' budgets (`TeamMemberLimits`) are counted the
+/// same way.
 final class ModelBudgets: Sendable {
     /// A key's budget for the model a request names.
     struct Budget: Sendable, Equatable {
@@ -37,6 +38,8 @@ final class ModelBudgets: Sendable {
     private struct State {
         var windows: [String: Window] = [:]
         var nextSweep: Double = 0
+        /// What has been started from the ledger (`TeamMemberLimits`' never-ending counters).
+        var seeded: Set<String> = []
     }
 
     private let state = Mutex(State())
@@ -171,7 +174,32 @@ final class ModelBudgets: Sendable {
         do throws(RedisError) {
             _ = try await client.eval(
                 Self.chargeScript, keys: [Self.sharedKey(charge.counter)],
-                arguments: [String(cost), String(Int64(charge.seconds * 1000))])
+                arguments: [String(cost), charge.seconds.isFinite ? String(Int64(charge.seconds * 1000)) : "0"])
+            health?.succeeded()
+        } catch {
+            health?.failed(error)
+        }
+    }
+
+    /// Whether `name` is yet to be seeded, marking it as being seeded.
+    func beginSeeding(_ name: String) -> Bool { state.withLock { $0.seeded.insert(name).inserted } }
+
+    func endSeeding(_ name: String) { _ = state.withLock { $0.seeded.remove(name) } }
+
+    /// Opens counters that never end at their spend, unless this process already counts them or
+    /// Redis has a figure for them (`SET … NX`, in one pipeline): every replica starts from the
+    /// same ledger, and the first figure in Redis stands.
+    func seed(_ spends: [(counter: String, spend: Double)]) async {
+        let spends = spends.filter { $0.spend.isFinite && $0.spend > 0 }
+        guard !spends.isEmpty else { return }
+        state.withLock { state in
+            for (counter, spend) in spends where state.windows[counter] == nil {
+                state.windows[counter] = Window(end: .infinity, spend: spend)
+            }
+        }
+        guard let client else { return }
+        do throws(RedisError) {
+            _ = try await client.pipeline(spends.map { ["SET", Self.sharedKey($0.counter), String($0.spend), "NX"] })
             health?.succeeded()
         } catch {
             health?.failed(error)
@@ -180,12 +208,12 @@ final class ModelBudgets: Sendable {
 
     static func sharedKey(_ counter: String) -> String { "spanway:model-budget:{\(counter)}" }
 
-    /// KEYS: the counter. ARGV: the cost, the window in milliseconds. The first charge opens
-    /// the window: the counter expires when it ends.
+    /// KEYS: the counter. ARGV: the cost, the window in milliseconds (0: it never ends). The
+    /// first charge opens the window: the counter expires when it ends.
     static let chargeScript = RedisScript(
         """
         local spent = redis.call('INCRBYFLOAT', KEYS[1], ARGV[1])
-        if redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+        if tonumber(ARGV[2]) > 0 and redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
         return tostring(spent)
         """)
 }

@@ -122,8 +122,9 @@ public final class RateLimiter: Sendable {
     }
 
     /// The 429 for a subject at its limit (`which`: "parallel", "rpm" or "tpm"), with its
-    /// `x-ratelimit-*` figures. A per-model subject is named as LiteLLM's limiter names it
-    /// (`Rate limit exceeded for model_per_key: …`), by its model group and never its key.
+    /// `x-ratelimit-*` figures. A per-model or team-member subject is named as LiteLLM's limiter
+    /// names it (`Rate limit exceeded for model_per_key: <group>`, `… for team_member:
+    /// <team>:<user>`), never by its key.
     static func refusal(_ subject: LimitSubject, _ which: String, retryAfter: String) -> GatewayError {
         switch which {
         case "parallel":
@@ -131,26 +132,28 @@ public final class RateLimiter: Sendable {
         case "tpm":
             let limit = subject.tpm ?? 0
             let headers = [("x-ratelimit-limit-tokens", String(limit)), ("x-ratelimit-remaining-tokens", "0")]
-            if let model = subject.model {
-                return modelRefusal(subject.kind, model, "tokens", limit, retryAfter: retryAfter, headers: headers)
+            if let descriptor = subject.descriptor {
+                return descriptorRefusal(descriptor, "tokens", limit, retryAfter: retryAfter, headers: headers)
             }
             return refusal(subject.kind, "\(limit) tokens per minute", retryAfter: retryAfter, headers: headers)
         default:
             let limit = subject.rpm ?? 0
             let headers = [("x-ratelimit-limit-requests", String(limit)), ("x-ratelimit-remaining-requests", "0")]
-            if let model = subject.model {
-                return modelRefusal(subject.kind, model, "requests", limit, retryAfter: retryAfter, headers: headers)
+            if let descriptor = subject.descriptor {
+                return descriptorRefusal(descriptor, "requests", limit, retryAfter: retryAfter, headers: headers)
             }
             return refusal(subject.kind, "\(limit) requests per minute", retryAfter: retryAfter, headers: headers)
         }
     }
 
-    private static func modelRefusal(
-        _ kind: String, _ model: String, _ type: String, _ limit: Int, retryAfter: String, headers: [(String, String)]
+    private static func descriptorRefusal(
+        _ descriptor: (key: String, value: String), _ type: String, _ limit: Int, retryAfter: String,
+        headers: [(String, String)]
     ) -> GatewayError {
         var error = GatewayError(
             .rateLimited,
-            "Rate limit exceeded for model_per_\(kind): \(model). Limit type: \(type). Current limit: \(limit), Remaining: 0.")
+            "Rate limit exceeded for \(descriptor.key): \(descriptor.value). Limit type: \(type). Current limit: \(limit), Remaining: 0."
+        )
         error.headers["retry-after"] = retryAfter
         for (name, value) in headers { error.headers[name] = value }
         return error
