@@ -98,10 +98,7 @@ final class ModelBudgets: Sendable {
 
     /// The current window's spend: Redis's figure when it answers, else this process's.
     func spent(_ counter: String, now: Double) async -> Double {
-        let local = state.withLock { state -> Double in
-            guard let window = state.windows[counter], now < window.end else { return 0 }
-            return window.spend
-        }
+        let local = localWindow(counter, now: now).spend
         guard let client else { return local }
         do throws(RedisError) {
             let reply = try await client.send(["GET", Self.sharedKey(counter)])
@@ -115,10 +112,7 @@ final class ModelBudgets: Sendable {
 
     /// The current window of a counter: its spend, and when it ends (nil when none is open).
     func window(_ counter: String, now: Double) async -> (spend: Double, end: Double?) {
-        let local = state.withLock { state -> (spend: Double, end: Double?) in
-            guard let window = state.windows[counter], now < window.end else { return (0, nil) }
-            return (window.spend, window.end)
-        }
+        let local = localWindow(counter, now: now)
         guard let client else { return local }
         do throws(RedisError) {
             let replies = try await client.pipeline([["GET", Self.sharedKey(counter)], ["PTTL", Self.sharedKey(counter)]])
@@ -129,6 +123,14 @@ final class ModelBudgets: Sendable {
         } catch {
             health?.failed(error)
             return local
+        }
+    }
+
+    /// This process's figure for a counter's open window.
+    private func localWindow(_ counter: String, now: Double) -> (spend: Double, end: Double?) {
+        state.withLock { state in
+            guard let window = state.windows[counter], now < window.end else { return (0, nil) }
+            return (window.spend, window.end)
         }
     }
 

@@ -104,10 +104,6 @@ struct ModelLimits: Sendable {
 
     /// `model_max_budget`'s `rpm_limit` or `tpm_limit` per model.
     private static func limits(_ budgets: JSONObject, field: String) -> [String: Int]? {
-        var limits: [String: Int] = [:]
-        for (model, budget) in budgets.members {
-            if let limit = budget[field]?.intValue, limit >= 0 { limits[model] = limit }
-        }
-        return limits.isEmpty ? nil : limits
+        limits(.object(JSONObject(budgets.members.compactMap { model, budget in budget[field].map { (model, $0) } })))
     }
 }

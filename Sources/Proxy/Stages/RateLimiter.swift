@@ -126,41 +126,21 @@ public final class RateLimiter: Sendable {
     /// names it (`Rate limit exceeded for model_per_key: <group>`, `… for team_member:
     /// <team>:<user>`), never by its key.
     static func refusal(_ subject: LimitSubject, _ which: String, retryAfter: String) -> GatewayError {
-        switch which {
-        case "parallel":
-            return refusal(subject.kind, "\(subject.parallel ?? 0) requests in parallel", retryAfter: "1", headers: [])
-        case "tpm":
-            let limit = subject.tpm ?? 0
-            let headers = [("x-ratelimit-limit-tokens", String(limit)), ("x-ratelimit-remaining-tokens", "0")]
-            if let descriptor = subject.descriptor {
-                return descriptorRefusal(descriptor, "tokens", limit, retryAfter: retryAfter, headers: headers)
-            }
-            return refusal(subject.kind, "\(limit) tokens per minute", retryAfter: retryAfter, headers: headers)
-        default:
-            let limit = subject.rpm ?? 0
-            let headers = [("x-ratelimit-limit-requests", String(limit)), ("x-ratelimit-remaining-requests", "0")]
-            if let descriptor = subject.descriptor {
-                return descriptorRefusal(descriptor, "requests", limit, retryAfter: retryAfter, headers: headers)
-            }
-            return refusal(subject.kind, "\(limit) requests per minute", retryAfter: retryAfter, headers: headers)
+        if which == "parallel" {
+            return refusal("This \(subject.kind) is limited to \(subject.parallel ?? 0) requests in parallel.", retryAfter: "1")
         }
+        let (limit, unit) = which == "tpm" ? (subject.tpm ?? 0, "tokens") : (subject.rpm ?? 0, "requests")
+        let message =
+            subject.descriptor.map { descriptor in
+                "Rate limit exceeded for \(descriptor.key): \(descriptor.value). Limit type: \(unit). Current limit: \(limit), Remaining: 0."
+            } ?? "This \(subject.kind) is limited to \(limit) \(unit) per minute."
+        return refusal(
+            message, retryAfter: retryAfter,
+            headers: [("x-ratelimit-limit-\(unit)", String(limit)), ("x-ratelimit-remaining-\(unit)", "0")])
     }
 
-    private static func descriptorRefusal(
-        _ descriptor: (key: String, value: String), _ type: String, _ limit: Int, retryAfter: String,
-        headers: [(String, String)]
-    ) -> GatewayError {
-        var error = GatewayError(
-            .rateLimited,
-            "Rate limit exceeded for \(descriptor.key): \(descriptor.value). Limit type: \(type). Current limit: \(limit), Remaining: 0."
-        )
-        error.headers["retry-after"] = retryAfter
-        for (name, value) in headers { error.headers[name] = value }
-        return error
-    }
-
-    static func refusal(_ kind: String, _ limit: String, retryAfter: String, headers: [(String, String)]) -> GatewayError {
-        var error = GatewayError(.rateLimited, "This \(kind) is limited to \(limit).")
+    private static func refusal(_ message: String, retryAfter: String, headers: [(String, String)] = []) -> GatewayError {
+        var error = GatewayError(.rateLimited, message)
         error.headers["retry-after"] = retryAfter
         for (name, value) in headers { error.headers[name] = value }
         return error

@@ -46,7 +46,9 @@ struct TeamMemberLimits: Sendable {
     }
 
     /// `team:<team>@member:<user>`.
-    var subjectID: String { LimitSubject.id(.team, teamID) + "@member:" + userID }
+    var subjectID: String { Self.subjectID(teamID: teamID, userID: userID) }
+
+    static func subjectID(teamID: String, userID: String) -> String { LimitSubject.id(.team, teamID) + "@member:" + userID }
 
     /// The rate-limit subject, named `<team>:<user>` as LiteLLM's descriptor is; nil without rates.
     var subject: LimitSubject? {
@@ -60,7 +62,7 @@ struct TeamMemberLimits: Sendable {
     var budgetCounter: String { Self.counter(teamID: teamID, userID: userID, seconds: budgetSeconds) }
 
     static func counter(teamID: String, userID: String, seconds: Double?) -> String {
-        LimitSubject.id(.team, teamID) + "@member:" + userID + "@budget:" + (seconds.map { "\(Int64($0))s" } ?? "never")
+        subjectID(teamID: teamID, userID: userID) + "@budget:" + (seconds.map { "\(Int64($0))s" } ?? "never")
     }
 }
 
