@@ -42,6 +42,9 @@ public final class DeploymentLoad: Sendable {
         var tokens = 0
         /// Counted here since the last exchange with the other replicas.
         var unshared = Usage()
+        /// Taken for the exchange under way, not yet in the adopted `shared` figure: still counted,
+        /// so a request routed while the exchange waits on Redis does not see them vanish.
+        var sending = Usage()
         /// Every replica's usage this minute, as of `sharedAt`.
         var shared: Usage?
         var sharedAt = 0.0
@@ -90,13 +93,25 @@ public final class DeploymentLoad: Sendable {
         }
     }
 
-    /// What was counted here since the last call, per id, to be added to the shared counts.
+    /// What was counted here since the last call, per id, to be added to the shared counts. It
+    /// stays counted as `sending` until the exchange adopts the totals or fails (an exchange that
+    /// failed may or may not have added it: it is dropped, so it is missed rather than counted twice).
     func takeUnshared(_ ids: [String]) -> [Usage] {
         entries.withLock { all in
             ids.map { id in
-                defer { all[id]?.unshared = Usage() }
-                return all[id]?.unshared ?? Usage()
+                guard var entry = all[id] else { return Usage() }
+                entry.sending = entry.unshared
+                entry.unshared = Usage()
+                all[id] = entry
+                return entry.sending
             }
+        }
+    }
+
+    /// The exchange under way ended without totals to adopt.
+    func dropSending(_ ids: [String]) {
+        entries.withLock { all in
+            for id in ids { all[id]?.sending = Usage() }
         }
     }
 
@@ -106,6 +121,7 @@ public final class DeploymentLoad: Sendable {
             for (id, usage) in zip(ids, usage) {
                 all[id, default: Entry()].shared = usage
                 all[id, default: Entry()].sharedAt = now
+                all[id, default: Entry()].sending = Usage()
             }
         }
     }
@@ -132,8 +148,9 @@ public final class DeploymentLoad: Sendable {
                 guard let entry = all[id] else { return Usage() }
                 if let shared = entry.shared, now - entry.sharedAt < Self.sharedLifetime {
                     return Usage(
-                        requests: shared.requests + entry.unshared.requests,
-                        tokens: OutsideNumber.saturatingSum(shared.tokens, entry.unshared.tokens))
+                        requests: shared.requests + entry.sending.requests + entry.unshared.requests,
+                        tokens: OutsideNumber.saturatingSum(
+                            OutsideNumber.saturatingSum(shared.tokens, entry.sending.tokens), entry.unshared.tokens))
                 }
                 return entry.minute == minute ? Usage(requests: entry.requests, tokens: entry.tokens) : Usage()
             }

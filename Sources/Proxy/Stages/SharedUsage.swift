@@ -60,10 +60,12 @@ final class SharedUsage: Sendable {
             reply = try await client.eval(Self.script, keys: ids.map(Self.base), arguments: arguments)
         } catch {
             health.failed(error)
+            load.dropSending(ids)
             return
         }
         guard let values = reply.array, values.count == ids.count * 2 + 1, let time = values[0].int else {
             health.unexpected("usage")
+            load.dropSending(ids)
             return
         }
         health.succeeded()
@@ -71,7 +73,7 @@ final class SharedUsage: Sendable {
             DeploymentLoad.Usage(requests: Int(values[index].int ?? 0), tokens: Int(values[index + 1].int ?? 0))
         }
         newest.withLock { newest in
-            guard time >= newest else { return }
+            guard time >= newest else { return load.dropSending(ids) }
             newest = time
             load.adoptShared(ids, totals, now: clock.nowSeconds())
         }
