@@ -50,8 +50,10 @@ enum CanonicalUsage {
             outputTokens: object["completion_tokens"]?.tokenCount ?? object["output_tokens"]?.tokenCount ?? 0,
             // DeepSeek reports cache hits on its own field.
             cacheReadTokens: object["prompt_tokens_details"]?["cached_tokens"]?.tokenCount
-                ?? object["prompt_cache_hit_tokens"]?.tokenCount ?? 0,
+                ?? object["prompt_cache_hit_tokens"]?.tokenCount
+                ?? object["input_tokens_details"]?["cached_tokens"]?.tokenCount ?? 0,
             cacheCreationTokens: object["prompt_tokens_details"]?["cache_creation_tokens"]?.tokenCount ?? 0,
-            reasoningTokens: object["completion_tokens_details"]?["reasoning_tokens"]?.tokenCount ?? 0)
+            reasoningTokens: object["completion_tokens_details"]?["reasoning_tokens"]?.tokenCount
+                ?? object["output_tokens_details"]?["reasoning_tokens"]?.tokenCount ?? 0)
     }
 }

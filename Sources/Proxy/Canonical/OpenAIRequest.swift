@@ -3,19 +3,36 @@ import Telemetry
 /// A validated OpenAI request body. The client's JSON is kept as written (key order, numbers,
 /// provider-specific fields) and forwarded with only the gateway's own changes.
 public struct OpenAIRequest: Sendable {
-    public enum Operation: String, Sendable {
+    /// What a request asks for; one per endpoint family.
+    public enum Operation: String, Sendable, CaseIterable {
         case chat
         case embeddings
+        /// OpenAI's Responses API (`/v1/responses`).
+        case responses
+        /// The legacy `/v1/completions`.
+        case textCompletion = "text_completion"
+        case imageGeneration = "image_generation"
+        case audioSpeech = "audio_speech"
+        case audioTranscription = "audio_transcription"
+        case audioTranslation = "audio_translation"
+        case rerank
+        case moderation
     }
 
     public var operation: Operation
+    /// The JSON body; for a multipart upload, its text fields.
     public var body: JSONObject
     public var model: String
+    /// A multipart upload (audio transcriptions and translations), forwarded as slices of the
+    /// client's body.
+    public var form: MultipartForm?
+    /// Set for a Responses request: its id, and the conversation it continues.
+    public var responses: ResponsesTurn?
     /// Whether reasoning text goes back as `reasoning_content`: a de-facto extension (DeepSeek,
     /// vLLM, LiteLLM) that strict OpenAI clients may reject, so only when the client opts in.
     public var includeReasoning = false
 
-    public var stream: Bool { body["stream"]?.boolValue ?? false }
+    public var stream: Bool { form == nil && (body["stream"]?.boolValue ?? false) }
     /// Whether the client asked for the usage chunk at the end of a stream.
     public var clientWantsStreamUsage: Bool { body["stream_options"]?["include_usage"]?.boolValue ?? false }
 
@@ -42,6 +59,39 @@ public struct OpenAIRequest: Sendable {
         switch operation {
         case .chat: try validateChat()
         case .embeddings: try validateEmbeddings()
+        case .responses: try ResponsesInbound.validate(body)
+        case .textCompletion: try CompletionsInbound.validate(body)
+        case .imageGeneration, .audioSpeech, .rerank, .moderation:
+            try EndpointRequests.validate(operation, body)
+        case .audioTranscription, .audioTranslation:
+            throw .invalidRequest("'\(operation.endpoint)' takes a multipart/form-data upload, not JSON.", param: "file")
+        }
+    }
+
+    /// An audio upload (`multipart/form-data`): its text fields become `body`; the file stays in
+    /// the client's buffer.
+    public init(operation: Operation, form: MultipartForm) throws(GatewayError) {
+        guard let file = form.parts.first(where: { $0.name == "file" }), file.filename != nil else {
+            throw .invalidRequest("'file' is required: an audio file sent as a multipart file part.", param: "file")
+        }
+        guard file.body.readableBytes > 0 else { throw .invalidRequest("'file' is empty.", param: "file") }
+        var fields = JSONObject()
+        for part in form.parts where part.filename == nil {
+            let text = String(decoding: part.body.readableBytesView, as: UTF8.self)
+            if part.name.hasSuffix("[]") {
+                let name = String(part.name.dropLast(2))
+                fields[name] = .array((fields[name]?.arrayValue ?? []) + [.string(text)])
+            } else {
+                fields[part.name] = .string(text)
+            }
+        }
+        self.operation = operation
+        self.body = fields
+        self.form = form
+        self.model = try Self.require(fields, "model", as: "a string", \.stringValue)
+        guard !model.isEmpty else { throw .invalidRequest("'model' must not be empty.", param: "model") }
+        if let value = fields["stream"]?.stringValue, value == "true" {
+            throw .invalidRequest("Streamed transcriptions are not supported by the gateway.", param: "stream")
         }
     }
 
@@ -98,7 +148,7 @@ public struct OpenAIRequest: Sendable {
     }
 
     @discardableResult
-    private static func require<T>(
+    static func require<T>(
         _ body: JSONObject, _ field: String, as expected: String, _ get: (JSONValue) -> T?
     ) throws(GatewayError) -> T {
         guard let value = body[field] else { throw .invalidRequest("'\(field)' is required.", param: field) }
@@ -108,7 +158,7 @@ public struct OpenAIRequest: Sendable {
         return typed
     }
 
-    private static func optional<T>(
+    static func optional<T>(
         _ body: JSONObject?, _ field: String, as expected: String, _ get: (JSONValue) -> T?, prefix: String = ""
     ) throws(GatewayError) {
         guard let value = body?[field], !value.isNull else { return }
@@ -122,7 +172,7 @@ public struct OpenAIRequest: Sendable {
     /// The `gen_ai.request.*` attributes this request sets.
     public var spanAttributes: [(String, AttributeValue?)] {
         var pairs: [(String, AttributeValue?)] = []
-        if let v = (body["max_completion_tokens"] ?? body["max_tokens"])?.intValue {
+        if let v = (body["max_completion_tokens"] ?? body["max_tokens"] ?? body["max_output_tokens"])?.intValue {
             pairs.append((AttributeName.requestMaxTokens, .int(Int64(v))))
         }
         let doubles = [

@@ -194,7 +194,8 @@ public struct ConfigLoader: Sendable {
             spanway,
             known: Set([
                 "pricing_file", "reasoning_content", "sinks", "capture_content", "redact_emails", "alerts", "require_price",
-                "ledger_fsync", "spend_logs_retention", "prometheus_names", "tokenizer_dir",
+                "ledger_fsync", "spend_logs_retention", "prometheus_names", "tokenizer_dir", "responses_ttl",
+                "responses_max_stored",
             ])
             .union(ServerLimits.keys).union(["allowed_egress"]),
             at: "spanway_settings")
@@ -228,6 +229,18 @@ public struct ConfigLoader: Sendable {
             if config.spendLogsRetention == nil {
                 reader.error("spanway_settings.spend_logs_retention", "'\(text)' is not a duration like 30d, 12h or 1mo")
             }
+        }
+        if let node = spanway["responses_ttl"], let text = reader.string(node, at: "spanway_settings.responses_ttl") {
+            if let seconds = DurationText.seconds(text) {
+                config.responses.ttlSeconds = seconds
+            } else {
+                reader.error("spanway_settings.responses_ttl", "'\(text)' is not a duration like 30d, 12h or 1mo")
+            }
+        }
+        if let node = spanway["responses_max_stored"],
+            let count = reader.int(node, at: "spanway_settings.responses_max_stored")
+        {
+            config.responses.maxResponses = max(0, count)
         }
 
         let credentials = readCredentials(top["credential_list"], &reader)

@@ -45,6 +45,9 @@ public struct GatewayConfig: Sendable {
     /// `spanway_settings.spend_logs_retention` (`30d`), in seconds: raw spend rows older than this
     /// are deleted, the daily rollups kept; nil keeps every row.
     public var spendLogsRetention: Double?
+    /// How many Responses answers are kept, and for how long (`spanway_settings.responses_ttl`,
+    /// `responses_max_stored`).
+    public var responses = ResponseStore.Limits()
     /// `spanway_settings.pricing_file`: a price table in LiteLLM's format replacing the shipped one.
     public var pricingFile: String?
     /// Where `cl100k_base.tiktoken` and `o200k_base.tiktoken` are looked for:

@@ -32,6 +32,8 @@ struct AttemptLoop: Sendable {
     let clock: any GatewayClock
     /// Counts prompts for the context-window check and for usage an upstream never reported.
     var prompts = PromptCounter.estimating
+    /// Keeps Responses answers for `previous_response_id`, `GET` and `DELETE`.
+    let responses: ResponsesKeeper
     /// Wait between retries of one request; short, because a client is waiting.
     let retryBackoff = Backoff(initial: .milliseconds(100), maximum: .seconds(5), maxRetries: .max)
     /// Largest upstream answer read whole (non-streaming).
@@ -62,7 +64,8 @@ struct AttemptLoop: Sendable {
                 let plan = try? router.attempts(
                     for: group, now: clock.nowSeconds(), tags: route.tags,
                     matchAnyTag: config.routerBehaviour.tagFilteringMatchAny, requestedModel: target,
-                    numRetries: route.numRetries.map { config.retryPolicy.maxRetries(numRetries: $0) })
+                    numRetries: route.numRetries.map { config.retryPolicy.maxRetries(numRetries: $0) },
+                    operation: request.operation)
             else {
                 continue
             }
@@ -157,14 +160,21 @@ struct AttemptLoop: Sendable {
 
     /// One attempt: translate, call, then normalise and price the answer (or relay its stream).
     /// `timeout` bounds the whole call (a stream: until its head, then each wait for a chunk).
-    private func send(
+    func send(
         _ request: OpenAIRequest, to deployment: Deployment, timeout: Duration, attempt: Attempt, exchange: Exchange
     ) async throws(GatewayError) -> GatewayReply {
         let adapter = deployment.adapter
+        switch adapter.serving(request.operation) {
+        case .native: break
+        case .viaChat:
+            return try await sendViaChat(request, to: deployment, timeout: timeout, attempt: attempt, exchange: exchange)
+        case .unsupported: throw .notServed(request.operation, model: request.model)
+        }
         // The deployment's default parameters, under the client's: the same translation (and
-        // `drop_params` rules) apply to both.
+        // `drop_params` rules) apply to both. An upload's fields go as the client sent them.
         var withDefaults = request
-        withDefaults.body = deployment.config.applyingDefaults(to: request.body)
+        if request.form == nil { withDefaults.body = deployment.config.applyingDefaults(to: request.body) }
+        if request.operation == .responses { withDefaults.body = responses.continuing(request, on: deployment) }
         var upstreamRequest = try adapter.request(for: withDefaults, deployment: deployment.config)
         for (name, value) in deployment.config.defaultHeaders { upstreamRequest.headers.replaceOrAdd(name: name, value: value) }
         upstreamRequest.headers.replaceOrAdd(name: "traceparent", value: attempt.traceParent.header)
@@ -172,7 +182,7 @@ struct AttemptLoop: Sendable {
         upstreamRequest = try await adapter.prepare(
             upstreamRequest, deployment: deployment.config, transport: deployment.transport)
 
-        let streaming = request.stream && request.operation == .chat
+        let streaming = (request.stream && request.operation.streams) || request.operation == .audioSpeech
         let response: UpstreamResponse
         let collected: [UInt8]?
         let transport = deployment.transport
@@ -195,16 +205,22 @@ struct AttemptLoop: Sendable {
                 status: response.status, headers: response.headers, body: collected ?? [], deployment: deployment.config)
         }
         guard let body = collected else {
-            return streamReply(
+            if request.operation == .audioSpeech {
+                return audioReply(response, request: request, deployment: deployment, attempt: attempt, exchange: exchange)
+            }
+            let reply = streamReply(
                 response, request: request, deployment: deployment, attempt: attempt, exchange: exchange, chunkTimeout: timeout)
+            return request.operation == .responses ? responses.keeping(reply, of: request, from: deployment) : reply
         }
         let reply = try adapter.parseResponse(body, for: request)
-        let cost = reply.usage.flatMap { deployment.price?.cost(of: $0) }
+        let cost = deployment.price?.cost(of: reply.usage, units: reply.units)
         exchange.captureOutput { Self.answerMessages(reply.body) }
         attempt.succeeded(reply, cost: cost)
         await settlement.settle(exchange, status: 200)
+        if request.operation == .responses { responses.keep(reply.body, of: request, from: deployment, native: true) }
         return GatewayReply(
-            status: 200, headers: ReplyHeaders.of(exchange, cost: cost ?? 0) + [("content-type", "application/json")],
+            status: 200,
+            headers: ReplyHeaders.of(exchange, cost: cost ?? 0) + [("content-type", reply.contentType ?? "application/json")],
             body: .bytes(reply.body))
     }
 

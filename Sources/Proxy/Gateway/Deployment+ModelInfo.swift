@@ -11,6 +11,17 @@ extension Deployment {
     /// `model_info.mode`, else the price table's; LiteLLM takes a deployment with neither for chat.
     var mode: String { config.mode ?? price?.mode ?? "chat" }
 
+    /// Whether this deployment serves `operation`: its provider can (natively or through chat),
+    /// and its mode (`model_info.mode`, else the price table's), when one is known, is one of
+    /// the operation's. A mode the gateway does not know restricts nothing.
+    func serves(_ operation: OpenAIRequest.Operation) -> Bool {
+        guard adapter.serving(operation) != .unsupported else { return false }
+        guard let mode = config.mode ?? price?.mode, Self.knownModes.contains(mode) else { return true }
+        return operation.modes.contains(mode)
+    }
+
+    static let knownModes = OpenAIRequest.Operation.allCases.reduce(into: Set<String>()) { $0.formUnion($1.modes) }
+
     /// `model_info` as LiteLLM's `/model/info` shows it: the deployment's own keys, then what the
     /// price table knows of its model (`base_model`'s row when set).
     var modelInfo: JSONObject {

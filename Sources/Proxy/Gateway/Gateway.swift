@@ -42,8 +42,10 @@ public final class Gateway: Sendable {
     public let contentSecrets: ContentSecrets
     /// Captured content waits here to be redacted before the sinks see it (its counts go to /metrics).
     let redaction: RedactionQueue
-    /// Every chat completion, embedding and Messages request runs through it.
+    /// Every request to a model (chat, Responses, embeddings, Messages, images, audio, …) runs through it.
     let flow: RequestFlow
+    /// The Responses answers kept for `previous_response_id`, `GET` and `DELETE`.
+    let responseStore: ResponseStore
     let logger: Logger
     /// The one source of time for the gateway's decisions.
     let clock: any GatewayClock
@@ -143,6 +145,8 @@ public final class Gateway: Sendable {
         self.logger = logger
         self.startedAt = Int(clock.nowSeconds())
         let rateLimiter = RateLimiter(shared: sharedState?.limits)
+        let responseStore = ResponseStore(limits: config.responses, clock: clock)
+        self.responseStore = responseStore
         let settlement = Settlement(
             pipeline: pipeline, redaction: redaction, load: router.load, budgets: budgets, rateLimiter: rateLimiter,
             budgetAlerts: budgetAlerts, budgetGauges: authenticator.budgetGauges, ledger: ledger, logger: logger,
@@ -154,11 +158,12 @@ public final class Gateway: Sendable {
             rateLimiter: rateLimiter, budgets: budgets, router: router,
             attempts: AttemptLoop(
                 config: config, router: router, prometheus: prometheus, settlement: settlement, logger: logger, clock: clock,
-                prompts: PromptCounter(config: config, logger: logger)),
+                prompts: PromptCounter(config: config, logger: logger), responses: ResponsesKeeper(store: responseStore)),
             settlement: settlement, clock: clock)
     }
 
-    /// Proxies a chat completion or embeddings request. Never throws: every failure is an
+    /// Proxies a request to a model (chat, embeddings, Responses, completions, images, speech,
+    /// rerank, moderations). Never throws: every failure is an
     /// OpenAI-shaped reply, and every request, answered or refused, is emitted as one span.
     public func proxy(
         _ operation: OpenAIRequest.Operation, body: ByteBuffer, headers: HTTPFields, route: String

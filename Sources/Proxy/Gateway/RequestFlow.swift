@@ -26,7 +26,7 @@ struct RequestFlow: Sendable {
         parse: (ByteBufferView) throws(GatewayError) -> OpenAIRequest
     ) async -> GatewayReply {
         let exchange = Exchange(
-            method: "POST", route: path, operation: operation.rawValue, headers: headers, sampler: traces.sampler)
+            method: "POST", route: path, operation: operation.genAIName, headers: headers, sampler: traces.sampler)
         settlement.inFlight.begin()
         // What an error reports as its timeout (`x-litellm-timeout`) when no attempt said one.
         var timeouts = RequestTimeouts()
@@ -57,6 +57,10 @@ struct RequestFlow: Sendable {
             // 3. Read the request, and take the gateway's own fields out of it.
             let body = try await readBody()
             var request = try parse(body.readableBytesView)
+            if request.operation == .responses {
+                request.responses = attempts.responses.turn(
+                    for: request, owner: principal.responseOwner, requestID: exchange.requestID, now: clock.nowSeconds())
+            }
             // The end user it names (`user`): refused when blocked, past its limits or its budget.
             if let id = EndUserIdentity.id(headers: headers, body: request.body) {
                 let tier = Authenticator.defaultEndUserTier(key: principal.key, configured: config.maxEndUserBudgetID)
@@ -78,7 +82,7 @@ struct RequestFlow: Sendable {
             (timeouts, stream) = (options.timeouts, request.stream)
             request.includeReasoning = options.includeReasoning
             exchange.described(tags: options.tags, sessionID: options.sessionID, evaluation: options.evaluation)
-            exchange.captureInput(request.body["messages"] ?? request.body["input"])
+            exchange.captureInput(request.body["messages"] ?? request.body["input"] ?? request.body["prompt"])
             // 4. Route: the model the caller may use, its deployments, and where to fall back.
             var route = try self.route(request, options: options, principal: principal, exchange: exchange)
             exchange.annotated(metadata: options.client.metadata)
@@ -149,7 +153,7 @@ struct RequestFlow: Sendable {
         do throws(GatewayError) {
             let plan = try router.attempts(
                 for: group, now: clock.nowSeconds(), tags: tags, matchAnyTag: config.routerBehaviour.tagFilteringMatchAny,
-                requestedModel: name, numRetries: planRetries)
+                requestedModel: name, numRetries: planRetries, operation: request.operation)
             return Route(
                 group: group, plan: plan ?? [], fallbacks: fallbacks, numRetries: options.numRetries,
                 timeouts: options.timeouts, tags: tags)

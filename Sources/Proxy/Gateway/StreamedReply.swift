@@ -46,7 +46,7 @@ extension AttemptLoop {
                     attempt.succeeded(reply, cost: cost)
                     await settlement.settle(exchange, status: 200)
                     // The last chunk goes out only after the ledger row is committed.
-                    await watch.finalWrite(Array("data: [DONE]\n\n".utf8), with: write)
+                    await watch.finalWrite(relay.lastFrame, with: write)
                     return .finished(trailers: [("x-spanway-response-cost", ReplyHeaders.formatCost(cost ?? 0))])
                 case (_, .maxDuration), (_, .upstreamStalled):
                     // Cut off by the watchdog: whatever the relay saw was the cancellation.
@@ -154,6 +154,12 @@ struct StreamRelay: Sendable {
     private var midStreamError: GatewayError?
     /// The decoder saw the provider's end of stream; a connection that closes before it was cut off.
     private var sawEnd = false
+    /// A Responses stream's terminal event, held back like `[DONE]` until the request is settled.
+    private var terminalEvent: [UInt8]?
+
+    /// What ends the client's stream once the request is settled: `[DONE]`, or the held
+    /// terminal event of a Responses stream (which has no `[DONE]`).
+    var lastFrame: [UInt8] { terminalEvent ?? Array("data: [DONE]\n\n".utf8) }
     /// The answer's text (first choice), gathered only when content capture is on.
     private(set) var capturedText: String?
     /// Bytes of generated text relayed so far (content, reasoning, tool-call arguments, every
@@ -215,6 +221,16 @@ struct StreamRelay: Sendable {
                 // Held back: the gateway sends `[DONE]` once the request is settled.
                 sawEnd = true
             case .chunk(let object, let raw):
+                // A Responses event: named, and read for what a chat chunk says.
+                if let type = object["type"]?.stringValue, object["object"] == nil {
+                    let frame = Array("event: \(type)\ndata: ".utf8) + raw + Array("\n\n".utf8)
+                    if observeResponsesEvent(type, object) {
+                        terminalEvent = frame
+                    } else {
+                        out += frame
+                    }
+                    continue
+                }
                 guard let payload = observe(object, raw: raw) else { continue }
                 out += Array("data: ".utf8)
                 out += payload
@@ -242,6 +258,8 @@ struct StreamRelay: Sendable {
                 finishReasons[choice["index"]?.intValue ?? 0] = reason
             }
             let delta = choice["delta"]
+            // A legacy completion's chunk carries `text`, not a delta.
+            relayedTextBytes += choice["text"]?.stringValue?.utf8.count ?? 0
             relayedTextBytes += delta?["content"]?.stringValue?.utf8.count ?? 0
             relayedTextBytes += delta?["reasoning_content"]?.stringValue?.utf8.count ?? 0
             for call in delta?["tool_calls"]?.arrayValue ?? [] {
@@ -269,6 +287,40 @@ struct StreamRelay: Sendable {
         var stripped = object
         stripped["usage"] = nil
         return JSONValue.object(stripped).encoded()
+    }
+
+    /// Reads one event of a native Responses stream; true for its terminal event
+    /// (`response.completed` or `.incomplete`), which carries the usage and ends the stream.
+    private mutating func observeResponsesEvent(_ type: String, _ object: JSONObject) -> Bool {
+        let response = object["response"]
+        if reply.responseID == nil { reply.responseID = response?["id"]?.stringValue }
+        if reply.responseModel == nil { reply.responseModel = response?["model"]?.stringValue }
+        if type.hasSuffix(".delta"), let delta = object["delta"]?.stringValue {
+            relayedTextBytes += delta.utf8.count
+            if type == "response.output_text.delta", let length = capturedText?.utf8.count,
+                length < ContentRedactor.maxStringBytes
+            {
+                capturedText?.append(delta)
+            }
+        }
+        switch type {
+        case "response.completed", "response.incomplete":
+            reply.usage = response?["usage"].flatMap(CanonicalUsage.parse)
+            finishReasons[0] = response?["status"]?.stringValue ?? "completed"
+            sawEnd = true
+            return true
+        case "response.failed", "error":
+            let error = object["error"] ?? response?["error"] ?? .object(object)
+            let code = error["code"]?.stringValue
+            midStreamError = GatewayError(
+                .upstream(.badResponse),
+                SecretRedactor.scrub(error["message"]?.stringValue ?? "The upstream failed mid-stream."), status: 502,
+                detail: .init(type: error["type"]?.stringValue ?? "api_error", code: code), label: code ?? "stream_error")
+            if type == "response.failed" { sawEnd = true }
+            return false
+        default:
+            return false
+        }
     }
 
     static func errorEvent(_ error: GatewayError) -> [UInt8] {

@@ -18,6 +18,15 @@ public struct AnthropicAdapter: ProviderAdapter {
 
     public init() {}
 
+    /// Chat; Responses and legacy completions through it.
+    public func serving(_ operation: OpenAIRequest.Operation) -> Serving {
+        switch operation {
+        case .chat: .native
+        case .responses, .textCompletion: .viaChat
+        default: .unsupported
+        }
+    }
+
     public func request(for request: OpenAIRequest, deployment: DeploymentConfig) throws(GatewayError) -> UpstreamRequest {
         guard request.operation == .chat else {
             throw .invalidRequest("Anthropic has no embeddings API.", param: "model")

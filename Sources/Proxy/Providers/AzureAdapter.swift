@@ -26,9 +26,13 @@ public struct AzureAdapter: ProviderAdapter {
         }
         while base.hasSuffix("/") { base.removeLast() }
         var upstream = try openAI.request(for: request, deployment: deployment)
-        let path = request.operation == .chat ? "/chat/completions" : "/embeddings"
+        let path = OpenAIEndpoints.path(request.operation)
         if base.hasSuffix("/openai/v1") {
             upstream.url = base + path
+        } else if request.operation == .responses {
+            // The Responses API is not under a deployment: the model in the body names it.
+            let version = deployment.apiVersion ?? "2025-03-01-preview"
+            upstream.url = "\(base)/openai/responses?api-version=\(Self.queryValue(version))"
         } else {
             let version = deployment.apiVersion ?? Self.defaultAPIVersion
             try ModelPathSegment.check(deployment.model)
@@ -42,6 +46,11 @@ public struct AzureAdapter: ProviderAdapter {
 
     public func parseResponse(_ body: [UInt8], for request: OpenAIRequest) throws(GatewayError) -> ProviderReply {
         try openAI.parseResponse(body, for: request)
+    }
+
+    /// Azure OpenAI's deployments serve what OpenAI's models do, but for rerank and moderations.
+    public func serving(_ operation: OpenAIRequest.Operation) -> Serving {
+        operation == .rerank || operation == .moderation ? .unsupported : .native
     }
 
     public func makeStreamDecoder(for request: OpenAIRequest) -> any ChatStreamDecoder {
@@ -89,9 +98,11 @@ struct AzureStreamDecoder: ChatStreamDecoder {
     static func isForClient(_ chunk: StreamChunk) -> Bool {
         guard case .chunk(let object, _) = chunk, object["error"] == nil else { return true }
         if let usage = object["usage"], usage != .null { return true }
+        // Responses events are all the client's.
+        if object["type"] != nil && object["object"] == nil { return true }
         return object["choices"]?.arrayValue?.contains { choice in
             choice["finish_reason"].map { $0 != .null } ?? false
-                || !(choice["delta"]?.objectValue?.isEmpty ?? true)
+                || !(choice["delta"]?.objectValue?.isEmpty ?? true) || choice["text"] != nil
         } ?? false
     }
 }

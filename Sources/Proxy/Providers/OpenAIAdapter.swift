@@ -20,32 +20,31 @@ public struct OpenAIAdapter: ProviderAdapter {
     }
 
     public func request(for request: OpenAIRequest, deployment: DeploymentConfig) throws(GatewayError) -> UpstreamRequest {
-        var body = request.body
-        body["model"] = .string(deployment.model)
-        if request.operation == .chat && request.stream {
-            // Always ask for usage so spend is never missing; the client only sees it if it asked.
-            var options = body["stream_options"]?.objectValue ?? JSONObject()
-            options["include_usage"] = .bool(true)
-            body["stream_options"] = .object(options)
-        }
         var headers = HTTPHeaders.json(bearer: deployment.apiKey)
         if request.stream { headers.add(name: "accept", value: "text/event-stream") }
-        let path = request.operation == .chat ? "/chat/completions" : "/embeddings"
-        return UpstreamRequest(url: url(deployment, path), headers: headers, body: JSONValue.object(body).encoded())
+        let (json, parts) = OpenAIEndpoints.body(request, model: deployment.model, headers: &headers)
+        var upstream = UpstreamRequest(
+            url: url(deployment, OpenAIEndpoints.path(request.operation)), headers: headers, body: json)
+        upstream.bodyParts = parts
+        return upstream
     }
 
     public func parseResponse(_ body: [UInt8], for request: OpenAIRequest) throws(GatewayError) -> ProviderReply {
-        guard let json = try? JSONParser.parse(body, limits: .upstreamResponse), let object = json.objectValue else {
-            throw .badUpstreamResponse("The upstream answered with a body that is not a JSON object.")
+        try OpenAIEndpoints.reply(body, for: request)
+    }
+
+    /// OpenAI itself (and the mock, which stands in for it) serves every endpoint but rerank;
+    /// OpenAI-compatible servers serve chat, embeddings and completions, vLLM rerank too, and
+    /// get Responses through chat.
+    public func serving(_ operation: OpenAIRequest.Operation) -> Serving {
+        let isOpenAI = genAIProviderName == "openai" || genAIProviderName == "mock"
+        switch operation {
+        case .chat, .embeddings, .textCompletion: return .native
+        case .responses: return isOpenAI ? .native : .viaChat
+        case .rerank: return genAIProviderName == "vllm" ? .native : .unsupported
+        case .imageGeneration, .audioSpeech, .audioTranscription, .audioTranslation, .moderation:
+            return isOpenAI ? .native : .unsupported
         }
-        let expected = request.operation == .chat ? "choices" : "data"
-        guard object[expected]?.arrayValue != nil else {
-            throw .badUpstreamResponse("The upstream's answer has no '\(expected)' array.")
-        }
-        return ProviderReply(
-            body: body, usage: object["usage"].flatMap(CanonicalUsage.parse), responseID: object["id"]?.stringValue,
-            responseModel: object["model"]?.stringValue,
-            finishReasons: object["choices"]?.arrayValue?.compactMap { $0["finish_reason"]?.stringValue } ?? [])
     }
 
     public func makeStreamDecoder(for request: OpenAIRequest) -> any ChatStreamDecoder {

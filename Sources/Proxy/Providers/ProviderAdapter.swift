@@ -10,14 +10,32 @@ public struct ProviderReply: Sendable {
     public var responseID: String?
     public var responseModel: String?
     public var finishReasons: [String]
+    /// Images, seconds, characters or searches billed, for the operations priced by them.
+    public var units: BilledUnits?
+    /// The answer's content type when it is not JSON (a transcript as text, SRT or VTT).
+    public var contentType: String?
 
-    public init(body: [UInt8], usage: Usage?, responseID: String?, responseModel: String?, finishReasons: [String]) {
+    public init(
+        body: [UInt8], usage: Usage?, responseID: String?, responseModel: String?, finishReasons: [String],
+        units: BilledUnits? = nil, contentType: String? = nil
+    ) {
         self.body = body
         self.usage = usage
         self.responseID = responseID
         self.responseModel = responseModel
         self.finishReasons = finishReasons
+        self.units = units
+        self.contentType = contentType
     }
+}
+
+/// How a provider serves an operation.
+public enum Serving: Sendable, Equatable {
+    /// On its own endpoint for it.
+    case native
+    /// Translated to a chat completion and back (Responses, legacy completions).
+    case viaChat
+    case unsupported
 }
 
 /// One streamed event, already in OpenAI's chunk shape.
@@ -56,6 +74,10 @@ public protocol ProviderAdapter: Sendable {
     /// The environment variable holding the provider's key when `api_key` is not configured.
     var apiKeyEnvironment: String? { get }
 
+    /// How this provider serves `operation`: the gateway routes an operation only to
+    /// deployments that serve it, natively or through chat.
+    func serving(_ operation: OpenAIRequest.Operation) -> Serving
+
     /// The last step before sending, after the gateway has added its own headers: request signing
     /// (Bedrock's SigV4) or fetching an access token (Vertex AI). `transport` reaches the network.
     func prepare(_ request: UpstreamRequest, deployment: DeploymentConfig, transport: any Transport)
@@ -74,6 +96,15 @@ extension HTTPHeaders {
 
 extension ProviderAdapter {
     public var apiKeyEnvironment: String? { nil }
+
+    /// Chat and embeddings natively; Responses and legacy completions through chat.
+    public func serving(_ operation: OpenAIRequest.Operation) -> Serving {
+        switch operation {
+        case .chat, .embeddings: .native
+        case .responses, .textCompletion: .viaChat
+        default: .unsupported
+        }
+    }
 
     public func apiBase(for deployment: DeploymentConfig) -> String {
         deployment.apiBase ?? defaultAPIBase

@@ -15,7 +15,7 @@ public enum GatewayServer {
         router.add(middleware: StoredModelsLoading(registry: gateway.modelRegistry))
         let limit = gateway.config.maxRequestBodyBytes
         for prefix in ["", "/v1"] {
-            for (path, operation) in [("/chat/completions", OpenAIRequest.Operation.chat), ("/embeddings", .embeddings)] {
+            for (path, operation) in jsonOperations {
                 let route = prefix + path
                 router.post(RouterPath(route)) { request, _ -> Response in
                     response(
@@ -23,6 +23,30 @@ public enum GatewayServer {
                             try await collectBody(request, limit: limit)
                         })
                 }
+            }
+            for (path, operation) in [
+                ("/audio/transcriptions", OpenAIRequest.Operation.audioTranscription),
+                ("/audio/translations", .audioTranslation),
+            ] {
+                let route = prefix + path
+                router.post(RouterPath(route)) { request, _ -> Response in
+                    response(
+                        await gateway.proxyUpload(operation, headers: request.headers, route: route) {
+                            () throws(GatewayError) in
+                            try await collectBody(request, limit: limit)
+                        })
+                }
+            }
+            router.get(RouterPath(prefix + "/responses/:response_id")) { request, context -> Response in
+                let id = context.parameters.get("response_id") ?? ""
+                return response(
+                    await gateway.storedResponse(id: id, headers: request.headers, route: prefix + "/responses/{response_id}"))
+            }
+            router.delete(RouterPath(prefix + "/responses/:response_id")) { request, context -> Response in
+                let id = context.parameters.get("response_id") ?? ""
+                return response(
+                    await gateway.deleteStoredResponse(
+                        id: id, headers: request.headers, route: prefix + "/responses/{response_id}"))
             }
             router.post(RouterPath(prefix + "/messages")) { request, _ -> Response in
                 response(
@@ -58,8 +82,18 @@ public enum GatewayServer {
                     await gateway.model(id: id.removingPercentEncoding ?? id, headers: request.headers, route: route))
             }
         }
+        // Cohere's v2 client (LiteLLM serves `/rerank`, `/v1/rerank` and `/v2/rerank` alike).
+        router.post("/v2/rerank") { request, _ -> Response in
+            response(
+                await gateway.proxy(.rerank, headers: request.headers, route: "/v2/rerank") { () throws(GatewayError) in
+                    try await collectBody(request, limit: limit)
+                })
+        }
         // Azure OpenAI's paths (`AzureOpenAI` clients): the deployment in the path is the model group.
-        for (path, operation) in [("/chat/completions", OpenAIRequest.Operation.chat), ("/embeddings", .embeddings)] {
+        for (path, operation) in [
+            ("/chat/completions", OpenAIRequest.Operation.chat), ("/embeddings", .embeddings),
+            ("/completions", .textCompletion), ("/images/generations", .imageGeneration),
+        ] {
             let route = "/openai/deployments/{deployment}" + path
             router.post(RouterPath("/openai/deployments/:deployment" + path)) { request, context -> Response in
                 let name = context.parameters.get("deployment") ?? ""
@@ -223,6 +257,13 @@ public enum GatewayServer {
     }
 
     /// The body, refused with 413 past `limit` (early when `content-length` says so).
+    /// The JSON endpoints that run a request through a model, by path (without `/v1`).
+    static let jsonOperations: [(String, OpenAIRequest.Operation)] = [
+        ("/chat/completions", .chat), ("/embeddings", .embeddings), ("/responses", .responses),
+        ("/completions", .textCompletion), ("/images/generations", .imageGeneration), ("/audio/speech", .audioSpeech),
+        ("/rerank", .rerank), ("/moderations", .moderation),
+    ]
+
     static func collectBody(_ request: Request, limit: Int) async throws(GatewayError) -> ByteBuffer {
         if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
             throw GatewayError.payloadTooLarge(limit: limit)

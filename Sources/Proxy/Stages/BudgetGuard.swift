@@ -180,10 +180,17 @@ public final class BudgetGuard: Sendable {
     static func estimate(_ request: OpenAIRequest, bodyBytes: Int, prices: [ModelPrice]) -> Double {
         guard !prices.isEmpty else { return 0 }
         let input = Double(bodyBytes) / 4
-        let limit = (request.body["max_completion_tokens"] ?? request.body["max_tokens"])?.intValue
+        let body = request.body
+        let limit = (body["max_completion_tokens"] ?? body["max_tokens"] ?? body["max_output_tokens"])?.intValue
+        // What is billed per unit, where it is known before the call (not an upload's seconds).
+        let units = BilledUnits(
+            images: request.operation == .imageGeneration ? body["n"]?.intValue ?? 1 : nil,
+            characters: request.operation == .audioSpeech ? body["input"]?.stringValue?.count : nil,
+            queries: request.operation == .rerank ? 1 : nil)
         return prices.map { price in
             let output = Double(limit ?? price.maxOutputTokens ?? defaultOutputTokens)
             return input * price.inputCostPerToken + output * price.outputCostPerToken
+                + (price.cost(of: nil, units: units) ?? 0)
         }.max() ?? 0
     }
 }

@@ -138,7 +138,7 @@ public struct ModelRouter: Sendable {
     /// apply (`tagged`).
     public func attempts(
         for modelGroup: String, now: Double, tags: [String]? = nil, matchAnyTag: Bool = true,
-        requestedModel: String? = nil, numRetries: Int? = nil
+        requestedModel: String? = nil, numRetries: Int? = nil, operation: OpenAIRequest.Operation? = nil
     ) throws(GatewayError) -> [Deployment]? {
         // One snapshot for the whole decision: a model changed meanwhile applies to later requests.
         let served = deploymentSet.snapshot
@@ -151,6 +151,11 @@ public struct ModelRouter: Sendable {
         var eligible = Array(group.indices)
         if let tags {
             eligible = try Self.tagged(group.indices, keys: keys, tags: tags, matchAny: matchAnyTag, modelGroup: modelGroup)
+        }
+        // Only deployments that serve the endpoint: a 400 naming it when none does.
+        if let operation {
+            eligible = eligible.filter { group[$0].serves(operation) }
+            guard !eligible.isEmpty else { throw .notServed(operation, model: requestedModel ?? modelGroup) }
         }
         let healthy = eligible.filter { !cooling[$0] }
         guard !healthy.isEmpty else {

@@ -132,7 +132,7 @@ public final class Exchange: Sendable {
     func beginAttempt(
         _ deployment: Deployment, group: String, number: Int, fallbackDepth: Int = 0, request: OpenAIRequest
     ) -> Attempt {
-        let operation = request.operation.rawValue
+        let operation = request.operation.genAIName
         // `gen_ai.request.model` is the model the client asked for, on every span and metric
         // alike; the group that served it and the model its upstream was asked for have their
         // own attributes. A fallback's request names its group, so the client's name comes first.

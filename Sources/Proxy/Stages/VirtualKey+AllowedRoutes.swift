@@ -5,11 +5,15 @@ extension VirtualKey {
     /// LiteLLM's route groups (litellm 1.108.7, `LiteLLMRoutes`) a key's `allowed_routes` may name,
     /// with the routes of each that Spanway serves.
     static let routeGroups: [String: Set<String>] = {
-        let openAI: Set<String> = [
-            "/chat/completions", "/v1/chat/completions", "/embeddings", "/v1/embeddings",
-            "/openai/deployments/{deployment}/chat/completions", "/openai/deployments/{deployment}/embeddings",
-            "/models", "/v1/models",
+        let endpoints = [
+            "/chat/completions", "/embeddings", "/responses", "/responses/{response_id}", "/completions",
+            "/images/generations", "/audio/speech", "/audio/transcriptions", "/audio/translations", "/rerank", "/moderations",
+            "/models",
         ]
+        let azure = ["/chat/completions", "/embeddings", "/completions", "/images/generations"].map {
+            "/openai/deployments/{deployment}" + $0
+        }
+        let openAI = Set(endpoints + endpoints.map { "/v1" + $0 } + azure + ["/v2/rerank"])
         let anthropic: Set<String> = ["/v1/messages", "/messages", "/v1/messages/count_tokens", "/messages/count_tokens"]
         let modelInfo: Set<String> = ["/model/info", "/v1/model/info", "/model_group/info"]
         let info: Set<String> = [

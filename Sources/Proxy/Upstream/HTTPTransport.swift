@@ -15,7 +15,15 @@ public struct HTTPTransport: Transport {
         var outbound = HTTPClientRequest(url: request.url)
         outbound.method = request.method
         outbound.headers = request.headers
-        if !request.body.isEmpty {
+        if !request.bodyParts.isEmpty {
+            let parts = request.bodyParts
+            let length = parts.reduce(0) { $0 + $1.readableBytes }
+            let stream = AsyncStream<ByteBuffer> { continuation in
+                for part in parts { continuation.yield(part) }
+                continuation.finish()
+            }
+            outbound.body = .stream(stream, length: .known(Int64(length)))
+        } else if !request.body.isEmpty {
             outbound.body = .bytes(ByteBuffer(bytes: request.body))
         }
         do {

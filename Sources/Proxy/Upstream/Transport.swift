@@ -7,12 +7,20 @@ public struct UpstreamRequest: Sendable {
     public var url: String
     public var headers: HTTPHeaders
     public var body: [UInt8]
+    /// A body sent as these buffers in order, in place of `body`: an upload forwarded as slices
+    /// of the client's, never copied whole.
+    public var bodyParts: [ByteBuffer] = []
 
     public init(method: HTTPMethod = .POST, url: String, headers: HTTPHeaders = HTTPHeaders(), body: [UInt8] = []) {
         self.method = method
         self.url = url
         self.headers = headers
         self.body = body
+    }
+
+    /// The body's bytes, whichever way it is held (a copy: for the mock upstream and tests).
+    public var bodyBytes: [UInt8] {
+        bodyParts.isEmpty ? body : bodyParts.reduce(into: body) { $0 += $1.readableBytesView }
     }
 }
 

@@ -81,6 +81,9 @@ public enum StandardLoggingPayload {
         case "chat": "acompletion"
         case "embeddings": "aembedding"
         case "text_completion": "atext_completion"
+        case "generate_content": "aimage_generation"
+        case "audio_transcription": "atranscription"
+        case "audio_speech": "aspeech"
         default: "a" + operation
         }
     }

@@ -5,6 +5,11 @@ import Foundation
 /// The project ships a copy of LiteLLM's table (MIT licence, see `Resources/LICENSE.litellm`);
 /// a user can point at a newer file of the same format.
 public struct PriceBook: Sendable {
+    /// The per-unit price fields read besides the token rates.
+    static let unitFields = [
+        "output_cost_per_image", "input_cost_per_second", "input_cost_per_character", "input_cost_per_query",
+    ]
+
     public private(set) var prices: [String: ModelPrice]
     /// Lower-cased name to the table's own spelling: clients write `GPT-4o` on wildcard routes,
     /// and a miss would cost 0 without a word.
@@ -44,9 +49,10 @@ public struct PriceBook: Sendable {
         do {
             // Member by member: the table is megabytes, and only some of each row's fields matter.
             try JSONParser.forEachMember(ofObject: Array(bytes), limits: .upstreamResponse) { name, entry in
+                // A row priced only per image, second, character or query has token rates of 0.
                 guard name != "sample_spec", let row = entry.objectValue,
                     let input = row["input_cost_per_token"]?.doubleValue
-                        ?? (row["output_cost_per_token"] != nil ? 0 : nil)
+                        ?? (row["output_cost_per_token"] != nil || Self.unitFields.contains { row[$0] != nil } ? 0 : nil)
                 else { return }
                 var price = ModelPrice(
                     inputCostPerToken: input,
@@ -58,6 +64,11 @@ public struct PriceBook: Sendable {
                     maxOutputTokens: row["max_output_tokens"]?.intValue ?? row["max_tokens"]?.intValue,
                     mode: row["mode"]?.stringValue)
                 price.litellmProvider = row["litellm_provider"]?.stringValue
+                price.outputCostPerImage = row["output_cost_per_image"]?.doubleValue
+                price.inputCostPerSecond = row["input_cost_per_second"]?.doubleValue
+                price.inputCostPerCharacter = row["input_cost_per_character"]?.doubleValue
+                price.inputCostPerQuery = row["input_cost_per_query"]?.doubleValue
+                price.outputCostPerImageToken = row["output_cost_per_image_token"]?.doubleValue
                 price.supports = row.keys.filter { $0.hasPrefix("supports_") && row[$0]?.boolValue == true }
                     .map { String($0.dropFirst("supports_".count)) }.sorted()
                 prices[name] = price

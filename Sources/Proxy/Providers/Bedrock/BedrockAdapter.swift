@@ -65,6 +65,7 @@ public struct BedrockAdapter: ProviderAdapter {
             let body = try BedrockEmbeddings.request(
                 request.body, model: deployment.model, dropParams: deployment.dropParams)
             return UpstreamRequest(url: modelPath + "/invoke", headers: headers, body: JSONValue.object(body).encoded())
+        default: throw GatewayError.notServed(request.operation, model: request.model)
         }
     }
 

@@ -12,6 +12,15 @@ public struct CohereAdapter: ProviderAdapter {
     public var apiKeyEnvironment: String? { "COHERE_API_KEY" }
     public init() {}
 
+    /// Chat, embeddings and rerank; Responses and legacy completions through chat.
+    public func serving(_ operation: OpenAIRequest.Operation) -> Serving {
+        switch operation {
+        case .chat, .embeddings, .rerank: .native
+        case .responses, .textCompletion: .viaChat
+        default: .unsupported
+        }
+    }
+
     public func request(for request: OpenAIRequest, deployment: DeploymentConfig) throws(GatewayError) -> UpstreamRequest {
         var headers = HTTPHeaders.json(bearer: deployment.apiKey)
         let body: JSONObject
@@ -24,6 +33,10 @@ public struct CohereAdapter: ProviderAdapter {
         case .embeddings:
             body = try CohereRequest.embed(request, model: deployment.model)
             path = "/embed"
+        case .rerank:
+            body = CohereRerank.request(request.body, model: deployment.model)
+            path = "/rerank"
+        default: throw GatewayError.notServed(request.operation, model: request.model)
         }
         return UpstreamRequest(url: endpoint(deployment, path), headers: headers, body: JSONValue.object(body).encoded())
     }
@@ -32,6 +45,8 @@ public struct CohereAdapter: ProviderAdapter {
         switch request.operation {
         case .chat: try chatReply(body, for: request)
         case .embeddings: try embeddingsReply(body, for: request)
+        case .rerank: try CohereRerank.reply(body, for: request)
+        default: throw GatewayError.notServed(request.operation, model: request.model)
         }
     }
 

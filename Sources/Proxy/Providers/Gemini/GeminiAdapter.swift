@@ -59,6 +59,7 @@ public struct GeminiAdapter: ProviderAdapter {
         case .embeddings:
             body = try GeminiEmbeddings.request(request, model: try Self.modelID(deployment), platform: platform)
             method = platform == .aiStudio ? "batchEmbedContents" : "predict"
+        default: throw GatewayError.notServed(request.operation, model: request.model)
         }
         var headers = HTTPHeaders()
         headers.add(name: "content-type", value: "application/json")
@@ -90,6 +91,7 @@ public struct GeminiAdapter: ProviderAdapter {
         switch request.operation {
         case .chat: try GeminiResponse.reply(body, requestedModel: request.model, includeReasoning: request.includeReasoning)
         case .embeddings: try GeminiEmbeddings.reply(body, for: request)
+        default: throw GatewayError.notServed(request.operation, model: request.model)
         }
     }
 

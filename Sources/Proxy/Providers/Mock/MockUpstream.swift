@@ -32,6 +32,7 @@ public struct MockUpstream: Sendable {
             return Self.json(200, .object(["object": "list", "data": .array([])]))
         }
         guard request.method == .POST else { return Self.error(405, "method not allowed", type: "invalid_request_error") }
+        if let answer = try await multipartAnswer(request, path: path) { return answer }
         guard let body = try? JSONParser.parse(request.body).objectValue else {
             return Self.error(400, "body is not a JSON object", type: "invalid_request_error")
         }
@@ -47,6 +48,12 @@ public struct MockUpstream: Sendable {
         if path.hasSuffix("/embeddings") { return embeddings(body, model: model) }
         if path.hasSuffix("/messages") { return anthropicMessages(body, model: model) }
         if path.hasSuffix("/chat/completions") { return chat(body, model: model) }
+        if path.hasSuffix("/completions") { return completions(body, model: model) }
+        if path.hasSuffix("/responses") { return responses(body, model: model) }
+        if path.hasSuffix("/images/generations") { return imageGeneration(body, model: model) }
+        if path.hasSuffix("/moderations") { return moderations(body, model: model) }
+        if path.hasSuffix("/audio/speech") { return speech(body, model: model) }
+        if path.hasSuffix("/rerank") { return rerank(body, model: model, path: path) }
         return Self.error(404, "no route \(path)", type: "invalid_request_error")
     }
 

@@ -31,7 +31,14 @@ public enum MockUpstreamServer {
             router.post(RouterPath(prefix + "/embeddings"), use: handler)
             router.get(RouterPath(prefix + "/models"), use: handler)
             router.post(RouterPath(prefix + "/messages"), use: handler)
+            for path in [
+                "/responses", "/completions", "/images/generations", "/moderations", "/audio/speech",
+                "/audio/transcriptions", "/audio/translations", "/rerank",
+            ] {
+                router.post(RouterPath(prefix + path), use: handler)
+            }
         }
+        router.post("/v2/rerank", use: handler)
         return router
     }
 }

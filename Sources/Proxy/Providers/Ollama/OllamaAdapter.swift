@@ -25,6 +25,7 @@ public struct OllamaAdapter: ProviderAdapter {
         case .embeddings:
             body = try OllamaRequest.embed(request, model: deployment.model)
             path = "/api/embed"
+        default: throw GatewayError.notServed(request.operation, model: request.model)
         }
         return UpstreamRequest(url: url(deployment, path), headers: headers, body: JSONValue.object(body).encoded())
     }
@@ -39,6 +40,7 @@ public struct OllamaAdapter: ProviderAdapter {
         switch request.operation {
         case .chat: return try chatReply(object, includeReasoning: request.includeReasoning)
         case .embeddings: return try embeddingsReply(object, for: request)
+        default: throw GatewayError.notServed(request.operation, model: request.model)
         }
     }
 

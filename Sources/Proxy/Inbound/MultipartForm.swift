@@ -1,0 +1,304 @@
+import NIOCore
+
+/// A `multipart/form-data` body (RFC 7578, delimiters per RFC 2046), as the audio endpoints
+/// receive it. It is parsed in place: each part's body is a slice of the request's buffer, and the
+/// body sent upstream is made of slices too, so an upload of tens of megabytes is never copied.
+/// Array fields come as repeated `name[]` parts, as the OpenAI SDKs send them.
+public struct MultipartForm: Sendable {
+    public struct Part: Sendable, Equatable {
+        public var name: String
+        public var filename: String?
+        public var contentType: String?
+        /// A slice of the original buffer, sharing its storage.
+        public var body: ByteBuffer
+    }
+
+    /// Bounds on what a client can make the parser build: the audio endpoints take a dozen fields.
+    public static let maxParts = 64
+    public static let maxHeaderBytes = 8 * 1024
+
+    public private(set) var parts: [Part]
+    /// The body's content type, boundary included: what the upstream is sent with the parts.
+    public var contentType: String { "multipart/form-data; boundary=\(boundary)" }
+    private let body: ByteBuffer
+    private let boundary: String
+    /// Each part's body as offsets into `body`'s readable bytes, in the order of `parts`.
+    private let bodyRanges: [Range<Int>]
+    /// Where a new part goes: the CRLF before the close delimiter, or the delimiter itself when
+    /// there are no parts.
+    private let closeOffset: Int
+
+    /// Offsets found by one pass over the bytes, before any slice is taken.
+    private struct Layout {
+        var parts: [Located] = []
+        var closeOffset = 0
+    }
+
+    private struct Located {
+        var name: String
+        var filename: String?
+        var contentType: String?
+        var body: Range<Int>
+    }
+
+    private static let crlf = Array("\r\n".utf8)
+    private static let blankLine = Array("\r\n\r\n".utf8)
+    private static let dashes = Array("--".utf8)
+
+    public init(body: ByteBuffer, contentType: String) throws(GatewayError) {
+        let boundary = try Self.boundary(of: contentType)
+        let layout = try body.withUnsafeReadableBytes { (bytes: UnsafeRawBufferPointer) throws(GatewayError) -> Layout in
+            try Self.scan(bytes, boundary: Array(boundary.utf8))
+        }
+        self.body = body
+        self.boundary = boundary
+        self.bodyRanges = layout.parts.map(\.body)
+        self.closeOffset = layout.closeOffset
+        self.parts = layout.parts.map {
+            Part(name: $0.name, filename: $0.filename, contentType: $0.contentType, body: Self.slice(body, $0.body))
+        }
+    }
+
+    /// The text of the first field called `name` (file parts are not fields).
+    public func value(_ name: String) -> String? {
+        parts.first { $0.name == name && $0.filename == nil }.map { String(buffer: $0.body) }
+    }
+
+    /// The texts of every field called `name`, in order: an array field (`timestamp_granularities[]`).
+    public func values(_ name: String) -> [String] {
+        parts.filter { $0.name == name && $0.filename == nil }.map { String(buffer: $0.body) }
+    }
+
+    /// The body to send upstream, as slices of the original buffer and small new buffers, with
+    /// the value of every part called `name` replaced: a client sending `model` twice cannot have
+    /// the gateway route by one and the provider read the other. A missing field is added as a
+    /// new part before the close delimiter.
+    public func replacing(field name: String, with value: String) -> [ByteBuffer] {
+        replacing([name: value])
+    }
+
+    /// The same for several fields at once; one missing from the form is added, in name order.
+    public func replacing(_ fields: [String: String]) -> [ByteBuffer] {
+        var out: [ByteBuffer] = []
+        var cursor = 0
+        var replaced: Set<String> = []
+        for (part, range) in zip(parts, bodyRanges) {
+            guard let value = fields[part.name] else { continue }
+            out.append(Self.slice(body, cursor..<range.lowerBound))
+            out.append(ByteBuffer(string: value))
+            cursor = range.upperBound
+            replaced.insert(part.name)
+        }
+        let missing = fields.keys.filter { !replaced.contains($0) }.sorted()
+        if !missing.isEmpty {
+            out.append(Self.slice(body, cursor..<closeOffset))
+            var added = parts.isEmpty ? "" : "\r\n"
+            for (index, name) in missing.enumerated() {
+                if index > 0 { added += "\r\n" }
+                added += "--\(boundary)\r\nContent-Disposition: form-data; name=\"\(Self.escaped(name))\"\r\n\r\n"
+                added += fields[name] ?? ""
+            }
+            if parts.isEmpty { added += "\r\n" }
+            out.append(ByteBuffer(string: added))
+            cursor = closeOffset
+        }
+        out.append(Self.slice(body, cursor..<body.readableBytes))
+        return out.filter { $0.readableBytes > 0 }
+    }
+
+    // MARK: - Parsing
+
+    /// The `boundary` parameter of a `multipart/form-data` content-type, quoted or not.
+    static func boundary(of contentType: String) throws(GatewayError) -> String {
+        let (type, parameters) = headerParameters(contentType)
+        guard type.lowercased() == "multipart/form-data" else {
+            throw malformed("The request body must be multipart/form-data.")
+        }
+        guard let boundary = parameters.last(where: { $0.name == "boundary" })?.value else {
+            throw malformed("The multipart/form-data content-type has no boundary parameter.")
+        }
+        guard (1...70).contains(boundary.utf8.count) else {
+            throw malformed("The multipart/form-data boundary must be 1 to 70 characters long.")
+        }
+        return boundary
+    }
+
+    /// One pass over the body: each delimiter line, each part's headers, each part's body range.
+    private static func scan(_ bytes: UnsafeRawBufferPointer, boundary: [UInt8]) throws(GatewayError) -> Layout {
+        let dashBoundary = dashes + boundary
+        let delimiter = crlf + dashBoundary
+        // The first delimiter opens the body, or ends a preamble (which is ignored).
+        var position: Int
+        if matches(dashBoundary, in: bytes, at: 0) {
+            position = 0
+        } else if let found = find(delimiter, in: bytes, from: 0, to: bytes.count) {
+            position = found + crlf.count
+        } else {
+            throw malformed("The multipart body does not contain its boundary.")
+        }
+        var lineStart = position
+        var layout = Layout()
+        while true {
+            position += dashBoundary.count
+            if matches(dashes, in: bytes, at: position) {
+                // The close delimiter; what follows is an epilogue, ignored.
+                layout.closeOffset = lineStart
+                return layout
+            }
+            while position < bytes.count, bytes[position] == UInt8(ascii: " ") || bytes[position] == UInt8(ascii: "\t") {
+                position += 1
+            }
+            guard matches(crlf, in: bytes, at: position) else {
+                throw malformed("A boundary line of the multipart body is malformed.")
+            }
+            position += crlf.count
+            guard layout.parts.count < maxParts else {
+                throw malformed("The multipart body has more than \(maxParts) parts.")
+            }
+            guard let next = find(delimiter, in: bytes, from: position, to: bytes.count) else {
+                throw malformed("The multipart body has no closing boundary.")
+            }
+            // An empty body puts the blank line's CRLF at the delimiter's, so the search runs to
+            // two bytes past it.
+            let limit = position + maxHeaderBytes + blankLine.count
+            guard let headerEnd = find(blankLine, in: bytes, from: position, to: min(next + crlf.count, limit)) else {
+                throw malformed(
+                    next + crlf.count > limit
+                        ? "A part of the multipart body has headers longer than \(maxHeaderBytes) bytes."
+                        : "A part of the multipart body has no blank line after its headers.")
+            }
+            let headers = try partHeaders(Array(bytes[position..<headerEnd]))
+            let bodyStart = min(headerEnd + blankLine.count, next)
+            layout.parts.append(
+                Located(name: headers.name, filename: headers.filename, contentType: headers.contentType, body: bodyStart..<next))
+            lineStart = next
+            position = next + crlf.count
+        }
+    }
+
+    /// The name, filename and content type of a part, from its header lines.
+    private static func partHeaders(_ block: [UInt8]) throws(GatewayError) -> (
+        name: String, filename: String?, contentType: String?
+    ) {
+        var disposition: String?
+        var contentType: String?
+        var start = 0
+        while start < block.count {
+            var end = start
+            while end < block.count, !(block[end] == 0x0D && end + 1 < block.count && block[end + 1] == 0x0A) { end += 1 }
+            let line = block[start..<end]
+            start = end + crlf.count
+            guard !line.isEmpty else { continue }
+            guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else {
+                throw malformed("A part of the multipart body has a malformed header line.")
+            }
+            let value = trimmed(line[(colon + 1)...])
+            switch trimmed(line[..<colon]).lowercased() {
+            case "content-disposition": disposition = value
+            case "content-type": contentType = value
+            default: break
+            }
+        }
+        guard let disposition else {
+            throw malformed("A part of the multipart body has no Content-Disposition header.")
+        }
+        let (type, parameters) = headerParameters(disposition)
+        let name = parameters.first { $0.name == "name" }?.value
+        guard type.lowercased() == "form-data" else {
+            throw .invalidRequest(
+                "A part of the multipart body is not form-data.", param: name ?? "file")
+        }
+        guard let name else { throw malformed("A part of the multipart body has no name.") }
+        let filename = parameters.first { $0.name == "filename" }?.value
+        return (name: name, filename: filename, contentType: contentType)
+    }
+
+    /// `value; name=token; name="quoted \"text\""` as the value and its parameters, names in
+    /// lower case. RFC 7578 senders escape `"` as `%22` and `\` as `\\`; the backslash is undone.
+    static func headerParameters(_ text: String) -> (value: String, parameters: [(name: String, value: String)]) {
+        let bytes = Array(text.utf8)
+        let semicolon = UInt8(ascii: ";")
+        var index = 0
+        while index < bytes.count, bytes[index] != semicolon { index += 1 }
+        let value = trimmed(bytes[..<index])
+        var parameters: [(name: String, value: String)] = []
+        while index < bytes.count {
+            index += 1
+            let nameStart = index
+            while index < bytes.count, bytes[index] != UInt8(ascii: "="), bytes[index] != semicolon { index += 1 }
+            let name = trimmed(bytes[nameStart..<index]).lowercased()
+            guard index < bytes.count, bytes[index] == UInt8(ascii: "=") else { continue }
+            index += 1
+            while index < bytes.count, bytes[index] == UInt8(ascii: " ") || bytes[index] == UInt8(ascii: "\t") { index += 1 }
+            if index < bytes.count, bytes[index] == UInt8(ascii: "\"") {
+                index += 1
+                var quoted: [UInt8] = []
+                while index < bytes.count, bytes[index] != UInt8(ascii: "\"") {
+                    if bytes[index] == UInt8(ascii: "\\"), index + 1 < bytes.count { index += 1 }
+                    quoted.append(bytes[index])
+                    index += 1
+                }
+                parameters.append((name: name, value: String(decoding: quoted, as: UTF8.self)))
+                while index < bytes.count, bytes[index] != semicolon { index += 1 }
+            } else {
+                let valueStart = index
+                while index < bytes.count, bytes[index] != semicolon { index += 1 }
+                parameters.append((name: name, value: trimmed(bytes[valueStart..<index])))
+            }
+        }
+        return (value, parameters)
+    }
+
+    // MARK: - Bytes
+
+    /// The first `needle` lying wholly inside `start..<end`.
+    private static func find(_ needle: [UInt8], in bytes: UnsafeRawBufferPointer, from start: Int, to end: Int) -> Int? {
+        guard let first = needle.first, end - start >= needle.count else { return nil }
+        var index = start
+        let last = end - needle.count
+        while index <= last {
+            if bytes[index] == first, matches(needle, in: bytes, at: index) { return index }
+            index += 1
+        }
+        return nil
+    }
+
+    private static func matches(_ needle: [UInt8], in bytes: UnsafeRawBufferPointer, at index: Int) -> Bool {
+        guard index >= 0, index + needle.count <= bytes.count else { return false }
+        for offset in 0..<needle.count where bytes[index + offset] != needle[offset] { return false }
+        return true
+    }
+
+    private static func trimmed(_ bytes: ArraySlice<UInt8>) -> String {
+        var slice = bytes
+        while let first = slice.first, first == UInt8(ascii: " ") || first == UInt8(ascii: "\t") { slice.removeFirst() }
+        while let last = slice.last, last == UInt8(ascii: " ") || last == UInt8(ascii: "\t") { slice.removeLast() }
+        return String(decoding: slice, as: UTF8.self)
+    }
+
+    /// `range` of the readable bytes, sharing the buffer's storage. Every range comes from `scan`,
+    /// inside the readable bytes, so the slice always exists.
+    private static func slice(_ buffer: ByteBuffer, _ range: Range<Int>) -> ByteBuffer {
+        buffer.getSlice(at: buffer.readerIndex + range.lowerBound, length: range.count) ?? ByteBuffer()
+    }
+
+    /// A field name as RFC 7578 senders write it inside quotes.
+    private static func escaped(_ name: String) -> String {
+        var out = ""
+        for scalar in name.unicodeScalars {
+            switch scalar {
+            case "\"": out += "%22"
+            case "\r": out += "%0D"
+            case "\n": out += "%0A"
+            case "\\": out += "\\\\"
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
+    }
+
+    /// Problems with the body are reported against `file`, the one field every audio request has.
+    private static func malformed(_ message: String) -> GatewayError {
+        .invalidRequest(message, param: "file")
+    }
+}

@@ -1,0 +1,176 @@
+import NIOCore
+import Telemetry
+import Testing
+
+@testable import Proxy
+
+@Suite struct MultipartFormTests {
+    static let contentType = "multipart/form-data; boundary=9b2f1c0e7d4a4e1fa3c65d8e2b7f0a91"
+
+    /// A WAV header, then bytes a careless parser trips on: NUL, bare CR and LF, CRLF followed by
+    /// `--` and by a prefix of the boundary.
+    static let file: [UInt8] = [
+        Array("RIFF".utf8), [0x24, 0x08, 0x00, 0x00], Array("WAVEfmt ".utf8), [0x00, 0x0D, 0x0A, 0x0D, 0x0A, 0xFF, 0xFE],
+        Array("\r\n--9b2f1c0e7d4a\r\n".utf8), [0x0D, 0x2D, 0x2D, 0x0A, 0x00], Array("\r\n--".utf8),
+    ].flatMap { (piece: [UInt8]) in piece }
+
+    /// What httpx sends for `client.audio.transcriptions.create(file=("a.wav", bytes), model="whisper-1",
+    /// response_format="json", timestamp_granularities=["word"])`: the fields, arrays as repeated
+    /// `name[]`, then the file, each part closed by CRLF.
+    static let head = Array(
+        [
+            "--9b2f1c0e7d4a4e1fa3c65d8e2b7f0a91",
+            "Content-Disposition: form-data; name=\"model\"",
+            "",
+            "whisper-1",
+            "--9b2f1c0e7d4a4e1fa3c65d8e2b7f0a91",
+            "Content-Disposition: form-data; name=\"response_format\"",
+            "",
+            "json",
+            "--9b2f1c0e7d4a4e1fa3c65d8e2b7f0a91",
+            "Content-Disposition: form-data; name=\"timestamp_granularities[]\"",
+            "",
+            "word",
+            "--9b2f1c0e7d4a4e1fa3c65d8e2b7f0a91",
+            "Content-Disposition: form-data; name=\"file\"; filename=\"a.wav\"",
+            "Content-Type: audio/wav",
+            "",
+            "",
+        ].joined(separator: "\r\n").utf8)
+    static let tail = Array("\r\n--9b2f1c0e7d4a4e1fa3c65d8e2b7f0a91--\r\n".utf8)
+    static let body = head + file + tail
+
+    /// The same body with the deployment's model name in `model`.
+    static let replacedHead = Array(
+        [
+            "--9b2f1c0e7d4a4e1fa3c65d8e2b7f0a91",
+            "Content-Disposition: form-data; name=\"model\"",
+            "",
+            "whisper-large",
+            "--9b2f1c0e7d4a4e1fa3c65d8e2b7f0a91",
+            "Content-Disposition: form-data; name=\"response_format\"",
+            "",
+            "json",
+            "--9b2f1c0e7d4a4e1fa3c65d8e2b7f0a91",
+            "Content-Disposition: form-data; name=\"timestamp_granularities[]\"",
+            "",
+            "word",
+            "--9b2f1c0e7d4a4e1fa3c65d8e2b7f0a91",
+            "Content-Disposition: form-data; name=\"file\"; filename=\"a.wav\"",
+            "Content-Type: audio/wav",
+            "",
+            "",
+        ].joined(separator: "\r\n").utf8)
+
+    static func address(_ buffer: ByteBuffer) -> Int {
+        buffer.withUnsafeReadableBytes { Int(bitPattern: $0.baseAddress) }
+    }
+
+    @Test func readsFieldsAndFileInPlace() throws {
+        // Bytes before the reader index must not shift the offsets.
+        var buffer = ByteBuffer(bytes: Array("junk".utf8) + Self.body)
+        buffer.moveReaderIndex(forwardBy: 4)
+        let form = try MultipartForm(body: buffer, contentType: Self.contentType)
+        #expect(form.parts.map(\.name) == ["model", "response_format", "timestamp_granularities[]", "file"])
+        #expect(form.value("model") == "whisper-1" && form.value("response_format") == "json")
+        #expect(form.values("timestamp_granularities[]") == ["word"] && form.value("language") == nil)
+        let file = try #require(form.parts.last)
+        #expect(file.filename == "a.wav" && file.contentType == "audio/wav")
+        #expect(form.parts[0].filename == nil && form.parts[0].contentType == nil)
+        #expect([UInt8](buffer: file.body) == Self.file)
+        #expect(form.value("file") == nil)
+        #expect(Self.address(file.body) == Self.address(buffer) + Self.head.count, "the file is a slice, not a copy")
+    }
+
+    @Test func replacesTheModelAroundTheUpload() throws {
+        let buffer = ByteBuffer(bytes: Self.body)
+        let form = try MultipartForm(body: buffer, contentType: Self.contentType)
+        let pieces = form.replacing(field: "model", with: "whisper-large")
+        #expect(pieces.flatMap { [UInt8](buffer: $0) } == Self.replacedHead + Self.file + Self.tail)
+        let before = Array("--9b2f1c0e7d4a4e1fa3c65d8e2b7f0a91\r\nContent-Disposition: form-data; name=\"model\"\r\n\r\n".utf8)
+        try #require(pieces.map(\.readableBytes) == [before.count, 13, Self.body.count - before.count - 9])
+        #expect(Self.address(pieces[2]) == Self.address(buffer) + before.count + 9, "the rest is a slice, not a copy")
+    }
+
+    @Test func addsAMissingField() throws {
+        let form = try MultipartForm(body: ByteBuffer(bytes: Self.body), contentType: Self.contentType)
+        let pieces = form.replacing(field: "language", with: "en")
+        let expected =
+            Self.head + Self.file
+            + Array(
+                "\r\n--9b2f1c0e7d4a4e1fa3c65d8e2b7f0a91\r\nContent-Disposition: form-data; name=\"language\"\r\n\r\nen\r\n--9b2f1c0e7d4a4e1fa3c65d8e2b7f0a91--\r\n"
+                    .utf8)
+        #expect(pieces.flatMap { [UInt8](buffer: $0) } == expected)
+    }
+
+    /// RFC 2046's own example: a quoted boundary with a space, a preamble, transport padding after
+    /// a delimiter, an empty value, a multi-line value, an epilogue.
+    @Test func quotedBoundaryPreambleAndEpilogue() throws {
+        let body = Array(
+            [
+                "This is the preamble.",
+                "--simple boundary  ",
+                "Content-Disposition: form-data; name=\"prompt\"",
+                "",
+                "line one",
+                "line two",
+                "--simple boundary",
+                "content-disposition: form-data; name=\"language\"",
+                "",
+                "",
+                "--simple boundary--",
+                "This is the epilogue.",
+            ].joined(separator: "\r\n").utf8)
+        let form = try MultipartForm(
+            body: ByteBuffer(bytes: body), contentType: "Multipart/Form-Data; charset=utf-8; boundary=\"simple boundary\"")
+        #expect(form.value("prompt") == "line one\r\nline two")
+        #expect(form.value("language") == "")
+    }
+
+    static func fields(_ count: Int) -> [UInt8] {
+        var text = ""
+        for index in 0..<count { text += "--xyz\r\nContent-Disposition: form-data; name=\"f\(index)\"\r\n\r\nv\r\n" }
+        return Array((text + "--xyz--\r\n").utf8)
+    }
+
+    @Test func sixtyFourPartsAreAccepted() throws {
+        let form = try MultipartForm(body: ByteBuffer(bytes: Self.fields(64)), contentType: "multipart/form-data; boundary=xyz")
+        #expect(form.parts.count == 64 && form.value("f63") == "v")
+    }
+
+    @Test func refusesMalformedBodies() {
+        let xyz = "multipart/form-data; boundary=xyz"
+        let cases: [(String, [UInt8], String)] = [
+            ("no closing boundary", Self.head + Self.file, Self.contentType),
+            ("no boundary parameter", Self.body, "multipart/form-data"),
+            ("empty boundary", Self.body, "multipart/form-data; boundary="),
+            ("not multipart", Self.body, "application/json"),
+            ("boundary absent from the body", Array("hello".utf8), Self.contentType),
+            ("too many parts", Self.fields(65), xyz),
+            (
+                "headers over 8 KiB",
+                Array(
+                    ("--xyz\r\nContent-Disposition: form-data; name=\"a\"\r\nX-Pad: " + String(repeating: "a", count: 9000)
+                        + "\r\n\r\nv\r\n--xyz--\r\n").utf8), xyz
+            ),
+            (
+                "no blank line after headers", Array("--xyz\r\nContent-Disposition: form-data; name=\"a\"\r\n--xyz--\r\n".utf8),
+                xyz
+            ),
+            ("no name", Array("--xyz\r\nContent-Disposition: form-data\r\n\r\nv\r\n--xyz--\r\n".utf8), xyz),
+            ("no Content-Disposition", Array("--xyz\r\nContent-Type: text/plain\r\n\r\nv\r\n--xyz--\r\n".utf8), xyz),
+            (
+                "garbage after a delimiter",
+                Array("--xyz!\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nv\r\n--xyz--".utf8), xyz
+            ),
+        ]
+        for (label, body, contentType) in cases {
+            do throws(GatewayError) {
+                _ = try MultipartForm(body: ByteBuffer(bytes: body), contentType: contentType)
+                Issue.record("accepted: \(label)")
+            } catch {
+                #expect(error.status == 400 && error.param == "file", "\(label)")
+            }
+        }
+    }
+}
