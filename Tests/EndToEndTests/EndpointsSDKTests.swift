@@ -38,6 +38,8 @@ import Testing
             model_info: {mode: audio_speech}
           - model_name: whisper
             litellm_params: {model: openai/whisper-1, api_base: "{upstream}", api_key: os.environ/E2E_UPSTREAM_KEY}
+          - model_name: transcriber
+            litellm_params: {model: openai/gpt-4o-mini-transcribe, api_base: "{upstream}", api_key: os.environ/E2E_UPSTREAM_KEY}
             model_info: {mode: audio_transcription}
           - model_name: moderation
             litellm_params: {model: openai/omni-moderation-latest, api_base: "{upstream}", api_key: os.environ/E2E_UPSTREAM_KEY}
@@ -281,6 +283,10 @@ import Testing
         # The mock: the prompt's 21 characters at four a token; 272 output tokens an image.
         assert (images.usage.input_tokens, images.usage.output_tokens, images.usage.total_tokens) == (5, 544, 549), images.usage
         assert images.usage.input_tokens_details.text_tokens == 5, images.usage
+        # Streamed: a partial image, then the image with its usage, as typed events.
+        events = list(client.images.generate(model="image", prompt="a red fox in the snow", stream=True, partial_images=1))
+        assert [e.type for e in events] == ["image_generation.partial_image", "image_generation.completed"], events
+        assert base64.b64decode(events[-1].b64_json) == png + b"\x00" and events[-1].usage.output_tokens == 272, events[-1]
         print("ok images")
 
         moderation = client.moderations.create(model="moderation", input=["hello there", "goodbye"])
@@ -308,6 +314,12 @@ import Testing
         verbose = client.audio.transcriptions.create(file=("a.wav", audio), model="whisper",
                                                      response_format="verbose_json")
         assert verbose.text == said and verbose.duration == 2 and verbose.language == "english", verbose
+        streamed = list(client.audio.transcriptions.create(file=("a.wav", audio), model="transcriber", stream=True))
+        spoken_by = f"Transcribed a.wav ({size} bytes) with gpt-4o-mini-transcribe."
+        assert [e.type for e in streamed[:-1]] == ["transcript.text.delta"] * len(spoken_by.split(" ")), streamed
+        assert "".join(e.delta for e in streamed[:-1]) == spoken_by, streamed
+        assert streamed[-1].type == "transcript.text.done" and streamed[-1].text == spoken_by, streamed[-1]
+        assert streamed[-1].usage.input_tokens == 20, streamed[-1].usage
         translation = client.audio.translations.create(file=("b.mp3", audio[:1000]), model="whisper")
         assert translation.text == "Translated b.mp3 (1000 bytes) with whisper-1.", translation
         print("ok audio")
@@ -341,10 +353,10 @@ import Testing
             }
             let requests = h.upstream.requests.withLock { $0 }
             func sent(_ url: String) -> [UpstreamRequest] { requests.filter { $0.url == url } }
-            #expect(sent("/v1/images/generations").count == 1 && sent("/v1/moderations").count == 1)
+            #expect(sent("/v1/images/generations").count == 2 && sent("/v1/moderations").count == 1)
             #expect(sent("/v1/audio/speech").count == 1)
             let uploads = sent("/v1/audio/transcriptions") + sent("/v1/audio/translations")
-            #expect(uploads.count == 4)
+            #expect(uploads.count == 5)
             for upload in uploads {
                 let contentType = upload.headers.first(name: "content-type") ?? ""
                 #expect(contentType.hasPrefix("multipart/form-data; boundary="), "\(contentType)")
@@ -360,10 +372,11 @@ import Testing
                 let operations = Self.operations(h.receiver.spans)
                 return operations["image"] == ["generate_content"] && operations["tts"] == ["audio_speech"]
                     && operations["whisper"] == ["audio_transcription", "audio_translation"]
-                    && operations["moderation"] == ["moderation"] && operations["reranker"] == ["rerank"]
+                    && operations["transcriber"] == ["audio_transcription"] && operations["moderation"] == ["moderation"]
+                    && operations["reranker"] == ["rerank"]
             }
             let rows = try await h.store.spendLogs(SpendQuery(limit: 1000))
-            #expect(rows.count == 10 && rows.allSatisfy { $0.statusCode == 200 })
+            #expect(rows.count == 12 && rows.allSatisfy { $0.statusCode == 200 })
             func recorded(_ group: String) -> Set<String> { Set(rows.filter { $0.modelGroup == group }.map(\.operation)) }
             #expect(recorded("image") == ["generate_content"] && recorded("tts") == ["audio_speech"])
             #expect(recorded("whisper") == ["audio_transcription", "audio_translation"])
@@ -371,9 +384,12 @@ import Testing
             // tts-1: $15 per million characters of input.
             let speech = try #require(rows.first { $0.modelGroup == "tts" })
             #expect(abs(speech.spend - 19 * 1.5e-5) < 1e-12, "\(speech.spend)")
-            // whisper-1 is priced by the second, rerank-v3.5 by the search.
+            // whisper-1 is priced by the second, gpt-4o-mini-transcribe by the token (its stream's
+            // usage: 20 in at $1.25/M, 6 out at $5/M), rerank-v3.5 by the search, streamed images by their tokens.
+            let streamedTranscript = try #require(rows.first { $0.modelGroup == "transcriber" })
+            #expect(abs(streamedTranscript.spend - (20 * 1.25e-6 + 6 * 5e-6)) < 1e-12, "\(streamedTranscript.spend)")
             #expect(
-                rows.filter { $0.modelGroup == "whisper" || $0.modelGroup == "reranker" }.allSatisfy { $0.spend > 0 },
+                rows.filter { ["whisper", "reranker", "image"].contains($0.modelGroup) }.allSatisfy { $0.spend > 0 },
                 "\(rows.map { ($0.modelGroup ?? "", $0.operation, $0.spend) })")
         }
     }

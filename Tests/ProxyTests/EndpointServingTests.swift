@@ -165,4 +165,33 @@ import Testing
         #expect(refusal(.audioTranscription, #"{"model":"w"}"#) == "file")
         #expect(refusal(.moderation, #"{"model":"m","input":"ok"}"#) == nil)
     }
+
+    /// Imagen through `:predict`: OpenAI's size as the nearest aspect ratio, predictions as
+    /// `data`, priced per image from the table (imagen-3.0-generate-001: $0.04 an image).
+    @Test func imagenGeneratesOpenAIImages() throws {
+        let request = try OpenAIRequest(
+            operation: .imageGeneration,
+            bytes: Array(#"{"model":"imagen","prompt":"a lighthouse","n":2,"size":"1792x1024"}"#.utf8))
+        var config = DeploymentConfig(modelName: "imagen", provider: "gemini", model: "imagen-3.0-generate-001", id: "i")
+        config.apiKey = "k"
+        let adapter = GeminiAdapter(platform: .aiStudio, environment: [:])
+        let upstream = try adapter.request(for: request, deployment: config)
+        #expect(upstream.url == "https://generativelanguage.googleapis.com/v1beta/models/imagen-3.0-generate-001:predict")
+        let body = try JSONParser.parse(upstream.body)
+        #expect(body["instances"] == .array([.object(["prompt": "a lighthouse"])]))
+        #expect(body["parameters"]?["sampleCount"] == .int(2))
+        #expect(body["parameters"]?["aspectRatio"] == "16:9")
+        let reply = try adapter.parseResponse(
+            Array(
+                #"{"predictions":[{"bytesBase64Encoded":"iVBORw==","mimeType":"image/png"},{"bytesBase64Encoded":"iVBORx==","mimeType":"image/png"},{"raiFilteredReason":"filtered"}]}"#
+                    .utf8), for: request)
+        let data = try JSONParser.parse(reply.body)["data"]?.arrayValue ?? []
+        #expect(data.map { $0["b64_json"] } == ["iVBORw==", "iVBORx=="])
+        #expect(reply.units?.images == 2)
+        let price = try #require(PriceBook.bundled?.price(model: "imagen-3.0-generate-001", provider: "gemini"))
+        #expect(abs((price.cost(of: reply.usage, units: reply.units) ?? 0) - 0.08) < 1e-12)
+        var wrongSize = request.body
+        wrongSize["size"] = "big"
+        #expect(throws: GatewayError.self) { try GeminiImages.request(wrongSize) }
+    }
 }

@@ -139,4 +139,45 @@ import Testing
         }
         #expect(run.written.isEmpty)
     }
+
+    /// OpenAI's typed streams (Responses, images, transcripts) keep their event names, and the
+    /// terminal event is held back until the request is settled, in place of `[DONE]`.
+    @Test func typedEventsKeepTheirNamesAndTheTerminalOneWaitsForTheSettlement() async throws {
+        func event(_ json: String) -> String {
+            let type = try! JSONParser.parse(Array(json.utf8))["type"]?.stringValue ?? ""
+            return "event: \(type)\ndata: \(json)\n\n"
+        }
+        let created = event(
+            #"{"type":"response.created","sequence_number":0,"response":{"id":"resp_1","model":"gpt-4o","status":"in_progress"}}"#
+        )
+        let delta = event(
+            #"{"type":"response.output_text.delta","sequence_number":1,"item_id":"msg_1","output_index":0,"content_index":0,"delta":"Hi"}"#
+        )
+        let completed = event(
+            #"{"type":"response.completed","sequence_number":2,"response":{"id":"resp_1","status":"completed","usage":{"input_tokens":9,"output_tokens":2,"total_tokens":11}}}"#
+        )
+        let run = try await Self.run([created, delta, completed])
+        guard case .completed = run.ending else { Issue.record("\(run.ending)"); return }
+        #expect(run.written == created + delta)
+        #expect(String(decoding: run.relay.lastFrame, as: UTF8.self) == completed)
+        #expect(run.relay.reply.usage == Usage(inputTokens: 9, outputTokens: 2))
+        #expect(run.relay.reply.responseID == "resp_1" && run.relay.reply.finishReasons == ["completed"])
+
+        // Two images, each completed with its usage: the first goes out, the usage adds up.
+        let first = event(
+            #"{"type":"image_generation.completed","b64_json":"AA==","usage":{"input_tokens":5,"output_tokens":272,"total_tokens":277}}"#
+        )
+        let second = event(
+            #"{"type":"image_generation.completed","b64_json":"AQ==","usage":{"input_tokens":5,"output_tokens":272,"total_tokens":277}}"#
+        )
+        let images = try await Self.run([first, second])
+        #expect(images.written == first)
+        #expect(String(decoding: images.relay.lastFrame, as: UTF8.self) == second)
+        #expect(images.relay.reply.usage == Usage(inputTokens: 10, outputTokens: 544))
+        #expect(images.relay.reply.units?.images == 2)
+
+        // A stream that ends before its terminal event was cut off.
+        let cut = try await Self.run([created, delta])
+        guard case .upstreamFailed = cut.ending else { Issue.record("\(cut.ending)"); return }
+    }
 }

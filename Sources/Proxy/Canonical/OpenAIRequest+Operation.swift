@@ -44,15 +44,21 @@ extension OpenAIRequest.Operation {
         }
     }
 
-    /// Whether a request may ask for a streamed answer (`stream: true`).
-    var streams: Bool { self == .chat || self == .responses || self == .textCompletion }
+    /// Whether a request may ask for a streamed answer (`stream: true`): chat, Responses and
+    /// completions; images and transcripts where the provider streams them natively.
+    var streams: Bool {
+        switch self {
+        case .chat, .responses, .textCompletion, .imageGeneration, .audioTranscription: true
+        case .embeddings, .audioSpeech, .audioTranslation, .rerank, .moderation: false
+        }
+    }
 }
 
 /// The checks the gateway makes on the JSON bodies of images, speech, rerank and moderations:
 /// the fields it relies on, each error naming its field. The rest goes upstream as written.
 enum EndpointRequests {
     static func validate(_ operation: OpenAIRequest.Operation, _ body: JSONObject) throws(GatewayError) {
-        if body["stream"]?.boolValue == true {
+        if body["stream"]?.boolValue == true, !operation.streams {
             throw .invalidRequest("Streaming is not supported on \(operation.endpoint).", param: "stream")
         }
         switch operation {

@@ -32,7 +32,8 @@ public struct OpenAIRequest: Sendable {
     /// vLLM, LiteLLM) that strict OpenAI clients may reject, so only when the client opts in.
     public var includeReasoning = false
 
-    public var stream: Bool { form == nil && (body["stream"]?.boolValue ?? false) }
+    /// Whether the client asked for a stream (a form says it as text).
+    public var stream: Bool { body["stream"]?.boolValue ?? (form != nil && body["stream"]?.stringValue == "true") }
     /// Whether the client asked for the usage chunk at the end of a stream.
     public var clientWantsStreamUsage: Bool { body["stream_options"]?["include_usage"]?.boolValue ?? false }
 
@@ -90,8 +91,8 @@ public struct OpenAIRequest: Sendable {
         self.form = form
         self.model = try Self.require(fields, "model", as: "a string", \.stringValue)
         guard !model.isEmpty else { throw .invalidRequest("'model' must not be empty.", param: "model") }
-        if let value = fields["stream"]?.stringValue, value == "true" {
-            throw .invalidRequest("Streamed transcriptions are not supported by the gateway.", param: "stream")
+        if fields["stream"]?.stringValue == "true" && !operation.streams {
+            throw .invalidRequest("Streaming is not supported on \(operation.endpoint).", param: "stream")
         }
     }
 

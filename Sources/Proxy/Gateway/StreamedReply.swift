@@ -39,7 +39,7 @@ extension AttemptLoop {
                 switch (ending, watch.expired) {
                 case (.completed, _):
                     // Nil when the deployment has no price: counted as unpriced, charged 0.
-                    let cost = reply.usage.flatMap { deployment.price?.cost(of: $0) }
+                    let cost = deployment.price?.cost(of: reply.usage, units: reply.units)
                     exchange.captureOutput {
                         relay.capturedText.map { .array([.object(["role": "assistant", "content": .string($0)])]) }
                     }
@@ -115,7 +115,7 @@ extension AttemptLoop {
         if estimated {
             reply.usage = Usage(inputTokens: promptTokens(), outputTokens: relay.estimatedOutputTokens)
         }
-        let cost = reply.usage.flatMap { deployment.price?.cost(of: $0) }
+        let cost = deployment.price?.cost(of: reply.usage, units: reply.units)
         let error = interruption.error
         attempt.interrupted(error, reply: reply, cost: cost, estimated: estimated)
         logger.info(
@@ -221,10 +221,13 @@ struct StreamRelay: Sendable {
                 // Held back: the gateway sends `[DONE]` once the request is settled.
                 sawEnd = true
             case .chunk(let object, let raw):
-                // A Responses event: named, and read for what a chat chunk says.
+                // A typed event (Responses, images, transcripts): named, and read for what a
+                // chat chunk says. The terminal one waits for the settlement.
                 if let type = object["type"]?.stringValue, object["object"] == nil {
                     let frame = Array("event: \(type)\ndata: ".utf8) + raw + Array("\n\n".utf8)
-                    if observeResponsesEvent(type, object) {
+                    if observeTypedEvent(type, object) {
+                        // One image of several is done: the one before it goes out.
+                        if let held = terminalEvent { out += held }
                         terminalEvent = frame
                     } else {
                         out += frame
@@ -289,9 +292,10 @@ struct StreamRelay: Sendable {
         return JSONValue.object(stripped).encoded()
     }
 
-    /// Reads one event of a native Responses stream; true for its terminal event
-    /// (`response.completed` or `.incomplete`), which carries the usage and ends the stream.
-    private mutating func observeResponsesEvent(_ type: String, _ object: JSONObject) -> Bool {
+    /// Reads one event of a native typed stream (Responses, images, transcripts); true for a
+    /// terminal event (`response.completed` or `.incomplete`, `image_generation.completed`,
+    /// `transcript.text.done`), which carries the usage and ends the stream (or its image).
+    private mutating func observeTypedEvent(_ type: String, _ object: JSONObject) -> Bool {
         let response = object["response"]
         if reply.responseID == nil { reply.responseID = response?["id"]?.stringValue }
         if reply.responseModel == nil { reply.responseModel = response?["model"]?.stringValue }
@@ -307,6 +311,14 @@ struct StreamRelay: Sendable {
         case "response.completed", "response.incomplete":
             reply.usage = response?["usage"].flatMap(CanonicalUsage.parse)
             finishReasons[0] = response?["status"]?.stringValue ?? "completed"
+            sawEnd = true
+            return true
+        case "image_generation.completed", "transcript.text.done":
+            // Several images each end with their own usage: they add up.
+            if let usage = object["usage"].flatMap(CanonicalUsage.parse) {
+                reply.usage = reply.usage.map { $0.adding(usage) } ?? usage
+            }
+            if type == "image_generation.completed" { reply.units = BilledUnits(images: (reply.units?.images ?? 0) + 1) }
             sawEnd = true
             return true
         case "response.failed", "error":

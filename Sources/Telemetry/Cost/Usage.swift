@@ -19,4 +19,13 @@ public struct Usage: Sendable, Equatable {
     }
 
     public var totalTokens: Int { inputTokens + outputTokens }
+
+    /// The usage of two calls together.
+    public func adding(_ other: Usage) -> Usage {
+        Usage(
+            inputTokens: inputTokens + other.inputTokens, outputTokens: outputTokens + other.outputTokens,
+            cacheReadTokens: cacheReadTokens + other.cacheReadTokens,
+            cacheCreationTokens: cacheCreationTokens + other.cacheCreationTokens,
+            reasoningTokens: reasoningTokens + other.reasoningTokens)
+    }
 }

@@ -59,6 +59,9 @@ public struct GeminiAdapter: ProviderAdapter {
         case .embeddings:
             body = try GeminiEmbeddings.request(request, model: try Self.modelID(deployment), platform: platform)
             method = platform == .aiStudio ? "batchEmbedContents" : "predict"
+        case .imageGeneration:
+            body = try GeminiImages.request(request.body)
+            method = "predict"
         default: throw GatewayError.notServed(request.operation, model: request.model)
         }
         var headers = HTTPHeaders()
@@ -91,7 +94,17 @@ public struct GeminiAdapter: ProviderAdapter {
         switch request.operation {
         case .chat: try GeminiResponse.reply(body, requestedModel: request.model, includeReasoning: request.includeReasoning)
         case .embeddings: try GeminiEmbeddings.reply(body, for: request)
+        case .imageGeneration: try GeminiImages.reply(body)
         default: throw GatewayError.notServed(request.operation, model: request.model)
+        }
+    }
+
+    /// Chat, embeddings and Imagen's images; Responses and legacy completions through chat.
+    public func serving(_ operation: OpenAIRequest.Operation) -> Serving {
+        switch operation {
+        case .chat, .embeddings, .imageGeneration: .native
+        case .responses, .textCompletion: .viaChat
+        default: .unsupported
         }
     }
 

@@ -211,7 +211,35 @@ extension MockUpstream {
             "input_tokens_details": .object(["text_tokens": .int(input), "image_tokens": .int(0)]),
             "output_tokens": .int(output), "total_tokens": .int(input + output),
         ])
-        return Self.json(200, .object(answer))
+        guard body["stream"]?.boolValue == true else { return Self.json(200, .object(answer)) }
+        // Streamed (gpt-image models): one partial image when asked for, then each image
+        // completed with its own usage.
+        let each: JSONValue = .object([
+            "input_tokens": .int(input), "output_tokens": .int(Self.imageOutputTokens),
+            "total_tokens": .int(input + Self.imageOutputTokens),
+        ])
+        var frames: [[UInt8]] = []
+        for image in data {
+            var fields: JSONObject = [
+                "b64_json": image["b64_json"] ?? .null, "created_at": .int(Self.createdAt), "output_format": "png",
+                "size": answer["size"] ?? .null, "quality": answer["quality"] ?? .null, "background": "opaque",
+            ]
+            if (body["partial_images"]?.intValue ?? 0) > 0 {
+                var partial = fields
+                partial["partial_image_index"] = .int(0)
+                frames.append(Self.typedEvent("image_generation.partial_image", partial))
+            }
+            fields["usage"] = each
+            frames.append(Self.typedEvent("image_generation.completed", fields))
+        }
+        return sse(frames, model: model)
+    }
+
+    /// An SSE frame named by its type, as OpenAI's typed streams send them.
+    static func typedEvent(_ type: String, _ fields: JSONObject) -> [UInt8] {
+        var data: JSONObject = ["type": .string(type)]
+        for member in fields.members { data[member.key] = member.value }
+        return Array("event: \(type)\ndata: ".utf8) + JSONValue.object(data).encoded() + Array("\n\n".utf8)
     }
 
     static func base64(_ bytes: [UInt8]) -> String {
@@ -302,14 +330,7 @@ extension MockUpstream {
             fields.first(where: { $0.name == name }).map { String(decoding: $0.value, as: UTF8.self) }
         }
         let model = field("model") ?? "mock"
-        if let ms = Self.number(after: "slow-", in: model) {
-            try await Task.sleep(for: .milliseconds(ms))
-        }
-        if let failure = Self.failure(for: model) { return failure }
-        if model.contains("garbage") {
-            return UpstreamResponse(
-                status: 200, headers: ["content-type": "application/json"], body: Self.bytes([Array("<html>oops".utf8)]))
-        }
+        if let scripted = try await Self.scripted(model) { return scripted }
         let translating = path.hasSuffix("/audio/translations")
         guard translating || path.hasSuffix("/audio/transcriptions") else {
             return Self.error(404, "no route \(path)", type: "invalid_request_error")
@@ -322,6 +343,24 @@ extension MockUpstream {
         let text = "\(translating ? "Translated" : "Transcribed") \(file.filename ?? "file") (\(size) bytes) with \(model)."
         func plain(_ body: String, _ type: String) -> UpstreamResponse {
             UpstreamResponse(status: 200, headers: ["content-type": type], body: Self.bytes([Array(body.utf8)]))
+        }
+        // Streamed (gpt-4o-transcribe): the words as deltas, then the whole text with token usage.
+        if field("stream") == "true" && !translating {
+            let words = text.split(separator: " ")
+            var frames = words.enumerated().map { index, word in
+                Self.typedEvent("transcript.text.delta", ["delta": .string((index == 0 ? "" : " ") + word)])
+            }
+            frames.append(
+                Self.typedEvent(
+                    "transcript.text.done",
+                    [
+                        "text": .string(text),
+                        "usage": .object([
+                            "type": "tokens", "input_tokens": .int(seconds * 10), "output_tokens": .int(words.count),
+                            "total_tokens": .int(seconds * 10 + words.count),
+                        ]),
+                    ]))
+            return sse(frames, model: model)
         }
         switch field("response_format") ?? "json" {
         case "json":

@@ -5,7 +5,9 @@ import Telemetry
 /// A deterministic OpenAI-compatible upstream with no network: the `mock/` provider, the
 /// `spanway mock-upstream` server, tests and benchmarks all use it.
 ///
-/// It speaks OpenAI (`/chat/completions`, `/embeddings`, `/models`) and Anthropic (`/messages`).
+/// It speaks OpenAI (`/chat/completions`, `/embeddings`, `/models`, `/responses`, `/completions`,
+/// `/images/generations`, `/audio/*`, `/moderations`), Cohere (`/rerank`, `/v2/rerank`) and
+/// Anthropic (`/messages`).
 /// Behaviour comes from the model name: `error-401`, `error-429`, `error-500`, `error-503`,
 /// `error-ctx` (context window), `error-policy` (content policy), `garbage` (a 200 whose body is not JSON), `cutoff` (a stream that
 /// stops after a few words, without its end), `slow-<ms>` (delay
@@ -37,14 +39,7 @@ public struct MockUpstream: Sendable {
             return Self.error(400, "body is not a JSON object", type: "invalid_request_error")
         }
         let model = body["model"]?.stringValue ?? "mock"
-        if let ms = Self.number(after: "slow-", in: model) {
-            try await Task.sleep(for: .milliseconds(ms))
-        }
-        if let failure = Self.failure(for: model) { return failure }
-        if model.contains("garbage") {
-            return UpstreamResponse(
-                status: 200, headers: ["content-type": "application/json"], body: Self.bytes([Array("<html>oops".utf8)]))
-        }
+        if let scripted = try await Self.scripted(model) { return scripted }
         if path.hasSuffix("/embeddings") { return embeddings(body, model: model) }
         if path.hasSuffix("/messages") { return anthropicMessages(body, model: model) }
         if path.hasSuffix("/chat/completions") { return chat(body, model: model) }
@@ -55,6 +50,18 @@ public struct MockUpstream: Sendable {
         if path.hasSuffix("/audio/speech") { return speech(body, model: model) }
         if path.hasSuffix("/rerank") { return rerank(body, model: model, path: path) }
         return Self.error(404, "no route \(path)", type: "invalid_request_error")
+    }
+
+    /// What the model's name asks of every route before it answers: a delay (`slow-<ms>`), an
+    /// error (`error-…`), or a 200 that is not JSON (`garbage`).
+    static func scripted(_ model: String) async throws -> UpstreamResponse? {
+        if let ms = number(after: "slow-", in: model) {
+            try await Task.sleep(for: .milliseconds(ms))
+        }
+        if let failure = failure(for: model) { return failure }
+        guard model.contains("garbage") else { return nil }
+        return UpstreamResponse(
+            status: 200, headers: ["content-type": "application/json"], body: bytes([Array("<html>oops".utf8)]))
     }
 
     static func failure(for model: String) -> UpstreamResponse? {
