@@ -124,6 +124,15 @@ enum PostgresMigrations {
                   model_info text NOT NULL, created_at double precision NOT NULL, updated_at double precision NOT NULL)
                 """
             ]),
+        Migration(
+            version: 5, name: "Responses API answers",
+            statements: [
+                """
+                CREATE TABLE responses (id text PRIMARY KEY, owner text NOT NULL, body text NOT NULL,
+                  created_at double precision NOT NULL, expires_at double precision NOT NULL)
+                """,
+                "CREATE INDEX responses_on_expires_at ON responses (expires_at)",
+            ]),
     ]
 
     /// Applies the migrations not yet recorded, each in its own transaction, while holding a

@@ -226,4 +226,16 @@ public final class CachedStore: GatewayStore {
         await changed(.models)
         return deleted
     }
+
+    /// Responses are not cached (each is read about once, by the request that continues it).
+    public func saveResponse(_ record: StoredResponseRecord) async throws { try await base.saveResponse(record) }
+    public func storedResponse(id: String, now: Double) async throws -> StoredResponseRecord? {
+        try await base.storedResponse(id: id, now: now)
+    }
+    public func deleteResponse(id: String, owner: String?) async throws -> Bool {
+        try await base.deleteResponse(id: id, owner: owner)
+    }
+    public func deleteExpiredResponses(now: Double) async throws -> Int {
+        try await base.deleteExpiredResponses(now: now)
+    }
 }

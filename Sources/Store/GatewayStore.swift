@@ -44,6 +44,14 @@ public protocol GatewayStore: Sendable {
     func insertModel(_ model: StoredModel) async throws -> Bool
     /// Deletes the model with this id; false when there was none.
     func deleteModel(id: String) async throws -> Bool
+    /// Inserts the Responses API answer, or replaces the one with its id.
+    func saveResponse(_ record: StoredResponseRecord) async throws
+    /// The answer with this id; nil when there is none or it expired by `now` (unix seconds).
+    func storedResponse(id: String, now: Double) async throws -> StoredResponseRecord?
+    /// Deletes the answer with this id if `owner` owns it (any owner when nil); false when none was deleted.
+    func deleteResponse(id: String, owner: String?) async throws -> Bool
+    /// Deletes the answers expired by `now` (unix seconds); returns how many went.
+    func deleteExpiredResponses(now: Double) async throws -> Int
 }
 
 /// Who a budget belongs to; the raw value is how refusals, metrics and admin paths name it.

@@ -270,4 +270,20 @@ final class BreakableStore: GatewayStore {
         try up()
         return try await base.storedModels()
     }
+    func saveResponse(_ record: StoredResponseRecord) async throws {
+        try up()
+        try await base.saveResponse(record)
+    }
+    func storedResponse(id: String, now: Double) async throws -> StoredResponseRecord? {
+        try up()
+        return try await base.storedResponse(id: id, now: now)
+    }
+    func deleteResponse(id: String, owner: String?) async throws -> Bool {
+        try up()
+        return try await base.deleteResponse(id: id, owner: owner)
+    }
+    func deleteExpiredResponses(now: Double) async throws -> Int {
+        try up()
+        return try await base.deleteExpiredResponses(now: now)
+    }
 }

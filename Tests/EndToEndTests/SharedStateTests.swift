@@ -316,7 +316,10 @@ struct SharedStateTests {
 
     @Test func anUnreachableRedisFailsOpenWithLocalLimits() async throws {
         let port = try await unusedLoopbackPort()
-        try await Harness.with(config: Self.config(redis: "redis://127.0.0.1:\(port)"), otlp: false) { h in
+        // A stopped clock: the local minute cannot roll over while the Redis connections time out.
+        try await Harness.with(
+            config: Self.config(redis: "redis://127.0.0.1:\(port)"), otlp: false, clock: TestTime.clock(secondsIntoMinute: 15)
+        ) { h in
             let key = try await h.newKey(#"{"rpm_limit":2}"#)
             var statuses: [Int] = []
             for _ in 0..<3 { statuses.append(try await h.send("/v1/chat/completions", json: Self.body, key: key).status) }

@@ -48,9 +48,19 @@ import Testing
         // No mode known: whatever the provider can do.
         let unknown = Self.deployment("openai", adapter: OpenAIAdapter())
         #expect(unknown.serves(.imageGeneration) && unknown.serves(.chat))
-        // A mode the gateway does not know restricts nothing; a provider that cannot, always does.
-        #expect(Self.deployment("openai", mode: "realtime", adapter: OpenAIAdapter()).serves(.chat))
+        // LiteLLM's other modes serve none of these; a newer one restricts nothing; a provider
+        // that cannot, always does.
+        #expect(!Self.deployment("openai", mode: "realtime", adapter: OpenAIAdapter()).serves(.chat))
+        #expect(Self.deployment("openai", mode: "some_future_mode", adapter: OpenAIAdapter()).serves(.chat))
         #expect(!Self.deployment("anthropic", mode: "image_generation", adapter: AnthropicAdapter()).serves(.imageGeneration))
+    }
+
+    /// OpenAI refuses `/completions` for chat models: only a completion model gets it natively.
+    @Test func legacyCompletionsGoNativelyOnlyToCompletionModels() {
+        #expect(Self.deployment("openai", mode: "completion", adapter: OpenAIAdapter()).serving(.textCompletion) == .native)
+        #expect(Self.deployment("openai", mode: "chat", adapter: OpenAIAdapter()).serving(.textCompletion) == .viaChat)
+        #expect(Self.deployment("openai", adapter: OpenAIAdapter()).serving(.textCompletion) == .viaChat)
+        #expect(Self.deployment("anthropic", adapter: AnthropicAdapter()).serving(.textCompletion) == .viaChat)
     }
 
     @Test func aGroupWithNoDeploymentForTheEndpointIsA400NamingModelAndEndpoint() throws {
@@ -157,7 +167,8 @@ import Testing
         }
         #expect(refusal(.imageGeneration, #"{"model":"i"}"#) == "prompt")
         #expect(refusal(.imageGeneration, #"{"model":"i","prompt":"p","n":11}"#) == "n")
-        #expect(refusal(.imageGeneration, #"{"model":"i","prompt":"p","stream":true}"#) == "stream")
+        #expect(refusal(.moderation, #"{"model":"m","input":"x","stream":true}"#) == "stream")
+        #expect(refusal(.imageGeneration, #"{"model":"i","prompt":"p","stream":true}"#) == nil)
         #expect(refusal(.audioSpeech, #"{"model":"t","input":"hi"}"#) == "voice")
         #expect(refusal(.rerank, #"{"model":"r","query":"q","documents":[]}"#) == "documents")
         #expect(refusal(.rerank, #"{"model":"r","query":"q","documents":[3]}"#) == "documents[0]")

@@ -142,6 +142,19 @@ import Testing
             );
             """
         ),
+        (
+            "v13: Responses API answers",
+            """
+            CREATE TABLE "responses" (
+                "id" TEXT PRIMARY KEY NOT NULL,
+                "owner" TEXT NOT NULL,
+                "body" TEXT NOT NULL,
+                "created_at" DOUBLE NOT NULL,
+                "expires_at" DOUBLE NOT NULL
+            );
+            CREATE INDEX "responses_on_expires_at" ON "responses"("expires_at");
+            """
+        ),
     ]
 
     /// Rows as the version that made each table wrote them (JSON columns as GRDB encoded them).

@@ -318,6 +318,7 @@ struct StoreSchema: Equatable {
         "v10: end users and budget tiers; budget ids on keys and organizations",
         "v11: LiteLLM key, user, team and organization fields",
         "v12: models added through the admin API",
+        "v13: Responses API answers",
     ]
 
     static func read(_ store: SQLiteStore) async throws -> StoreSchema {

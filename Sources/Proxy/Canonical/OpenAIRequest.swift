@@ -4,7 +4,7 @@ import Telemetry
 /// provider-specific fields) and forwarded with only the gateway's own changes.
 public struct OpenAIRequest: Sendable {
     /// What a request asks for; one per endpoint family.
-    public enum Operation: String, Sendable, CaseIterable {
+    public enum Operation: String, Sendable {
         case chat
         case embeddings
         /// OpenAI's Responses API (`/v1/responses`).

@@ -15,11 +15,6 @@ extension AttemptLoop {
         case .textCompletion:
             chat.body = try CompletionsInbound.chatRequest(from: request.body)
         case .responses:
-            if let previousID = request.body["previous_response_id"]?.stringValue, request.responses?.previous == nil {
-                throw .invalidRequest(
-                    "Previous response with id '\(previousID)' not found.", param: "previous_response_id",
-                    code: "previous_response_not_found")
-            }
             chat.body = try ResponsesInbound.chatRequest(from: request.body, history: request.responses?.history ?? [])
         default:
             throw .notServed(request.operation, model: request.model)
@@ -31,7 +26,7 @@ extension AttemptLoop {
 
     /// A chat answer as the legacy completions answer (`text_completion`), streamed or not.
     static func completionsReply(_ reply: GatewayReply, of request: OpenAIRequest) -> GatewayReply {
-        let echo = request.body["echo"]?.boolValue == true ? request.body["prompt"].flatMap(Self.promptText) : nil
+        let echo = CompletionsInbound.echoPrefix(of: request.body)
         var out = reply
         switch reply.body {
         case .bytes(let bytes):
@@ -51,64 +46,75 @@ extension AttemptLoop {
         return out
     }
 
-    /// The one prompt string of a completions request (a string, or an array holding one).
-    static func promptText(_ prompt: JSONValue) -> String? {
-        prompt.stringValue ?? prompt.arrayValue.flatMap { $0.count == 1 ? $0[0].stringValue : nil }
-    }
-
-    /// Speech: the upstream's audio relayed as it arrives, with its content type; priced by the
-    /// characters of `input`. Settles once, however the relay ends.
+    /// Speech: the upstream's audio relayed as it arrives, with its content type, under the same
+    /// watchdog as a chat stream (a stalled upstream, a client that stops reading, the stream's
+    /// time limit); priced by the characters of `input`, or by its estimated tokens for a model
+    /// priced per token. Settles once, however the relay ends.
     func audioReply(
-        _ response: UpstreamResponse, request: OpenAIRequest, deployment: Deployment, attempt: Attempt, exchange: Exchange
+        _ response: UpstreamResponse, request: OpenAIRequest, deployment: Deployment, attempt: Attempt, exchange: Exchange,
+        chunkTimeout: Duration
     ) -> GatewayReply {
-        let characters = request.body["input"]?.stringValue?.count ?? 0
+        let text = request.body["input"]?.stringValue ?? ""
+        let perCharacter = deployment.price?.inputCostPerCharacter != nil
         let reply = ProviderReply(
-            body: [], usage: nil, responseID: nil, responseModel: nil, finishReasons: [],
-            units: BilledUnits(characters: characters))
-        let cost = deployment.price?.cost(of: nil, units: reply.units)
+            body: [],
+            usage: perCharacter
+                ? nil : Usage(inputTokens: prompts.inputTokens(request, deployment: deployment.config).tokens, outputTokens: 0),
+            responseID: nil, responseModel: nil, finishReasons: [], units: BilledUnits(characters: text.count))
+        let cost = deployment.price?.cost(of: reply.usage, units: reply.units)
         let contentType = response.headers.first(name: "content-type") ?? "application/octet-stream"
-        let settled = Mutex(false)
-        @Sendable func settle(_ error: GatewayError?, status: Int) async {
-            guard
-                settled.withLock({ was in
-                    defer { was = true }; return !was
-                })
-            else { return }
-            if let error {
-                attempt.interrupted(error, reply: reply, cost: cost, estimated: false)
-                await settlement.settle(exchange, status: status, error: error, clientDisconnected: status == 499)
-            } else {
+        let limits = config.serverLimits
+        let settlement = settlement
+        @Sendable func settle(_ interruption: Interruption?) async {
+            guard let interruption else {
                 attempt.succeeded(reply, cost: cost)
                 await settlement.settle(exchange, status: 200)
+                return
+            }
+            attempt.interrupted(interruption.error, reply: reply, cost: cost, estimated: !perCharacter)
+            if case .clientGone = interruption {
+                await settlement.settle(exchange, status: 499, error: interruption.error, clientDisconnected: true)
+            } else {
+                await settlement.settle(exchange, status: 200, error: interruption.error)
             }
         }
-        let clientGone = GatewayError(
-            .clientClosed, "The client closed the connection before the answer ended.", label: "client_disconnected")
         let stream = ReplyStream(
             run: { write in
-                var first = true
-                do {
-                    for try await buffer in response.body {
-                        if first {
-                            attempt.firstChunk()
-                            first = false
+                let watch = StreamWatch(limits: limits, chunkTimeout: chunkTimeout)
+                let watchedWrite = watch.watched(write)
+                let outcome: Interruption?? = await watch.run {
+                    var first = true
+                    do {
+                        for try await buffer in watch.timed(response.body) {
+                            if first {
+                                attempt.firstChunk()
+                                first = false
+                            }
+                            do { try await watchedWrite(buffer) } catch { return .some(.clientGone) }
                         }
-                        do { try await write(buffer) } catch {
-                            await settle(clientGone, status: 499)
-                            return .clientGone
-                        }
+                        return .some(nil)
+                    } catch is CancellationError {
+                        return nil  // the watchdog's, or the client's: told apart below
+                    } catch {
+                        return .some(
+                            .upstream(
+                                .upstreamUnavailable(
+                                    "The upstream connection failed mid-stream.", errorType: "stream_interrupted")))
                     }
-                } catch {
-                    // The head is out: the audio ends short, and the span says why.
-                    await settle(
-                        .upstreamUnavailable("The upstream connection failed mid-stream.", errorType: "stream_interrupted"),
-                        status: 200)
-                    return .finished(trailers: [])
                 }
-                await settle(nil, status: 200)
+                let interruption: Interruption? =
+                    switch (outcome, watch.expired) {
+                    case (_, .maxDuration):
+                        .timeLimit(.timeout("The stream ran longer than the gateway's limit of \(limits.maxStreamDuration)."))
+                    case (_, .upstreamStalled): .upstream(.upstreamTimeout(limit: chunkTimeout, taken: chunkTimeout))
+                    case (_, .writeStalled), (nil, nil): .clientGone
+                    case (.some(let ending), nil): ending
+                    }
+                await settle(interruption)
+                if case .clientGone = interruption { return .clientGone }
                 return .finished(trailers: [])
             },
-            abandoned: { await settle(clientGone, status: 499) })
+            abandoned: { await settle(.clientGone) })
         return GatewayReply(
             status: 200, headers: ReplyHeaders.of(exchange, cost: cost ?? 0) + [("content-type", contentType)],
             body: .stream(stream))

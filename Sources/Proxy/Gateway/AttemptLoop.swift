@@ -164,7 +164,7 @@ struct AttemptLoop: Sendable {
         _ request: OpenAIRequest, to deployment: Deployment, timeout: Duration, attempt: Attempt, exchange: Exchange
     ) async throws(GatewayError) -> GatewayReply {
         let adapter = deployment.adapter
-        switch adapter.serving(request.operation) {
+        switch deployment.serving(request.operation) {
         case .native: break
         case .viaChat:
             return try await sendViaChat(request, to: deployment, timeout: timeout, attempt: attempt, exchange: exchange)
@@ -174,7 +174,9 @@ struct AttemptLoop: Sendable {
         // `drop_params` rules) apply to both. An upload's fields go as the client sent them.
         var withDefaults = request
         if request.form == nil { withDefaults.body = deployment.config.applyingDefaults(to: request.body) }
-        if request.operation == .responses { withDefaults.body = responses.continuing(request, on: deployment) }
+        if request.operation == .responses {
+            withDefaults.body = responses.continuing(request, body: withDefaults.body, on: deployment)
+        }
         var upstreamRequest = try adapter.request(for: withDefaults, deployment: deployment.config)
         for (name, value) in deployment.config.defaultHeaders { upstreamRequest.headers.replaceOrAdd(name: name, value: value) }
         upstreamRequest.headers.replaceOrAdd(name: "traceparent", value: attempt.traceParent.header)
@@ -206,7 +208,9 @@ struct AttemptLoop: Sendable {
         }
         guard let body = collected else {
             if request.operation == .audioSpeech {
-                return audioReply(response, request: request, deployment: deployment, attempt: attempt, exchange: exchange)
+                return audioReply(
+                    response, request: request, deployment: deployment, attempt: attempt, exchange: exchange,
+                    chunkTimeout: timeout)
             }
             let reply = streamReply(
                 response, request: request, deployment: deployment, attempt: attempt, exchange: exchange, chunkTimeout: timeout)
@@ -224,10 +228,13 @@ struct AttemptLoop: Sendable {
             body: .bytes(reply.body))
     }
 
-    /// The assistant messages of an OpenAI-shaped answer, for content capture.
+    /// The assistant messages of an OpenAI-shaped answer (a chat completion's choices, a
+    /// Responses answer's output), for content capture.
     static func answerMessages(_ body: [UInt8]) -> JSONValue? {
-        guard let choices = (try? JSONParser.parse(body))?["choices"]?.arrayValue else { return nil }
-        let messages = choices.compactMap { $0["message"] }
+        let answer = try? JSONParser.parse(body)
+        let messages =
+            answer?["choices"]?.arrayValue?.compactMap { $0["message"] }
+            ?? answer?["output"]?.arrayValue.map(ResponsesInbound.chatMessages(fromOutput:)) ?? []
         return messages.isEmpty ? nil : .array(messages)
     }
 

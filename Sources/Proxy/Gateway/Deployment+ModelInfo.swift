@@ -9,18 +9,28 @@ extension Deployment {
     var maxOutputTokens: Int? { config.maxOutputTokens ?? price?.maxOutputTokens }
 
     /// `model_info.mode`, else the price table's; LiteLLM takes a deployment with neither for chat.
-    var mode: String { config.mode ?? price?.mode ?? "chat" }
+    var mode: String { knownMode ?? "chat" }
 
     /// Whether this deployment serves `operation`: its provider can (natively or through chat),
     /// and its mode (`model_info.mode`, else the price table's), when one is known, is one of
-    /// the operation's. A mode the gateway does not know restricts nothing.
+    /// the operation's. A mode LiteLLM does not know (a newer one) restricts nothing.
     func serves(_ operation: OpenAIRequest.Operation) -> Bool {
         guard adapter.serving(operation) != .unsupported else { return false }
-        guard let mode = config.mode ?? price?.mode, Self.knownModes.contains(mode) else { return true }
+        guard let mode = knownMode, ConfigLoader.knownModes.contains(mode) else { return true }
         return operation.modes.contains(mode)
     }
 
-    static let knownModes = OpenAIRequest.Operation.allCases.reduce(into: Set<String>()) { $0.formUnion($1.modes) }
+    /// How this deployment serves `operation`: as its provider does, but legacy completions go
+    /// natively only to a completion model (`mode: completion`, like gpt-3.5-turbo-instruct):
+    /// chat models refuse `/completions` (OpenAI's, Groq's), so they get it through chat.
+    func serving(_ operation: OpenAIRequest.Operation) -> Serving {
+        let serving = adapter.serving(operation)
+        if operation == .textCompletion && serving == .native && knownMode != "completion" { return .viaChat }
+        return serving
+    }
+
+    /// `model_info.mode`, else the price table's; nil when neither says.
+    var knownMode: String? { config.mode ?? price?.mode }
 
     /// `model_info` as LiteLLM's `/model/info` shows it: the deployment's own keys, then what the
     /// price table knows of its model (`base_model`'s row when set).

@@ -21,7 +21,7 @@ extension Gateway {
         } catch {
             return GatewayReply(error)
         }
-        guard let stored = responseStore.get(id, owner: principal.responseOwner) else {
+        guard let stored = await responseStore.get(id, owner: principal.responseOwner) else {
             return GatewayReply(Self.responseNotFound(id))
         }
         return GatewayReply(
@@ -37,7 +37,7 @@ extension Gateway {
         } catch {
             return GatewayReply(error)
         }
-        guard responseStore.delete(id, owner: principal.responseOwner) else {
+        guard await responseStore.delete(id, owner: principal.responseOwner) else {
             return GatewayReply(Self.responseNotFound(id))
         }
         let body: JSONValue = .object(["id": .string(id), "object": "response", "deleted": .bool(true)])

@@ -145,7 +145,8 @@ public final class Gateway: Sendable {
         self.logger = logger
         self.startedAt = Int(clock.nowSeconds())
         let rateLimiter = RateLimiter(shared: sharedState?.limits)
-        let responseStore = ResponseStore(limits: config.responses, clock: clock)
+        let responseStore = ResponseStore(
+            limits: config.responses, clock: clock, backing: store.map(StoreResponseArchive.init), logger: logger)
         self.responseStore = responseStore
         let settlement = Settlement(
             pipeline: pipeline, redaction: redaction, load: router.load, budgets: budgets, rateLimiter: rateLimiter,

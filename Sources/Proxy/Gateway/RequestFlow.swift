@@ -58,7 +58,7 @@ struct RequestFlow: Sendable {
             let body = try await readBody()
             var request = try parse(body.readableBytesView)
             if request.operation == .responses {
-                request.responses = attempts.responses.turn(
+                request.responses = try await attempts.responses.turn(
                     for: request, owner: principal.responseOwner, requestID: exchange.requestID, now: clock.nowSeconds())
             }
             // The end user it names (`user`): refused when blocked, past its limits or its budget.
@@ -76,7 +76,10 @@ struct RequestFlow: Sendable {
                     }
                 }
             }
+            // The Responses API's `metadata` is the caller's, kept with the response: it goes upstream.
+            let responseMetadata = request.operation == .responses ? request.body["metadata"] : nil
             var options = try RequestOptions(taking: &request, headers: headers, reasoningByDefault: config.reasoningContent)
+            if let responseMetadata { request.body["metadata"] = responseMetadata }
             // The key's own tags join the request's, as LiteLLM adds a key's `tags` to its requests.
             options.tags += principal.key?.tags.filter { !options.tags.contains($0) } ?? []
             (timeouts, stream) = (options.timeouts, request.stream)

@@ -246,11 +246,7 @@ struct StreamRelay: Sendable {
     /// Reads a chunk for the span; returns what the client should get (nil: nothing).
     private mutating func observe(_ object: JSONObject, raw: [UInt8]) -> [UInt8]? {
         if let error = object["error"], !error.isNull {
-            let code = error["code"]?.stringValue
-            midStreamError = GatewayError(
-                .upstream(.badResponse),
-                SecretRedactor.scrub(error["message"]?.stringValue ?? "The upstream failed mid-stream."), status: 502,
-                detail: .init(type: error["type"]?.stringValue ?? "api_error", code: code), label: code ?? "stream_error")
+            midStreamError = Self.midStreamError(error)
             return raw
         }
         if reply.responseID == nil { reply.responseID = object["id"]?.stringValue }
@@ -322,17 +318,21 @@ struct StreamRelay: Sendable {
             sawEnd = true
             return true
         case "response.failed", "error":
-            let error = object["error"] ?? response?["error"] ?? .object(object)
-            let code = error["code"]?.stringValue
-            midStreamError = GatewayError(
-                .upstream(.badResponse),
-                SecretRedactor.scrub(error["message"]?.stringValue ?? "The upstream failed mid-stream."), status: 502,
-                detail: .init(type: error["type"]?.stringValue ?? "api_error", code: code), label: code ?? "stream_error")
+            midStreamError = Self.midStreamError(object["error"] ?? response?["error"] ?? .object(object))
             if type == "response.failed" { sawEnd = true }
             return false
         default:
             return false
         }
+    }
+
+    /// An error the upstream sent in its stream, in the gateway's terms (its words scrubbed of keys).
+    static func midStreamError(_ error: JSONValue) -> GatewayError {
+        let code = error["code"]?.stringValue
+        return GatewayError(
+            .upstream(.badResponse),
+            SecretRedactor.scrub(error["message"]?.stringValue ?? "The upstream failed mid-stream."), status: 502,
+            detail: .init(type: error["type"]?.stringValue ?? "api_error", code: code), label: code ?? "stream_error")
     }
 
     static func errorEvent(_ error: GatewayError) -> [UInt8] {

@@ -139,11 +139,6 @@ enum CompletionsInbound {
         }
     }
 
-    /// Whether the client itself asked for the usage chunk at the end of a stream.
-    static func clientWantsUsage(_ body: JSONObject) -> Bool {
-        body["stream_options"]?["include_usage"]?.boolValue == true
-    }
-
     /// An OpenAI `chat.completion` as a `text_completion`; `echo` goes before each choice's text.
     static func completion(fromChat chat: JSONValue, echo: String?) -> JSONValue {
         var out = header(of: chat)

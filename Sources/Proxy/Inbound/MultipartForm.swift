@@ -19,19 +19,19 @@ public struct MultipartForm: Sendable {
 
     public private(set) var parts: [Part]
     /// The body's content type, boundary included: what the upstream is sent with the parts.
-    public var contentType: String { "multipart/form-data; boundary=\(boundary)" }
-    private let body: ByteBuffer
+    public var contentType: String {
+        let token = boundary.utf8.allSatisfy { byte in
+            (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte)
+                || Array("'+_-.".utf8).contains(byte)
+        }
+        return "multipart/form-data; boundary=" + (token ? boundary : "\"\(boundary)\"")
+    }
+
     private let boundary: String
-    /// Each part's body as offsets into `body`'s readable bytes, in the order of `parts`.
-    private let bodyRanges: [Range<Int>]
-    /// Where a new part goes: the CRLF before the close delimiter, or the delimiter itself when
-    /// there are no parts.
-    private let closeOffset: Int
 
     /// Offsets found by one pass over the bytes, before any slice is taken.
     private struct Layout {
         var parts: [Located] = []
-        var closeOffset = 0
     }
 
     private struct Located {
@@ -50,59 +50,36 @@ public struct MultipartForm: Sendable {
         let layout = try body.withUnsafeReadableBytes { (bytes: UnsafeRawBufferPointer) throws(GatewayError) -> Layout in
             try Self.scan(bytes, boundary: Array(boundary.utf8))
         }
-        self.body = body
         self.boundary = boundary
-        self.bodyRanges = layout.parts.map(\.body)
-        self.closeOffset = layout.closeOffset
         self.parts = layout.parts.map {
             Part(name: $0.name, filename: $0.filename, contentType: $0.contentType, body: Self.slice(body, $0.body))
         }
     }
 
-    /// The text of the first field called `name` (file parts are not fields).
-    public func value(_ name: String) -> String? {
-        parts.first { $0.name == name && $0.filename == nil }.map { String(buffer: $0.body) }
-    }
-
-    /// The texts of every field called `name`, in order: an array field (`timestamp_granularities[]`).
-    public func values(_ name: String) -> [String] {
-        parts.filter { $0.name == name && $0.filename == nil }.map { String(buffer: $0.body) }
-    }
-
-    /// The body to send upstream, as slices of the original buffer and small new buffers, with
-    /// the value of every part called `name` replaced: a client sending `model` twice cannot have
-    /// the gateway route by one and the provider read the other. A missing field is added as a
-    /// new part before the close delimiter.
-    public func replacing(field name: String, with value: String) -> [ByteBuffer] {
-        replacing([name: value])
-    }
-
-    /// The same for several fields at once; one missing from the form is added, in name order.
+    /// The body to send upstream: every part's headers written anew from what the gateway read
+    /// (so the provider cannot read a part differently from the gateway), each part's bytes a
+    /// slice of the client's buffer, never copied, and the value of every part called by one of
+    /// `fields` replaced (a client sending `model` twice cannot have the gateway route by one and
+    /// the provider read the other). A field missing from the form is added, in name order.
     public func replacing(_ fields: [String: String]) -> [ByteBuffer] {
         var out: [ByteBuffer] = []
-        var cursor = 0
-        var replaced: Set<String> = []
-        for (part, range) in zip(parts, bodyRanges) {
-            guard let value = fields[part.name] else { continue }
-            out.append(Self.slice(body, cursor..<range.lowerBound))
-            out.append(ByteBuffer(string: value))
-            cursor = range.upperBound
-            replaced.insert(part.name)
+        func header(_ name: String, filename: String?, contentType: String?) -> ByteBuffer {
+            var text = "--\(boundary)\r\nContent-Disposition: form-data; name=\"\(Self.escaped(name))\""
+            if let filename { text += "; filename=\"\(Self.escaped(filename))\"" }
+            if let contentType { text += "\r\nContent-Type: \(contentType.filter { $0 != "\r" && $0 != "\n" })" }
+            return ByteBuffer(string: text + "\r\n\r\n")
         }
-        let missing = fields.keys.filter { !replaced.contains($0) }.sorted()
-        if !missing.isEmpty {
-            out.append(Self.slice(body, cursor..<closeOffset))
-            var added = parts.isEmpty ? "" : "\r\n"
-            for (index, name) in missing.enumerated() {
-                if index > 0 { added += "\r\n" }
-                added += "--\(boundary)\r\nContent-Disposition: form-data; name=\"\(Self.escaped(name))\"\r\n\r\n"
-                added += fields[name] ?? ""
-            }
-            if parts.isEmpty { added += "\r\n" }
-            out.append(ByteBuffer(string: added))
-            cursor = closeOffset
+        for part in parts {
+            out.append(header(part.name, filename: part.filename, contentType: part.contentType))
+            out.append(fields[part.name].map { ByteBuffer(string: $0) } ?? part.body)
+            out.append(ByteBuffer(string: "\r\n"))
         }
-        out.append(Self.slice(body, cursor..<body.readableBytes))
+        let present = Set(parts.map(\.name))
+        for name in fields.keys.sorted() where !present.contains(name) {
+            out.append(header(name, filename: nil, contentType: nil))
+            out.append(ByteBuffer(string: (fields[name] ?? "") + "\r\n"))
+        }
+        out.append(ByteBuffer(string: "--\(boundary)--\r\n"))
         return out.filter { $0.readableBytes > 0 }
     }
 
@@ -136,13 +113,11 @@ public struct MultipartForm: Sendable {
         } else {
             throw malformed("The multipart body does not contain its boundary.")
         }
-        var lineStart = position
         var layout = Layout()
         while true {
             position += dashBoundary.count
             if matches(dashes, in: bytes, at: position) {
                 // The close delimiter; what follows is an epilogue, ignored.
-                layout.closeOffset = lineStart
                 return layout
             }
             while position < bytes.count, bytes[position] == UInt8(ascii: " ") || bytes[position] == UInt8(ascii: "\t") {
@@ -171,7 +146,6 @@ public struct MultipartForm: Sendable {
             let bodyStart = min(headerEnd + blankLine.count, next)
             layout.parts.append(
                 Located(name: headers.name, filename: headers.filename, contentType: headers.contentType, body: bodyStart..<next))
-            lineStart = next
             position = next + crlf.count
         }
     }
@@ -194,7 +168,12 @@ public struct MultipartForm: Sendable {
             }
             let value = trimmed(line[(colon + 1)...])
             switch trimmed(line[..<colon]).lowercased() {
-            case "content-disposition": disposition = value
+            case "content-disposition":
+                // Two could be read either way by the gateway and the provider.
+                guard disposition == nil else {
+                    throw malformed("A part of the multipart body has two Content-Disposition headers.")
+                }
+                disposition = value
             case "content-type": contentType = value
             default: break
             }
@@ -203,6 +182,11 @@ public struct MultipartForm: Sendable {
             throw malformed("A part of the multipart body has no Content-Disposition header.")
         }
         let (type, parameters) = headerParameters(disposition)
+        let names = parameters.map(\.name)
+        for parameter in ["name", "filename"] where names.filter({ $0 == parameter }).count > 1 || names.contains(parameter + "*")
+        {
+            throw malformed("A part of the multipart body names its '\(parameter)' twice or in an encoded form.")
+        }
         let name = parameters.first { $0.name == "name" }?.value
         guard type.lowercased() == "form-data" else {
             throw .invalidRequest(

@@ -117,9 +117,9 @@ struct ResponsesEventEncoder {
 
     private mutating func appendText(_ text: String, kind: PartKind, into out: inout [UInt8]) {
         openPart(kind, into: &out)
-        guard var state = message else { return }
-        state.text += text
-        message = state
+        guard message != nil else { return }
+        message?.text += text
+        guard let state = message else { return }
         let type = kind == .text ? "response.output_text.delta" : "response.refusal.delta"
         var fields: JSONObject = [
             "item_id": .string(state.itemID), "output_index": .int(state.outputIndex),
@@ -221,11 +221,11 @@ struct ResponsesEventEncoder {
         let chatIndex = fragment["index"]?.intValue ?? position
         let newID = fragment["id"]?.stringValue.flatMap { id in id.isEmpty ? nil : id }
         let arguments = fragment["function"]?["arguments"]?.stringValue ?? ""
-        if var state = call, state.chatIndex == chatIndex, newID == nil || newID == state.callID.stringValue {
-            if state.name.isNull, let name = fragment["function"]?["name"]?.stringValue { state.name = .string(name) }
-            state.arguments += arguments
-            call = state
-            if !arguments.isEmpty { emitArgumentsDelta(arguments, of: state, into: &out) }
+        if let open = call, open.chatIndex == chatIndex, newID == nil || newID == open.callID.stringValue {
+            if open.name.isNull, let name = fragment["function"]?["name"]?.stringValue { call?.name = .string(name) }
+            // In place: the arguments so far are not copied for each fragment.
+            call?.arguments += arguments
+            if !arguments.isEmpty, let state = call { emitArgumentsDelta(arguments, of: state, into: &out) }
             return
         }
         if newID == nil, let slot = closedCalls[chatIndex] {

@@ -127,14 +127,29 @@ enum ResponsesInbound {
     }
 
     /// The chat messages made from `input` alone (no instructions, no history).
-    static func inputMessages(_ body: JSONObject) throws(GatewayError) -> [JSONValue] {
+    /// `skippingUnsupported`: items with no chat form are left out instead of refused (for
+    /// keeping the history of a turn a native deployment answered).
+    static func inputMessages(_ body: JSONObject, skippingUnsupported: Bool = false) throws(GatewayError) -> [JSONValue] {
         switch body["input"] {
         case .string(let text)?:
             return [.object(["role": "user", "content": .string(text)])]
         case .array(let items)?:
+            guard items.count <= maxInputItems else {
+                throw .invalidRequest("'input' has more than \(maxInputItems) items.", param: "input")
+            }
             var messages: [JSONValue] = []
+            var calls: [Int: [JSONValue]] = [:]
             for (index, item) in items.enumerated() {
-                try append(item, at: "input[\(index)]", to: &messages)
+                do throws(GatewayError) {
+                    try append(item, at: "input[\(index)]", to: &messages, calls: &calls)
+                } catch {
+                    if !skippingUnsupported { throw error }
+                }
+            }
+            for (index, run) in calls {
+                guard case .object(var message) = messages[index] else { continue }
+                message["tool_calls"] = .array(run)
+                messages[index] = .object(message)
             }
             return messages
         default:
@@ -153,7 +168,12 @@ enum ResponsesInbound {
 
     /// One input item as chat messages. Consecutive `function_call` items (and a function call
     /// right after an assistant message) make one assistant message, as chat expects.
-    static func append(_ item: JSONValue, at path: String, to messages: inout [JSONValue]) throws(GatewayError) {
+    /// The most input items a request may have.
+    static let maxInputItems = 10_000
+
+    static func append(
+        _ item: JSONValue, at path: String, to messages: inout [JSONValue], calls pendingCalls: inout [Int: [JSONValue]]
+    ) throws(GatewayError) {
         guard item.objectValue != nil else {
             throw .invalidRequest("'\(path)' must be an object, found \(item.typeName).", param: path)
         }
@@ -182,11 +202,13 @@ enum ResponsesInbound {
                 "id": .string(callID), "type": "function",
                 "function": .object(["name": .string(name), "arguments": .string(arguments)]),
             ])
-            if case .object(var last)? = messages.last, last["role"] == "assistant" {
-                last["tool_calls"] = .array((last["tool_calls"]?.arrayValue ?? []) + [call])
-                messages[messages.count - 1] = .object(last)
+            // Consecutive calls gather in one assistant message, appended to in place (a run
+            // of calls costs linear time, not a copy of the run per call).
+            if let last = messages.indices.last, messages[last]["role"] == "assistant" {
+                pendingCalls[last, default: messages[last]["tool_calls"]?.arrayValue ?? []].append(call)
             } else {
-                messages.append(.object(["role": "assistant", "content": .null, "tool_calls": .array([call])]))
+                messages.append(.object(["role": "assistant", "content": .null]))
+                pendingCalls[messages.count - 1] = [call]
             }
         case "function_call_output":
             let callID = try string(item, "call_id", at: path)
@@ -645,26 +667,6 @@ extension ResponsesInbound {
 // MARK: - History as chat messages
 
 extension ResponsesInbound {
-    /// The first choice's assistant message (text and tool calls), to keep as history.
-    static func assistantMessage(fromCompletion completion: JSONValue) -> JSONValue? {
-        guard let message = completion["choices"]?.arrayValue?.first?["message"], message.objectValue != nil else {
-            return nil
-        }
-        let text = chatText(message["content"]) ?? message["refusal"]?.stringValue
-        var out: JSONObject = ["role": "assistant", "content": text.map(JSONValue.string) ?? .null]
-        let calls: [JSONValue] = (message["tool_calls"]?.arrayValue ?? []).map { call in
-            .object([
-                "id": call["id"] ?? .null, "type": "function",
-                "function": .object([
-                    "name": call["function"]?["name"] ?? .null,
-                    "arguments": call["function"]?["arguments"] ?? .string(""),
-                ]),
-            ])
-        }
-        if !calls.isEmpty { out["tool_calls"] = .array(calls) }
-        return .object(out)
-    }
-
     /// A Response's output as chat history: its messages' text and its function calls make one
     /// assistant message. Other items (reasoning, built-in tool calls) have no chat form.
     static func chatMessages(fromOutput output: [JSONValue]) -> [JSONValue] {

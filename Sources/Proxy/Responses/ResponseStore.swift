@@ -1,3 +1,4 @@
+import Logging
 import Synchronization
 import Telemetry
 
@@ -19,10 +20,12 @@ public struct StoredResponse: Sendable {
     var bytes: Int
 }
 
-/// The responses the gateway produced, in memory: bounded in count and bytes (the oldest go
-/// first) and expiring (`spanway_settings.responses_ttl_seconds`). A caller sees only its own.
-/// Not shared between replicas and lost at a restart: a continuation that reaches another
-/// replica, or comes after a restart, is answered 404 like an expired one.
+/// The responses the gateway produced: in memory, bounded in count and bytes (the oldest go
+/// first) and expiring (`spanway_settings.responses_ttl`); with a store, also written through to
+/// it (SQLite or PostgreSQL), so they outlive a restart and every replica reads them. A caller
+/// sees only its own. Writes to the store never hold up a request: they run behind it, at most
+/// `maxPendingWrites` at a time, and one past that is dropped and logged (the response stays in
+/// memory).
 public final class ResponseStore: Sendable {
     public struct Limits: Sendable {
         public var maxResponses = 10_000
@@ -42,15 +45,31 @@ public final class ResponseStore: Sendable {
     let limits: Limits
     let clock: any GatewayClock
     private let state = Mutex(State())
+    let backing: (any ResponseArchive)?
+    let logger: Logger
+    /// Store writes in flight, by number, and writes made (every 256th also removes expired rows).
+    private let writes = Mutex((pending: [Int: Task<Void, Never>](), made: 0))
+    static let maxPendingWrites = 64
 
-    public init(limits: Limits = Limits(), clock: any GatewayClock) {
+    init(
+        limits: Limits = Limits(), clock: any GatewayClock, backing: (any ResponseArchive)? = nil,
+        logger: Logger = Logger(label: "spanway.responses")
+    ) {
         self.limits = limits
         self.clock = clock
+        self.backing = backing
+        self.logger = logger
     }
 
     func put(_ response: StoredResponse) {
         var response = response
         response.expiresAt = clock.nowSeconds() + limits.ttlSeconds
+        keep(response)
+        if let backing { persist(response, in: backing) }
+    }
+
+    /// Keeps it in memory only.
+    private func keep(_ response: StoredResponse) {
         state.withLock { state in
             if let old = state.entries[response.id] { state.bytes -= old.bytes }
             state.entries[response.id] = response
@@ -60,28 +79,73 @@ public final class ResponseStore: Sendable {
         }
     }
 
-    /// The response with this id if `owner` may see it and it has not expired.
-    func get(_ id: String, owner: String) -> StoredResponse? {
+    /// The response with this id if `owner` may see it and it has not expired: from memory,
+    /// else from the store (another replica's, or one from before a restart).
+    func get(_ id: String, owner: String) async -> StoredResponse? {
         let now = clock.nowSeconds()
-        return state.withLock { state in
-            guard let entry = state.entries[id], entry.expiresAt > now, owner == "master" || entry.owner == owner else {
-                return nil
+        let remembered = state.withLock { $0.entries[id] }
+        var entry = remembered.flatMap { $0.expiresAt > now ? $0 : nil }
+        if remembered == nil, let backing {
+            do {
+                entry = try await backing.load(id: id, now: now)
+                if let entry { keep(entry) }
+            } catch {
+                logger.warning("could not read a kept response", metadata: ["error": "\(type(of: error))"])
             }
-            return entry
         }
+        guard let entry, owner == "master" || entry.owner == owner else { return nil }
+        return entry
     }
 
     /// Removes it; false when `owner` has no such response.
-    func delete(_ id: String, owner: String) -> Bool {
-        state.withLock { state in
+    func delete(_ id: String, owner: String) async -> Bool {
+        let removed = state.withLock { state -> Bool in
             guard let entry = state.entries[id], owner == "master" || entry.owner == owner else { return false }
             state.entries[id] = nil
             state.bytes -= entry.bytes
             return true
         }
+        guard let backing else { return removed }
+        do {
+            return try await backing.delete(id: id, owner: owner == "master" ? nil : owner) || removed
+        } catch {
+            logger.warning("could not delete a kept response", metadata: ["error": "\(type(of: error))"])
+            return removed
+        }
+    }
+
+    /// Writes it to the store behind the request; every 256th write also removes expired rows.
+    private func persist(_ response: StoredResponse, in backing: any ResponseArchive) {
+        let number = writes.withLock { writes -> Int? in
+            guard writes.pending.count < Self.maxPendingWrites else { return nil }
+            writes.made += 1
+            return writes.made
+        }
+        guard let number else {
+            logger.warning(
+                "a kept response was not written to the store: too many writes pending", metadata: ["id": "\(response.id)"])
+            return
+        }
+        let now = clock.nowSeconds()
+        writes.withLock { writes in
+            writes.pending[number] = Task { [self] in
+                defer { _ = self.writes.withLock { $0.pending.removeValue(forKey: number) } }
+                do {
+                    try await backing.save(response, now: now)
+                    if number % 256 == 0 { _ = try await backing.deleteExpired(now: now) }
+                } catch {
+                    logger.warning("could not write a kept response", metadata: ["error": "\(type(of: error))"])
+                }
+            }
+        }
     }
 
     var count: Int { state.withLock { $0.entries.count } }
+
+    /// Waits for the store writes in flight (tests, shutdown).
+    func flush() async {
+        for task in writes.withLock({ Array($0.pending.values) }) { await task.value }
+    }
 
     private func evict(_ state: inout State, now: Double) {
         while state.head < state.order.count {
@@ -102,4 +166,14 @@ public final class ResponseStore: Sendable {
             state.head = 0
         }
     }
+}
+
+/// Where kept responses outlive the memory that holds them: the gateway's store.
+protocol ResponseArchive: Sendable {
+    func save(_ response: StoredResponse, now: Double) async throws
+    /// Nil when absent or expired at `now`.
+    func load(id: String, now: Double) async throws -> StoredResponse?
+    /// `owner` nil: whoever's it is.
+    func delete(id: String, owner: String?) async throws -> Bool
+    func deleteExpired(now: Double) async throws -> Int
 }

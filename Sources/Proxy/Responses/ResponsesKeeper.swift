@@ -8,25 +8,32 @@ import Telemetry
 struct ResponsesKeeper: Sendable {
     let store: ResponseStore
 
-    /// The turn a Responses request starts: its id and, when it continues one the gateway keeps
-    /// for this caller, that conversation.
-    func turn(for request: OpenAIRequest, owner: String, requestID: String, now: Double) -> ResponsesTurn {
+    /// The turn a Responses request starts: its id and, when it continues one, that
+    /// conversation. Only a response the gateway keeps for this caller can be continued: one it
+    /// does not know (another caller's, expired, never kept) is OpenAI's 400
+    /// `previous_response_not_found`, never passed to a provider whose key is shared by all.
+    func turn(for request: OpenAIRequest, owner: String, requestID: String, now: Double) async throws(GatewayError)
+        -> ResponsesTurn
+    {
         var turn = ResponsesTurn(
             id: "resp_" + requestID.dropFirst("req_".count), createdAt: Int(now), history: [], previous: nil, owner: owner)
-        if let previousID = request.body["previous_response_id"]?.stringValue,
-            let previous = store.get(previousID, owner: owner)
-        {
+        if let previousID = request.body["previous_response_id"]?.stringValue {
+            guard let previous = await store.get(previousID, owner: owner) else {
+                throw .invalidRequest(
+                    "Previous response with id '\(previousID)' not found.", param: "previous_response_id",
+                    code: "previous_response_not_found")
+            }
             turn.previous = previous
             turn.history = previous.history
         }
         return turn
     }
 
-    /// A native request's body for `deployment`: `previous_response_id` goes through when that
-    /// response is the deployment's own (or the gateway does not know it: the provider may);
-    /// otherwise the conversation the gateway kept is sent as input items before the new input.
-    func continuing(_ request: OpenAIRequest, on deployment: Deployment) -> JSONObject {
-        var body = request.body
+    /// A native request's body for `deployment` (`body`: the request's, with the deployment's
+    /// defaults): `previous_response_id` goes through when that response is the deployment's
+    /// own; otherwise the conversation the gateway kept is sent as input items before the new input.
+    func continuing(_ request: OpenAIRequest, body: JSONObject, on deployment: Deployment) -> JSONObject {
+        var body = body
         guard let previous = request.responses?.previous,
             !(previous.native && previous.deploymentID == deployment.config.id)
         else { return body }
@@ -44,20 +51,21 @@ struct ResponsesKeeper: Sendable {
     /// Keeps a Response object the client got.
     func keep(_ body: [UInt8], of request: OpenAIRequest, from deployment: Deployment, native: Bool) {
         guard let response = (try? JSONParser.parse(body))?.objectValue else { return }
-        keep(response, bytes: body.count, of: request, from: deployment, native: native)
+        keep(response, of: request, from: deployment, native: native)
     }
 
-    func keep(_ response: JSONObject, bytes: Int, of request: OpenAIRequest, from deployment: Deployment, native: Bool) {
+    func keep(_ response: JSONObject, of request: OpenAIRequest, from deployment: Deployment, native: Bool) {
         guard request.body["store"]?.boolValue != false, let turn = request.responses,
             let id = response["id"]?.stringValue
         else { return }
-        let input = (try? ResponsesInbound.inputMessages(request.body)) ?? []
+        let input = (try? ResponsesInbound.inputMessages(request.body, skippingUnsupported: true)) ?? []
         let output = ResponsesInbound.chatMessages(fromOutput: response["output"]?.arrayValue ?? [])
         let history = turn.history + input + output
+        let bytes = JSONValue.object(response).encoded().count + JSONValue.array(history).encoded().count
         store.put(
             StoredResponse(
                 id: id, owner: turn.owner, response: response, history: history, deploymentID: deployment.config.id,
-                native: native, expiresAt: 0, bytes: bytes + JSONValue.array(history).encoded().count))
+                native: native, expiresAt: 0, bytes: bytes))
     }
 
     /// A native Responses stream, relayed as is, its final response kept when it ends.
@@ -71,8 +79,8 @@ struct ResponsesKeeper: Sendable {
                     watcher.withLock { $0.feed(buffer) }
                     try await write(buffer)
                 }
-                if let (response, bytes) = watcher.withLock({ $0.response }) {
-                    keep(response, bytes: bytes, of: request, from: deployment, native: true)
+                if let response = watcher.withLock({ $0.response }) {
+                    keep(response, of: request, from: deployment, native: true)
                 }
                 return ending
             })
@@ -88,9 +96,8 @@ struct ResponsesKeeper: Sendable {
             let completion = (try? JSONParser.parse(bytes)) ?? .null
             let response = ResponsesInbound.response(
                 fromCompletion: completion, request: request.body, id: turn.id, createdAt: turn.createdAt)
-            let encoded = JSONValue.object(response).encoded()
-            keep(response, bytes: encoded.count, of: request, from: deployment, native: false)
-            out.body = .bytes(encoded)
+            keep(response, of: request, from: deployment, native: false)
+            out.body = .bytes(JSONValue.object(response).encoded())
         case .stream(let stream):
             out.body = .stream(
                 ReplyStream { write in
@@ -100,7 +107,7 @@ struct ResponsesKeeper: Sendable {
                         if !events.isEmpty { try await write(ByteBuffer(bytes: events)) }
                     }
                     if let response = encoder.withLock({ $0.finalResponse }) {
-                        keep(response, bytes: 0, of: request, from: deployment, native: false)
+                        keep(response, of: request, from: deployment, native: false)
                     }
                     return ending
                 })
@@ -118,13 +125,12 @@ struct ResponsesKeeper: Sendable {
                 items.append(
                     .object([
                         "type": "function_call_output", "call_id": message["tool_call_id"] ?? .null,
-                        "output": .string(message["content"]?.stringValue ?? ""),
+                        "output": .string(Self.text(message["content"])),
                     ]))
                 continue
             }
             if let content = message["content"], !content.isNull {
-                let text = content.stringValue ?? content.arrayValue?.compactMap { $0["text"]?.stringValue }.joined() ?? ""
-                items.append(.object(["role": .string(role), "content": .string(text)]))
+                items.append(.object(["role": .string(role), "content": .string(Self.text(content))]))
             }
             for call in message["tool_calls"]?.arrayValue ?? [] {
                 items.append(
@@ -138,19 +144,28 @@ struct ResponsesKeeper: Sendable {
     }
 }
 
+extension ResponsesKeeper {
+    /// A chat message's content as text: a string, or its text parts joined.
+    static func text(_ content: JSONValue?) -> String {
+        content?.stringValue ?? content?.arrayValue?.compactMap { $0["text"]?.stringValue }.joined() ?? ""
+    }
+}
+
 /// Watches a Responses event stream for its terminal event's `response`.
 struct TerminalEventWatcher {
     private var sse = SSEDecoder()
-    private(set) var response: (JSONObject, Int)?
+    private(set) var response: JSONObject?
 
     mutating func feed(_ buffer: ByteBuffer) {
         for event in (try? sse.feed(buffer.readableBytesView)) ?? [] {
-            guard let object = (try? JSONParser.parse(event.data))?.objectValue,
+            // Only the terminal events are parsed (the relay names every event).
+            guard event.event == "response.completed" || event.event == "response.incomplete",
+                let object = (try? JSONParser.parse(event.data))?.objectValue,
                 let type = object["type"]?.stringValue,
                 ["response.completed", "response.incomplete"].contains(type),
                 let response = object["response"]?.objectValue
             else { continue }
-            self.response = (response, event.data.count)
+            self.response = response
         }
     }
 }

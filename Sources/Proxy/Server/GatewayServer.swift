@@ -256,7 +256,6 @@ public enum GatewayServer {
         return router
     }
 
-    /// The body, refused with 413 past `limit` (early when `content-length` says so).
     /// The JSON endpoints that run a request through a model, by path (without `/v1`).
     static let jsonOperations: [(String, OpenAIRequest.Operation)] = [
         ("/chat/completions", .chat), ("/embeddings", .embeddings), ("/responses", .responses),
@@ -264,6 +263,7 @@ public enum GatewayServer {
         ("/rerank", .rerank), ("/moderations", .moderation),
     ]
 
+    /// The body, refused with 413 past `limit` (early when `content-length` says so).
     static func collectBody(_ request: Request, limit: Int) async throws(GatewayError) -> ByteBuffer {
         if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
             throw GatewayError.payloadTooLarge(limit: limit)

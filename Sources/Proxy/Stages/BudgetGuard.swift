@@ -179,7 +179,8 @@ public final class BudgetGuard: Sendable {
     /// bytes), its output limit (or the model's, or 4096) as output, at the dearest deployment.
     static func estimate(_ request: OpenAIRequest, bodyBytes: Int, prices: [ModelPrice]) -> Double {
         guard !prices.isEmpty else { return 0 }
-        let input = Double(bodyBytes) / 4
+        // An upload's bytes are audio, not prompt tokens.
+        let input = request.form == nil ? Double(bodyBytes) / 4 : 0
         let body = request.body
         let limit = (body["max_completion_tokens"] ?? body["max_tokens"] ?? body["max_output_tokens"])?.intValue
         // What is billed per unit, where it is known before the call (not an upload's seconds).

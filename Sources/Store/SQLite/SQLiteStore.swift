@@ -167,6 +167,20 @@ public final class SQLiteStore: GatewayStore {
             );
             """
         ),
+        (
+            "v13: Responses API answers",
+            // One row per stored `/v1/responses` answer; `body` is JSON the store does not read.
+            """
+            CREATE TABLE "responses" (
+                "id" TEXT PRIMARY KEY NOT NULL,
+                "owner" TEXT NOT NULL,
+                "body" TEXT NOT NULL,
+                "created_at" DOUBLE NOT NULL,
+                "expires_at" DOUBLE NOT NULL
+            );
+            CREATE INDEX "responses_on_expires_at" ON "responses"("expires_at");
+            """
+        ),
     ]
 
     public func insert<Record: LimitedRecord>(_ record: Record) async throws {
