@@ -105,6 +105,15 @@ import Testing
             Array(#"{"text":"hi","usage":{"type":"duration","seconds":7}}"#.utf8), for: json)
         #expect(reply.units?.seconds == 7)
         #expect(reply.usage == nil)
+        // SRT and VTT say the duration in their last cue's end.
+        var srt = form
+        srt.body["response_format"] = "srt"
+        let subtitles = try OpenAIEndpoints.reply(
+            Array("1\n00:00:00,000 --> 00:00:04,000\nhello\n\n2\n00:00:04,000 --> 00:01:02,500\nthere\n\n".utf8), for: srt)
+        #expect(subtitles.units?.seconds == 62.5 && subtitles.contentType == "application/x-subrip")
+        srt.body["response_format"] = "vtt"
+        let vtt = try OpenAIEndpoints.reply(Array("WEBVTT\n\n00:00.000 --> 00:03.250\nhello\n\n".utf8), for: srt)
+        #expect(vtt.units?.seconds == 3.25 && vtt.contentType == "text/vtt")
         let verbose = try OpenAIEndpoints.reply(Array(#"{"text":"hi","duration":3.5,"language":"english"}"#.utf8), for: json)
         #expect(verbose.units?.seconds == 3.5)
         // A token-billed transcript keeps its usage.
@@ -204,5 +213,24 @@ import Testing
         var wrongSize = request.body
         wrongSize["size"] = "big"
         #expect(throws: GatewayError.self) { try GeminiImages.request(wrongSize) }
+    }
+
+    /// A Responses request's prompt is counted from the text of its items and instructions (for
+    /// pre-call checks and for interrupted streams), not as zero.
+    @Test func responsesItemsCountTowardsThePrompt() throws {
+        let text = String(repeating: "word ", count: 40)
+        let asString = try OpenAIRequest(
+            operation: .responses, bytes: Array(#"{"model":"m","input":"\#(text)"}"#.utf8))
+        let asItems = try OpenAIRequest(
+            operation: .responses,
+            bytes: Array(
+                #"{"model":"m","input":[{"role":"user","content":[{"type":"input_text","text":"\#(text)"}]}]}"#.utf8))
+        let withInstructions = try OpenAIRequest(
+            operation: .responses, bytes: Array(#"{"model":"m","instructions":"\#(text)","input":"\#(text)"}"#.utf8))
+        let counter = PromptCounter.estimating
+        let plain = counter.inputTokens(asString, deployment: nil).tokens
+        #expect(plain > 0)
+        #expect(counter.inputTokens(asItems, deployment: nil).tokens == plain)
+        #expect(counter.inputTokens(withInstructions, deployment: nil).tokens == 2 * plain)
     }
 }

@@ -177,7 +177,14 @@ import Testing
         #expect(images.relay.reply.units?.images == 2)
 
         // A stream that ends before its terminal event was cut off.
+        // A stream that ends before its terminal event was cut off: the gateway says so with a
+        // typed `error` event, numbered after the last event relayed.
         let cut = try await Self.run([created, delta])
         guard case .upstreamFailed = cut.ending else { Issue.record("\(cut.ending)"); return }
+        let last = try #require(cut.written.components(separatedBy: "\n\n").dropLast().last)
+        #expect(last.hasPrefix("event: error\ndata: "))
+        let error = try JSONParser.parse(Array(last.dropFirst("event: error\ndata: ".count).utf8))
+        #expect(error["type"] == "error" && error["sequence_number"] == .int(2))
+        #expect(error["message"] == "The upstream stream ended before it was complete.")
     }
 }

@@ -31,11 +31,14 @@ public final class BudgetAlerts: Sendable {
         return SinkStats(sink: "budget_alerts", exported: 0, failedAttempts: 0, dropped: dropped, queueDepth: queue.count)
     }
 
-    /// Called when a request settles with `cost`; `spendBefore` is the key's spend when it was admitted.
-    func settled(_ principal: Principal, cost: Double) {
+    /// Called when a request settles with `cost`. The key's spend before it is its record's (as
+    /// it was admitted) plus `unrecorded`: earlier requests' costs the ledger has not written to
+    /// the store yet, so a crossing is seen however far the ledger lags.
+    func settled(_ principal: Principal, cost: Double, unrecorded: Double = 0) {
         guard let key = principal.key, let soft = key.softBudget, cost > 0 else { return }
-        let after = key.limits.spend + cost
-        guard key.limits.spend < soft, after >= soft else { return }
+        let before = key.limits.spend + unrecorded
+        let after = before + cost
+        guard before < soft, after >= soft else { return }
         // Once per key and period: concurrent requests may all see the crossing.
         let period = "\(key.token):\(key.limits.budgetResetAt ?? 0)"
         guard raised.withLock({ $0.insert(period).inserted }) else { return }

@@ -42,7 +42,10 @@ struct Settlement: Sendable {
         // Before the answer ends, so a client that sends its next request on seeing it finds the slot free.
         if let ticket = exchange.ticket { await rateLimiter.release(ticket, tokens: tokens ?? 0, now: clock.nowSeconds()) }
         let cost = finished.summary.costUSD ?? 0
-        if let principal = exchange.principal { budgetAlerts.settled(principal, cost: cost) }
+        if let principal = exchange.principal {
+            let unrecorded = principal.key.map { budgets.settledUnrecorded($0.limitSubject.id) } ?? 0
+            budgetAlerts.settled(principal, cost: cost, unrecorded: unrecorded)
+        }
         if exchange.isAuthenticated {
             for charge in exchange.budgetCharges {
                 await budgets.modelBudgets.charge(charge, cost: cost, now: clock.nowSeconds())

@@ -54,7 +54,7 @@ extension AttemptLoop {
                         watch.expired == .upstreamStalled
                         ? GatewayError.upstreamTimeout(limit: chunkTimeout ?? .zero, taken: chunkTimeout ?? .zero)
                         : GatewayError.timeout("The stream ran longer than the gateway's limit of \(limits.maxStreamDuration).")
-                    await watch.finalWrite(StreamRelay.errorEvent(error), with: write)
+                    await watch.finalWrite(relay.errorEvent(error), with: write)
                     let cost = await self.settleInterrupted(
                         relay, by: .timeLimit(error), promptTokens: promptTokens, deployment: deployment, attempt: attempt,
                         exchange: exchange)
@@ -156,6 +156,9 @@ struct StreamRelay: Sendable {
     private var sawEnd = false
     /// A Responses stream's terminal event, held back like `[DONE]` until the request is settled.
     private var terminalEvent: [UInt8]?
+    /// In a typed stream, the `sequence_number` an event the gateway adds gets (the Responses
+    /// API numbers its events); nil in a chat stream.
+    private var nextSequence: Int?
 
     /// What ends the client's stream once the request is settled: `[DONE]`, or the held
     /// terminal event of a Responses stream (which has no `[DONE]`).
@@ -193,21 +196,21 @@ struct StreamRelay: Sendable {
         } catch is ClientGone {
             return .clientGone
         } catch let error as GatewayError {
-            await Self.sendError(error, write)
+            await sendError(error, write)
             return .upstreamFailed(error)
         } catch is CancellationError {
             return .clientGone
         } catch {
             let failure = GatewayError.upstreamUnavailable(
                 "The upstream connection failed mid-stream.", errorType: "stream_interrupted")
-            await Self.sendError(failure, write)
+            await sendError(failure, write)
             return .upstreamFailed(failure)
         }
         reply.finishReasons = finishReasons.sorted { $0.key < $1.key }.map(\.value)
         if let midStreamError { return .upstreamFailed(midStreamError) }
         guard sawEnd else {
             let cutOff = GatewayError.badUpstreamResponse("The upstream stream ended before it was complete.")
-            await Self.sendError(cutOff, write)
+            await sendError(cutOff, write)
             return .upstreamFailed(cutOff)
         }
         return .completed
@@ -292,6 +295,7 @@ struct StreamRelay: Sendable {
     /// terminal event (`response.completed` or `.incomplete`, `image_generation.completed`,
     /// `transcript.text.done`), which carries the usage and ends the stream (or its image).
     private mutating func observeTypedEvent(_ type: String, _ object: JSONObject) -> Bool {
+        nextSequence = (object["sequence_number"]?.intValue).map { $0 + 1 } ?? nextSequence ?? 0
         let response = object["response"]
         if reply.responseID == nil { reply.responseID = response?["id"]?.stringValue }
         if reply.responseModel == nil { reply.responseModel = response?["model"]?.stringValue }
@@ -335,11 +339,19 @@ struct StreamRelay: Sendable {
             detail: .init(type: error["type"]?.stringValue ?? "api_error", code: code), label: code ?? "stream_error")
     }
 
-    static func errorEvent(_ error: GatewayError) -> [UInt8] {
-        Array("data: ".utf8) + error.body.encoded() + Array("\n\n".utf8)
+    /// The gateway's own error in the stream: OpenAI's chunk-stream error, or in a typed stream
+    /// (Responses, images, transcripts) an `error` event, numbered after the last one relayed.
+    func errorEvent(_ error: GatewayError) -> [UInt8] {
+        guard let nextSequence else { return Array("data: ".utf8) + error.body.encoded() + Array("\n\n".utf8) }
+        let event: JSONValue = .object([
+            "type": "error", "code": error.code.map(JSONValue.string) ?? .string(error.type),
+            "message": .string(error.message), "param": error.param.map(JSONValue.string) ?? .null,
+            "sequence_number": .int(nextSequence),
+        ])
+        return Array("event: error\ndata: ".utf8) + event.encoded() + Array("\n\n".utf8)
     }
 
-    private static func sendError(_ error: GatewayError, _ write: ReplyStream.Write) async {
+    private func sendError(_ error: GatewayError, _ write: ReplyStream.Write) async {
         try? await Self.write(errorEvent(error), write)
     }
 

@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 import NIOHTTP1
 import Telemetry
@@ -78,6 +79,7 @@ enum OpenAIEndpoints {
             }
             return ProviderReply(
                 body: body, usage: nil, responseID: nil, responseModel: nil, finishReasons: [],
+                units: lastCueEnd(body).map { BilledUnits(seconds: $0) },
                 contentType: format == "text"
                     ? "text/plain; charset=utf-8" : format == "srt" ? "application/x-subrip" : "text/vtt")
         }
@@ -119,5 +121,16 @@ enum OpenAIEndpoints {
         return ProviderReply(
             body: body, usage: usage, responseID: object["id"]?.stringValue, responseModel: object["model"]?.stringValue,
             finishReasons: finishReasons, units: units)
+    }
+
+    /// The end of an SRT or VTT transcript's last cue (`00:01:02,500` or `00:01:02.500`), in
+    /// seconds: the audio's duration, near enough to price it by the second.
+    static func lastCueEnd(_ body: [UInt8]) -> Double? {
+        let text = String(decoding: body, as: UTF8.self)
+        guard let arrow = text.range(of: "-->", options: .backwards) else { return nil }
+        let stamp = text[arrow.upperBound...].drop { $0 == " " }.prefix { $0.isNumber || $0 == ":" || $0 == "," || $0 == "." }
+        let fields = stamp.replacingOccurrences(of: ",", with: ".").split(separator: ":").compactMap { Double($0) }
+        guard (2...3).contains(fields.count) else { return nil }
+        return fields.reduce(0) { $0 * 60 + $1 }
     }
 }

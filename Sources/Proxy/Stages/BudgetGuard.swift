@@ -163,6 +163,14 @@ public final class BudgetGuard: Sendable {
         }
     }
 
+    /// The settled costs of `subjectID`'s requests whose rows the ledger has not written yet:
+    /// spend the store's records do not show so far.
+    func settledUnrecorded(_ subjectID: String) -> Double {
+        state.withLock { state in
+            state.settled.values.reduce(0) { $0 + ($1.subjects.contains(subjectID) ? $1.cost : 0) }
+        }
+    }
+
     /// The ledger wrote these requests' rows: their costs are in the store's spend now.
     public func recorded(_ requestIDs: some Sequence<String>) {
         state.withLock { state in

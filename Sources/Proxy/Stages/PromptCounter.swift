@@ -63,10 +63,16 @@ public struct PromptCounter: Sendable {
             switch value {
             case .string(let text): tally.tokens += counter.count(text: text, using: tokenizer).tokens
             case .array(let items): for item in items { add(item) }
+            // A Responses input item: the text it carries (not ids, types or image data).
+            case .object(let item): for field in Self.itemTextFields { if let value = item[field] { add(value) } }
             default: break
             }
         }
         if let input = body["input"] ?? body["prompt"] { add(input) }
+        if let instructions = body["instructions"] { add(instructions) }
         return tally
     }
+
+    /// The fields of a Responses input item (and of its content parts) that hold the prompt's text.
+    static let itemTextFields = ["content", "text", "output", "arguments", "name", "refusal"]
 }
