@@ -171,7 +171,9 @@ struct RedisClientTests {
             _ = try await admin.send(["ACL", "SETUSER", user, "on", ">" + password, "~\(prefix)*", "+@all"])
             let escaped = password.replacingOccurrences(of: "@", with: "%40").replacingOccurrences(of: "/", with: "%2F")
                 .replacingOccurrences(of: ":", with: "%3A")
-            let configuration = try RedisConfiguration(url: "redis://\(user):\(escaped)@\(shared.hostAndPort)")
+            var configuration = try RedisConfiguration(url: "redis://\(user):\(escaped)@\(shared.hostAndPort)")
+            // The shared server's generous deadline: a busy CI machine answers late, not wrongly.
+            configuration.commandTimeout = shared.commandTimeout
             try await TestRedis.withClient(configuration) { (client: RedisClient) async throws in
                 #expect(try await client.send(["SET", prefix + "k", "1", "EX", "60"]) == .simpleString("OK"))
                 #expect(try await client.send(["ACL", "WHOAMI"]) == self.bulk(user))
