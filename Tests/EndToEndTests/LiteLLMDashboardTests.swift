@@ -232,11 +232,7 @@ import Testing
                 for (dashboard, expression) in try Self.expressions() {
                     let (metrics, _) = try Self.references(expression)
                     guard metrics.isDisjoint(with: Self.notEmittedByLiteLLM) else { continue }
-                    var last = PrometheusQueryResult(.null)
-                    try? await prometheus.waitUntil("\(expression) returns data", timeout: .seconds(30)) {
-                        last = try await prometheus.query(expression)
-                        return last.succeeded && !last.finiteSamples.isEmpty
-                    }
+                    let last = await prometheus.dataQuery(expression, timeout: .seconds(30))
                     #expect(last.succeeded, "\(dashboard): \(expression): \(last.error ?? "")")
                     #expect(!last.finiteSamples.isEmpty, "\(dashboard): \(expression) returned no data")
                 }

@@ -164,6 +164,18 @@ final class PrometheusServer: Sendable {
         PrometheusQueryResult(try await api("/api/v1/query", form: [("query", expression)]))
     }
 
+    /// An instant query polled until it returns finite data, or its last result after `timeout`.
+    /// Scrapes time out after a second under load, and a failed scrape marks every series stale
+    /// until the next one: a single query could see no data that is there.
+    func dataQuery(_ expression: String, timeout: Duration = .seconds(15)) async -> PrometheusQueryResult {
+        var last = PrometheusQueryResult(.null)
+        try? await waitUntil("\(expression) returns data", timeout: timeout) {
+            last = try await query(expression)
+            return last.succeeded && !last.finiteSamples.isEmpty
+        }
+        return last
+    }
+
     /// The samples of `expression` by the value of `label`: for `sum by (label) (…)` queries.
     func values(_ expression: String, by label: String) async throws -> [String: Double] {
         let result = try await query(expression)
