@@ -56,8 +56,8 @@ import Testing
     // MARK: - a. Responses
 
     /// `responses.create` plain and streamed on OpenAI (native), Anthropic and Gemini (through
-    /// chat); `previous_response_id`, `retrieve` and `delete` against the responses the gateway
-    /// keeps; a function tool round trip on Gemini (its fixture stream ends in a `get_weather`
+    /// chat); `previous_response_id`, `retrieve`, `input_items`, `input_tokens` and `delete`
+    /// against the responses the gateway keeps; a function tool round trip on Gemini (its fixture stream ends in a `get_weather`
     /// call, its plain answer is the capital of France).
     static let responsesScript = #"""
         import json, sys, openai
@@ -139,6 +139,23 @@ import Testing
         assert second.previous_response_id == first.id, second.previous_response_id
         print("ok previous")
 
+        # The items that made the second response, newest first; page by page oldest first.
+        items = client.responses.input_items.list(second.id)
+        assert [(i.type, i.role) for i in items.data] == [("message", "user"), ("message", "assistant"),
+                                                          ("message", "user")], items.data
+        assert [i.content[0].text for i in items.data] == ["What is my name?", mock_text, "My name is Ada."], items.data
+        assert not items.has_more and items.first_id == items.data[0].id and items.last_id == items.data[-1].id, items
+        paged = [i.id for i in client.responses.input_items.list(second.id, order="asc", limit=1)]
+        assert paged == [i.id for i in reversed(items.data)], paged
+        print("ok input items")
+
+        counted = client.responses.input_tokens.count(model="claude", input="What is my name?")
+        assert counted.object == "response.input_tokens" and counted.input_tokens > 0, counted
+        longer = client.responses.input_tokens.count(model="claude", input="What is my name?",
+                                                     previous_response_id=first.id)
+        assert longer.input_tokens > counted.input_tokens, (longer, counted)
+        print("ok input tokens")
+
         assert client.responses.delete(first.id) is None
         try:
             client.responses.retrieve(first.id)
@@ -161,7 +178,7 @@ import Testing
             #expect(status == 0, "\(output)")
             for line in [
                 "ok responses gpt-4o-mini", "ok responses claude", "ok responses gemini", "ok tool round trip", "ok previous",
-                "ok delete",
+                "ok input items", "ok input tokens", "ok delete",
             ] {
                 #expect(output.contains(line), "\(output)")
             }

@@ -90,4 +90,41 @@ import Testing
             await ResponseStore(limits: limits, clock: clock, backing: StoreResponseArchive(store: database)).get(
                 "resp_2", owner: "key:a") == nil)
     }
+
+    /// What `input_items` lists comes back from the store as it was kept: another replica, or
+    /// the gateway after a restart, lists the same items.
+    @Test func theStoreKeepsAResponsesInputItemsAndWhatItContinued() throws {
+        var response = Self.response("resp_2")
+        response.input = [.object(["id": "msg_1", "type": "message", "role": "user", "content": .array([])])]
+        response.previousID = "resp_1"
+        response.history = [.object(["role": "user", "content": "hi"])]
+        let body = String(decoding: StoreResponseArchive.encode(response), as: UTF8.self)
+        let record = StoredResponseRecord(id: "resp_2", owner: "key:a", body: body, createdAt: 0, expiresAt: 50)
+        let decoded = try #require(StoreResponseArchive.decode(record))
+        #expect(decoded.input == response.input && decoded.previousID == "resp_1")
+        #expect(decoded.history == response.history && decoded.response == response.response)
+    }
+
+    /// endpoints.md §1.1: listed input items always carry an id; a string input is one user
+    /// message of one `input_text` part.
+    @Test func inputItemsAreKeptAsOpenAIListsThem() {
+        let string = ResponseInputItems.items(ofInput: "hello", responseID: "resp_abc")
+        #expect(
+            string == [
+                .object([
+                    "role": "user", "content": .array([.object(["type": "input_text", "text": "hello"])]), "type": "message",
+                    "status": "completed", "id": "msg_abc_in0",
+                ])
+            ])
+        let items = ResponseInputItems.items(
+            ofInput: .array([
+                .object(["role": "assistant", "content": "earlier"]),
+                .object(["type": "function_call_output", "call_id": "call_1", "output": "18"]),
+                .object(["type": "message", "id": "msg_given", "role": "user", "content": .array([])]),
+            ]),
+            responseID: "resp_abc")
+        #expect(items.map { $0["id"]?.stringValue } == ["msg_abc_in0", "item_abc_in1", "msg_given"])
+        #expect(items[0]["content"] == .array([.object(["type": "output_text", "text": "earlier"])]))
+        #expect(items[1]["type"] == "function_call_output" && items[1]["status"] == nil)
+    }
 }

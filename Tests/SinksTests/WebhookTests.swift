@@ -94,6 +94,18 @@ private func roundTrip(_ value: JSONValue) throws -> JSONValue {
 // MARK: - StandardLoggingPayload
 
 @Suite struct StandardLoggingPayloadTests {
+    /// protocols.md: `call_type` takes LiteLLM's names, `aresponses` and `anthropic_messages`
+    /// among them, though both are chats to the GenAI conventions.
+    @Test func callTypesAreLiteLLMsNames() {
+        #expect(StandardLoggingPayload.callType("chat", route: "/v1/chat/completions") == "acompletion")
+        #expect(StandardLoggingPayload.callType("chat", route: nil) == "acompletion")
+        #expect(StandardLoggingPayload.callType("chat", route: "/v1/responses") == "aresponses")
+        #expect(StandardLoggingPayload.callType("chat", route: "/responses") == "aresponses")
+        #expect(StandardLoggingPayload.callType("chat", route: "/v1/messages") == "anthropic_messages")
+        #expect(StandardLoggingPayload.callType("text_completion", route: "/v1/completions") == "atext_completion")
+        #expect(StandardLoggingPayload.callType("generate_content", route: "/v1/images/generations") == "aimage_generation")
+    }
+
     @Test func successIdentityAndStatus() throws {
         let p = try roundTrip(StandardLoggingPayload.make(try streamedSuccess(), includeContent: false))
         #expect(p["id"]?.stringValue == "chatcmpl-AbC123", "the answering attempt's response id")

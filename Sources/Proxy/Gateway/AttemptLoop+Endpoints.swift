@@ -64,7 +64,6 @@ extension AttemptLoop {
         let cost = deployment.price?.cost(of: reply.usage, units: reply.units)
         let contentType = response.headers.first(name: "content-type") ?? "application/octet-stream"
         let limits = config.serverLimits
-        let settlement = settlement
         @Sendable func settle(_ interruption: Interruption?) async {
             guard let interruption else {
                 attempt.succeeded(reply, cost: cost)
@@ -72,11 +71,7 @@ extension AttemptLoop {
                 return
             }
             attempt.interrupted(interruption.error, reply: reply, cost: cost, estimated: !perCharacter)
-            if case .clientGone = interruption {
-                await settlement.settle(exchange, status: 499, error: interruption.error, clientDisconnected: true)
-            } else {
-                await settlement.settle(exchange, status: 200, error: interruption.error)
-            }
+            await self.settle(exchange, interruptedBy: interruption)
         }
         let stream = ReplyStream(
             run: { write in

@@ -212,9 +212,8 @@ struct AttemptLoop: Sendable {
                     response, request: request, deployment: deployment, attempt: attempt, exchange: exchange,
                     chunkTimeout: timeout)
             }
-            let reply = streamReply(
+            return streamReply(
                 response, request: request, deployment: deployment, attempt: attempt, exchange: exchange, chunkTimeout: timeout)
-            return request.operation == .responses ? responses.keeping(reply, of: request, from: deployment) : reply
         }
         let reply = try adapter.parseResponse(body, for: request)
         let cost = deployment.price?.cost(of: reply.usage, units: reply.units)

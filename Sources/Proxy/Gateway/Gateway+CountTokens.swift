@@ -18,18 +18,8 @@ extension Gateway {
         headers: HTTPFields, route: String, body readBody: () async throws(GatewayError) -> ByteBuffer
     ) async -> GatewayReply {
         do throws(GatewayError) {
-            let principal = try await authenticator.authenticate(headers, route: route)
-            let bytes = try await readBody()
-            guard let json = try? JSONParser.parse(bytes.readableBytesView), var body = json.objectValue else {
-                throw .invalidRequest("The request body is not a JSON object.")
-            }
-            guard let model = body["model"]?.stringValue, !model.isEmpty else {
-                throw .invalidRequest("'model' is required.", param: "model")
-            }
-            let name = try principal.admit(model: model)
-            guard let group = router.group(named: name), let deployment = countingDeployment(group, requested: name) else {
-                throw GatewayError.modelNotFound(name)
-            }
+            let (_, request, group, deployment) = try await countingRequest(headers: headers, route: route, body: readBody)
+            var body = request
             if deployment.adapter is AnthropicAdapter {
                 return try await forwardCountTokens(body, to: deployment, headers: headers)
             }
@@ -49,6 +39,27 @@ extension Gateway {
         } catch {
             return Self.anthropicReply(GatewayReply(error))
         }
+    }
+
+    /// A token-counting request: its caller, JSON body, model group and the deployment that would
+    /// answer it, the model resolved as for a model call (key aliases, model access, group
+    /// aliases, wildcards).
+    func countingRequest(
+        headers: HTTPFields, route: String, body readBody: () async throws(GatewayError) -> ByteBuffer
+    ) async throws(GatewayError) -> (Principal, JSONObject, String, Deployment) {
+        let principal = try await authenticator.authenticate(headers, route: route)
+        let bytes = try await readBody()
+        guard let json = try? JSONParser.parse(bytes.readableBytesView), let body = json.objectValue else {
+            throw .invalidRequest("The request body is not a JSON object.")
+        }
+        guard let model = body["model"]?.stringValue, !model.isEmpty else {
+            throw .invalidRequest("'model' is required.", param: "model")
+        }
+        let name = try principal.admit(model: model)
+        guard let group = router.group(named: name), let deployment = countingDeployment(group, requested: name) else {
+            throw GatewayError.modelNotFound(name)
+        }
+        return (principal, body, group, deployment)
     }
 
     /// The deployment that would answer first (a wildcard made concrete for the requested

@@ -29,6 +29,73 @@ extension Gateway {
             body: .bytes(JSONValue.object(stored.response).encoded()))
     }
 
+    /// `GET /v1/responses/{id}/input_items`: the items that made a kept response — the earlier
+    /// turns' inputs and outputs, as far back as the gateway still keeps them, then its own
+    /// input — a page at a time. Readable by whoever may read the response.
+    public func storedResponseInputItems(id: String, query: [String: String], headers: HTTPFields, route: String) async
+        -> GatewayReply
+    {
+        do throws(GatewayError) {
+            let principal = try await authenticator.authenticate(headers, route: route)
+            guard let stored = await responseStore.get(id, owner: principal.responseOwner) else {
+                throw Self.responseNotFound(id)
+            }
+            var turns = [stored.input]
+            var seen: Set = [stored.id]
+            var previousID = stored.previousID
+            while let earlierID = previousID, seen.insert(earlierID).inserted,
+                let earlier = await responseStore.get(earlierID, owner: stored.owner)
+            {
+                turns.append(earlier.input + (earlier.response["output"]?.arrayValue ?? []))
+                previousID = earlier.previousID
+            }
+            let page = try ResponseInputItems.page(turns.reversed().flatMap { $0 }, query: query)
+            return GatewayReply(status: 200, headers: [("content-type", "application/json")], body: .bytes(page.encoded()))
+        } catch {
+            return GatewayReply(error)
+        }
+    }
+
+    /// `POST /v1/responses/input_tokens`: the input tokens a Responses request would send, as
+    /// `{"object":"response.input_tokens","input_tokens":N}`. Authenticated, and the model
+    /// resolved, as for `POST /v1/responses`; `previous_response_id` must be a response the
+    /// gateway keeps for the caller. Counted here, as `PromptCounter` counts a prompt (OpenAI
+    /// models with their BPE encoding, others with the bytes ÷ 4 estimate: the header
+    /// `x-spanway-token-count` says which), over the request in chat form. Counting is free: it
+    /// is not rate-limited, charged or traced as a model call.
+    public func responsesInputTokens(
+        headers: HTTPFields, route: String, body readBody: () async throws(GatewayError) -> ByteBuffer
+    ) async -> GatewayReply {
+        do throws(GatewayError) {
+            let (principal, request, group, deployment) = try await countingRequest(
+                headers: headers, route: route, body: readBody)
+            var body = request
+            var history: [JSONValue] = []
+            if let previousID = body["previous_response_id"]?.stringValue {
+                guard let previous = await responseStore.get(previousID, owner: principal.responseOwner) else {
+                    throw Self.previousResponseNotFound(previousID)
+                }
+                history = previous.history
+            }
+            _ = try ClientParams(taking: &body)
+            if body["input"] == nil || body["input"] == .null { body["input"] = .array([]) }
+            let native = deployment.adapter.serving(.responses) == .native
+            let prompt = try ResponsesInbound.countedPrompt(body, history: history, skippingUnsupported: native)
+            let prompts = flow.attempts.prompts
+            let tally = prompts.inputTokens(prompt, tokenizer: prompts.tokenizer(for: deployment.config))
+            let answer: JSONValue = .object(["object": "response.input_tokens", "input_tokens": .int(tally.tokens)])
+            return GatewayReply(
+                status: 200,
+                headers: [
+                    ("content-type", "application/json"), ("x-spanway-model-group", group),
+                    ("x-spanway-token-count", tally.estimated ? "estimated" : "tokenizer"),
+                ],
+                body: .bytes(answer.encoded()))
+        } catch {
+            return GatewayReply(error)
+        }
+    }
+
     /// `DELETE /v1/responses/{id}`: forgets a kept response (its continuations with it).
     public func deleteStoredResponse(id: String, headers: HTTPFields, route: String) async -> GatewayReply {
         let principal: Principal
@@ -42,6 +109,12 @@ extension Gateway {
         }
         let body: JSONValue = .object(["id": .string(id), "object": "response", "deleted": .bool(true)])
         return GatewayReply(status: 200, headers: [("content-type", "application/json")], body: .bytes(body.encoded()))
+    }
+
+    /// OpenAI's answer to a `previous_response_id` it does not have.
+    static func previousResponseNotFound(_ id: String) -> GatewayError {
+        .invalidRequest(
+            "Previous response with id '\(id)' not found.", param: "previous_response_id", code: "previous_response_not_found")
     }
 
     static func responseNotFound(_ id: String) -> GatewayError {

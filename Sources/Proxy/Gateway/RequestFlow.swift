@@ -76,10 +76,7 @@ struct RequestFlow: Sendable {
                     }
                 }
             }
-            // The Responses API's `metadata` is the caller's, kept with the response: it goes upstream.
-            let responseMetadata = request.operation == .responses ? request.body["metadata"] : nil
             var options = try RequestOptions(taking: &request, headers: headers, reasoningByDefault: config.reasoningContent)
-            if let responseMetadata { request.body["metadata"] = responseMetadata }
             // The key's own tags join the request's, as LiteLLM adds a key's `tags` to its requests.
             options.tags += principal.key?.tags.filter { !options.tags.contains($0) } ?? []
             (timeouts, stream) = (options.timeouts, request.stream)

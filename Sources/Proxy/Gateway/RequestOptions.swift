@@ -34,6 +34,10 @@ struct RequestOptions: Sendable {
     /// Reads the options from the headers and the body, taking the gateway's fields out of the
     /// body. Errors name the field.
     init(taking request: inout OpenAIRequest, headers: HTTPFields, reasoningByDefault: Bool) throws(GatewayError) {
+        // The Responses API's `metadata` is the caller's own, kept with the response: read like
+        // LiteLLM's (tags, session, sinks), it still goes upstream as sent.
+        let responseMetadata = request.operation == .responses ? request.body["metadata"] : nil
+        defer { if let responseMetadata { request.body["metadata"] = responseMetadata } }
         fallbacks = try Self.takeFallbacks(&request.body)
         tags = try Self.takeTags(&request.body, headers: headers)
         sessionID = Self.sessionID(request.body, headers: headers)

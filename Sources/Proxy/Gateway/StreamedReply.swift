@@ -45,6 +45,10 @@ extension AttemptLoop {
                     }
                     attempt.succeeded(reply, cost: cost)
                     await settlement.settle(exchange, status: 200)
+                    // Kept before its terminal event goes out, so the client's next turn finds it.
+                    if let response = relay.finalResponse {
+                        responses.keep(response, of: request, from: deployment, native: true)
+                    }
                     // The last chunk goes out only after the ledger row is committed.
                     await watch.finalWrite(relay.lastFrame, with: write)
                     return .finished(trailers: [("x-spanway-response-cost", ReplyHeaders.formatCost(cost ?? 0))])
@@ -124,13 +128,18 @@ extension AttemptLoop {
                 "request_id": "\(exchange.requestID)", "error_type": "\(error.errorType)", "spend": "\(cost ?? 0)",
                 "usage_estimated": "\(estimated)",
             ])
-        if case .clientGone = interruption {
-            await settlement.settle(exchange, status: 499, error: error, clientDisconnected: true)
-        } else {
-            // The response head (200) is out; the error travelled as an event.
-            await settlement.settle(exchange, status: 200, error: error)
-        }
+        await settle(exchange, interruptedBy: interruption)
         return cost ?? 0
+    }
+
+    /// Settles a streamed answer that did not complete: 499 when the client left; otherwise the
+    /// response head (200) is out and the error travelled in the stream.
+    func settle(_ exchange: Exchange, interruptedBy interruption: Interruption) async {
+        if case .clientGone = interruption {
+            await settlement.settle(exchange, status: 499, error: interruption.error, clientDisconnected: true)
+        } else {
+            await settlement.settle(exchange, status: 200, error: interruption.error)
+        }
     }
 }
 
@@ -156,6 +165,8 @@ struct StreamRelay: Sendable {
     private var sawEnd = false
     /// A Responses stream's terminal event, held back like `[DONE]` until the request is settled.
     private var terminalEvent: [UInt8]?
+    /// The `response` that event carries: the answer the gateway keeps of a native Responses stream.
+    private(set) var finalResponse: JSONObject?
     /// In a typed stream, the `sequence_number` an event the gateway adds gets (the Responses
     /// API numbers its events); nil in a chat stream.
     private var nextSequence: Int?
@@ -310,6 +321,7 @@ struct StreamRelay: Sendable {
         switch type {
         case "response.completed", "response.incomplete":
             reply.usage = response?["usage"].flatMap(CanonicalUsage.parse)
+            finalResponse = response?.objectValue
             finishReasons[0] = response?["status"]?.stringValue ?? "completed"
             sawEnd = true
             return true

@@ -11,6 +11,10 @@ public struct StoredResponse: Sendable {
     var response: JSONObject
     /// The conversation up to and including this turn, as chat messages (no instructions).
     var history: [JSONValue]
+    /// This turn's input as Responses items with ids (`ResponseInputItems`), and the response it
+    /// continued: what `GET /v1/responses/{id}/input_items` lists.
+    var input: [JSONValue] = []
+    var previousID: String?
     /// The deployment that answered, and whether it did so natively (its own id is `response.id`
     /// there, so a later turn on the same deployment can pass `previous_response_id` through).
     var deploymentID: String

@@ -19,9 +19,7 @@ struct ResponsesKeeper: Sendable {
             id: "resp_" + requestID.dropFirst("req_".count), createdAt: Int(now), history: [], previous: nil, owner: owner)
         if let previousID = request.body["previous_response_id"]?.stringValue {
             guard let previous = await store.get(previousID, owner: owner) else {
-                throw .invalidRequest(
-                    "Previous response with id '\(previousID)' not found.", param: "previous_response_id",
-                    code: "previous_response_not_found")
+                throw Gateway.previousResponseNotFound(previousID)
             }
             turn.previous = previous
             turn.history = previous.history
@@ -61,30 +59,15 @@ struct ResponsesKeeper: Sendable {
         let input = (try? ResponsesInbound.inputMessages(request.body, skippingUnsupported: true)) ?? []
         let output = ResponsesInbound.chatMessages(fromOutput: response["output"]?.arrayValue ?? [])
         let history = turn.history + input + output
-        let bytes = JSONValue.object(response).encoded().count + JSONValue.array(history).encoded().count
+        let items = ResponseInputItems.items(ofInput: request.body["input"], responseID: id)
+        let bytes =
+            JSONValue.object(response).encoded().count + JSONValue.array(history).encoded().count
+            + JSONValue.array(items).encoded().count
         store.put(
             StoredResponse(
-                id: id, owner: turn.owner, response: response, history: history, deploymentID: deployment.config.id,
-                native: native, expiresAt: 0, bytes: bytes))
-    }
-
-    /// A native Responses stream, relayed as is, its final response kept when it ends.
-    func keeping(_ reply: GatewayReply, of request: OpenAIRequest, from deployment: Deployment) -> GatewayReply {
-        guard case .stream(let stream) = reply.body, request.body["store"]?.boolValue != false else { return reply }
-        var out = reply
-        out.body = .stream(
-            ReplyStream { write in
-                let watcher = Mutex(TerminalEventWatcher())
-                let ending = await stream.run { buffer in
-                    watcher.withLock { $0.feed(buffer) }
-                    try await write(buffer)
-                }
-                if let response = watcher.withLock({ $0.response }) {
-                    keep(response, of: request, from: deployment, native: true)
-                }
-                return ending
-            })
-        return out
+                id: id, owner: turn.owner, response: response, history: history, input: items,
+                previousID: turn.previous?.id, deploymentID: deployment.config.id, native: native, expiresAt: 0,
+                bytes: bytes))
     }
 
     /// A chat answer as the Responses answer the client asked for (streamed or not), kept.
@@ -102,14 +85,16 @@ struct ResponsesKeeper: Sendable {
             out.body = .stream(
                 ReplyStream { write in
                     let encoder = Mutex(ResponsesEventEncoder(id: turn.id, request: request.body, createdAt: turn.createdAt))
-                    let ending = await stream.run { buffer in
-                        let events = encoder.withLock { $0.encode(buffer) }
+                    return await stream.run { buffer in
+                        let (events, finished) = encoder.withLock { encoder in
+                            let ended = encoder.finalResponse != nil
+                            let events = encoder.encode(buffer)
+                            return (events, ended ? nil : encoder.finalResponse)
+                        }
+                        // Kept before its terminal event goes out, so the client's next turn finds it.
+                        if let finished { keep(finished, of: request, from: deployment, native: false) }
                         if !events.isEmpty { try await write(ByteBuffer(bytes: events)) }
                     }
-                    if let response = encoder.withLock({ $0.finalResponse }) {
-                        keep(response, of: request, from: deployment, native: false)
-                    }
-                    return ending
                 })
         }
         return out
@@ -125,12 +110,12 @@ struct ResponsesKeeper: Sendable {
                 items.append(
                     .object([
                         "type": "function_call_output", "call_id": message["tool_call_id"] ?? .null,
-                        "output": .string(Self.text(message["content"])),
+                        "output": .string(ResponsesInbound.chatText(message["content"]) ?? ""),
                     ]))
                 continue
             }
             if let content = message["content"], !content.isNull {
-                items.append(.object(["role": .string(role), "content": .string(Self.text(content))]))
+                items.append(.object(["role": .string(role), "content": .string(ResponsesInbound.chatText(content) ?? "")]))
             }
             for call in message["tool_calls"]?.arrayValue ?? [] {
                 items.append(
@@ -141,31 +126,5 @@ struct ResponsesKeeper: Sendable {
             }
         }
         return items
-    }
-}
-
-extension ResponsesKeeper {
-    /// A chat message's content as text: a string, or its text parts joined.
-    static func text(_ content: JSONValue?) -> String {
-        content?.stringValue ?? content?.arrayValue?.compactMap { $0["text"]?.stringValue }.joined() ?? ""
-    }
-}
-
-/// Watches a Responses event stream for its terminal event's `response`.
-struct TerminalEventWatcher {
-    private var sse = SSEDecoder()
-    private(set) var response: JSONObject?
-
-    mutating func feed(_ buffer: ByteBuffer) {
-        for event in (try? sse.feed(buffer.readableBytesView)) ?? [] {
-            // Only the terminal events are parsed (the relay names every event).
-            guard event.event == "response.completed" || event.event == "response.incomplete",
-                let object = (try? JSONParser.parse(event.data))?.objectValue,
-                let type = object["type"]?.stringValue,
-                ["response.completed", "response.incomplete"].contains(type),
-                let response = object["response"]?.objectValue
-            else { continue }
-            self.response = response
-        }
     }
 }

@@ -26,7 +26,8 @@ struct StoreResponseArchive: ResponseArchive {
 
     static func encode(_ response: StoredResponse) -> [UInt8] {
         JSONValue.object([
-            "response": .object(response.response), "history": .array(response.history),
+            "response": .object(response.response), "history": .array(response.history), "input": .array(response.input),
+            "previous_id": response.previousID.map(JSONValue.string) ?? .null,
             "deployment_id": .string(response.deploymentID), "native": .bool(response.native),
         ]).encoded()
     }
@@ -37,6 +38,7 @@ struct StoreResponseArchive: ResponseArchive {
         }
         return StoredResponse(
             id: record.id, owner: record.owner, response: response, history: body["history"]?.arrayValue ?? [],
+            input: body["input"]?.arrayValue ?? [], previousID: body["previous_id"]?.stringValue,
             deploymentID: body["deployment_id"]?.stringValue ?? "", native: body["native"]?.boolValue ?? false,
             expiresAt: record.expiresAt, bytes: record.body.utf8.count)
     }

@@ -42,6 +42,21 @@ public enum GatewayServer {
                 return response(
                     await gateway.storedResponse(id: id, headers: request.headers, route: prefix + "/responses/{response_id}"))
             }
+            router.get(RouterPath(prefix + "/responses/:response_id/input_items")) { request, context -> Response in
+                let id = context.parameters.get("response_id") ?? ""
+                var query: [String: String] = [:]
+                for (name, value) in request.uri.queryParameters { query[String(name)] = String(value) }
+                return response(
+                    await gateway.storedResponseInputItems(
+                        id: id, query: query, headers: request.headers, route: prefix + "/responses/{response_id}/input_items"))
+            }
+            router.post(RouterPath(prefix + "/responses/input_tokens")) { request, _ -> Response in
+                response(
+                    await gateway.responsesInputTokens(headers: request.headers, route: prefix + "/responses/input_tokens") {
+                        () throws(GatewayError) in
+                        try await collectBody(request, limit: limit)
+                    })
+            }
             router.delete(RouterPath(prefix + "/responses/:response_id")) { request, context -> Response in
                 let id = context.parameters.get("response_id") ?? ""
                 return response(

@@ -24,7 +24,7 @@ public enum StandardLoggingPayload {
             "id": .string(answering.flatMap { string($0.attributes[AttributeName.responseID]) } ?? s.requestID),
             "trace_id": .string(request.server.traceID.hex),
             "litellm_call_id": .string(s.requestID),
-            "call_type": .string(callType(s.operation)),
+            "call_type": .string(callType(s.operation, route: string(request.server.attributes[AttributeName.httpRoute]))),
             "stream": .bool(s.stream),
             "status": .string(s.succeeded ? "success" : "failure"),
             "status_fields": .object([
@@ -75,9 +75,14 @@ public enum StandardLoggingPayload {
         return .object(payload)
     }
 
-    /// LiteLLM's names for the calls (the proxy makes the async variants).
-    static func callType(_ operation: String) -> String {
-        switch operation {
+    /// LiteLLM's names for the calls (the proxy makes the async variants). The Responses API and
+    /// Anthropic's Messages are chats to the GenAI conventions; LiteLLM names them by their route.
+    static func callType(_ operation: String, route: String?) -> String {
+        if operation == "chat", let route {
+            if route.hasSuffix("/responses") { return "aresponses" }
+            if route.hasSuffix("/messages") { return "anthropic_messages" }
+        }
+        return switch operation {
         case "chat": "acompletion"
         case "embeddings": "aembedding"
         case "text_completion": "atext_completion"

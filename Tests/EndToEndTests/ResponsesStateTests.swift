@@ -1,0 +1,126 @@
+import Foundation
+import GatewayTesting
+import Telemetry
+import Testing
+
+@testable import Proxy
+
+/// The Responses API's state beyond create, retrieve and delete: the input items of a kept
+/// response (`GET /v1/responses/{id}/input_items`, endpoints.md §1.1: newest first by default,
+/// `after` an item id, `limit` 1–100, `{object:"list", data, first_id, last_id, has_more}`) and
+/// the input tokens of a request (`POST /v1/responses/input_tokens`,
+/// `{object:"response.input_tokens", input_tokens}`), both through the kept conversation.
+@Suite(.serialized, .timeLimit(.minutes(2))) struct ResponsesStateTests {
+    /// Without rank files every model is estimated (⌈bytes ÷ 4⌉ of the prompt's texts), so the
+    /// expected counts follow from the texts alone.
+    static let config = """
+        general_settings: {master_key: \(Harness.master)}
+        spanway_settings: {tokenizer_dir: "/nonexistent/spanway-tokenizers"}
+        model_list:
+          - model_name: gpt-4o-mini
+            litellm_params: {model: openai/gpt-4o-mini, api_base: "{upstream}", api_key: os.environ/E2E_UPSTREAM_KEY}
+          - model_name: claude
+            litellm_params: {model: anthropic/claude-mock, api_base: "{upstream}", api_key: os.environ/E2E_UPSTREAM_KEY}
+        """
+
+    /// Creates a response and returns its id.
+    static func create(_ h: Harness, _ body: String, key: String = Harness.master) async throws -> String {
+        let reply = try await h.send("/v1/responses", json: body, key: key)
+        #expect(reply.status == 200, "\(reply.text)")
+        return try #require(reply.json?["id"]?.stringValue)
+    }
+
+    static func ids(_ reply: Harness.Reply) -> [String] {
+        reply.json?["data"]?.arrayValue?.compactMap { $0["id"]?.stringValue } ?? []
+    }
+
+    @Test func inputItemsListTheWholeConversationAPageAtATime() async throws {
+        try await Harness.with(config: Self.config) { h in
+            let key = try await h.newKey()
+            // Turn one natively (OpenAI), turn two through chat (Anthropic), continuing it.
+            let first = try await Self.create(h, #"{"model":"gpt-4o-mini","input":"My name is Ada."}"#, key: key)
+            let second = try await Self.create(
+                h,
+                #"{"model":"claude","previous_response_id":"\#(first)","input":[{"role":"user","content":"What is my name?"}]}"#,
+                key: key)
+
+            let listed = try await h.send("/v1/responses/\(second)/input_items", method: .GET, key: key)
+            #expect(listed.status == 200, "\(listed.text)")
+            let data = try #require(listed.json?["data"]?.arrayValue)
+            // Newest first: this turn's input, the first turn's answer, the first turn's input.
+            #expect(data.map { $0["role"]?.stringValue } == ["user", "assistant", "user"])
+            #expect(data.allSatisfy { $0["type"] == "message" && $0["id"]?.stringValue?.isEmpty == false })
+            #expect(data[0]["content"] == .array([.object(["type": "input_text", "text": "What is my name?"])]))
+            #expect(data[1]["content"]?.arrayValue?.first?["text"]?.stringValue == MockUpstream.text)
+            #expect(data[2]["content"] == .array([.object(["type": "input_text", "text": "My name is Ada."])]))
+            let all = Self.ids(listed)
+            #expect(Set(all).count == 3, "item ids are distinct")
+            #expect(listed.json?["object"] == "list" && listed.json?["has_more"] == false)
+            #expect(listed.json?["first_id"]?.stringValue == all.first && listed.json?["last_id"]?.stringValue == all.last)
+
+            // Oldest first, a page of one, then the pages after it.
+            var pages: [[String]] = []
+            var after: String?
+            repeat {
+                let query = "order=asc&limit=1" + (after.map { "&after=\($0)" } ?? "")
+                let page = try await h.send("/v1/responses/\(second)/input_items?\(query)", method: .GET, key: key)
+                #expect(page.status == 200, "\(page.text)")
+                pages.append(Self.ids(page))
+                after = page.json?["has_more"] == true ? page.json?["last_id"]?.stringValue : nil
+            } while after != nil && pages.count < 5
+            #expect(pages == all.reversed().map { [$0] })
+
+            // The first response's items are its input alone.
+            let firstItems = try await h.send("/v1/responses/\(first)/input_items", method: .GET, key: key)
+            #expect(firstItems.json?["data"]?.arrayValue?.count == 1)
+
+            for (query, param) in [("limit=0", "limit"), ("limit=101", "limit"), ("order=up", "order"), ("after=nope", "after")] {
+                let refused = try await h.send("/v1/responses/\(second)/input_items?\(query)", method: .GET, key: key)
+                #expect(refused.status == 400, "\(query): \(refused.text)")
+                #expect(refused.json?["error"]?["param"]?.stringValue == param, "\(query): \(refused.text)")
+            }
+            // Another key does not see them; the master key does.
+            let other = try await h.newKey()
+            let hidden = try await h.send("/v1/responses/\(second)/input_items", method: .GET, key: other)
+            #expect(hidden.status == 404, "\(hidden.text)")
+            let master = try await h.send("/v1/responses/\(second)/input_items", method: .GET)
+            #expect(Self.ids(master) == all)
+        }
+    }
+
+    @Test func inputTokensCountTheRequestWithItsKeptConversation() async throws {
+        try await Harness.with(config: Self.config) { h in
+            func count(_ body: String) async throws -> Harness.Reply {
+                try await h.send("/v1/responses/input_tokens", json: body)
+            }
+            // "hello world": 11 bytes, ⌈11 ÷ 4⌉ = 3.
+            let plain = try await count(#"{"model":"claude","input":"hello world"}"#)
+            #expect(plain.status == 200, "\(plain.text)")
+            #expect(plain.json == .object(["object": "response.input_tokens", "input_tokens": .int(3)]))
+            #expect(plain.headers.first(name: "x-spanway-token-count") == "estimated")
+            // Instructions count too: "Be brief." is 9 bytes, with "hello world" ⌈20 ÷ 4⌉ = 5.
+            let instructed = try await count(#"{"model":"gpt-4o-mini","instructions":"Be brief.","input":"hello world"}"#)
+            #expect(instructed.json?["input_tokens"]?.intValue == 5, "\(instructed.text)")
+
+            // With the kept turn: its input, its answer, then the new input.
+            let first = try await Self.create(h, #"{"model":"gpt-4o-mini","input":"My name is Ada."}"#)
+            let continued = try await count(#"{"model":"claude","previous_response_id":"\#(first)","input":"hello world"}"#)
+            let bytes = "My name is Ada.".utf8.count + MockUpstream.text.utf8.count + "hello world".utf8.count
+            #expect(continued.json?["input_tokens"]?.intValue == (bytes + 3) / 4, "\(continued.text)")
+            #expect(h.upstream.count == 1, "counting calls no upstream")
+
+            let unknown = try await count(#"{"model":"claude","previous_response_id":"resp_nope","input":"hi"}"#)
+            #expect(unknown.status == 400 && unknown.json?["error"]?["code"] == "previous_response_not_found")
+            let noModel = try await count(#"{"input":"hi"}"#)
+            #expect(noModel.status == 400 && noModel.json?["error"]?["param"] == "model", "\(noModel.text)")
+            // A built-in tool's item: refused through chat, left out of a native deployment's count.
+            let item = #"[{"type":"web_search_call","id":"ws_1","status":"completed"},{"role":"user","content":"hello world"}]"#
+            let translated = try await count(#"{"model":"claude","input":\#(item)}"#)
+            #expect(translated.status == 400 && translated.json?["error"]?["param"] == "input[0].type", "\(translated.text)")
+            let native = try await count(#"{"model":"gpt-4o-mini","input":\#(item)}"#)
+            #expect(native.json?["input_tokens"]?.intValue == 3, "\(native.text)")
+            let unknownModel = try await count(#"{"model":"nope","input":"hi"}"#)
+            #expect(unknownModel.status >= 400 && unknownModel.json?["error"]?["param"] == "model", "\(unknownModel.text)")
+        }
+    }
+}
