@@ -124,3 +124,53 @@ import Testing
         }
     }
 }
+
+extension ResponsesStateTests {
+    /// Two turns of a conversation shaped as OpenAI's Codex CLI sends it (openai/codex
+    /// `codex-api`: streamed, `store: false`, the whole history as items each turn — its own
+    /// reasoning item with `encrypted_content`, output messages, a function call with its
+    /// output — `parallel_tool_calls: false`, `include`, `prompt_cache_key`, function tools with
+    /// `strict`; `reasoning` only for its own reasoning models), through chat to Anthropic, Gemini
+    /// and Bedrock: answered, and nothing kept.
+    @Test func aCodexShapedConversationWorksThroughChat() async throws {
+        try await Harness.with(config: Self.config + Self.fixtureModels) { h in
+            for model in ["claude", "gemini", "bedrock"] {
+                let tools =
+                    #"[{"type":"function","name":"shell","description":"Runs a command","strict":false,"parameters":{"type":"object","properties":{"command":{"type":"array","items":{"type":"string"}}},"required":["command"]}}]"#
+                let common =
+                    #""model":"\#(model)","instructions":"You are a coding agent.","tools":\#(tools),"tool_choice":"auto","parallel_tool_calls":false,"store":false,"stream":true,"include":["reasoning.encrypted_content"],"prompt_cache_key":"0199-session""#
+                let user = #"{"type":"message","role":"user","content":[{"type":"input_text","text":"List the files."}]}"#
+                let history = [
+                    user,
+                    #"{"type":"reasoning","id":"rs_1","summary":[{"type":"summary_text","text":"Use ls."}],"encrypted_content":"gAAAA-opaque"}"#,
+                    #"{"type":"message","id":"msg_1","role":"assistant","content":[{"type":"output_text","text":"Listing.","annotations":[]}]}"#,
+                    #"{"type":"function_call","id":"fc_1","call_id":"call_1","name":"shell","arguments":"{\"command\":[\"ls\"]}"}"#,
+                    #"{"type":"function_call_output","call_id":"call_1","output":"README.md\nPackage.swift"}"#,
+                ]
+                for input in [[user], history] {
+                    let reply = try await h.send("/v1/responses", json: "{\(common),\"input\":[\(input.joined(separator: ","))]}")
+                    #expect(reply.status == 200, "\(model): \(reply.text)")
+                    let events = reply.text.split(separator: "\n").filter { $0.hasPrefix("event: ") }
+                    #expect(events.first == "event: response.created", "\(model): \(reply.text)")
+                    #expect(events.last == "event: response.completed", "\(model): \(reply.text)")
+                }
+            }
+            // `store: false`: nothing kept.
+            #expect(h.gateway.responseStore.count == 0)
+        }
+    }
+
+    /// Deployments the fixture upstream answers with recorded Gemini and Bedrock streams.
+    static let fixtureModels = """
+
+          - model_name: gemini
+            litellm_params: {model: gemini/gemini-2.5-flash, api_base: "{upstream_root}", api_key: os.environ/E2E_UPSTREAM_KEY}
+          - model_name: bedrock
+            litellm_params:
+              model: bedrock/anthropic.claude-3-5-sonnet-20240620-v1:0
+              api_base: "{upstream_root}"
+              aws_region_name: eu-west-1
+              aws_access_key_id: AKIDEXAMPLE
+              aws_secret_access_key: os.environ/E2E_UPSTREAM_KEY
+        """
+}

@@ -119,7 +119,8 @@ import Testing
         #expect(format["name"] == nil && format["schema"] == nil)
         #expect(chat["verbosity"] == "low" && chat["reasoning_effort"] == "low" && chat["max_tokens"]?.intValue == 300)
         #expect(chat["temperature"]?.doubleValue == 0.2 && chat["top_p"]?.doubleValue == 0.9)
-        #expect(chat["parallel_tool_calls"] == false && chat["user"] == "u1" && chat["metadata"]?["k"] == "v")
+        // `parallel_tool_calls: false` is the gateway's to keep (some chat providers refuse it).
+        #expect(chat["parallel_tool_calls"] == nil && chat["user"] == "u1" && chat["metadata"]?["k"] == "v")
         #expect(chat["service_tier"] == "flex" && chat["safety_identifier"] == "s1" && chat["prompt_cache_key"] == "p1")
         #expect(chat["top_logprobs"]?.intValue == 3 && chat["logprobs"] == true)
         #expect(chat["stream"] == true && chat["stream_options"] == .object(["include_usage": true]))
@@ -291,6 +292,13 @@ import Testing
         #expect(response["usage"]?["output_tokens_details"]?["reasoning_tokens"]?.intValue == 16)
         #expect(response["usage"]?["input_tokens_details"]?["cached_tokens"]?.intValue == 0)
 
+        // `parallel_tool_calls: false`: the first call only.
+        let single = ResponsesInbound.response(
+            fromCompletion: completion, request: try object(#"{"model":"m","input":"x","parallel_tool_calls":false}"#),
+            id: "resp_abc", createdAt: 1)
+        #expect(single["output"]?.arrayValue?.compactMap { $0["call_id"]?.stringValue } == ["call_1"])
+        #expect(single["parallel_tool_calls"] == false)
+
         // Back to chat history: one assistant message with both calls.
         let calls: JSONValue = .array([
             .object([
@@ -453,6 +461,32 @@ import Testing
                         "arguments": #"{"tz":"CET"}"#, "status": "completed",
                     ]),
                 ]))
+    }
+
+    /// `parallel_tool_calls: false` through chat: the stream gives the first call only, whatever
+    /// the provider sent.
+    @Test(.timeLimit(.minutes(1))) func parallelToolCallsOffStreamsTheFirstCallOnly() throws {
+        let stream = [
+            chunk(
+                #"[{"index":0,"delta":{"role":"assistant","content":null,"tool_calls":[{"index":0,"id":"call_1","type":"function","function":{"name":"get_weather","arguments":"{}"}}]},"finish_reason":null}]"#
+            ),
+            chunk(
+                #"[{"index":0,"delta":{"tool_calls":[{"index":1,"id":"call_2","type":"function","function":{"name":"get_time","arguments":""}}]},"finish_reason":null}]"#
+            ),
+            chunk(
+                #"[{"index":0,"delta":{"tool_calls":[{"index":1,"function":{"arguments":"{\"tz\":\"CET\"}"}}]},"finish_reason":null}]"#
+            ),
+            chunk(#"[{"index":0,"delta":{},"finish_reason":"tool_calls"}]"#),
+            "data: [DONE]\n\n",
+        ].joined()
+        let request = try object(#"{"model":"m","input":"x","stream":true,"parallel_tool_calls":false}"#)
+        var encoder = ResponsesEventEncoder(id: "resp_abc", request: request, createdAt: 1)
+        let (bytes, events) = try run(&encoder, Array(stream.utf8), pieceSize: 7)
+        try expectWellFormed(events, bytes)
+        #expect(events.filter { $0.name == "response.output_item.added" }.count == 1)
+        #expect(!events.contains { $0.data["delta"] == #"{"tz":"CET"}"# })
+        let completed = try #require(events.last { $0.name == "response.completed" }?.data["response"])
+        #expect(completed["output"]?.arrayValue?.compactMap { $0["call_id"]?.stringValue } == ["call_1"])
     }
 
     @Test(.timeLimit(.minutes(1))) func lengthEndsWithResponseIncomplete() throws {

@@ -27,6 +27,9 @@ struct ResponsesEventEncoder {
     private var closedCalls: [Int: Int] = [:]
     private var messageCount = 0
     private var callCount = 0
+    /// `parallel_tool_calls: false`: calls after the first are left out, by their chat `index`.
+    private let singleCall: Bool
+    private var droppedCalls: Set<Int> = []
     /// The terminal event's response, for the caller to keep.
     private(set) var finalResponse: JSONObject?
 
@@ -58,6 +61,7 @@ struct ResponsesEventEncoder {
         self.id = id
         self.request = request
         self.createdAt = createdAt
+        self.singleCall = ResponsesInbound.singleCall(request)
     }
 
     /// Responses events for the next piece of the chat stream.
@@ -228,6 +232,7 @@ struct ResponsesEventEncoder {
             if !arguments.isEmpty, let state = call { emitArgumentsDelta(arguments, of: state, into: &out) }
             return
         }
+        if droppedCalls.contains(chatIndex) && newID == nil { return }
         if newID == nil, let slot = closedCalls[chatIndex] {
             // Fragments of a call already closed (an upstream interleaving indices): too late for
             // events, but the final output gets them.
@@ -235,6 +240,10 @@ struct ResponsesEventEncoder {
                 item["arguments"] = .string((item["arguments"]?.stringValue ?? "") + arguments)
                 output[slot] = .object(item)
             }
+            return
+        }
+        if singleCall && callCount > 0 {
+            droppedCalls.insert(chatIndex)
             return
         }
         closeItem(status: "completed", into: &out)

@@ -97,13 +97,15 @@ enum ResponsesInbound {
         let copied: [(String, String, (JSONValue) -> Bool)] = [
             ("temperature", "a number", { $0.doubleValue != nil }),
             ("top_p", "a number", { $0.doubleValue != nil }),
-            ("parallel_tool_calls", "a boolean", { $0.boolValue != nil }),
             ("user", "a string", { $0.stringValue != nil }),
             ("metadata", "an object", { $0.objectValue != nil }),
             ("service_tier", "a string", { $0.stringValue != nil }),
             ("safety_identifier", "a string", { $0.stringValue != nil }),
             ("prompt_cache_key", "a string", { $0.stringValue != nil }),
         ]
+        // `parallel_tool_calls: false` is kept by the gateway, which gives back only the first
+        // call (`singleCall`): several chat providers cannot be told, and refuse it.
+        try OpenAIRequest.optional(body, "parallel_tool_calls", as: "a boolean", \.boolValue)
         for (field, expected, isValid) in copied {
             guard let value = body[field], !value.isNull else { continue }
             guard isValid(value) else {
@@ -526,7 +528,7 @@ extension ResponsesInbound {
         var parts: [JSONValue] = []
         let text = chatText(message["content"])
         let refusal = message["refusal"]?.stringValue
-        let calls = message["tool_calls"]?.arrayValue ?? []
+        let calls = (message["tool_calls"]?.arrayValue ?? []).prefix(singleCall(request) ? 1 : .max)
         if let text, !text.isEmpty || (refusal == nil && calls.isEmpty) {
             parts.append(outputTextPart(text, annotations: (message["annotations"]?.arrayValue ?? []).map(annotation)))
         }
@@ -548,6 +550,11 @@ extension ResponsesInbound {
             id: id, request: request, createdAt: createdAt, status: status, model: model, output: output,
             usage: usage(fromChat: completion["usage"]), incompleteReason: reason,
             serviceTier: present(completion["service_tier"]))
+    }
+
+    /// `parallel_tool_calls: false`: the answer keeps its first function call only.
+    static func singleCall(_ request: JSONObject) -> Bool {
+        request["parallel_tool_calls"]?.boolValue == false
     }
 
     /// The one builder of `Response` objects, for whole answers and for each streamed event.
