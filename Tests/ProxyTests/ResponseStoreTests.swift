@@ -91,6 +91,27 @@ import Testing
                 "resp_2", owner: "key:a") == nil)
     }
 
+    /// Once in the store, the store decides: a response another replica deleted is gone here
+    /// too, though this replica still held it in memory; one whose write is still pending is
+    /// read from memory.
+    @Test func aResponseDeletedOnAnotherReplicaIsGoneHereToo() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("responses-\(UUID().uuidString).db").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let database = try SQLiteStore(path: path)
+        let clock = ManualClock(seconds: 1_000)
+        let first = ResponseStore(clock: clock, backing: StoreResponseArchive(store: database))
+        let second = ResponseStore(clock: clock, backing: StoreResponseArchive(store: database))
+        first.put(Self.response("resp_1"))
+        #expect(await first.get("resp_1", owner: "key:a") != nil, "kept, whether or not its write has landed")
+        await first.flush()
+        // The second replica reads it (and now holds it in memory), then the first deletes it.
+        #expect(await second.get("resp_1", owner: "key:a") != nil)
+        #expect(second.count == 1)
+        #expect(await first.delete("resp_1", owner: "key:a"))
+        #expect(await second.get("resp_1", owner: "key:a") == nil)
+        #expect(second.count == 0)
+    }
+
     /// What `input_items` lists comes back from the store as it was kept: another replica, or
     /// the gateway after a restart, lists the same items.
     @Test func theStoreKeepsAResponsesInputItemsAndWhatItContinued() throws {

@@ -22,6 +22,9 @@ public struct StoredResponse: Sendable {
     var expiresAt: Double
     /// What it weighs against the store's byte bound.
     var bytes: Int
+    /// In the gateway's store (written there, or read from it): from then on the store decides
+    /// whether it still exists, since another replica may delete it.
+    var persisted = false
 }
 
 /// The responses the gateway produced: in memory, bounded in count and bytes (the oldest go
@@ -83,22 +86,37 @@ public final class ResponseStore: Sendable {
         }
     }
 
-    /// The response with this id if `owner` may see it and it has not expired: from memory,
-    /// else from the store (another replica's, or one from before a restart).
+    /// The response with this id if `owner` may see it and it has not expired: from the store
+    /// when it is there (another replica's, one from before a restart, or one another replica
+    /// has since deleted), else from memory (a store write still pending, or no store). When the
+    /// store cannot be read, memory answers.
     func get(_ id: String, owner: String) async -> StoredResponse? {
         let now = clock.nowSeconds()
         let remembered = state.withLock { $0.entries[id] }
         var entry = remembered.flatMap { $0.expiresAt > now ? $0 : nil }
-        if remembered == nil, let backing {
+        if let backing, remembered?.persisted ?? true {
             do {
                 entry = try await backing.load(id: id, now: now)
-                if let entry { keep(entry) }
+                if var loaded = entry, remembered == nil {
+                    loaded.persisted = true
+                    keep(loaded)
+                } else if entry == nil, remembered != nil {
+                    forget(id)
+                }
             } catch {
                 logger.warning("could not read a kept response", metadata: ["error": "\(type(of: error))"])
             }
         }
         guard let entry, owner == "master" || entry.owner == owner else { return nil }
         return entry
+    }
+
+    /// Drops it from memory (the store no longer has it).
+    private func forget(_ id: String) {
+        state.withLock { state in
+            guard let entry = state.entries.removeValue(forKey: id) else { return }
+            state.bytes -= entry.bytes
+        }
     }
 
     /// Removes it; false when `owner` has no such response.
@@ -136,6 +154,7 @@ public final class ResponseStore: Sendable {
                 defer { _ = self.writes.withLock { $0.pending.removeValue(forKey: number) } }
                 do {
                     try await backing.save(response, now: now)
+                    self.state.withLock { $0.entries[response.id]?.persisted = true }
                     if number % 256 == 0 { _ = try await backing.deleteExpired(now: now) }
                 } catch {
                     logger.warning("could not write a kept response", metadata: ["error": "\(type(of: error))"])
