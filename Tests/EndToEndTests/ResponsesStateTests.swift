@@ -36,7 +36,8 @@ import Testing
 
     @Test func inputItemsListTheWholeConversationAPageAtATime() async throws {
         try await Harness.with(config: Self.config) { h in
-            let key = try await h.newKey()
+            // LiteLLM's route group for the OpenAI API covers the Responses API's sub-resources.
+            let key = try await h.newKey(#"{"allowed_routes":["openai_routes"]}"#)
             // Turn one natively (OpenAI), turn two through chat (Anthropic), continuing it.
             let first = try await Self.create(h, #"{"model":"gpt-4o-mini","input":"My name is Ada."}"#, key: key)
             let second = try await Self.create(
@@ -70,6 +71,22 @@ import Testing
             } while after != nil && pages.count < 5
             #expect(pages == all.reversed().map { [$0] })
 
+            // Two items a client sent with one id: paging still ends, each item once.
+            let twice = #"{"id":"msg_x","type":"message","role":"user","content":"a"}"#
+            let doubled = try await Self.create(
+                h, #"{"model":"gpt-4o-mini","input":[\#(twice),\#(twice.replacingOccurrences(of: "\"a\"", with: "\"b\""))]}"#,
+                key: key)
+            var seen: [String] = []
+            var cursor = ""
+            for _ in 0..<4 {
+                let page = try await h.send(
+                    "/v1/responses/\(doubled)/input_items?order=asc&limit=1\(cursor)", method: .GET, key: key)
+                seen += Self.ids(page)
+                guard page.json?["has_more"] == true, let last = page.json?["last_id"]?.stringValue else { break }
+                cursor = "&after=\(last)"
+            }
+            #expect(seen == ["msg_x", "msg_x_1"])
+
             // The first response's items are its input alone.
             let firstItems = try await h.send("/v1/responses/\(first)/input_items", method: .GET, key: key)
             #expect(firstItems.json?["data"]?.arrayValue?.count == 1)
@@ -90,8 +107,9 @@ import Testing
 
     @Test func inputTokensCountTheRequestWithItsKeptConversation() async throws {
         try await Harness.with(config: Self.config) { h in
+            let key = try await h.newKey(#"{"allowed_routes":["llm_api_routes"]}"#)
             func count(_ body: String) async throws -> Harness.Reply {
-                try await h.send("/v1/responses/input_tokens", json: body)
+                try await h.send("/v1/responses/input_tokens", json: body, key: key)
             }
             // "hello world": 11 bytes, ⌈11 ÷ 4⌉ = 3.
             let plain = try await count(#"{"model":"claude","input":"hello world"}"#)
@@ -103,7 +121,7 @@ import Testing
             #expect(instructed.json?["input_tokens"]?.intValue == 5, "\(instructed.text)")
 
             // With the kept turn: its input, its answer, then the new input.
-            let first = try await Self.create(h, #"{"model":"gpt-4o-mini","input":"My name is Ada."}"#)
+            let first = try await Self.create(h, #"{"model":"gpt-4o-mini","input":"My name is Ada."}"#, key: key)
             let continued = try await count(#"{"model":"claude","previous_response_id":"\#(first)","input":"hello world"}"#)
             let bytes = "My name is Ada.".utf8.count + MockUpstream.text.utf8.count + "hello world".utf8.count
             #expect(continued.json?["input_tokens"]?.intValue == (bytes + 3) / 4, "\(continued.text)")
@@ -133,7 +151,7 @@ extension ResponsesStateTests {
     /// `strict`; `reasoning` only for its own reasoning models), through chat to Anthropic, Gemini
     /// and Bedrock: answered, and nothing kept.
     @Test func aCodexShapedConversationWorksThroughChat() async throws {
-        try await Harness.with(config: Self.config + Self.fixtureModels) { h in
+        try await Harness.with(config: Self.fixtureConfig) { h in
             for model in ["claude", "gemini", "bedrock"] {
                 let tools =
                     #"[{"type":"function","name":"shell","description":"Runs a command","strict":false,"parameters":{"type":"object","properties":{"command":{"type":"array","items":{"type":"string"}}},"required":["command"]}}]"#
@@ -155,22 +173,23 @@ extension ResponsesStateTests {
                     #expect(events.last == "event: response.completed", "\(model): \(reply.text)")
                 }
             }
+            // Anthropic is told to make one call (the gateway keeps only the first either way).
+            let anthropic = h.upstream.requests.withLock { $0 }.filter { $0.url.hasSuffix("/messages") }
+            #expect(!anthropic.isEmpty)
+            for request in anthropic {
+                #expect(try JSONParser.parse(request.bodyBytes)["tool_choice"]?["disable_parallel_tool_use"] == true)
+            }
             // `store: false`: nothing kept.
             #expect(h.gateway.responseStore.count == 0)
         }
     }
 
-    /// Deployments the fixture upstream answers with recorded Gemini and Bedrock streams.
-    static let fixtureModels = """
-
-          - model_name: gemini
-            litellm_params: {model: gemini/gemini-2.5-flash, api_base: "{upstream_root}", api_key: os.environ/E2E_UPSTREAM_KEY}
-          - model_name: bedrock
-            litellm_params:
-              model: bedrock/anthropic.claude-3-5-sonnet-20240620-v1:0
-              api_base: "{upstream_root}"
-              aws_region_name: eu-west-1
-              aws_access_key_id: AKIDEXAMPLE
-              aws_secret_access_key: os.environ/E2E_UPSTREAM_KEY
+    /// The fixture upstream's Gemini and Bedrock deployments (`TranslatedProvidersEndToEndTests`,
+    /// whose `model_list` comes last), and the mock's Anthropic.
+    static let fixtureConfig = """
+        general_settings: {master_key: \(Harness.master)}
+        \(TranslatedProvidersEndToEndTests.config)
+          - model_name: claude
+            litellm_params: {model: anthropic/claude-mock, api_base: "{upstream}", api_key: os.environ/E2E_UPSTREAM_KEY}
         """
 }

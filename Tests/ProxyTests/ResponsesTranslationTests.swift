@@ -487,6 +487,26 @@ import Testing
         #expect(!events.contains { $0.data["delta"] == #"{"tz":"CET"}"# })
         let completed = try #require(events.last { $0.name == "response.completed" }?.data["response"])
         #expect(completed["output"]?.arrayValue?.compactMap { $0["call_id"]?.stringValue } == ["call_1"])
+
+        // An upstream that reuses the index for its second call (with a new id): the dropped
+        // call's fragments do not reach the first call's arguments.
+        let reused = [
+            chunk(
+                #"[{"index":0,"delta":{"role":"assistant","content":null,"tool_calls":[{"index":0,"id":"call_1","type":"function","function":{"name":"get_weather","arguments":"{}"}}]},"finish_reason":null}]"#
+            ),
+            chunk(
+                #"[{"index":0,"delta":{"tool_calls":[{"index":0,"id":"call_2","type":"function","function":{"name":"get_time","arguments":"{\"tz\""}}]},"finish_reason":null}]"#
+            ),
+            chunk(
+                #"[{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"arguments":":\"CET\"}"}}]},"finish_reason":null}]"#),
+            chunk(#"[{"index":0,"delta":{},"finish_reason":"tool_calls"}]"#),
+            "data: [DONE]\n\n",
+        ].joined()
+        var second = ResponsesEventEncoder(id: "resp_abc", request: request, createdAt: 1)
+        let (_, reusedEvents) = try run(&second, Array(reused.utf8), pieceSize: 11)
+        let output = try #require(reusedEvents.last { $0.name == "response.completed" }?.data["response"]?["output"])
+        #expect(output.arrayValue?.count == 1)
+        #expect(output.arrayValue?.first?["call_id"] == "call_1" && output.arrayValue?.first?["arguments"] == "{}")
     }
 
     @Test(.timeLimit(.minutes(1))) func lengthEndsWithResponseIncomplete() throws {

@@ -16,6 +16,12 @@ extension AttemptLoop {
             chat.body = try CompletionsInbound.chatRequest(from: request.body)
         case .responses:
             chat.body = try ResponsesInbound.chatRequest(from: request.body, history: request.responses?.history ?? [])
+            // The gateway keeps `parallel_tool_calls: false` itself; a provider that takes it is told too.
+            if ResponsesInbound.singleCall(request.body), chat.body["tools"] != nil,
+                deployment.adapter.takesParallelToolCallsOff
+            {
+                chat.body["parallel_tool_calls"] = false
+            }
         default:
             throw .notServed(request.operation, model: request.model)
         }

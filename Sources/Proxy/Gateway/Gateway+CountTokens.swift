@@ -18,8 +18,9 @@ extension Gateway {
         headers: HTTPFields, route: String, body readBody: () async throws(GatewayError) -> ByteBuffer
     ) async -> GatewayReply {
         do throws(GatewayError) {
-            let (_, request, group, deployment) = try await countingRequest(headers: headers, route: route, body: readBody)
-            var body = request
+            let counted = try await countingRequest(headers: headers, route: route, body: readBody)
+            let (group, deployment) = (counted.group, counted.deployment)
+            var body = counted.body
             if deployment.adapter is AnthropicAdapter {
                 return try await forwardCountTokens(body, to: deployment, headers: headers)
             }
@@ -46,7 +47,7 @@ extension Gateway {
     /// aliases, wildcards).
     func countingRequest(
         headers: HTTPFields, route: String, body readBody: () async throws(GatewayError) -> ByteBuffer
-    ) async throws(GatewayError) -> (Principal, JSONObject, String, Deployment) {
+    ) async throws(GatewayError) -> (principal: Principal, body: JSONObject, group: String, deployment: Deployment) {
         let principal = try await authenticator.authenticate(headers, route: route)
         let bytes = try await readBody()
         guard let json = try? JSONParser.parse(bytes.readableBytesView), let body = json.objectValue else {

@@ -30,8 +30,9 @@ extension Gateway {
     }
 
     /// `GET /v1/responses/{id}/input_items`: the items that made a kept response — the earlier
-    /// turns' inputs and outputs, as far back as the gateway still keeps them, then its own
-    /// input — a page at a time. Readable by whoever may read the response.
+    /// turns' inputs and outputs, as far back as the gateway still keeps them (each turn expires
+    /// on its own) and at most `maxListedTurns` back, then its own input — a page at a time.
+    /// Readable by whoever may read the response.
     public func storedResponseInputItems(id: String, query: [String: String], headers: HTTPFields, route: String) async
         -> GatewayReply
     {
@@ -43,7 +44,7 @@ extension Gateway {
             var turns = [stored.input]
             var seen: Set = [stored.id]
             var previousID = stored.previousID
-            while let earlierID = previousID, seen.insert(earlierID).inserted,
+            while let earlierID = previousID, seen.count < Self.maxListedTurns, seen.insert(earlierID).inserted,
                 let earlier = await responseStore.get(earlierID, owner: stored.owner)
             {
                 turns.append(earlier.input + (earlier.response["output"]?.arrayValue ?? []))
@@ -56,28 +57,32 @@ extension Gateway {
         }
     }
 
+    /// The most turns `input_items` walks back: each is one read of the store.
+    static let maxListedTurns = 1_000
+
     /// `POST /v1/responses/input_tokens`: the input tokens a Responses request would send, as
     /// `{"object":"response.input_tokens","input_tokens":N}`. Authenticated, and the model
     /// resolved, as for `POST /v1/responses`; `previous_response_id` must be a response the
     /// gateway keeps for the caller. Counted here, as `PromptCounter` counts a prompt (OpenAI
-    /// models with their BPE encoding, others with the bytes ÷ 4 estimate: the header
-    /// `x-spanway-token-count` says which), over the request in chat form. Counting is free: it
+    /// models with their BPE encoding, others with the bytes ÷ 4 estimate), over the request in
+    /// chat form: what a chat provider is sent. The header `x-spanway-token-count` says
+    /// `tokenizer` only for such a count; a deployment that takes the Responses API natively
+    /// (OpenAI, Azure) frames it its own way, so its count is `estimated`. Counting is free: it
     /// is not rate-limited, charged or traced as a model call.
     public func responsesInputTokens(
         headers: HTTPFields, route: String, body readBody: () async throws(GatewayError) -> ByteBuffer
     ) async -> GatewayReply {
         do throws(GatewayError) {
-            let (principal, request, group, deployment) = try await countingRequest(
-                headers: headers, route: route, body: readBody)
-            var body = request
+            let counted = try await countingRequest(headers: headers, route: route, body: readBody)
+            let deployment = counted.deployment
+            var body = counted.body
             var history: [JSONValue] = []
             if let previousID = body["previous_response_id"]?.stringValue {
-                guard let previous = await responseStore.get(previousID, owner: principal.responseOwner) else {
+                guard let previous = await responseStore.get(previousID, owner: counted.principal.responseOwner) else {
                     throw Self.previousResponseNotFound(previousID)
                 }
                 history = previous.history
             }
-            _ = try ClientParams(taking: &body)
             if body["input"] == nil || body["input"] == .null { body["input"] = .array([]) }
             let native = deployment.adapter.serving(.responses) == .native
             let prompt = try ResponsesInbound.countedPrompt(body, history: history, skippingUnsupported: native)
@@ -87,8 +92,8 @@ extension Gateway {
             return GatewayReply(
                 status: 200,
                 headers: [
-                    ("content-type", "application/json"), ("x-spanway-model-group", group),
-                    ("x-spanway-token-count", tally.estimated ? "estimated" : "tokenizer"),
+                    ("content-type", "application/json"), ("x-spanway-model-group", counted.group),
+                    ("x-spanway-token-count", tally.estimated || native ? "estimated" : "tokenizer"),
                 ],
                 body: .bytes(answer.encoded()))
         } catch {

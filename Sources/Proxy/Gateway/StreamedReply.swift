@@ -45,7 +45,8 @@ extension AttemptLoop {
                     }
                     attempt.succeeded(reply, cost: cost)
                     await settlement.settle(exchange, status: 200)
-                    // Kept before its terminal event goes out, so the client's next turn finds it.
+                    // Kept before its terminal event goes out, so the client's next turn finds it
+                    // (on this replica at once; on the others once the store write lands).
                     if let response = relay.finalResponse {
                         responses.keep(response, of: request, from: deployment, native: true)
                     }

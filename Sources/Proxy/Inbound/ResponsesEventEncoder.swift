@@ -242,11 +242,12 @@ struct ResponsesEventEncoder {
             }
             return
         }
+        closeItem(status: "completed", into: &out)
         if singleCall && callCount > 0 {
+            // Closed first: the dropped call's later fragments may reuse the open call's index.
             droppedCalls.insert(chatIndex)
             return
         }
-        closeItem(status: "completed", into: &out)
         let ordinal = callCount
         callCount += 1
         let name: JSONValue = fragment["function"]?["name"]?.stringValue.map(JSONValue.string) ?? .null

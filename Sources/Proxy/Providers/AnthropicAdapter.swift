@@ -18,6 +18,9 @@ public struct AnthropicAdapter: ProviderAdapter {
 
     public init() {}
 
+    /// As `tool_choice.disable_parallel_tool_use`.
+    public var takesParallelToolCallsOff: Bool { true }
+
     /// Chat; Responses and legacy completions through it.
     public func serving(_ operation: OpenAIRequest.Operation) -> Serving {
         switch operation {

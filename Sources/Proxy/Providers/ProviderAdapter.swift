@@ -78,6 +78,10 @@ public protocol ProviderAdapter: Sendable {
     /// deployments that serve it, natively or through chat.
     func serving(_ operation: OpenAIRequest.Operation) -> Serving
 
+    /// Whether chat's `parallel_tool_calls: false` is known to be taken (some providers, and
+    /// some OpenAI-compatible servers, refuse it).
+    var takesParallelToolCallsOff: Bool { get }
+
     /// The last step before sending, after the gateway has added its own headers: request signing
     /// (Bedrock's SigV4) or fetching an access token (Vertex AI). `transport` reaches the network.
     func prepare(_ request: UpstreamRequest, deployment: DeploymentConfig, transport: any Transport)
@@ -96,6 +100,7 @@ extension HTTPHeaders {
 
 extension ProviderAdapter {
     public var apiKeyEnvironment: String? { nil }
+    public var takesParallelToolCallsOff: Bool { false }
 
     /// Chat and embeddings natively; Responses and legacy completions through chat.
     public func serving(_ operation: OpenAIRequest.Operation) -> Serving {

@@ -7,14 +7,8 @@ enum ResponseInputItems {
     /// A request's `input` as the items kept for it: a string is one user message, a message's
     /// string content one text part, and every item has an id (OpenAI's listed items always do).
     static func items(ofInput input: JSONValue?, responseID: String) -> [JSONValue] {
-        let suffix = responseID.hasPrefix("resp_") ? String(responseID.dropFirst(5)) : responseID
-        let given: [JSONValue] =
-            switch input {
-            case .string(let text)?: [.object(["role": "user", "content": .string(text)])]
-            case .array(let items)?: items
-            default: []
-            }
-        return given.enumerated().compactMap { index, item -> JSONValue? in
+        let suffix = ResponsesInbound.idSuffix(responseID)
+        return given(input).enumerated().compactMap { index, item -> JSONValue? in
             guard var object = item.objectValue else { return nil }
             let isMessage = object["type"] == nil ? object["role"] != nil : object["type"] == "message"
             if isMessage {
@@ -32,7 +26,17 @@ enum ResponseInputItems {
         }
     }
 
-    /// One page of `items` (oldest first) for the query of `GET …/input_items`.
+    /// `input` as items as the client gave them: a string is one user message.
+    static func given(_ input: JSONValue?) -> [JSONValue] {
+        switch input {
+        case .string(let text)?: [.object(["role": "user", "content": .string(text)])]
+        case .array(let items)?: items
+        default: []
+        }
+    }
+
+    /// One page of `items` (oldest first) for the query of `GET …/input_items`. Ids are made
+    /// unique first (a client may send two items with one id), so that `after` names one place.
     static func page(_ items: [JSONValue], query: [String: String]) throws(GatewayError) -> JSONValue {
         let order = query["order"] ?? "desc"
         guard order == "asc" || order == "desc" else {
@@ -45,6 +49,7 @@ enum ResponseInputItems {
             }
             limit = value
         }
+        let items = uniquelyIdentified(items)
         var ordered = order == "asc" ? items : items.reversed()
         if let after = query["after"] {
             guard let position = ordered.firstIndex(where: { $0["id"]?.stringValue == after }) else {
@@ -57,5 +62,21 @@ enum ResponseInputItems {
             "object": "list", "data": .array(data), "first_id": data.first?["id"] ?? .null,
             "last_id": data.last?["id"] ?? .null, "has_more": .bool(ordered.count > limit),
         ])
+    }
+
+    /// Items whose id an earlier item already has get `<id>_<n>`, oldest keeping theirs.
+    static func uniquelyIdentified(_ items: [JSONValue]) -> [JSONValue] {
+        var seen: Set<String> = []
+        return items.map { item in
+            guard case .object(var object) = item, let id = object["id"]?.stringValue else { return item }
+            var unique = id
+            var n = 1
+            while !seen.insert(unique).inserted {
+                unique = "\(id)_\(n)"
+                n += 1
+            }
+            object["id"] = .string(unique)
+            return .object(object)
+        }
     }
 }

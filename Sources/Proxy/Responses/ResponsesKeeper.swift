@@ -36,13 +36,7 @@ struct ResponsesKeeper: Sendable {
             !(previous.native && previous.deploymentID == deployment.config.id)
         else { return body }
         body["previous_response_id"] = nil
-        let input: [JSONValue] =
-            switch body["input"] {
-            case .string(let text)?: [.object(["role": "user", "content": .string(text)])]
-            case .array(let items)?: items
-            default: []
-            }
-        body["input"] = .array(Self.inputItems(fromChat: previous.history) + input)
+        body["input"] = .array(Self.inputItems(fromChat: previous.history) + ResponseInputItems.given(body["input"]))
         return body
     }
 
@@ -91,7 +85,8 @@ struct ResponsesKeeper: Sendable {
                             let events = encoder.encode(buffer)
                             return (events, ended ? nil : encoder.finalResponse)
                         }
-                        // Kept before its terminal event goes out, so the client's next turn finds it.
+                        // Kept before its terminal event goes out, so the client's next turn finds
+                        // it (on this replica at once; on the others once the store write lands).
                         if let finished { keep(finished, of: request, from: deployment, native: false) }
                         if !events.isEmpty { try await write(ByteBuffer(bytes: events)) }
                     }

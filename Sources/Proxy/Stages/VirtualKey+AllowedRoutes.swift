@@ -6,7 +6,8 @@ extension VirtualKey {
     /// with the routes of each that Spanway serves.
     static let routeGroups: [String: Set<String>] = {
         let endpoints = [
-            "/chat/completions", "/embeddings", "/responses", "/responses/{response_id}", "/completions",
+            "/chat/completions", "/embeddings", "/responses", "/responses/{response_id}",
+            "/responses/{response_id}/input_items", "/responses/input_tokens", "/completions",
             "/images/generations", "/audio/speech", "/audio/transcriptions", "/audio/translations", "/rerank", "/moderations",
             "/models",
         ]
