@@ -105,6 +105,8 @@ import Testing
         }
     }
 
+    /// Through chat, counted here; natively (OpenAI), counted by the provider with what a model
+    /// call would send: the same number the call's usage reports.
     @Test func inputTokensCountTheRequestWithItsKeptConversation() async throws {
         try await Harness.with(config: Self.config) { h in
             let key = try await h.newKey(#"{"allowed_routes":["llm_api_routes"]}"#)
@@ -117,26 +119,43 @@ import Testing
             #expect(plain.json == .object(["object": "response.input_tokens", "input_tokens": .int(3)]))
             #expect(plain.headers.first(name: "x-spanway-token-count") == "estimated")
             // Instructions count too: "Be brief." is 9 bytes, with "hello world" ⌈20 ÷ 4⌉ = 5.
-            let instructed = try await count(#"{"model":"gpt-4o-mini","instructions":"Be brief.","input":"hello world"}"#)
+            let instructed = try await count(#"{"model":"claude","instructions":"Be brief.","input":"hello world"}"#)
             #expect(instructed.json?["input_tokens"]?.intValue == 5, "\(instructed.text)")
 
-            // With the kept turn: its input, its answer, then the new input.
-            let first = try await Self.create(h, #"{"model":"gpt-4o-mini","input":"My name is Ada."}"#, key: key)
+            // With a kept turn (answered through chat): its input, its answer, then the new input.
+            let first = try await Self.create(h, #"{"model":"claude","input":"My name is Ada."}"#, key: key)
+            let upstreamCalls = h.upstream.count
             let continued = try await count(#"{"model":"claude","previous_response_id":"\#(first)","input":"hello world"}"#)
             let bytes = "My name is Ada.".utf8.count + MockUpstream.text.utf8.count + "hello world".utf8.count
             #expect(continued.json?["input_tokens"]?.intValue == (bytes + 3) / 4, "\(continued.text)")
-            #expect(h.upstream.count == 1, "counting calls no upstream")
+            #expect(h.upstream.count == upstreamCalls, "counting through chat calls no upstream")
+
+            // Natively: the provider's count of the conversation as the model call sends it (the
+            // kept turn as input items), equal to that call's reported input tokens. Fields the
+            // count does not take stay behind.
+            let question =
+                #""model":"gpt-4o-mini","instructions":"Be brief.","previous_response_id":"\#(first)","input":"hello world""#
+            let native = try await count("{\(question),\"stream\":false,\"store\":false,\"temperature\":0.5}")
+            #expect(native.status == 200, "\(native.text)")
+            #expect(native.headers.first(name: "x-spanway-token-count") == "provider")
+            let sent = try #require(h.upstream.last)
+            #expect(sent.url == "/v1/responses/input_tokens")
+            let forwarded = try JSONParser.parse(sent.bodyBytes)
+            #expect(forwarded["temperature"] == nil && forwarded["store"] == nil && forwarded["stream"] == nil)
+            #expect(forwarded["previous_response_id"] == nil && forwarded["input"]?.arrayValue?.count == 3)
+            let answered = try await h.send("/v1/responses", json: "{\(question)}", key: key)
+            let used = try #require(answered.json?["usage"]?["input_tokens"]?.intValue)
+            #expect(native.json == .object(["object": "response.input_tokens", "input_tokens": .int(used)]))
 
             let unknown = try await count(#"{"model":"claude","previous_response_id":"resp_nope","input":"hi"}"#)
             #expect(unknown.status == 400 && unknown.json?["error"]?["code"] == "previous_response_not_found")
             let noModel = try await count(#"{"input":"hi"}"#)
             #expect(noModel.status == 400 && noModel.json?["error"]?["param"] == "model", "\(noModel.text)")
-            // A built-in tool's item: refused through chat, left out of a native deployment's count.
+            // A built-in tool's item: refused through chat, counted by a native provider.
             let item = #"[{"type":"web_search_call","id":"ws_1","status":"completed"},{"role":"user","content":"hello world"}]"#
             let translated = try await count(#"{"model":"claude","input":\#(item)}"#)
             #expect(translated.status == 400 && translated.json?["error"]?["param"] == "input[0].type", "\(translated.text)")
-            let native = try await count(#"{"model":"gpt-4o-mini","input":\#(item)}"#)
-            #expect(native.json?["input_tokens"]?.intValue == 3, "\(native.text)")
+            #expect(try await count(#"{"model":"gpt-4o-mini","input":\#(item)}"#).status == 200)
             let unknownModel = try await count(#"{"model":"nope","input":"hi"}"#)
             #expect(unknownModel.status >= 400 && unknownModel.json?["error"]?["param"] == "model", "\(unknownModel.text)")
         }

@@ -95,14 +95,24 @@ extension Gateway {
         var base = deployment.adapter.apiBase(for: deployment.config)
         while base.hasSuffix("/") { base.removeLast() }
         let url = base + (base.hasSuffix("/v1") ? "" : "/v1") + "/messages/count_tokens"
-        var request = UpstreamRequest(url: url, headers: upstreamHeaders, body: JSONValue.object(body).encoded())
-        request = try await deployment.adapter.prepare(request, deployment: deployment.config, transport: deployment.transport)
+        let request = UpstreamRequest(url: url, headers: upstreamHeaders, body: JSONValue.object(body).encoded())
+        return GatewayReply(
+            status: 200,
+            headers: [("content-type", "application/json"), ("x-spanway-model-group", deployment.config.modelName)],
+            body: .bytes(try await sendCount(request, to: deployment)))
+    }
+
+    /// Sends a provider's own token count (`request`, before signing) to `deployment` and returns
+    /// its answer, which must carry an integer `input_tokens`. The whole call is bounded (a count
+    /// is small and quick); the provider's errors are mapped as for a model call.
+    func sendCount(_ request: UpstreamRequest, to deployment: Deployment) async throws(GatewayError) -> [UInt8] {
+        let request = try await deployment.adapter.prepare(
+            request, deployment: deployment.config, transport: deployment.transport)
         let response: UpstreamResponse
         let answer: [UInt8]
         do {
-            // The whole call, body included, is bounded: a count is small and quick.
             let timeout = min(deployment.timeout, Self.countTokensTimeout)
-            (response, answer) = try await UpstreamDeadline.run(within: timeout) { [request] in
+            (response, answer) = try await UpstreamDeadline.run(within: timeout) {
                 let response = try await deployment.transport.send(request, timeout: timeout)
                 return (response, try await response.collect(upTo: Self.maxCountTokensAnswer))
             }
@@ -114,12 +124,9 @@ extension Gateway {
                 status: response.status, headers: response.headers, body: answer, deployment: deployment.config)
         }
         guard (try? JSONParser.parse(answer))?["input_tokens"]?.intValue != nil else {
-            throw .badUpstreamResponse("The upstream answered count_tokens without 'input_tokens'.")
+            throw .badUpstreamResponse("The upstream answered its token count without 'input_tokens'.")
         }
-        return GatewayReply(
-            status: 200,
-            headers: [("content-type", "application/json"), ("x-spanway-model-group", deployment.config.modelName)],
-            body: .bytes(answer))
+        return answer
     }
 
     static let defaultAnthropicVersion = "2023-06-01"

@@ -63,12 +63,12 @@ extension Gateway {
     /// `POST /v1/responses/input_tokens`: the input tokens a Responses request would send, as
     /// `{"object":"response.input_tokens","input_tokens":N}`. Authenticated, and the model
     /// resolved, as for `POST /v1/responses`; `previous_response_id` must be a response the
-    /// gateway keeps for the caller. Counted here, as `PromptCounter` counts a prompt (OpenAI
-    /// models with their BPE encoding, others with the bytes ÷ 4 estimate), over the request in
-    /// chat form: what a chat provider is sent. The header `x-spanway-token-count` says
-    /// `tokenizer` only for such a count; a deployment that takes the Responses API natively
-    /// (OpenAI, Azure) frames it its own way, so its count is `estimated`. Counting is free: it
-    /// is not rate-limited, charged or traced as a model call.
+    /// gateway keeps for the caller. A deployment that takes the Responses API natively (OpenAI,
+    /// Azure) counts it itself, with the conversation as a model call would send it
+    /// (`x-spanway-token-count: provider`). Any other model is counted here, as `PromptCounter`
+    /// counts a prompt (OpenAI encodings with their BPE ranks: `tokenizer`; others ⌈bytes ÷ 4⌉:
+    /// `estimated`), over the request in chat form: what its provider is sent. Counting is free:
+    /// it is not rate-limited, charged or traced as a model call.
     public func responsesInputTokens(
         headers: HTTPFields, route: String, body readBody: () async throws(GatewayError) -> ByteBuffer
     ) async -> GatewayReply {
@@ -76,29 +76,55 @@ extension Gateway {
             let counted = try await countingRequest(headers: headers, route: route, body: readBody)
             let deployment = counted.deployment
             var body = counted.body
-            var history: [JSONValue] = []
-            if let previousID = body["previous_response_id"]?.stringValue {
-                guard let previous = await responseStore.get(previousID, owner: counted.principal.responseOwner) else {
-                    throw Self.previousResponseNotFound(previousID)
-                }
-                history = previous.history
-            }
             if body["input"] == nil || body["input"] == .null { body["input"] = .array([]) }
-            let native = deployment.adapter.serving(.responses) == .native
-            let prompt = try ResponsesInbound.countedPrompt(body, history: history, skippingUnsupported: native)
-            let prompts = flow.attempts.prompts
-            let tally = prompts.inputTokens(prompt, tokenizer: prompts.tokenizer(for: deployment.config))
-            let answer: JSONValue = .object(["object": "response.input_tokens", "input_tokens": .int(tally.tokens)])
+            var request = try OpenAIRequest(operation: .responses, bytes: JSONValue.object(body).encoded())
+            request.responses = try await flow.attempts.responses.turn(
+                for: request, owner: counted.principal.responseOwner, requestID: "req_count", now: clock.nowSeconds())
+            let answer: [UInt8]
+            let method: String
+            if deployment.adapter.serving(.responses) == .native {
+                answer = try await sendCount(try nativeInputTokens(request, on: deployment), to: deployment)
+                method = "provider"
+            } else {
+                let prompt = try ResponsesInbound.chatRequest(from: body, history: request.responses?.history ?? [])
+                let prompts = flow.attempts.prompts
+                let tally = prompts.inputTokens(prompt, tokenizer: prompts.tokenizer(for: deployment.config))
+                answer = JSONValue.object(["object": "response.input_tokens", "input_tokens": .int(tally.tokens)]).encoded()
+                method = tally.estimated ? "estimated" : "tokenizer"
+            }
             return GatewayReply(
                 status: 200,
                 headers: [
                     ("content-type", "application/json"), ("x-spanway-model-group", counted.group),
-                    ("x-spanway-token-count", tally.estimated || native ? "estimated" : "tokenizer"),
+                    ("x-spanway-token-count", method),
                 ],
-                body: .bytes(answer.encoded()))
+                body: .bytes(answer))
         } catch {
             return GatewayReply(error)
         }
+    }
+
+    /// The fields of a Responses request that `input_tokens` takes (OpenAI refuses others).
+    static let inputTokensFields: Set = [
+        "model", "input", "instructions", "tools", "tool_choice", "text", "reasoning", "truncation",
+        "previous_response_id", "conversation", "parallel_tool_calls", "personality",
+    ]
+
+    /// The provider's `…/responses/input_tokens` request for `request`: its countable fields,
+    /// the deployment's model, and the kept conversation as a model call would carry it.
+    private func nativeInputTokens(_ request: OpenAIRequest, on deployment: Deployment) throws(GatewayError)
+        -> UpstreamRequest
+    {
+        var counted = request
+        counted.body = flow.attempts.responses.continuing(request, body: request.body, on: deployment)
+        for name in counted.body.keys where !Self.inputTokensFields.contains(name) { counted.body[name] = nil }
+        var upstream = try deployment.adapter.request(for: counted, deployment: deployment.config)
+        let query = upstream.url.firstIndex(of: "?") ?? upstream.url.endIndex
+        guard upstream.url[..<query].hasSuffix("/responses") else {
+            throw .badUpstreamResponse("The deployment has no Responses API to count with.")
+        }
+        upstream.url.insert(contentsOf: "/input_tokens", at: query)
+        return upstream
     }
 
     /// `DELETE /v1/responses/{id}`: forgets a kept response (its continuations with it).

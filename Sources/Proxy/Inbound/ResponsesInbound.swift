@@ -128,25 +128,6 @@ enum ResponsesInbound {
         return out
     }
 
-    /// A Responses request's prompt in chat form, for counting its tokens: what `chatRequest`
-    /// sends (instructions, `history`, input, function tools). `skippingUnsupported` (a deployment
-    /// that takes the request natively): items and tools with no chat form, the built-in ones,
-    /// are left out of the count instead of refused.
-    static func countedPrompt(_ body: JSONObject, history: [JSONValue], skippingUnsupported: Bool)
-        throws(GatewayError) -> JSONObject
-    {
-        guard skippingUnsupported else { return try chatRequest(from: body, history: history) }
-        try validate(body)
-        var messages: [JSONValue] = []
-        if let instructions = body["instructions"]?.stringValue {
-            messages.append(.object(["role": "system", "content": .string(instructions)]))
-        }
-        messages += history
-        messages += try inputMessages(body, skippingUnsupported: true)
-        let functions = body["tools"]?.arrayValue?.filter { $0["type"] == "function" } ?? []
-        return ["messages": .array(messages), "tools": .array(try chatTools(.array(functions)))]
-    }
-
     /// The chat messages made from `input` alone (no instructions, no history).
     /// `skippingUnsupported`: items with no chat form are left out instead of refused (for
     /// keeping the history of a turn a native deployment answered).

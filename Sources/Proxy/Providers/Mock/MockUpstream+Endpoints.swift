@@ -106,6 +106,15 @@ extension MockUpstream {
     }
 
     /// A Responses request's instructions and input as messages, to count like chat's.
+    /// `POST /responses/input_tokens`: the input tokens a `responses` call would report.
+    func responsesInputTokens(_ body: JSONObject) -> UpstreamResponse {
+        Self.json(
+            200,
+            .object([
+                "object": "response.input_tokens", "input_tokens": .int(Self.countTokens(.array(Self.responsesMessages(body)))),
+            ]))
+    }
+
     static func responsesMessages(_ body: JSONObject) -> [JSONValue] {
         var messages: [JSONValue] = []
         if let instructions = body["instructions"]?.stringValue {

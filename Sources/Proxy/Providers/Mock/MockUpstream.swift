@@ -45,6 +45,7 @@ public struct MockUpstream: Sendable {
         if path.hasSuffix("/chat/completions") { return chat(body, model: model) }
         if path.hasSuffix("/completions") { return completions(body, model: model) }
         if path.hasSuffix("/responses") { return responses(body, model: model) }
+        if path.hasSuffix("/responses/input_tokens") { return responsesInputTokens(body) }
         if path.hasSuffix("/images/generations") { return imageGeneration(body, model: model) }
         if path.hasSuffix("/moderations") { return moderations(body, model: model) }
         if path.hasSuffix("/audio/speech") { return speech(body, model: model) }

@@ -32,7 +32,7 @@ public enum MockUpstreamServer {
             router.get(RouterPath(prefix + "/models"), use: handler)
             router.post(RouterPath(prefix + "/messages"), use: handler)
             for path in [
-                "/responses", "/completions", "/images/generations", "/moderations", "/audio/speech",
+                "/responses", "/responses/input_tokens", "/completions", "/images/generations", "/moderations", "/audio/speech",
                 "/audio/transcriptions", "/audio/translations", "/rerank",
             ] {
                 router.post(RouterPath(prefix + path), use: handler)
