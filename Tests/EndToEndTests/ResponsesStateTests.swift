@@ -105,6 +105,23 @@ import Testing
         }
     }
 
+    /// A background response would be answered, and charged, after the request ends; a
+    /// provider-side conversation lives under the key every caller shares: neither is served, on
+    /// a native deployment either, and nothing reaches the provider.
+    @Test func backgroundAndConversationAreRefusedOnEveryDeployment() async throws {
+        try await Harness.with(config: Self.config) { h in
+            for model in ["gpt-4o-mini", "claude"] {
+                for (field, value) in [("background", "true"), ("conversation", #""conv_123""#)] {
+                    let reply = try await h.send(
+                        "/v1/responses", json: #"{"model":"\#(model)","input":"hi","\#(field)":\#(value)}"#)
+                    #expect(reply.status == 400, "\(model) \(field): \(reply.text)")
+                    #expect(reply.json?["error"]?["param"]?.stringValue == field, "\(model): \(reply.text)")
+                }
+            }
+            #expect(h.upstream.count == 0)
+        }
+    }
+
     /// Through chat, counted here; natively (OpenAI), counted by the provider with what a model
     /// call would send: the same number the call's usage reports.
     @Test func inputTokensCountTheRequestWithItsKeptConversation() async throws {

@@ -17,6 +17,19 @@ enum ResponsesInbound {
             throw .invalidRequest(
                 "'input' must be a string or an array of input items, found \(input.typeName).", param: "input")
         }
+        // Not served on any deployment: a background response is answered (and would be charged)
+        // after the request ends, and a provider-side conversation lives under a key every caller
+        // shares, where the gateway cannot tell whose it is.
+        if body["background"]?.boolValue == true {
+            throw .invalidRequest(
+                "'background' responses are not served by this gateway: it answers, and charges, each request as "
+                    + "it completes. Send the request without 'background'.", param: "background")
+        }
+        if let conversation = body["conversation"], !conversation.isNull {
+            throw .invalidRequest(
+                "'conversation' is not served by this gateway. Use 'previous_response_id' to continue a response.",
+                param: "conversation")
+        }
         try OpenAIRequest.optional(body, "instructions", as: "a string", \.stringValue)
         try OpenAIRequest.optional(body, "stream", as: "a boolean", \.boolValue)
         try OpenAIRequest.optional(body, "previous_response_id", as: "a string", \.stringValue)
@@ -38,16 +51,6 @@ enum ResponsesInbound {
     /// the earlier turns (`history`, chat-shaped), then this turn's input.
     static func chatRequest(from body: JSONObject, history: [JSONValue]) throws(GatewayError) -> JSONObject {
         try validate(body)
-        if let conversation = body["conversation"], !conversation.isNull {
-            throw .invalidRequest(
-                "'conversation' is not supported for this model: it is served through Chat Completions. "
-                    + "Use 'previous_response_id', or an OpenAI or Azure deployment.", param: "conversation")
-        }
-        if body["background"]?.boolValue == true {
-            throw .invalidRequest(
-                "'background' is not supported for this model: it is served through Chat Completions. "
-                    + "Background responses need an OpenAI or Azure deployment.", param: "background")
-        }
         if let prompt = body["prompt"], !prompt.isNull {
             throw .invalidRequest(
                 "'prompt' (a stored prompt template) needs an OpenAI or Azure deployment; this model is served "
