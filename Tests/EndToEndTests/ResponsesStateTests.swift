@@ -105,6 +105,30 @@ import Testing
         }
     }
 
+    /// OpenAI keeps its own responses (unless told not to): deleting one the gateway got from a
+    /// native deployment deletes it there too, with the deployment's key; one answered through
+    /// chat exists only at the gateway.
+    @Test func deletingANativeResponseDeletesItAtItsProvider() async throws {
+        try await Harness.with(config: Self.config) { h in
+            let key = try await h.newKey()
+            let native = try await Self.create(h, #"{"model":"gpt-4o-mini","input":"hi"}"#, key: key)
+            #expect(try await h.send("/v1/responses/\(native)", method: .DELETE, key: key).status == 200)
+            let deletes = h.upstream.requests.withLock { $0 }.filter { $0.method == .DELETE }
+            #expect(deletes.map(\.url) == ["/v1/responses/\(native)"])
+            #expect(deletes.first?.headers.first(name: "authorization") == "Bearer \(Harness.upstreamKey)")
+
+            let translated = try await Self.create(h, #"{"model":"claude","input":"hi"}"#, key: key)
+            #expect(try await h.send("/v1/responses/\(translated)", method: .DELETE, key: key).status == 200)
+            #expect(h.upstream.requests.withLock { $0 }.filter { $0.method == .DELETE }.count == 1)
+            // Another key's delete, or a second one, is a 404 and reaches no provider.
+            let other = try await h.newKey()
+            let kept = try await Self.create(h, #"{"model":"gpt-4o-mini","input":"hello"}"#, key: key)
+            #expect(try await h.send("/v1/responses/\(kept)", method: .DELETE, key: other).status == 404)
+            #expect(try await h.send("/v1/responses/\(native)", method: .DELETE, key: key).status == 404)
+            #expect(h.upstream.requests.withLock { $0 }.filter { $0.method == .DELETE }.count == 1)
+        }
+    }
+
     /// A background response would be answered, and charged, after the request ends; a
     /// provider-side conversation lives under the key every caller shares: neither is served, on
     /// a native deployment either, and nothing reaches the provider.

@@ -1,4 +1,5 @@
 import HTTPTypes
+import Logging
 import NIOCore
 import Telemetry
 
@@ -118,16 +119,51 @@ extension Gateway {
         var counted = request
         counted.body = flow.attempts.responses.continuing(request, body: request.body, on: deployment)
         for name in counted.body.keys where !Self.inputTokensFields.contains(name) { counted.body[name] = nil }
-        var upstream = try deployment.adapter.request(for: counted, deployment: deployment.config)
+        return try Self.responsesAPI(counted, on: deployment, path: "/input_tokens")
+    }
+
+    /// A request to the deployment's Responses API at `/responses<path>`: its address, key and
+    /// headers as for a model call with `request`.
+    private static func responsesAPI(_ request: OpenAIRequest, on deployment: Deployment, path: String)
+        throws(GatewayError) -> UpstreamRequest
+    {
+        var upstream = try deployment.adapter.request(for: request, deployment: deployment.config)
         let query = upstream.url.firstIndex(of: "?") ?? upstream.url.endIndex
         guard upstream.url[..<query].hasSuffix("/responses") else {
-            throw .badUpstreamResponse("The deployment has no Responses API to count with.")
+            throw .badUpstreamResponse("The deployment '\(deployment.config.modelName)' has no Responses API.")
         }
-        upstream.url.insert(contentsOf: "/input_tokens", at: query)
+        upstream.url.insert(contentsOf: path, at: query)
         return upstream
     }
 
-    /// `DELETE /v1/responses/{id}`: forgets a kept response (its continuations with it).
+    /// Deletes a response a native deployment keeps too (OpenAI stores its responses unless told
+    /// not to). Best effort, bounded: the gateway's copy is gone whatever the provider answers;
+    /// a failure is logged.
+    private func deleteUpstream(_ id: String, on deployment: Deployment) async {
+        var problem: Logger.Metadata
+        do {
+            let placeholder = try OpenAIRequest(operation: .responses, bytes: Array(#"{"model":"m","input":""}"#.utf8))
+            var request = try Self.responsesAPI(placeholder, on: deployment, path: "/" + id)
+            (request.method, request.body) = (.DELETE, [])
+            request.headers.remove(name: "content-type")
+            request = try await deployment.adapter.prepare(
+                request, deployment: deployment.config, transport: deployment.transport)
+            let timeout = min(deployment.timeout, Self.countTokensTimeout)
+            let status = try await UpstreamDeadline.run(within: timeout) { [request] in
+                try await deployment.transport.send(request, timeout: timeout).status
+            }
+            // 404: the provider did not keep it (`store: false`) or has already dropped it.
+            if (200..<300).contains(status) || status == 404 { return }
+            problem = ["status": "\(status)"]
+        } catch {
+            problem = ["error": "\(type(of: error))"]
+        }
+        problem["deployment"] = "\(deployment.config.id)"
+        logger.warning("a deleted response could not be deleted at its provider", metadata: problem)
+    }
+
+    /// `DELETE /v1/responses/{id}`: forgets a kept response (its continuations with it), and
+    /// deletes it at the native deployment that answered it.
     public func deleteStoredResponse(id: String, headers: HTTPFields, route: String) async -> GatewayReply {
         let principal: Principal
         do {
@@ -135,8 +171,12 @@ extension Gateway {
         } catch {
             return GatewayReply(error)
         }
+        let stored = await responseStore.get(id, owner: principal.responseOwner)
         guard await responseStore.delete(id, owner: principal.responseOwner) else {
             return GatewayReply(Self.responseNotFound(id))
+        }
+        if let stored, stored.native, let deployment = router.deployments.first(where: { $0.config.id == stored.deploymentID }) {
+            await deleteUpstream(id, on: deployment)
         }
         let body: JSONValue = .object(["id": .string(id), "object": "response", "deleted": .bool(true)])
         return GatewayReply(status: 200, headers: [("content-type", "application/json")], body: .bytes(body.encoded()))

@@ -33,6 +33,9 @@ public struct MockUpstream: Sendable {
         if request.method == .GET && path.hasSuffix("/models") {
             return Self.json(200, .object(["object": "list", "data": .array([])]))
         }
+        if request.method == .DELETE, let id = path.components(separatedBy: "/responses/").last, !id.contains("/") {
+            return Self.json(200, .object(["id": .string(id), "object": "response", "deleted": true]))
+        }
         guard request.method == .POST else { return Self.error(405, "method not allowed", type: "invalid_request_error") }
         if let answer = try await multipartAnswer(request, path: path) { return answer }
         guard let body = try? JSONParser.parse(request.body).objectValue else {

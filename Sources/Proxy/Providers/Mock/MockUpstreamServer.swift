@@ -30,6 +30,7 @@ public enum MockUpstreamServer {
             router.post(RouterPath(prefix + "/chat/completions"), use: handler)
             router.post(RouterPath(prefix + "/embeddings"), use: handler)
             router.get(RouterPath(prefix + "/models"), use: handler)
+            router.delete(RouterPath(prefix + "/responses/:id"), use: handler)
             router.post(RouterPath(prefix + "/messages"), use: handler)
             for path in [
                 "/responses", "/responses/input_tokens", "/completions", "/images/generations", "/moderations", "/audio/speech",
