@@ -10,7 +10,8 @@ import Telemetry
 /// a request (before the head, mid-stream) without racing a clock. The model name picks the
 /// behaviour:
 /// - `gate-head`: waits for `release()` before answering; then streams a short answer.
-/// - `gate-mid`: answers at once with two chunks, waits for `release()`, then sends the rest.
+/// - `gate-mid`: answers at once with two chunks, waits for `release()`, then sends the rest:
+///   512 KiB, more than the gateway's socket writes can absorb before a client's reset shows.
 /// - `flood`: streams 64 KiB chunks (up to 64 MiB) as fast as the reader takes them.
 /// - `hang`: sends one chunk and never ends (until the test stops).
 /// - `fail-first`: answers 200 and then, before any output, an error event.
@@ -98,7 +99,8 @@ final class GatedUpstream: Sendable {
                         try await writer.write(Self.chunk("Twelve bytes"))
                         try await writer.write(Self.chunk(" more words."))
                         await self.gate()
-                        for _ in 0..<50 { try await writer.write(Self.chunk(" and more")) }
+                        let more = " " + String(repeating: "more ", count: 205)
+                        for _ in 0..<512 { try await writer.write(Self.chunk(more)) }
                         try await writer.write(Self.chunk("", finish: true))
                         try await writer.write(Self.usageChunk)
                         try await writer.finish(nil)
