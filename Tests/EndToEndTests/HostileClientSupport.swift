@@ -10,8 +10,12 @@ import Telemetry
 /// a request (before the head, mid-stream) without racing a clock. The model name picks the
 /// behaviour:
 /// - `gate-head`: waits for `release()` before answering; then streams a short answer.
-/// - `gate-mid`: answers at once with two chunks, waits for `release()`, then sends the rest:
-///   512 KiB, more than the gateway's socket writes can absorb before a client's reset shows.
+/// - `gate-head-long`: as `gate-head`, with the long tail after its first chunk.
+/// - `gate-mid`: answers at once with two chunks, waits for `release()`, then sends the long tail.
+///
+/// The long tail (512 KiB) is more than the gateway can hand to its socket before a client's reset
+/// shows; a short one can all be accepted by NIO's writer first, and the request then settles as
+/// answered, which is not what the reset tests are about.
 /// - `flood`: streams 64 KiB chunks (up to 64 MiB) as fast as the reader takes them.
 /// - `hang`: sends one chunk and never ends (until the test stops).
 /// - `fail-first`: answers 200 and then, before any output, an error event.
@@ -74,6 +78,12 @@ final class GatedUpstream: Sendable {
             #"data: {"id":"chatcmpl-gated","object":"chat.completion.chunk","created":1700000000,"model":"gated","choices":[],"usage":{"prompt_tokens":7,"completion_tokens":5,"total_tokens":12}}"#
             + "\n\ndata: [DONE]\n\n")
 
+    /// 512 chunks of about 1 KiB of text.
+    static func writeLongTail(_ writer: inout any ResponseBodyWriter) async throws {
+        let more = " " + String(repeating: "more ", count: 205)
+        for _ in 0..<512 { try await writer.write(chunk(more)) }
+    }
+
     func router() -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         router.post("/v1/chat/completions") { request, _ -> Response in
@@ -82,12 +92,13 @@ final class GatedUpstream: Sendable {
             self.arrived.yield(model)
             let headers: HTTPFields = [.contentType: "text/event-stream"]
             switch model {
-            case "gate-head":
+            case "gate-head", "gate-head-long":
                 await self.gate()
                 return Response(
                     status: .ok, headers: headers,
                     body: .init { writer in
                         try await writer.write(Self.chunk("Hello"))
+                        if model == "gate-head-long" { try await Self.writeLongTail(&writer) }
                         try await writer.write(Self.chunk("", finish: true))
                         try await writer.write(Self.usageChunk)
                         try await writer.finish(nil)
@@ -99,8 +110,7 @@ final class GatedUpstream: Sendable {
                         try await writer.write(Self.chunk("Twelve bytes"))
                         try await writer.write(Self.chunk(" more words."))
                         await self.gate()
-                        let more = " " + String(repeating: "more ", count: 205)
-                        for _ in 0..<512 { try await writer.write(Self.chunk(more)) }
+                        try await Self.writeLongTail(&writer)
                         try await writer.write(Self.chunk("", finish: true))
                         try await writer.write(Self.usageChunk)
                         try await writer.finish(nil)

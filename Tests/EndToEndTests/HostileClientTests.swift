@@ -13,7 +13,7 @@ import Testing
         """
         model_list:
           - model_name: gated
-            litellm_params: {model: openai/gate-head, api_base: "http://127.0.0.1:\(port)/v1", api_key: k, input_cost_per_token: 0.001, output_cost_per_token: 0.002}
+            litellm_params: {model: openai/gate-head-long, api_base: "http://127.0.0.1:\(port)/v1", api_key: k, input_cost_per_token: 0.001, output_cost_per_token: 0.002}
           - model_name: midway
             litellm_params: {model: openai/gate-mid, api_base: "http://127.0.0.1:\(port)/v1", api_key: k, input_cost_per_token: 0.001, output_cost_per_token: 0.002}
           - model_name: flood
@@ -62,7 +62,7 @@ import Testing
             let client = try await RawConnection.connect(port: h.gatewayPort)
             try await client.send(rawChatRequest(model: "gated", key: key))
             var arrivals = upstream.arrivals.makeAsyncIterator()
-            #expect(await arrivals.next() == "gate-head")
+            #expect(await arrivals.next() == "gate-head-long")
             // The gateway is waiting on the upstream's head: the client goes away now.
             await client.reset()
             upstream.release()
@@ -70,9 +70,10 @@ import Testing
             #expect(spend.statusCode == 499)
             #expect(spend.errorType == "client_disconnected")
             #expect(spend.usageEstimated)
-            // The gateway learns of the reset from its socket, which may be after the upstream's
-            // first chunk ("Hello": 5 bytes, 2 tokens) was read and written: nothing or that chunk.
-            #expect(spend.inputTokens == Self.estimatedPromptTokens && [0, 2].contains(spend.outputTokens))
+            // The gateway learns of the reset from its socket, which may be after some of the
+            // answer was read and written: what it relayed, never the whole answer (525,317 bytes of
+            // text, 131,330 tokens at four bytes a token).
+            #expect(spend.inputTokens == Self.estimatedPromptTokens && spend.outputTokens < 131_330)
             #expect(abs(spend.spend - (Double(spend.inputTokens) * 0.001 + Double(spend.outputTokens) * 0.002)) < 1e-12)
             // The parallel slot and the budget reservation were given back: the key works again.
             let next = try await h.send(
