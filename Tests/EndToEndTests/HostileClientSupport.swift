@@ -1,3 +1,4 @@
+import GatewayTesting
 import Hummingbird
 import Logging
 import NIOCore
@@ -23,7 +24,7 @@ final class GatedUpstream: Sendable {
     /// Each request's model, as it arrives.
     let arrivals: AsyncStream<String>
     private let arrived: AsyncStream<String>.Continuation
-    private let waiters = Mutex<(open: Bool, continuations: [CheckedContinuation<Void, Never>])>((false, []))
+    private let held = Gate()
 
     init() {
         (arrivals, arrived) = AsyncStream.makeStream()
@@ -41,24 +42,7 @@ final class GatedUpstream: Sendable {
         release()
     }
 
-    func release() {
-        let waiting = waiters.withLock { state in
-            state.open = true
-            defer { state.continuations = [] }
-            return state.continuations
-        }
-        for waiter in waiting { waiter.resume() }
-    }
-
-    private func gate() async {
-        await withCheckedContinuation { continuation in
-            let open = waiters.withLock { state in
-                if !state.open { state.continuations.append(continuation) }
-                return state.open
-            }
-            if open { continuation.resume() }
-        }
-    }
+    func release() { held.open() }
 
     static func chunk(_ text: String, finish: Bool = false) -> ByteBuffer {
         let chunk: JSONValue = .object([
@@ -93,7 +77,7 @@ final class GatedUpstream: Sendable {
             let headers: HTTPFields = [.contentType: "text/event-stream"]
             switch model {
             case "gate-head", "gate-head-long":
-                await self.gate()
+                await self.held.wait()
                 return Response(
                     status: .ok, headers: headers,
                     body: .init { writer in
@@ -109,7 +93,7 @@ final class GatedUpstream: Sendable {
                     body: .init { writer in
                         try await writer.write(Self.chunk("Twelve bytes"))
                         try await writer.write(Self.chunk(" more words."))
-                        await self.gate()
+                        await self.held.wait()
                         try await Self.writeLongTail(&writer)
                         try await writer.write(Self.chunk("", finish: true))
                         try await writer.write(Self.usageChunk)
@@ -136,7 +120,7 @@ final class GatedUpstream: Sendable {
                     status: .ok, headers: headers,
                     body: .init { writer in
                         try await writer.write(Self.chunk("Hello"))
-                        await self.gate()
+                        await self.held.wait()
                         try await writer.finish(nil)
                     })
             }

@@ -18,11 +18,10 @@ final class ReplicaUpstream: Sendable {
         var received: [String: Int] = [:]
         var holding = 0
         var mostHeld = 0
-        var open = false
-        var waiting: [CheckedContinuation<Void, Never>] = []
     }
 
     private let state = Mutex(State())
+    private let held = Gate()
     /// Yields once for each `held` request, when it arrives (before it waits).
     let heldArrivals: AsyncStream<Void>
     private let heldArrived: AsyncStream<Void>.Continuation
@@ -39,14 +38,7 @@ final class ReplicaUpstream: Sendable {
     var mostHeld: Int { state.withLock { $0.mostHeld } }
 
     /// Lets every waiting and later `held` request answer.
-    func release() {
-        let waiting = state.withLock { state in
-            state.open = true
-            defer { state.waiting = [] }
-            return state.waiting
-        }
-        for waiter in waiting { waiter.resume() }
-    }
+    func release() { held.open() }
 
     /// Serves this upstream on a loopback port for `body`. The gate is opened before the server
     /// stops, however `body` ends: a held request would otherwise keep the server from stopping.
@@ -63,16 +55,12 @@ final class ReplicaUpstream: Sendable {
     }
 
     private func hold() async {
-        await withCheckedContinuation { continuation in
-            let open = state.withLock { state in
-                state.holding += 1
-                state.mostHeld = max(state.mostHeld, state.holding)
-                if !state.open { state.waiting.append(continuation) }
-                return state.open
-            }
-            heldArrived.yield()
-            if open { continuation.resume() }
+        state.withLock { state in
+            state.holding += 1
+            state.mostHeld = max(state.mostHeld, state.holding)
         }
+        heldArrived.yield()
+        await held.wait()
         state.withLock { $0.holding -= 1 }
     }
 

@@ -1,5 +1,8 @@
 import Foundation
 import GatewayTesting
+import HTTPTypes
+import Hummingbird
+import Synchronization
 import Telemetry
 import Testing
 
@@ -129,6 +132,46 @@ import Testing
         }
     }
 
+    /// A delete the provider cannot carry out (a 503) is the client's error, and the gateway
+    /// keeps its copy, so the client can try again; the retry deletes both. Counts and deletes
+    /// carry the deployment's `extra_headers` as model calls do (an OpenAI project here: without
+    /// it the provider would look in the wrong project).
+    @Test func aDeleteTheProviderRefusesKeepsTheResponseForARetry() async throws {
+        let provider = FlakyDeleteProvider()
+        try await withTestServer(provider.router()) { port in
+            let config = """
+                general_settings: {master_key: \(Harness.master)}
+                model_list:
+                  - model_name: gpt-4o
+                    litellm_params:
+                      model: openai/gpt-4o
+                      api_base: "http://127.0.0.1:\(port)/v1"
+                      api_key: os.environ/E2E_UPSTREAM_KEY
+                      extra_headers: {OpenAI-Project: proj_b}
+                """
+            try await Harness.with(config: config) { h in
+                let key = try await h.newKey()
+                let id = try await Self.create(h, #"{"model":"gpt-4o","input":"hi"}"#, key: key)
+                #expect(id == FlakyDeleteProvider.responseID)
+                let counted = try await h.send("/v1/responses/input_tokens", json: #"{"model":"gpt-4o","input":"hi"}"#, key: key)
+                #expect(counted.status == 200 && counted.json?["input_tokens"]?.intValue == 7, "\(counted.text)")
+
+                let refused = try await h.send("/v1/responses/\(id)", method: .DELETE, key: key)
+                #expect(refused.status == 503, "\(refused.text)")
+                #expect(refused.json?["error"]?["message"] != nil && !refused.text.contains(Harness.upstreamKey))
+                #expect(try await h.send("/v1/responses/\(id)", method: .GET, key: key).status == 200)
+
+                let deleted = try await h.send("/v1/responses/\(id)", method: .DELETE, key: key)
+                #expect(deleted.status == 200 && deleted.json?["deleted"] == true, "\(deleted.text)")
+                #expect(try await h.send("/v1/responses/\(id)", method: .GET, key: key).status == 404)
+
+                let calls = provider.calls.withLock { $0 }
+                #expect(calls.map(\.route) == ["POST /v1/responses", "POST /v1/responses/input_tokens", "DELETE", "DELETE"])
+                #expect(calls.allSatisfy { $0.project == "proj_b" && $0.authorization == "Bearer \(Harness.upstreamKey)" })
+            }
+        }
+    }
+
     /// A background response would be answered, and charged, after the request ends; a
     /// provider-side conversation lives under the key every caller shares: neither is served, on
     /// a native deployment either, and nothing reaches the provider.
@@ -252,4 +295,47 @@ extension ResponsesStateTests {
           - model_name: claude
             litellm_params: {model: anthropic/claude-mock, api_base: "{upstream}", api_key: os.environ/E2E_UPSTREAM_KEY}
         """
+}
+
+/// An OpenAI-shaped provider that answers a Responses call and a count, and refuses the first
+/// delete with a 503; it records each call's route and the headers a deployment sets.
+private final class FlakyDeleteProvider: Sendable {
+    static let responseID = "resp_flaky_1"
+    let calls = Mutex<[(route: String, project: String?, authorization: String?)]>([])
+
+    func router() -> Router<BasicRequestContext> {
+        let router = Router(context: BasicRequestContext.self)
+        let record = { @Sendable (route: String, request: Request) in
+            self.calls.withLock {
+                $0.append((route, request.headers[HTTPField.Name("OpenAI-Project")!], request.headers[.authorization]))
+            }
+        }
+        router.post("/v1/responses") { request, _ -> Response in
+            record("POST /v1/responses", request)
+            return Self.json(
+                #"{"id":"\#(Self.responseID)","object":"response","created_at":1700000000,"status":"completed","model":"gpt-4o","#
+                    + #""output":[{"type":"message","id":"msg_1","status":"completed","role":"assistant","#
+                    + #""content":[{"type":"output_text","text":"Hello","annotations":[]}]}],"#
+                    + #""usage":{"input_tokens":7,"output_tokens":1,"total_tokens":8}}"#)
+        }
+        router.post("/v1/responses/input_tokens") { request, _ -> Response in
+            record("POST /v1/responses/input_tokens", request)
+            return Self.json(#"{"object":"response.input_tokens","input_tokens":7}"#)
+        }
+        router.delete("/v1/responses/:id") { request, _ -> Response in
+            record("DELETE", request)
+            let first = self.calls.withLock { $0.filter { $0.route == "DELETE" }.count } == 1
+            if first {
+                return Self.json(
+                    #"{"error":{"message":"The server is overloaded.","type":"server_error"}}"#, status: .serviceUnavailable)
+            }
+            return Self.json(#"{"id":"\#(Self.responseID)","object":"response.deleted","deleted":true}"#)
+        }
+        return router
+    }
+
+    static func json(_ text: String, status: HTTPResponse.Status = .ok) -> Response {
+        Response(
+            status: status, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+    }
 }

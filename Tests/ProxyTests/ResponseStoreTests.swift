@@ -1,5 +1,7 @@
 import Foundation
+import GatewayTesting
 import Store
+import Synchronization
 import Telemetry
 import Testing
 
@@ -112,6 +114,25 @@ import Testing
         #expect(second.count == 0)
     }
 
+    /// A delete that comes while the response's store write is still in flight waits for it, and
+    /// then deletes the row: otherwise the write lands after the delete and brings it back.
+    @Test func aDeleteWaitsForTheResponsesPendingWrite() async throws {
+        let archive = HeldArchive()
+        let clock = ManualClock(seconds: 1_000)
+        let store = ResponseStore(clock: clock, backing: archive)
+        store.put(Self.response("resp_1"))
+        var saving = archive.saving.makeAsyncIterator()
+        #expect(await saving.next() == "resp_1")
+        let deleted = Task { await store.delete("resp_1", owner: "key:a") }
+        // Give the delete every chance to reach the archive before the write is let through.
+        for _ in 0..<1_000 { await Task.yield() }
+        archive.letWritesThrough()
+        #expect(await deleted.value)
+        await store.flush()
+        #expect(archive.ids.isEmpty)
+        #expect(await ResponseStore(clock: clock, backing: archive).get("resp_1", owner: "key:a") == nil)
+    }
+
     /// What `input_items` lists comes back from the store as it was kept: another replica, or
     /// the gateway after a restart, lists the same items.
     @Test func theStoreKeepsAResponsesInputItemsAndWhatItContinued() throws {
@@ -148,4 +169,37 @@ import Testing
         #expect(items[0]["content"] == .array([.object(["type": "output_text", "text": "earlier"])]))
         #expect(items[1]["type"] == "function_call_output" && items[1]["status"] == nil)
     }
+}
+
+/// An archive in memory whose writes wait until the test lets them through; it tells when a
+/// write has begun.
+private final class HeldArchive: ResponseArchive {
+    let saving: AsyncStream<String>
+    private let began: AsyncStream<String>.Continuation
+    private let writes = Gate()
+    private let rows = Mutex([String: StoredResponse]())
+
+    init() { (saving, began) = AsyncStream.makeStream() }
+
+    var ids: [String] { rows.withLock { Array($0.keys) } }
+
+    func letWritesThrough() { writes.open() }
+
+    func save(_ response: StoredResponse, now: Double) async throws {
+        began.yield(response.id)
+        await writes.wait()
+        rows.withLock { $0[response.id] = response }
+    }
+
+    func load(id: String, now: Double) async throws -> StoredResponse? { rows.withLock { $0[id] } }
+
+    func delete(id: String, owner: String?) async throws -> Bool {
+        rows.withLock { rows in
+            guard let row = rows[id], owner == nil || row.owner == owner else { return false }
+            rows[id] = nil
+            return true
+        }
+    }
+
+    func deleteExpired(now: Double) async throws -> Int { 0 }
 }

@@ -178,7 +178,7 @@ struct AttemptLoop: Sendable {
             withDefaults.body = responses.continuing(request, body: withDefaults.body, on: deployment)
         }
         var upstreamRequest = try adapter.request(for: withDefaults, deployment: deployment.config)
-        for (name, value) in deployment.config.defaultHeaders { upstreamRequest.headers.replaceOrAdd(name: name, value: value) }
+        deployment.config.addingDefaultHeaders(to: &upstreamRequest)
         upstreamRequest.headers.replaceOrAdd(name: "traceparent", value: attempt.traceParent.header)
         if let state = exchange.server.traceState { upstreamRequest.headers.replaceOrAdd(name: "tracestate", value: state) }
         upstreamRequest = try await adapter.prepare(

@@ -73,8 +73,6 @@ extension Gateway {
     /// Anthropic's own count: the client's body (model set to the deployment's), the client's
     /// `anthropic-version` and `anthropic-beta` unless the deployment sets `api_version`, and the
     /// deployment's key. The answer, or Anthropic's error mapped as for Messages, goes back as is.
-    static let countTokensTimeout: Duration = .seconds(60)
-
     private func forwardCountTokens(_ body: JSONObject, to deployment: Deployment, headers: HTTPFields)
         async throws(GatewayError) -> GatewayReply
     {
@@ -103,18 +101,31 @@ extension Gateway {
     }
 
     /// Sends a provider's own token count (`request`, before signing) to `deployment` and returns
-    /// its answer, which must carry an integer `input_tokens`. The whole call is bounded (a count
-    /// is small and quick); the provider's errors are mapped as for a model call.
+    /// its answer, which must carry an integer `input_tokens`.
     func sendCount(_ request: UpstreamRequest, to deployment: Deployment) async throws(GatewayError) -> [UInt8] {
-        let request = try await deployment.adapter.prepare(
+        let answer = try await sendSmall(request, to: deployment)
+        guard (try? JSONParser.parse(answer))?["input_tokens"]?.intValue != nil else {
+            throw .badUpstreamResponse("The upstream answered its token count without 'input_tokens'.")
+        }
+        return answer
+    }
+
+    /// Sends a small, quick call that is not a model call (a token count, a delete) to
+    /// `deployment`: with its `extra_headers`, signed as a model call is, bounded as a whole, its
+    /// answer read (at most `maxSmallAnswer` bytes) and returned. A provider's error is thrown as
+    /// for a model call.
+    func sendSmall(_ request: UpstreamRequest, to deployment: Deployment) async throws(GatewayError) -> [UInt8] {
+        var request = request
+        deployment.config.addingDefaultHeaders(to: &request)
+        request = try await deployment.adapter.prepare(
             request, deployment: deployment.config, transport: deployment.transport)
         let response: UpstreamResponse
         let answer: [UInt8]
         do {
-            let timeout = min(deployment.timeout, Self.countTokensTimeout)
-            (response, answer) = try await UpstreamDeadline.run(within: timeout) {
+            let timeout = min(deployment.timeout, Self.smallCallTimeout)
+            (response, answer) = try await UpstreamDeadline.run(within: timeout) { [request] in
                 let response = try await deployment.transport.send(request, timeout: timeout)
-                return (response, try await response.collect(upTo: Self.maxCountTokensAnswer))
+                return (response, try await response.collect(upTo: Self.maxSmallAnswer))
             }
         } catch {
             throw AttemptLoop.transportError(error, deployment: deployment)
@@ -123,13 +134,12 @@ extension Gateway {
             throw deployment.adapter.mapError(
                 status: response.status, headers: response.headers, body: answer, deployment: deployment.config)
         }
-        guard (try? JSONParser.parse(answer))?["input_tokens"]?.intValue != nil else {
-            throw .badUpstreamResponse("The upstream answered its token count without 'input_tokens'.")
-        }
         return answer
     }
 
+    /// The longest a small call may take, when the deployment's own timeout is longer.
+    static let smallCallTimeout: Duration = .seconds(30)
     static let defaultAnthropicVersion = "2023-06-01"
-    /// `{"input_tokens": N}` (and a few beta fields): anything much larger is not an answer.
-    static let maxCountTokensAnswer = 64 * 1024
+    /// `{"input_tokens": N}`, a delete's `{"id", "deleted"}`: anything much larger is not an answer.
+    static let maxSmallAnswer = 64 * 1024
 }

@@ -108,7 +108,7 @@ extension Gateway {
     /// The fields of a Responses request that `input_tokens` takes (OpenAI refuses others).
     static let inputTokensFields: Set = [
         "model", "input", "instructions", "tools", "tool_choice", "text", "reasoning", "truncation",
-        "previous_response_id", "conversation", "parallel_tool_calls", "personality",
+        "previous_response_id", "parallel_tool_calls",
     ]
 
     /// The provider's `…/responses/input_tokens` request for `request`: its countable fields,
@@ -136,47 +136,42 @@ extension Gateway {
         return upstream
     }
 
-    /// Deletes a response a native deployment keeps too (OpenAI stores its responses unless told
-    /// not to). Best effort, bounded: the gateway's copy is gone whatever the provider answers;
-    /// a failure is logged.
-    private func deleteUpstream(_ id: String, on deployment: Deployment) async {
-        var problem: Logger.Metadata
-        do {
-            let placeholder = try OpenAIRequest(operation: .responses, bytes: Array(#"{"model":"m","input":""}"#.utf8))
-            var request = try Self.responsesAPI(placeholder, on: deployment, path: "/" + id)
-            (request.method, request.body) = (.DELETE, [])
-            request.headers.remove(name: "content-type")
-            request = try await deployment.adapter.prepare(
-                request, deployment: deployment.config, transport: deployment.transport)
-            let timeout = min(deployment.timeout, Self.countTokensTimeout)
-            let status = try await UpstreamDeadline.run(within: timeout) { [request] in
-                try await deployment.transport.send(request, timeout: timeout).status
-            }
-            // 404: the provider did not keep it (`store: false`) or has already dropped it.
-            if (200..<300).contains(status) || status == 404 { return }
-            problem = ["status": "\(status)"]
+    /// Deletes a response at the native deployment that answered it (OpenAI keeps its responses
+    /// unless told not to). A provider's 404 means it has none (`store: false`, or already gone).
+    private func deleteUpstream(_ id: String, on deployment: Deployment) async throws(GatewayError) {
+        let placeholder = try OpenAIRequest(operation: .responses, bytes: Array(#"{"model":"m","input":""}"#.utf8))
+        var request = try Self.responsesAPI(placeholder, on: deployment, path: "/" + id)
+        (request.method, request.body) = (.DELETE, [])
+        request.headers.remove(name: "content-type")
+        do throws(GatewayError) {
+            _ = try await sendSmall(request, to: deployment)
         } catch {
-            problem = ["error": "\(type(of: error))"]
+            guard error.status == 404 else { throw error }
         }
-        problem["deployment"] = "\(deployment.config.id)"
-        logger.warning("a deleted response could not be deleted at its provider", metadata: problem)
     }
 
-    /// `DELETE /v1/responses/{id}`: forgets a kept response (its continuations with it), and
-    /// deletes it at the native deployment that answered it.
+    /// `DELETE /v1/responses/{id}`: deletes a kept response at the native deployment that
+    /// answered it, then forgets it (its continuations with it). When the provider cannot delete
+    /// it, the provider's error is the answer and the gateway keeps its copy, so that the client
+    /// can try again; a deployment no longer configured is logged and skipped.
     public func deleteStoredResponse(id: String, headers: HTTPFields, route: String) async -> GatewayReply {
-        let principal: Principal
-        do {
-            principal = try await authenticator.authenticate(headers, route: route)
+        do throws(GatewayError) {
+            let principal = try await authenticator.authenticate(headers, route: route)
+            guard let stored = await responseStore.get(id, owner: principal.responseOwner) else {
+                throw Self.responseNotFound(id)
+            }
+            if stored.native {
+                if let deployment = router.deployments.first(where: { $0.config.id == stored.deploymentID }) {
+                    try await deleteUpstream(id, on: deployment)
+                } else {
+                    logger.warning(
+                        "a deleted response's deployment is no longer configured: not deleted at its provider",
+                        metadata: ["deployment": "\(stored.deploymentID)"])
+                }
+            }
+            guard await responseStore.delete(id, owner: principal.responseOwner) else { throw Self.responseNotFound(id) }
         } catch {
             return GatewayReply(error)
-        }
-        let stored = await responseStore.get(id, owner: principal.responseOwner)
-        guard await responseStore.delete(id, owner: principal.responseOwner) else {
-            return GatewayReply(Self.responseNotFound(id))
-        }
-        if let stored, stored.native, let deployment = router.deployments.first(where: { $0.config.id == stored.deploymentID }) {
-            await deleteUpstream(id, on: deployment)
         }
         let body: JSONValue = .object(["id": .string(id), "object": "response", "deleted": .bool(true)])
         return GatewayReply(status: 200, headers: [("content-type", "application/json")], body: .bytes(body.encoded()))

@@ -64,7 +64,7 @@ enum HealthProbe {
             var probe = request
             probe.body = deployment.config.applyingDefaults(to: request.body)
             var upstream = try adapter.request(for: probe, deployment: deployment.config)
-            for (name, value) in deployment.config.defaultHeaders { upstream.headers.replaceOrAdd(name: name, value: value) }
+            deployment.config.addingDefaultHeaders(to: &upstream)
             upstream = try await adapter.prepare(upstream, deployment: deployment.config, transport: deployment.transport)
             let response: UpstreamResponse
             do {

@@ -54,8 +54,9 @@ public final class ResponseStore: Sendable {
     private let state = Mutex(State())
     let backing: (any ResponseArchive)?
     let logger: Logger
-    /// Store writes in flight, by number, and writes made (every 256th also removes expired rows).
-    private let writes = Mutex((pending: [Int: Task<Void, Never>](), made: 0))
+    /// Store writes in flight, by number (with the response's id), and writes made (every 256th
+    /// also removes expired rows).
+    private let writes = Mutex((pending: [Int: (id: String, task: Task<Void, Never>)](), made: 0))
     static let maxPendingWrites = 64
 
     init(
@@ -119,7 +120,8 @@ public final class ResponseStore: Sendable {
         }
     }
 
-    /// Removes it; false when `owner` has no such response.
+    /// Removes it; false when `owner` has no such response. Its store write, if still in flight,
+    /// lands first: a write after the delete would bring it back.
     func delete(_ id: String, owner: String) async -> Bool {
         let removed = state.withLock { state -> Bool in
             guard let entry = state.entries[id], owner == "master" || entry.owner == owner else { return false }
@@ -128,6 +130,7 @@ public final class ResponseStore: Sendable {
             return true
         }
         guard let backing else { return removed }
+        for write in writes.withLock({ $0.pending.values.filter { $0.id == id } }) { await write.task.value }
         do {
             return try await backing.delete(id: id, owner: owner == "master" ? nil : owner) || removed
         } catch {
@@ -150,16 +153,19 @@ public final class ResponseStore: Sendable {
         }
         let now = clock.nowSeconds()
         writes.withLock { writes in
-            writes.pending[number] = Task { [self] in
-                defer { _ = self.writes.withLock { $0.pending.removeValue(forKey: number) } }
-                do {
-                    try await backing.save(response, now: now)
-                    self.state.withLock { $0.entries[response.id]?.persisted = true }
-                    if number % 256 == 0 { _ = try await backing.deleteExpired(now: now) }
-                } catch {
-                    logger.warning("could not write a kept response", metadata: ["error": "\(type(of: error))"])
+            writes.pending[number] = (
+                response.id,
+                Task { [self] in
+                    defer { _ = self.writes.withLock { $0.pending.removeValue(forKey: number) } }
+                    do {
+                        try await backing.save(response, now: now)
+                        self.state.withLock { $0.entries[response.id]?.persisted = true }
+                        if number % 256 == 0 { _ = try await backing.deleteExpired(now: now) }
+                    } catch {
+                        logger.warning("could not write a kept response", metadata: ["error": "\(type(of: error))"])
+                    }
                 }
-            }
+            )
         }
     }
 
@@ -167,7 +173,7 @@ public final class ResponseStore: Sendable {
 
     /// Waits for the store writes in flight (tests, shutdown).
     func flush() async {
-        for task in writes.withLock({ Array($0.pending.values) }) { await task.value }
+        for write in writes.withLock({ Array($0.pending.values) }) { await write.task.value }
     }
 
     private func evict(_ state: inout State, now: Double) {

@@ -18,4 +18,10 @@ extension DeploymentConfig {
             member.value.stringValue.map { (member.key, $0) }
         }
     }
+
+    /// Sets `defaultHeaders` on `request` (an API-management key, an OpenAI project): every call
+    /// to the deployment carries them, model calls, probes, counts and deletes alike.
+    func addingDefaultHeaders(to request: inout UpstreamRequest) {
+        for (name, value) in defaultHeaders { request.headers.replaceOrAdd(name: name, value: value) }
+    }
 }
