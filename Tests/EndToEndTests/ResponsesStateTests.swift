@@ -135,7 +135,8 @@ import Testing
     /// A delete the provider cannot carry out (a 503) is the client's error, and the gateway
     /// keeps its copy, so the client can try again; the retry deletes both. Counts and deletes
     /// carry the deployment's `extra_headers` as model calls do (an OpenAI project here: without
-    /// it the provider would look in the wrong project).
+    /// it the provider would look in the wrong project). A provider without a count endpoint
+    /// (404) is counted by the gateway.
     @Test func aDeleteTheProviderRefusesKeepsTheResponseForARetry() async throws {
         let provider = FlakyDeleteProvider()
         try await withTestServer(provider.router()) { port in
@@ -148,6 +149,9 @@ import Testing
                       api_base: "http://127.0.0.1:\(port)/v1"
                       api_key: os.environ/E2E_UPSTREAM_KEY
                       extra_headers: {OpenAI-Project: proj_b}
+                  - model_name: older
+                    litellm_params: {model: openai/gpt-4o, api_base: "http://127.0.0.1:\(port)/older/v1", api_key: k}
+                spanway_settings: {tokenizer_dir: "/nonexistent/spanway-tokenizers"}
                 """
             try await Harness.with(config: config) { h in
                 let key = try await h.newKey()
@@ -155,6 +159,11 @@ import Testing
                 #expect(id == FlakyDeleteProvider.responseID)
                 let counted = try await h.send("/v1/responses/input_tokens", json: #"{"model":"gpt-4o","input":"hi"}"#, key: key)
                 #expect(counted.status == 200 && counted.json?["input_tokens"]?.intValue == 7, "\(counted.text)")
+                #expect(counted.headers.first(name: "x-spanway-token-count") == "provider")
+                // "hi" is 2 bytes: ⌈2 ÷ 4⌉ = 1 token when the gateway counts.
+                let older = try await h.send("/v1/responses/input_tokens", json: #"{"model":"older","input":"hi"}"#, key: key)
+                #expect(older.status == 200 && older.json?["input_tokens"]?.intValue == 1, "\(older.text)")
+                #expect(older.headers.first(name: "x-spanway-token-count") == "estimated")
 
                 let refused = try await h.send("/v1/responses/\(id)", method: .DELETE, key: key)
                 #expect(refused.status == 503, "\(refused.text)")
@@ -173,8 +182,9 @@ import Testing
     }
 
     /// A background response would be answered, and charged, after the request ends; a
-    /// provider-side conversation lives under the key every caller shares: neither is served, on
-    /// a native deployment either, and nothing reaches the provider.
+    /// provider-side conversation, and the items an item reference names, live under the key
+    /// every caller shares: none is served, on a native deployment either, and nothing reaches
+    /// the provider.
     @Test func backgroundAndConversationAreRefusedOnEveryDeployment() async throws {
         try await Harness.with(config: Self.config) { h in
             for model in ["gpt-4o-mini", "claude"] {
@@ -183,6 +193,12 @@ import Testing
                         "/v1/responses", json: #"{"model":"\#(model)","input":"hi","\#(field)":\#(value)}"#)
                     #expect(reply.status == 400, "\(model) \(field): \(reply.text)")
                     #expect(reply.json?["error"]?["param"]?.stringValue == field, "\(model): \(reply.text)")
+                }
+                for reference in [#"{"type":"item_reference","id":"msg_1"}"#, #"{"id":"msg_1"}"#] {
+                    let reply = try await h.send(
+                        "/v1/responses", json: #"{"model":"\#(model)","input":[{"role":"user","content":"hi"},\#(reference)]}"#)
+                    #expect(reply.status == 400, "\(model) \(reference): \(reply.text)")
+                    #expect(reply.json?["error"]?["param"] == "input[1].type", "\(model): \(reply.text)")
                 }
             }
             #expect(h.upstream.count == 0)

@@ -66,7 +66,8 @@ extension Gateway {
     /// resolved, as for `POST /v1/responses`; `previous_response_id` must be a response the
     /// gateway keeps for the caller. A deployment that takes the Responses API natively (OpenAI,
     /// Azure) counts it itself, with the conversation as a model call would send it
-    /// (`x-spanway-token-count: provider`). Any other model is counted here, as `PromptCounter`
+    /// (`x-spanway-token-count: provider`), unless it has no such endpoint. Any other model is
+    /// counted here, as `PromptCounter`
     /// counts a prompt (OpenAI encodings with their BPE ranks: `tokenizer`; others ⌈bytes ÷ 4⌉:
     /// `estimated`), over the request in chat form: what its provider is sent. Counting is free:
     /// it is not rate-limited, charged or traced as a model call.
@@ -83,9 +84,10 @@ extension Gateway {
                 for: request, owner: counted.principal.responseOwner, requestID: "req_count", now: clock.nowSeconds())
             let answer: [UInt8]
             let method: String
-            if deployment.adapter.serving(.responses) == .native {
-                answer = try await sendCount(try nativeInputTokens(request, on: deployment), to: deployment)
-                method = "provider"
+            if deployment.adapter.serving(.responses) == .native,
+                let provider = try await providerInputTokens(request, on: deployment)
+            {
+                (answer, method) = (provider, "provider")
             } else {
                 let prompt = try ResponsesInbound.chatRequest(from: body, history: request.responses?.history ?? [])
                 let prompts = flow.attempts.prompts
@@ -110,6 +112,19 @@ extension Gateway {
         "model", "input", "instructions", "tools", "tool_choice", "text", "reasoning", "truncation",
         "previous_response_id", "parallel_tool_calls",
     ]
+
+    /// The provider's own count, or nil when it has no such endpoint (404, 405, 501: an older API
+    /// version, a proxy in front of it), and the gateway counts instead.
+    private func providerInputTokens(_ request: OpenAIRequest, on deployment: Deployment) async throws(GatewayError)
+        -> [UInt8]?
+    {
+        do throws(GatewayError) {
+            return try await sendCount(try nativeInputTokens(request, on: deployment), to: deployment)
+        } catch {
+            guard [404, 405, 501].contains(error.status) else { throw error }
+            return nil
+        }
+    }
 
     /// The provider's `…/responses/input_tokens` request for `request`: its countable fields,
     /// the deployment's model, and the kept conversation as a model call would carry it.

@@ -18,8 +18,8 @@ enum ResponsesInbound {
                 "'input' must be a string or an array of input items, found \(input.typeName).", param: "input")
         }
         // Not served on any deployment: a background response is answered (and would be charged)
-        // after the request ends, and a provider-side conversation lives under a key every caller
-        // shares, where the gateway cannot tell whose it is.
+        // after the request ends; a provider-side conversation, and the items an item reference
+        // names, live under a key every caller shares, where the gateway cannot tell whose they are.
         if body["background"]?.boolValue == true {
             throw .invalidRequest(
                 "'background' responses are not served by this gateway: it answers, and charges, each request as "
@@ -29,6 +29,12 @@ enum ResponsesInbound {
             throw .invalidRequest(
                 "'conversation' is not served by this gateway. Use 'previous_response_id' to continue a response.",
                 param: "conversation")
+        }
+        for (index, item) in (input.arrayValue ?? []).enumerated() where isItemReference(item) {
+            throw .invalidRequest(
+                "'input[\(index)]' is an item_reference, which this gateway does not resolve: a provider's items "
+                    + "belong to whoever shares its key. Send the item itself, or use 'previous_response_id'.",
+                param: "input[\(index)].type")
         }
         try OpenAIRequest.optional(body, "instructions", as: "a string", \.stringValue)
         try OpenAIRequest.optional(body, "stream", as: "a boolean", \.boolValue)
@@ -45,6 +51,12 @@ enum ResponsesInbound {
                     param: "metadata.\(member.key)")
             }
         }
+    }
+
+    /// `{"type":"item_reference","id":…}`, or an item with an id and neither type nor role.
+    static func isItemReference(_ item: JSONValue) -> Bool {
+        if let type = item["type"], !type.isNull { return type.stringValue == "item_reference" }
+        return item["role"] == nil && item["id"] != nil
     }
 
     /// A Responses request as a chat completion request for the same model: instructions, then
@@ -185,17 +197,8 @@ enum ResponsesInbound {
         if let type = item["type"], !type.isNull, type.stringValue == nil {
             throw .invalidRequest("'\(path).type' must be a string, found \(type.typeName).", param: "\(path).type")
         }
-        // `type` may be left out of a message (`role`) and of an item reference (`id`).
-        let type: String?
-        if let declared = item["type"]?.stringValue {
-            type = declared
-        } else if item["role"] != nil {
-            type = "message"
-        } else if item["id"] != nil {
-            type = "item_reference"
-        } else {
-            type = nil
-        }
+        // `type` may be left out of a message (`role`); item references were refused in `validate`.
+        let type = item["type"]?.stringValue ?? (item["role"] != nil ? "message" : nil)
         switch type {
         case "message":
             messages.append(try message(item, at: path))
@@ -224,10 +227,6 @@ enum ResponsesInbound {
                 ]))
         case "reasoning":
             break  // the model's own reasoning: chat has no slot for it
-        case "item_reference":
-            throw .invalidRequest(
-                "'\(path)' is an item_reference, which this model cannot resolve: it is served through Chat "
-                    + "Completions. Send the item itself, or use 'previous_response_id'.", param: "\(path).type")
         case let other?:
             if builtInItemTypes.contains(other) || other.hasSuffix("_call") || other.hasSuffix("_call_output") {
                 throw .invalidRequest(
