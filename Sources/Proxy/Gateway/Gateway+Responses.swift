@@ -67,10 +67,10 @@ extension Gateway {
     /// gateway keeps for the caller. A deployment that takes the Responses API natively (OpenAI,
     /// Azure) counts it itself, with the conversation as a model call would send it
     /// (`x-spanway-token-count: provider`), unless it has no such endpoint. Any other model is
-    /// counted here, as `PromptCounter`
-    /// counts a prompt (OpenAI encodings with their BPE ranks: `tokenizer`; others ⌈bytes ÷ 4⌉:
-    /// `estimated`), over the request in chat form: what its provider is sent. Counting is free:
-    /// it is not rate-limited, charged or traced as a model call.
+    /// counted here, as `PromptCounter` counts a prompt (OpenAI encodings with their BPE ranks:
+    /// `tokenizer`; others ⌈bytes ÷ 4⌉: `estimated`), over the request in chat form: what its
+    /// provider is sent. Counting is free: it is not rate-limited, charged or traced as a model
+    /// call.
     public func responsesInputTokens(
         headers: HTTPFields, route: String, body readBody: () async throws(GatewayError) -> ByteBuffer
     ) async -> GatewayReply {
