@@ -11,7 +11,8 @@ import Testing
 /// Issue 19's endpoints through the official OpenAI Python SDK: the Responses API (OpenAI's own,
 /// and translated through chat to Anthropic and Gemini, with the gateway keeping the responses),
 /// legacy completions, images, speech, transcriptions, moderations and Cohere's rerank; then the
-/// same through virtual keys, rate limits, a fallback and the sinks (spans, ledger, metrics).
+/// same through virtual keys, rate limits, fallbacks (to OpenAI natively and to Anthropic through
+/// chat) and the sinks (spans, ledger, metrics).
 /// Expected values come from the mock upstream's definition (`MockUpstream+Endpoints.swift`),
 /// the Gemini fixture and the price table.
 @Suite(.serialized, .timeLimit(.minutes(3))) struct EndpointsSDKTests {
@@ -19,7 +20,7 @@ import Testing
         general_settings: {master_key: \(Harness.master)}
         litellm_settings:
           callbacks: [otel, prometheus]
-          fallbacks: [{broken: [gpt-4o-mini]}]
+          fallbacks: [{broken: [gpt-4o-mini]}, {unreachable: [claude]}]
         router_settings: {num_retries: 0}
         model_list:
           - model_name: gpt-4o-mini
@@ -49,6 +50,8 @@ import Testing
             model_info: {mode: rerank}
           - model_name: embedder
             litellm_params: {model: openai/text-embedding-3-small, api_base: "{upstream}", api_key: os.environ/E2E_UPSTREAM_KEY}
+          - model_name: unreachable
+            litellm_params: {model: openai/error-503, api_base: "{upstream}", api_key: os.environ/E2E_UPSTREAM_KEY}
           - model_name: broken
             litellm_params: {model: openai/error-500, api_base: "{upstream}", api_key: os.environ/E2E_UPSTREAM_KEY}
         """
@@ -426,7 +429,15 @@ import Testing
         assert raw.headers.get("x-spanway-model-group") == "gpt-4o-mini", dict(raw.headers)
         types = [e.type for e in client.responses.create(model="broken", input="Say hello", stream=True)]
         assert types[0] == "response.created" and types[-1] == "response.completed", types
+        # Translated: a group that fails falls back to Anthropic's, through chat, JSON and streamed.
+        raw = client.responses.with_raw_response.create(model="unreachable", input="Say hello")
+        assert raw.parse().output_text == mock_text and raw.headers.get("x-spanway-model-group") == "claude"
+        events = list(client.responses.create(model="unreachable", input="Say hello", stream=True))
+        assert events[-1].type == "response.completed" and events[-1].response.output_text == mock_text, events[-1]
         print("ok fallback")
+
+        assert client.responses.create(model="gemini", input="Say hello").output_text.startswith("The capital")
+        print("ok translated")
 
         assert client.responses.retrieve(reply.id).output_text == mock_text
         try:
@@ -452,11 +463,12 @@ import Testing
         print("ok key")
 
         limited = client_for(limited_key)
+        limited.responses.create(model="claude", input="Say hello")
         limited.completions.create(model="instruct", prompt="Say hello")
         limited.moderations.create(model="moderation", input="hello")
         try:
             limited.audio.transcriptions.create(file=("a.wav", b"RIFF" * 4000), model="whisper")
-            sys.exit("a third request passed an rpm_limit of 2")
+            sys.exit("a fourth request passed an rpm_limit of 3")
         except openai.RateLimitError as error:
             print("ok limit", error.status_code)
         """#
@@ -466,12 +478,12 @@ import Testing
         // A stopped clock: the rate limiter's minute cannot roll over between the requests.
         try await Harness.with(config: Self.config, clock: TestTime.clock(secondsIntoMinute: 15)) { h in
             let key = try await h.newKey(#"{"rpm_limit": 100}"#)
-            let limited = try await h.newKey(#"{"rpm_limit": 2}"#)
+            let limited = try await h.newKey(#"{"rpm_limit": 3}"#)
             let other = try await h.newKey()
             let (status, output) = try await PythonSDKTests.runPython(
                 Self.keysScript, [h.gatewayURL, key, limited, other, MockUpstream.text])
             #expect(status == 0, "\(output)")
-            for line in ["ok fallback", "ok owner", "ok not served", "ok key", "ok limit 429"] {
+            for line in ["ok fallback", "ok translated", "ok owner", "ok not served", "ok key", "ok limit 429"] {
                 #expect(output.contains(line), "\(output)")
             }
             let requests = h.upstream.requests.withLock { $0 }
@@ -482,6 +494,8 @@ import Testing
             try await h.eventually("client spans name each operation") {
                 let operations = Self.operations(h.receiver.spans)
                 return operations["broken"] == ["chat"] && operations["instruct"] == ["text_completion"]
+                    && operations["unreachable"] == ["chat"] && operations["claude"] == ["chat"]
+                    && operations["gemini"] == ["chat"]
                     && operations["image"] == ["generate_content"] && operations["embedder"] == ["embeddings"]
                     && operations["moderation"] == ["moderation"]
             }
@@ -501,6 +515,18 @@ import Testing
                 fallbacks.allSatisfy { $0.modelGroup == "gpt-4o-mini" && $0.operation == "chat" && $0.fallbackDepth == 1 })
             #expect(
                 rows.contains { $0.model == "gpt-4o-mini" && $0.operation == "generate_content" && $0.statusCode == 400 })
+            // The translated fallback's rows, and the translated calls (providers by their GenAI names), each
+            // charged to its key.
+            let translatedFallbacks = rows.filter { $0.model == "unreachable" && $0.statusCode == 200 }
+            #expect(translatedFallbacks.count == 2)
+            #expect(
+                translatedFallbacks.allSatisfy {
+                    $0.modelGroup == "claude" && $0.provider == "anthropic" && $0.fallbackDepth == 1
+                })
+            let translated = rows.filter { ($0.model == "claude" || $0.model == "gemini") && $0.statusCode == 200 }
+            #expect(translated.compactMap(\.provider).sorted() == ["anthropic", "gcp.gemini"], "\(translated.map(\.provider))")
+            #expect(Set(translated.compactMap(\.keyHash)).count == 2 && translated.allSatisfy { $0.operation == "chat" })
+            #expect(translated.allSatisfy { $0.inputTokens > 0 && $0.outputTokens > 0 })
             let answered = rows.filter { $0.statusCode == 200 }
             #expect(answered.contains { $0.modelGroup == "image" && $0.operation == "generate_content" })
             #expect(answered.contains { $0.modelGroup == "embedder" && $0.operation == "embeddings" })
