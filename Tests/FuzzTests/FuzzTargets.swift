@@ -11,7 +11,8 @@ import Telemetry
 enum FuzzTargets {
     static let all: [FuzzTarget] =
         [
-            json, chatRequest, embeddingsRequest, sse, ndjson, eventStream, yamlConfig, retryAfter,
+            json, chatRequest, embeddingsRequest, responsesRequest, completionsRequest, multipartForm, sse, ndjson,
+            eventStream, yamlConfig, retryAfter,
         ] + providers.flatMap { [response($0), stream($0), error($0)] }
 
     static func named(_ name: String) -> FuzzTarget? { all.first { $0.name == name } }
@@ -106,6 +107,104 @@ enum FuzzTargets {
                 continue
             }
             try expectObject(upstream.body, "the \(provider.name) request body")
+        }
+        return true
+    }
+
+    // MARK: Endpoints served through chat, and uploads
+
+    static let endpointTokens =
+        requestTokens + [
+            "\"instructions\":", "\"previous_response_id\":", "\"type\":\"message\"", "\"type\":\"input_text\"",
+            "\"type\":\"input_image\"", "\"type\":\"function_call_output\"", "\"call_id\":\"c\"", "\"output\":",
+            "\"type\":\"item_reference\"", "\"max_output_tokens\":", "\"reasoning\":{\"effort\":\"low\"}",
+            "\"text\":{\"format\":{\"type\":\"json_schema\",\"name\":\"n\",\"schema\":{}}}", "\"store\":false",
+            "\"parallel_tool_calls\":false", "\"prompt\":", "\"echo\":true", "\"logprobs\":", "\"suffix\":",
+            "\"best_of\":", "[1,2]",
+        ]
+
+    static let responsesRequest = FuzzTarget(
+        name: "openai-responses-request", iterations: 40_000, tokens: endpointTokens
+    ) { input, _ in
+        try throughChat(input, operation: .responses) { body throws(GatewayError) in
+            try ResponsesInbound.chatRequest(from: body, history: [])
+        }
+    }
+
+    static let completionsRequest = FuzzTarget(
+        name: "openai-completions-request", iterations: 20_000, tokens: endpointTokens
+    ) { input, _ in
+        try throughChat(input, operation: .textCompletion) { body throws(GatewayError) in
+            try CompletionsInbound.chatRequest(from: body)
+        }
+    }
+
+    /// A request of an endpoint that non-OpenAI providers get as a chat completion: refused with
+    /// a 400 or accepted; an accepted one translates (or is refused with a 400) into a chat
+    /// request that passes the chat request's own properties.
+    static func throughChat(
+        _ input: [UInt8], operation: OpenAIRequest.Operation,
+        translate: (JSONObject) throws(GatewayError) -> JSONObject
+    ) throws -> Bool {
+        let request: OpenAIRequest
+        do {
+            request = try OpenAIRequest(operation: operation, bytes: input)
+        } catch {
+            guard error.status == 400 else { throw PropertyFailure("refused with status \(error.status), not 400") }
+            return false
+        }
+        let chat: JSONObject
+        do {
+            chat = try translate(request.body)
+        } catch {
+            guard error.status == 400 else { throw PropertyFailure("translation refused with \(error.status), not 400") }
+            return true
+        }
+        _ = try validateRequest(JSONValue.object(chat).encoded(), operation: .chat)
+        return true
+    }
+
+    static let multipartBoundary = "fuzz-b0undary"
+    static let multipartTokens = [
+        "--\(multipartBoundary)\r\n", "\r\n--\(multipartBoundary)--\r\n", "\r\n", "\r\n\r\n",
+        "Content-Disposition: form-data; name=\"", "\"; filename=\"", "Content-Type: audio/wav\r\n", "model", "file",
+        "language", "response_format", "timestamp_granularities[]", "\\\"", "%22", "name*=UTF-8''x",
+    ]
+
+    /// An upload body is refused with a 400 or parsed; what the gateway forwards of a parsed one
+    /// parses to the same parts (the provider reads what the gateway read, quotes in names aside),
+    /// and as an audio
+    /// request it is accepted or refused with a 400.
+    static let multipartForm = FuzzTarget(name: "multipart-form", iterations: 40_000, tokens: multipartTokens) {
+        input, _ in
+        let form: MultipartForm
+        do throws(GatewayError) {
+            form = try MultipartForm(
+                body: ByteBuffer(bytes: input), contentType: "multipart/form-data; boundary=\(multipartBoundary)")
+        } catch {
+            guard error.status == 400 else { throw PropertyFailure("refused with status \(error.status), not 400") }
+            return false
+        }
+        var forwarded = ByteBuffer()
+        for piece in form.replacing([:]) { forwarded.writeImmutableBuffer(piece) }
+        let again: MultipartForm
+        do throws(GatewayError) {
+            again = try MultipartForm(body: forwarded, contentType: form.contentType)
+        } catch {
+            throw PropertyFailure("the forwarded form does not parse: \(error.message)")
+        }
+        // Quotes in names and filenames are forwarded as browsers send them, `%22`.
+        let sent = form.parts.map { part in
+            var part = part
+            part.name = part.name.replacing("\"", with: "%22")
+            part.filename = part.filename?.replacing("\"", with: "%22")
+            return part
+        }
+        guard again.parts == sent else { throw PropertyFailure("the forwarded form's parts differ") }
+        do throws(GatewayError) {
+            _ = try OpenAIRequest(operation: .audioTranscription, form: form)
+        } catch {
+            guard error.status == 400 else { throw PropertyFailure("as an upload, refused with \(error.status), not 400") }
         }
         return true
     }

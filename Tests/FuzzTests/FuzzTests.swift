@@ -9,6 +9,9 @@ import Testing
     @Test func jsonParser() async { await fuzz(FuzzTargets.json) }
     @Test func openAIChatRequest() async { await fuzz(FuzzTargets.chatRequest) }
     @Test func openAIEmbeddingsRequest() async { await fuzz(FuzzTargets.embeddingsRequest) }
+    @Test func openAIResponsesRequest() async { await fuzz(FuzzTargets.responsesRequest) }
+    @Test func openAICompletionsRequest() async { await fuzz(FuzzTargets.completionsRequest) }
+    @Test func multipartForm() async { await fuzz(FuzzTargets.multipartForm) }
     @Test func sseDecoder() async { await fuzz(FuzzTargets.sse) }
     @Test func ndjsonDecoder() async { await fuzz(FuzzTargets.ndjson) }
     @Test func awsEventStreamDecoder() async { await fuzz(FuzzTargets.eventStream) }

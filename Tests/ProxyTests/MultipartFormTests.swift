@@ -196,6 +196,17 @@ import Testing
                 Array("--xyz\r\nContent-Disposition: form-data; name=\"x\"; name=\"model\"\r\n\r\nv\r\n--xyz--\r\n".utf8), xyz
             ),
             (
+                "a carriage return in a name (it could not be written back as read)",
+                Array("--xyz\r\nContent-Disposition: form-data; name=\"mo\rdel\"\r\n\r\nv\r\n--xyz--\r\n".utf8), xyz
+            ),
+            (
+                "a NUL in a filename",
+                Array(
+                    "--xyz\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a\u{0}.wav\"\r\n\r\nv\r\n--xyz--\r\n".utf8
+                ),
+                xyz
+            ),
+            (
                 "an encoded name",
                 Array("--xyz\r\nContent-Disposition: form-data; name=\"x\"; name*=UTF-8''model\r\n\r\nv\r\n--xyz--\r\n".utf8), xyz
             ),

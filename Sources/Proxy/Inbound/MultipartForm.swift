@@ -66,7 +66,7 @@ public struct MultipartForm: Sendable {
         func header(_ name: String, filename: String?, contentType: String?) -> ByteBuffer {
             var text = "--\(boundary)\r\nContent-Disposition: form-data; name=\"\(Self.escaped(name))\""
             if let filename { text += "; filename=\"\(Self.escaped(filename))\"" }
-            if let contentType { text += "\r\nContent-Type: \(contentType.filter { $0 != "\r" && $0 != "\n" })" }
+            if let contentType { text += "\r\nContent-Type: \(contentType)" }
             return ByteBuffer(string: text + "\r\n\r\n")
         }
         for part in parts {
@@ -194,6 +194,12 @@ public struct MultipartForm: Sendable {
         }
         guard let name else { throw malformed("A part of the multipart body has no name.") }
         let filename = parameters.first { $0.name == "filename" }?.value
+        // A control character (a lone CR or LF, say) could not be written back as it was read.
+        for text in [name, filename ?? "", contentType ?? ""]
+        where text.unicodeScalars.contains(where: { ($0.value < 0x20 && $0 != "\t") || $0.value == 0x7F }) {
+            throw malformed(
+                "A part of the multipart body has a control character in its name, filename or Content-Type.")
+        }
         return (name: name, filename: filename, contentType: contentType)
     }
 
@@ -266,16 +272,15 @@ public struct MultipartForm: Sendable {
         buffer.getSlice(at: buffer.readerIndex + range.lowerBound, length: range.count) ?? ByteBuffer()
     }
 
-    /// A field name as RFC 7578 senders write it inside quotes.
+    /// A name or filename as RFC 7578 senders write it inside quotes: `"` as `%22` (as browsers
+    /// do), `\` doubled. Control characters were refused when the form was read.
     private static func escaped(_ name: String) -> String {
         var out = ""
-        for scalar in name.unicodeScalars {
-            switch scalar {
+        for character in name {
+            switch character {
             case "\"": out += "%22"
-            case "\r": out += "%0D"
-            case "\n": out += "%0A"
             case "\\": out += "\\\\"
-            default: out.unicodeScalars.append(scalar)
+            default: out.append(character)
             }
         }
         return out
