@@ -86,16 +86,21 @@ enum FuzzTargets {
         name: "openai-embeddings-request", iterations: 12_000, tokens: requestTokens
     ) { input, _ in try validateRequest(input, operation: .embeddings) }
 
+    /// The request `input` makes, or nil when it is refused with a 400 (any other refusal breaks
+    /// the property).
+    static func accepted(_ input: [UInt8], operation: OpenAIRequest.Operation) throws -> OpenAIRequest? {
+        do throws(GatewayError) {
+            return try OpenAIRequest(operation: operation, bytes: input)
+        } catch {
+            guard error.status == 400 else { throw PropertyFailure("refused with status \(error.status), not 400") }
+            return nil
+        }
+    }
+
     /// A request is either refused with a 400 or accepted; an accepted one survives a re-encode
     /// and translates for every provider into JSON (or a 400), never a crash.
     static func validateRequest(_ input: [UInt8], operation: OpenAIRequest.Operation) throws -> Bool {
-        let request: OpenAIRequest
-        do {
-            request = try OpenAIRequest(operation: operation, bytes: input)
-        } catch {
-            guard error.status == 400 else { throw PropertyFailure("refused with status \(error.status), not 400") }
-            return false
-        }
+        guard let request = try accepted(input, operation: operation) else { return false }
         guard !request.model.isEmpty else { throw PropertyFailure("accepted an empty model") }
         do {
             _ = try OpenAIRequest(operation: operation, bytes: JSONValue.object(request.body).encoded())
@@ -146,13 +151,7 @@ enum FuzzTargets {
         _ input: [UInt8], operation: OpenAIRequest.Operation,
         translate: (JSONObject) throws(GatewayError) -> JSONObject
     ) throws -> Bool {
-        let request: OpenAIRequest
-        do {
-            request = try OpenAIRequest(operation: operation, bytes: input)
-        } catch {
-            guard error.status == 400 else { throw PropertyFailure("refused with status \(error.status), not 400") }
-            return false
-        }
+        guard let request = try accepted(input, operation: operation) else { return false }
         let chat: JSONObject
         do {
             chat = try translate(request.body)
