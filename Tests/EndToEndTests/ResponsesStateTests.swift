@@ -156,7 +156,7 @@ import Testing
             try await Harness.with(config: config) { h in
                 let key = try await h.newKey()
                 let id = try await Self.create(h, #"{"model":"gpt-4o","input":"hi"}"#, key: key)
-                #expect(id == FlakyDeleteProvider.responseID)
+                #expect(id == "resp_flaky_1")
                 let counted = try await h.send("/v1/responses/input_tokens", json: #"{"model":"gpt-4o","input":"hi"}"#, key: key)
                 #expect(counted.status == 200 && counted.json?["input_tokens"]?.intValue == 7, "\(counted.text)")
                 #expect(counted.headers.first(name: "x-spanway-token-count") == "provider")
@@ -174,8 +174,20 @@ import Testing
                 #expect(deleted.status == 200 && deleted.json?["deleted"] == true, "\(deleted.text)")
                 #expect(try await h.send("/v1/responses/\(id)", method: .GET, key: key).status == 404)
 
+                // A failure no retry would pass (the provider refuses its key): the gateway's copy
+                // goes, and the client is not told its own key was wrong.
+                let second = try await Self.create(h, #"{"model":"gpt-4o","input":"hi"}"#, key: key)
+                #expect(second == "resp_flaky_2")
+                let gone = try await h.send("/v1/responses/\(second)", method: .DELETE, key: key)
+                #expect(gone.status == 200 && gone.json?["deleted"] == true, "\(gone.text)")
+                #expect(try await h.send("/v1/responses/\(second)", method: .GET, key: key).status == 404)
+
                 let calls = provider.calls.withLock { $0 }
-                #expect(calls.map(\.route) == ["POST /v1/responses", "POST /v1/responses/input_tokens", "DELETE", "DELETE"])
+                #expect(
+                    calls.map(\.route) == [
+                        "POST /v1/responses", "POST /v1/responses/input_tokens", "DELETE", "DELETE", "POST /v1/responses",
+                        "DELETE",
+                    ])
                 #expect(calls.allSatisfy { $0.project == "proj_b" && $0.authorization == "Bearer \(Harness.upstreamKey)" })
             }
         }
@@ -313,10 +325,11 @@ extension ResponsesStateTests {
         """
 }
 
-/// An OpenAI-shaped provider that answers a Responses call and a count, and refuses the first
-/// delete with a 503; it records each call's route and the headers a deployment sets.
+/// An OpenAI-shaped provider that answers Responses calls (`resp_flaky_1`, `resp_flaky_2`, …) and
+/// counts; it refuses the first delete of `resp_flaky_1` with a 503 and every delete of
+/// `resp_flaky_2` with a 401, each naming the key it was sent (as OpenAI's 401 does), and records
+/// each call's route and the headers a deployment sets.
 private final class FlakyDeleteProvider: Sendable {
-    static let responseID = "resp_flaky_1"
     let calls = Mutex<[(route: String, project: String?, authorization: String?)]>([])
 
     func router() -> Router<BasicRequestContext> {
@@ -328,8 +341,9 @@ private final class FlakyDeleteProvider: Sendable {
         }
         router.post("/v1/responses") { request, _ -> Response in
             record("POST /v1/responses", request)
+            let number = self.calls.withLock { $0.filter { $0.route == "POST /v1/responses" }.count }
             return Self.json(
-                #"{"id":"\#(Self.responseID)","object":"response","created_at":1700000000,"status":"completed","model":"gpt-4o","#
+                #"{"id":"resp_flaky_\#(number)","object":"response","created_at":1700000000,"status":"completed","model":"gpt-4o","#
                     + #""output":[{"type":"message","id":"msg_1","status":"completed","role":"assistant","#
                     + #""content":[{"type":"output_text","text":"Hello","annotations":[]}]}],"#
                     + #""usage":{"input_tokens":7,"output_tokens":1,"total_tokens":8}}"#)
@@ -338,14 +352,21 @@ private final class FlakyDeleteProvider: Sendable {
             record("POST /v1/responses/input_tokens", request)
             return Self.json(#"{"object":"response.input_tokens","input_tokens":7}"#)
         }
-        router.delete("/v1/responses/:id") { request, _ -> Response in
+        router.delete("/v1/responses/:id") { request, context -> Response in
             record("DELETE", request)
-            let first = self.calls.withLock { $0.filter { $0.route == "DELETE" }.count } == 1
-            if first {
+            let id = context.parameters.get("id") ?? ""
+            let key = request.headers[.authorization] ?? ""
+            if id == "resp_flaky_2" {
                 return Self.json(
-                    #"{"error":{"message":"The server is overloaded.","type":"server_error"}}"#, status: .serviceUnavailable)
+                    #"{"error":{"message":"Incorrect API key provided: \#(key).","type":"invalid_request_error","code":"invalid_api_key"}}"#,
+                    status: .unauthorized)
             }
-            return Self.json(#"{"id":"\#(Self.responseID)","object":"response.deleted","deleted":true}"#)
+            if self.calls.withLock({ $0.filter { $0.route == "DELETE" }.count }) == 1 {
+                return Self.json(
+                    #"{"error":{"message":"The server is overloaded (\#(key)).","type":"server_error"}}"#,
+                    status: .serviceUnavailable)
+            }
+            return Self.json(#"{"id":"\#(id)","object":"response.deleted","deleted":true}"#)
         }
         return router
     }

@@ -146,7 +146,7 @@ enum FuzzTargets {
 
     /// A request of an endpoint that non-OpenAI providers get as a chat completion: refused with
     /// a 400 or accepted; an accepted one translates (or is refused with a 400) into a chat
-    /// request that passes the chat request's own properties.
+    /// request that the chat validation accepts and that passes the chat request's properties.
     static func throughChat(
         _ input: [UInt8], operation: OpenAIRequest.Operation,
         translate: (JSONObject) throws(GatewayError) -> JSONObject
@@ -159,7 +159,10 @@ enum FuzzTargets {
             guard error.status == 400 else { throw PropertyFailure("translation refused with \(error.status), not 400") }
             return true
         }
-        _ = try validateRequest(JSONValue.object(chat).encoded(), operation: .chat)
+        let encoded = JSONValue.object(chat).encoded()
+        guard try validateRequest(encoded, operation: .chat) else {
+            throw PropertyFailure("the translated chat request is refused: \(String(decoding: encoded, as: UTF8.self))")
+        }
         return true
     }
 
@@ -167,7 +170,7 @@ enum FuzzTargets {
     static let multipartTokens = [
         "--\(multipartBoundary)\r\n", "\r\n--\(multipartBoundary)--\r\n", "\r\n", "\r\n\r\n",
         "Content-Disposition: form-data; name=\"", "\"; filename=\"", "Content-Type: audio/wav\r\n", "model", "file",
-        "language", "response_format", "timestamp_granularities[]", "\\\"", "%22", "name*=UTF-8''x",
+        "language", "response_format", "timestamp_granularities[]", "\\\"", "\\\"\u{301}", "\u{301}", "%22", "name*=UTF-8''x",
     ]
 
     /// An upload body is refused with a 400 or parsed; what the gateway forwards of a parsed one
@@ -192,11 +195,19 @@ enum FuzzTargets {
         } catch {
             throw PropertyFailure("the forwarded form does not parse: \(error.message)")
         }
-        // Quotes in names and filenames are forwarded as browsers send them, `%22`.
+        // Quotes in names and filenames are forwarded as browsers send them, `%22` (by scalar: a
+        // quote and a combining mark are one Character).
+        func browserQuoted(_ text: String) -> String {
+            var out = String.UnicodeScalarView()
+            for scalar in text.unicodeScalars {
+                if scalar == "\"" { out.append(contentsOf: "%22".unicodeScalars) } else { out.append(scalar) }
+            }
+            return String(out)
+        }
         let sent = form.parts.map { part in
             var part = part
-            part.name = part.name.replacing("\"", with: "%22")
-            part.filename = part.filename?.replacing("\"", with: "%22")
+            part.name = browserQuoted(part.name)
+            part.filename = part.filename.map(browserQuoted)
             return part
         }
         guard again.parts == sent else { throw PropertyFailure("the forwarded form's parts differ") }

@@ -118,6 +118,20 @@ import Testing
         #expect(quoted.contentType == "multipart/form-data; boundary=\"a b\"")
     }
 
+    /// A quote followed by a combining mark is one Character but two scalars: it is escaped all
+    /// the same, so a part the gateway reads as "model", a quote and an accent cannot reach the
+    /// provider as a second model field.
+    @Test func aQuoteBeforeACombiningMarkIsEscaped() throws {
+        let body = Array(
+            "--xyz\r\nContent-Disposition: form-data; name=\"model\\\"\u{301}\"\r\n\r\nsmuggled\r\n--xyz--\r\n".utf8)
+        let form = try MultipartForm(body: ByteBuffer(bytes: body), contentType: "multipart/form-data; boundary=xyz")
+        #expect(form.parts.map(\.name) == ["model\"\u{301}"])
+        let sent = String(decoding: form.replacing(["model": "whisper-1"]).flatMap { [UInt8](buffer: $0) }, as: UTF8.self)
+        #expect(sent.contains("name=\"model%22\u{301}\"\r\n\r\nsmuggled"), "\(sent)")
+        let again = try MultipartForm(body: ByteBuffer(string: sent), contentType: form.contentType)
+        #expect(again.parts.map(\.name) == ["model%22\u{301}", "model"])
+    }
+
     @Test func addsAMissingField() throws {
         let form = try MultipartForm(body: ByteBuffer(bytes: Self.body), contentType: Self.contentType)
         let pieces = form.replacing(["language": "en"])

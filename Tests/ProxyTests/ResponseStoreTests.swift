@@ -16,14 +16,14 @@ import Testing
             expiresAt: 0, bytes: bytes)
     }
 
-    @Test func aCallerSeesOnlyItsOwnAndTheMasterKeySeesAll() async {
+    @Test func aCallerSeesOnlyItsOwnAndTheMasterKeySeesAll() async throws {
         let store = ResponseStore(clock: ManualClock(seconds: 1_000))
         store.put(Self.response("resp_1", owner: "key:a"))
         #expect(await store.get("resp_1", owner: "key:a")?.id == "resp_1")
         #expect(await store.get("resp_1", owner: "key:b") == nil)
         #expect(await store.get("resp_1", owner: "master")?.id == "resp_1")
-        #expect(await store.delete("resp_1", owner: "key:b") == false)
-        #expect(await store.delete("resp_1", owner: "key:a"))
+        #expect(try await store.delete("resp_1", owner: "key:b") == false)
+        #expect(try await store.delete("resp_1", owner: "key:a"))
         #expect(await store.get("resp_1", owner: "key:a") == nil)
     }
 
@@ -79,8 +79,8 @@ import Testing
         let read = try #require(await second.get("resp_1", owner: "key:a"))
         #expect(read.history == kept.history && read.native && read.deploymentID == "d")
         #expect(read.response == ["id": "resp_1"])
-        #expect(await second.delete("resp_1", owner: "key:b") == false)
-        #expect(await second.delete("resp_1", owner: "key:a"))
+        #expect(try await second.delete("resp_1", owner: "key:b") == false)
+        #expect(try await second.delete("resp_1", owner: "key:a"))
         #expect(
             await ResponseStore(limits: limits, clock: clock, backing: StoreResponseArchive(store: database)).get(
                 "resp_1", owner: "key:a") == nil)
@@ -109,7 +109,7 @@ import Testing
         // The second replica reads it (and now holds it in memory), then the first deletes it.
         #expect(await second.get("resp_1", owner: "key:a") != nil)
         #expect(second.count == 1)
-        #expect(await first.delete("resp_1", owner: "key:a"))
+        #expect(try await first.delete("resp_1", owner: "key:a"))
         #expect(await second.get("resp_1", owner: "key:a") == nil)
         #expect(second.count == 0)
     }
@@ -123,11 +123,14 @@ import Testing
         store.put(Self.response("resp_1"))
         var saving = archive.saving.makeAsyncIterator()
         #expect(await saving.next() == "resp_1")
-        let deleted = Task { await store.delete("resp_1", owner: "key:a") }
-        // Give the delete every chance to reach the archive before the write is let through.
+        let deleted = Task { try await store.delete("resp_1", owner: "key:a") }
+        // Give the delete every chance to reach the archive before the write is let through: it
+        // must not (under load it may simply not have run yet, which proves nothing but fails nothing).
         for _ in 0..<1_000 { await Task.yield() }
+        #expect(archive.deletes == 0, "the delete reached the store before the write it must wait for")
         archive.letWritesThrough()
-        #expect(await deleted.value)
+        #expect(try await deleted.value)
+        #expect(archive.deletes == 1)
         await store.flush()
         #expect(archive.ids.isEmpty)
         #expect(await ResponseStore(clock: clock, backing: archive).get("resp_1", owner: "key:a") == nil)
@@ -178,10 +181,13 @@ private final class HeldArchive: ResponseArchive {
     private let began: AsyncStream<String>.Continuation
     private let writes = Gate()
     private let rows = Mutex([String: StoredResponse]())
+    private let deleted = Atomic(0)
 
     init() { (saving, began) = AsyncStream.makeStream() }
 
     var ids: [String] { rows.withLock { Array($0.keys) } }
+    /// The deletes the store was asked for.
+    var deletes: Int { deleted.load(ordering: .relaxed) }
 
     func letWritesThrough() { writes.open() }
 
@@ -194,7 +200,8 @@ private final class HeldArchive: ResponseArchive {
     func load(id: String, now: Double) async throws -> StoredResponse? { rows.withLock { $0[id] } }
 
     func delete(id: String, owner: String?) async throws -> Bool {
-        rows.withLock { rows in
+        deleted.add(1, ordering: .relaxed)
+        return rows.withLock { rows in
             guard let row = rows[id], owner == nil || row.owner == owner else { return false }
             rows[id] = nil
             return true

@@ -89,9 +89,7 @@ extension Gateway {
             {
                 (answer, method) = (provider, "provider")
             } else {
-                let prompt = try ResponsesInbound.chatRequest(from: body, history: request.responses?.history ?? [])
-                let prompts = flow.attempts.prompts
-                let tally = prompts.inputTokens(prompt, tokenizer: prompts.tokenizer(for: deployment.config))
+                let tally = try gatewayInputTokens(body, history: request.responses?.history ?? [], on: deployment)
                 answer = JSONValue.object(["object": "response.input_tokens", "input_tokens": .int(tally.tokens)]).encoded()
                 method = tally.estimated ? "estimated" : "tokenizer"
             }
@@ -113,7 +111,7 @@ extension Gateway {
         "previous_response_id", "parallel_tool_calls",
     ]
 
-    /// The provider's own count, or nil when it has no such endpoint (404, 405, 501: an older API
+    /// The provider's own count, or nil when it has no such endpoint (a 404: an older API
     /// version, a proxy in front of it), and the gateway counts instead.
     private func providerInputTokens(_ request: OpenAIRequest, on deployment: Deployment) async throws(GatewayError)
         -> [UInt8]?
@@ -121,8 +119,28 @@ extension Gateway {
         do throws(GatewayError) {
             return try await sendCount(try nativeInputTokens(request, on: deployment), to: deployment)
         } catch {
-            guard [404, 405, 501].contains(error.status) else { throw error }
+            guard error.status == 404 else { throw error }
             return nil
+        }
+    }
+
+    /// The gateway's own count of a Responses request: over its chat form, what a deployment
+    /// served through chat is sent. A native deployment's request may hold what chat cannot
+    /// carry (built-in tools, a stored prompt): then ⌈bytes ÷ 4⌉ of the request's JSON.
+    private func gatewayInputTokens(_ body: JSONObject, history: [JSONValue], on deployment: Deployment)
+        throws(GatewayError) -> (tokens: Int, estimated: Bool)
+    {
+        let prompts = flow.attempts.prompts
+        do throws(GatewayError) {
+            let prompt = try ResponsesInbound.chatRequest(from: body, history: history)
+            let tally = prompts.inputTokens(prompt, tokenizer: prompts.tokenizer(for: deployment.config))
+            return (tally.tokens, tally.estimated)
+        } catch {
+            guard deployment.adapter.serving(.responses) == .native else { throw error }
+            var counted = body
+            counted["model"] = nil
+            let bytes = JSONValue.object(counted).encoded().count + history.reduce(0) { $0 + $1.encoded().count }
+            return ((bytes + 3) / 4, true)
         }
     }
 
@@ -166,9 +184,11 @@ extension Gateway {
     }
 
     /// `DELETE /v1/responses/{id}`: deletes a kept response at the native deployment that
-    /// answered it, then forgets it (its continuations with it). When the provider cannot delete
-    /// it, the provider's error is the answer and the gateway keeps its copy, so that the client
-    /// can try again; a deployment no longer configured is logged and skipped.
+    /// answered it, then forgets it (its continuations with it). When the provider fails in a way
+    /// a retry may pass (a timeout, a 429, a 5xx), that error is the answer and the gateway keeps
+    /// its copy, so that the client can try again; any other failure (a revoked provider key, a
+    /// deployment no longer configured) the client could never get past: it is logged, and the
+    /// gateway's copy is deleted.
     public func deleteStoredResponse(id: String, headers: HTTPFields, route: String) async -> GatewayReply {
         do throws(GatewayError) {
             let principal = try await authenticator.authenticate(headers, route: route)
@@ -176,15 +196,25 @@ extension Gateway {
                 throw Self.responseNotFound(id)
             }
             if stored.native {
+                var problem: Logger.Metadata?
                 if let deployment = router.deployments.first(where: { $0.config.id == stored.deploymentID }) {
-                    try await deleteUpstream(id, on: deployment)
+                    do throws(GatewayError) {
+                        try await deleteUpstream(id, on: deployment)
+                    } catch {
+                        guard !error.isRetryable else { throw error }
+                        problem = ["status": "\(error.status)", "error_type": "\(error.errorType)"]
+                    }
                 } else {
-                    logger.warning(
-                        "a deleted response's deployment is no longer configured: not deleted at its provider",
-                        metadata: ["deployment": "\(stored.deploymentID)"])
+                    problem = ["error_type": "deployment_not_configured"]
+                }
+                if var problem {
+                    problem["deployment"] = "\(stored.deploymentID)"
+                    logger.warning("a deleted response could not be deleted at its provider", metadata: problem)
                 }
             }
-            guard await responseStore.delete(id, owner: principal.responseOwner) else { throw Self.responseNotFound(id) }
+            guard try await responseStore.delete(id, owner: principal.responseOwner) else {
+                throw Self.responseNotFound(id)
+            }
         } catch {
             return GatewayReply(error)
         }

@@ -275,15 +275,16 @@ public struct MultipartForm: Sendable {
     /// A name or filename as RFC 7578 senders write it inside quotes: `"` as `%22` (as browsers
     /// do), `\` doubled. Control characters were refused when the form was read.
     private static func escaped(_ name: String) -> String {
-        var out = ""
-        for character in name {
-            switch character {
-            case "\"": out += "%22"
-            case "\\": out += "\\\\"
-            default: out.append(character)
+        // By scalar: a quote followed by a combining mark is one Character, which would not match.
+        var out = String.UnicodeScalarView()
+        for scalar in name.unicodeScalars {
+            switch scalar {
+            case "\"": out.append(contentsOf: "%22".unicodeScalars)
+            case "\\": out.append(contentsOf: "\\\\".unicodeScalars)
+            default: out.append(scalar)
             }
         }
-        return out
+        return String(out)
     }
 
     /// Problems with the body are reported against `file`, the one field every audio request has.

@@ -121,8 +121,9 @@ public final class ResponseStore: Sendable {
     }
 
     /// Removes it; false when `owner` has no such response. Its store write, if still in flight,
-    /// lands first: a write after the delete would bring it back.
-    func delete(_ id: String, owner: String) async -> Bool {
+    /// lands first: a write after the delete would bring it back. When the store cannot delete
+    /// it, it is still there for every replica: the caller is told, and may try again.
+    func delete(_ id: String, owner: String) async throws(GatewayError) -> Bool {
         let removed = state.withLock { state -> Bool in
             guard let entry = state.entries[id], owner == "master" || entry.owner == owner else { return false }
             state.entries[id] = nil
@@ -135,11 +136,12 @@ public final class ResponseStore: Sendable {
             return try await backing.delete(id: id, owner: owner == "master" ? nil : owner) || removed
         } catch {
             logger.warning("could not delete a kept response", metadata: ["error": "\(type(of: error))"])
-            return removed
+            throw GatewayError(.storeUnavailable, "The response could not be deleted from the gateway's store; try again.")
         }
     }
 
-    /// Writes it to the store behind the request; every 256th write also removes expired rows.
+    /// Writes it to the store behind the request; every 256th write also removes expired rows, in
+    /// a task of its own (a delete waiting for this write does not wait for the sweep).
     private func persist(_ response: StoredResponse, in backing: any ResponseArchive) {
         let number = writes.withLock { writes -> Int? in
             guard writes.pending.count < Self.maxPendingWrites else { return nil }
@@ -160,12 +162,19 @@ public final class ResponseStore: Sendable {
                     do {
                         try await backing.save(response, now: now)
                         self.state.withLock { $0.entries[response.id]?.persisted = true }
-                        if number % 256 == 0 { _ = try await backing.deleteExpired(now: now) }
                     } catch {
                         logger.warning("could not write a kept response", metadata: ["error": "\(type(of: error))"])
                     }
                 }
             )
+        }
+        guard number % 256 == 0 else { return }
+        Task { [logger] in
+            do {
+                _ = try await backing.deleteExpired(now: now)
+            } catch {
+                logger.warning("could not remove expired responses", metadata: ["error": "\(type(of: error))"])
+            }
         }
     }
 
