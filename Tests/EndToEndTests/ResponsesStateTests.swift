@@ -164,6 +164,13 @@ import Testing
                 let older = try await h.send("/v1/responses/input_tokens", json: #"{"model":"older","input":"hi"}"#, key: key)
                 #expect(older.status == 200 && older.json?["input_tokens"]?.intValue == 1, "\(older.text)")
                 #expect(older.headers.first(name: "x-spanway-token-count") == "estimated")
+                // A built-in tool cannot be put in chat form: the request's JSON is estimated instead.
+                let withTool = try await h.send(
+                    "/v1/responses/input_tokens", json: #"{"model":"older","input":"hi","tools":[{"type":"web_search"}]}"#,
+                    key: key)
+                #expect(withTool.status == 200, "\(withTool.text)")
+                #expect(withTool.headers.first(name: "x-spanway-token-count") == "estimated")
+                #expect((withTool.json?["input_tokens"]?.intValue ?? 0) > 1, "the tool is counted too")
 
                 let refused = try await h.send("/v1/responses/\(id)", method: .DELETE, key: key)
                 #expect(refused.status == 503, "\(refused.text)")
