@@ -48,6 +48,11 @@ public struct OpenAIRequest: Sendable {
         guard let body = root.objectValue else {
             throw .invalidRequest("Request body must be a JSON object, found \(root.typeName).")
         }
+        try self.init(operation: operation, body: body)
+    }
+
+    /// Checks the fields the gateway relies on of a body already parsed.
+    public init(operation: Operation, body: JSONObject) throws(GatewayError) {
         self.operation = operation
         self.body = body
         self.model = try Self.require(body, "model", as: "a string", \.stringValue)

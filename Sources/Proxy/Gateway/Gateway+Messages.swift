@@ -17,7 +17,7 @@ extension Gateway {
     ) async -> GatewayReply {
         let reply = await flow.run(.chat, headers: headers, route: route, body: body) { bytes throws(GatewayError) in
             let translated = try AnthropicInbound.chatRequest(from: bytes)
-            return try OpenAIRequest(operation: .chat, bytes: JSONValue.object(translated).encoded())
+            return try OpenAIRequest(operation: .chat, body: translated)
         }
         return Self.anthropicReply(reply)
     }

@@ -2,6 +2,7 @@ import HTTPTypes
 import Logging
 import NIOCore
 import Telemetry
+import Tokenizers
 
 extension Principal {
     /// Whose the responses this caller makes are: its key's digest, the master key's, or (on a
@@ -79,7 +80,7 @@ extension Gateway {
             let deployment = counted.deployment
             var body = counted.body
             if body["input"] == nil || body["input"] == .null { body["input"] = .array([]) }
-            var request = try OpenAIRequest(operation: .responses, bytes: JSONValue.object(body).encoded())
+            var request = try OpenAIRequest(operation: .responses, body: body)
             request.responses = try await flow.attempts.responses.turn(
                 for: request, owner: counted.principal.responseOwner, requestID: "req_count", now: clock.nowSeconds())
             let answer: [UInt8]
@@ -140,7 +141,7 @@ extension Gateway {
             var counted = body
             counted["model"] = nil
             let bytes = JSONValue.object(counted).encoded().count + history.reduce(0) { $0 + $1.encoded().count }
-            return ((bytes + 3) / 4, true)
+            return (FallbackEstimate.tokens(bytes: bytes), true)
         }
     }
 
@@ -169,18 +170,29 @@ extension Gateway {
         return upstream
     }
 
-    /// Deletes a response at the native deployment that answered it (OpenAI keeps its responses
-    /// unless told not to). A provider's 404 means it has none (`store: false`, or already gone).
-    private func deleteUpstream(_ id: String, on deployment: Deployment) async throws(GatewayError) {
-        let placeholder = try OpenAIRequest(operation: .responses, bytes: Array(#"{"model":"m","input":""}"#.utf8))
-        var request = try Self.responsesAPI(placeholder, on: deployment, path: "/" + id)
-        (request.method, request.body) = (.DELETE, [])
-        request.headers.remove(name: "content-type")
-        do throws(GatewayError) {
-            _ = try await sendSmall(request, to: deployment)
-        } catch {
-            guard error.status == 404 else { throw error }
+    /// Deletes a kept response at the native deployment that answered it (OpenAI keeps its
+    /// responses unless told not to). A provider's 404 means it has none (`store: false`, or
+    /// already gone). Throws only a failure a retry may pass; any other (a revoked provider key, a
+    /// deployment no longer configured) is logged.
+    private func deleteAtProvider(_ stored: StoredResponse) async throws(GatewayError) {
+        var problem: Logger.Metadata = ["deployment": "\(stored.deploymentID)"]
+        if let deployment = router.deployments.first(where: { $0.config.id == stored.deploymentID }) {
+            do throws(GatewayError) {
+                let placeholder = try OpenAIRequest(operation: .responses, body: ["model": "m", "input": ""])
+                var request = try Self.responsesAPI(placeholder, on: deployment, path: "/" + stored.id)
+                (request.method, request.body) = (.DELETE, [])
+                request.headers.remove(name: "content-type")
+                _ = try await sendSmall(request, to: deployment)
+                return
+            } catch {
+                guard error.status != 404 else { return }
+                guard !error.isRetryable else { throw error }
+                (problem["status"], problem["error_type"]) = ("\(error.status)", "\(error.errorType)")
+            }
+        } else {
+            problem["error_type"] = "deployment_not_configured"
         }
+        logger.warning("a deleted response could not be deleted at its provider", metadata: problem)
     }
 
     /// `DELETE /v1/responses/{id}`: deletes a kept response at the native deployment that
@@ -195,23 +207,7 @@ extension Gateway {
             guard let stored = await responseStore.get(id, owner: principal.responseOwner) else {
                 throw Self.responseNotFound(id)
             }
-            if stored.native {
-                var problem: Logger.Metadata?
-                if let deployment = router.deployments.first(where: { $0.config.id == stored.deploymentID }) {
-                    do throws(GatewayError) {
-                        try await deleteUpstream(id, on: deployment)
-                    } catch {
-                        guard !error.isRetryable else { throw error }
-                        problem = ["status": "\(error.status)", "error_type": "\(error.errorType)"]
-                    }
-                } else {
-                    problem = ["error_type": "deployment_not_configured"]
-                }
-                if var problem {
-                    problem["deployment"] = "\(stored.deploymentID)"
-                    logger.warning("a deleted response could not be deleted at its provider", metadata: problem)
-                }
-            }
+            if stored.native { try await deleteAtProvider(stored) }
             guard try await responseStore.delete(id, owner: principal.responseOwner) else {
                 throw Self.responseNotFound(id)
             }

@@ -105,7 +105,6 @@ extension MockUpstream {
         return object
     }
 
-    /// A Responses request's instructions and input as messages, to count like chat's.
     /// `POST /responses/input_tokens`: the input tokens a `responses` call would report.
     func responsesInputTokens(_ body: JSONObject) -> UpstreamResponse {
         Self.json(
@@ -115,6 +114,7 @@ extension MockUpstream {
             ]))
     }
 
+    /// A Responses request's instructions and input as messages, to count like chat's.
     static func responsesMessages(_ body: JSONObject) -> [JSONValue] {
         var messages: [JSONValue] = []
         if let instructions = body["instructions"]?.stringValue {
